@@ -1,0 +1,407 @@
+"""The configuration: TOML, `${VAR}` expansion, `.env`, `PRESSBOT_…` variables, one model per type.
+
+Loading order (later wins): the TOML file, then `PRESSBOT_…` environment variables
+(`PRESSBOT_CHANNELS__MASTODON__ACCESS_TOKEN=…`). `${VAR}` in any string is expanded after the
+TOML is parsed, from the environment first and then from a `.env` file beside the config.
+Every problem becomes one `ConfigError` whose lines read `file: key.path: what was expected`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    HttpUrl,
+    SecretStr,
+    ValidationError,
+    field_validator,
+)
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from bot import paths, redact
+from bot.errors import ConfigError
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
+_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, None: 1}
+_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+def parse_duration(value: Any) -> timedelta:
+    """`"10m"`, `"30s"`, `"1.5h"`, `"2d"`, or a number of seconds."""
+    if isinstance(value, timedelta):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        seconds = float(value)
+    else:
+        match = _DURATION.match(str(value))
+        if not match:
+            raise ValueError(f"expected a duration like '30s', '10m', '2h': got {value!r}")
+        seconds = float(match.group(1)) * _UNITS[match.group(2)]
+    if seconds < 0:
+        raise ValueError(f"expected a positive duration: got {value!r}")
+    return timedelta(seconds=seconds)
+
+
+Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+
+
+def _check_backlog(value: str) -> str:
+    if value in ("skip", "all") or re.fullmatch(r"latest:[1-9]\d*", value):
+        return value
+    raise ValueError(f"expected 'skip', 'all' or 'latest:N' (N ≥ 1): got {value!r}")
+
+
+def _check_timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"not a time zone: {value!r} (expected e.g. 'Europe/Brussels')") from None
+    return value
+
+
+def _check_listen(value: str) -> str:
+    host, sep, port = value.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 <= int(port) < 65536:
+        raise ValueError(f"expected HOST:PORT like '127.0.0.1:8080': got {value!r}")
+    return value
+
+
+def _check_window(value: str) -> str:
+    from bot.schedule import parse_window
+
+    parse_window(value)
+    return value
+
+
+def _check_cron(value: str) -> str:
+    from apscheduler.triggers.cron import CronTrigger
+
+    try:
+        CronTrigger.from_crontab(value)
+    except ValueError as exc:
+        raise ValueError(f"not a cron expression ({exc}): {value!r}") from None
+    return value
+
+
+Backlog = Annotated[str, AfterValidator(_check_backlog)]
+Window = Annotated[str, AfterValidator(_check_window)]
+
+
+class Strict(BaseModel):
+    """Unknown keys are errors: a typo must not silently fall back to a default."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class BotConfig(Strict):
+    database_url: str = "sqlite:///var/pressbot.db"
+    timezone: Annotated[str, AfterValidator(_check_timezone)] = "UTC"
+    public_url: HttpUrl = HttpUrl("http://127.0.0.1:8080")
+    outbox: Path = Path("var/outbox")
+    secret_key: SecretStr | None = None
+    log_format: Literal["kv", "json"] = "kv"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    publish_every: Duration = timedelta(seconds=5)
+    lease: Duration = timedelta(seconds=30)
+    max_attempts: int = Field(default=8, ge=1, le=100)
+    poll_concurrency: int = Field(default=32, ge=1, le=1000)
+    poll_per_host: int = Field(default=4, ge=1, le=100)
+
+    @field_validator("database_url")
+    @classmethod
+    def _db(cls, value: str) -> str:
+        if not re.match(r"^(sqlite|postgresql)(\+\w+)?://", value):
+            raise ValueError(
+                f"expected 'sqlite:///PATH' or 'postgresql+psycopg://…': got {value.split('@')[-1]!r}"
+            )
+        return value
+
+
+class WebConfig(Strict):
+    listen: Annotated[str, AfterValidator(_check_listen)] = "127.0.0.1:8080"
+    enabled: bool = True
+    four_eyes: bool = False
+    session_hours: int = Field(default=12, ge=1, le=24 * 30)
+
+
+class NotifyConfig(Strict):
+    """Where 'posts are waiting' mails go; SMTP settings default to the first email channel's."""
+
+    to: list[str] = Field(default_factory=list)
+    channel: str | None = None
+    every: Duration = timedelta(hours=1)
+
+
+class SourceBase(Strict):
+    backlog: Backlog = "skip"
+    poll_every: Duration = timedelta(minutes=10)
+    language: str | None = None
+    channels: list[str] | None = None
+
+
+class FolderSourceConfig(SourceBase):
+    type: Literal["folder"]
+    path: Path
+    base_url: HttpUrl | None = None
+    watch: bool = True
+    poll_every: Duration = timedelta(minutes=1)
+
+
+class FeedSourceConfig(SourceBase):
+    type: Literal["feed"]
+    url: HttpUrl
+    timeout: Duration = timedelta(seconds=20)
+    max_bytes: int = Field(default=10_000_000, ge=1_000)
+    max_redirects: int = Field(default=5, ge=0, le=20)
+    allow_private_images: bool = False
+
+    @field_validator("url")
+    @classmethod
+    def _http_only(cls, value: HttpUrl) -> HttpUrl:
+        if value.scheme not in ("http", "https"):
+            raise ValueError(f"expected an http(s) URL: got {str(value)!r}")
+        return value
+
+
+class Utm(Strict):
+    source: str | None = None
+    medium: str | None = None
+    campaign: str | None = None
+
+
+class ChannelBase(Strict):
+    approval: Literal["manual", "auto"] = "manual"
+    dry_run: bool = False
+    template: str | None = None
+    templates_dir: Path | None = None
+    hashtags: bool = True
+    utm: Utm = Field(default_factory=Utm)
+    windows: list[Window] = Field(default_factory=list)
+    min_gap: Duration = timedelta(0)
+    max_attempts: int | None = Field(default=None, ge=1, le=100)
+    language: str | None = None
+    timeout: Duration = timedelta(seconds=20)
+
+
+class MastodonConfig(ChannelBase):
+    type: Literal["mastodon"]
+    base_url: HttpUrl
+    access_token: SecretStr
+    visibility: Literal["public", "unlisted", "private", "direct"] = "public"
+    spoiler_text: str | None = None
+    max_characters: int | None = Field(default=None, ge=50)
+    thread: bool = False
+
+
+class FacebookConfig(ChannelBase):
+    type: Literal["facebook"]
+    page_id: Annotated[str, Field(pattern=r"^\d+$")]
+    page_access_token: SecretStr
+    app_secret: SecretStr | None = None
+    app_token: SecretStr | None = None
+    graph_url: HttpUrl = HttpUrl("https://graph.facebook.com")
+    api_version: Annotated[str, Field(pattern=r"^v\d+\.\d+$")] = "v21.0"
+    post_as: Literal["link", "photo"] = "link"
+    warm_up: bool = False
+    expiry_warning_days: int = Field(default=14, ge=0)
+
+
+class EmailConfig(ChannelBase):
+    type: Literal["email"]
+    smtp_host: str
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    security: Literal["starttls", "ssl", "none"] = "starttls"
+    username: str | None = None
+    password: SecretStr | None = None
+    from_: str = Field(alias="from")
+    reply_to: str | None = None
+    mode: Literal["per-release", "digest"] = "per-release"
+    schedule: Annotated[str, AfterValidator(_check_cron)] = "0 9 * * MON"
+    list_id: str | None = None
+    list_name: str | None = None
+    unsubscribe_mailto: str | None = None
+    connections: int = Field(default=2, ge=1, le=20)
+    per_connection: int = Field(default=100, ge=1)
+    rate_per_second: float | None = Field(default=None, gt=0)
+    rate_per_hour: int | None = Field(default=None, gt=0)
+    bounce_after: int = Field(default=1, ge=1)
+    approval: Literal["manual", "auto"] = "manual"
+
+    @field_validator("from_", "reply_to")
+    @classmethod
+    def _address(cls, value: str | None) -> str | None:
+        from email.utils import parseaddr
+
+        if value is None:
+            return value
+        _, addr = parseaddr(value)
+        if "@" not in addr or "\n" in value or "\r" in value:
+            raise ValueError(f"expected an address like 'News <news@example.org>': got {value!r}")
+        return value
+
+
+class OutboxConfig(ChannelBase):
+    """A dry-run destination: writes each post as a file in the outbox folder."""
+
+    type: Literal["outbox"]
+    like: Literal["mastodon", "facebook", "email"] | None = None
+    max_characters: int | None = Field(default=None, ge=10)
+    approval: Literal["manual", "auto"] = "auto"
+
+
+SourceConfig = Annotated[FolderSourceConfig | FeedSourceConfig, Field(discriminator="type")]
+ChannelConfig = Annotated[
+    MastodonConfig | FacebookConfig | EmailConfig | OutboxConfig, Field(discriminator="type")
+]
+
+
+class Config(BaseSettings):
+    """The whole configuration. `source_file` and `base_dir` say where it came from."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="PRESSBOT_", env_nested_delimiter="__", extra="forbid", populate_by_name=True
+    )
+
+    bot: BotConfig = Field(default_factory=BotConfig)
+    web: WebConfig = Field(default_factory=WebConfig)
+    notify: NotifyConfig | None = None
+    sources: dict[str, SourceConfig] = Field(default_factory=dict)
+    channels: dict[str, ChannelConfig] = Field(default_factory=dict)
+    source_file: Path | None = Field(default=None, exclude=True)
+    base_dir: Path = Field(default=Path("."), exclude=True)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (env_settings, init_settings)
+
+    def resolve(self, path: Path) -> Path:
+        """A path from the config: relative ones are read against `base_dir`."""
+        return path if path.is_absolute() else self.base_dir / path
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.bot.timezone)
+
+
+def _expand(value: Any, env: dict[str, str], key: str, problems: list[str]) -> Any:
+    if isinstance(value, dict):
+        return {k: _expand(v, env, f"{key}.{k}" if key else k, problems) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_expand(v, env, f"{key}[{i}]", problems) for i, v in enumerate(value)]
+    if not isinstance(value, str):
+        return value
+
+    def sub(match: re.Match[str]) -> str:
+        name, default = match.group(1), match.group(2)
+        if name in env:
+            return env[name]
+        if default is not None:
+            return default
+        problems.append(f"{key}: environment variable {name} is not set (nor in .env)")
+        return ""
+
+    return _VAR.sub(sub, value)
+
+
+def _friendly(error: dict[str, Any]) -> str:
+    loc = [str(p) for p in error["loc"]]
+    if len(loc) >= 3 and loc[0] in ("sources", "channels") and loc[2] in (
+        "folder", "feed", "mastodon", "facebook", "email", "outbox"):
+        del loc[2]
+    if loc and loc[-1] == "from_":
+        loc[-1] = "from"
+    key = ".".join(loc)
+    kind, got = error["type"], error.get("input")
+    secret = any(s in key for s in ("token", "password", "secret"))
+    shown = "…" if secret else repr(got)
+    if kind == "missing":
+        return f"{key}: required key is missing"
+    if kind == "extra_forbidden":
+        return f"{key}: unknown key (check the spelling against config/example.toml)"
+    if kind == "url_parsing" or kind.startswith("url_"):
+        return f"{key}: not a URL: {shown}"
+    if kind == "union_tag_invalid":
+        return f"{key}.type: expected one of {error['ctx']['expected_tags']}: got {shown}"
+    if kind == "union_tag_not_found":
+        return f"{key}.type: required key is missing"
+    if kind == "value_error":
+        return f"{key}: {str(error['msg']).removeprefix('Value error, ')}"
+    return f"{key}: {error['msg'].lower()}: got {shown}"
+
+
+def find_config_file(path: str | os.PathLike[str] | None) -> tuple[Path, Path]:
+    """The config file to read and the folder its relative paths are resolved against."""
+    if path is None:
+        path = os.environ.get("PRESSBOT_CONFIG") or None
+    if path is not None:
+        chosen = Path(path)
+        if not chosen.is_file():
+            raise ConfigError(f"{chosen}: config file not found")
+        return chosen, Path.cwd()
+    local = Path("config/pressbot.toml")
+    if local.is_file():
+        return local, Path.cwd()
+    bundled = paths.data_dir() / "config" / "pressbot.toml"
+    return bundled, paths.data_dir()
+
+
+def load_config(path: str | os.PathLike[str] | None = None) -> Config:
+    """Read, expand and validate the config; raise one ConfigError listing every problem."""
+    file, base = find_config_file(path)
+    try:
+        raw = tomllib.loads(file.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{file}: not valid TOML: {exc}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{file}: cannot read: {exc}") from None
+    env = _dotenv(file.parent) | dict(os.environ)
+    problems: list[str] = []
+    expanded = _expand(raw, env, "", problems)
+    if problems:
+        raise ConfigError("\n".join(f"{file}: {p}" for p in problems))
+    try:
+        config = Config(**expanded, source_file=file, base_dir=base)
+    except ValidationError as exc:
+        lines = [f"{file}: {_friendly(dict(e))}" for e in exc.errors()]
+        raise ConfigError("\n".join(lines)) from None
+    _register_secrets(config)
+    return config
+
+
+def _dotenv(folder: Path) -> dict[str, str]:
+    file = folder / ".env"
+    if not file.is_file():
+        return {}
+    from dotenv import dotenv_values
+
+    return {k: v for k, v in dotenv_values(file).items() if v is not None}
+
+
+def _register_secrets(config: Config) -> None:
+    values: list[str | None] = []
+    if config.bot.secret_key:
+        values.append(config.bot.secret_key.get_secret_value())
+    for channel in config.channels.values():
+        for name in ("access_token", "page_access_token", "app_secret", "app_token", "password"):
+            secret = getattr(channel, name, None)
+            if isinstance(secret, SecretStr):
+                values.append(secret.get_secret_value())
+    redact.register(*values)

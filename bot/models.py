@@ -1,0 +1,126 @@
+"""Plain data that flows between the steps: releases found, posts rendered, receipts got.
+
+Pure data, no I/O. Times are timezone-aware UTC.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Image(BaseModel):
+    """An image of a release, referenced by URL (or a local path for folder sources)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    url: str
+    alt: str = ""
+
+
+class Release(BaseModel):
+    """What a source found: one press release, cleaned."""
+
+    source: str
+    key: str = Field(description="stable id within the source: guid, link, hash or file path")
+    url: str | None = None
+    title: str
+    published_at: datetime | None = None
+    summary: str = ""
+    body: str = ""
+    images: list[Image] = Field(default_factory=list)
+    tags: list[str] = Field(default_factory=list)
+    language: str | None = None
+    embargo_at: datetime | None = None
+    channels: list[str] | None = None
+    overrides: dict[str, dict[str, str]] = Field(default_factory=dict)
+    links: list[str] = Field(default_factory=list)
+
+    @property
+    def uid(self) -> str:
+        """Identity across the whole bot: source name and key."""
+        return f"{self.source}:{self.key}"
+
+    def content_hash(self) -> str:
+        """Hash of what readers see; a change of it makes an update, not a new release."""
+        h = hashlib.sha256()
+        for part in (self.title, self.url or "", self.summary, self.body,
+                     " ".join(i.url for i in self.images), " ".join(self.tags),
+                     self.embargo_at.isoformat() if self.embargo_at else ""):
+            h.update(part.encode("utf-8", "replace"))
+            h.update(b"\x00")
+        return h.hexdigest()
+
+
+class PostStatus(StrEnum):
+    """The contract strings of a post's life."""
+
+    PENDING = "pending"
+    APPROVED = "approved"
+    PUBLISHING = "publishing"
+    PUBLISHED = "published"
+    FAILED = "failed"
+    REJECTED = "rejected"
+    HELD = "held"
+
+
+class Rendered(BaseModel):
+    """A release rendered for one channel, with its count against the channel's limit."""
+
+    text: str
+    subject: str | None = None
+    html: str | None = None
+    link: str | None = None
+    images: list[Image] = Field(default_factory=list)
+    language: str | None = None
+    length: int = 0
+    limit: int | None = None
+    warnings: list[str] = Field(default_factory=list)
+    blocking: bool = Field(default=False, description="cannot go out without a human")
+
+
+class Post(BaseModel):
+    """One release (or a digest of several) for one channel, as stored in the queue."""
+
+    id: int
+    channel: str
+    status: PostStatus
+    release_id: int | None = None
+    release_uid: str | None = None
+    title: str = ""
+    text: str = ""
+    subject: str | None = None
+    html: str | None = None
+    link: str | None = None
+    images: list[Image] = Field(default_factory=list)
+    language: str | None = None
+    warnings: list[str] = Field(default_factory=list)
+    publish_at: datetime | None = None
+    attempts: int = 0
+    next_attempt_at: datetime | None = None
+    claimed_at: datetime | None = None
+    lease_until: datetime | None = None
+    remote_id: str | None = None
+    remote_url: str | None = None
+    last_error: str | None = None
+    edited_by: str | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    digest_release_ids: list[int] = Field(default_factory=list)
+    extra: dict[str, Any] = Field(default_factory=dict)
+
+    @property
+    def idempotency_key(self) -> str:
+        """Stable across retries and restarts: derived from the post's id only."""
+        return f"pressbot-post-{self.id}"
+
+
+class Receipt(BaseModel):
+    """Where a post went: the platform's id and a link a person can open."""
+
+    remote_id: str
+    remote_url: str | None = None

@@ -1,0 +1,123 @@
+"""Engine, connection settings and automatic schema upgrades.
+
+SQLite runs in WAL mode with a busy timeout so read-only commands and workflow commands
+work while `run` holds the file. PostgreSQL is used as is. The schema is upgraded by
+Alembic the first time a process opens the database; when it is already at head the
+check costs one query and Alembic is not even imported.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from bot.errors import ConfigError
+
+log = logging.getLogger(__name__)
+HEAD = "0001"
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA busy_timeout=10000")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.close()
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for `url`; SQLite paths get their folder created."""
+    parsed = sa.engine.make_url(url)
+    if parsed.drivername.startswith("postgresql") and parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.drivername.startswith("sqlite"):
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = sa.create_engine(parsed, connect_args={"timeout": 10, "check_same_thread": False})
+        sa.event.listen(engine, "connect", _sqlite_pragmas)
+        # pysqlite's own BEGIN handling defers locks; we issue BEGIN ourselves.
+        sa.event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
+
+        @sa.event.listens_for(engine, "connect")
+        def _autocommit_off(dbapi_conn: Any, _record: Any) -> None:
+            dbapi_conn.isolation_level = None
+
+        return engine
+    return sa.create_engine(parsed, pool_pre_ping=True, pool_size=5, max_overflow=5)
+
+
+class Store:
+    """One database. Use `with store.begin() as conn:` and the functions of the store modules."""
+
+    def __init__(self, url: str, *, migrate: bool = True) -> None:
+        self.url = url
+        try:
+            self.engine = make_engine(url)
+        except (sa.exc.ArgumentError, ImportError) as exc:
+            raise ConfigError(f"bot.database_url: cannot use this database: {exc}") from None
+        self.is_sqlite = self.engine.dialect.name == "sqlite"
+        if migrate:
+            self.migrate()
+
+    @contextmanager
+    def begin(self) -> Iterator[Connection]:
+        """A transaction: committed on success, rolled back on error."""
+        with self.engine.begin() as conn:
+            yield conn
+
+    @contextmanager
+    def begin_immediate(self) -> Iterator[Connection]:
+        """A write transaction that takes the write lock up front (SQLite `BEGIN IMMEDIATE`).
+
+        Claims use it so two processes never both read a post as free on SQLite; on
+        PostgreSQL it is an ordinary transaction (claims use `FOR UPDATE SKIP LOCKED`).
+        """
+        if not self.is_sqlite:
+            with self.engine.begin() as conn:
+                yield conn
+            return
+        with self.engine.connect() as conn:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            conn.info["immediate"] = True
+            try:
+                yield conn
+            except BaseException:
+                conn.exec_driver_sql("ROLLBACK")
+                raise
+            else:
+                conn.exec_driver_sql("COMMIT")
+
+    def current_revision(self) -> str | None:
+        with self.engine.connect() as conn:
+            if not sa.inspect(conn).has_table("alembic_version"):
+                return None
+            row = conn.exec_driver_sql("SELECT version_num FROM alembic_version").first()
+            return row[0] if row else None
+
+    def migrate(self) -> None:
+        """Bring the schema to the newest revision (a no-op when it is already there)."""
+        try:
+            if self.current_revision() == HEAD:
+                return
+        except sa.exc.OperationalError as exc:
+            raise ConfigError(
+                f"bot.database_url: cannot open the database: {exc.orig}"
+            ) from None
+        from alembic import command
+        from alembic.config import Config as AlembicConfig
+
+        cfg = AlembicConfig()
+        cfg.set_main_option("script_location", str(Path(__file__).parent.parent / "migrations"))
+        cfg.attributes["engine"] = self.engine
+        log.info("upgrading database schema to %s", HEAD)
+        command.upgrade(cfg, "head")
+
+    def dispose(self) -> None:
+        self.engine.dispose()

@@ -1,0 +1,96 @@
+"""Releases: insert once, find again by key, then link, then content hash."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from bot import clock
+from bot.links import normalise_url
+from bot.models import Image, Release
+from bot.store.schema import releases
+
+KEY_MAX = 1000
+
+
+def store_key(key: str) -> str:
+    """Keys longer than the column are stored as their hash, so no key is ever cut."""
+    if len(key) <= KEY_MAX:
+        return key
+    return "sha256:" + hashlib.sha256(key.encode()).hexdigest()
+
+
+def find(conn: Connection, release: Release) -> sa.Row[Any] | None:
+    """The stored release this one is (an update of): same key, else same link, else same hash."""
+    base = sa.select(releases).where(releases.c.source == release.source)
+    row = conn.execute(base.where(releases.c.key == store_key(release.key))).first()
+    if row is None and release.url:
+        row = conn.execute(
+            base.where(releases.c.url_norm == normalise_url(release.url)).limit(1)
+        ).first()
+    if row is None:
+        row = conn.execute(
+            base.where(releases.c.content_hash == release.content_hash()).limit(1)
+        ).first()
+    return row
+
+
+def _values(release: Release) -> dict[str, Any]:
+    return {
+        "source": release.source,
+        "key": store_key(release.key),
+        "url": release.url,
+        "url_norm": normalise_url(release.url)[:KEY_MAX] if release.url else None,
+        "title": release.title,
+        "published_at": release.published_at,
+        "summary": release.summary,
+        "body": release.body,
+        "images": [i.model_dump() for i in release.images],
+        "tags": release.tags,
+        "language": release.language,
+        "embargo_at": release.embargo_at,
+        "channels": release.channels,
+        "overrides": release.overrides,
+        "links": release.links,
+        "content_hash": release.content_hash(),
+    }
+
+
+def insert(conn: Connection, release: Release) -> int:
+    now = clock.now()
+    result = conn.execute(
+        releases.insert().values(**_values(release), first_seen_at=now, updated_at=now)
+    )
+    return int(result.inserted_primary_key[0])  # type: ignore[index]
+
+
+def update(conn: Connection, release_id: int, release: Release) -> None:
+    values = _values(release)
+    values.pop("key")  # the identity stays the one first seen
+    conn.execute(
+        releases.update().where(releases.c.id == release_id).values(**values,
+                                                                   updated_at=clock.now())
+    )
+
+
+def get(conn: Connection, release_id: int) -> Release | None:
+    row = conn.execute(sa.select(releases).where(releases.c.id == release_id)).first()
+    return to_model(row) if row else None
+
+
+def to_model(row: sa.Row[Any]) -> Release:
+    m = row._mapping
+    return Release(
+        source=m["source"], key=m["key"], url=m["url"], title=m["title"],
+        published_at=m["published_at"], summary=m["summary"], body=m["body"],
+        images=[Image(**i) for i in m["images"] or []], tags=m["tags"] or [],
+        language=m["language"], embargo_at=m["embargo_at"], channels=m["channels"],
+        overrides=m["overrides"] or {}, links=m["links"] or [],
+    )
+
+
+def count(conn: Connection) -> int:
+    return int(conn.execute(sa.select(sa.func.count()).select_from(releases)).scalar_one())

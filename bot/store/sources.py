@@ -1,0 +1,43 @@
+"""Per-source state: HTTP validators, first-sight flag, last poll outcome."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from bot.store.schema import source_state
+
+
+@dataclass
+class SourceState:
+    source: str
+    etag: str | None = None
+    last_modified: str | None = None
+    initialised: bool = False
+    last_polled_at: datetime | None = None
+    last_ok_at: datetime | None = None
+    last_error: str | None = None
+    failures: int = 0
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+def get(conn: Connection, source: str) -> SourceState:
+    row = conn.execute(sa.select(source_state).where(source_state.c.source == source)).first()
+    return SourceState(**row._mapping) if row else SourceState(source=source)
+
+
+def all_states(conn: Connection) -> dict[str, SourceState]:
+    return {r.source: SourceState(**r._mapping) for r in conn.execute(sa.select(source_state))}
+
+
+def put(conn: Connection, state: SourceState) -> None:
+    values = dict(state.__dict__)
+    updated = conn.execute(
+        source_state.update().where(source_state.c.source == state.source).values(**values)
+    )
+    if updated.rowcount == 0:
+        conn.execute(source_state.insert().values(**values))
