@@ -59,6 +59,7 @@ _SENTENCE_END = regex.compile(r"[.!?…]+[\"'”’»)\]]*(?=\s)")
 _CJK_SENTENCE_END = regex.compile(r"[。！？]+[」』）”’]*")
 _PARAGRAPH = regex.compile(r"\n[^\S\n]*\n")
 _GAP = regex.compile(r"\s+")
+_NEXT_CHAR = regex.compile(r"\s*(\S)")
 _CONTROL = regex.compile(r"[\p{Cc}]")
 # A "." after these rarely ends a sentence.
 _ABBREVIATIONS = frozenset({"dr", "mr", "mrs", "ms", "prof", "st", "no", "nr", "vs", "e.g", "i.e",
@@ -248,8 +249,9 @@ def _sentence_cuts(text: str) -> list[int]:
     cuts = []
     for match in _SENTENCE_END.finditer(text):
         if match.group().startswith(".") and match.group().rstrip("\"'”’»)]") == ".":
-            following = text[match.end():].lstrip()[:1]
-            if following.islower() or _is_abbreviation(text, match.start()):
+            following = _NEXT_CHAR.match(text, match.end())
+            lower_next = following is not None and following.group(1).islower()
+            if lower_next or _is_abbreviation(text, match.start()):
                 continue
         cuts.append(match.end())
     cuts += [m.end() for m in _CJK_SENTENCE_END.finditer(text)]
@@ -274,7 +276,7 @@ def _usable(cuts: Sequence[int], text: str) -> list[int]:
 def _with_ellipsis(kept: str) -> str:
     kept = kept.rstrip()
     last_token = kept[max(kept.rfind(" "), kept.rfind("\n"), kept.rfind("\t")) + 1:]
-    if find_urls(last_token) or _HANDLE.search(last_token):
+    if find_urls(last_token):
         # Glued to a URL, "…" would become part of the link (Mastodon takes it as a path char).
         return kept + " " + ELLIPSIS
     stripped = kept.rstrip(_DANGLING).rstrip()

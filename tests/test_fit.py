@@ -100,6 +100,11 @@ def test_doubtful_urls_never_count_below_either_reading() -> None:
     ("<https://a.org/x>", ["https://a.org/x"]),
     ("https://a.org/é/ü?q=ß.", ["https://a.org/é/ü?q=ß"]),
     ("xhttps://a.org/", []),
+    ("see https://a.org/news/a. Next", ["https://a.org/news/a"]),
+    ("https://a.org/a/b;", ["https://a.org/a/b"]),
+    ("https://a.org/a/b/?!", ["https://a.org/a/b/"]),
+    ("https://a.org:8443/x", ["https://a.org:8443/x"]),
+    ("https://a.org/東。京 x", ["https://a.org/東。京"]),
 ])
 def test_find_urls(text: str, urls: list[str]) -> None:
     assert [text[start:end] for start, end in find_urls(text)] == urls
