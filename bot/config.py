@@ -115,6 +115,8 @@ class BotConfig(Strict):
     publish_every: Duration = timedelta(seconds=5)
     lease: Duration = timedelta(seconds=30)
     max_attempts: int = Field(default=8, ge=1, le=100)
+    retry_base: Duration = timedelta(seconds=30)
+    retry_max: Duration = timedelta(hours=1)
     poll_concurrency: int = Field(default=32, ge=1, le=1000)
     poll_per_host: int = Field(default=4, ge=1, le=100)
 
@@ -122,9 +124,9 @@ class BotConfig(Strict):
     @classmethod
     def _db(cls, value: str) -> str:
         if not re.match(r"^(sqlite|postgresql)(\+\w+)?://", value):
+            shown = value.split("@")[-1]  # never echo a password in the URL
             raise ValueError(
-                f"expected 'sqlite:///PATH' or 'postgresql+psycopg://…': got {value.split('@')[-1]!r}"
-            )
+                f"expected 'sqlite:///PATH' or 'postgresql+psycopg://…': got {shown!r}")
         return value
 
 

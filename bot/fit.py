@@ -49,8 +49,10 @@ _QUERY_ASCII = frozenset(
 _QUERY_END_ASCII = frozenset(
     "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_&=#/-")
 
+# Marks are left out of the domain on purpose: a shorter match leaves more to count literally.
 _MENTION = regex.compile(
-    r"(?<![=/\w])@([a-z0-9_]+(?:[.-]+[a-z0-9_]+)*)@\w+(?:[.-]+\w+)*", regex.IGNORECASE)
+    r"(?<![=/\w])@([a-z0-9_]+(?:[.-]+[a-z0-9_]+)*)@[\p{L}\p{N}_]+(?:[.-]+[\p{L}\p{N}_]+)*",
+    regex.IGNORECASE)
 _HANDLE = regex.compile(r"(?<![=/\w])@[a-z0-9_]+(?:[.-]+[a-z0-9_]+)*(?:@\w+(?:[.-]+\w+)*)?",
                         regex.IGNORECASE)
 _HASHTAG = regex.compile(r"(?<![\w/#])#[\w·\u200c]+")
@@ -328,16 +330,20 @@ def shorten(text: str, budget: int, limits: Limits) -> str:
     return _shorten(text, lambda s: count(s, limits) <= budget)
 
 
-def fit(parts: FitParts | str, limits: Limits, assemble: Callable[[str], str]) -> FitResult:
+def fit(parts: FitParts | str, limits: Limits, assemble: Callable[[str], str], *,
+        spoiler: str = "") -> FitResult:
     """The post `assemble(summary)` fitted to `limits.max_chars` by shortening only the summary.
 
     `assemble` renders the whole post around a given summary (e.g. a template); it is called
     several times, with shorter summaries, so it must be pure. When even `assemble("")` is over
     the limit the full text comes back unshortened with `blocking=True`: the link, title and
-    hashtags are never cut behind anyone's back.
+    hashtags are never cut behind anyone's back. `parts` may be the bare summary string;
+    `spoiler`, when given, takes the place of `parts.spoiler`.
     """
     if isinstance(parts, str):
         parts = FitParts(parts)
+    if spoiler:
+        parts = FitParts(parts.summary, spoiler)
     summary = parts.summary
     text = assemble(summary)
     length = count(text, limits, parts.spoiler)

@@ -51,6 +51,7 @@ releases = sa.Table(
     sa.Column("published_at", UTCDateTime),
     sa.Column("summary", sa.Text, nullable=False, default=""),
     sa.Column("body", sa.Text, nullable=False, default=""),
+    sa.Column("body_html", sa.Text, nullable=False, default=""),
     sa.Column("images", JSON, nullable=False, default=list),
     sa.Column("tags", JSON, nullable=False, default=list),
     sa.Column("language", sa.String(35)),

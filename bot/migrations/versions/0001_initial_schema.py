@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-26 21:18:08.904566
+Create Date: 2026-11-26 21:19:27.811609
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ def upgrade() -> None:
         sa.Column("published_at", bot.store.schema.UTCDateTime(timezone=True), nullable=True),
         sa.Column("summary", sa.Text(), nullable=False),
         sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("body_html", sa.Text(), nullable=False),
         sa.Column("images", sa.JSON(), nullable=False),
         sa.Column("tags", sa.JSON(), nullable=False),
         sa.Column("language", sa.String(length=35), nullable=True),

@@ -1,0 +1,82 @@
+"""The `pressbot` command. Heavy modules are imported inside the commands that use them,
+so `pressbot --help` and `pressbot preview FILE` start fast.
+
+Exit codes: 0 done, 1 the operation failed, 2 usage or configuration error.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING, Any
+
+import click
+
+if TYPE_CHECKING:
+    from bot.config import Config
+    from bot.store import Store
+
+
+class App:
+    """Lazily loaded config and store, shared by the commands of one invocation."""
+
+    def __init__(self, config_path: str | None) -> None:
+        self.config_path = config_path
+        self._config: Config | None = None
+        self._store: Store | None = None
+
+    @property
+    def config(self) -> Config:
+        if self._config is None:
+            from bot.config import load_config
+            from bot.logs import setup_logging
+
+            self._config = load_config(self.config_path)
+            # one-shot commands print their own summary; the service logs at the set level
+            quiet = "WARNING" if self._config.bot.log_level in ("DEBUG", "INFO") else None
+            setup_logging(quiet or self._config.bot.log_level, self._config.bot.log_format)
+        return self._config
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            from bot.store import Store
+
+            self._store = Store(self.config.bot.database_url)
+        return self._store
+
+
+pass_app = click.make_pass_decorator(App)
+
+
+class Group(click.Group):
+    """Turns pressbot's own errors into a one-line message and the contract's exit code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        from bot.errors import ConfigError, PressbotError
+
+        try:
+            return super().invoke(ctx)
+        except ConfigError as exc:
+            click.echo(f"configuration error:\n{exc}", err=True)
+            sys.exit(2)
+        except PressbotError as exc:
+            from bot.redact import redact
+
+            click.echo(f"error: {redact(str(exc))}", err=True)
+            sys.exit(1)
+
+
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--config", "config_path", metavar="PATH", envvar="PRESSBOT_CONFIG",
+              help="Config file (default: config/pressbot.toml, else the bundled demo).")
+@click.version_option(package_name="pressbot")
+@click.pass_context
+def cli(ctx: click.Context, config_path: str | None) -> None:
+    """pressbot: press releases in, approved posts out on Mastodon, Facebook and email."""
+    ctx.obj = App(config_path)
+
+
+def main() -> None:
+    from bot.cli import content, service, subscribers, users, workflow  # noqa: F401  (registers)
+
+    cli(prog_name="pressbot")

@@ -1,0 +1,87 @@
+"""`fetch` and `preview`: read sources; show what would go out."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+
+import click
+
+from bot.cli import App, cli, pass_app
+
+
+@cli.command()
+@click.option("--source", "only", metavar="NAME", help="Poll only this source.")
+@pass_app
+def fetch(app: App, only: str | None) -> None:
+    """Poll sources once, store new releases and queue their posts."""
+    from bot.ingest import SourceReport, fetch_all
+
+    config = app.config
+    if only and only not in config.sources:
+        raise click.UsageError(f"no source named {only!r}; configured: "
+                               f"{', '.join(config.sources) or 'none'}")
+    store = app.store
+    names = [n for n in config.sources if only in (None, n)]
+    from rich.progress import Progress
+
+    with Progress(transient=True, disable=len(names) < 5 or not sys.stderr.isatty(),
+                  console=_err_console()) as progress:
+        task = progress.add_task("polling sources", total=len(names))
+
+        def done(_: SourceReport) -> None:
+            progress.advance(task)
+
+        reports = asyncio.run(fetch_all(config, store, only=only, on_done=done))
+    failed = 0
+    for r in reports:
+        state = "not modified" if r.not_modified else (
+            f"{r.new} new, {r.updated} updated, {r.unchanged} unchanged, {r.skipped} skipped "
+            f"(backlog), {r.failed} failed, {r.queued} posts queued")
+        click.echo(f"{r.name}: {state}")
+        for error in r.errors:
+            click.echo(f"  ! {error}")
+        failed += bool(r.errors)
+    total_new = sum(r.new for r in reports)
+    click.echo(f"{len(reports)} sources, {total_new} new releases, "
+               f"{sum(r.queued for r in reports)} posts queued, {failed} sources with errors")
+    if reports and failed == len(reports):
+        sys.exit(1)
+
+
+def _err_console():  # type: ignore[no-untyped-def]
+    from rich.console import Console
+
+    return Console(stderr=True)
+
+
+@cli.command()
+@click.argument("target", required=False, metavar="[PATH|URL]")
+@click.option("--channel", metavar="NAME", help="Only this channel.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array (the contract shape).")
+@pass_app
+def preview(app: App, target: str | None, channel: str | None, as_json: bool) -> None:
+    """Render without storing or sending: a content file, a folder, a feed file or URL.
+
+    With no argument, shows the queue's pending posts as they are stored.
+    """
+    from bot import preview as previewing
+
+    config = app.config
+    if channel and channel not in config.channels:
+        raise click.UsageError(f"no channel named {channel!r}; configured: "
+                               f"{', '.join(config.channels) or 'none'}")
+    if target is None:
+        items = previewing.from_queue(app.store, channel)
+    else:
+        releases, errors = previewing.load(target)
+        for error in errors:
+            click.echo(f"! {error}", err=True)
+        if not releases and errors:
+            sys.exit(1)
+        items = previewing.render_all(config, releases, channel)
+    if as_json:
+        click.echo(json.dumps([i.as_json() for i in items], indent=2, ensure_ascii=False))
+        return
+    previewing.print_human(items)

@@ -1,0 +1,141 @@
+"""Commands that talk to platforms or run the service: check, publish, run, web, init."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+
+import click
+
+from bot.cli import App, cli, pass_app
+
+
+@cli.command()
+@click.option("--dry-run", is_flag=True,
+              help="Write due posts to the outbox and console; change nothing in the queue.")
+@pass_app
+def publish(app: App, dry_run: bool) -> None:
+    """Publish due approved posts once."""
+    if dry_run:
+        _publish_dry(app)
+        return
+    from bot.publisher import Publisher
+    from bot.runtime import live_channels
+
+    async def go() -> tuple[int, int, int]:
+        published = failed = held = 0
+        async with live_channels(app.config, app.store, dry_run=False) as channels:
+            publisher = Publisher(app.config, app.store, channels)
+            for _ in range(10_000):
+                report = await publisher.run_once()
+                published += len(report.published)
+                failed += len(report.failed)
+                held += len(report.held)
+                if not report.published:
+                    break
+        return published, failed, held
+
+    published, failed, held = asyncio.run(go())
+    click.echo(f"{published} published, {failed} failed (will retry), {held} held")
+    if failed or held:
+        sys.exit(1)
+
+
+def _publish_dry(app: App) -> None:
+    from bot import clock
+    from bot.store import posts
+    from channels.outbox import OutboxChannel
+    from channels.registry import limits_for
+
+    config = app.config
+    with app.store.begin() as conn:
+        due = [p for p in posts.listing(conn, status=["approved", "failed"])
+               if max(filter(None, [p.publish_at, p.next_attempt_at]),
+                      default=clock.now()) <= clock.now()]
+    outbox = config.resolve(Path(config.bot.outbox))
+
+    async def go() -> None:
+        for post in due:
+            cfg = config.channels.get(post.channel)
+            if cfg is None:
+                continue
+            channel = OutboxChannel(post.channel, limits_for(cfg), outbox, echo=True)
+            await channel.publish(post)
+
+    asyncio.run(go())
+    click.echo(f"dry run: {len(due)} due posts written to {outbox} (queue unchanged)")
+
+
+@cli.command()
+@click.option("--offline", is_flag=True, help="Only config and templates; no network.")
+@pass_app
+def check(app: App, offline: bool) -> None:
+    """Validate config and templates; online, check each channel's credentials."""
+    from bot.checks import check_templates
+
+    config = app.config
+    click.echo(f"config: {config.source_file} OK ({len(config.sources)} sources, "
+               f"{len(config.channels)} channels)")
+    problems = check_templates(config)
+    for line in problems:
+        click.echo(f"  ! {line}")
+    if not problems:
+        click.echo("templates: every channel renders the sample release")
+    failed = bool(problems)
+    if not offline:
+        from bot.checks import check_channels
+
+        for name, result in asyncio.run(check_channels(config, app.store)):
+            mark = "OK" if result.ok else "FAILED"
+            click.echo(f"{name}: {mark}: {result.summary}")
+            for warning in result.warnings:
+                click.echo(f"  ⚠ {warning}")
+            failed = failed or not result.ok
+    if failed:
+        sys.exit(1)
+
+
+@cli.command()
+@click.option("--dry-run", is_flag=True, help="Every channel becomes the outbox.")
+@pass_app
+def run(app: App, dry_run: bool) -> None:
+    """The service: polls sources, publishes due posts, serves the review page."""
+    from bot.logs import setup_logging
+    from bot.service import serve
+
+    config = app.config
+    setup_logging(config.bot.log_level, config.bot.log_format, force=True)
+    sys.exit(asyncio.run(serve(config, app.store, dry_run=dry_run)))
+
+
+@cli.command()
+@pass_app
+def web(app: App) -> None:
+    """Only the review page (no polling, no publishing)."""
+    from bot.logs import setup_logging
+    from bot.service import serve
+
+    config = app.config
+    setup_logging(config.bot.log_level, config.bot.log_format, force=True)
+    sys.exit(asyncio.run(serve(config, app.store, dry_run=True, workers=False)))
+
+
+@cli.command()
+@click.argument("folder", required=False, default=".", type=click.Path(file_okay=False))
+def init(folder: str) -> None:
+    """Write a commented config and template overrides to start from."""
+    import shutil
+
+    from bot import paths
+
+    root = Path(folder)
+    config_file = root / "config" / "pressbot.toml"
+    if config_file.exists():
+        raise click.ClickException(f"{config_file} exists; not overwriting it")
+    config_file.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(paths.data_dir() / "config" / "example.toml", config_file)
+    templates = root / "templates"
+    if not templates.exists():
+        shutil.copytree(paths.templates_dir(), templates)
+    click.echo(f"wrote {config_file} and {templates}/ — edit them, then run `pressbot check`")

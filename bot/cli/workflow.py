@@ -1,0 +1,185 @@
+"""The approval workflow from the terminal: queue, show, approve, reject, edit, schedule."""
+
+from __future__ import annotations
+
+import getpass
+import json
+from typing import Any
+
+import click
+
+from bot.cli import App, cli, pass_app
+
+STATUSES = ["pending", "approved", "publishing", "published", "failed", "rejected", "held"]
+
+
+def actor() -> str:
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli"
+
+
+def _local(app: App, value: Any) -> str:
+    return value.astimezone(app.config.tz).strftime("%Y-%m-%d %H:%M") if value else "—"
+
+
+def post_json(post: Any) -> dict[str, Any]:
+    """A post in the contract's `queue --json` shape (plus a few extra keys)."""
+    return {
+        "id": post.id, "channel": post.channel, "status": str(post.status),
+        "release": {"id": post.release_uid, "title": post.title, "url": post.link},
+        "text": post.text, "subject": post.subject,
+        "publish_at": post.publish_at.isoformat() if post.publish_at else None,
+        "remote_id": post.remote_id, "remote_url": post.remote_url,
+        "last_error": post.last_error, "attempts": post.attempts,
+        "warnings": post.warnings, "progress": post.extra.get("progress"),
+    }
+
+
+@cli.command()
+@click.option("--status", "statuses", multiple=True, type=click.Choice(STATUSES),
+              help="Only posts with this status (repeatable).")
+@click.option("--channel", metavar="NAME", help="Only this channel.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
+@pass_app
+def queue(app: App, statuses: tuple[str, ...], channel: str | None, as_json: bool) -> None:
+    """List posts and when each will go out."""
+    from bot.store import posts
+
+    with app.store.begin() as conn:
+        items = posts.listing(conn, status=list(statuses) or None, channel=channel)
+    if as_json:
+        click.echo(json.dumps([post_json(p) for p in items], indent=2, ensure_ascii=False))
+        return
+    if not items:
+        click.echo("the queue is empty")
+        return
+    click.echo(f"{'ID':>5}  {'CHANNEL':<12} {'STATUS':<10} {'GOES OUT':<16}  TITLE")
+    for p in items:
+        when = _local(app, p.publish_at) if p.status in ("approved", "failed", "pending") else ""
+        if p.status == "published":
+            when = _local(app, p.updated_at)
+        note = ""
+        if p.status == "failed" and p.next_attempt_at:
+            when = _local(app, p.next_attempt_at)
+        if p.status in ("held", "failed") and p.last_error:
+            note = f"  ← {p.last_error[:70]}"
+        progress = p.extra.get("progress")
+        if progress:
+            note += f"  [{progress.get('sent', 0)} sent / {progress.get('failed', 0)} failed / "
+            note += f"{progress.get('remaining', 0)} remaining]"
+        click.echo(f"{p.id:>5}  {p.channel[:12]:<12} {p.status!s:<10} {when or '—':<16}  "
+                   f"{p.title[:50]}{note}")
+    click.echo(f"({len(items)} posts; times in {app.config.bot.timezone})")
+
+
+@cli.command()
+@click.argument("post_id", type=int)
+@click.option("--json", "as_json", is_flag=True)
+@pass_app
+def show(app: App, post_id: int, as_json: bool) -> None:
+    """Show one post in full, with its audit trail."""
+    from bot.store import posts
+
+    with app.store.begin() as conn:
+        post = posts.require(conn, post_id)
+        events = posts.list_events(conn, post_id=post_id)
+    if as_json:
+        data = post_json(post) | {"events": [
+            {**e, "at": e["at"].isoformat()} for e in reversed(events)]}
+        click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+        return
+    click.echo(f"post {post.id} · {post.channel} · {post.status}")
+    click.echo(f"release: {post.title} ({post.release_uid})")
+    if post.link:
+        click.echo(f"link: {post.link}")
+    click.echo(f"goes out: {_local(app, post.publish_at)} · attempts: {post.attempts}")
+    if post.remote_id:
+        click.echo(f"published as {post.remote_id} {post.remote_url or ''}")
+    if post.last_error:
+        click.echo(f"last error: {post.last_error}")
+    if post.subject:
+        click.echo(f"subject: {post.subject}")
+    click.echo("\n" + post.text + "\n")
+    for warning in post.warnings:
+        click.echo(f"  ⚠ {warning}")
+    click.echo("history:")
+    for e in reversed(events):
+        change = f"{e['from_status'] or ''}→{e['to_status'] or ''}"
+        click.echo(f"  {_local(app, e['at'])}  {e['actor']:<16} {e['action']:<10} {change}")
+
+
+@cli.command()
+@click.argument("post_ids", type=int, nargs=-1, required=True)
+@pass_app
+def approve(app: App, post_ids: tuple[int, ...]) -> None:
+    """Approve posts; each takes its channel's next free slot."""
+    from bot import workflow
+    from bot.errors import WorkflowError
+
+    failed = False
+    for post_id in post_ids:
+        try:
+            with app.store.begin() as conn:
+                post = workflow.approve(conn, app.config, post_id, actor())
+            click.echo(f"post {post_id} approved: goes out {_local(app, post.publish_at)}")
+        except WorkflowError as exc:
+            click.echo(f"error: {exc}", err=True)
+            failed = True
+    if failed:
+        raise SystemExit(1)
+
+
+@cli.command()
+@click.argument("post_id", type=int)
+@click.option("--reason", default="", help="Why (kept in the audit trail).")
+@pass_app
+def reject(app: App, post_id: int, reason: str) -> None:
+    """Reject a post: it will never go out."""
+    from bot import workflow
+
+    with app.store.begin() as conn:
+        workflow.reject(conn, post_id, actor(), reason)
+    click.echo(f"post {post_id} rejected")
+
+
+@cli.command()
+@click.argument("post_id", type=int)
+@click.option("--text", help="The new text (otherwise $EDITOR opens).")
+@click.option("--subject", help="New subject (email).")
+@pass_app
+def edit(app: App, post_id: int, text: str | None, subject: str | None) -> None:
+    """Edit a post's text; the original stays in the audit trail."""
+    from bot import workflow
+    from bot.store import posts
+
+    if text is None:
+        with app.store.begin() as conn:
+            current = posts.require(conn, post_id)
+        text = click.edit(current.text, extension=".txt")
+        if text is None:
+            click.echo("no change")
+            return
+    with app.store.begin() as conn:
+        post = workflow.edit(conn, app.config, post_id, actor(), text, subject)
+    click.echo(f"post {post_id} edited; status {post.status}")
+
+
+@cli.command()
+@click.argument("post_id", type=int)
+@click.option("--at", "when", required=True,
+              help="ISO time or a phrase like 'tomorrow 09:00' (bot time zone).")
+@pass_app
+def schedule(app: App, post_id: int, when: str) -> None:
+    """Set when a post goes out (it still needs approval if pending)."""
+    from bot import clock, workflow
+    from bot.schedule import parse_when
+
+    try:
+        at = parse_when(when, app.config.tz, clock.now())
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--at") from None
+    with app.store.begin() as conn:
+        post = workflow.schedule(conn, app.config, post_id, actor(), at)
+    click.echo(f"post {post_id} scheduled for {_local(app, post.publish_at)}")

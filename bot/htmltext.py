@@ -1,0 +1,296 @@
+"""HTML in, two ways out: readable plain text for posts, and safe HTML for e-mail.
+
+Plain text comes from the standard library's `html.parser` (cheap to import, forgiving of
+broken markup); the same pass also reads what a release page says about itself (`<title>`,
+`<h1>`, Open Graph tags, the first real picture) for the folder source. Sanitising is not
+something to do with regular expressions: `sanitize_html` hands it to nh3 (ammonia) with
+an explicit allow-list, imported only when called.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from urllib.parse import urlsplit
+
+__all__ = ["Page", "first_image", "html_to_text", "read_page", "sanitize_html"]
+
+_BR, _PARA = "\x00br", "\x00p"
+_BLOCK = frozenset({
+    "p", "div", "section", "article", "header", "footer", "main", "aside", "h1", "h2", "h3",
+    "h4", "h5", "h6", "blockquote", "pre", "table", "figure", "figcaption", "address", "dl",
+    "hr", "form", "fieldset", "details", "summary", "center", "body"})
+_LINE = frozenset({"tr", "dt", "dd"})
+_LISTS = frozenset({"ul", "ol", "menu"})
+_SKIP = frozenset({"script", "style", "noscript", "template", "svg", "math", "iframe", "object",
+                   "canvas", "select", "button", "nav", "title", "head"})
+_IN_HEAD = frozenset({"meta", "link", "title", "style", "script", "base", "noscript", "template"})
+_VOID = frozenset({"br", "img", "meta", "link", "input", "hr", "source", "wbr", "col", "area",
+                   "base", "embed", "param", "track"})
+_SCOPES = ("article", "main", "body")
+
+_EMAIL_TAGS = {"p", "br", "a", "strong", "em", "b", "i", "ul", "ol", "li", "h2", "h3", "h4",
+               "blockquote", "img"}
+_EMAIL_ATTRS = {"a": {"href", "title"}, "img": {"src", "alt", "width", "height"}}
+_DROP_WITH_CONTENT = {"script", "style", "noscript", "template", "iframe", "object", "embed",
+                      "svg", "math", "title", "head", "select", "textarea"}
+
+_NOT_A_PICTURE = re.compile(
+    r"pixel|spacer|tracker|tracking|1x1|blank\.(?:gif|png)|transparent\.(?:gif|png)|beacon"
+    r"|avatar|gravatar|emoji|smiley|feeds\.feedburner|feedsportal|stats\.wordpress|pixel\.wp"
+    r"|doubleclick|google-analytics|facebook\.com/tr|/wp-includes/images/smilies", re.I)
+_HIDDEN = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
+_DECLARATION = re.compile(r"<!(?!--)")
+_LEADING_INT = re.compile(r"\s*(\d+)")
+
+
+class _Text:
+    """Text of one part of a page, with paragraph and line breaks kept as markers."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.bullet = False
+        self.links: list[str] = []
+        self.image: tuple[str, str] | None = None
+
+    def data(self, text: str) -> None:
+        if self.bullet and text.strip():
+            self.parts.append("- ")
+            self.bullet = False
+        self.parts.append(text)
+
+    def item(self) -> None:
+        self.parts.append(_BR)
+        self.bullet = True
+
+    def result(self) -> str:
+        paras: list[str] = []
+        lines: list[str] = []
+        cur: list[str] = []
+        for part in [*self.parts, _PARA]:
+            if part not in (_BR, _PARA):
+                cur.append(part)
+                continue
+            line = " ".join("".join(cur).split())
+            cur = []
+            if line and line != "-":
+                lines.append(line)
+            if part == _PARA and lines:
+                paras.append("\n".join(lines))
+                lines = []
+        return "\n\n".join(paras)
+
+
+class _Parser(HTMLParser):
+    """One pass over a document: text of the whole and of its article/main/body, and metadata."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.all = _Text()
+        self.scopes = {name: _Text() for name in _SCOPES}
+        self.depth = dict.fromkeys(_SCOPES, 0)
+        self.done: set[str] = set()
+        self.skip: list[str] = []
+        self.lists = 0
+        self.meta: dict[str, str] = {}
+        self.tags: list[str] = []
+        self.lang: str | None = None
+        self.canonical: str | None = None
+        self.time: str | None = None
+        self.title: list[str] | None = None
+        self.h1: list[str] | None = None
+        self.in_title = self.in_h1 = False
+
+    def _active(self) -> list[_Text]:
+        return [self.all, *(self.scopes[s] for s in _SCOPES if self.depth[s])]
+
+    def _emit(self, part: str) -> None:
+        for sink in self._active():
+            if part == _PARA and sink.bullet:
+                continue  # a <p> right inside an <li> belongs on the item's line
+            sink.parts.append(part)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k.lower(): (v or "") for k, v in attrs}
+        if self.skip == ["head"] and tag not in _IN_HEAD:
+            self.skip.clear()  # content before any <body>: the head ended without saying so
+        self._metadata(tag, a)
+        if tag in _SKIP:
+            if tag not in _VOID:
+                self.skip.append(tag)
+            return
+        if tag in _SCOPES and tag not in self.done:
+            self.depth[tag] += 1
+        if self.skip:
+            return
+        if tag == "h1" and self.h1 is None:
+            self.h1, self.in_h1 = [], True
+        if tag == "br":
+            self._emit(_BR)
+        elif tag in _LISTS:
+            self.lists += 1
+            self._emit(_PARA)
+        elif tag == "li":
+            for sink in self._active():
+                sink.item()
+        elif tag in _BLOCK:
+            self._emit(_BR if self.lists else _PARA)
+        elif tag in _LINE:
+            self._emit(_BR)
+        elif tag in ("td", "th"):
+            self._emit(" ")
+        elif tag == "a" and a.get("href"):
+            for sink in self._active():
+                sink.links.append(a["href"].strip())
+        elif tag == "img" and (found := _picture(a)):
+            for sink in self._active():
+                sink.image = sink.image or found
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _VOID:
+            self.handle_starttag(tag, attrs)
+        else:  # `<div/>` in HTML is an open tag, but XHTML-ish writers mean an empty one
+            self.handle_starttag(tag, attrs)
+            self.handle_endtag(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "title":
+            self.in_title = False
+        if tag in _SCOPES and self.depth[tag]:
+            self.depth[tag] -= 1
+            if not self.depth[tag]:
+                self.done.add(tag)
+        if self.skip:
+            if tag in self.skip:  # also closes skipped elements left open inside it
+                del self.skip[len(self.skip) - 1 - self.skip[::-1].index(tag):]
+            return
+        if tag == "h1":
+            self.in_h1 = False
+        if tag in _LISTS:
+            self.lists = max(0, self.lists - 1)
+            self._emit(_PARA)
+        elif tag == "li" or tag in _LINE:
+            self._emit(_BR)
+        elif tag in _BLOCK:
+            self._emit(_BR if self.lists else _PARA)
+
+    def handle_data(self, data: str) -> None:
+        data = data.replace("\x00", "")
+        if self.in_title and self.title is not None:
+            self.title.append(data)
+        if self.skip:
+            return
+        if self.in_h1 and self.h1 is not None:
+            self.h1.append(data)
+        for sink in self._active():
+            sink.data(data)
+
+    def _metadata(self, tag: str, a: dict[str, str]) -> None:
+        if tag == "title" and self.title is None:
+            self.title, self.in_title = [], True
+        elif tag == "html" and a.get("lang"):
+            self.lang = a["lang"].strip()
+        elif tag == "meta":
+            name = (a.get("property") or a.get("name") or "").strip().lower()
+            content = " ".join(a.get("content", "").split())
+            if name == "article:tag" and content:
+                self.tags.append(content)
+            elif name and content:
+                self.meta.setdefault(name, content)
+        elif tag == "link" and "canonical" in a.get("rel", "").lower().split() and a.get("href"):
+            self.canonical = self.canonical or a["href"].strip()
+        elif tag == "time" and a.get("datetime") and self.time is None:
+            self.time = a["datetime"].strip()
+        elif tag == "body" and "head" in self.skip:
+            self.skip.clear()  # a <head> nobody closed ends where the body starts
+
+
+def _parse(html: str) -> _Parser:
+    parser = _Parser()
+    for attempt in (html, _DECLARATION.sub("&lt;!", html)):
+        parser = _Parser()
+        try:
+            parser.feed(attempt)
+            parser.close()
+        except AssertionError:  # the stdlib rejects some broken `<![` declarations this way
+            continue
+        return parser
+    return parser
+
+
+def _dimension(value: str) -> int | None:
+    m = _LEADING_INT.match(value)
+    return int(m.group(1)) if m else None
+
+
+def _picture(a: dict[str, str]) -> tuple[str, str] | None:
+    """(src, alt) when an <img> is a picture a reader would see, not a pixel, icon or avatar."""
+    src = a.get("src", "").strip()
+    if not src or src.lower().startswith("data:"):
+        src = (a.get("data-src") or a.get("data-lazy-src") or "").strip()
+    if not src or src.lower().startswith(("data:", "javascript:")):
+        return None
+    for dim in ("width", "height"):
+        size = _dimension(a.get(dim, ""))
+        if size is not None and size <= 2:
+            return None
+    path = urlsplit(src)
+    if _NOT_A_PICTURE.search(path.netloc + path.path) or _HIDDEN.search(a.get("style", "")):
+        return None
+    if re.search(r"avatar|emoji|smiley|gravatar|tracking|pixel|icon", a.get("class", ""), re.I):
+        return None
+    return src, " ".join(a.get("alt", "").split())
+
+
+def html_to_text(html: str) -> str:
+    """Readable text: entities decoded, no tags or scripts, paragraphs apart by a blank line,
+    list items as `- item`, link text kept without its address."""
+    return _parse(html).all.result()
+
+
+def first_image(html: str) -> tuple[str, str] | None:
+    """(src, alt) of the first real picture, skipping tracking pixels, avatars and emoji."""
+    return _parse(html).all.image
+
+
+def sanitize_html(html: str) -> str:
+    """HTML safe to put in an e-mail: an allow-list of tags, http(s)/mailto links only,
+    no scripts or event handlers, `rel="noopener noreferrer"` on links."""
+    import nh3  # compiled extension: only the e-mail path pays for loading it
+
+    return nh3.clean(
+        html, tags=_EMAIL_TAGS, attributes=_EMAIL_ATTRS, clean_content_tags=_DROP_WITH_CONTENT,
+        url_schemes={"http", "https", "mailto"}, link_rel="noopener noreferrer",
+        strip_comments=True,
+    )
+
+
+@dataclass(frozen=True)
+class Page:
+    """What a release page says about itself, and the text of its main part."""
+
+    text: str
+    title: str | None = None
+    h1: str | None = None
+    meta: dict[str, str] = field(default_factory=dict)
+    tags: list[str] = field(default_factory=list)
+    lang: str | None = None
+    canonical: str | None = None
+    time: str | None = None
+    links: list[str] = field(default_factory=list)
+    image: tuple[str, str] | None = None
+
+
+def read_page(html: str) -> Page:
+    """The page's metadata and the text, links and first picture of its `<article>`, else
+    `<main>`, else `<body>`, else the whole document."""
+    p = _parse(html)
+    part = next((s for s in (*(p.scopes[n] for n in _SCOPES), p.all) if s.result()), p.all)
+
+    def joined(chunks: list[str] | None) -> str | None:
+        return " ".join("".join(chunks).split()) or None if chunks is not None else None
+
+    return Page(text=part.result(), title=joined(p.title), h1=joined(p.h1), meta=p.meta,
+                tags=p.tags, lang=p.lang, canonical=p.canonical, time=p.time,
+                links=part.links, image=part.image)

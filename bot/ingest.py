@@ -1,0 +1,201 @@
+"""`fetch`: read every source, store each new release once, queue its posts.
+
+Sources are read side by side (bounded globally and per host, so one slow server
+cannot stall the rest); each source's releases are then written in one transaction
+of their own, so a broken source never touches what others, or earlier runs, stored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from urllib.parse import urlsplit
+
+import httpx
+
+from bot import clock
+from bot.config import Config, FeedSourceConfig, FolderSourceConfig, SourceConfig
+from bot.errors import PressbotError, SourceError
+from bot.models import Release
+from bot.store import Store, meta, releases
+from bot.store import sources as source_store
+from bot.workflow import queue_release, rerender_release
+
+log = logging.getLogger("pressbot.fetch")
+
+
+@dataclass
+class SourceReport:
+    """What one poll of one source did; printed by `fetch` and kept for /healthz."""
+
+    name: str
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped: int = 0
+    failed: int = 0
+    queued: int = 0
+    not_modified: bool = False
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def backlog_keep(policy: str, items: list[Release]) -> set[str]:
+    """Keys of the releases to queue on first sight of a source; the rest are only stored."""
+    now = clock.now()
+    upcoming = {r.key for r in items if r.embargo_at and r.embargo_at > now}
+    if policy == "all":
+        return {r.key for r in items}
+    if policy.startswith("latest:"):
+        n = int(policy.split(":", 1)[1])
+        oldest = datetime.min.replace(tzinfo=UTC)
+        ranked = sorted(items, key=lambda r: r.published_at or oldest, reverse=True)
+        return {r.key for r in ranked[:n]} | upcoming
+    return upcoming
+
+
+def store_releases(store: Store, config: Config, name: str, found: list[Release],
+                   report: SourceReport) -> None:
+    """Insert new releases, update changed ones, queue posts; one transaction per source."""
+    cfg = config.sources[name]
+    with store.begin() as conn:
+        state = source_store.get(conn, name)
+        learned = meta.learned_limits(conn)
+        keep = None if state.initialised else backlog_keep(cfg.backlog, found)
+        for release in found:
+            row = releases.find(conn, release)
+            if row is None:
+                release_id = releases.insert(conn, release)
+                report.new += 1
+                if keep is not None and release.key not in keep:
+                    report.skipped += 1
+                    continue
+                report.queued += len(queue_release(conn, config, release_id, release,
+                                                   cfg.channels, learned=learned))
+            elif row.content_hash != release.content_hash():
+                releases.update(conn, row.id, release)
+                rerender_release(conn, config, row.id, release, learned=learned)
+                report.updated += 1
+            else:
+                report.unchanged += 1
+        state.initialised = True
+        source_store.put(conn, state)
+
+
+async def poll_source(name: str, cfg: SourceConfig, config: Config, store: Store,
+                      client: httpx.AsyncClient, limiter: Limiter) -> SourceReport:
+    """Read one source and store what it found; never raises for the source's own faults."""
+    report = SourceReport(name)
+    with store.begin() as conn:
+        state = source_store.get(conn, name)
+    state.last_polled_at = clock.now()
+    succeeded = False
+    try:
+        if isinstance(cfg, FeedSourceConfig):
+            from bot.sources import feed
+
+            async with limiter.slot(str(cfg.url)):
+                fetched, found = await feed.poll(name, cfg, state, client)
+            state.etag, state.last_modified = fetched.etag, fetched.last_modified
+            report.not_modified = fetched.unchanged
+        else:
+            found = await asyncio.to_thread(_scan_folder, name, cfg, config, state, report)
+        if found:
+            await asyncio.to_thread(store_releases, store, config, name, found, report)
+        state.last_ok_at = clock.now() if not report.errors else state.last_ok_at
+        state.last_error = "; ".join(report.errors)[:2000] or None
+        state.failures = 0 if not report.errors else state.failures + 1
+        succeeded = True
+    except (SourceError, PressbotError) as exc:
+        report.errors.append(str(exc))
+        report.failed += 1
+        state.last_error, state.failures = str(exc)[:2000], state.failures + 1
+    with store.begin() as conn:
+        current = source_store.get(conn, name)
+        state.initialised = current.initialised or succeeded
+        source_store.put(conn, state)
+    for error in report.errors:
+        log.warning("source=%s error=%r", name, error)
+    log.info("source=%s new=%d updated=%d unchanged=%d skipped=%d failed=%d not_modified=%s",
+             name, report.new, report.updated, report.unchanged, report.skipped, report.failed,
+             report.not_modified)
+    return report
+
+
+def _scan_folder(name: str, cfg: FolderSourceConfig, config: Config,
+                 state: source_store.SourceState, report: SourceReport) -> list[Release]:
+    from bot.sources import folder
+
+    scan = folder.scan(name, cfg, config.resolve(cfg.path), state)
+    report.errors.extend(scan.errors)
+    report.failed += len(scan.errors)
+    report.unchanged += scan.unchanged
+    state.data = {**state.data, "files": scan.fingerprints}
+    return scan.releases
+
+
+class Limiter:
+    """At most `total` fetches at once, and at most `per_host` to any one host."""
+
+    def __init__(self, total: int, per_host: int) -> None:
+        self._total = asyncio.Semaphore(total)
+        self._hosts: dict[str, asyncio.Semaphore] = defaultdict(
+            lambda: asyncio.Semaphore(per_host))
+
+    def slot(self, url: str) -> _Slot:
+        return _Slot(self._total, self._hosts[urlsplit(url).netloc])
+
+
+class _Slot:
+    def __init__(self, *semaphores: asyncio.Semaphore) -> None:
+        self._semaphores = semaphores
+
+    async def __aenter__(self) -> None:
+        # host first: a busy host must not hold a global slot while it waits
+        for semaphore in reversed(self._semaphores):
+            await semaphore.acquire()
+
+    async def __aexit__(self, *_: object) -> None:
+        for semaphore in self._semaphores:
+            semaphore.release()
+
+
+def http_client(config: Config) -> httpx.AsyncClient:
+    """The one client sources use: pooled connections, a clear User-Agent, http(s) only."""
+    from channels.base import user_agent
+
+    return httpx.AsyncClient(
+        headers={"User-Agent": user_agent()},
+        limits=httpx.Limits(max_connections=config.bot.poll_concurrency,
+                            max_keepalive_connections=config.bot.poll_concurrency),
+        timeout=httpx.Timeout(20.0),
+    )
+
+
+async def fetch_all(config: Config, store: Store, *, only: str | None = None,
+                    on_done: Callable[[SourceReport], None] | None = None,
+                    client: httpx.AsyncClient | None = None) -> list[SourceReport]:
+    """Poll every configured source (or `only`) once."""
+    names = [n for n in config.sources if only in (None, n)]
+    limiter = Limiter(config.bot.poll_concurrency, config.bot.poll_per_host)
+    own = client is None
+    client = client or http_client(config)
+    try:
+        async def one(name: str) -> SourceReport:
+            report = await poll_source(name, config.sources[name], config, store, client,
+                                       limiter)
+            if on_done:
+                on_done(report)
+            return report
+
+        return list(await asyncio.gather(*(one(n) for n in names)))
+    finally:
+        if own:
+            await client.aclose()

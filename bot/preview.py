@@ -1,0 +1,161 @@
+"""Dry-run previews: source → clean → render → limits check → output. No store, no send.
+
+A path preview opens no database and makes no network call (a URL preview fetches
+only that URL), so it is safe to run anywhere and fast enough to run on every save.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bot.config import Config
+from bot.errors import PressbotError
+from bot.models import Release, Rendered
+from bot.render import Target, render, targets, wants
+
+FEED_SUFFIXES = (".xml", ".rss", ".atom", ".feed")
+
+
+@dataclass
+class Item:
+    """One release × channel, as the preview shows it."""
+
+    release: Release | None
+    release_info: dict[str, Any]
+    channel: str
+    type: str
+    rendered: Rendered
+
+    def as_json(self) -> dict[str, Any]:
+        r = self.rendered
+        return {
+            "release": self.release_info, "channel": self.channel, "type": self.type,
+            "text": r.text, "subject": r.subject, "html": r.html, "length": r.length,
+            "limit": r.limit, "warnings": r.warnings, "blocking": r.blocking,
+        }
+
+
+def _info(release: Release) -> dict[str, Any]:
+    return {"id": release.uid, "title": release.title, "url": release.url,
+            "published": release.published_at.isoformat() if release.published_at else None,
+            "summary": release.summary}
+
+
+def _looks_like_feed(path: Path) -> bool:
+    if path.suffix.lower() in FEED_SUFFIXES:
+        return True
+    with path.open("rb") as handle:
+        head = handle.read(512).lstrip().lower()
+    return head.startswith((b"<?xml", b"<rss", b"<feed", b"<rdf"))
+
+
+def load(target: str) -> tuple[list[Release], list[str]]:
+    """Releases from a file, a folder, a feed file or a feed URL, plus per-file errors."""
+    if re.match(r"^https?://", target, re.IGNORECASE):
+        return _load_url(target), []
+    path = Path(target)
+    if path.is_dir():
+        from bot.sources.files import read_release_file
+        from bot.sources.folder import content_files
+
+        releases, errors = [], []
+        for file in content_files(path):
+            try:
+                releases.append(read_release_file(
+                    file, source="preview", key=file.relative_to(path).as_posix()))
+            except PressbotError as exc:
+                errors.append(str(exc))
+        return releases, errors
+    if not path.exists():
+        raise PressbotError(f"{path}: no such file or folder")
+    if _looks_like_feed(path) and path.suffix.lower() not in (".html", ".htm", ".md", ".txt"):
+        from bot.sources.feed import parse
+
+        return parse("preview", path.read_bytes(), url=path.resolve().as_uri()), []
+    from bot.sources.files import read_release_file
+
+    return [read_release_file(path, source="preview", key=path.name)], []
+
+
+def _load_url(url: str) -> list[Release]:
+    import asyncio
+
+    import httpx
+
+    from bot.sources.feed import parse
+    from bot.sources.http import fetch
+    from channels.base import user_agent
+
+    async def get() -> list[Release]:
+        async with httpx.AsyncClient(headers={"User-Agent": user_agent()}) as client:
+            fetched = await fetch(client, url)
+        return parse("preview", fetched.body, url=fetched.url,
+                     content_type=fetched.content_type)
+
+    return asyncio.run(get())
+
+
+def render_all(config: Config, releases: list[Release], only: str | None) -> list[Item]:
+    items = []
+    for release in releases:
+        for target in targets(config, only=only):
+            if only is None and not wants(release, None, target):
+                if getattr(target.cfg, "mode", None) != "digest":
+                    continue
+            items.append(_item(release, target, config))
+    return items
+
+
+def _item(release: Release, target: Target, config: Config) -> Item:
+    from channels.registry import kind
+
+    return Item(release, _info(release), target.name, kind(target.cfg),
+                render(release, target, config))
+
+
+def from_queue(store: Any, only: str | None) -> list[Item]:
+    """Pending posts as stored (what a reviewer would approve)."""
+    from bot.store import posts
+
+    with store.begin() as conn:
+        pending = posts.listing(conn, status=["pending"], channel=only)
+    items = []
+    for post in pending:
+        rendered = Rendered(text=post.text, subject=post.subject, html=post.html,
+                            link=post.link, images=post.images, warnings=post.warnings)
+        info = {"id": post.release_uid, "title": post.title, "url": post.link,
+                "published": None, "summary": ""}
+        items.append(Item(None, info, post.channel, post.channel, rendered))
+    return items
+
+
+def print_human(items: list[Item]) -> None:
+    """One panel per release × channel: the text, its count against the limit, warnings."""
+    import click
+
+    if not items:
+        click.echo("nothing to preview")
+        return
+    folder = Path(tempfile.gettempdir()) / "pressbot-preview"
+    for item in items:
+        r = item.rendered
+        count = f"{r.length}/{r.limit}" if r.limit else f"{r.length} characters"
+        head = f"━━ {item.release_info['title'][:60]} → {item.channel} ({item.type}) · {count} "
+        click.echo(click.style(head.ljust(78, "━"), bold=True))
+        if r.subject is not None:
+            click.echo(f"Subject: {r.subject}\n")
+        click.echo(r.text or "(nothing rendered)")
+        if r.html:
+            folder.mkdir(parents=True, exist_ok=True)
+            slug = re.sub(r"[^a-z0-9]+", "-", item.release_info["title"].lower())[:40].strip("-")
+            path = folder / f"{slug or 'release'}-{item.channel}.html"
+            path.write_text(r.html, encoding="utf-8")
+            click.echo(f"\nHTML: {path}")
+        for warning in r.warnings:
+            colour = "red" if r.blocking or "too long" in warning else "yellow"
+            click.echo(click.style(f"  ⚠ {warning}", fg=colour))
+        click.echo()

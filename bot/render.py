@@ -1,0 +1,240 @@
+"""Releases become posts: Jinja2 templates in a sandbox, fitted to each platform's limits.
+
+Templates may be edited by staff, so they run in Jinja's immutable sandbox with strict
+undefined variables. The summary is the only elastic part: `bot.fit` re-renders the
+template with a shorter summary until the post fits, and never touches the title, the
+link or the hashtags. A template that fails names its file and line and blocks only
+the post it was rendering.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from bot import clock, paths
+from bot.config import ChannelConfig, Config, EmailConfig
+from bot.errors import TemplateError
+from bot.fit import count, fit, fit_subject
+from bot.hashtags import hashtags
+from bot.links import add_utm
+from bot.models import Release, Rendered
+from channels.base import Limits
+from channels.registry import kind
+
+UNSUBSCRIBE = "%%UNSUBSCRIBE_URL%%"
+GREETING = "%%GREETING%%"
+"""Placeholders the email channel fills per recipient at send time."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """What to render for: the channel's name, its config and its limits."""
+
+    name: str
+    cfg: ChannelConfig
+    limits: Limits
+
+
+@cache
+def _environment(user_dir: str | None) -> ImmutableSandboxedEnvironment:
+    folders = [user_dir] if user_dir else []
+    folders.append(str(paths.templates_dir()))
+    env = ImmutableSandboxedEnvironment(
+        loader=jinja2.FileSystemLoader(folders),
+        undefined=jinja2.StrictUndefined,
+        autoescape=lambda name: bool(name and name.endswith((".html.j2", ".html"))),
+        keep_trailing_newline=False,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["date"] = _format_date
+    return env
+
+
+def _format_date(value: datetime | None, fmt: str = "%-d %B %Y") -> str:
+    return value.strftime(fmt) if value else ""
+
+
+def _template_name(target: Target, default: str) -> tuple[str | None, str]:
+    """(user folder, template name) for a target; a `template` key may be a path."""
+    cfg = target.cfg
+    user_dir = str(cfg.templates_dir) if cfg.templates_dir else None
+    if cfg.template and default.endswith(".txt.j2") and "/" not in default:
+        template = Path(cfg.template)
+        if template.parent != Path("."):
+            return str(template.parent), template.name
+        return user_dir, cfg.template
+    return user_dir, default
+
+
+def render_template(target: Target, default: str, context: dict[str, Any]) -> str:
+    """Render one template; any failure becomes a TemplateError naming file and line."""
+    user_dir, name = _template_name(target, default)
+    env = _environment(user_dir)
+    try:
+        template = env.get_template(name)
+        return template.render(context)
+    except jinja2.TemplateSyntaxError as exc:
+        raise TemplateError(f"syntax error: {exc.message}",
+                            f"{exc.filename or name}:{exc.lineno}") from None
+    except jinja2.TemplateNotFound as exc:
+        raise TemplateError(f"template not found: {exc.name} (channels.{target.name}.template)"
+                            ) from None
+    except (jinja2.UndefinedError, jinja2.exceptions.SecurityError, TypeError,
+            ValueError) as exc:
+        raise TemplateError(f"{type(exc).__name__}: {exc}", _where(exc, name)) from None
+
+
+def _where(exc: BaseException, name: str) -> str:
+    """`file:line` of the innermost template frame in the traceback."""
+    tb, where = exc.__traceback__, name
+    while tb is not None:
+        filename = tb.tb_frame.f_code.co_filename
+        if filename.endswith((".j2", ".html", ".txt")):
+            where = f"{filename}:{tb.tb_lineno}"
+        tb = tb.tb_next
+    return where
+
+
+def _tidy(text: str) -> str:
+    """Trim trailing spaces and collapse runs of blank lines left by optional blocks."""
+    lines = [line.rstrip() for line in text.strip().splitlines()]
+    out: list[str] = []
+    for line in lines:
+        if line or (out and out[-1]):
+            out.append(line)
+    return "\n".join(out)
+
+
+def context_for(release: Release, target: Target, config: Config | None) -> dict[str, Any]:
+    """The template context, documented in the README."""
+    utm = target.cfg.utm
+    link = add_utm(release.url, utm.source, utm.medium, utm.campaign) if release.url else None
+    image = release.images[0] if release.images else None
+    return {
+        "release": {
+            "title": release.title, "url": release.url, "summary": release.summary,
+            "body": release.body, "body_html": release.body_html,
+            "published": release.published_at, "tags": release.tags,
+            "images": [i.model_dump() for i in release.images], "source": release.source,
+            "language": release.language, "embargo": release.embargo_at,
+        },
+        "title": " ".join(release.title.split()),
+        "link": link,
+        "image": image.model_dump() if image else None,
+        "hashtags": hashtags(release.tags) if target.cfg.hashtags else [],
+        "channel": {"name": target.name, "type": kind(target.cfg)},
+        "public_url": str(config.bot.public_url).rstrip("/") if config else "",
+        "unsubscribe_url": UNSUBSCRIBE,
+        "greeting": GREETING,
+        "now": clock.now(),
+    }
+
+
+def render(release: Release, target: Target, config: Config | None = None) -> Rendered:
+    """Render a release for one channel; template errors give a blocking Rendered."""
+    try:
+        if kind(target.cfg) == "email":
+            rendered = _render_email(release, target, config)
+        else:
+            rendered = _render_social(release, target, config)
+    except TemplateError as exc:
+        return Rendered(text="", warnings=[f"template error: {exc}"], blocking=True,
+                        limit=target.limits.max_chars)
+    rendered.warnings.extend(_release_warnings(release))
+    rendered.language = release.language or target.cfg.language
+    return rendered
+
+
+def _render_social(release: Release, target: Target, config: Config | None) -> Rendered:
+    context = context_for(release, target, config)
+    spoiler = getattr(target.cfg, "spoiler_text", None) or ""
+    override = (release.overrides.get(target.name) or {}).get("text")
+    if override:
+        text = _tidy(override)
+        length = count(text, target.limits, spoiler)
+        limit = target.limits.max_chars
+        warnings = ["text written by hand in the release (override)"]
+        blocking = bool(limit and length > limit)
+        if blocking:
+            warnings.append(f"too long: {length}/{limit} characters — edit it")
+        return Rendered(text=text, link=context["link"], images=release.images, length=length,
+                        limit=limit, warnings=warnings, blocking=blocking)
+    default = f"{kind(target.cfg)}.txt.j2"
+
+    def assemble(summary: str) -> str:
+        return _tidy(render_template(target, default, {**context, "summary": summary}))
+
+    result = fit(release.summary, target.limits, assemble, spoiler=spoiler)
+    return Rendered(text=result.text, link=context["link"], images=release.images,
+                    length=result.length, limit=result.limit, warnings=list(result.warnings),
+                    blocking=result.blocking)
+
+
+def _render_email(release: Release, target: Target, config: Config | None) -> Rendered:
+    context = context_for(release, target, config)
+    context["summary"] = release.summary
+    subject_raw = render_template(target, "email/subject.txt.j2", context)
+    subject, warnings = fit_subject(subject_raw, target.limits.subject_max or 78)
+    text = _tidy(render_template(target, "email/body.txt.j2", context))
+    html = inline_css(render_template(target, "email/body.html.j2", context))
+    return Rendered(text=text, subject=subject, html=html, link=context["link"],
+                    images=release.images, length=len(text), limit=None, warnings=warnings)
+
+
+def render_digest(releases: list[Release], target: Target, config: Config | None) -> Rendered:
+    """One email for several releases (`mode = "digest"`)."""
+    items = [context_for(r, target, config) for r in releases]
+    context = {**(items[0] if items else {}), "items": items, "count": len(items)}
+    try:
+        subject, warnings = fit_subject(
+            render_template(target, "email/digest_subject.txt.j2", context),
+            target.limits.subject_max or 78)
+        text = _tidy(render_template(target, "email/digest_body.txt.j2", context))
+        html = inline_css(render_template(target, "email/digest_body.html.j2", context))
+    except TemplateError as exc:
+        return Rendered(text="", warnings=[f"template error: {exc}"], blocking=True)
+    return Rendered(text=text, subject=subject, html=html, length=len(text), warnings=warnings)
+
+
+def inline_css(html: str) -> str:
+    """Move `<style>` rules into `style` attributes: many mail clients drop `<style>`."""
+    import css_inline
+
+    return str(css_inline.inline(html))
+
+
+def _release_warnings(release: Release) -> list[str]:
+    warnings = []
+    if not release.url:
+        warnings.append("missing link: the release has no URL")
+    if any(not i.alt.strip() for i in release.images):
+        warnings.append("no image alt text: add image_alt so everyone can read the image")
+    if release.embargo_at and release.embargo_at > clock.now():
+        warnings.append(f"embargoed until {release.embargo_at.isoformat()}")
+    return warnings
+
+
+def targets(config: Config, learned: dict[str, dict[str, Any]] | None = None,
+            only: str | None = None) -> list[Target]:
+    """One target per configured channel (or just `only`)."""
+    from channels.registry import limits_for
+
+    learned = learned or {}
+    return [Target(name, cfg, limits_for(cfg, learned.get(name)))
+            for name, cfg in config.channels.items() if only in (None, name)]
+
+
+def wants(release: Release, source_channels: list[str] | None, target: Target) -> bool:
+    """Does this release go to this channel? Front matter and source config may restrict it."""
+    for allowed in (release.channels, source_channels):
+        if allowed is not None and target.name not in allowed:
+            return False
+    return not isinstance(target.cfg, EmailConfig) or target.cfg.mode == "per-release"

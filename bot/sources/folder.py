@@ -1,0 +1,74 @@
+"""A folder of press-release files (`.md`, `.txt`, `.html`), scanned recursively.
+
+A file's identity is its path relative to the folder. Unchanged files (same size and
+mtime as last time) are not even read; a file that cannot be understood is reported by
+name and the others go on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from bot.config import FolderSourceConfig
+from bot.errors import ExtractError
+from bot.models import Release
+from bot.sources.files import read_release_file
+
+if TYPE_CHECKING:
+    from bot.store.sources import SourceState
+
+SUFFIXES = (".md", ".markdown", ".txt", ".html", ".htm")
+
+
+@dataclass
+class FolderScan:
+    releases: list[Release] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    fingerprints: dict[str, list[float]] = field(default_factory=dict)
+
+
+def content_files(root: Path) -> list[Path]:
+    """Content files under `root`, in a stable order, skipping hidden files and folders."""
+    found = [
+        p for p in root.rglob("*")
+        if p.suffix.lower() in SUFFIXES and p.is_file()
+        and not any(part.startswith(".") for part in p.relative_to(root).parts)
+        and p.name.lower() not in ("readme.md", "readme.txt")
+    ]
+    return sorted(found)
+
+
+def scan(name: str, cfg: FolderSourceConfig, root: Path, state: SourceState) -> FolderScan:
+    """Read new and changed files; `fingerprints` is what to remember for next time."""
+    result = FolderScan()
+    if not root.is_dir():
+        result.errors.append(f"{root}: folder not found (sources.{name}.path)")
+        return result
+    known: dict[str, list[float]] = state.data.get("files", {})
+    for path in content_files(root):
+        key = path.relative_to(root).as_posix()
+        try:
+            stat = path.stat()
+        except OSError as exc:
+            result.errors.append(f"{path}: cannot read: {exc.strerror}")
+            continue
+        fingerprint = [stat.st_size, stat.st_mtime]
+        if known.get(key) == fingerprint:
+            result.unchanged += 1
+            result.fingerprints[key] = fingerprint
+            continue
+        try:
+            release = read_release_file(
+                path, source=name, key=key,
+                base_url=str(cfg.base_url) if cfg.base_url else None,
+                default_language=cfg.language,
+            )
+        except ExtractError as exc:
+            result.errors.append(str(exc))
+            continue
+        result.fingerprints[key] = fingerprint
+        result.releases.append(release)
+    return result

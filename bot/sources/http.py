@@ -1,0 +1,84 @@
+"""Fetch a URL the careful way: conditional GET, redirect limit, size cap, http(s) only.
+
+Feeds come from servers we don't control. Every fetch is bounded in time and bytes,
+follows at most N redirects (never to a non-http scheme), and reports a 304 as
+"unchanged" so the caller keeps its validators.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urljoin
+
+import httpx
+
+from bot.errors import SourceError
+
+
+@dataclass
+class Fetched:
+    """The outcome of one conditional GET."""
+
+    url: str
+    status: int
+    body: bytes = b""
+    content_type: str = ""
+    etag: str | None = None
+    last_modified: str | None = None
+
+    @property
+    def unchanged(self) -> bool:
+        return self.status == 304
+
+
+async def fetch(client: httpx.AsyncClient, url: str, *, etag: str | None = None,
+                last_modified: str | None = None, max_bytes: int = 10_000_000,
+                max_redirects: int = 5, timeout: float = 20.0) -> Fetched:
+    """GET `url`; raise SourceError with a reason a person understands on any failure."""
+    headers = {"Accept": "application/rss+xml, application/atom+xml, application/xml;q=0.9, "
+                         "text/xml;q=0.8, */*;q=0.5"}
+    if etag:
+        headers["If-None-Match"] = etag
+    if last_modified:
+        headers["If-Modified-Since"] = last_modified
+    current = url
+    for _ in range(max_redirects + 1):
+        if not current.lower().startswith(("http://", "https://")):
+            raise SourceError(f"{url}: refusing to fetch a non-http(s) URL: {current!r}")
+        try:
+            async with client.stream("GET", current, headers=headers, timeout=timeout,
+                                     follow_redirects=False) as response:
+                if response.is_redirect:
+                    location = response.headers.get("location", "")
+                    current = urljoin(current, location)
+                    continue
+                if response.status_code == 304:
+                    return Fetched(current, 304, etag=response.headers.get("etag") or etag,
+                                   last_modified=last_modified)
+                if response.status_code >= 400:
+                    raise SourceError(f"{current}: server answered HTTP {response.status_code}")
+                declared = response.headers.get("content-length")
+                if declared and declared.isdigit() and int(declared) > max_bytes:
+                    raise SourceError(f"{current}: response of {int(declared):,} bytes is over "
+                                      f"the limit of {max_bytes:,} (sources.*.max_bytes)")
+                chunks: list[bytes] = []
+                size = 0
+                async for chunk in response.aiter_bytes():
+                    size += len(chunk)
+                    if size > max_bytes:
+                        raise SourceError(f"{current}: response is over the limit of "
+                                          f"{max_bytes:,} bytes (sources.*.max_bytes)")
+                    chunks.append(chunk)
+                return Fetched(
+                    current, response.status_code, b"".join(chunks),
+                    response.headers.get("content-type", ""),
+                    response.headers.get("etag"), response.headers.get("last-modified"),
+                )
+        except httpx.TimeoutException:
+            raise SourceError(f"{current}: no answer within {timeout:g} s") from None
+        except httpx.DecodingError as exc:
+            raise SourceError(f"{current}: response could not be decoded: {exc}") from None
+        except httpx.HTTPError as exc:
+            raise SourceError(f"{current}: {type(exc).__name__}: {exc or 'connection failed'}"
+                              ) from None
+    raise SourceError(f"{url}: more than {max_redirects} redirects (sources.*.max_redirects)")

@@ -1,0 +1,28 @@
+"""Small named values the bot keeps between runs (learnt limits, digest cursors, keys)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from bot.store.schema import meta
+
+
+def get(conn: Connection, key: str, default: Any = None) -> Any:
+    row = conn.execute(sa.select(meta.c.value).where(meta.c.key == key)).first()
+    return json.loads(row[0]) if row else default
+
+
+def put(conn: Connection, key: str, value: Any) -> None:
+    data = json.dumps(value)
+    if conn.execute(meta.update().where(meta.c.key == key).values(value=data)).rowcount == 0:
+        conn.execute(meta.insert().values(key=key, value=data))
+
+
+def learned_limits(conn: Connection) -> dict[str, dict[str, Any]]:
+    """Per channel, the limits its platform reported at the last `check`."""
+    rows = conn.execute(sa.select(meta).where(meta.c.key.like("limits:%")))
+    return {r.key.removeprefix("limits:"): json.loads(r.value) for r in rows}

@@ -1,0 +1,1 @@
+"""The review page and the service's HTTP endpoints (Starlette, server-rendered)."""

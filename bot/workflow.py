@@ -1,0 +1,241 @@
+"""The approval workflow: the one implementation of the rules, used by the CLI and the web.
+
+    pending ──approve──► approved ──claim──► publishing ──► published
+       │                  ▲   │                  │
+       │ reject           │   └─ reject          ├─► failed (retry later) ──claim──┘
+       ▼                  │                      └─► held (a human must act)
+    rejected            approve ◄── held / failed (after a fix or an edit)
+
+Every change goes through `bot.store.posts.change`, which refuses to move a post that
+is no longer where the caller thought and writes the audit event in the same
+transaction.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from bot import clock
+from bot.config import Config
+from bot.errors import WorkflowError
+from bot.fit import count
+from bot.models import Post, PostStatus, Release, Rendered
+from bot.render import Target, render, targets, wants
+from bot.schedule import next_slot
+from bot.store import posts as post_store
+from bot.store.schema import posts as posts_table
+
+S = PostStatus
+EDITABLE = (S.PENDING, S.APPROVED, S.FAILED, S.HELD)
+APPROVABLE = (S.PENDING, S.HELD, S.FAILED)
+
+
+def _rendered_fields(rendered: Rendered) -> dict[str, Any]:
+    return {"text": rendered.text, "subject": rendered.subject, "html": rendered.html,
+            "link": rendered.link, "images": rendered.images, "language": rendered.language,
+            "warnings": rendered.warnings}
+
+
+def slot_for(conn: Connection, config: Config, channel: str, *, not_before: datetime | None,
+             exclude: int | None = None) -> datetime:
+    """Next free slot of a channel: windows, min_gap after its latest post, embargo."""
+    cfg = config.channels[channel]
+    earliest = max(filter(None, [clock.now(), not_before]))
+    if cfg.min_gap > timedelta(0):
+        latest = conn.execute(
+            sa.select(sa.func.max(sa.func.coalesce(posts_table.c.publish_at,
+                                                   posts_table.c.updated_at)))
+            .where(posts_table.c.channel == channel,
+                   posts_table.c.status.in_([S.APPROVED, S.PUBLISHING, S.PUBLISHED, S.FAILED]),
+                   posts_table.c.id != (exclude or -1))
+        ).scalar()
+        if latest is not None:
+            latest = latest if latest.tzinfo else latest.replace(tzinfo=earliest.tzinfo)
+            earliest = max(earliest, latest + cfg.min_gap)
+    return next_slot(earliest, cfg.windows, config.tz)
+
+
+def queue_release(conn: Connection, config: Config, release_id: int, release: Release,
+                  source_channels: list[str] | None, *, learned: dict[str, Any] | None = None,
+                  actor: str = "system") -> list[int]:
+    """Render a stored release for every channel that wants it and queue the posts."""
+    created = []
+    for target in targets(config, learned):
+        if not wants(release, source_channels, target):
+            continue
+        rendered = render(release, target, config)
+        auto = target.cfg.approval == "auto"
+        if rendered.blocking:
+            status, publish_at = S.HELD, release.embargo_at
+        elif auto:
+            status = S.APPROVED
+            publish_at = slot_for(conn, config, target.name, not_before=release.embargo_at)
+        else:
+            status, publish_at = S.PENDING, release.embargo_at
+        post_id = post_store.insert(
+            conn, channel=target.name, status=status, actor=actor, release_id=release_id,
+            title=release.title, publish_at=publish_at,
+            last_error="; ".join(w for w in rendered.warnings if "too long" in w
+                                 or "template error" in w) or None,
+            detail={"approval": target.cfg.approval, "warnings": rendered.warnings},
+            **_rendered_fields(rendered),
+        )
+        created.append(post_id)
+    return created
+
+
+def rerender_release(conn: Connection, config: Config, release_id: int, release: Release,
+                     *, learned: dict[str, Any] | None = None) -> dict[str, int]:
+    """A release changed: refresh posts that have not gone out; record it on those that have."""
+    outcome = {"rerendered": 0, "recorded": 0}
+    by_name = {t.name: t for t in targets(config, learned)}
+    for post in post_store.for_release(conn, release_id):
+        target = by_name.get(post.channel)
+        if post.status in (S.PUBLISHED, S.PUBLISHING, S.REJECTED) or target is None:
+            post_store.add_event(conn, actor="system", action="release-changed",
+                                 post_id=post.id, release_id=release_id,
+                                 detail={"note": f"release changed while post was {post.status};"
+                                                 " not re-posted"})
+            outcome["recorded"] += 1
+            continue
+        rendered = render(release, target, config)
+        manual = target.cfg.approval == "manual"
+        to = S.HELD if rendered.blocking else (S.PENDING if manual else post.status)
+        if to == S.HELD and post.status == S.HELD:
+            to = S.HELD
+        post_store.change(
+            conn, post.id, allowed_from=EDITABLE, to=to, actor="system", action="rerender",
+            detail={"note": "release changed before publication; post re-rendered",
+                    "previous_text": post.text},
+            title=release.title,
+            last_error="; ".join(rendered.warnings) if rendered.blocking else None,
+            **_rendered_fields(rendered),
+        )
+        outcome["rerendered"] += 1
+    return outcome
+
+
+def approve(conn: Connection, config: Config, post_id: int, actor: str) -> Post:
+    post = post_store.require(conn, post_id, lock=True)
+    if post.status not in APPROVABLE:
+        raise WorkflowError(f"post {post_id} is {post.status}: only a pending, held or failed "
+                            "post can be approved")
+    if config.web.four_eyes and post.edited_by and post.edited_by == actor:
+        raise WorkflowError(f"post {post_id} was edited by {actor}: another person must approve "
+                            "it (web.four_eyes)")
+    if post.channel not in config.channels:
+        raise WorkflowError(f"post {post_id} is for channel {post.channel!r}, which is no longer "
+                            "configured")
+    _check_length(conn, config, post, post.text)
+    embargo = _embargo(conn, post)
+    publish_at = post.publish_at if post.publish_at and post.extra.get("scheduled_by") else None
+    slot = slot_for(conn, config, post.channel, not_before=max(filter(None, [embargo,
+                                                                             publish_at]),
+                                                                default=None), exclude=post.id)
+    return post_store.change(conn, post_id, allowed_from=APPROVABLE, to=S.APPROVED, actor=actor,
+                             action="approve", detail={"publish_at": slot.isoformat()},
+                             publish_at=slot, attempts=0, next_attempt_at=None, last_error=None)
+
+
+def reject(conn: Connection, post_id: int, actor: str, reason: str | None) -> Post:
+    return post_store.change(conn, post_id, allowed_from=(S.PENDING, S.APPROVED, S.HELD,
+                                                          S.FAILED),
+                             to=S.REJECTED, actor=actor, action="reject",
+                             detail={"reason": reason or ""}, last_error=reason or None)
+
+
+def edit(conn: Connection, config: Config, post_id: int, actor: str, text: str,
+         subject: str | None = None) -> Post:
+    post = post_store.require(conn, post_id, lock=True)
+    if post.status not in EDITABLE:
+        raise WorkflowError(f"post {post_id} is {post.status}: only a pending, approved, failed "
+                            "or held post can be edited")
+    text = text.strip()
+    if not text:
+        raise WorkflowError("the new text is empty")
+    _check_length(conn, config, post, text)
+    to = S.PENDING if config.channels[post.channel].approval == "manual" else post.status
+    fields: dict[str, Any] = {"text": text, "edited_by": actor, "warnings": []}
+    if subject is not None:
+        fields["subject"] = " ".join(subject.split())
+    return post_store.change(conn, post_id, allowed_from=EDITABLE, to=to, actor=actor,
+                             action="edit", detail={"previous_text": post.text,
+                                                    "previous_subject": post.subject},
+                             **fields)
+
+
+def schedule(conn: Connection, config: Config, post_id: int, actor: str,
+             when: datetime) -> Post:
+    post = post_store.require(conn, post_id, lock=True)
+    embargo = _embargo(conn, post)
+    if embargo and when < embargo:
+        raise WorkflowError(f"post {post_id} is embargoed until {embargo.isoformat()}: "
+                            "it cannot be scheduled before that")
+    extra = {**post.extra, "scheduled_by": actor}
+    return post_store.change(conn, post_id, allowed_from=EDITABLE, to=None, actor=actor,
+                             action="schedule", detail={"publish_at": when.isoformat()},
+                             publish_at=when, extra=extra)
+
+
+def _embargo(conn: Connection, post: Post) -> datetime | None:
+    if post.release_id is None:
+        return None
+    from bot.store import releases
+
+    release = releases.get(conn, post.release_id)
+    return release.embargo_at if release else None
+
+
+def _check_length(conn: Connection, config: Config, post: Post, text: str) -> None:
+    from bot.store.meta import learned_limits
+    from channels.registry import limits_for
+
+    cfg = config.channels.get(post.channel)
+    if cfg is None:
+        return
+    limits = limits_for(cfg, learned_limits(conn).get(post.channel))
+    if limits.max_chars is None:
+        return
+    length = count(text, limits, getattr(cfg, "spoiler_text", None) or "")
+    if length > limits.max_chars:
+        raise WorkflowError(f"post {post.id} is too long for {post.channel}: {length}/"
+                            f"{limits.max_chars} characters as the platform counts them")
+
+
+def target_for(config: Config, channel: str) -> Target:
+    return next(t for t in targets(config, only=channel))
+
+
+def queue_digest(conn: Connection, config: Config, channel: str,
+                 actor: str = "system") -> int | None:
+    """Queue one digest of the releases first seen since the last digest; None if none."""
+    from bot.render import render_digest
+    from bot.store import meta, releases
+    from bot.store.schema import releases as releases_table
+
+    cursor_key = f"digest:{channel}"
+    since = meta.get(conn, cursor_key)
+    now = clock.now()
+    query = sa.select(releases_table.c.id).where(
+        sa.or_(releases_table.c.embargo_at.is_(None), releases_table.c.embargo_at <= now))
+    if since:
+        query = query.where(releases_table.c.first_seen_at > datetime.fromisoformat(since))
+    ids = [row.id for row in conn.execute(query.order_by(releases_table.c.id))]
+    found = [(i, r) for i in ids if (r := releases.get(conn, i)) is not None]
+    found = [(i, r) for i, r in found if r.channels is None or channel in r.channels]
+    meta.put(conn, cursor_key, now.isoformat())
+    if not found:
+        return None
+    target = target_for(config, channel)
+    rendered = render_digest([r for _, r in found], target, config)
+    auto = target.cfg.approval == "auto"
+    status = S.HELD if rendered.blocking else (S.APPROVED if auto else S.PENDING)
+    return post_store.insert(
+        conn, channel=channel, status=status, actor=actor, release_id=None,
+        title=rendered.subject or "Digest", digest=[i for i, _ in found],
+        publish_at=slot_for(conn, config, channel, not_before=None) if auto else None,
+        detail={"digest_of": [i for i, _ in found]}, **_rendered_fields(rendered))

@@ -1,0 +1,67 @@
+"""Which class serves which `type`, and what each type's limits are before any network call.
+
+The renderer needs limits at fetch and preview time, when no channel object (and no
+HTTP client) exists yet; limits learnt from a platform (`check`, e.g. a Mastodon
+instance's `max_characters`) are cached in the store and passed in as `learned`.
+`--dry-run` is read here and nowhere else: every channel becomes an outbox that keeps
+the real channel's name and limits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from importlib import import_module
+from pathlib import Path
+from typing import Any
+
+from bot.config import ChannelConfig, Config, OutboxConfig
+from channels.base import Channel, Limits
+
+CLASSES = {
+    "mastodon": "channels.mastodon:MastodonChannel",
+    "facebook": "channels.facebook:FacebookChannel",
+    "email": "channels.email:EmailChannel",
+    "outbox": "channels.outbox:OutboxChannel",
+}
+
+DEFAULT_LIMITS = {
+    "mastodon": Limits(max_chars=500, url_weight=23, graphemes=True, mentions_local=True,
+                       max_images=4, alt_max=1500, image_max_bytes=16 * 1024 * 1024),
+    # Facebook allows 63,206 characters; past ~500 a post hides behind "See more".
+    "facebook": Limits(max_chars=63206, graphemes=False, soft_chars=500, max_images=1),
+    "email": Limits(max_chars=None, graphemes=False, subject_max=78, max_images=1),
+}
+
+
+def kind(cfg: ChannelConfig) -> str:
+    """The platform a channel renders for: its type, or what an outbox stands in for."""
+    if isinstance(cfg, OutboxConfig):
+        return cfg.like or "mastodon"
+    return cfg.type
+
+
+def limits_for(cfg: ChannelConfig, learned: dict[str, Any] | None = None) -> Limits:
+    """Limits from the type's defaults, then what the platform told us, then the config."""
+    limits = DEFAULT_LIMITS[kind(cfg)]
+    if learned:
+        limits = replace(limits, **{k: v for k, v in learned.items()
+                                    if k in Limits.__dataclass_fields__})
+    override = getattr(cfg, "max_characters", None)
+    if override:
+        limits = replace(limits, max_chars=override)
+    return limits
+
+
+def build(name: str, cfg: ChannelConfig, config: Config, *, dry_run: bool,
+          client: Any = None, smtp: Any = None, store: Any = None,
+          learned: dict[str, Any] | None = None) -> Channel:
+    """The channel object for one config table; an outbox when dry-running."""
+    if dry_run or cfg.dry_run or isinstance(cfg, OutboxConfig):
+        from channels.outbox import OutboxChannel
+
+        return OutboxChannel(name, limits_for(cfg, learned), config.resolve(Path(config.bot.outbox)))
+    module, _, attr = CLASSES[cfg.type].partition(":")
+    cls = getattr(import_module(module), attr)
+    if cfg.type == "email":
+        return cls(name, cfg, config=config, store=store, smtp=smtp)  # type: ignore[no-any-return]
+    return cls(name, cfg, client)  # type: ignore[no-any-return]
