@@ -389,7 +389,7 @@ class MastodonChannel:
             # 503 is Mastodon's "temporary problem" (lock or storage): nothing was created.
             raise Transient(message, retry_after=parse_retry_after(response))
         if status >= 500:
-            raise Transient(message)  # a gateway error after the POST went out
+            raise Ambiguous(message)  # a gateway error after the POST went out
         raise_for_response(response, PLATFORM, auth_hint=AUTH_HINT)
 
 
