@@ -264,6 +264,7 @@ def test_fit_counts_the_spoiler() -> None:
     spoiled = fit(FitParts(summary, spoiler=spoiler), limits, _post)
     assert spoiled.summary == "One sentence here."
     assert spoiled.length == count(spoiled.text, limits, spoiler=spoiler) <= limits.max_chars
+    assert fit(summary, limits, _post, spoiler=spoiler) == spoiled
 
 
 def test_fit_soft_limit_warns_without_blocking() -> None:

@@ -117,3 +117,12 @@ def test_count_never_below_the_plainest_reading(text: str) -> None:
     limits = Limits(url_weight=23, graphemes=True)
     plain = _SIMPLE_URL.sub("x" * 23, text)
     assert count(text, limits) >= len(regex.findall(r"\X", plain))
+
+
+@PROFILE
+@given(text=_text, spoiler=st.sampled_from(["", "CW: politics", "\N{WARNING SIGN}\ufe0f"]))
+def test_count_never_below_the_fake_mastodon(text: str, spoiler: str) -> None:
+    # The fake server enforces the limit in the adapter tests: a post we call fitting must pass.
+    from tests.fakes.mastodon import status_length
+
+    assert count(text, MASTODON, spoiler) >= status_length(text, spoiler)
