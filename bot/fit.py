@@ -99,8 +99,8 @@ class FitResult:
     summary: str = ""
 
 
-def _span_end(text: str, start: int, scheme_end: int) -> tuple[int, bool]:
-    """End of the URL starting at `start`, and whether Mastodon surely treats it as one."""
+def _span_end(text: str, scheme_end: int) -> tuple[int, bool]:
+    """End of the URL whose scheme ends at `scheme_end`; whether Mastodon surely links it."""
     stop_match = _RUN_STOP.search(text, scheme_end)
     stop = stop_match.start() if stop_match else len(text)
     host_match = _HOST.match(text, scheme_end, stop)
@@ -165,7 +165,7 @@ def _url_spans(text: str) -> list[tuple[int, int, bool]]:
         match = _SCHEME.search(text, position)
         if match is None:
             return spans
-        end, sure = _span_end(text, match.start(), match.end())
+        end, sure = _span_end(text, match.end())
         spans.append((match.start(), end, sure))
         position = max(end, match.end())
 
