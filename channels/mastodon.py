@@ -22,7 +22,7 @@ from __future__ import annotations
 import logging
 import mimetypes
 import unicodedata
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
@@ -35,6 +35,7 @@ import regex
 
 from bot import redact
 from bot.config import MastodonConfig
+from bot.fit import count
 from bot.models import Image, Post, Receipt
 from channels.base import (
     Ambiguous,
@@ -54,6 +55,7 @@ log = logging.getLogger(__name__)
 PLATFORM = "Mastodon"
 RATE_RESERVE = 2
 LOOKUP_PAGES = 3
+THREAD_PARTS = 4
 LOOKUP_MARGIN = timedelta(minutes=10)
 DEFAULT_MAX_CHARS = 500
 DEFAULT_URL_WEIGHT = 23
@@ -103,7 +105,17 @@ class MastodonChannel:
 
     @property
     def limits(self) -> Limits:
-        """The instance's limits once read; the spoiler text's length is taken off `max_chars`."""
+        """What the core renders against: one status, or a thread of up to `THREAD_PARTS`."""
+        single = self.status_limits
+        if not self.config.thread or single.max_chars is None:
+            return single
+        # Longer texts are fine: they go out as a reply chain; past one status, warn.
+        return replace(single, max_chars=single.max_chars * THREAD_PARTS,
+                       soft_chars=single.max_chars)
+
+    @property
+    def status_limits(self) -> Limits:
+        """One status: the instance's limits once read, less the spoiler text's length."""
         conf = self._instance or {}
         statuses = conf.get("statuses") or {}
         media = conf.get("media_attachments") or {}
@@ -191,9 +203,22 @@ class MastodonChannel:
             media_id = await self._upload(image)
             if media_id is not None:
                 media_ids.append(media_id)
-        status = await self._post_status(post.text, media_ids, post.idempotency_key,
-                                         language=post.language or self.config.language)
-        return _receipt(status)
+        language = post.language or self.config.language
+        parts = self._parts(post)
+        made: list[dict[str, Any]] = []
+        for index, text in enumerate(parts):
+            # Each part has its own key, so a retry after a crash mid-thread replays the parts
+            # already made (within the server's hour) and continues with the rest.
+            key = post.idempotency_key if index == 0 else f"{post.idempotency_key}-part{index}"
+            made.append(await self._post_status(
+                text, media_ids if index == 0 else [], key, language=language,
+                reply_to=str(made[-1]["id"]) if made else None))
+        return _receipt(made[0])
+
+    def _parts(self, post: Post) -> list[str]:
+        if not self.config.thread:
+            return [post.text]
+        return split_thread(post.text, self.status_limits) or [post.text]
 
     async def _post_status(self, text: str, media_ids: list[str], key: str, *,
                            language: str | None, reply_to: str | None = None) -> dict[str, Any]:
@@ -308,6 +333,11 @@ class MastodonChannel:
         url = f"{self._base}/api/v1/accounts/{account['id']}/statuses"
         params: dict[str, str] | None = {"limit": "40", "exclude_reblogs": "true"}
         found: dict[str, Any] | None = None
+        seen: dict[str, dict[str, Any]] = {}
+        try:
+            first_text = self._parts(post)[0]
+        except Permanent:
+            first_text = post.text
         for _ in range(LOOKUP_PAGES):
             kwargs: dict[str, Any] = {"params": params} if params else {}
             response = await self._request("GET", url, **kwargs)
@@ -322,16 +352,23 @@ class MastodonChannel:
             for status in statuses:
                 if not isinstance(status, dict):
                     continue
+                seen[str(status.get("id"))] = status
                 created = _parse_time(status.get("created_at"))
                 if cutoff and created and created < cutoff:
                     reached_cutoff = True
                     continue
-                if _matches(post, status):
+                if _matches(post, status, first_text):
                     found = status
             next_url = response.links.get("next", {}).get("url")
             if reached_cutoff or not next_url or not _same_origin(next_url, self._base):
                 break  # a Link to another host would carry the token there
             url, params = next_url, None
+        # A thread's link may sit in a later part: the receipt is the thread's first status.
+        for _ in range(len(seen) if self.config.thread else 0):
+            parent = seen.get(str((found or {}).get("in_reply_to_id")))
+            if parent is None:
+                break
+            found = parent
         return _receipt(found) if found else None
 
     # ------------------------------------------------------------------ HTTP
@@ -394,6 +431,38 @@ class MastodonChannel:
 
 
 # ---------------------------------------------------------------------- helpers
+
+_CUTS = (regex.compile(r"\n\s*\n"), regex.compile(r"(?<=[.!?…])\s+"), regex.compile(r"\s+"))
+
+
+def split_thread(text: str, limits: Limits) -> list[str]:
+    """Cut `text` into statuses that fit: at paragraphs, else sentences, else words.
+
+    Cuts fall on whitespace only, so a URL, mention or hashtag is never split. A single word
+    longer than a status is refused (the core should have shortened it).
+    """
+    budget = limits.max_chars or DEFAULT_MAX_CHARS
+    parts: list[str] = []
+    rest = text.strip()
+    while rest and count(rest, limits) > budget:
+        cut = None
+        for pattern in _CUTS:
+            fitting = [m for m in pattern.finditer(rest)
+                       if m.start() > 0 and count(rest[:m.start()], limits) <= budget]
+            # A paragraph or sentence cut that leaves a stub of a status is worse than a word cut.
+            if fitting and (pattern is _CUTS[-1]
+                            or count(rest[:fitting[-1].start()], limits) >= budget // 2):
+                cut = fitting[-1]
+                break
+        if cut is None:
+            raise Permanent(f"a word of the post is longer than one status ({budget} characters)",
+                            CONTENT_HINT)
+        parts.append(rest[:cut.start()].rstrip())
+        rest = rest[cut.end():].strip()
+    if rest:
+        parts.append(rest)
+    return parts
+
 
 def _positive(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
@@ -495,7 +564,7 @@ def _norm_text(text: str) -> str:
     return " ".join(text.split()).casefold()
 
 
-def _matches(post: Post, status: dict[str, Any]) -> bool:
+def _matches(post: Post, status: dict[str, Any], expected_text: str) -> bool:
     parser = _Content()
     parser.feed(str(status.get("content") or ""))
     text = "".join(parser.parts)
@@ -503,4 +572,4 @@ def _matches(post: Post, status: dict[str, Any]) -> bool:
         want = _norm_url(post.link)
         if any(_norm_url(u) == want for u in [*parser.hrefs, *_URL.findall(text)]):
             return True
-    return bool(post.text.strip()) and _norm_text(text) == _norm_text(post.text)
+    return bool(expected_text.strip()) and _norm_text(text) == _norm_text(expected_text)

@@ -17,7 +17,7 @@ from starlette.routing import Route
 
 from bot.config import MastodonConfig
 from bot.models import Image, Post, PostStatus
-from channels.base import Ambiguous, Channel, ChannelError, Permanent, Transient
+from channels.base import Ambiguous, Channel, ChannelError, Limits, Permanent, Transient
 from channels.mastodon import MastodonChannel
 from tests.fakes.mastodon import FakeMastodon, iso, running
 from tests.fakes.server import LiveServer
@@ -386,3 +386,44 @@ async def test_errors_are_channel_errors(
     fake.fail("statuses", 500)
     with pytest.raises(ChannelError):
         await channel_for(server, client).publish(make_post())
+
+
+# ------------------------------------------------------------------ thread mode
+
+def test_split_thread_cuts_on_whitespace_within_the_budget() -> None:
+    from bot.fit import count
+    from channels.mastodon import split_thread
+
+    limits = Limits(max_chars=60, url_weight=23, graphemes=True, mentions_local=True)
+    text = ("First paragraph is short.\n\nSecond one has https://example.org/a/very/long/path"
+            "/that/counts/as/23 inside it. And then a second sentence that goes on and on.")
+    parts = split_thread(text, limits)
+    assert len(parts) > 1
+    assert all(count(p, limits) <= 60 for p in parts)
+    assert " ".join(" ".join(parts).split()) == " ".join(text.split())
+    assert any("https://example.org/a/very/long/path/that/counts/as/23" in p for p in parts)
+    with pytest.raises(Permanent):
+        split_thread("x" * 61, limits)
+
+
+async def test_thread_mode_posts_a_reply_chain_once(
+        fake: FakeMastodon, server: LiveServer, client: httpx.AsyncClient) -> None:
+    fake.max_characters = 100
+    channel = channel_for(server, client, thread=True)
+    await channel.load_limits()
+    assert channel.limits.max_chars == 400
+    assert channel.limits.soft_chars == 100
+    text = " ".join(f"Sentence number {i} of the release." for i in range(8)) + \
+        " More at https://example.org/news/thread"
+    post = make_post(text=text, link="https://example.org/news/thread")
+    receipt = await channel.publish(post)
+    chain = list(fake.statuses.values())
+    assert len(chain) > 1
+    assert chain[0].id == receipt.remote_id
+    assert [s.in_reply_to_id for s in chain] == [None, *[s.id for s in chain[:-1]]]
+    keys = [r.headers["idempotency-key"] for r in fake.requests_to("statuses")]
+    assert keys == ["pressbot-post-1", *[f"pressbot-post-1-part{i}" for i in
+                                         range(1, len(chain))]]
+    assert await channel.publish(post) == receipt     # replayed part by part
+    assert len(fake.statuses) == len(chain)
+    assert await channel.lookup(post) == receipt      # the link is in the last part
