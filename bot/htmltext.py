@@ -24,7 +24,7 @@ _BLOCK = frozenset({
 _LINE = frozenset({"tr", "dt", "dd"})
 _LISTS = frozenset({"ul", "ol", "menu"})
 _SKIP = frozenset({"script", "style", "noscript", "template", "svg", "math", "iframe", "object",
-                   "canvas", "select", "button", "nav", "title", "head"})
+                   "canvas", "select", "button", "nav", "title", "head", "figcaption"})
 _IN_HEAD = frozenset({"meta", "link", "title", "style", "script", "base", "noscript", "template"})
 _VOID = frozenset({"br", "img", "meta", "link", "input", "hr", "source", "wbr", "col", "area",
                    "base", "embed", "param", "track"})

@@ -68,7 +68,7 @@ _STRAY = re.compile(
     r"(?: article| page| post)?|share on \w+|tweet|print|print this page|e-?mail this|back"
     r"|back to (?:news|overview|top|the list)|see all news|all news|news|skip to (?:main )?content"
     r"|menu|search|top|subscribe|previous|next|newer|older|facebook|twitter|linkedin|x|instagram"
-    r"|youtube|whatsapp|copy link|download pdf|pdf|top of page)", re.I)
+    r"|youtube|whatsapp|mastodon|bluesky|threads|copy link|download pdf|pdf|top of page)", re.I)
 _LABEL_LINE = re.compile(r"(?:tags|categories|category|keywords|filed under|posted in|photos?"
                          r"|images?|credits?|foto|source|copyright)\b[ \t]*:|©|\(c\)[ \t]", re.I)
 _RELATED = re.compile(r"(?:related|more|latest|other|recent) (?:news|articles|posts|stories"
@@ -410,6 +410,32 @@ def _read_head(lines: list[str], known_title: str | None
     return title, head_date, rest_at
 
 
+_GAP = re.compile(r"[ \t]{3,}")
+
+
+def _drop_running_heads(raw_lines: list[str]) -> list[str]:
+    """Whitespace-normalised lines without a PDF's running headers and footers: a line laid out
+    in columns around a banner or page number, a repeated banner line, and later repeats of
+    any other short line (the title printed again atop page 2)."""
+    lines = []
+    for raw in raw_lines:
+        cells = _GAP.split(raw.strip()) if len(raw) <= 200 else [raw]
+        if len(cells) > 1 and any(line_kind(" ".join(c.split())) in ("banner", "page")
+                                  for c in cells):
+            raw = ""
+        lines.append(" ".join(raw.split()))
+    counts: dict[str, int] = {}
+    for s in lines:
+        if 15 <= len(s) <= 100:
+            counts[s] = counts.get(s, 0) + 1
+    seen: set[str] = set()
+    for n, s in enumerate(lines):
+        if counts.get(s, 0) > 1 and (s in seen or _BANNER.search(s)):
+            lines[n] = ""
+        seen.add(s)
+    return lines
+
+
 def _is_real_paragraph(par: str) -> bool:
     words = len(par.split())
     return (words >= 6 and par.endswith(_TERMINAL)) or words >= 20
@@ -483,7 +509,7 @@ def extract_text(text: str, *, known_title: str | None = None) -> Extracted:
     if not isinstance(text, str):
         text = str(text)
     text = rejoin_hyphenation(normalise(text))
-    lines = [" ".join(s.split()) for s in text.split("\n")]
+    lines = _drop_running_heads(text.split("\n"))
     title, found_date, rest_at = _read_head(lines, known_title)
     paras = _body_paragraphs(split_paragraphs(lines[rest_at:]), title)
     if found_date is None and paras:

@@ -1,0 +1,372 @@
+"""One file a comms officer dropped into the content folder → one `Release`.
+
+Three shapes: Markdown with YAML front matter (the comms officer says exactly what they
+mean), plain text pasted from a web page or pulled out of a PDF (we guess, with
+`bot.sources.extract`), and a saved HTML page (its `<h1>` and Open Graph tags say most).
+A file that holds no recognisable release raises `ExtractError` with a message that
+names the file and what to change, so the folder source can report it and go on.
+
+Dates: a date-only value means midnight UTC of that day; a datetime without a zone is
+read as UTC; every time is stored timezone-aware in UTC.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+from bot.errors import ExtractError
+from bot.htmltext import read_page
+from bot.models import Image, Release
+from bot.sources.extract import extract_text, find_links, parse_date_line
+
+__all__ = ["markdown_to_text", "read_release_file"]
+
+_KNOWN_KEYS = frozenset({"title", "date", "summary", "url", "tags", "image", "image_alt",
+                         "language", "embargo", "channels"})
+_ATX = re.compile(r"(#{1,6})[ \t]+(.*?)[ \t]*#*[ \t]*$")
+_HR = re.compile(r"(?:[-*_][ \t]*){3,}")
+_SETEXT = re.compile(r"=+|-+")
+_MD_BULLET = re.compile(r"[-*+][ \t]+(.*)")
+_MD_IMAGE = re.compile(r"!\[([^\]\n]*)\]\(<?([^)\s>]+)>?(?:[ \t]+\"[^\"\n]*\")?\)")
+_MD_LINK = re.compile(r"\[([^\]\n]+)\]\(<?([^)\s>]+)>?(?:[ \t]+\"[^\"\n]*\")?\)")
+_MD_AUTOLINK = re.compile(r"<((?:https?://|mailto:)[^>\s]+)>")
+_MD_STRONG = re.compile(r"(\*\*|__)(?=\S)([^\n]{1,500}?)(?<=\S)\1")
+_MD_EM = re.compile(r"(?<![\w*])\*(?=\S)([^*\n]{1,500}?)(?<=\S)\*(?![\w*])"
+                    r"|(?<![\w_])_(?=\S)([^_\n]{1,500}?)(?<=\S)_(?![\w_])")
+_MD_CODE = re.compile(r"`([^`\n]+)`")
+_OWN_LABEL = re.compile(
+    r"^[ \t]*(?:source|original|permalink|url|online|web version|read (?:it |this )?online"
+    r"|view (?:it )?online|published at)[ \t]*:[ \t]*(https?://\S+|www\.\S+)", re.I | re.M)
+_NEWSY_PATH = re.compile(
+    r"/(?:news|press|media|releases?|press-releases?|presse|pressemitteilungen|aktuelles"
+    r"|novice|actualites|notizie|articles?|stories|blog)(?:/|$)|/\d{4}/\d{2}/", re.I)
+_SLUG = re.compile(r"[^a-z0-9]+")
+_SHARE_LINK = re.compile(r"/share\b|sharer|/intent/|sharearticle|/submit\?|addtoany", re.I)
+
+
+def _fail(path: Path, message: str) -> ExtractError:
+    return ExtractError(f"{path}: {message}")
+
+
+def _read_text(path: Path) -> str:
+    """The file's text: UTF-8 (with or without BOM), UTF-16 with BOM, else Windows-1252."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise _fail(path, f"cannot read the file ({exc.strerror or exc})") from exc
+    if data.startswith(b"%PDF-"):
+        raise _fail(path, "is a PDF; copy its text into a .txt file (or save it as .md)")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise _fail(path, "is not valid UTF-16 text") from exc
+    if b"\x00" in data:
+        raise _fail(path, "looks like a binary file, not text; save the release as .md, .txt"
+                    " or .html")
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            text = data.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        text = data.decode("latin-1")
+    sample = text[:65536]
+    odd = sum(1 for c in sample if not c.isprintable() and c not in "\n\r\t\f")
+    if sample and odd > 0.05 * len(sample):
+        raise _fail(path, "looks like a binary file, not text; save the release as .md, .txt"
+                    " or .html")
+    if not text.strip():
+        raise _fail(path, "the file is empty")
+    return text.lstrip("\ufeff")
+
+
+def _to_utc(value: Any, key: str, path: Path) -> datetime | None:
+    """A front-matter or meta date as an aware UTC datetime; None when absent."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day, tzinfo=UTC)
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            return _to_utc(datetime.fromisoformat(text.replace("Z", "+00:00")), key, path)
+        except ValueError:
+            pass
+        found = parse_date_line(text)
+        if found:
+            return _to_utc(found, key, path)
+    raise _fail(path, f"'{key}: {value}' is not a date; write it as YYYY-MM-DD or"
+                " YYYY-MM-DD HH:MM (UTC unless it carries an offset like +01:00)")
+
+
+def _string_list(value: Any) -> list[str]:
+    items = value.split(",") if isinstance(value, str) else value if isinstance(value, list) else []
+    seen: dict[str, None] = {}
+    for item in items:
+        if isinstance(item, (str, int, float)) and not isinstance(item, bool):
+            text = str(item).strip().lstrip("#").strip()
+            if text:
+                seen.setdefault(text, None)
+    return list(seen)
+
+
+def _text_value(value: Any) -> str | None:
+    if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+        return " ".join(str(value).split()) or None
+    return None
+
+
+def _resolve(url: str, base_url: str | None) -> str:
+    """Absolute URLs as given; relative ones against `base_url` when there is one."""
+    if urlsplit(url).scheme or url.startswith("//") or not base_url:
+        return url
+    return urljoin(base_url if base_url.endswith("/") else base_url + "/", url)
+
+
+def _slug_url(path: Path, base_url: str | None) -> str | None:
+    if not base_url:
+        return None
+    slug = _SLUG.sub("-", path.stem.lower()).strip("-")
+    return f"{base_url.rstrip('/')}/{slug}" if slug else None
+
+
+def _own_page(text: str, links: list[str], title: str) -> str | None:
+    """The link that is most likely this release's own web page, if any."""
+    if labelled := _OWN_LABEL.search(text):
+        found = find_links(labelled.group(1))
+        if found:
+            return found[0]
+    title_words = {w for w in _SLUG.split(title.lower()) if len(w) >= 4}
+    for link in links:
+        path = urlsplit(link).path
+        if len(path.strip("/")) < 3:
+            continue
+        shared = len(title_words & set(_SLUG.split(path.lower())))
+        if shared >= 4 or (shared >= 2 and _NEWSY_PATH.search(path)):
+            return link
+    return None
+
+
+def _inline(text: str) -> str:
+    text = _MD_IMAGE.sub("", text)
+
+    def link(m: re.Match[str]) -> str:
+        label, url = m.group(1).strip(), m.group(2)
+        if url.startswith("mailto:"):
+            url = url[len("mailto:"):]
+        return url if label in (url, url.split("://", 1)[-1]) else f"{label} ({url})"
+
+    text = _MD_LINK.sub(link, text)
+    text = _MD_AUTOLINK.sub(lambda m: m.group(1).removeprefix("mailto:"), text)
+    text = _MD_CODE.sub(r"\1", text)
+    text = _MD_STRONG.sub(r"\2", text)
+    return _MD_EM.sub(lambda m: m.group(1) or m.group(2), text)
+
+
+def markdown_to_text(md: str) -> str:
+    """Markdown → plain text: no `#`, `**` or link syntax (`[text](url)` → `text (url)`),
+    paragraphs joined and apart by a blank line, list items on their own lines."""
+    out: list[str] = []
+    para: list[str] = []
+    in_code = False
+
+    def flush() -> None:
+        if para:
+            out.extend([" ".join(para), ""])
+            para.clear()
+
+    for raw in md.splitlines():
+        line = raw.strip()
+        if line.startswith(("```", "~~~")):
+            flush()
+            in_code = not in_code
+            continue
+        if in_code:
+            out.append(raw.rstrip())
+            continue
+        line = re.sub(r"^(?:>[ \t]?)+", "", line)
+        if not line:
+            flush()
+        elif para and len(para) == 1 and _SETEXT.fullmatch(line):
+            heading = para[0]
+            para.clear()
+            out.extend([heading, ""])
+        elif _HR.fullmatch(line):
+            flush()
+        elif m := _ATX.match(line):
+            flush()
+            out.extend([_inline(m.group(2)), ""])
+        elif m := _MD_BULLET.match(line):
+            flush()
+            out.append("- " + _inline(m.group(1)))
+        elif re.fullmatch(r"\d{1,3}[.)][ \t]+\S.*", line):
+            flush()
+            out.append(_inline(line))
+        elif _MD_IMAGE.fullmatch(line):
+            flush()
+        else:
+            para.append(_inline(line))
+            if raw.endswith(("  ", "\\")):  # a Markdown hard line break
+                para[-1] = para[-1].rstrip("\\").rstrip()
+                out.append(" ".join(para))
+                para.clear()
+    flush()
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(out)).strip()
+
+
+def _front_matter(text: str, path: Path) -> tuple[dict[str, Any], str]:
+    lines = text.split("\n")
+    if not lines or lines[0].strip() != "---":
+        return {}, text
+    end = next((n for n, s in enumerate(lines[1:], 1) if s.rstrip() in ("---", "...")), None)
+    if end is None:
+        raise _fail(path, "the front matter starts with '---' but has no closing '---' line")
+    import yaml
+
+    try:
+        meta = yaml.safe_load("\n".join(lines[1:end]))
+    except yaml.YAMLError as exc:
+        raise _fail(path, f"the front matter is not valid YAML ({' '.join(str(exc).split())})"
+                    ) from exc
+    if meta is None:
+        meta = {}
+    if not isinstance(meta, dict):
+        raise _fail(path, "the front matter must be 'key: value' lines")
+    return {str(k).strip().lower(): v for k, v in meta.items()}, "\n".join(lines[end + 1:])
+
+
+def _overrides(meta: dict[str, Any]) -> dict[str, dict[str, str]]:
+    found: dict[str, dict[str, str]] = {}
+    for name, value in meta.items():
+        if name in _KNOWN_KEYS or not isinstance(value, dict):
+            continue
+        table = {str(k): str(v).strip() for k, v in value.items()
+                 if isinstance(v, (str, int, float)) and not isinstance(v, bool)}
+        if {"text", "subject"} & table.keys():
+            found[name] = table
+    return found
+
+
+def _images(meta: dict[str, Any], inline: list[tuple[str, str]], base_url: str | None
+            ) -> list[Image]:
+    alt = _text_value(meta.get("image_alt")) or ""
+    wanted: list[tuple[str, str]] = []
+    image = meta.get("image")
+    for item in image if isinstance(image, list) else [image]:
+        if isinstance(item, str) and item.strip():
+            wanted.append((item.strip(), alt))
+        elif isinstance(item, dict) and (src := item.get("url") or item.get("src")):
+            wanted.append((str(src).strip(), _text_value(item.get("alt")) or ""))
+    images: dict[str, Image] = {}
+    for src, text in [*wanted, *inline]:
+        url = _resolve(src, base_url)
+        images.setdefault(url, Image(url=url, alt=text))
+    return list(images.values())
+
+
+def _read_markdown(text: str, path: Path, base_url: str | None) -> dict[str, Any]:
+    meta, body_md = _front_matter(text, path)
+    title = _text_value(meta.get("title"))
+    if title is None and (h1 := re.search(r"^#[ \t]+(.+?)[ \t#]*$", body_md, re.M)):
+        title = " ".join(_inline(h1.group(1)).split())
+        body_md = body_md[:h1.start()] + body_md[h1.end():]
+    inline_images = [(m.group(2), " ".join(m.group(1).split()))
+                     for m in _MD_IMAGE.finditer(body_md)]
+    ex = extract_text(markdown_to_text(body_md), known_title=title)
+    url = _text_value(meta.get("url"))
+    return {
+        "title": title or ex.title, "extracted": ex,
+        "url": _resolve(url, base_url) if url else None,
+        "published_at": _to_utc(meta.get("date"), "date", path),
+        "summary": _text_value(meta.get("summary")),
+        "images": _images(meta, inline_images, base_url),
+        "tags": _string_list(meta.get("tags")),
+        "language": _text_value(meta.get("language")),
+        "embargo_at": _to_utc(meta.get("embargo"), "embargo", path),
+        "channels": _string_list(meta["channels"]) if meta.get("channels") else None,
+        "overrides": _overrides(meta),
+        "links": find_links(_MD_IMAGE.sub("", body_md)),
+        "raw": body_md,
+    }
+
+
+def _read_plain(text: str, path: Path, base_url: str | None) -> dict[str, Any]:
+    ex = extract_text(text)
+    return {"title": ex.title, "extracted": ex, "raw": text, "links": ex.links}
+
+
+def _page_title(title: str | None) -> str | None:
+    """`Third call opens | Interreg X` → `Third call opens`: drop the site's name."""
+    if not title:
+        return None
+    head = re.split(r"[ \t]+[|–—·][ \t]+|[ \t]+-[ \t]+", title, maxsplit=1)[0]
+    return head if len(head) >= 10 else title
+
+
+def _read_html(text: str, path: Path, base_url: str | None) -> dict[str, Any]:
+    page = read_page(text)
+    meta = page.meta
+    title = page.h1 or meta.get("og:title") or _page_title(page.title)
+    ex = extract_text(page.text, known_title=title)
+    url = meta.get("og:url") or page.canonical
+    url = _resolve(url, base_url) if url else None
+    published = meta.get("article:published_time") or page.time
+
+    def absolute(href: str) -> str:
+        return urljoin(url, href) if url else _resolve(href, base_url)
+
+    links = [link for link in map(absolute, page.links)
+             if link.startswith(("http://", "https://")) and not _SHARE_LINK.search(link)]
+    images: list[Image] = []
+    if og_image := meta.get("og:image"):
+        images.append(Image(url=absolute(og_image), alt=meta.get("og:image:alt", "")))
+    elif page.image:
+        images.append(Image(url=absolute(page.image[0]), alt=page.image[1]))
+    lang = (page.lang or "").split("-")[0].lower() or None
+    return {
+        "title": title or ex.title, "extracted": ex, "url": url,
+        "published_at": _to_utc(published, "article:published_time", path) if published
+        else None,
+        "summary": meta.get("og:description") or meta.get("description"),
+        "images": images,
+        "tags": _string_list(page.tags), "language": lang,
+        "links": list(dict.fromkeys([*links, *ex.links])), "raw": page.text,
+    }
+
+
+_READERS = {".md": _read_markdown, ".markdown": _read_markdown, ".txt": _read_plain,
+            ".text": _read_plain, ".html": _read_html, ".htm": _read_html}
+
+
+def read_release_file(path: Path, *, source: str, key: str, base_url: str | None = None,
+                      default_language: str | None = None) -> Release:
+    """Read one content file (.md with front matter, .txt, .html) into a release."""
+    reader = _READERS.get(path.suffix.lower())
+    if reader is None:
+        raise _fail(path, f"unsupported file type '{path.suffix or path.name}'; use .md, .txt"
+                    " or .html")
+    fields = reader(_read_text(path), path, base_url)
+    ex = fields.pop("extracted")
+    raw = fields.pop("raw")
+    title = fields.pop("title")
+    if not title:
+        raise _fail(path, "no title found — add a 'title:' line to the front matter or put"
+                    " the title on the first line")
+    url = fields.pop("url", None) or _own_page(raw, fields["links"], title) or _slug_url(
+        path, base_url)
+    published = fields.pop("published_at", None)
+    if published is None and ex.date is not None:
+        published = _to_utc(ex.date, "date", path)
+    return Release(
+        source=source, key=key, url=url, title=title, published_at=published,
+        summary=fields.pop("summary", None) or ex.lede, body=ex.body,
+        language=fields.pop("language", None) or default_language, **fields,
+    )
