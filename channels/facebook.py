@@ -422,9 +422,10 @@ class FacebookChannel:
             try:
                 await self._call("POST", post_id, {"is_published": "true"}, write=True)
                 return
-            except _NoAnswer:
+            except _NoAnswer as exc:
                 if attempt == 2:
-                    raise
+                    raise Ambiguous(f"{exc}: draft {post_id} may or may not be live; look it "
+                                    "up before any retry") from None
                 log.info("no answer to making %s live; asking again (it is idempotent)", post_id)
 
     async def _publish_photo(self, post: Post) -> Receipt:

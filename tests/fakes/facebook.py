@@ -748,12 +748,19 @@ async def _media(request: Request) -> Response:
     return Response(data, media_type="image/png")
 
 
+async def _graph(request: Request) -> Response:
+    return await _Graph(request.app.state.fake).handle(request)
+
+
 def create_app(fake: FakeGraph) -> Starlette:
-    """The ASGI app: `/_media/{name}` serves images, everything else is the Graph API."""
-    graph = _Graph(fake)
+    """The ASGI app: `/_media/{name}` serves images, everything else is the Graph API.
+
+    The state lives in `app.state.fake`; a test may swap in a fresh `FakeGraph` between
+    tests to reuse one server.
+    """
     app = Starlette(routes=[
         Route("/_media/{name}", _media, methods=["GET"]),
-        Route("/{path:path}", graph.handle, methods=["GET", "POST", "DELETE"]),
+        Route("/{path:path}", _graph, methods=["GET", "POST", "DELETE"]),
     ])
     app.state.fake = fake
     return app

@@ -18,17 +18,24 @@ from tests.fakes.server import LiveServer
 V = "v21.0"
 
 
-@pytest.fixture
-def graph() -> FakeGraph:
-    return FakeGraph()
+@pytest.fixture(scope="module")
+def server() -> Iterator[LiveServer]:
+    with LiveServer(create_app(FakeGraph())) as live:
+        yield live
 
 
 @pytest.fixture
-def http(graph: FakeGraph) -> Iterator[httpx.Client]:
-    with LiveServer(create_app(graph)) as server:
-        graph.base_url = server.url
-        with httpx.Client(base_url=server.url, timeout=5) as client:
-            yield client
+def graph(server: LiveServer) -> FakeGraph:
+    fake = FakeGraph()
+    fake.base_url = server.url
+    server.app.state.fake = fake
+    return fake
+
+
+@pytest.fixture
+def http(server: LiveServer, graph: FakeGraph) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=server.url, timeout=5) as client:
+        yield client
 
 
 def error_of(response: httpx.Response) -> dict[str, object]:
