@@ -32,3 +32,47 @@ def clean_environ(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.Temp
         if (name.startswith("PRESSBOT_") and name not in _KEEP) or name in _TOKENS:
             monkeypatch.delenv(name, raising=False)
     yield
+
+
+PG_URL = os.environ.get("PRESSBOT_TEST_DATABASE_URL")
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for one test, dropped afterwards."""
+    need(bool(PG_URL), "PostgreSQL not configured: set PRESSBOT_TEST_DATABASE_URL")
+    import uuid
+
+    import sqlalchemy as sa
+
+    assert PG_URL
+    admin_url = sa.engine.make_url(PG_URL)
+    if admin_url.drivername == "postgresql":
+        admin_url = admin_url.set(drivername="postgresql+psycopg")
+    name = f"pressbot_t_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    except sa.exc.OperationalError as exc:
+        admin.dispose()
+        need(False, f"PostgreSQL unreachable at {admin_url.host}: {exc.orig}")
+    try:
+        yield admin_url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: object) -> str:
+    """Run a store test on SQLite and on PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path}/pressbot.db"
+    return str(request.getfixturevalue("pg_url"))
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"

@@ -121,10 +121,10 @@ def entry_to_release(name: str, entry: Any, language: str | None) -> Release | N
 
 def _published(entry: Any) -> datetime | None:
     for field in ("published_parsed", "updated_parsed", "created_parsed"):
-        value = entry.get(field)
+        value = dict.get(entry, field)  # plain dict access: no deprecated fallback mapping
         if value:
             return datetime.fromtimestamp(calendar.timegm(value), UTC)
-    raw = entry.get("published") or entry.get("updated")
+    raw = dict.get(entry, "published") or dict.get(entry, "updated")
     if raw:
         import dateparser
 

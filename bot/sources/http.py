@@ -48,7 +48,7 @@ async def fetch(client: httpx.AsyncClient, url: str, *, etag: str | None = None,
         try:
             async with client.stream("GET", current, headers=headers, timeout=timeout,
                                      follow_redirects=False) as response:
-                if response.is_redirect:
+                if response.has_redirect_location:
                     location = response.headers.get("location", "")
                     current = urljoin(current, location)
                     continue
