@@ -193,6 +193,7 @@ class MastodonChannel:
 
     async def publish(self, post: Post) -> Receipt:
         self._guard()  # before any upload: no orphan media when we are about to stop anyway
+        parts = self._parts(post)
         media_ids: list[str] = []
         images = post.images
         if len(images) > self.limits.max_images:
@@ -204,7 +205,6 @@ class MastodonChannel:
             if media_id is not None:
                 media_ids.append(media_id)
         language = post.language or self.config.language
-        parts = self._parts(post)
         made: list[dict[str, Any]] = []
         for index, text in enumerate(parts):
             # Each part has its own key, so a retry after a crash mid-thread replays the parts

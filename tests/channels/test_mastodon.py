@@ -388,6 +388,23 @@ async def test_errors_are_channel_errors(
         await channel_for(server, client).publish(make_post())
 
 
+# ------------------------------------------------------------------ counting agrees
+
+@pytest.mark.parametrize("text", [
+    "👨‍👩‍👧‍👦 family", "e\u0301te\u0301", "see https://example.org/a/long/path?x=1",
+    "see https://example.org.", "see example.org", "hi @alice@social.example.net",
+    "https://example.org/@bob@x.example", "(see https://en.wikipedia.org/wiki/Foo_(bar))",
+    "Visit https://example.org/news?id=7&lang=en&utm_source=x!", "#News @bob_1 mail@example.org",
+])
+def test_core_counting_matches_the_fakes_mastodon_rule(text: str) -> None:
+    """The core renders against `limits`; the fake refuses like Mastodon. They must agree."""
+    from bot.fit import count
+    from tests.fakes.mastodon_text import status_length
+
+    limits = Limits(max_chars=500, url_weight=23, graphemes=True, mentions_local=True)
+    assert count(text, limits, "CW") == status_length(text, "CW")
+
+
 # ------------------------------------------------------------------ thread mode
 
 def test_split_thread_cuts_on_whitespace_within_the_budget() -> None:

@@ -10,7 +10,8 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
-from tests.fakes.mastodon import Account, FakeMastodon, running, status_length
+from tests.fakes.mastodon import Account, FakeMastodon, running
+from tests.fakes.mastodon_text import status_length
 
 TOKEN = "fake-token-0123456789"
 
