@@ -318,8 +318,14 @@ class FacebookChannel:
 
     async def _check_debug_token(self) -> Check:
         page_id = self.config.page_id
-        data = (await self._call("GET", "debug_token", {"input_token": self._token},
-                                 token=self._app_token)).get("data") or {}
+        try:
+            answer = await self._call("GET", "debug_token", {"input_token": self._token},
+                                      token=self._app_token)
+        except Permanent as exc:
+            return Check(False, f"Facebook refused app_token for debug_token: {exc.reason} — "
+                                "set app_token to the app's token ('APP_ID|APP_SECRET') or "
+                                "remove it to check with the Page token alone")
+        data = answer.get("data") or {}
         details = {k: data.get(k) for k in ("type", "profile_id", "scopes", "expires_at",
                                             "data_access_expires_at", "app_id")}
         if not data.get("is_valid"):

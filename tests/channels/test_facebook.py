@@ -188,6 +188,12 @@ async def test_check_accepts_the_page_token(make: Any, graph: FakeGraph) -> None
     assert deep.details["type"] == "PAGE"
 
 
+async def test_check_explains_a_bad_app_token(make: Any, graph: FakeGraph) -> None:
+    check = await make(app_token=graph.page_token).check()
+    assert not check.ok
+    assert "app_token" in check.summary
+
+
 async def test_check_refuses_a_user_token(make: Any, graph: FakeGraph) -> None:
     for channel in (make(page_access_token=graph.user_token),
                     make(page_access_token=graph.user_token, app_token=graph.app_token)):
