@@ -9,6 +9,9 @@ Why it is built this way:
 - Media uploads have no idempotency; a failure there is never ambiguous (retrying leaves at most
   an orphan upload, which the server cleans up).
 - Mastodon sends no `Retry-After`: waits come from the ISO `X-RateLimit-Reset`.
+- With `thread = true` a long text goes out as a reply chain, each part with its own key
+  (`pressbot-post-N-partI`). Nothing makes a thread atomic: a permanent failure mid-thread
+  leaves the first parts up, and a lookup that finds the first part reports the post published.
 
 State kept in the object, all of it caches a restart may lose without harm: the instance
 configuration (after `check`/`load_limits`), the account (id, acct) from `verify_credentials`,
