@@ -40,6 +40,8 @@ class SourceReport:
     failed: int = 0
     queued: int = 0
     not_modified: bool = False
+    fatal: bool = False
+    """The source could not be read at all (as opposed to some of its files)."""
     errors: list[str] = field(default_factory=list)
 
     @property
@@ -116,6 +118,7 @@ async def poll_source(name: str, cfg: SourceConfig, config: Config, store: Store
     except (SourceError, PressbotError) as exc:
         report.errors.append(str(exc))
         report.failed += 1
+        report.fatal = True
         state.last_error, state.failures = str(exc)[:2000], state.failures + 1
     with store.begin() as conn:
         current = source_store.get(conn, name)

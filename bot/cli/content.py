@@ -46,7 +46,7 @@ def fetch(app: App, only: str | None) -> None:
     total_new = sum(r.new for r in reports)
     click.echo(f"{len(reports)} sources, {total_new} new releases, "
                f"{sum(r.queued for r in reports)} posts queued, {failed} sources with errors")
-    if reports and failed == len(reports):
+    if any(r.fatal for r in reports):
         sys.exit(1)
 
 

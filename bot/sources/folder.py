@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.config import FolderSourceConfig
-from bot.errors import ExtractError
+from bot.errors import ExtractError, SourceError
 from bot.models import Release
 from bot.sources.files import read_release_file
 
@@ -45,8 +45,7 @@ def scan(name: str, cfg: FolderSourceConfig, root: Path, state: SourceState) -> 
     """Read new and changed files; `fingerprints` is what to remember for next time."""
     result = FolderScan()
     if not root.is_dir():
-        result.errors.append(f"{root}: folder not found (sources.{name}.path)")
-        return result
+        raise SourceError(f"{root}: folder not found (sources.{name}.path)")
     known: dict[str, list[float]] = state.data.get("files", {})
     for path in content_files(root):
         key = path.relative_to(root).as_posix()

@@ -1,0 +1,76 @@
+"""Read-only queries the review page needs beyond the workflow's: the queue as reviewers
+see it, the audit trail page by page, and the size of the newsletter audience.
+
+Kept apart from `posts` because nothing here changes state: these are reports.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from bot.models import Post, Release
+from bot.store import releases as release_store
+from bot.store.posts import to_model
+from bot.store.schema import events, posts, releases, subscribers
+
+
+def posts_by_status(conn: Connection, statuses: Sequence[str], *, since: datetime | None = None,
+                    limit: int | None = None, newest_first: bool = False) -> list[Post]:
+    """Posts in `statuses`; `since` and `limit` keep the "recently done" list short."""
+    query = (sa.select(posts, releases.c.source, releases.c.key)
+             .join(releases, releases.c.id == posts.c.release_id, isouter=True)
+             .where(posts.c.status.in_(list(statuses))))
+    if since is not None:
+        query = query.where(posts.c.updated_at >= since)
+    if newest_first:
+        query = query.order_by(posts.c.updated_at.desc(), posts.c.id.desc())
+    else:
+        order = sa.func.coalesce(posts.c.publish_at, posts.c.created_at)
+        query = query.order_by(order, posts.c.id)
+    if limit:
+        query = query.limit(limit)
+    found = []
+    for row in conn.execute(query):
+        m = dict(row._mapping)
+        source, key = m.pop("source", None), m.pop("key", None)
+        found.append(to_model(m, f"{source}:{key}" if source is not None else None))
+    return found
+
+
+def releases_by_id(conn: Connection, ids: Iterable[int]) -> dict[int, Release]:
+    wanted = sorted(set(ids))
+    found: dict[int, Release] = {}
+    for start in range(0, len(wanted), 500):  # stay under SQLite's bound-parameter limit
+        chunk = wanted[start:start + 500]
+        for row in conn.execute(sa.select(releases).where(releases.c.id.in_(chunk))):
+            found[row.id] = release_store.to_model(row)
+    return found
+
+
+def events_count(conn: Connection) -> int:
+    return int(conn.execute(sa.select(sa.func.count()).select_from(events)).scalar_one())
+
+
+def events_page(conn: Connection, *, offset: int, limit: int) -> list[dict[str, Any]]:
+    """Newest first, as people read an activity log."""
+    query = sa.select(events).order_by(events.c.id.desc()).offset(offset).limit(limit)
+    return [dict(r._mapping) for r in conn.execute(query)]
+
+
+def events_after(conn: Connection, after_id: int, limit: int) -> list[dict[str, Any]]:
+    """Oldest first from `after_id`: a keyset walk for exports of any size."""
+    query = (sa.select(events).where(events.c.id > after_id).order_by(events.c.id)
+             .limit(limit))
+    return [dict(r._mapping) for r in conn.execute(query)]
+
+
+def subscriber_counts(conn: Connection) -> dict[str, int]:
+    """Subscribers per status (active, pending, unsubscribed, bounced, …)."""
+    rows = conn.execute(sa.select(subscribers.c.status, sa.func.count())
+                        .group_by(subscribers.c.status))
+    return {str(r[0]): int(r[1]) for r in rows}

@@ -1,0 +1,137 @@
+"""Subscribers and the suppression list: the SQL behind the newsletter audience.
+
+The suppression list holds only a hash of each address, so an erased person's address is
+gone from the database while a later import or form can still be refused. Normalising an
+address (validation, case) is `bot.subscribers`' job; this module stores what it is given.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from bot import clock
+from bot.store.schema import subscribers, suppressions
+
+PENDING, ACTIVE, UNSUBSCRIBED, BOUNCED = "pending", "active", "unsubscribed", "bounced"
+STATUSES = (PENDING, ACTIVE, UNSUBSCRIBED, BOUNCED)
+
+
+@dataclass(frozen=True)
+class Subscriber:
+    id: int
+    email: str
+    name: str | None
+    language: str | None
+    status: str
+    consent_at: datetime | None
+    consent_source: str | None
+    confirmed_at: datetime | None
+    bounces: int
+    created_at: datetime
+    updated_at: datetime
+
+
+def email_hash(email: str) -> str:
+    """The suppression key of a normalised address (a prefix keeps it apart from other uses)."""
+    return hashlib.sha256(f"pressbot-suppression:{email}".encode()).hexdigest()
+
+
+def _model(row: Any) -> Subscriber:
+    return Subscriber(**dict(row._mapping))
+
+
+def get(conn: Connection, subscriber_id: int) -> Subscriber | None:
+    row = conn.execute(sa.select(subscribers).where(subscribers.c.id == subscriber_id)).first()
+    return _model(row) if row else None
+
+
+def by_email(conn: Connection, email: str) -> Subscriber | None:
+    row = conn.execute(sa.select(subscribers).where(subscribers.c.email == email)).first()
+    return _model(row) if row else None
+
+
+def insert(conn: Connection, *, email: str, name: str | None, language: str | None,
+           status: str, consent_source: str | None, consent_at: datetime | None = None,
+           confirmed_at: datetime | None = None) -> Subscriber:
+    now = clock.now()
+    result = conn.execute(subscribers.insert().values(
+        email=email, name=name, language=language, status=status, consent_at=consent_at,
+        consent_source=consent_source, confirmed_at=confirmed_at, bounces=0,
+        created_at=now, updated_at=now))
+    created = get(conn, int(result.inserted_primary_key[0]))  # type: ignore[index]
+    assert created is not None
+    return created
+
+
+def update(conn: Connection, subscriber_id: int, **fields: Any) -> None:
+    conn.execute(subscribers.update().where(subscribers.c.id == subscriber_id)
+                 .values(updated_at=clock.now(), **fields))
+
+
+def delete(conn: Connection, subscriber_id: int) -> None:
+    conn.execute(subscribers.delete().where(subscribers.c.id == subscriber_id))
+
+
+def listing(conn: Connection, *, status: Iterable[str] | None = None) -> list[Subscriber]:
+    query = sa.select(subscribers).order_by(subscribers.c.id)
+    wanted = list(status or [])
+    if wanted:
+        query = query.where(subscribers.c.status.in_(wanted))
+    return [_model(r) for r in conn.execute(query)]
+
+
+def counts(conn: Connection) -> dict[str, int]:
+    rows = conn.execute(sa.select(subscribers.c.status, sa.func.count())
+                        .group_by(subscribers.c.status))
+    return {r[0]: int(r[1]) for r in rows}
+
+
+def mailable(conn: Connection) -> list[Subscriber]:
+    """Active subscribers whose address is not on the suppression list."""
+    blocked = suppressed_hashes(conn)
+    return [s for s in listing(conn, status=[ACTIVE]) if email_hash(s.email) not in blocked]
+
+
+def record_bounce(conn: Connection, subscriber_id: int, bounce_after: int) -> bool:
+    """Count one permanent refusal; True when the subscriber is now `bounced`."""
+    conn.execute(subscribers.update().where(subscribers.c.id == subscriber_id)
+                 .values(bounces=subscribers.c.bounces + 1, updated_at=clock.now()))
+    result = conn.execute(
+        subscribers.update()
+        .where(subscribers.c.id == subscriber_id, subscribers.c.bounces >= bounce_after,
+               subscribers.c.status == ACTIVE)
+        .values(status=BOUNCED))
+    return result.rowcount == 1
+
+
+def is_suppressed(conn: Connection, hashed: str) -> bool:
+    row = conn.execute(sa.select(suppressions.c.email_hash)
+                       .where(suppressions.c.email_hash == hashed)).first()
+    return row is not None
+
+
+def suppressed_hashes(conn: Connection) -> set[str]:
+    return {r[0] for r in conn.execute(sa.select(suppressions.c.email_hash))}
+
+
+def suppress(conn: Connection, hashed: str, reason: str) -> None:
+    """Add (or re-date) a suppression; the strongest reason wins: erased > unsubscribed."""
+    row = conn.execute(sa.select(suppressions.c.reason)
+                       .where(suppressions.c.email_hash == hashed)).first()
+    if row is None:
+        conn.execute(suppressions.insert().values(email_hash=hashed, reason=reason,
+                                                  at=clock.now()))
+    elif row[0] != "erased":
+        conn.execute(suppressions.update().where(suppressions.c.email_hash == hashed)
+                     .values(reason=reason, at=clock.now()))
+
+
+def unsuppress(conn: Connection, hashed: str) -> None:
+    conn.execute(suppressions.delete().where(suppressions.c.email_hash == hashed))

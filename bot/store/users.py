@@ -1,0 +1,135 @@
+"""Review-page accounts: who may sign in, with which role, and the password check.
+
+Passwords are kept only as argon2id hashes (argon2-cffi's defaults, RFC 9106). A name
+that does not exist is checked against a dummy hash, so a wrong name and a wrong
+password take the same time and say the same thing. Adding and disabling accounts are
+audit events like any change of a post.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy.engine import Connection
+
+from bot import clock
+from bot.errors import PressbotError
+from bot.store.posts import add_event
+from bot.store.schema import users
+
+ROLES = ("reviewer", "editor", "admin")
+"""Each role may do what the ones before it may: reviewers approve and reject, editors also
+edit and schedule, admins also manage accounts."""
+
+PASSWORD_MIN = 10
+PASSWORD_MAX = 1024  # argon2 hashes anything, but a megabyte "password" is a denial of service
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,199}$")
+
+hasher = PasswordHasher()
+_dummy_hash: str | None = None
+
+
+class UserError(PressbotError):
+    """An account cannot be added or changed as asked."""
+
+
+@dataclass(frozen=True)
+class User:
+    id: int
+    name: str
+    role: str
+    email: str | None
+    disabled: bool
+    created_at: datetime
+    password_hash: str = field(repr=False)
+
+    def may(self, role: str) -> bool:
+        """Does this account have `role` or a higher one?"""
+        return not self.disabled and ROLES.index(self.role) >= ROLES.index(role)
+
+
+def _user(row: sa.Row[Any]) -> User:
+    m = row._mapping
+    return User(id=m["id"], name=m["name"], role=m["role"], email=m["email"],
+                disabled=bool(m["disabled"]), created_at=m["created_at"],
+                password_hash=m["password_hash"])
+
+
+def check_password(password: str) -> None:
+    if len(password) < PASSWORD_MIN:
+        raise UserError(f"the password is too short: use at least {PASSWORD_MIN} characters "
+                        "(a few words make a good one)")
+    if len(password) > PASSWORD_MAX:
+        raise UserError(f"the password is too long: at most {PASSWORD_MAX} characters")
+
+
+def add(conn: Connection, name: str, password: str, role: str, *, email: str | None = None,
+        actor: str = "system") -> User:
+    """Create an account; UserError names what is wrong with the name, role or password."""
+    name = name.strip()
+    if not _NAME.match(name):
+        raise UserError(f"not a usable account name: {name!r} (letters, digits, '.', '_', "
+                        "'-' and '@'; start with a letter or digit)")
+    if role not in ROLES:
+        raise UserError(f"unknown role {role!r}: expected one of {', '.join(ROLES)}")
+    check_password(password)
+    if get(conn, name) is not None:
+        raise UserError(f"an account named {name!r} already exists")
+    conn.execute(users.insert().values(
+        name=name, password_hash=hasher.hash(password), role=role, email=email or None,
+        disabled=False, created_at=clock.now()))
+    add_event(conn, actor=actor, action="user-add", detail={"user": name, "role": role})
+    created = get(conn, name)
+    assert created is not None
+    return created
+
+
+def get(conn: Connection, name: str) -> User | None:
+    row = conn.execute(sa.select(users).where(users.c.name == name)).first()
+    return _user(row) if row else None
+
+
+def listing(conn: Connection) -> list[User]:
+    return [_user(r) for r in conn.execute(sa.select(users).order_by(users.c.name))]
+
+
+def set_disabled(conn: Connection, name: str, disabled: bool, *, actor: str) -> User:
+    user = get(conn, name)
+    if user is None:
+        raise UserError(f"no account named {name!r}")
+    conn.execute(users.update().where(users.c.id == user.id).values(disabled=disabled))
+    add_event(conn, actor=actor, action="user-disable" if disabled else "user-enable",
+              detail={"user": name})
+    changed = get(conn, name)
+    assert changed is not None
+    return changed
+
+
+def authenticate(conn: Connection, name: str, password: str) -> User | None:
+    """The account if `password` is right and the account is enabled; otherwise None."""
+    global _dummy_hash
+    user = get(conn, name.strip()) if len(password) <= PASSWORD_MAX else None
+    if user is None:
+        if _dummy_hash is None:
+            _dummy_hash = hasher.hash("pressbot-no-such-user")
+        _verify(_dummy_hash, password[:PASSWORD_MAX])
+        return None
+    if not _verify(user.password_hash, password) or user.disabled:
+        return None
+    if hasher.check_needs_rehash(user.password_hash):
+        conn.execute(users.update().where(users.c.id == user.id)
+                     .values(password_hash=hasher.hash(password)))
+    return user
+
+
+def _verify(password_hash: str, password: str) -> bool:
+    try:
+        return hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False

@@ -1,0 +1,51 @@
+"""The review page's own Jinja2 environment (trusted templates, autoescape always on).
+
+Post text is people's and sources' text: it reaches the page only escaped; `linkify`
+escapes it first and then wraps the URLs `bot.fit` finds, exactly the ones the platform
+would link.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import jinja2
+from markupsafe import Markup, escape
+
+from bot.fit import find_urls
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+
+def linkify(text: str) -> Markup:
+    pieces: list[str] = []
+    position = 0
+    for start, end in find_urls(text):
+        url = text[start:end]
+        pieces.append(escape(text[position:start]))
+        pieces.append(Markup('<a href="{0}" rel="noopener noreferrer nofollow">{0}</a>')
+                      .format(url))
+        position = end
+    pieces.append(escape(text[position:]))
+    return Markup("").join(pieces)
+
+
+def environment(tz: ZoneInfo) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+    def local(value: datetime | None, fmt: str = "%a %-d %b %Y, %H:%M") -> str:
+        return value.astimezone(tz).strftime(fmt) if value else "—"
+
+    env.filters["local"] = local
+    env.filters["linkify"] = linkify
+    env.filters["iso"] = lambda value: value.isoformat() if value else ""
+    env.globals["timezone"] = str(tz)
+    return env

@@ -1,0 +1,77 @@
+"""Shared test helpers: a workspace with its own config, and the CLI run in-process."""
+
+from __future__ import annotations
+
+import shutil
+import textwrap
+from dataclasses import dataclass
+from pathlib import Path
+
+from click.testing import CliRunner, Result
+
+from bot import paths
+from bot.cli import cli, content, service, subscribers, users, workflow  # noqa: F401
+
+EXAMPLES = paths.data_dir() / "examples" / "content"
+
+CHANNELS = """
+[channels.mastodon]
+type = "outbox"
+like = "mastodon"
+approval = "manual"
+
+[channels.facebook]
+type = "outbox"
+like = "facebook"
+approval = "manual"
+"""
+
+
+@dataclass
+class Workspace:
+    root: Path
+    config: Path
+
+    @property
+    def content(self) -> Path:
+        return self.root / "content"
+
+    def run(self, *args: str, input: str | None = None) -> Result:
+        return CliRunner().invoke(cli, ["--config", str(self.config), *args], input=input,
+                                  catch_exceptions=False)
+
+
+def make_workspace(root: Path, *, database_url: str | None = None, extra: str = "",
+                   channels: str = CHANNELS, backlog: str = "all",
+                   copy_examples: bool = False) -> Workspace:
+    (root / "content").mkdir(parents=True, exist_ok=True)
+    if copy_examples:
+        for file in EXAMPLES.iterdir():
+            shutil.copy(file, root / "content" / file.name)
+    database_url = database_url or f"sqlite:///{root}/pressbot.db"
+    config = root / "pressbot.toml"
+    config.write_text(textwrap.dedent(f"""
+        [bot]
+        database_url = "{database_url}"
+        timezone = "Europe/Brussels"
+        outbox = "{root}/outbox"
+        retry_base = "0.05s"
+        retry_max = "0.5s"
+        publish_every = "0.2s"
+
+        [sources.press]
+        type = "folder"
+        path = "{root}/content"
+        backlog = "{backlog}"
+        base_url = "https://www.example.org/news/"
+        """) + channels + extra, encoding="utf-8")
+    return Workspace(root, config)
+
+
+def write_release(folder: Path, name: str, title: str, *, date: str = "2026-03-10",
+                  extra: str = "", body: str = "The body of the release.") -> Path:
+    path = folder / name
+    path.write_text(f"---\ntitle: {title}\ndate: {date}\nsummary: {title} — in short.\n"
+                    f"url: https://www.example.org/news/{Path(name).stem}\n{extra}---\n\n{body}\n",
+                    encoding="utf-8")
+    return path

@@ -1,0 +1,165 @@
+"""The store on SQLite and PostgreSQL: schema, dedup, guarded changes, claims, indexes."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from bot.errors import WorkflowError
+from bot.models import Image, PostStatus, Release
+from bot.store import Store, posts, releases
+from bot.store import sources as source_store
+
+S = PostStatus
+
+
+def release(key: str = "a", **kw: object) -> Release:
+    data: dict[str, object] = {"source": "press", "key": key, "title": f"Title {key}",
+                               "url": f"https://www.example.org/news/{key}",
+                               "summary": "Short.", "body": "Body."}
+    data.update(kw)
+    return Release(**data)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def store(database_url: str) -> Store:
+    s = Store(database_url)
+    yield s  # type: ignore[misc]
+    s.dispose()
+
+
+def test_schema_is_created_and_reopening_is_a_no_op(store: Store) -> None:
+    assert store.current_revision() == "0001"
+    again = Store(store.url)
+    assert again.current_revision() == "0001"
+    again.dispose()
+
+
+def test_release_round_trip_keeps_aware_times_and_images(store: Store) -> None:
+    r = release(published_at=datetime(2026, 3, 10, 8, tzinfo=UTC),
+                images=[Image(url="https://www.example.org/a.jpg", alt="A harbour")],
+                tags=["EU funding"])
+    with store.begin() as conn:
+        rid = releases.insert(conn, r)
+    with store.begin() as conn:
+        back = releases.get(conn, rid)
+    assert back == r
+    assert back is not None and back.published_at is not None
+    assert back.published_at.tzinfo is not None
+
+
+def test_dedup_by_key_then_link_then_hash(store: Store) -> None:
+    with store.begin() as conn:
+        releases.insert(conn, release("guid-1"))
+        assert releases.find(conn, release("guid-1", title="changed")) is not None
+        moved = release("guid-2", url="https://WWW.example.org/news/guid-1/?utm_source=x")
+        assert releases.find(conn, moved) is not None
+        same_text = release("guid-3", url=None, title="Title guid-1")
+        assert releases.find(conn, same_text) is None
+        releases.insert(conn, release("h", url=None))
+        assert releases.find(conn, release("other-key", url=None, title="Title h")) is not None
+
+
+def test_long_keys_are_hashed_not_cut(store: Store) -> None:
+    long_key = "https://www.example.org/" + "x" * 3000
+    with store.begin() as conn:
+        rid = releases.insert(conn, release(long_key, url=None))
+        row = releases.find(conn, release(long_key, url=None, title="other"))
+    assert row is not None and row.id == rid
+
+
+def _post(store: Store, channel: str = "mastodon", status: PostStatus = S.APPROVED,
+          publish_at: datetime | None = None, key: str | None = None) -> int:
+    with store.begin() as conn:
+        rid = releases.insert(conn, release(key or f"{channel}-{datetime.now().timestamp()}"))
+        return posts.insert(conn, channel=channel, status=status, actor="test", release_id=rid,
+                            title="t", text="hello", publish_at=publish_at)
+
+
+def test_guarded_change_refuses_a_stale_status(store: Store) -> None:
+    pid = _post(store, status=S.PENDING)
+    with store.begin() as conn:
+        posts.change(conn, pid, allowed_from=[S.PENDING], to=S.APPROVED, actor="a",
+                     action="approve")
+    with pytest.raises(WorkflowError, match="is approved: cannot approve"), store.begin() as conn:
+        posts.change(conn, pid, allowed_from=[S.PENDING], to=S.APPROVED, actor="b",
+                     action="approve")
+    with store.begin() as conn:
+        events = posts.list_events(conn, post_id=pid)
+    assert [e["action"] for e in events] == ["approve", "queued"]
+
+
+def test_due_heads_keep_order_per_channel_and_skip_busy_channels(store: Store) -> None:
+    now = datetime.now(UTC)
+    first = _post(store, "mastodon", key="m1", publish_at=now - timedelta(minutes=2))
+    _post(store, "mastodon", key="m2", publish_at=now - timedelta(minutes=1))
+    fb = _post(store, "facebook", key="f1", publish_at=now - timedelta(minutes=1))
+    _post(store, "email", key="e1", publish_at=now + timedelta(hours=1))
+    with store.begin() as conn:
+        heads = posts.due_heads(conn, now)
+        assert sorted(p.id for p, _ in heads) == sorted([first, fb])
+        claimed = posts.claim(conn, heads[0][0], worker="w1", lease=timedelta(seconds=30),
+                              uncertain=False)
+    with store.begin() as conn:
+        again = {p.channel for p, _ in posts.due_heads(conn, now)}
+    assert claimed.channel not in again
+
+
+def test_expired_lease_is_reclaimed_as_uncertain(store: Store) -> None:
+    now = datetime.now(UTC)
+    pid = _post(store, publish_at=now - timedelta(minutes=1))
+    with store.begin() as conn:
+        (post, _), = posts.due_heads(conn, now)
+        posts.claim(conn, post, worker="dead", lease=timedelta(seconds=1), uncertain=False)
+    with store.begin() as conn:
+        assert posts.due_heads(conn, now) == []
+        heads = posts.due_heads(conn, now + timedelta(seconds=5))
+    assert [(p.id, uncertain) for p, uncertain in heads] == [(pid, True)]
+
+
+def test_source_state_round_trip(store: Store) -> None:
+    with store.begin() as conn:
+        state = source_store.get(conn, "site")
+        assert not state.initialised
+        state.etag, state.initialised, state.data = '"abc"', True, {"files": {"a": [1, 2]}}
+        source_store.put(conn, state)
+        source_store.put(conn, state)
+    with store.begin() as conn:
+        back = source_store.get(conn, "site")
+    assert back.etag == '"abc"' and back.initialised and back.data["files"]["a"] == [1, 2]
+
+
+def test_dedup_lookups_use_indexes(store: Store) -> None:
+    """The query plans of the three dedup lookups, with enough rows for the planner to care."""
+    from bot.store.schema import releases as table
+
+    now = datetime.now(UTC)
+    rows = [{"source": "press", "key": f"k{i}", "url": None, "url_norm": f"u{i}",
+             "title": "t", "summary": "", "body": "", "body_html": "", "images": [],
+             "tags": [], "overrides": {}, "links": [], "content_hash": f"{i:064d}",
+             "first_seen_at": now, "updated_at": now} for i in range(3000)]
+    queries = {
+        "key": "SELECT id FROM releases WHERE source='press' AND key='k1'",
+        "url": "SELECT id FROM releases WHERE source='press' AND url_norm='u1'",
+        "hash": f"SELECT id FROM releases WHERE source='press' AND content_hash='{1:064d}'",
+    }
+    with store.begin() as conn:
+        conn.execute(table.insert(), rows)
+        conn.exec_driver_sql("ANALYZE")
+        prefix = "EXPLAIN QUERY PLAN " if store.is_sqlite else "EXPLAIN "
+        plans = {name: " ".join(str(r[-1]) for r in conn.exec_driver_sql(prefix + q))
+                 for name, q in queries.items()}
+    expected = {"key": "uq_releases_source_key", "url": "ix_releases_source_url_norm",
+                "hash": "ix_releases_source_content_hash"}
+    if store.is_sqlite:  # SQLite names a UNIQUE constraint's index itself
+        expected["key"] = "(source=? AND key=?)"
+    for name, index in expected.items():
+        assert index in plans[name], (name, plans[name])
+        assert "SCAN releases" not in plans[name] and "Seq Scan" not in plans[name]
+
+
+def test_naive_datetimes_are_refused(store: Store) -> None:
+    with pytest.raises(sa.exc.StatementError, match="timezone-aware"), store.begin() as conn:
+        releases.insert(conn, release(published_at=datetime(2026, 1, 1)))
