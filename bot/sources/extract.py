@@ -138,6 +138,8 @@ def rejoin_hyphenation(text: str) -> str:
         left = text[max(0, start - 80):start].rsplit(None, 1)[-1] if start else ""
         right = re.match(r"\w*", text[m.end():m.end() + 80])
         right_word = right.group(0) if right else ""
+        if left.startswith(("-", "–", "—")):  # a marker such as -ENDS-, not a broken word
+            return m.group(0)
         last = left.rsplit("-", 1)[-1]
         last = re.sub(r"^\W+", "", last)
         keep = (not right_word[:1].islower() or any(c in left for c in "/@:")
@@ -296,9 +298,11 @@ def _wrap_width(lines: list[str]) -> int | None:
     lengths = sorted(len(s) for s in lines if len(s) >= 25)
     if len(lengths) < 4:
         return None
-    width = lengths[int(0.9 * (len(lengths) - 1))]
-    near = sum(1 for n in lengths if n >= 0.75 * width)
-    return width if width <= 130 and near >= 0.4 * len(lengths) else None
+    typical = lengths[int(0.9 * (len(lengths) - 1))]
+    near = sum(1 for n in lengths if n >= 0.75 * typical)
+    if typical > 130 or near < 0.4 * len(lengths):
+        return None
+    return max(n for n in lengths if n <= 1.15 * typical)
 
 
 def _continues(prev: str, nxt: str, width: int | None) -> bool:
@@ -306,8 +310,10 @@ def _continues(prev: str, nxt: str, width: int | None) -> bool:
         return True
     if width is None:
         return False
-    first = nxt.split(None, 1)[0]
-    return len(prev) + 1 + len(first) > 0.8 * width
+    room = len(prev) + 1 + len(nxt.split(None, 1)[0])
+    if prev.endswith(_TERMINAL) and nxt[:1].isupper():
+        return room > width  # the next word would have fitted: the writer broke the line
+    return room > 0.8 * width
 
 
 def split_paragraphs(lines: list[str]) -> list[str]:
@@ -388,6 +394,8 @@ def _read_head(lines: list[str], known_title: str | None
         kind = line_kind(lines[i])
         if kind in ("date", "banner") and head_date is None:
             head_date = line_date(lines[i], kind)
+        if kind == "end":  # everything after an end marker is footer, even the first line
+            return known_title, head_date, len(lines)
         if kind != "blank" and kind not in _JUNK:
             break
         i += 1
