@@ -129,8 +129,8 @@ class _Parser(HTMLParser):
         if tag == "br":
             self._emit(_BR)
         elif tag in _LISTS:
+            self._emit(_BR if self.lists else _PARA)
             self.lists += 1
-            self._emit(_PARA)
         elif tag == "li":
             for sink in self._active():
                 sink.item()
@@ -169,7 +169,7 @@ class _Parser(HTMLParser):
             self.in_h1 = False
         if tag in _LISTS:
             self.lists = max(0, self.lists - 1)
-            self._emit(_PARA)
+            self._emit(_BR if self.lists else _PARA)
         elif tag == "li" or tag in _LINE:
             self._emit(_BR)
         elif tag in _BLOCK:
