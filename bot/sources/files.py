@@ -168,7 +168,7 @@ def _inline(text: str) -> str:
     text = _MD_AUTOLINK.sub(lambda m: m.group(1).removeprefix("mailto:"), text)
     text = _MD_CODE.sub(r"\1", text)
     text = _MD_STRONG.sub(r"\2", text)
-    return _MD_EM.sub(lambda m: m.group(1) or m.group(2), text)
+    return " ".join(_MD_EM.sub(lambda m: m.group(1) or m.group(2), text).split())
 
 
 def markdown_to_text(md: str) -> str:
