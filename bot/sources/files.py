@@ -21,7 +21,8 @@ from urllib.parse import urljoin, urlsplit
 from bot.errors import ExtractError
 from bot.htmltext import read_page
 from bot.models import Image, Release
-from bot.sources.extract import extract_text, find_links, parse_date_line
+from bot.sources.dates import parse_date_line
+from bot.sources.extract import extract_text, find_links
 
 __all__ = ["markdown_to_text", "read_release_file"]
 
