@@ -42,8 +42,10 @@ def make_engine(url: str) -> Engine:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = sa.create_engine(parsed, connect_args={"timeout": 10, "check_same_thread": False})
         sa.event.listen(engine, "connect", _sqlite_pragmas)
-        # pysqlite's own BEGIN handling defers locks; we issue BEGIN ourselves.
-        sa.event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
+        # pysqlite's own BEGIN handling defers locks; we issue BEGIN ourselves, and
+        # BEGIN IMMEDIATE (take the write lock now) when `begin_immediate` asked for it.
+        sa.event.listen(engine, "begin", lambda conn: conn.exec_driver_sql(
+            "BEGIN IMMEDIATE" if conn.info.get("immediate") else "BEGIN"))
 
         @sa.event.listens_for(engine, "connect")
         def _autocommit_off(dbapi_conn: Any, _record: Any) -> None:
@@ -84,15 +86,12 @@ class Store:
                 yield conn
             return
         with self.engine.connect() as conn:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
             conn.info["immediate"] = True
             try:
-                yield conn
-            except BaseException:
-                conn.exec_driver_sql("ROLLBACK")
-                raise
-            else:
-                conn.exec_driver_sql("COMMIT")
+                with conn.begin():
+                    yield conn
+            finally:
+                conn.info.pop("immediate", None)
 
     def current_revision(self) -> str | None:
         with self.engine.connect() as conn:
