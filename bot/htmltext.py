@@ -53,6 +53,8 @@ class _Text:
         self.bullet = False
         self.links: list[str] = []
         self.image: tuple[str, str] | None = None
+        self.h1: list[str] | None = None  # text of this part's first <h1>
+        self.in_h1 = False
 
     def data(self, text: str) -> None:
         if self.bullet and text.strip():
@@ -99,8 +101,7 @@ class _Parser(HTMLParser):
         self.canonical: str | None = None
         self.time: str | None = None
         self.title: list[str] | None = None
-        self.h1: list[str] | None = None
-        self.in_title = self.in_h1 = False
+        self.in_title = False
 
     def _active(self) -> list[_Text]:
         return [self.all, *(self.scopes[s] for s in _SCOPES if self.depth[s])]
@@ -124,8 +125,10 @@ class _Parser(HTMLParser):
             self.depth[tag] += 1
         if self.skip:
             return
-        if tag == "h1" and self.h1 is None:
-            self.h1, self.in_h1 = [], True
+        if tag == "h1":
+            for sink in self._active():
+                if sink.h1 is None:
+                    sink.h1, sink.in_h1 = [], True
         if tag == "br":
             self._emit(_BR)
         elif tag in _LISTS:
@@ -166,7 +169,8 @@ class _Parser(HTMLParser):
                 del self.skip[len(self.skip) - 1 - self.skip[::-1].index(tag):]
             return
         if tag == "h1":
-            self.in_h1 = False
+            for sink in (self.all, *self.scopes.values()):
+                sink.in_h1 = False
         if tag in _LISTS:
             self.lists = max(0, self.lists - 1)
             self._emit(_BR if self.lists else _PARA)
@@ -181,10 +185,10 @@ class _Parser(HTMLParser):
             self.title.append(data)
         if self.skip:
             return
-        if self.in_h1 and self.h1 is not None:
-            self.h1.append(data)
         for sink in self._active():
             sink.data(data)
+            if sink.in_h1 and sink.h1 is not None:
+                sink.h1.append(data)
 
     def _metadata(self, tag: str, a: dict[str, str]) -> None:
         if tag == "title" and self.title is None:
@@ -272,7 +276,7 @@ class Page:
 
     text: str
     title: str | None = None
-    h1: str | None = None
+    h1: str | None = None  # the first <h1> of the part the text comes from, else of the page
     meta: dict[str, str] = field(default_factory=dict)
     tags: list[str] = field(default_factory=list)
     lang: str | None = None
@@ -291,6 +295,7 @@ def read_page(html: str) -> Page:
     def joined(chunks: list[str] | None) -> str | None:
         return " ".join("".join(chunks).split()) or None if chunks is not None else None
 
-    return Page(text=part.result(), title=joined(p.title), h1=joined(p.h1), meta=p.meta,
+    return Page(text=part.result(), title=joined(p.title), h1=joined(part.h1 or p.all.h1),
+                meta=p.meta,
                 tags=p.tags, lang=p.lang, canonical=p.canonical, time=p.time,
                 links=part.links, image=part.image)

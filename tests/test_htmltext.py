@@ -119,7 +119,7 @@ PAGE = """<!doctype html><html lang="sl-SI"><head>
 def test_read_page_prefers_the_first_article() -> None:
     page = read_page(PAGE)
     assert page.text == "Article title\n\n12 March\n\nArticle text with a link."
-    assert page.h1 == "Site name"
+    assert page.h1 == "Article title"  # not the site's name in the page header
     assert page.title == "Release | Site"
     assert page.meta["og:title"] == "OG title"
     assert page.meta["description"] == "A description"
@@ -129,6 +129,12 @@ def test_read_page_prefers_the_first_article() -> None:
     assert page.time == "2026-03-12T10:00:00Z"
     assert page.links == ["/calls/3"]
     assert page.image == ("/pic.jpg", "Pic")
+
+
+def test_read_page_h1_falls_back_to_the_page() -> None:
+    page = read_page("<h1>Outside <em>the</em> article</h1><article><p>Text</p></article>")
+    assert page.h1 == "Outside the article"
+    assert page.text == "Text"
 
 
 @pytest.mark.parametrize(("html", "text"), [

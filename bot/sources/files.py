@@ -319,7 +319,10 @@ def _read_html(text: str, path: Path, base_url: str | None) -> dict[str, Any]:
     ex = extract_text(page.text, known_title=title)
     url = meta.get("og:url") or page.canonical
     url = _resolve(url, base_url) if url else None
-    published = meta.get("article:published_time") or page.time
+    try:  # a page's broken date meta is the site's doing: fall back to the text's date
+        published = _to_utc(meta.get("article:published_time") or page.time, "date", path)
+    except ExtractError:
+        published = None
 
     def absolute(href: str) -> str:
         return urljoin(url, href) if url else _resolve(href, base_url)
@@ -334,8 +337,7 @@ def _read_html(text: str, path: Path, base_url: str | None) -> dict[str, Any]:
     lang = (page.lang or "").split("-")[0].lower() or None
     return {
         "title": title or ex.title, "extracted": ex, "url": url,
-        "published_at": _to_utc(published, "article:published_time", path) if published
-        else None,
+        "published_at": published,
         "summary": meta.get("og:description") or meta.get("description"),
         "images": images,
         "tags": _string_list(page.tags), "language": lang,

@@ -280,6 +280,15 @@ def test_html_without_h1_or_open_graph(tmp_path: Path) -> None:
     assert release.url == "https://x.example/news/r"
 
 
+def test_html_with_a_broken_date_meta_uses_the_text_date(tmp_path: Path) -> None:
+    path = write(tmp_path, "r.html", """
+        <meta property="article:published_time" content="soon">
+        <article><h1>Partner forum in Graz</h1><p>Graz, 15 January 2026 – Ninety organisations
+        met in Graz to look for project partners.</p></article>
+        """)
+    assert read(path).published_at == datetime(2026, 1, 15, tzinfo=UTC)
+
+
 # --- encodings and bad files ------------------------------------------------------------
 
 @pytest.mark.parametrize("data", [
