@@ -72,7 +72,8 @@ _STRAY = re.compile(
     r"|menu|search|top|subscribe|previous|next|newer|older|facebook|twitter|linkedin|x|instagram"
     r"|youtube|whatsapp|mastodon|bluesky|threads|copy link|download pdf|pdf|top of page)", re.I)
 _LABEL_LINE = re.compile(r"(?:tags|categories|category|keywords|filed under|posted in|photos?"
-                         r"|images?|credits?|foto|source|copyright)\b[ \t]*:|©|\(c\)[ \t]", re.I)
+                         r"|images?|credits?|foto|source|copyright)\b[ \t]*:|©|\(c\)[ \t]"
+                         r"|(?:no|nr|ref(?:erence)?)\.?[ \t]*:?[ \t]*\d[\d/.-]*$", re.I)
 _RELATED = re.compile(r"(?:related|more|latest|other|recent) (?:news|articles|posts|stories"
                       r"|content|releases)|you (?:may|might) also (?:like|be interested in)"
                       r"|see also", re.I)
@@ -251,7 +252,10 @@ def split_paragraphs(lines: list[str]) -> list[str]:
 
 def _is_title(title: str) -> bool:
     words = title.split()
-    if not 2 <= len(words) <= 30 or len(title) > 200 or _FRAGMENT_END.search(title):
+    wordy = [w for w in words if sum(c.isalpha() for c in w) >= 2]
+    if len(wordy) < 2 or sum(c.isalpha() for c in title) < 8:
+        return False
+    if len(words) > 30 or len(title) > 200 or _FRAGMENT_END.search(title):
         return False
     return not (title.endswith(".") and len(words) >= 15)
 

@@ -147,6 +147,7 @@ def test_parse_date_line(line: str, expected: date | None) -> None:
     ("This project is financed by the European Regional Development Fund.", "boiler"),
     ("Follow us on Facebook and Mastodon", "boiler"),
     ("Tags: calls, mobility", "boiler"),
+    ("Ref. 12/2026", "boiler"),
     ("12 March 2026", "date"),
     ("- first item", "bullet"),
     ("• first item", "bullet"),
@@ -282,6 +283,10 @@ def test_samples(name: str, title: str, when: date, lede: str, present: list[str
      " for transport projects.", None, "Partners from both countries"),
     ("PRESS RELEASE\n\nOnly a title here", "Only a title here", ""),
     ("Title line here\nShort one.", "Title line here", "Short one."),
+    ("PRESS RELEASE\nNo. 12/2026\n\nThird call opens\n\nThe programme opened its third call"
+     " today.", "Third call opens", "The programme opened"),
+    ("12 % 34 5678\n\nThe programme opened its third call today, with money for partners.",
+     None, "The programme opened"),
     ("-ENDS-\nNothing before the end marker but junk", None, ""),
 ])
 def test_edge_cases(text: str, title: str | None, lede: str) -> None:
