@@ -1,19 +1,45 @@
-"""The web application: health and metrics now; the review page mounts here."""
+"""The web application: the review page for comms staff, health and metrics.
+
+Routes and who may use them:
+
+    GET  /healthz, /metrics, /static/…            anyone (probes, assets)
+    GET  /signin · POST /signin, /signout         anyone (with the form's CSRF token)
+    GET  /, /posts/{id}, /posts/{id}/email.html   reviewer and up
+    GET  /activity, /activity.csv                 reviewer and up
+    POST /posts/{id}/approve, /reject             reviewer and up
+    POST /posts/{id}/edit, /schedule              editor and up
+    GET  /users · POST /users, /users/{name}/…    admin
+    …    public newsletter pages                  anyone: `bot.web.public`, when present
+
+Every response carries the security headers of `bot.web.security`.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
 
 from bot.config import Config
+from bot.signing import signing_key
 from bot.store import Store
+from bot.web import activity, admin, auth, views
+from bot.web.context import Handler, Web, endpoint
+from bot.web.security import FailureLimiter, SecurityHeaders
+from bot.web.sessions import SessionCodec
+from bot.web.templating import environment
+
+STATIC = Path(__file__).parent / "static"
 
 
-def create_app(config: Config, store: Store, *, health: Any = None) -> Starlette:
+def create_app(config: Config, store: Store, *, health: Any = None,
+               limiter: FailureLimiter | None = None) -> Starlette:
     """The ASGI app served by `pressbot run` and `pressbot web`."""
     if health is None:
         from bot.health import Health
@@ -29,4 +55,49 @@ def create_app(config: Config, store: Store, *, health: Any = None) -> Starlette
 
         return Response(metrics.render(), media_type="text/plain; version=0.0.4")
 
-    return Starlette(routes=[Route("/healthz", healthz), Route("/metrics", metrics_endpoint)])
+    web = Web(
+        config=config, store=store,
+        codec=SessionCodec(signing_key(config, store), hours=config.web.session_hours,
+                           secure=config.bot.public_url.scheme == "https"),
+        env=environment(config.tz),
+        limiter=limiter or FailureLimiter(),
+    )
+
+    def page(path: str, handler: Handler, role: str | None = "reviewer",
+             methods: tuple[str, ...] = ("GET",)) -> Route:
+        return Route(path, endpoint(web, handler, role=role), methods=list(methods))
+
+    routes: list[BaseRoute] = [
+        Route("/healthz", healthz),
+        Route("/metrics", metrics_endpoint),
+        Mount("/static", StaticFiles(directory=STATIC), name="static"),
+        page("/signin", auth.signin_page, role=None),
+        page("/signin", auth.signin, role=None, methods=("POST",)),
+        page("/signout", auth.signout, role=None, methods=("POST",)),
+        page("/", views.queue_page),
+        page("/posts/{post_id:int}", views.post_page),
+        page("/posts/{post_id:int}/email.html", views.email_preview),
+        page("/posts/{post_id:int}/approve", views.approve, methods=("POST",)),
+        page("/posts/{post_id:int}/reject", views.reject, methods=("POST",)),
+        page("/posts/{post_id:int}/edit", views.edit, "editor", methods=("POST",)),
+        page("/posts/{post_id:int}/schedule", views.schedule, "editor", methods=("POST",)),
+        page("/activity", activity.activity_page),
+        page("/activity.csv", activity.activity_csv),
+        page("/users", admin.users_page, "admin"),
+        page("/users", admin.add_user, "admin", methods=("POST",)),
+        page("/users/{name}/disabled", admin.set_disabled, "admin", methods=("POST",)),
+    ]
+    routes.extend(_public_routes(config, store))
+    return Starlette(routes=routes, middleware=[Middleware(SecurityHeaders)])
+
+
+def _public_routes(config: Config, store: Store) -> list[BaseRoute]:
+    """The newsletter's subscribe/confirm/unsubscribe pages: no sign-in, no session CSRF
+    (RFC 8058 one-click unsubscribe POSTs carry no cookies)."""
+    from importlib.util import find_spec
+
+    if find_spec("bot.web.public") is None:  # not there: only a missing module is skipped,
+        return []                            # a broken one fails loudly
+    from bot.web.public import public_routes
+
+    return list(public_routes(config, store))

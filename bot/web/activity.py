@@ -1,0 +1,86 @@
+"""The audit trail as a page (newest first, in pages) and as CSV for reporting.
+
+The CSV is streamed in id order in batches, so an export of years of events neither
+holds a transaction open nor builds the file in memory. Cells that a spreadsheet would
+read as a formula are prefixed with an apostrophe: a rejection note is typed by people.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from starlette.responses import Response, StreamingResponse
+
+from bot import clock
+from bot.store import activity
+from bot.web.context import Ctx
+
+PER_PAGE = 50
+BATCH = 1000
+COLUMNS = ["id", "at", "actor", "action", "post_id", "release_id", "from_status", "to_status",
+           "detail"]
+_FORMULA = ("=", "+", "-", "@", "\t", "\r")
+
+
+def summary(detail: dict[str, Any]) -> str:
+    """One readable line of an event's detail, long texts shortened."""
+    parts = []
+    for key, value in detail.items():
+        if value in (None, "", [], {}):
+            continue
+        text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+        text = " ".join(text.split())
+        parts.append(f"{key.replace('_', ' ')}: {text[:117] + '…' if len(text) > 120 else text}")
+    return "; ".join(parts)
+
+
+def activity_page(ctx: Ctx) -> Response:
+    try:
+        page = max(1, int(ctx.request.query_params.get("page", "1")))
+    except ValueError:
+        page = 1
+    with ctx.begin() as conn:
+        total = activity.events_count(conn)
+        pages = max(1, -(-total // PER_PAGE))
+        page = min(page, pages)
+        events = activity.events_page(conn, offset=(page - 1) * PER_PAGE, limit=PER_PAGE)
+    for event in events:
+        event["summary"] = summary(event["detail"] or {})
+    return ctx.render("activity.html", events=events, page=page, pages=pages, total=total)
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, str) and value.startswith(_FORMULA):
+        return "'" + value
+    return value
+
+
+def _rows(ctx: Ctx) -> Iterator[str]:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(COLUMNS)
+    after = 0
+    while True:
+        with ctx.begin() as conn:
+            batch = activity.events_after(conn, after, BATCH)
+        for e in batch:
+            writer.writerow([_cell(v) for v in (
+                e["id"], e["at"].isoformat(), e["actor"], e["action"], e["post_id"],
+                e["release_id"], e["from_status"], e["to_status"],
+                json.dumps(e["detail"] or {}, ensure_ascii=False, sort_keys=True))])
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+        if len(batch) < BATCH:
+            return
+        after = batch[-1]["id"]
+
+
+def activity_csv(ctx: Ctx) -> Response:
+    name = f"pressbot-activity-{clock.now():%Y%m%d-%H%M}.csv"
+    return StreamingResponse(_rows(ctx), media_type="text/csv; charset=utf-8",
+                             headers={"Content-Disposition": f'attachment; filename="{name}"'})

@@ -1,0 +1,164 @@
+"""What every review-page route shares: the session, the signed-in account, and the guard.
+
+`endpoint` wraps a plain (synchronous) handler: it reads the form and the session cookie,
+then — in a worker thread, because the store and argon2 block — loads the account and
+refuses before the handler runs: a POST without this session's CSRF token is 403, a
+signed-out GET page redirects to sign-in, a role too low is 403. Nothing a handler does
+can happen before those checks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+import jinja2
+from sqlalchemy.engine import Connection
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+
+from bot.config import Config
+from bot.store import Store
+from bot.store import users as user_store
+from bot.store.users import User
+from bot.web.security import FailureLimiter
+from bot.web.sessions import COOKIE, CSRF_FIELD, SessionCodec, fingerprint
+
+Handler = Callable[["Ctx"], Response]
+
+
+@dataclass
+class Web:
+    """Built once per app: what handlers need besides the request."""
+
+    config: Config
+    store: Store
+    codec: SessionCodec
+    env: jinja2.Environment
+    limiter: FailureLimiter
+
+
+class Ctx:
+    """One request as a handler sees it."""
+
+    def __init__(self, web: Web, request: Request, session: dict[str, Any],
+                 form: dict[str, str], *, dirty: bool) -> None:
+        self.web = web
+        self.config = web.config
+        self.request = request
+        self.session = session
+        self.form = form
+        self.dirty = dirty
+        self.user: User | None = None
+
+    @contextmanager
+    def begin(self) -> Iterator[Connection]:
+        with self.web.store.begin() as conn:
+            yield conn
+
+    @property
+    def actor(self) -> str:
+        assert self.user is not None
+        return f"web:{self.user.name}"
+
+    @property
+    def csrf(self) -> str:
+        return self.web.codec.csrf_token(self.session)
+
+    def flash(self, kind: str, text: str) -> None:
+        self.session.setdefault("f", []).append([kind, text])
+        self.dirty = True
+
+    def sign_in(self, user: User) -> None:
+        import time
+
+        self.session.clear()
+        self.session.update(self.web.codec.new())  # a new nonce: no session fixation
+        self.session.update({"u": user.name, "h": fingerprint(user.password_hash),
+                             "t": int(time.time())})
+        self.user = user
+        self.dirty = True
+
+    def sign_out(self) -> None:
+        self.session.clear()
+        self.session.update(self.web.codec.new())
+        self.user = None
+        self.dirty = True
+
+    def load_user(self) -> None:
+        name = self.session.get("u")
+        if not name:
+            return
+        with self.begin() as conn:
+            user = user_store.get(conn, str(name))
+        if user is None or user.disabled or \
+                fingerprint(user.password_hash) != self.session.get("h"):
+            self.sign_out()
+            return
+        self.user = user
+
+    def render(self, template: str, status: int = 200, **context: Any) -> HTMLResponse:
+        flashes = self.session.pop("f", [])
+        if flashes:
+            self.dirty = True
+        html = self.web.env.get_template(template).render(
+            user=self.user, csrf=self.csrf, csrf_field=CSRF_FIELD, flashes=flashes,
+            path=self.request.url.path, config=self.config, **context)
+        return HTMLResponse(html, status_code=status)
+
+    def redirect(self, url: str) -> RedirectResponse:
+        return RedirectResponse(safe_next(url), status_code=303)
+
+    def refuse(self, status: int, message: str) -> HTMLResponse:
+        return self.render("error.html", status=status, message=message)
+
+
+def safe_next(url: str | None, default: str = "/") -> str:
+    """Only paths on this site: never `//evil.example` or `https://…`."""
+    if not url or not url.startswith("/") or url.startswith("//") or "\\" in url:
+        return default
+    return url
+
+
+def _guarded(ctx: Ctx, handler: Handler, role: str | None, post: bool) -> Response:
+    ctx.load_user()
+    if post and not ctx.web.codec.csrf_ok(ctx.session, ctx.form.get(CSRF_FIELD)):
+        return ctx.refuse(403, "This form has expired or did not come from this page. "
+                               "Reload the page and try again.")
+    if role is not None:
+        if ctx.user is None:
+            if post:
+                return ctx.refuse(403, "You are signed out. Sign in and try again.")
+            target = ctx.request.url.path
+            if ctx.request.url.query:
+                target += "?" + ctx.request.url.query
+            return RedirectResponse(f"/signin?next={quote(target, safe='/')}", status_code=303)
+        if not ctx.user.may(role):
+            return ctx.refuse(403, f"Your account ({ctx.user.role}) may not do this: it needs "
+                                   f"the {role} role. Ask an admin.")
+    return handler(ctx)
+
+
+def endpoint(web: Web, handler: Handler, *, role: str | None,
+             ) -> Callable[[Request], Awaitable[Response]]:
+    """A Starlette endpoint running `handler` behind the session, CSRF and role checks."""
+
+    async def run(request: Request) -> Response:
+        form: dict[str, str] = {}
+        post = request.method == "POST"
+        if post:
+            async with request.form(max_files=0, max_fields=50) as data:
+                form = {k: v for k, v in data.multi_items() if isinstance(v, str)}
+        session = web.codec.load(request.cookies.get(COOKIE))
+        fresh = session is None
+        ctx = Ctx(web, request, session or web.codec.new(), form, dirty=fresh)
+        response = await run_in_threadpool(_guarded, ctx, handler, role, post)
+        if ctx.dirty:
+            response.set_cookie(value=web.codec.dump(ctx.session), **web.codec.cookie_args())
+        return response
+
+    return run

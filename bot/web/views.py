@@ -1,0 +1,139 @@
+"""The queue, one post with its history, the email preview, and the workflow's buttons.
+
+Every button calls `bot.workflow` — the one implementation of the rules, shared with the
+CLI — inside one transaction; its `WorkflowError` (four-eyes, a post that moved on, a text
+too long) is shown to the person as it is. A successful change redirects (POST, redirect,
+GET), so reloading the page never repeats it; a refused one shows the post again with the
+error and the text as typed.
+"""
+
+from __future__ import annotations
+
+from starlette.responses import HTMLResponse, Response
+
+from bot import clock, workflow
+from bot.errors import WorkflowError
+from bot.models import Post, PostStatus
+from bot.render import GREETING, UNSUBSCRIBE
+from bot.schedule import parse_when
+from bot.store import posts as post_store
+from bot.store import releases as release_store
+from bot.web.context import Ctx, safe_next
+from bot.web.previews import Viewer, queue_sections
+from bot.web.security import EMAIL_CSP
+
+S = PostStatus
+
+
+def queue_page(ctx: Ctx) -> Response:
+    now = clock.now()
+    with ctx.begin() as conn:
+        sections = queue_sections(conn, ctx.config, now)
+    return ctx.render("queue.html", sections=sections, now=now)
+
+
+def _post_or_404(ctx: Ctx) -> Post | None:
+    with ctx.begin() as conn:
+        return post_store.get(conn, int(ctx.request.path_params["post_id"]))
+
+
+def post_page(ctx: Ctx, *, status: int = 200, error: str | None = None,
+              draft: dict[str, str] | None = None) -> Response:
+    post_id = int(ctx.request.path_params["post_id"])
+    with ctx.begin() as conn:
+        post = post_store.get(conn, post_id)
+        if post is None:
+            return ctx.refuse(404, f"There is no post {post_id}. It may have been removed.")
+        release = release_store.get(conn, post.release_id) if post.release_id else None
+        view = Viewer(conn, ctx.config, clock.now()).view(post, release)
+        events = list(reversed(post_store.list_events(conn, post_id=post_id)))
+    return ctx.render("post.html", status=status, view=view, release=release, events=events,
+                      error=error, draft=draft or {})
+
+
+def email_preview(ctx: Ctx) -> Response:
+    post = _post_or_404(ctx)
+    if post is None or not post.html:
+        return ctx.refuse(404, "This post has no email version.")
+    # what one subscriber would see; the real values are filled in per recipient at send time
+    html = post.html.replace(GREETING, "Hello,").replace(UNSUBSCRIBE, "#unsubscribe")
+    return HTMLResponse(html, headers={"Content-Security-Policy": EMAIL_CSP,
+                                       "X-Frame-Options": "SAMEORIGIN"})
+
+
+def _done(ctx: Ctx, post: Post, message: str) -> Response:
+    ctx.flash("ok", message)
+    return ctx.redirect(safe_next(ctx.form.get("next"), f"/#post-{post.id}"))
+
+
+def _refused(ctx: Ctx, exc: WorkflowError | ValueError) -> Response:
+    status = 409 if isinstance(exc, WorkflowError) else 422
+    message = str(exc)
+    if "does not exist" in message:
+        return ctx.refuse(404, message)
+    return post_page(ctx, status=status, error=message, draft=ctx.form)
+
+
+def _when(ctx: Ctx, post: Post) -> str:
+    local = post.publish_at.astimezone(ctx.config.tz).strftime("%a %-d %b %Y, %H:%M") \
+        if post.publish_at else "as soon as possible"
+    return f"{local} ({ctx.config.bot.timezone})" if post.publish_at else local
+
+
+def approve(ctx: Ctx) -> Response:
+    post_id = int(ctx.request.path_params["post_id"])
+    try:
+        with ctx.begin() as conn:
+            post = workflow.approve(conn, ctx.config, post_id, ctx.actor)
+    except WorkflowError as exc:
+        return _refused(ctx, exc)
+    return _done(ctx, post, f"Post {post_id} ({post.channel}) approved: it goes out "
+                            f"{_when(ctx, post)}.")
+
+
+def reject(ctx: Ctx) -> Response:
+    post_id = int(ctx.request.path_params["post_id"])
+    note = " ".join(ctx.form.get("reason", "").split())[:1000]
+    try:
+        with ctx.begin() as conn:
+            post = workflow.reject(conn, post_id, ctx.actor, note or None)
+    except WorkflowError as exc:
+        return _refused(ctx, exc)
+    return _done(ctx, post, f"Post {post_id} ({post.channel}) rejected: it will not go out.")
+
+
+def edit(ctx: Ctx) -> Response:
+    post_id = int(ctx.request.path_params["post_id"])
+    text = ctx.form.get("text", "").replace("\r\n", "\n")
+    subject = ctx.form.get("subject")
+    try:
+        with ctx.begin() as conn:
+            current = post_store.require(conn, post_id)
+            post = workflow.edit(conn, ctx.config, post_id, ctx.actor, text,
+                                 subject if current.subject is not None else None)
+            view = Viewer(conn, ctx.config, clock.now()).view(post, None)
+    except WorkflowError as exc:
+        return _refused(ctx, exc)
+    measured = f"{view.length}/{view.limit}" if view.limit else str(view.length)
+    again = " It waits for approval again." if post.status == S.PENDING else ""
+    return _done(ctx, post, f"Post {post_id} ({post.channel}) saved: {measured} characters "
+                            f"as {view.kind.capitalize()} counts them.{again}")
+
+
+def schedule(ctx: Ctx) -> Response:
+    post_id = int(ctx.request.path_params["post_id"])
+    phrase = ctx.form.get("at", "").strip() or ctx.form.get("at_local", "").strip()
+    try:
+        if not phrase:
+            raise ValueError("say when: pick a date and time, or type a phrase like "
+                             "'tomorrow 09:00'")
+        when = parse_when(phrase, ctx.config.tz, clock.now())
+        if when < clock.now():
+            raise ValueError(f"{phrase!r} is in the past: pick a time still to come")
+        with ctx.begin() as conn:
+            post = workflow.schedule(conn, ctx.config, post_id, ctx.actor, when)
+    except (WorkflowError, ValueError) as exc:
+        return _refused(ctx, exc)
+    still = " It still needs approval." if post.status == S.PENDING else ""
+    return _done(ctx, post, f"Post {post_id} ({post.channel}) scheduled for "
+                            f"{_when(ctx, post)}.{still}")
