@@ -1,0 +1,196 @@
+"""The email newsletter channel: one post, mailed to every active subscriber, resumably.
+
+`publish` is safe to call again and again for one post: the first call snapshots the
+audience into the delivery ledger, every call sends to the recipients still due, and the
+ledger decides when the post is done. While recipients remain (4xx answers, an outage,
+the hourly budget) it raises `Transient` so the publisher comes back later; `lookup`
+reads the same ledger. Progress goes to `posts.extra["progress"]` for `queue`/`show`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import timedelta
+
+from bot import clock
+from bot.config import Config, EmailConfig
+from bot.models import Post, Receipt
+from bot.store import Store
+from bot.store import deliveries as ledger
+from bot.store import subscribers as sub_store
+from channels.base import ChannelError, Check, Permanent, Transient
+from channels.email.message import message_id_for, sender_for
+from channels.email.pace import Pace
+from channels.email.send import SendPass, Settings
+from channels.email.smtp import SmtpConnector, close_quietly
+from channels.registry import DEFAULT_LIMITS
+
+
+class EmailChannel:
+    """Newsletter by SMTP submission; `smtp` is the injected connection factory."""
+
+    def __init__(self, name: str, cfg: EmailConfig, *, config: Config, store: Store | None,
+                 smtp: SmtpConnector | None = None, retry_base: float = 300.0,
+                 retry_max: float = 6 * 3600.0) -> None:
+        self.name = name
+        self.cfg = cfg
+        self.config = config
+        self.store = store
+        self.limits = DEFAULT_LIMITS["email"]
+        self.smtp = smtp or SmtpConnector(cfg)
+        self.sender = sender_for(name, cfg)
+        self.public_url = str(config.bot.public_url).rstrip("/")
+        self.settings = Settings(
+            connections=cfg.connections, per_connection=cfg.per_connection,
+            bounce_after=cfg.bounce_after,
+            max_attempts=cfg.max_attempts or config.bot.max_attempts,
+            retry_base=retry_base, retry_max=retry_max)
+        self.on_progress: Callable[[Post, dict[str, int]], None] | None = None
+        """Called about once a second during a send (e.g. a CLI progress bar)."""
+        self._key: str | None = None
+
+    # ── helpers ───────────────────────────────────────────────────────────────────────────
+
+    def _store(self) -> Store:
+        if self.store is None:
+            raise Permanent("the email channel was built without a database",
+                            "this is a bug in how channels are built: report it")
+        return self.store
+
+    async def _signing_key(self) -> str:
+        if self._key is None:
+            from bot.signing import signing_key
+
+            self._key = await asyncio.to_thread(signing_key, self.config, self._store())
+        return self._key
+
+    def _unsubscribe_url(self, key: str) -> Callable[[int, str], str]:
+        from bot.subscribers import unsubscribe_token
+
+        def url(subscriber_id: int, email: str) -> str:
+            return f"{self.public_url}/u/{unsubscribe_token(key, subscriber_id, email)}"
+
+        return url
+
+    def _snapshot(self, post: Post) -> None:
+        with self._store().begin() as conn:
+            if ledger.exists(conn, post.id):
+                return
+            audience = sub_store.mailable(conn)
+            ledger.snapshot(conn, post.id, [
+                (s.id, message_id_for(post, s.id, self.sender.domain)) for s in audience])
+
+    def _due(self, post: Post) -> tuple[list[ledger.Delivery], int | None]:
+        now = clock.now()
+        with self._store().begin() as conn:
+            due = ledger.due(conn, post.id, now)
+            budget = None
+            if self.cfg.rate_per_hour:
+                budget = self.cfg.rate_per_hour - ledger.sent_since(
+                    conn, self.name, now - timedelta(hours=1))
+        return due, budget
+
+    def _progress(self, post: Post) -> dict[str, int]:
+        with self._store().begin() as conn:
+            return ledger.write_progress(conn, post.id)
+
+    def _retry_after(self, post: Post, budget_spent: bool) -> float | None:
+        now = clock.now()
+        with self._store().begin() as conn:
+            if budget_spent:
+                oldest = ledger.oldest_sent_since(conn, self.name, now - timedelta(hours=1))
+                if oldest is not None:
+                    return max(1.0, (oldest + timedelta(hours=1) - now).total_seconds())
+            at = ledger.next_attempt_at(conn, post.id)
+        return None if at is None else max(1.0, (at - now).total_seconds())
+
+    # ── the channel interface ─────────────────────────────────────────────────────────────
+
+    async def publish(self, post: Post) -> Receipt:
+        key = await self._signing_key()
+        await asyncio.to_thread(self._snapshot, post)
+        due, budget = await asyncio.to_thread(self._due, post)
+        pace = Pace(self.cfg.rate_per_second, budget)
+
+        def report() -> None:
+            progress = self._progress(post)
+            if self.on_progress:
+                self.on_progress(post, progress)
+
+        run = SendPass(post=post, due=due, store=self._store(), connector=self.smtp,
+                       sender=self.sender, settings=self.settings, pace=pace,
+                       unsubscribe_url=self._unsubscribe_url(key),
+                       on_progress=report)
+        try:
+            result = await run.run()
+        finally:
+            progress = await asyncio.to_thread(self._progress, post)
+            if self.on_progress:
+                self.on_progress(post, progress)
+        remaining = progress["remaining"]
+        if result.fatal is not None and remaining:
+            raise result.fatal
+        if not remaining:
+            return self._receipt(post)
+        retry_after = await asyncio.to_thread(self._retry_after, post,
+                                              result.budget_spent and pace.exhausted)
+        why = ("the hourly sending limit (rate_per_hour) is reached" if result.budget_spent
+               else result.last_error or "some recipients are due later")
+        raise Transient(
+            f"newsletter {post.id}: {progress['sent']} sent, {progress['failed']} failed, "
+            f"{remaining} remaining — {why}", retry_after=retry_after)
+
+    def _receipt(self, post: Post) -> Receipt:
+        return Receipt(remote_id=f"newsletter-{post.id}", remote_url=None)
+
+    async def lookup(self, post: Post) -> Receipt | None:
+        """The ledger is the truth: done when no recipient is pending any more."""
+        def read() -> dict[str, int] | None:
+            with self._store().begin() as conn:
+                if not ledger.exists(conn, post.id):
+                    return None
+                return ledger.progress(conn, post.id)
+
+        progress = await asyncio.to_thread(read)
+        if progress is None or progress["remaining"]:
+            return None
+        return self._receipt(post)
+
+    async def check(self) -> Check:
+        cfg = self.cfg
+        where = f"{cfg.smtp_host}:{cfg.smtp_port} ({cfg.security})"
+        warnings: list[str] = []
+        if not self.public_url.startswith("https://"):
+            warnings.append(f"bot.public_url is {self.public_url}: one-click unsubscribe "
+                            "(RFC 8058, required by Gmail and Yahoo) needs an https URL")
+        if cfg.security == "none" and cfg.username:
+            warnings.append("security = \"none\": the password crosses the network in clear")
+        try:
+            smtp = await self.smtp.connect()
+        except ChannelError as exc:
+            return Check(ok=False, summary=f"{where}: {exc}", warnings=warnings)
+        try:
+            tls = smtp.get_transport_info("ssl_object")
+            details = {"host": cfg.smtp_host, "port": cfg.smtp_port,
+                       "tls": tls.version() if tls is not None else None,
+                       "auth": bool(cfg.username),
+                       "extensions": sorted(smtp.esmtp_extensions)}
+        finally:
+            await close_quietly(smtp)
+        if self.store is not None:
+            counts = await asyncio.to_thread(self._counts)
+            details["subscribers"] = counts
+            if not counts.get(sub_store.ACTIVE):
+                warnings.append("no active subscribers yet (pressbot subscribers add/import)")
+        login = f", logged in as {cfg.username}" if cfg.username else ""
+        tls_text = f", {details['tls']}" if details["tls"] else ", no TLS"
+        return Check(ok=True, summary=f"{where} reachable{tls_text}{login}", details=details,
+                     warnings=warnings)
+
+    def _counts(self) -> dict[str, int]:
+        with self._store().begin() as conn:
+            return sub_store.counts(conn)
+
+    async def aclose(self) -> None:
+        """Connections live only for one send, so there is nothing to close."""

@@ -1,0 +1,129 @@
+"""Opening SMTP submission connections the safe way, and naming what went wrong.
+
+`SmtpConnector` is the "SMTP connection factory" the service injects into the email
+channel (tests inject one that trusts their self-signed certificate). It never lets a
+password cross the wire in clear: with `security = "starttls"` a server that does not
+offer STARTTLS is refused rather than used in cleartext, and AUTH without TLS happens only
+when the config says `security = "none"` explicitly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import ssl
+from functools import cache
+
+import aiosmtplib
+
+from bot.config import EmailConfig
+from channels.base import ChannelError, Permanent, Transient
+
+
+@cache
+def _local_hostname() -> str:
+    return socket.getfqdn() or "localhost"
+
+
+def reply_text(exc: BaseException) -> str:
+    """`550 5.1.1 no such user` from an aiosmtplib error (one line, shortened)."""
+    code = getattr(exc, "code", None)
+    message = " ".join(str(getattr(exc, "message", None) or exc).split())[:300]
+    return f"{code} {message}" if code else f"{type(exc).__name__}: {message}"
+
+
+class SmtpConnector:
+    """Opens one authenticated, encrypted (as configured) connection per `connect()`."""
+
+    def __init__(self, cfg: EmailConfig, *, tls_context: ssl.SSLContext | None = None,
+                 local_hostname: str | None = None) -> None:
+        self.cfg = cfg
+        self.tls_context = tls_context
+        self.local_hostname = local_hostname
+        self.where = f"{cfg.smtp_host}:{cfg.smtp_port}"
+
+    def _context(self) -> ssl.SSLContext:
+        return self.tls_context or ssl.create_default_context()
+
+    async def connect(self) -> aiosmtplib.SMTP:
+        """A connection ready for MAIL FROM; Transient or Permanent when it cannot be had."""
+        cfg = self.cfg
+        hostname = self.local_hostname or await asyncio.to_thread(_local_hostname)
+        smtp = aiosmtplib.SMTP(
+            hostname=cfg.smtp_host, port=cfg.smtp_port, use_tls=cfg.security == "ssl",
+            start_tls=False, tls_context=self._context() if cfg.security != "none" else None,
+            timeout=cfg.timeout.total_seconds(), local_hostname=hostname)
+        try:
+            await smtp.connect()
+            await smtp.ehlo()
+            if cfg.security == "starttls":
+                if not smtp.supports_extension("starttls"):
+                    raise Permanent(
+                        f"SMTP server {self.where} does not offer STARTTLS, so pressbot will "
+                        "not send mail or a password over it in clear",
+                        "use the server's submission port (587 with STARTTLS, or 465 with "
+                        "security = \"ssl\"); security = \"none\" only for a local relay")
+                await smtp.starttls()
+                await smtp.ehlo()
+            if cfg.username:
+                await self._login(smtp)
+        except (ChannelError, asyncio.CancelledError):
+            smtp.close()
+            raise
+        except Exception as exc:
+            smtp.close()
+            raise self._classify(exc) from exc
+        return smtp
+
+    async def _login(self, smtp: aiosmtplib.SMTP) -> None:
+        cfg = self.cfg
+        encrypted = smtp.get_transport_info("sslcontext") is not None
+        if not encrypted and cfg.security != "none":  # pragma: no cover - guarded above
+            raise Permanent(f"refusing AUTH to {self.where} without TLS")
+        password = cfg.password.get_secret_value() if cfg.password else ""
+        try:
+            await smtp.login(cfg.username or "", password)
+        except aiosmtplib.SMTPAuthenticationError as exc:
+            raise Permanent(
+                f"SMTP server {self.where} refused the login of {cfg.username!r} "
+                f"({reply_text(exc)})",
+                "check the username and the password (SMTP_PASSWORD)") from None
+        except aiosmtplib.SMTPException as exc:
+            if "AUTH" in str(exc):
+                raise Permanent(f"SMTP server {self.where} does not offer AUTH: {exc}",
+                                "remove username/password, or use the submission port") \
+                    from None
+            raise
+
+    def _classify(self, exc: BaseException) -> ChannelError:
+        where = self.where
+        cause: BaseException | None = exc
+        while cause is not None:  # aiosmtplib wraps the ssl error in SMTPConnectError
+            if isinstance(cause, ssl.SSLCertVerificationError):
+                return Permanent(
+                    f"TLS certificate of {where} is not valid: {cause.verify_message}",
+                    "fix the server's certificate, or set smtp_host to the name it is for")
+            cause = cause.__cause__ or cause.__context__
+        if isinstance(exc, ssl.SSLError):
+            return Transient(f"TLS with {where} failed: {exc}")
+        if isinstance(exc, aiosmtplib.SMTPResponseException):
+            if 500 <= exc.code < 600 and not isinstance(exc, aiosmtplib.SMTPConnectError):
+                return Permanent(f"SMTP server {where} refused us: {reply_text(exc)}",
+                                 "check smtp_host, smtp_port and security")
+            return Transient(f"SMTP server {where} answered {reply_text(exc)}")
+        if isinstance(exc, aiosmtplib.SMTPException | OSError | asyncio.TimeoutError):
+            return Transient(f"SMTP server {where} unreachable: {reply_text(exc)}")
+        return Transient(f"SMTP connection to {where} failed: {reply_text(exc)}")
+
+
+async def close_quietly(smtp: aiosmtplib.SMTP | None) -> None:
+    """QUIT politely, but never let a dead connection fail the caller."""
+    if smtp is None:
+        return
+    try:
+        if smtp.is_connected:
+            await asyncio.wait_for(smtp.quit(), 5)
+    except (TimeoutError, aiosmtplib.SMTPException, OSError):
+        pass
+    finally:
+        smtp.close()
