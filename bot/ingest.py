@@ -67,7 +67,7 @@ def store_releases(store: Store, config: Config, name: str, found: list[Release]
                    report: SourceReport) -> None:
     """Insert new releases, update changed ones, queue posts; one transaction per source."""
     cfg = config.sources[name]
-    with store.begin() as conn:
+    with store.begin_immediate() as conn:
         state = source_store.get(conn, name)
         learned = meta.learned_limits(conn)
         keep = None if state.initialised else backlog_keep(cfg.backlog, found)
@@ -120,7 +120,7 @@ async def poll_source(name: str, cfg: SourceConfig, config: Config, store: Store
         report.failed += 1
         report.fatal = True
         state.last_error, state.failures = str(exc)[:2000], state.failures + 1
-    with store.begin() as conn:
+    with store.begin_immediate() as conn:
         current = source_store.get(conn, name)
         state.initialised = current.initialised or succeeded
         source_store.put(conn, state)
