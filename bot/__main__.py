@@ -1,0 +1,5 @@
+"""`python -m bot` is `pressbot`."""
+
+from bot.cli import main
+
+main()

@@ -1,0 +1,202 @@
+"""Crash and outage tests: real `pressbot run` processes, killed, against a fake Mastodon.
+
+The fake ignores Idempotency-Key (as some compatible servers do), so nothing but
+pressbot's own durable state and reconcile stands between a crash and a duplicate.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.config import load_config
+from bot.models import Release
+from bot.store import Store, posts, releases
+from bot.workflow import queue_release
+from tests.fakes.mastodon import FakeMastodon, make_app, running
+from tests.fakes.server import LiveServer
+from tests.helpers import make_workspace
+
+pytestmark = pytest.mark.slow
+TOKEN = "crash-test-token-0123456789"
+
+
+def mastodon_channel(url: str, timeout: str = "2s") -> str:
+    return f"""
+[web]
+enabled = false
+
+[channels.mastodon]
+type = "mastodon"
+base_url = "{url}"
+access_token = "{TOKEN}"
+approval = "auto"
+timeout = "{timeout}"
+"""
+
+
+def slow_answers(app: Any, seconds: float) -> Any:
+    """Hold each status POST's answer after the server did the work: the window in which a
+    crash leaves pressbot not knowing whether its post went out."""
+
+    async def wrapped(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope["method"] != "POST" or \
+                not scope["path"].endswith("/statuses"):
+            await app(scope, receive, send)
+            return
+
+        async def late_send(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                await asyncio.sleep(seconds)
+            await send(message)
+
+        await app(scope, receive, late_send)
+
+    return wrapped
+
+
+@pytest.fixture
+def fake() -> Iterator[tuple[FakeMastodon, str, object]]:
+    state = FakeMastodon(ignore_idempotency=True, request_limit=1_000_000,
+                         statuses_limit=1_000_000)
+    account = state.add_account("newsroom")
+    state.add_token(TOKEN, account, "read write")
+    with running(state) as server:
+        yield state, server.url, account
+
+
+@pytest.fixture
+def slow_fake() -> Iterator[tuple[FakeMastodon, str, object]]:
+    state = FakeMastodon(ignore_idempotency=True, request_limit=1_000_000,
+                         statuses_limit=1_000_000)
+    account = state.add_account("newsroom")
+    state.add_token(TOKEN, account, "read write")
+    server = LiveServer(slow_answers(make_app(state), 0.08)).start()
+    try:
+        yield state, server.url, account
+    finally:
+        state.released.set()
+        server.stop()
+
+
+def queue_posts(store: Store, config: object, n: int) -> None:
+    with store.begin() as conn:
+        for i in range(n):
+            r = Release(source="press", key=f"r{i}", title=f"Release number {i}",
+                        url=f"https://www.example.org/news/{i}", summary=f"Summary {i}.")
+            queue_release(conn, config, releases.insert(conn, r), r, None)  # type: ignore[arg-type]
+
+
+def start(config: Path, log: Path) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    with log.open("ab") as out:
+        return subprocess.Popen([sys.executable, "-m", "bot", "--config", str(config), "run"],
+                                stdout=out, stderr=out, env=env)
+
+
+def published(store: Store) -> int:
+    with store.begin() as conn:
+        return sum(p.status == "published" for p in posts.listing(conn))
+
+
+def check_exactly_once(store: Store, state: FakeMastodon, account: object, n: int) -> None:
+    links = collections.Counter()
+    for status in state.statuses_of(account):  # type: ignore[arg-type]
+        for i in range(n):
+            if f"https://www.example.org/news/{i}\n" in status.text + "\n":
+                links[i] += 1
+    doubled = {i: c for i, c in links.items() if c > 1}
+    missing = [i for i in range(n) if links[i] == 0]
+    assert not doubled, f"posted twice: {doubled}"
+    assert not missing, f"never posted: {missing}"
+    with store.begin() as conn:
+        states = collections.Counter(p.status for p in posts.listing(conn))
+    assert states == {"published": n}, states
+
+
+def crash_loop(tmp_path: Path, database_url: str, fake: tuple[FakeMastodon, str, object],
+               n: int = 150) -> None:
+    state, url, account = fake
+    ws = make_workspace(tmp_path, database_url=database_url, channels=mastodon_channel(url))
+    text = ws.config.read_text().replace('publish_every = "0.2s"',
+                                         'publish_every = "0.05s"\nlease = "1s"')
+    ws.config.write_text(text)
+    config = load_config(ws.config)
+    store = Store(config.bot.database_url)
+    queue_posts(store, config, n)
+    rng = random.Random(1234)
+    log = tmp_path / "run.log"
+    kills = 0
+    deadline = time.monotonic() + 150
+    while published(store) < n and time.monotonic() < deadline:
+        proc = start(ws.config, log)
+        time.sleep(rng.uniform(0.6, 2.0))
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        kills += 1
+        if kills >= 12:
+            break
+    # a last run to finish, then a graceful stop
+    proc = start(ws.config, log)
+    while published(store) < n and time.monotonic() < deadline:
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGTERM)
+    began = time.monotonic()
+    code = proc.wait(timeout=25)
+    assert code == 0, log.read_text()[-3000:]
+    assert time.monotonic() - began < 20
+    assert kills >= 3, "the crash loop should have killed the service several times"
+    check_exactly_once(store, state, account, n)
+    with store.begin() as conn:
+        actions = collections.Counter(e["action"] for e in posts.list_events(conn))
+    print(f"kills={kills} reclaimed={actions['reclaim']} reconciled={actions['reconciled']}")
+    assert actions["reclaim"] >= 1, "no kill landed while a post was in flight"
+    store.dispose()
+
+
+def test_sigkill_during_publishing_sqlite(tmp_path: Path,
+                                          slow_fake: tuple[FakeMastodon, str, object]) -> None:
+    crash_loop(tmp_path, f"sqlite:///{tmp_path}/pressbot.db", slow_fake)
+
+
+def test_sigkill_during_publishing_postgresql(
+        tmp_path: Path, pg_url: str, slow_fake: tuple[FakeMastodon, str, object]) -> None:
+    crash_loop(tmp_path, pg_url, slow_fake)
+
+
+def test_a_flaky_server_ends_with_every_post_published_once(
+        tmp_path: Path, fake: tuple[FakeMastodon, str, object]) -> None:
+    state, url, account = fake
+    n = 60
+    ws = make_workspace(tmp_path, channels=mastodon_channel(url, timeout="0.5s"))
+    # 21 failures in a row land on the first post (one request in flight per account)
+    ws.config.write_text(ws.config.read_text().replace("[bot]\n", "[bot]\nmax_attempts = 40\n"))
+    config = load_config(ws.config)
+    store = Store(config.bot.database_url)
+    queue_posts(store, config, n)
+    reset = "2026-01-01T00:00:00.000000Z"  # in the past: wait briefly, then go on
+    state.fail("statuses", 500, times=6)
+    state.fail("statuses", 502, times=3, kind="html")
+    state.fail("statuses", 429, times=4, headers={"X-RateLimit-Remaining": "0",
+                                                  "X-RateLimit-Reset": reset})
+    state.slow_after_processing("statuses", mode="stall", seconds=1.5, times=4)
+    state.slow_after_processing("statuses", mode="drop", times=4)
+    proc = start(ws.config, tmp_path / "run.log")
+    deadline = time.monotonic() + 90
+    while published(store) < n and time.monotonic() < deadline:
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=25) == 0
+    check_exactly_once(store, state, account, n)
+    store.dispose()
