@@ -1,5 +1,5 @@
 """Read-only queries the review page needs beyond the workflow's: the queue as reviewers
-see it, the audit trail page by page, and the size of the newsletter audience.
+see it and the audit trail page by page.
 
 Kept apart from `posts` because nothing here changes state: these are reports.
 """
@@ -16,7 +16,7 @@ from sqlalchemy.engine import Connection
 from bot.models import Post, Release
 from bot.store import releases as release_store
 from bot.store.posts import to_model
-from bot.store.schema import events, posts, releases, subscribers
+from bot.store.schema import events, posts, releases
 
 
 def posts_by_status(conn: Connection, statuses: Sequence[str], *, since: datetime | None = None,
@@ -68,9 +68,3 @@ def events_after(conn: Connection, after_id: int, limit: int) -> list[dict[str, 
              .limit(limit))
     return [dict(r._mapping) for r in conn.execute(query)]
 
-
-def subscriber_counts(conn: Connection) -> dict[str, int]:
-    """Subscribers per status (active, pending, unsubscribed, bounced, …)."""
-    rows = conn.execute(sa.select(subscribers.c.status, sa.func.count())
-                        .group_by(subscribers.c.status))
-    return {str(r[0]): int(r[1]) for r in rows}

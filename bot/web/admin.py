@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from starlette.responses import Response
 
-from bot.store import activity
+from bot.store import subscribers
 from bot.store import users as user_store
 from bot.store.users import ROLES, UserError
 from bot.web.context import Ctx
@@ -18,7 +18,7 @@ def users_page(ctx: Ctx, *, status: int = 200, error: str | None = None,
                draft: dict[str, str] | None = None) -> Response:
     with ctx.begin() as conn:
         accounts = user_store.listing(conn)
-        audience = activity.subscriber_counts(conn)
+        audience = subscribers.counts(conn)
     return ctx.render("users.html", status=status, accounts=accounts, roles=ROLES,
                       audience=audience, error=error, draft=draft or {},
                       password_min=user_store.PASSWORD_MIN)

@@ -1,0 +1,180 @@
+"""End to end in a real headless Chromium: sign in, read the previews, edit and watch the
+live count, approve, let the publisher run, and see the post published with its link.
+
+Debian's Chromium (`/usr/bin/chromium`, or PRESSBOT_CHROMIUM) is driven by Playwright;
+no browser is ever downloaded. Screenshots land in tests/artifacts/ for people to look at.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.config import Config
+from bot.fit import count
+from bot.publisher import PassReport, Publisher
+from bot.runtime import live_channels
+from bot.store import Store
+from bot.store import posts as post_store
+from bot.web.app import create_app
+from channels.registry import limits_for
+from tests.conftest import need
+from tests.fakes.server import LiveServer
+from tests.web.conftest import PASSWORD, add_user, queue, release
+
+pytestmark = pytest.mark.browser
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Any]:
+    executable = os.environ.get("PRESSBOT_CHROMIUM") or shutil.which("chromium")
+    need(executable is not None, "Chromium is not installed (apt-get install chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        need(False, "the playwright package is not installed")
+        raise
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=ARGS,
+                                             headless=True)
+        yield browser
+        browser.close()
+
+
+def publish_once(config: Config, store: Store) -> PassReport:
+    """One publisher pass, in its own thread: Playwright's sync API owns this one's loop."""
+    result: list[PassReport] = []
+
+    async def run() -> None:
+        async with live_channels(config, store, dry_run=False) as channels:
+            result.append(await Publisher(config, store, channels).run_once())
+
+    worker = threading.Thread(target=lambda: asyncio.run(run()))
+    worker.start()
+    worker.join(30)
+    return result[0]
+
+
+def test_review_edit_approve_publish(chromium: Any, config: Config, store: Store) -> None:
+    ids = queue(store, config, release(1))
+    add_user(store, "ed", "editor")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    problems: list[str] = []
+    with LiveServer(create_app(config, store)) as server:
+        context = chromium.new_context(viewport={"width": 1280, "height": 900})
+        # the release's images live on example.org: nothing leaves 127.0.0.1 in tests
+        context.route(re.compile(r"^https?://(?!127\.0\.0\.1[:/])"), lambda r: r.abort())
+        page = context.new_page()
+        page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: problems.append(str(e)))
+
+        page.goto(server.url + "/")
+        assert page.url.startswith(server.url + "/signin")
+        page.screenshot(path=str(ARTIFACTS / "signin.png"))
+        page.get_by_label("Account name").fill("ed")
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_url(server.url + "/")
+
+        toot = page.locator(f"#post-{ids['mastodon']}")
+        assert "City opens riverside library number 1" in toot.locator(".mastodon .text") \
+            .inner_text()
+        facebook = page.locator(f"#post-{ids['facebook']}")
+        assert facebook.locator(".linkcard .host").inner_text() == "WWW.EXAMPLE.ORG"
+        email = page.locator(f"#post-{ids['newsletter']}")
+        phone_frame = email.locator(".phone iframe")
+        assert phone_frame.get_attribute("sandbox") == ""
+        # the email's own viewport: the frame's width inside its border
+        assert phone_frame.evaluate("frame => frame.clientWidth") == 375
+        assert email.locator(".desktop iframe").evaluate("frame => frame.clientWidth") == 700
+        heading = email.frame_locator(".desktop iframe").locator("h1")
+        assert heading.inner_text() == "City opens riverside library number 1"
+        page.screenshot(path=str(ARTIFACTS / "queue.png"), full_page=True)
+
+        limits = limits_for(config.channels["mastodon"])
+        toot.get_by_text("Edit…").click()
+        box = toot.get_by_label("Text")
+        live = toot.locator(".live-count")
+        before = live.inner_text()
+        text = "Riverside library opens Monday 📚 https://www.example.org/news/riverside-library"
+        box.fill(text)
+        expected = count(text, limits)
+        assert expected != len(text)  # the link weighs 23: a plain length would be wrong
+        live_text = live.inner_text()
+        assert live_text != before
+        assert live_text.startswith(f"{expected}/{limits.max_chars} characters")
+        box.fill("x" * (limits.max_chars or 0) + "y")
+        assert "too long" in live.inner_text()
+        assert "over" in (live.get_attribute("class") or "")
+        box.fill(text)
+        page.screenshot(path=str(ARTIFACTS / "edit.png"), full_page=True)
+        toot.get_by_role("button", name="Save text").click()
+        page.wait_for_url(f"{server.url}/#post-{ids['mastodon']}")
+        assert f"saved: {expected}/{limits.max_chars}" in page.locator(".flash").inner_text()
+        assert page.locator(f"#post-{ids['mastodon']} .mastodon .count").inner_text() \
+            .startswith(f"{expected}/{limits.max_chars}")
+
+        page.locator(f"#post-{ids['mastodon']}").get_by_role("button", name="Approve").click()
+        assert "approved" in page.locator(".flash").inner_text()
+        with store.begin() as conn:
+            assert post_store.require(conn, ids["mastodon"]).status == "approved"
+
+        report = publish_once(config, store)
+        assert report.published == [ids["mastodon"]]
+        with store.begin() as conn:
+            published = post_store.require(conn, ids["mastodon"])
+        assert published.status == "published"
+        assert published.remote_url
+
+        page.reload()
+        done = page.locator("#done")
+        card = done.locator(f"#post-{ids['mastodon']}")
+        assert card.locator(".status").inner_text() == "published"
+        assert card.locator("a.remote").get_attribute("href") == published.remote_url
+        assert text in card.locator(".mastodon .text").inner_text()
+        page.screenshot(path=str(ARTIFACTS / "published.png"), full_page=True)
+
+        page.goto(f"{server.url}/posts/{ids['mastodon']}")
+        history = page.locator("table.events tbody tr")
+        actions = [history.nth(i).locator("td").nth(2).inner_text()
+                   for i in range(history.count())]
+        assert actions == ["queued", "edit", "approve", "claim", "published"]
+        page.screenshot(path=str(ARTIFACTS / "post.png"), full_page=True)
+        context.close()
+    # blocked images aside: no CSP violation, no script error
+    assert [p for p in problems if not p.startswith("Failed to load resource")] == []
+
+
+def test_pages_work_without_javascript(chromium: Any, config: Config, store: Store) -> None:
+    ids = queue(store, config, release(2))
+    add_user(store, "rita", "reviewer")
+    with LiveServer(create_app(config, store)) as server:
+        context = chromium.new_context(java_script_enabled=False)
+        page = context.new_page()
+        page.goto(server.url + "/signin")
+        page.keyboard.press("Tab")  # keyboard users meet the skip link first
+        assert page.locator(":focus").inner_text() == "Skip to content"
+        page.get_by_label("Account name").fill("rita")
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        card = page.locator(f"#post-{ids['facebook']}")
+        card.get_by_text("Reject…").click()
+        card.get_by_label("Note for the audit trail (why)").fill("Not for Facebook")
+        card.get_by_role("button", name="Reject this post").click()
+        assert "rejected" in page.locator(".flash").inner_text()
+        context.close()
+    with store.begin() as conn:
+        post = post_store.require(conn, ids["facebook"])
+    assert post.status == "rejected"
+    assert post.last_error == "Not for Facebook"
