@@ -32,7 +32,7 @@ class Release(BaseModel):
     published_at: datetime | None = None
     summary: str = ""
     body: str = ""
-    body_html: str = Field(default="", description="sanitised HTML of the body, when the source had HTML")
+    body_html: str = Field(default="", description="sanitised HTML body, when the source had HTML")
     images: list[Image] = Field(default_factory=list)
     tags: list[str] = Field(default_factory=list)
     language: str | None = None

@@ -103,9 +103,9 @@ def render_all(config: Config, releases: list[Release], only: str | None) -> lis
     items = []
     for release in releases:
         for target in targets(config, only=only):
-            if only is None and not wants(release, None, target):
-                if getattr(target.cfg, "mode", None) != "digest":
-                    continue
+            digest = getattr(target.cfg, "mode", None) == "digest"
+            if only is None and not wants(release, None, target) and not digest:
+                continue
             items.append(_item(release, target, config))
     return items
 

@@ -6,8 +6,8 @@ channels everywhere, and `--dry-run` is applied in exactly one place.
 
 from __future__ import annotations
 
-from contextlib import asynccontextmanager
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import httpx
 

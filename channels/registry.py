@@ -59,7 +59,8 @@ def build(name: str, cfg: ChannelConfig, config: Config, *, dry_run: bool,
     if dry_run or cfg.dry_run or isinstance(cfg, OutboxConfig):
         from channels.outbox import OutboxChannel
 
-        return OutboxChannel(name, limits_for(cfg, learned), config.resolve(Path(config.bot.outbox)))
+        outbox = config.resolve(Path(config.bot.outbox))
+        return OutboxChannel(name, limits_for(cfg, learned), outbox)
     module, _, attr = CLASSES[cfg.type].partition(":")
     cls = getattr(import_module(module), attr)
     if cfg.type == "email":

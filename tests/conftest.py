@@ -27,11 +27,10 @@ def need(condition: bool, reason: str) -> None:
 
 @pytest.fixture(autouse=True)
 def clean_environ(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory,
-                  ) -> Iterator[None]:
+                  ) -> None:
     for name in list(os.environ):
         if (name.startswith("PRESSBOT_") and name not in _KEEP) or name in _TOKENS:
             monkeypatch.delenv(name, raising=False)
-    yield
 
 
 PG_URL = os.environ.get("PRESSBOT_TEST_DATABASE_URL")

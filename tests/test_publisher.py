@@ -14,7 +14,7 @@ from bot.config import load_config
 from bot.models import PostStatus, Release
 from bot.publisher import Publisher, backoff
 from bot.store import Store, posts, releases
-from bot.workflow import approve, queue_release
+from bot.workflow import queue_release
 from channels.base import Ambiguous, Permanent, Transient
 from tests.channels.memory import MemoryChannel
 from tests.helpers import make_workspace

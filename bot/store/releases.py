@@ -86,7 +86,8 @@ def to_model(row: sa.Row[Any]) -> Release:
     m = row._mapping
     return Release(
         source=m["source"], key=m["key"], url=m["url"], title=m["title"],
-        published_at=m["published_at"], summary=m["summary"], body=m["body"], body_html=m["body_html"],
+        published_at=m["published_at"], summary=m["summary"], body=m["body"],
+        body_html=m["body_html"],
         images=[Image(**i) for i in m["images"] or []], tags=m["tags"] or [],
         language=m["language"], embargo_at=m["embargo_at"], channels=m["channels"],
         overrides=m["overrides"] or {}, links=m["links"] or [],

@@ -1,0 +1,105 @@
+"""`pressbot run` as a real process: starts work at once, health and metrics, clean stop."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.helpers import Workspace, make_workspace, write_release
+
+pytestmark = pytest.mark.slow
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start(ws: Workspace, *, capture: bool = False) -> subprocess.Popen[str]:
+    out = subprocess.PIPE if capture else subprocess.DEVNULL
+    return subprocess.Popen([sys.executable, "-m", "bot", "--config", str(ws.config), "run"],
+                            stdout=out, stderr=subprocess.STDOUT, text=True,
+                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+
+
+def wait_for(url: str, timeout: float = 20) -> httpx.Response:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return httpx.get(url, timeout=2)
+        except httpx.TransportError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+
+
+def test_run_polls_publishes_reports_health_and_stops_cleanly(tmp_path: Path) -> None:
+    port = free_port()
+    channels = """
+[channels.mastodon]
+type = "outbox"
+like = "mastodon"
+approval = "auto"
+"""
+    ws = make_workspace(tmp_path, channels=channels,
+                        extra=f'\n[web]\nlisten = "127.0.0.1:{port}"\n')
+    write_release(ws.content, "a.md", "Service release")
+    proc = start(ws)
+    try:
+        health = wait_for(f"http://127.0.0.1:{port}/healthz")
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:  # polled and published right after start
+            queue = json.loads(ws.run("queue", "--json").stdout)
+            if queue and queue[0]["status"] == "published":
+                break
+            time.sleep(0.2)
+        assert queue[0]["status"] == "published"
+        assert (tmp_path / "outbox" / "mastodon" / f"post-{queue[0]['id']}.txt").exists()
+        health = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5)
+        data = health.json()
+        assert health.status_code == 200 and data["database"] == "ok"
+        assert data["sources"]["press"]["last_ok_at"] is not None
+        assert data["oldest_overdue_post_at"] is None
+        metrics = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+        assert 'pressbot_posts{channel="mastodon",status="published"} 1.0' in metrics
+        assert "pressbot_publish_seconds_bucket" in metrics
+        # read-only and workflow commands work while run holds the SQLite file
+        assert ws.run("queue").exit_code == 0
+        second = start(ws, capture=True)
+        out, _ = second.communicate(timeout=30)
+        assert second.returncode == 1 and "another `pressbot run` is already using" in out
+    finally:
+        began = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        code = proc.wait(timeout=25)
+    assert code == 0
+    assert time.monotonic() - began < 20
+
+
+def test_folder_changes_are_picked_up_while_running(tmp_path: Path) -> None:
+    port = free_port()
+    ws = make_workspace(tmp_path, extra=f'\n[web]\nlisten = "127.0.0.1:{port}"\n')
+    proc = start(ws)
+    try:
+        wait_for(f"http://127.0.0.1:{port}/healthz")
+        time.sleep(0.5)
+        write_release(ws.content, "new.md", "Dropped in while running")
+        deadline = time.monotonic() + 20
+        titles: set[str] = set()
+        while time.monotonic() < deadline and "Dropped in while running" not in titles:
+            titles = {p["release"]["title"] for p in json.loads(ws.run("queue", "--json").stdout)}
+            time.sleep(0.3)
+        assert "Dropped in while running" in titles
+    finally:
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=25) == 0
