@@ -101,6 +101,15 @@ def read_unsubscribe_token(store: Store, key: str, token: str) -> Subscriber | N
     return _resolve(store, payload)
 
 
+def is_signed_unsubscribe_token(key: str, token: str) -> bool:
+    """True for a token we signed, even if its subscriber no longer exists."""
+    try:
+        URLSafeSerializer(key, salt="pressbot-unsubscribe").loads(token)
+    except BadSignature:
+        return False
+    return True
+
+
 def read_confirm_token(store: Store, key: str, token: str,
                        max_age: int = CONFIRM_MAX_AGE) -> Subscriber:
     try:

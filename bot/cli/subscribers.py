@@ -2,11 +2,110 @@
 
 from __future__ import annotations
 
+import json
+import sys
+from pathlib import Path
+
 import click
 
-from bot.cli import cli
+from bot.cli import App, cli, pass_app
+
+STATUSES = ("pending", "active", "unsubscribed", "bounced")
 
 
 @cli.group()
 def subscribers() -> None:
     """Newsletter subscribers: add, remove, import, list, export."""
+
+
+@subscribers.command()
+@click.argument("email")
+@click.option("--name", help="Used in the greeting: \"Hello NAME,\".")
+@click.option("--language", help="Language tag, e.g. en or nl-BE.")
+@pass_app
+def add(app: App, email: str, name: str | None, language: str | None) -> None:
+    """Add EMAIL as an active subscriber (you confirm they agreed)."""
+    from bot import subscribers as subs
+
+    found = subs.add(app.store, email, name=name, language=language, source="cli")
+    click.echo(f"{found.email}: active (subscriber {found.id})")
+
+
+@subscribers.command()
+@click.argument("email")
+@pass_app
+def remove(app: App, email: str) -> None:
+    """Erase EMAIL: delete the subscriber, keep only a hash so it is never mailed again."""
+    from bot import subscribers as subs
+
+    address = subs.normalise_email(email)
+    if subs.erase(app.store, address):
+        click.echo(f"{address}: erased; a hash stays on the suppression list")
+    else:
+        click.echo(f"{address}: not a subscriber; added to the suppression list anyway")
+
+
+@subscribers.command(name="import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@pass_app
+def import_(app: App, file: Path) -> None:
+    """Import FILE.csv (header: email, optional name, language) as active subscribers.
+
+    Valid rows are imported even when others are not; the bad rows are listed by line
+    number and the exit code is then 1.
+    """
+    from bot import subscribers as subs
+
+    try:
+        report = subs.import_csv(app.store, file)
+    except UnicodeDecodeError:
+        raise subs.SubscriberError(f"{file}: not UTF-8 text; save the CSV as UTF-8") from None
+    for line, problem in report.errors:
+        click.echo(f"{file}:{line}: {problem}", err=True)
+    for line, reason in report.refused:
+        click.echo(f"{file}:{line}: not imported: {reason}", err=True)
+    click.echo(f"{report.added} added, {report.reactivated} activated, {report.unchanged} "
+               f"already subscribed, {len(report.refused)} refused, "
+               f"{len(report.errors)} invalid rows")
+    if report.errors:
+        sys.exit(1)
+
+
+@subscribers.command(name="list")
+@click.option("--status", type=click.Choice(STATUSES), multiple=True,
+              help="Only these statuses (repeatable).")
+@click.option("--json", "as_json", is_flag=True, help="A JSON array, nothing else on stdout.")
+@pass_app
+def list_(app: App, status: tuple[str, ...], as_json: bool) -> None:
+    """List subscribers."""
+    from bot import subscribers as subs
+
+    found = subs.listing(app.store, status=status or None)
+    if as_json:
+        click.echo(json.dumps([
+            {"id": s.id, "email": s.email, "name": s.name, "language": s.language,
+             "status": s.status, "consent_source": s.consent_source,
+             "consent_at": s.consent_at.isoformat() if s.consent_at else None,
+             "confirmed_at": s.confirmed_at.isoformat() if s.confirmed_at else None,
+             "created_at": s.created_at.isoformat()} for s in found], indent=2))
+        return
+    for s in found:
+        click.echo(f"{s.id:>6}  {s.status:<12}  {s.email}" + (f"  ({s.name})" if s.name else ""))
+    click.echo(f"{len(found)} subscribers", err=True)
+
+
+@subscribers.command()
+@click.argument("file", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--status", type=click.Choice(STATUSES), multiple=True,
+              help="Only these statuses (repeatable).")
+@pass_app
+def export(app: App, file: Path | None, status: tuple[str, ...]) -> None:
+    """Write subscribers as CSV to FILE (default: stdout); `import` reads it back."""
+    from bot import subscribers as subs
+
+    text = subs.export_csv(subs.listing(app.store, status=status or None))
+    if file is None:
+        click.echo(text, nl=False)
+    else:
+        file.write_text(text, encoding="utf-8")
+        click.echo(f"{file}: {text.count(chr(10)) - 1} subscribers", err=True)

@@ -125,19 +125,23 @@ def serialise(msg: EmailMessage, to_email: str) -> tuple[bytes, list[str]]:
     return msg.as_bytes(policy=policy.SMTPUTF8), ["SMTPUTF8"]
 
 
+def sender_from_config(name: str, config: Config) -> Sender:
+    """The sender of channel `name`; an outbox standing in for email gets a placeholder."""
+    cfg = config.channels.get(name)
+    if isinstance(cfg, EmailConfig):
+        return sender_for(name, cfg)
+    host = config.bot.public_url.host or "localhost"
+    label = _LABEL.sub("-", name).strip("-") or "newsletter"
+    return Sender(address=Address(display_name=clean_header(name),
+                                  addr_spec=f"newsletter@{host}"),
+                  reply_to=None, list_id=f"{clean_header(name)} <{label}.{host}>",
+                  unsubscribe_mailto=None, domain=host)
+
+
 def build_preview_message(post: Post, config: Config) -> bytes:
     """The `.eml` a dry run writes: the message as a subscriber named "Reader" gets it."""
-    cfg = config.channels.get(post.channel)
     public_url = str(config.bot.public_url).rstrip("/")
-    if isinstance(cfg, EmailConfig):
-        sender = sender_for(post.channel, cfg)
-    else:
-        host = config.bot.public_url.host or "localhost"
-        label = _LABEL.sub("-", post.channel).strip("-") or "newsletter"
-        sender = Sender(address=Address(display_name=clean_header(post.channel),
-                                        addr_spec=f"newsletter@{host}"),
-                        reply_to=None, list_id=f"{clean_header(post.channel)} <{label}.{host}>",
-                        unsubscribe_mailto=None, domain=host)
+    sender = sender_from_config(post.channel, config)
     msg = build_message(post, sender, to_email="reader@example.invalid", to_name="Reader",
                         message_id=message_id_for(post, 0, sender.domain),
                         unsubscribe_url=f"{public_url}/u/PREVIEW")

@@ -41,8 +41,11 @@ def anyio_backend() -> str:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Store:
-    return Store(f"sqlite:///{tmp_path}/t.db")
+def store(database_url: str) -> Iterator[Store]:
+    """SQLite, and PostgreSQL when PRESSBOT_TEST_DATABASE_URL is set (conftest)."""
+    db = Store(database_url)
+    yield db
+    db.dispose()
 
 
 @pytest.fixture

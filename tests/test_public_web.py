@@ -1,0 +1,280 @@
+"""The public newsletter pages: subscribe with double opt-in, RFC 8058 one-click unsubscribe.
+
+The confirmation mail goes through a real aiosmtpd server on 127.0.0.1; the unsubscribe
+URL of the last test is taken from a newsletter the email channel really sent.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from starlette.applications import Starlette
+from starlette.testclient import TestClient
+
+from bot import subscribers as subs
+from bot.config import Config, EmailConfig
+from bot.signing import signing_key
+from bot.store import Store
+from bot.store import subscribers as sub_store
+from bot.web.public import public_routes
+from channels.email import SmtpConnector
+from tests.fakes.smtp import FakeSMTP
+
+ONE_CLICK = "List-Unsubscribe=One-Click"
+_LINK = re.compile(r"https://news\.example\.org(/confirm/\S+)")
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeSMTP]:
+    server = FakeSMTP()
+    with server.running() as running:
+        yield running
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    db = Store(f"sqlite:///{tmp_path}/t.db")
+    yield db
+    db.dispose()
+
+
+def make_config(store: Store, port: int, **options: Any) -> Config:
+    cfg = EmailConfig(type="email", smtp_host="127.0.0.1", smtp_port=port, security="none",
+                      timeout="5s", list_name="Example News",
+                      **{"from": "Example News <news@example.org>"}, **options)
+    return Config(bot={"database_url": store.url, "public_url": "https://news.example.org",
+                       "secret_key": "test-signing-key-0123456789"},
+                  channels={"newsletter": cfg})
+
+
+@pytest.fixture
+def config(store: Store, fake: FakeSMTP) -> Config:
+    return make_config(store, fake.port)
+
+
+@pytest.fixture
+def client(config: Config, store: Store) -> Iterator[TestClient]:
+    cfg = config.channels["newsletter"]
+    assert isinstance(cfg, EmailConfig)
+    routes = public_routes(config, store, smtp=SmtpConnector(cfg, local_hostname="web.test"))
+    with TestClient(Starlette(routes=routes), base_url="https://news.example.org",
+                    follow_redirects=False) as test_client:
+        yield test_client
+
+
+def status_of(store: Store, email: str) -> str | None:
+    with store.begin() as conn:
+        found = sub_store.by_email(conn, email)
+    return found.status if found else None
+
+
+def unsubscribe_path(config: Config, store: Store, email: str) -> str:
+    with store.begin() as conn:
+        found = sub_store.by_email(conn, email)
+    assert found is not None
+    return f"/u/{subs.unsubscribe_token(signing_key(config, store), found.id, found.email)}"
+
+
+# ── subscribe and confirm ─────────────────────────────────────────────────────────────────
+
+def test_subscribe_sends_a_confirmation_and_the_link_activates(
+        client: TestClient, store: Store, fake: FakeSMTP) -> None:
+    form = client.get("/subscribe")
+    assert form.status_code == 200
+    assert 'action="/subscribe"' in form.text
+
+    done = client.post("/subscribe", data={"email": " Ann@Example.org ", "name": "Ann"})
+
+    assert done.status_code == 200
+    assert "Check your inbox" in done.text
+    assert status_of(store, "ann@example.org") == "pending"
+    assert [m.rcpt_tos for m in fake.messages] == [["ann@example.org"]]
+    mail = fake.messages[0].parse()
+    assert mail["Subject"] == "Confirm your subscription to Example News"
+    body = mail.get_content()
+    match = _LINK.search(body)
+    assert match is not None
+
+    confirmed = client.get(match.group(1))
+
+    assert confirmed.status_code == 200
+    assert "You are subscribed" in confirmed.text
+    with store.begin() as conn:
+        ann = sub_store.by_email(conn, "ann@example.org")
+    assert ann is not None
+    assert (ann.status, ann.consent_source, ann.name) == ("active", "form", "Ann")
+    assert ann.confirmed_at is not None
+
+
+def test_a_bad_address_shows_the_form_again_escaped(client: TestClient, store: Store,
+                                                    fake: FakeSMTP) -> None:
+    response = client.post("/subscribe", data={"email": '"><script>alert(1)</script>'})
+    assert response.status_code == 400
+    assert "<script>" not in response.text
+    assert "&lt;script&gt;" in response.text
+    assert subs.listing(store) == []
+    assert fake.messages == []
+
+
+def test_robots_filling_the_hidden_field_get_nothing(client: TestClient, store: Store,
+                                                     fake: FakeSMTP) -> None:
+    response = client.post("/subscribe", data={"email": "bot@example.org", "website": "x"})
+    assert response.status_code == 200
+    assert subs.listing(store) == []
+    assert fake.messages == []
+
+
+def test_an_active_subscriber_gets_the_same_answer_and_no_mail(
+        client: TestClient, store: Store, fake: FakeSMTP) -> None:
+    subs.add(store, "ann@example.org")
+    new = client.post("/subscribe", data={"email": "bob@example.org"})
+    known = client.post("/subscribe", data={"email": "ann@example.org"})
+    assert new.status_code == known.status_code == 200
+    assert new.text == known.text
+    assert [m.rcpt_tos for m in fake.messages] == [["bob@example.org"]]
+
+
+def test_mail_server_down_says_try_later(store: Store, tmp_path: Path) -> None:
+    down = FakeSMTP()
+    with down.running():
+        port = down.port
+    config = make_config(store, port)
+    with TestClient(Starlette(routes=public_routes(config, store))) as client:
+        response = client.post("/subscribe", data={"email": "ann@example.org"})
+    assert response.status_code == 503
+
+
+def test_dry_run_writes_the_confirmation_to_the_outbox(store: Store, tmp_path: Path) -> None:
+    config = make_config(store, 9, dry_run=True)
+    config.bot.outbox = tmp_path / "outbox"
+    with TestClient(Starlette(routes=public_routes(config, store))) as client:
+        assert client.post("/subscribe", data={"email": "ann@example.org"}).status_code == 200
+    files = list((tmp_path / "outbox" / "newsletter").glob("confirm-*.eml"))
+    assert len(files) == 1
+    assert b"/confirm/" in files[0].read_bytes()
+
+
+def test_forged_or_expired_confirmation_links_are_refused(
+        client: TestClient, store: Store, config: Config,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    pending = subs.request(store, "ann@example.org")
+    assert pending is not None
+    token = subs.confirm_token(signing_key(config, store), pending)
+
+    assert client.get(f"/confirm/{token}x").status_code == 400
+    from itsdangerous.timed import TimestampSigner
+
+    later = TimestampSigner.get_timestamp(TimestampSigner("k")) + 8 * 24 * 3600
+    monkeypatch.setattr(TimestampSigner, "get_timestamp", lambda self: later)
+    expired = client.get(f"/confirm/{token}")
+    assert expired.status_code == 400
+    assert "expired" in expired.text
+    assert status_of(store, "ann@example.org") == "pending"
+
+
+# ── unsubscribe ───────────────────────────────────────────────────────────────────────────
+
+def test_get_shows_a_button_and_changes_nothing(client: TestClient, store: Store,
+                                                config: Config) -> None:
+    subs.add(store, "ann@example.org")
+    path = unsubscribe_path(config, store, "ann@example.org")
+    for _ in range(3):  # link scanners open it more than once
+        page = client.get(path)
+        assert page.status_code == 200
+        assert f'<form method="post" action="{path}">' in page.text
+        assert "<button" in page.text
+    assert status_of(store, "ann@example.org") == "active"
+
+
+def test_one_click_post_urlencoded_unsubscribes_without_cookies(
+        client: TestClient, store: Store, config: Config) -> None:
+    subs.add(store, "ann@example.org")
+    subs.add(store, "bob@example.org")
+    path = unsubscribe_path(config, store, "ann@example.org")
+    client.cookies.clear()
+
+    response = client.post(path, content=ONE_CLICK,
+                           headers={"Content-Type": "application/x-www-form-urlencoded"})
+
+    assert response.status_code == 200
+    assert "location" not in response.headers
+    assert status_of(store, "ann@example.org") == "unsubscribed"
+    assert status_of(store, "bob@example.org") == "active"
+    with store.begin() as conn:
+        assert sub_store.is_suppressed(conn, sub_store.email_hash("ann@example.org"))
+    again = client.post(path, content=ONE_CLICK,
+                        headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert again.status_code == 200
+    assert status_of(store, "ann@example.org") == "unsubscribed"
+
+
+def test_one_click_post_multipart_unsubscribes(client: TestClient, store: Store,
+                                               config: Config) -> None:
+    subs.add(store, "ann@example.org")
+    path = unsubscribe_path(config, store, "ann@example.org")
+    response = client.post(path, files={"List-Unsubscribe": (None, "One-Click")})
+    assert response.status_code == 200
+    assert status_of(store, "ann@example.org") == "unsubscribed"
+
+
+def test_forged_tokens_unsubscribe_nobody(client: TestClient, store: Store,
+                                          config: Config) -> None:
+    subs.add(store, "ann@example.org")
+    path = unsubscribe_path(config, store, "ann@example.org")
+    for bad in (path[:-3] + "abc", "/u/not-a-token"):
+        assert client.post(bad, content=ONE_CLICK).status_code == 404
+        assert client.get(bad).status_code == 404
+    assert status_of(store, "ann@example.org") == "active"
+
+
+def test_an_erased_subscribers_link_still_answers_200(client: TestClient, store: Store,
+                                                      config: Config) -> None:
+    subs.add(store, "ann@example.org")
+    path = unsubscribe_path(config, store, "ann@example.org")
+    subs.erase(store, "ann@example.org")
+    assert client.post(path, content=ONE_CLICK).status_code == 200
+
+
+@pytest.mark.anyio
+async def test_the_link_in_a_sent_newsletter_works_end_to_end(
+        client: TestClient, store: Store, config: Config, fake: FakeSMTP) -> None:
+    from bot.models import PostStatus
+    from bot.store import posts as post_store
+    from channels.email import EmailChannel
+
+    subs.add(store, "ann@example.org")
+    subs.add(store, "bob@example.org")
+    cfg = config.channels["newsletter"]
+    assert isinstance(cfg, EmailConfig)
+    channel = EmailChannel("newsletter", cfg, config=config, store=store,
+                           smtp=SmtpConnector(cfg, local_hostname="client.test"))
+
+    def new_post() -> Any:
+        with store.begin() as conn:
+            post_id = post_store.insert(
+                conn, channel="newsletter", status=PostStatus.APPROVED, actor="test",
+                release_id=None, title="News", subject="News",
+                text="%%GREETING%%\nUnsubscribe: %%UNSUBSCRIBE_URL%%")
+            return post_store.require(conn, post_id)
+
+    await channel.publish(new_post())
+    ann = next(m.parse() for m in fake.messages if m.rcpt_tos == ["ann@example.org"])
+    url = str(ann["List-Unsubscribe"]).split(",")[0].strip().strip("<>")
+    assert ann["List-Unsubscribe-Post"] == ONE_CLICK
+
+    response = client.post(url, content=ONE_CLICK,
+                           headers={"Content-Type": "application/x-www-form-urlencoded"})
+
+    assert response.status_code == 200
+    fake.messages.clear()
+    await channel.publish(new_post())
+    assert [m.rcpt_tos for m in fake.messages] == [["bob@example.org"]]
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"

@@ -1,0 +1,250 @@
+"""The audience: normalisation, CSV import, erasure and suppression, tokens, the CLI.
+
+Store-backed tests run on SQLite and, when PRESSBOT_TEST_DATABASE_URL is set, on
+PostgreSQL too (each test in a schema of its own, dropped afterwards).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from click.testing import CliRunner
+
+from bot import subscribers as subs
+from bot.store import Store
+from bot.store import subscribers as sub_store
+from bot.store.schema import metadata
+
+KEY = "test-signing-key-0123456789"
+
+
+@pytest.fixture
+def store(database_url: str) -> Iterator[Store]:
+    """SQLite, and PostgreSQL when configured (`database_url` from conftest)."""
+    db = Store(database_url)
+    yield db
+    db.dispose()
+
+
+# ── normalisation ─────────────────────────────────────────────────────────────────────────
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    ("  Ann.Lee@Example.ORG ", "ann.lee@example.org"),
+    ("ann@EXAMPLE.org\n", "ann@example.org"),
+    ("Zoë@example.org", "zoë@example.org"),
+])
+def test_addresses_are_stored_in_one_form(raw: str, expected: str) -> None:
+    assert subs.normalise_email(raw) == expected
+
+
+@pytest.mark.parametrize("raw", ["", "ann", "ann@", "@example.org", "a b@example.org",
+                                 "ann@example..org", "ann@example.org\nBcc: x@y.z"])
+def test_invalid_addresses_are_refused_with_the_value(raw: str) -> None:
+    with pytest.raises(subs.SubscriberError, match="not a valid email address"):
+        subs.normalise_email(raw)
+
+
+def test_names_and_languages_are_tidied() -> None:
+    assert subs.normalise_name("  Ann \n\u2028 Lee ") == "Ann Lee"
+    assert subs.normalise_name("   ") is None
+    assert subs.normalise_language("nl_BE") == "nl-BE"
+    with pytest.raises(subs.SubscriberError, match="not a language tag"):
+        subs.normalise_language("dutch please")
+
+
+def test_the_same_person_in_another_case_is_one_subscriber(store: Store) -> None:
+    subs.add(store, "Ann@Example.org", name="Ann")
+    with pytest.raises(subs.SubscriberError, match="already subscribed"):
+        subs.add(store, "ann@example.ORG")
+    assert [s.email for s in subs.listing(store)] == ["ann@example.org"]
+
+
+# ── CSV import ────────────────────────────────────────────────────────────────────────────
+
+CSV = (
+    "Email,Name,Language\n"                          # 1
+    "ann@example.org,Ann,en\n"                       # 2
+    "not-an-address,Bob,en\n"                        # 3
+    "\n"                                             # 4 (blank: ignored)
+    'cem@example.org,"Cem\nSecond line",nl-BE\n'     # 5-6 (a quoted newline)
+    "dee@example.org,Dee,klingon please\n"           # 7
+    "ANN@example.org,Ann again,\n"                   # 8 (duplicate of line 2)
+    "eve@example.org,,\n"                            # 9
+)
+
+
+def test_import_reports_bad_rows_by_their_line(store: Store) -> None:
+    report = subs.import_csv(store, CSV)
+
+    assert report.added == 3
+    assert [line for line, _ in report.errors] == [3, 7, 8]
+    assert "not-an-address" in report.errors[0][1]
+    assert "not a language tag" in report.errors[1][1]
+    assert "already on line 2" in report.errors[2][1]
+    people = {s.email: s for s in subs.listing(store)}
+    assert sorted(people) == ["ann@example.org", "cem@example.org", "eve@example.org"]
+    assert {s.status for s in people.values()} == {"active"}
+    assert {s.consent_source for s in people.values()} == {"import"}
+    assert all(s.consent_at is not None for s in people.values())
+    assert people["cem@example.org"].name == "Cem Second line"
+    assert people["cem@example.org"].language == "nl-BE"
+
+
+def test_import_without_an_email_column_writes_nothing(store: Store) -> None:
+    with pytest.raises(subs.SubscriberError, match="'email' column"):
+        subs.import_csv(store, "address,name\nann@example.org,Ann\n")
+    assert subs.listing(store) == []
+
+
+def test_import_again_changes_nothing_and_activates_pending(store: Store) -> None:
+    subs.import_csv(store, "email\nann@example.org\n")
+    subs.request(store, "bob@example.org")
+    report = subs.import_csv(store, "email\nann@example.org\nbob@example.org\n")
+    assert (report.added, report.unchanged, report.reactivated) == (0, 1, 1)
+    assert {s.status for s in subs.listing(store)} == {"active"}
+
+
+# ── leaving: unsubscribe and erasure ──────────────────────────────────────────────────────
+
+def _all_text(store: Store) -> str:
+    """Every value in every table, as one string: where an erased address could hide."""
+    parts = []
+    with store.begin() as conn:
+        for table in metadata.sorted_tables:
+            for row in conn.execute(sa.select(table)):
+                parts.extend(str(v) for v in row)
+    return "\n".join(parts)
+
+
+def test_erasure_keeps_only_a_hash_and_blocks_reimport(store: Store) -> None:
+    subs.add(store, "ann@example.org", name="Ann Lee")
+    subs.add(store, "bob@example.org")
+
+    assert subs.erase(store, "ANN@example.org") is True
+
+    text = _all_text(store)
+    assert "ann@example.org" not in text
+    assert "Ann Lee" not in text
+    with store.begin() as conn:
+        assert sub_store.is_suppressed(conn, sub_store.email_hash("ann@example.org"))
+    report = subs.import_csv(store, "email\nbob@example.org\nann@example.org\n")
+    assert report.refused == [(3, "ann@example.org unsubscribed or was erased")]
+    assert report.added == 0
+    with pytest.raises(subs.SubscriberError, match="unsubscribed or was erased"):
+        subs.add(store, "ann@example.org")
+    assert [s.email for s in subs.listing(store)] == ["bob@example.org"]
+
+
+def test_erasing_an_unknown_address_still_suppresses_it(store: Store) -> None:
+    assert subs.erase(store, "never@example.org") is False
+    assert subs.import_csv(store, "email\nnever@example.org\n").refused
+
+
+def test_unsubscribe_is_idempotent_and_blocks_import(store: Store) -> None:
+    ann = subs.add(store, "ann@example.org")
+    assert subs.unsubscribe(store, ann.id) is True
+    assert subs.unsubscribe(store, ann.id) is False
+    assert subs.import_csv(store, "email\nann@example.org\n").refused
+    with store.begin() as conn:
+        assert sub_store.mailable(conn) == []
+
+
+def test_double_opt_in_lifts_an_old_suppression(store: Store) -> None:
+    ann = subs.add(store, "ann@example.org")
+    subs.unsubscribe(store, ann.id)
+    pending = subs.request(store, "ann@example.org")
+    assert pending is not None
+    token = subs.confirm_token(KEY, pending)
+    confirmed = subs.confirm(store, subs.read_confirm_token(store, KEY, token))
+    assert confirmed.status == "active"
+    assert confirmed.consent_source == "form"
+    assert confirmed.confirmed_at is not None
+    with store.begin() as conn:
+        assert [s.email for s in sub_store.mailable(conn)] == ["ann@example.org"]
+
+
+def test_tokens_are_bound_to_the_address(store: Store) -> None:
+    ann = subs.add(store, "ann@example.org")
+    token = subs.unsubscribe_token(KEY, ann.id, ann.email)
+    found = subs.read_unsubscribe_token(store, KEY, token)
+    assert found is not None
+    assert found.id == ann.id
+    assert subs.read_unsubscribe_token(store, "another-key-0123456789", token) is None
+    assert subs.read_unsubscribe_token(store, KEY, token[:-2] + "xx") is None
+    # the row id comes back for someone else: the old link must not reach them
+    subs.erase(store, "ann@example.org")
+    with store.begin() as conn:
+        conn.execute(sa.insert(sub_store.subscribers).values(
+            id=ann.id, email="bob@example.org", status="active", bounces=0,
+            created_at=ann.created_at, updated_at=ann.created_at))
+    assert subs.read_unsubscribe_token(store, KEY, token) is None
+    assert subs.is_signed_unsubscribe_token(KEY, token)
+
+
+def test_bounces_mark_the_subscriber_after_the_threshold(store: Store) -> None:
+    ann = subs.add(store, "ann@example.org")
+    with store.begin() as conn:
+        assert sub_store.record_bounce(conn, ann.id, 2) is False
+        assert sub_store.record_bounce(conn, ann.id, 2) is True
+        assert sub_store.mailable(conn) == []
+
+
+def test_export_reimports(store: Store, tmp_path: Path) -> None:
+    subs.import_csv(store, CSV)
+    text = subs.export_csv(subs.listing(store))
+    assert text.splitlines()[0].startswith("email,name,language,status")
+    other = Store(f"sqlite:///{tmp_path}/other.db")
+    report = subs.import_csv(other, text)
+    assert report.added == 3
+    assert report.errors == []
+
+
+# ── the CLI ───────────────────────────────────────────────────────────────────────────────
+
+def _cli(tmp_path: Path, *args: str) -> tuple[int, str, str]:
+    from bot.cli import cli
+    from bot.cli import subscribers as _  # noqa: F401  (registers the group)
+
+    config = tmp_path / "pressbot.toml"
+    if not config.exists():
+        config.write_text(f'[bot]\ndatabase_url = "sqlite:///{tmp_path}/cli.db"\n',
+                          encoding="utf-8")
+    result = CliRunner().invoke(cli, ["--config", str(config), *args])
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_cli_add_list_import_remove_export(tmp_path: Path) -> None:
+    assert _cli(tmp_path, "subscribers", "add", "Ann@Example.org", "--name", "Ann")[0] == 0
+    code, _, err = _cli(tmp_path, "subscribers", "add", "nope")
+    assert code == 1
+    assert "not a valid email address" in err
+
+    file = tmp_path / "people.csv"
+    file.write_text("email,name\nbob@example.org,Bob\nbroken,\n", encoding="utf-8")
+    code, out, err = _cli(tmp_path, "subscribers", "import", str(file))
+    assert code == 1
+    assert f"{file}:3:" in err
+    assert "1 added" in out
+
+    code, out, _ = _cli(tmp_path, "subscribers", "list", "--json")
+    assert code == 0
+    listed = json.loads(out)
+    assert [(s["email"], s["status"], s["consent_source"]) for s in listed] == [
+        ("ann@example.org", "active", "cli"), ("bob@example.org", "active", "import")]
+
+    code, out, _ = _cli(tmp_path, "subscribers", "remove", "bob@example.org")
+    assert code == 0
+    assert "erased" in out
+    code, out, _ = _cli(tmp_path, "subscribers", "export")
+    assert code == 0
+    assert out.splitlines()[1].startswith("ann@example.org,Ann,")
+    assert "bob@example.org" not in out
+    code, _, err = _cli(tmp_path, "subscribers", "add", "bob@example.org")
+    assert code == 1
+    assert "erased" in err
+    code, out, _ = _cli(tmp_path, "subscribers", "list", "--status", "unsubscribed", "--json")
+    assert json.loads(out) == []
