@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import jinja2
@@ -32,6 +33,14 @@ def linkify(text: str) -> Markup:
     return Markup("").join(pieces)
 
 
+def href(url: str | None) -> str:
+    """A link target from data (feeds, receipts): web and file links only, never
+    `javascript:` or `data:` — "#" instead."""
+    if url and urlsplit(url.strip()).scheme.lower() in ("http", "https", "file"):
+        return url
+    return "#"
+
+
 def environment(tz: ZoneInfo) -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATES)),
@@ -46,6 +55,7 @@ def environment(tz: ZoneInfo) -> jinja2.Environment:
 
     env.filters["local"] = local
     env.filters["linkify"] = linkify
+    env.filters["href"] = href
     env.filters["iso"] = lambda value: value.isoformat() if value else ""
     env.globals["timezone"] = str(tz)
     return env

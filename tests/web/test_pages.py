@@ -228,3 +228,13 @@ def test_activity_needs_sign_in(config: Config, store: Store) -> None:
 
     with client_for(config, store) as client:
         assert client.get("/activity.csv").status_code == 303
+
+
+def test_links_from_data_are_web_links_only(client: TestClient, store: Store,
+                                            config: Config) -> None:
+    ids = queue(store, config, release(3, url="javascript:alert(1)"))
+    sign_in(client, "rita")
+    page = client.get("/").text
+    assert "javascript:alert(1)" in page  # shown as text…
+    assert 'href="javascript' not in page  # …never as a link
+    assert '<a class="linkcard" href="#"' in _article(page, ids["facebook"])
