@@ -78,11 +78,15 @@ def parse(name: str, body: bytes, *, url: str, content_type: str = "application/
         raise SourceError(f"{url}: feed declares XML entities; refused (entity expansion guard)")
     import feedparser
 
-    parsed = feedparser.parse(
-        io.BytesIO(body),
-        response_headers={"content-type": content_type or "application/xml",
-                          "content-location": url},
-    )
+    try:
+        parsed = feedparser.parse(
+            io.BytesIO(body),
+            response_headers={"content-type": content_type or "application/xml",
+                              "content-location": url},
+        )
+    except Exception as exc:  # e.g. `&#xD800;` crashes its fallback parser (6.0.14)
+        raise SourceError(f"{url}: not a readable feed ({type(exc).__name__}: "
+                          f"{str(exc)[:120]})") from None
     entries = parsed.get("entries") or []
     if parsed.get("bozo") and not entries:
         exc = parsed.get("bozo_exception")
