@@ -18,7 +18,8 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP)
 	$(BIN)/pressbot fetch
-	$(BIN)/pressbot users add demo --role admin --password-stdin --if-missing <<< 'demo-password' || true
+	$(BIN)/pressbot users list | grep -qw demo || \
+	  echo 'demo-password' | $(BIN)/pressbot users add demo --role admin --password-stdin
 	@echo "review page: http://127.0.0.1:8080  (user: demo, password: demo-password)"
 	$(BIN)/pressbot run
 
