@@ -341,12 +341,19 @@ def _friendly(error: dict[str, Any]) -> str:
     if kind == "url_parsing" or kind.startswith("url_"):
         return f"{key}: not a URL: {shown}"
     if kind == "union_tag_invalid":
-        return f"{key}.type: expected one of {error['ctx']['expected_tags']}: got {shown}"
+        # the input is the whole table: show only the tag, never the table's tokens
+        return (f"{key}.type: expected one of {error['ctx']['expected_tags']}: "
+                f"got {error['ctx']['tag']!r}")
     if kind == "union_tag_not_found":
         return f"{key}.type: required key is missing"
     if kind == "value_error":
         return f"{key}: {str(error['msg']).removeprefix('Value error, ')}"
-    return f"{key}: {error['msg'].lower()}: got {shown}"
+    if kind == "path_type":
+        return f"{key}: expected a path (a string): got {shown}"
+    if kind in ("model_type", "model_attributes_type", "dict_type"):
+        return f"{key}: expected a table: got {shown}"
+    msg = str(error["msg"])  # only the first letter: choices like 'DEBUG' keep their case
+    return f"{key}: {msg[:1].lower() + msg[1:]}: got {shown}"
 
 
 def find_config_file(path: str | os.PathLike[str] | None) -> tuple[Path, Path]:
