@@ -50,12 +50,22 @@ _HARMLESS_BOZO = ("CharacterEncodingOverride", "NonXMLContentType", "CharacterEn
 
 async def poll(name: str, cfg: FeedSourceConfig, state: SourceState,
                client: httpx.AsyncClient) -> tuple[Fetched, list[Release]]:
-    """One conditional GET and parse; on 304 the list is empty and `fetched.unchanged`."""
-    fetched = await fetch(
-        client, str(cfg.url), etag=state.etag, last_modified=state.last_modified,
-        max_bytes=cfg.max_bytes, max_redirects=cfg.max_redirects,
-        timeout=cfg.timeout.total_seconds(),
-    )
+    """One conditional GET and parse; on 304 the list is empty and `fetched.unchanged`.
+
+    `timeout` bounds the whole fetch, redirects included: httpx's own timeout applies to
+    each read, so a server dripping a byte every few seconds would otherwise hold the
+    poll cycle for as long as it likes.
+    """
+    seconds = cfg.timeout.total_seconds()
+    try:
+        async with asyncio.timeout(seconds):
+            fetched = await fetch(
+                client, str(cfg.url), etag=state.etag, last_modified=state.last_modified,
+                max_bytes=cfg.max_bytes, max_redirects=cfg.max_redirects, timeout=seconds,
+            )
+    except TimeoutError:
+        raise SourceError(f"{cfg.url}: no complete answer within {seconds:g} s "
+                          f"(sources.{name}.timeout)") from None
     if fetched.unchanged:
         return fetched, []
     # parsing a big feed takes a while: off the event loop, so other sources keep going

@@ -13,16 +13,19 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 
-from bot.config import load_config
+from bot.config import FeedSourceConfig, load_config
 from bot.errors import SourceError
 from bot.ingest import fetch_all
 from bot.sources import feed
 from bot.store import Store, releases
 from bot.store import posts as post_store
 from bot.store import sources as source_store
+from bot.store.sources import SourceState
 from tests.fakes.feeds import FeedSite, Page, make_app, rss
 from tests.fakes.server import LiveServer
 
@@ -220,7 +223,7 @@ def test_entity_bomb_is_refused_before_any_expansion() -> None:
                  seconds=2, megabytes=20)
 
 
-# ---------------------------------------------------------------- a whole poll cycle
+# ---------------------------------------------------------------- transport guards
 
 
 @pytest.fixture
@@ -228,6 +231,66 @@ def site() -> Iterator[tuple[FeedSite, str]]:
     state = FeedSite()
     with LiveServer(make_app(state)) as server:
         yield state, server.url
+
+
+async def _drip_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """An ASGI app answering 200 and then one byte every 0.1 s, for 1.5 s."""
+    await send({"type": "http.response.start", "status": 200,
+                "headers": [(b"content-type", b"application/rss+xml")]})
+    await send({"type": "http.response.body", "body": b"<rss>", "more_body": True})
+    for _ in range(15):
+        await asyncio.sleep(0.1)
+        await send({"type": "http.response.body", "body": b" ", "more_body": True})
+    await send({"type": "http.response.body", "body": b"</rss>"})
+
+
+async def _poll(url: str, **cfg: Any) -> list[Any]:
+    config = FeedSourceConfig(type="feed", url=url, **cfg)
+    async with httpx.AsyncClient() as client:
+        _, found = await feed.poll("site", config, SourceState("site"), client)
+    return found
+
+
+def test_a_server_dripping_bytes_is_cut_off_at_the_timeout() -> None:
+    with LiveServer(_drip_app) as server:
+        started = time.monotonic()
+        with pytest.raises(SourceError, match=r"no complete answer within 0.5 s "
+                                              r"\(sources\.site\.timeout\)"):
+            asyncio.run(_poll(f"{server.url}/feed", timeout="0.5s"))
+        assert time.monotonic() - started < 1.4  # the whole answer would take 1.5 s
+
+
+def test_an_external_dtd_on_a_server_is_never_fetched(site: tuple[FeedSite, str]) -> None:
+    state, base = site
+    state.pages["/evil.dtd"] = Page(b'<!ENTITY secret "pwned">', content_type="text/plain")
+    body = (f'<?xml version="1.0"?><!DOCTYPE rss SYSTEM "{base}/evil.dtd">'
+            '<rss version="2.0"><channel><title>t</title><item><title>Hello &secret;</title>'
+            '<link>https://www.example.org/a</link></item></channel></rss>').encode()
+    state.pages["/feed"] = Page(body)
+    found = asyncio.run(_poll(f"{base}/feed"))
+    assert "pwned" not in found[0].title
+    assert state.hits("/evil.dtd") == []
+
+
+def test_a_redirect_to_a_file_url_is_refused(site: tuple[FeedSite, str]) -> None:
+    state, base = site
+    state.pages["/feed"] = Page(b"", redirect_to="file:///etc/passwd")
+    with pytest.raises(SourceError, match="non-http"):
+        asyncio.run(_poll(f"{base}/feed"))
+
+
+def test_images_on_the_feeds_own_private_host_need_allow_private_images(
+        site: tuple[FeedSite, str]) -> None:
+    state, base = site
+    state.pages["/feed"] = Page(rss([{
+        "title": "Relative picture", "link": "https://www.example.org/p",
+        "description": '&lt;p&gt;Text&lt;img src="/img/p.png" alt="P"&gt;&lt;/p&gt;'}]))
+    assert asyncio.run(_poll(f"{base}/feed"))[0].images == []  # resolves to 127.0.0.1
+    allowed = asyncio.run(_poll(f"{base}/feed", allow_private_images=True))
+    assert [i.url for i in allowed[0].images] == [f"{base}/img/p.png"]
+
+
+# ---------------------------------------------------------------- a whole poll cycle
 
 
 def _source_name(file: str) -> str:
@@ -264,7 +327,7 @@ def test_a_poll_cycle_stores_good_feeds_and_reports_broken_ones(
     assert time.monotonic() - started < 15  # the slow source did not hold up the rest
 
     expected_errors = {_source_name(n): e.error for n, e in EXPECTED.items() if e.error}
-    expected_errors |= {"gone": "HTTP 404", "slow": "no answer within 0.5 s",
+    expected_errors |= {"gone": "HTTP 404", "slow": "answer within 0.5 s",
                         "big": "over the limit", "refused": "ConnectError"}
     good = {_source_name(n): len(e.items) for n, e in EXPECTED.items() if not e.error}
     assert set(reports) == set(expected_errors) | set(good)
