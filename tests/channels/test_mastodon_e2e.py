@@ -1,0 +1,319 @@
+"""Mastodon end to end: a folder release through the real CLI (and `pressbot run`) to the fake.
+
+`tests/channels/test_mastodon.py` proves the adapter call by call; this proves the pieces
+together as an operator drives them: `fetch` → `approve` → `publish`, `check` teaching the
+renderer the instance's limit, a revoked token holding the post with a hint a person can act
+on, a rate limit waited out, a lost answer reconciled. The token is set the way operators set
+it (`${MASTODON_TOKEN}`) and every CLI output and log record is checked for it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import Result
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from tests.fakes.mastodon import FakeMastodon, iso, running
+from tests.fakes.mastodon_text import status_length
+from tests.fakes.server import LiveServer
+from tests.helpers import Workspace, make_workspace
+
+TOKEN = "e2e-mastodon-token-6a1f93c0d2"
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 300
+LONG_SUMMARY = (
+    "The regional council approved a four-year plan that puts solar panels on the roofs of "
+    "forty primary schools, starting with the twelve oldest buildings this summer. Pupils "
+    "will follow the production on a screen in each school hall, and teachers get lessons "
+    "on energy for every age group. The plan also funds insulation of the gyms, new "
+    "windows in six schools and bicycle sheds at every site that asks for one.")
+
+
+@pytest.fixture(autouse=True)
+def logs(monkeypatch: pytest.MonkeyPatch,
+         caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCaptureFixture]:
+    """Capture every log record of the in-process CLI, and fail if one shows the token.
+
+    `setup_logging` replaces the root handlers once per process (pytest's capture handler
+    with them); marking it done keeps the records flowing to caplog unfiltered, so this
+    checks the records themselves, not a handler's scrubbing.
+    """
+    monkeypatch.setattr(logging.getLogger(), "_pressbot", True, raising=False)
+    caplog.set_level(logging.INFO)
+    caplog.set_level(logging.DEBUG, logger="httpx")
+    caplog.set_level(logging.WARNING, logger="sqlalchemy")
+    yield caplog
+    leaked = [r.getMessage() for r in caplog.records if TOKEN in r.getMessage()]
+    assert not leaked, leaked
+    assert TOKEN not in caplog.text
+
+
+@pytest.fixture
+def fake() -> Iterator[tuple[FakeMastodon, str]]:
+    state = FakeMastodon()
+    state.add_token(TOKEN, state.add_account("newsroom"), "read write")
+    with running(state) as server:
+        yield state, server.url
+
+
+class Images:
+    """A static image host that records what it was sent (the token must not be)."""
+
+    def __init__(self) -> None:
+        self.headers: list[dict[str, str]] = []
+        self.url = ""
+
+    async def serve(self, request: Request) -> Response:
+        self.headers.append({k.lower(): v for k, v in request.headers.items()})
+        return Response(PNG, media_type="image/png")
+
+
+@pytest.fixture
+def images() -> Iterator[Images]:
+    host = Images()
+    with LiveServer(Starlette(routes=[Route("/img/{name}", host.serve)])) as live:
+        host.url = live.url
+        yield host
+
+
+def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, url: str,
+              timeout: str = "1s") -> Workspace:
+    monkeypatch.setenv("MASTODON_TOKEN", TOKEN)
+    return make_workspace(tmp_path, channels=f"""
+[web]
+enabled = false
+
+[channels.mastodon]
+type = "mastodon"
+base_url = "{url}"
+access_token = "${{MASTODON_TOKEN}}"
+approval = "manual"
+timeout = "{timeout}"
+""")
+
+
+def release(ws: Workspace, stem: str, title: str, *, summary: str = "", extra: str = "",
+            ) -> str:
+    """Write a Markdown release into the watched folder; returns its url."""
+    url = f"https://www.example.org/news/{stem}"
+    (ws.content / f"{stem}.md").write_text(
+        f"---\ntitle: {title}\ndate: 2026-03-10\nsummary: {summary or title + ' in short.'}\n"
+        f"url: {url}\n{extra}---\n\nThe body of the release.\n", encoding="utf-8")
+    return url
+
+
+def cli(ws: Workspace, *args: str, code: int = 0) -> Result:
+    """Run one CLI command in-process; its exit code and both streams are checked."""
+    result = ws.run(*args)
+    assert result.exit_code == code, result.output
+    assert TOKEN not in result.stdout
+    assert TOKEN not in result.stderr
+    return result
+
+
+def queue(ws: Workspace) -> list[dict[str, Any]]:
+    data: list[dict[str, Any]] = json.loads(cli(ws, "queue", "--json").stdout)
+    return data
+
+
+def events(ws: Workspace, post_id: int) -> list[dict[str, Any]]:
+    data: dict[str, Any] = json.loads(cli(ws, "show", str(post_id), "--json").stdout)
+    return list(data["events"])
+
+
+# ── the happy path ────────────────────────────────────────────────────────────────────────
+
+@pytest.mark.parametrize("where", ["http", "file"])
+def test_a_folder_release_goes_out_with_its_text_link_image_and_alt(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fake: tuple[FakeMastodon, str],
+        images: Images, where: str) -> None:
+    state, url = fake
+    ws = workspace(tmp_path, monkeypatch, url)
+    if where == "http":
+        image = f"{images.url}/img/hall.png"
+    else:
+        local = tmp_path / "hall.png"
+        local.write_bytes(PNG)
+        image = local.as_uri()
+    link = release(ws, "town-hall", "The town hall reopens",
+                   extra=f"image: {image}\nimage_alt: The restored town hall at dusk\n")
+
+    assert "1 new releases, 1 posts queued" in cli(ws, "fetch").stdout
+    [pending] = queue(ws)
+    assert (pending["channel"], pending["status"]) == ("mastodon", "pending")
+    assert state.statuses == {}                       # nothing goes out before approval
+    cli(ws, "approve", str(pending["id"]))
+    assert "1 published, 0 failed (will retry), 0 held" in cli(ws, "publish").stdout
+
+    [status] = state.statuses.values()
+    assert status.text.startswith("The town hall reopens\n")
+    assert link in status.text
+    assert status.text == pending["text"]
+    [media_id] = status.media_ids
+    assert state.media[media_id].description == "The restored town hall at dusk"
+    assert state.media[media_id].content_type == "image/png"
+    assert state.media[media_id].size == len(PNG)
+    if where == "http":
+        assert len(images.headers) == 1
+        assert "authorization" not in images.headers[0]   # the token stays with Mastodon
+    [done] = queue(ws)
+    assert (done["status"], done["remote_id"], done["remote_url"]) == \
+        ("published", status.id, status.url)
+    assert "1 published, 0 failed (will retry), 0 held" not in cli(ws, "publish").stdout
+    assert len(state.statuses) == 1
+
+
+# ── limits learnt by `check` ──────────────────────────────────────────────────────────────
+
+def test_check_learns_the_instance_limit_and_later_posts_fit_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        fake: tuple[FakeMastodon, str]) -> None:
+    state, url = fake
+    state.max_characters = 200
+    ws = workspace(tmp_path, monkeypatch, url)
+    release(ws, "before", "Solar roofs for forty schools", summary=LONG_SUMMARY)
+    cli(ws, "fetch")
+    [before] = queue(ws)
+    assert status_length(before["text"], "") > 200   # rendered for the default 500
+
+    checked = cli(ws, "check")
+    assert "mastodon: OK: @newsroom" in checked.stdout
+    assert "200 characters" in checked.stdout
+
+    link = release(ws, "after", "Solar roofs for all schools", summary=LONG_SUMMARY)
+    cli(ws, "fetch")
+    after = next(p for p in queue(ws) if p["release"]["url"] == link)
+    text = after["text"]
+    assert status_length(text, "") <= 200            # as Mastodon counts: URLs weigh 23
+    assert text.startswith("Solar roofs for all schools\n")
+    assert link in text
+    assert LONG_SUMMARY not in text
+    assert "The regional council approved" in text   # shortened, not dropped
+    # The post rendered before `check` is too long for the instance: approval refuses it.
+    refused = cli(ws, "approve", str(before["id"]), code=1)
+    assert "too long" in refused.stderr
+    cli(ws, "approve", str(after["id"]))
+    assert "1 published" in cli(ws, "publish").stdout
+    [status] = state.statuses.values()                # the fake enforces 200 and took it
+    assert status.text == text
+
+
+# ── failures a person, or time, must resolve ──────────────────────────────────────────────
+
+def test_a_revoked_token_holds_the_post_with_an_actionable_hint(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        fake: tuple[FakeMastodon, str]) -> None:
+    state, url = fake
+    ws = workspace(tmp_path, monkeypatch, url)
+    release(ws, "held", "A release for a revoked token")
+    cli(ws, "fetch")
+    [post] = queue(ws)
+    cli(ws, "approve", str(post["id"]))
+    with state.lock:
+        del state.tokens[TOKEN]
+    result = cli(ws, "publish", code=1)
+    assert "0 published, 0 failed (will retry), 1 held" in result.stdout
+    [held] = queue(ws)
+    assert held["status"] == "held"
+    assert "The access token is invalid" in held["last_error"]
+    assert "MASTODON_TOKEN" in held["last_error"]
+    assert "Preferences → Development" in held["last_error"]
+    assert state.statuses == {}
+    checked = cli(ws, "check", code=1)
+    assert "mastodon: FAILED" in checked.stdout
+    assert "MASTODON_TOKEN" in checked.stdout
+
+
+@pytest.mark.parametrize("mode", ["drop", "stall"])
+def test_a_lost_answer_is_reconciled_not_posted_twice(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fake: tuple[FakeMastodon, str],
+        mode: str) -> None:
+    state, url = fake
+    state.ignore_idempotency = True   # only pressbot's lookup stands between a retry and a double
+    state.slow_after_processing("statuses", mode=mode, seconds=5)  # type: ignore[arg-type]
+    ws = workspace(tmp_path, monkeypatch, url, timeout="0.5s")
+    link = release(ws, "lost", "A release whose answer gets lost")
+    cli(ws, "fetch")
+    [post] = queue(ws)
+    cli(ws, "approve", str(post["id"]))
+
+    assert "0 published, 1 failed (will retry), 0 held" in cli(ws, "publish", code=1).stdout
+    [failed] = queue(ws)
+    assert failed["status"] == "failed"
+    assert "no answer after the request was sent" in failed["last_error"]
+    assert len(state.statuses) == 1                  # it did go out
+
+    time.sleep(0.1)                                  # retry_base is 0.05 s
+    assert "1 published" in cli(ws, "publish").stdout
+    [status] = state.statuses.values()
+    assert link in status.text
+    [done] = queue(ws)
+    assert (done["status"], done["remote_id"]) == ("published", status.id)
+    assert "reconciled" in [e["action"] for e in events(ws, post["id"])]
+    assert len(state.requests_to("statuses")) == 1   # found by lookup, never sent again
+
+
+# ── the service itself ────────────────────────────────────────────────────────────────────
+
+def wait_for(what: Callable[[], bool], seconds: float, log: Path) -> None:
+    deadline = time.monotonic() + seconds
+    while not what():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out; service log:\n{log.read_text()[-3000:]}")
+        time.sleep(0.1)
+
+
+def test_run_waits_out_a_429_until_its_iso_reset_then_publishes_once(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        fake: tuple[FakeMastodon, str]) -> None:
+    state, url = fake
+    ws = workspace(tmp_path, monkeypatch, url)
+    link = release(ws, "limited", "A release that meets a rate limit")
+    reset_at = time.time() + 2.5
+    state.fail("statuses", 429, headers={"X-RateLimit-Limit": "300",
+                                         "X-RateLimit-Remaining": "0",
+                                         "X-RateLimit-Reset": iso(reset_at, 6)})
+    log = tmp_path / "run.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "bot", "--config", str(ws.config), "run"],
+                                stdout=out, stderr=out, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    try:
+        wait_for(lambda: bool(queue(ws)), 15, log)   # `run` polls its sources at once
+        [post] = queue(ws)
+        cli(ws, "approve", str(post["id"]))          # while `run` holds the database
+        wait_for(lambda: queue(ws)[0]["status"] == "published", 15, log)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        code = proc.wait(timeout=25)
+    output = log.read_text()
+    assert code == 0, output[-3000:]
+
+    [status] = state.statuses.values()
+    assert link in status.text
+    assert status.created_at >= reset_at - 0.05, "published before the platform's reset"
+    assert len(state.requests_to("statuses")) == 2   # the refused one, then the real one
+    [done] = queue(ws)
+    assert done["remote_id"] == status.id
+    retry = [e for e in events(ws, post["id"]) if e["action"] == "retry"]
+    assert len(retry) == 1
+    assert "429" in retry[0]["detail"]["error"]
+    # The wait ends at the header's reset (plus a little jitter), not after retry_base.
+    retry_until = datetime.fromisoformat(retry[0]["at"]).timestamp() + \
+        retry[0]["detail"]["retry_in"]
+    assert reset_at - 0.05 <= retry_until <= reset_at + 0.5
+    assert "attempt=1 failed" in output
+    assert TOKEN not in output
