@@ -70,32 +70,49 @@ class Publisher:
         self.stopping = False
         self.in_flight: set[int] = set()
 
-    def claim(self) -> list[tuple[Post, bool]]:
-        """Claim the head post of every channel that may publish now (one transaction)."""
+    def claim(self, channel: str | None = None) -> list[tuple[Post, bool]]:
+        """Claim the head post of every channel (or one) that may publish now."""
+        if channel is not None and channel not in self.channels:
+            return []
         with self.store.begin_immediate() as conn:
             if not self.store.is_sqlite:
                 conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_CLAIM_LOCK})")
-            heads = post_store.due_heads(conn, clock.now())
+            heads = post_store.due_heads(conn, clock.now(), channel)
             return [(post_store.claim(conn, post, worker=self.worker, lease=self.lease,
                                       uncertain=uncertain), uncertain)
                     for post, uncertain in heads]
 
-    async def run_once(self) -> PassReport:
+    async def run_once(self, limit: int = 1000) -> PassReport:
+        """Publish everything due: one lane per channel, side by side, each in queue order.
+
+        A lane claims its channel's next post as soon as the previous one is recorded, so
+        a backlog drains at the platform's pace, not at the scheduler's interval.
+        """
         report = PassReport()
         if self.stopping:
             return report
         claimed = await asyncio.to_thread(self.claim)
-        await asyncio.gather(*(self._publish(post, uncertain, report)
-                               for post, uncertain in claimed))
+
+        async def lane(post: Post, uncertain: bool) -> None:
+            for _ in range(limit):
+                if not await self._publish(post, uncertain, report) or self.stopping:
+                    return
+                following = await asyncio.to_thread(self.claim, post.channel)
+                if not following:
+                    return
+                post, uncertain = following[0]
+
+        await asyncio.gather(*(lane(post, uncertain) for post, uncertain in claimed))
         return report
 
-    async def _publish(self, post: Post, uncertain: bool, report: PassReport) -> None:
+    async def _publish(self, post: Post, uncertain: bool, report: PassReport) -> bool:
+        """Publish one claimed post and record the outcome; True when it went out."""
         channel = self.channels.get(post.channel)
         if channel is None:
             await self._record(post, S.HELD, report.held, action="hold",
                                last_error=f"channel {post.channel!r} is not configured: add it "
                                           "back to the config, or reject the post")
-            return
+            return False
         self.in_flight.add(post.id)
         renewer = asyncio.create_task(self._renew(post.id))
         started = time.monotonic()
@@ -105,7 +122,7 @@ class Publisher:
                 receipt = await channel.lookup(post)
                 if receipt is not None:
                     await self._published(post, receipt, report, reconciled=True)
-                    return
+                    return True
             receipt = await channel.publish(post)
         except Transient as exc:
             await self._retry(post, str(exc), exc.retry_after, report, uncertain=uncertain)
@@ -114,6 +131,7 @@ class Publisher:
         except Permanent as exc:
             await self._record(post, S.HELD, report.held, action="hold", last_error=str(exc),
                                uncertain=uncertain)
+            return True  # a held post leaves the line: the channel goes on
         except asyncio.CancelledError:
             with contextlib.suppress(Exception):
                 await asyncio.shield(self._retry(post, "interrupted by shutdown", 0, report,
@@ -126,9 +144,11 @@ class Publisher:
         else:
             metrics.publish_seconds.labels(post.channel).observe(time.monotonic() - started)
             await self._published(post, receipt, report)
+            return True
         finally:
             renewer.cancel()
             self.in_flight.discard(post.id)
+        return False
 
     async def _renew(self, post_id: int) -> None:
         interval = max(0.5, self.lease.total_seconds() / 3)

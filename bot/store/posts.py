@@ -129,7 +129,8 @@ def change(conn: Connection, post_id: int, *, allowed_from: Iterable[PostStatus]
     return require(conn, post_id)
 
 
-def due_heads(conn: Connection, now: datetime) -> list[tuple[Post, bool]]:
+def due_heads(conn: Connection, now: datetime,
+              channel: str | None = None) -> list[tuple[Post, bool]]:
     """The first post in line per channel, if it may be claimed now.
 
     Returns (post, uncertain) pairs. A channel whose head is publishing under a live lease
@@ -138,11 +139,12 @@ def due_heads(conn: Connection, now: datetime) -> list[tuple[Post, bool]]:
     """
     live = [S.APPROVED.value, S.FAILED.value, S.PUBLISHING.value]
     order = sa.func.coalesce(posts.c.publish_at, posts.c.created_at)
-    rows = conn.execute(
-        sa.select(posts.c.id, posts.c.channel, posts.c.status, posts.c.publish_at,
-                  posts.c.next_attempt_at, posts.c.lease_until, posts.c.uncertain)
-        .where(posts.c.status.in_(live)).order_by(posts.c.channel, order, posts.c.id)
-    ).all()
+    query = (sa.select(posts.c.id, posts.c.channel, posts.c.status, posts.c.publish_at,
+                       posts.c.next_attempt_at, posts.c.lease_until, posts.c.uncertain)
+             .where(posts.c.status.in_(live)).order_by(posts.c.channel, order, posts.c.id))
+    if channel is not None:
+        query = query.where(posts.c.channel == channel)
+    rows = conn.execute(query).all()
     heads: dict[str, Any] = {}
     for row in rows:
         if row.status == S.PUBLISHING.value:
