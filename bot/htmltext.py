@@ -210,7 +210,22 @@ class _Parser(HTMLParser):
             self.skip.clear()  # a <head> nobody closed ends where the body starts
 
 
+def _drop_unclosed(html: str) -> str:
+    """Cut at a comment or CDATA section that never closes, as browsers read it: the stdlib
+    parser would otherwise hand everything after it (scripts included) out as text."""
+    for opener, closer in (("<!--", "-->"), ("<![CDATA[", "]]>")):
+        start = html.find(opener)
+        while start != -1:
+            end = html.find(closer, start + len(opener))
+            if end == -1:
+                html = html[:start]
+                break
+            start = html.find(opener, end + len(closer))
+    return html
+
+
 def _parse(html: str) -> _Parser:
+    html = _drop_unclosed(html)
     parser = _Parser()
     for attempt in (html, _DECLARATION.sub("&lt;!", html)):
         parser = _Parser()
