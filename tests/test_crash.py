@@ -200,3 +200,39 @@ def test_a_flaky_server_ends_with_every_post_published_once(
     assert proc.wait(timeout=25) == 0
     check_exactly_once(store, state, account, n)
     store.dispose()
+
+
+def test_two_replicas_on_postgresql_publish_each_post_once(
+        tmp_path: Path, pg_url: str, slow_fake: tuple[FakeMastodon, str, object]) -> None:
+    state, url, account = slow_fake
+    other = state.add_account("newsroom-de")
+    state.add_token(TOKEN + "-de", other, "read write")
+    n = 200
+    ws = make_workspace(tmp_path, database_url=pg_url, channels=mastodon_channel(url) + """
+[channels.second]
+type = "mastodon"
+base_url = "{url}"
+access_token = "{token}"
+approval = "auto"
+""".format(url=url, token=TOKEN + "-de"))
+    ws.config.write_text(ws.config.read_text().replace('publish_every = "0.2s"',
+                                                       'publish_every = "0.05s"'))
+    config = load_config(ws.config)
+    store = Store(config.bot.database_url)
+    queue_posts(store, config, n // 2)  # two channels: 200 posts, two lanes to share
+    replicas = [start(ws.config, tmp_path / f"replica{i}.log") for i in range(2)]
+    deadline = time.monotonic() + 120
+    while published(store) < n and time.monotonic() < deadline:
+        time.sleep(0.2)
+    for proc in replicas:
+        proc.send_signal(signal.SIGTERM)
+    assert [proc.wait(timeout=25) for proc in replicas] == [0, 0]
+    for who in (account, other):
+        texts = collections.Counter(s.text for s in state.statuses_of(who))  # type: ignore[arg-type]
+        assert len(texts) == n // 2, "a post never went out"
+        assert set(texts.values()) == {1}, "a post went out twice"
+    with store.begin() as conn:
+        workers = collections.Counter(e["detail"].get("worker") for e in posts.list_events(conn)
+                                      if e["action"] == "published")
+    assert len(workers) == 2, f"both replicas should have published: {workers}"
+    store.dispose()

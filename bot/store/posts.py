@@ -164,7 +164,18 @@ def due_heads(conn: Connection, now: datetime,
         due_at = max(filter(None, [row.publish_at, row.next_attempt_at]), default=None)
         if due_at is None or due_at <= now:
             picked.append((require(conn, row.id), bool(row.uncertain)))
-    return picked
+    return _lockable(conn, picked)
+
+
+def _lockable(conn: Connection, picked: list[tuple[Post, bool]]) -> list[tuple[Post, bool]]:
+    """On PostgreSQL, lock the heads with `FOR UPDATE SKIP LOCKED`; a head someone else holds
+    (a reviewer's edit in flight) is skipped, and so is its channel, to keep the order."""
+    if conn.dialect.name != "postgresql" or not picked:
+        return picked
+    ids = [post.id for post, _ in picked]
+    locked = set(conn.execute(sa.select(posts.c.id).where(posts.c.id.in_(ids))
+                              .with_for_update(skip_locked=True)).scalars())
+    return [(post, uncertain) for post, uncertain in picked if post.id in locked]
 
 
 def claim(conn: Connection, post: Post, *, worker: str, lease: timedelta,
