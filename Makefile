@@ -28,7 +28,7 @@ test: $(STAMP)
 	$(BIN)/pytest -q
 
 fuzz: $(STAMP)
-	PRESSBOT_FUZZ_EXAMPLES=20000 $(BIN)/pytest -q -m "not slow" tests/test_properties.py tests/test_fit_properties.py
+	PRESSBOT_FUZZ_EXAMPLES=20000 $(BIN)/pytest -q tests/test_properties.py tests/test_fit_properties.py tests/test_netguard.py tests/sources/test_corpus.py
 
 bench: $(STAMP)
 	for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done

@@ -26,6 +26,7 @@ from pydantic import (
     SecretStr,
     ValidationError,
     field_validator,
+    model_validator,
 )
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
@@ -94,6 +95,21 @@ def _check_cron(value: str) -> str:
     return value
 
 
+def _positive(value: timedelta) -> timedelta:
+    if value <= timedelta(0):
+        raise ValueError("expected a duration above zero, like '5s'")
+    return value
+
+
+def _check_address(value: str) -> str:
+    from email.utils import parseaddr
+
+    _, addr = parseaddr(value)
+    if "@" not in addr or any(c in value for c in "\r\n"):
+        raise ValueError(f"expected an address like 'News <news@example.org>': got {value!r}")
+    return value
+
+
 Backlog = Annotated[str, AfterValidator(_check_backlog)]
 Window = Annotated[str, AfterValidator(_check_window)]
 
@@ -112,8 +128,10 @@ class BotConfig(Strict):
     secret_key: SecretStr | None = None
     log_format: Literal["kv", "json"] = "kv"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
-    publish_every: Duration = timedelta(seconds=5)
-    lease: Duration = timedelta(seconds=30)
+    publish_every: Annotated[timedelta, BeforeValidator(parse_duration),
+                             AfterValidator(lambda v: _positive(v))] = timedelta(seconds=5)
+    lease: Annotated[timedelta, BeforeValidator(parse_duration),
+                     AfterValidator(lambda v: _positive(v))] = timedelta(seconds=30)
     max_attempts: int = Field(default=8, ge=1, le=100)
     retry_base: Duration = timedelta(seconds=30)
     retry_max: Duration = timedelta(hours=1)
@@ -140,7 +158,7 @@ class WebConfig(Strict):
 class NotifyConfig(Strict):
     """Where 'posts are waiting' mails go; SMTP settings default to the first email channel's."""
 
-    to: list[str] = Field(default_factory=list)
+    to: list[Annotated[str, AfterValidator(_check_address)]] = Field(default_factory=list)
     channel: str | None = None
     every: Duration = timedelta(hours=1)
 
@@ -204,6 +222,7 @@ class MastodonConfig(ChannelBase):
     spoiler_text: str | None = None
     max_characters: int | None = Field(default=None, ge=50)
     thread: bool = False
+    allow_private_images: bool = False
 
 
 class FacebookConfig(ChannelBase):
@@ -243,14 +262,7 @@ class EmailConfig(ChannelBase):
     @field_validator("from_", "reply_to")
     @classmethod
     def _address(cls, value: str | None) -> str | None:
-        from email.utils import parseaddr
-
-        if value is None:
-            return value
-        _, addr = parseaddr(value)
-        if "@" not in addr or "\n" in value or "\r" in value:
-            raise ValueError(f"expected an address like 'News <news@example.org>': got {value!r}")
-        return value
+        return None if value is None else _check_address(value)
 
 
 class OutboxConfig(ChannelBase):
@@ -293,6 +305,20 @@ class Config(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         return (env_settings, init_settings)
+
+    @model_validator(mode="after")
+    def _names_exist(self) -> Config:
+        """Channel names used elsewhere must be configured channels."""
+        problems = []
+        for name, source in self.sources.items():
+            for channel in source.channels or []:
+                if channel not in self.channels:
+                    problems.append(f"sources.{name}.channels: no channel named {channel!r}")
+        if self.notify and self.notify.channel and self.notify.channel not in self.channels:
+            problems.append(f"notify.channel: no channel named {self.notify.channel!r}")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
 
     def resolve(self, path: Path) -> Path:
         """A path from the config: relative ones are read against `base_dir`."""
@@ -347,7 +373,8 @@ def _friendly(error: dict[str, Any]) -> str:
     if kind == "union_tag_not_found":
         return f"{key}.type: required key is missing"
     if kind == "value_error":
-        return f"{key}: {str(error['msg']).removeprefix('Value error, ')}"
+        message = str(error["msg"]).removeprefix("Value error, ")
+        return f"{key}: {message}" if key else message
     if kind == "path_type":
         return f"{key}: expected a path (a string): got {shown}"
     if kind in ("model_type", "model_attributes_type", "dict_type"):

@@ -120,6 +120,12 @@ async def poll_source(name: str, cfg: SourceConfig, config: Config, store: Store
         report.failed += 1
         report.fatal = True
         state.last_error, state.failures = str(exc)[:2000], state.failures + 1
+    except Exception as exc:  # a bug must cost one source one poll, never the whole cycle
+        log.exception("source=%s unexpected error", name)
+        report.errors.append(f"unexpected error: {type(exc).__name__}: {exc}")
+        report.failed += 1
+        report.fatal = True
+        state.last_error, state.failures = report.errors[-1][:2000], state.failures + 1
     with store.begin_immediate() as conn:
         current = source_store.get(conn, name)
         state.initialised = current.initialised or succeeded

@@ -22,6 +22,7 @@ its reset, `publish` stops with `Transient(retry_after=…)` instead of walking 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import mimetypes
 import unicodedata
@@ -30,13 +31,13 @@ from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote, urlencode, urljoin, urlsplit, urlunsplit
 
 import anyio
 import httpx
 import regex
 
-from bot import redact
+from bot import netguard, redact
 from bot.config import MastodonConfig
 from bot.fit import count
 from bot.models import Image, Post, Receipt
@@ -302,30 +303,60 @@ class MastodonChannel:
         return data, content_type, name or "image"
 
     async def _fetch_image(self, url: str, cap: int) -> tuple[bytes, str | None] | None:
-        # No Authorization header here: the token never goes to the image's host.
-        with map_transport_error(f"image {url}", sent_is_ambiguous=False):
-            async with self._client.stream("GET", url, headers={"User-Agent": user_agent()},
-                                           timeout=self._timeout, follow_redirects=True) as resp:
-                if resp.status_code >= 400:
-                    message = f"image {url} could not be fetched: HTTP {resp.status_code}"
-                    if resp.status_code == 429 or resp.status_code >= 500:
-                        raise Transient(message)
-                    raise Permanent(message, "fix the image address in the release or remove "
-                                             "it, and approve again")
-                length = resp.headers.get("content-length", "")
-                if length.isdigit() and int(length) > cap:
-                    log.warning("image %s is over the instance's %d bytes: left out", url, cap)
-                    return None
-                chunks: list[bytes] = []
-                total = 0
-                async for chunk in resp.aiter_bytes():
-                    total += len(chunk)
-                    if total > cap:
-                        log.warning("image %s is over the instance's %d bytes: left out",
-                                    url, cap)
-                        return None
-                    chunks.append(chunk)
-                return b"".join(chunks), resp.headers.get("content-type")
+        # No Authorization header here: the token never goes to the image's host. Image
+        # addresses come from feeds, so every hop is checked to be a public http(s) host
+        # (unless `allow_private_images`), and the whole download is bounded in time.
+        try:
+            async with asyncio.timeout(self._timeout * 2):
+                return await self._download(url, cap)
+        except TimeoutError:
+            raise Transient(f"image {url}: not downloaded within {self._timeout * 2:g} s") \
+                from None
+
+    async def _download(self, url: str, cap: int) -> tuple[bytes, str | None] | None:
+        current = url
+        for _ in range(6):
+            try:
+                await netguard.check_public(current, self.config.allow_private_images)
+            except netguard.UnresolvedHost as exc:
+                raise Transient(f"image {current}: {exc}") from None
+            except netguard.NotPublicURL as exc:
+                raise Permanent(f"image {current} refused: {exc}",
+                                "use an image on a public website, or set "
+                                "allow_private_images = true for this channel") from None
+            with map_transport_error(f"image {url}", sent_is_ambiguous=False):
+                async with self._client.stream("GET", current,
+                                               headers={"User-Agent": user_agent()},
+                                               timeout=self._timeout,
+                                               follow_redirects=False) as resp:
+                    if resp.has_redirect_location:
+                        current = urljoin(current, resp.headers["location"])
+                        continue
+                    return await self._read_image(url, resp, cap)
+        raise Permanent(f"image {url}: too many redirects",
+                        "fix the image address in the release or remove it, and approve again")
+
+    async def _read_image(self, url: str, resp: httpx.Response,
+                          cap: int) -> tuple[bytes, str | None] | None:
+        if resp.status_code >= 400:
+            message = f"image {url} could not be fetched: HTTP {resp.status_code}"
+            if resp.status_code == 429 or resp.status_code >= 500:
+                raise Transient(message)
+            raise Permanent(message, "fix the image address in the release or remove "
+                                     "it, and approve again")
+        length = resp.headers.get("content-length", "")
+        if length.isdigit() and int(length) > cap:
+            log.warning("image %s is over the instance's %d bytes: left out", url, cap)
+            return None
+        chunks: list[bytes] = []
+        total = 0
+        async for chunk in resp.aiter_bytes():
+            total += len(chunk)
+            if total > cap:
+                log.warning("image %s is over the instance's %d bytes: left out", url, cap)
+                return None
+            chunks.append(chunk)
+        return b"".join(chunks), resp.headers.get("content-type")
 
     # ------------------------------------------------------------------ lookup
 

@@ -6,6 +6,8 @@ clusters come out whole or not at all; the title, link and hashtags are never al
 
 from __future__ import annotations
 
+import os
+
 import regex
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -15,7 +17,7 @@ from channels.base import Limits
 
 MASTODON = Limits(max_chars=500, url_weight=23, graphemes=True, mentions_local=True)
 CODE_POINTS = Limits(max_chars=500, url_weight=None, graphemes=False)
-PROFILE = settings(max_examples=150, deadline=None)
+PROFILE = settings(max_examples=int(os.environ.get("PRESSBOT_FUZZ_EXAMPLES", "150")), deadline=None)
 
 _letters = st.sampled_from([
     "a", "b", "e", "z", "Q", "é", "ß", "ж", "東", "京", "한", "ع", "1", "7",

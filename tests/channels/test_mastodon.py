@@ -74,6 +74,7 @@ def images() -> Iterator[tuple[Images, str]]:
 
 def channel_for(server: LiveServer, client: httpx.AsyncClient, token: str = TOKEN,
                 **options: Any) -> MastodonChannel:
+    options.setdefault("allow_private_images", True)  # test images are served on 127.0.0.1
     config = MastodonConfig(type="mastodon", base_url=server.url, access_token=token,
                             timeout=options.pop("timeout", "3s"), **options)
     return MastodonChannel("mastodon", config, client, poll_interval=0.01)
@@ -444,3 +445,19 @@ async def test_thread_mode_posts_a_reply_chain_once(
     assert await channel.publish(post) == receipt     # replayed part by part
     assert len(fake.statuses) == len(chain)
     assert await channel.lookup(post) == receipt      # the link is in the last part
+
+
+@pytest.mark.anyio
+async def test_images_on_private_hosts_are_refused_by_default(images: Any) -> None:
+    """Image addresses come from feeds: loopback and private hosts are never fetched."""
+    _, base = images
+    state = FakeMastodon()
+    account = state.add_account()
+    state.add_token(TOKEN, account, "read write")
+    with running(state) as server:
+        async with httpx.AsyncClient() as client:
+            channel = channel_for(server, client, allow_private_images=False)
+            post = make_post(images=[Image(url=f"{base}/img/chart.png", alt="A chart")])
+            with pytest.raises(Permanent, match="allow_private_images"):
+                await channel.publish(post)
+    assert state.statuses == {}

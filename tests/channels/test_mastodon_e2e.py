@@ -105,6 +105,7 @@ base_url = "{url}"
 access_token = "${{MASTODON_TOKEN}}"
 approval = "manual"
 timeout = "{timeout}"
+allow_private_images = true
 """)
 
 
