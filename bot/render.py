@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from markupsafe import Markup, escape
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from bot import clock, paths
@@ -23,6 +24,7 @@ from bot.config import ChannelConfig, Config, EmailConfig
 from bot.errors import TemplateError
 from bot.fit import count, fit, fit_subject
 from bot.hashtags import hashtags
+from bot.htmltext import sanitize_html
 from bot.links import add_utm
 from bot.models import Release, Rendered
 from channels.base import Limits
@@ -55,7 +57,25 @@ def _environment(user_dir: str | None) -> ImmutableSandboxedEnvironment:
         lstrip_blocks=True,
     )
     env.filters["date"] = _format_date
+    env.filters["paragraphs"] = text_to_html
+    env.filters["sanitize"] = lambda html: Markup(sanitize_html(html or ""))
     return env
+
+
+def text_to_html(text: str) -> Markup:
+    """Plain text as HTML: blank lines make paragraphs, `- ` lines make a list, other line
+    breaks stay line breaks; every character escaped."""
+    blocks = []
+    for block in (b.strip() for b in (text or "").split("\n\n")):
+        if not block:
+            continue
+        lines = block.splitlines()
+        if all(line.lstrip().startswith(("- ", "* ", "• ")) for line in lines):
+            items = "".join(f"<li>{escape(line.lstrip()[2:].strip())}</li>" for line in lines)
+            blocks.append(f"<ul>{items}</ul>")
+        else:
+            blocks.append("<p>" + "<br>".join(str(escape(line)) for line in lines) + "</p>")
+    return Markup("\n".join(blocks))
 
 
 def _format_date(value: datetime | None, fmt: str = "%-d %B %Y") -> str:

@@ -75,3 +75,27 @@ def database_url(request: pytest.FixtureRequest, tmp_path: object) -> str:
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
+
+
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[object]:
+    """Debian's Chromium driven by Playwright; no browser is ever downloaded."""
+    import shutil
+
+    executable = os.environ.get("PRESSBOT_CHROMIUM") or shutil.which("chromium")
+    need(executable is not None, "Chromium is not installed (apt-get install chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        need(False, "the playwright package is not installed")
+        raise
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS,
+                                             headless=True)
+        yield browser
+        browser.close()

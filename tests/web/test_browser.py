@@ -8,11 +8,8 @@ no browser is ever downloaded. Screenshots land in tests/artifacts/ for people t
 from __future__ import annotations
 
 import asyncio
-import os
 import re
-import shutil
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,30 +23,11 @@ from bot.store import Store
 from bot.store import posts as post_store
 from bot.web.app import create_app
 from channels.registry import limits_for
-from tests.conftest import need
 from tests.fakes.server import LiveServer
 from tests.web.conftest import PASSWORD, add_user, queue, release
 
 pytestmark = pytest.mark.browser
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Any]:
-    executable = os.environ.get("PRESSBOT_CHROMIUM") or shutil.which("chromium")
-    need(executable is not None, "Chromium is not installed (apt-get install chromium)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        need(False, "the playwright package is not installed")
-        raise
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=ARGS,
-                                             headless=True)
-        yield browser
-        browser.close()
 
 
 def publish_once(config: Config, store: Store) -> PassReport:

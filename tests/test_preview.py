@@ -1,0 +1,87 @@
+"""`pressbot preview`: files, folders, feed files and URLs; human and JSON; nothing stored."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from bot.fit import count
+from channels.registry import DEFAULT_LIMITS
+from tests.fakes.feeds import FeedSite, Page, make_app, rss
+from tests.fakes.server import LiveServer
+from tests.helpers import EXAMPLES, Workspace, make_workspace, write_release
+
+KEYS = {"release", "channel", "type", "text", "subject", "html", "length", "limit", "warnings"}
+
+
+@pytest.fixture
+def ws(tmp_path: Path) -> Workspace:
+    return make_workspace(tmp_path, channels="""
+[channels.mastodon]
+type = "outbox"
+like = "mastodon"
+
+[channels.newsletter]
+type = "outbox"
+like = "email"
+""")
+
+
+@pytest.mark.parametrize("example", sorted(p.name for p in EXAMPLES.iterdir()))
+def test_every_example_previews_as_json_and_fits(ws: Workspace, example: str) -> None:
+    result = ws.run("preview", str(EXAMPLES / example), "--json")
+    assert result.exit_code == 0, result.output
+    items = json.loads(result.stdout)
+    assert {i["channel"] for i in items} == {"mastodon", "newsletter"}
+    for item in items:
+        assert KEYS <= set(item)
+        assert set(item["release"]) >= {"id", "title", "url", "published", "summary"}
+        assert item["release"]["title"]
+        if item["type"] == "mastodon":
+            assert item["length"] == count(item["text"], DEFAULT_LIMITS["mastodon"])
+            assert item["length"] <= item["limit"] == 500
+        else:
+            assert item["subject"] and "\n" not in item["subject"]
+            assert item["html"].lstrip().lower().startswith("<!doctype html>")
+    assert not (ws.root / "pressbot.db").exists(), "preview must not store anything"
+
+
+def test_human_output_shows_counts_warnings_and_the_html_file(ws: Workspace) -> None:
+    write_release(ws.content, "a.md", "A release without alt text",
+                  extra="image: https://www.example.org/a.jpg\n")
+    result = ws.run("preview", str(ws.content / "a.md"))
+    assert result.exit_code == 0
+    assert "→ mastodon (mastodon) ·" in result.stdout and "/500" in result.stdout
+    assert "no image alt text" in result.stdout
+    html = result.stdout.split("HTML: ", 1)[1].split("\n", 1)[0]
+    assert Path(html).read_text(encoding="utf-8").lstrip().lower().startswith("<!doctype")
+
+
+def test_folder_feed_file_and_url(ws: Workspace, tmp_path: Path) -> None:
+    folder = ws.run("preview", str(EXAMPLES), "--json", "--channel", "mastodon")
+    assert len(json.loads(folder.stdout)) == len(list(EXAMPLES.iterdir()))
+    feed = tmp_path / "feed.xml"
+    feed.write_bytes(rss([{"title": "From a feed file", "link": "https://www.example.org/f"}]))
+    from_file = json.loads(ws.run("preview", str(feed), "--json").stdout)
+    assert from_file[0]["release"]["title"] == "From a feed file"
+    site = FeedSite(pages={"/feed": Page(rss([{"title": "From a URL",
+                                                "link": "https://www.example.org/u"}]))})
+    with LiveServer(make_app(site)) as server:
+        from_url = json.loads(ws.run("preview", f"{server.url}/feed", "--json").stdout)
+    assert from_url[0]["release"]["title"] == "From a URL"
+
+
+def test_no_argument_previews_the_pending_queue(tmp_path: Path) -> None:
+    manual = make_workspace(tmp_path)
+    write_release(manual.content, "q.md", "Queued release")
+    manual.run("fetch")
+    items = json.loads(manual.run("preview", "--json").stdout)
+    assert {i["release"]["title"] for i in items} == {"Queued release"}
+
+
+def test_bad_arguments(ws: Workspace) -> None:
+    assert ws.run("preview", "nope.md").exit_code == 1
+    unknown = ws.run("preview", str(EXAMPLES), "--channel", "twitter")
+    assert unknown.exit_code == 2 and "no channel named 'twitter'" in unknown.stderr
