@@ -133,6 +133,10 @@ def _schedule_work(scheduler: Any, config: Config, store: Store, publisher: Publ
                                                     .total_seconds()),
                       id="publish", next_run_time=now + timedelta(seconds=0.2),
                       max_instances=1, coalesce=True)
+    if config.notify is not None:
+        scheduler.add_job(_notify, IntervalTrigger(seconds=config.notify.every.total_seconds()),
+                          args=[config, store], id="notify", max_instances=1, coalesce=True,
+                          next_run_time=now + timedelta(seconds=30))
     for name, cfg in config.channels.items():
         if isinstance(cfg, EmailConfig) and cfg.mode == "digest":
             scheduler.add_job(_digest, CronTrigger.from_crontab(cfg.schedule, timezone=config.tz),
@@ -149,6 +153,15 @@ async def _digest(config: Config, store: Store, channel: str) -> None:
 
     post_id = await asyncio.to_thread(build)
     log.info("digest channel=%s post=%s", channel, post_id or "skipped (nothing new)")
+
+
+async def _notify(config: Config, store: Store) -> None:
+    from bot.notify import notify_reviewers
+
+    try:
+        await notify_reviewers(config, store)
+    except Exception as exc:  # a mail problem must not stop the service; it is logged
+        log.warning("could not notify reviewers: %s: %s", type(exc).__name__, exc)
 
 
 async def _watch_folders(config: Config, scheduler: Any) -> None:

@@ -1,0 +1,78 @@
+"""Tell reviewers that posts wait: one short mail, sent again only when the waiting set changes.
+
+The mail links to the review page and nothing else approves anything (see
+`bot.web.notify`). It goes through the SMTP settings of `notify.channel`, or of the first
+email channel, with the same safe connection rules as the newsletter.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+
+from bot.config import Config, EmailConfig
+from bot.models import PostStatus
+from bot.store import Store, activity, meta
+from bot.store import users as user_store
+from bot.web.notify import pending_digest_text
+
+log = logging.getLogger("pressbot.notify")
+
+
+def smtp_settings(config: Config) -> EmailConfig | None:
+    if config.notify is None:
+        return None
+    if config.notify.channel:
+        cfg = config.channels.get(config.notify.channel)
+        return cfg if isinstance(cfg, EmailConfig) else None
+    return next((c for c in config.channels.values() if isinstance(c, EmailConfig)), None)
+
+
+def recipients(config: Config, store: Store) -> list[str]:
+    listed = list(config.notify.to) if config.notify else []
+    with store.begin() as conn:
+        listed += [u.email for u in user_store.listing(conn) if u.email and not u.disabled]
+    return sorted({a.strip().lower(): a.strip() for a in listed if a.strip()}.values())
+
+
+def _fingerprint(store: Store) -> str:
+    with store.begin() as conn:
+        ids = [p.id for p in activity.posts_by_status(conn, [PostStatus.PENDING,
+                                                             PostStatus.HELD])]
+    return hashlib.sha256(",".join(map(str, sorted(ids))).encode()).hexdigest()
+
+
+async def notify_reviewers(config: Config, store: Store, *, connector: object = None) -> bool:
+    """Send the 'posts are waiting' mail if something new waits; True when a mail went out."""
+    cfg = smtp_settings(config)
+    if cfg is None:
+        return False
+    to = recipients(config, store)
+    text = pending_digest_text(config, store)
+    if not to or text is None:
+        return False
+    fingerprint = _fingerprint(store)
+    with store.begin() as conn:
+        if meta.get(conn, "notify:last") == fingerprint:
+            return False
+    message = EmailMessage()
+    message["Subject"] = "pressbot: posts are waiting for review"
+    message["From"] = cfg.from_
+    message["To"] = ", ".join(to)
+    message["Date"] = formatdate(localtime=True)
+    message["Message-ID"] = make_msgid(domain=cfg.from_.rpartition("@")[2].strip(">") or None)
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(text)
+    from channels.email.smtp import SmtpConnector, close_quietly
+
+    smtp = await (connector or SmtpConnector(cfg)).connect()  # type: ignore[attr-defined]
+    try:
+        await smtp.send_message(message)
+    finally:
+        await close_quietly(smtp)
+    with store.begin() as conn:
+        meta.put(conn, "notify:last", fingerprint)
+    log.info("notified reviewers=%d", len(to))
+    return True
