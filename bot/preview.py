@@ -100,9 +100,12 @@ def _load_url(url: str) -> list[Release]:
 
 
 def render_all(config: Config, releases: list[Release], only: str | None) -> list[Item]:
+    from bot.store import peek
+
+    learned = peek.learned_limits(config.bot.database_url)
     items = []
     for release in releases:
-        for target in targets(config, only=only):
+        for target in targets(config, learned, only=only):
             digest = getattr(target.cfg, "mode", None) == "digest"
             if only is None and not wants(release, None, target) and not digest:
                 continue

@@ -26,3 +26,4 @@ def learned_limits(conn: Connection) -> dict[str, dict[str, Any]]:
     """Per channel, the limits its platform reported at the last `check`."""
     rows = conn.execute(sa.select(meta).where(meta.c.key.like("limits:%")))
     return {r.key.removeprefix("limits:"): json.loads(r.value) for r in rows}
+
