@@ -74,7 +74,9 @@ class EmailChannel:
         return url
 
     def _snapshot(self, post: Post) -> None:
-        with self._store().begin() as conn:
+        # read-then-write: take SQLite's write lock first, or a concurrent commit makes
+        # the upgrade fail at once with "database is locked"
+        with self._store().begin_immediate() as conn:
             if ledger.exists(conn, post.id):
                 return
             audience = sub_store.mailable(conn)
@@ -92,7 +94,7 @@ class EmailChannel:
         return due, budget
 
     def _progress(self, post: Post) -> dict[str, int]:
-        with self._store().begin() as conn:
+        with self._store().begin_immediate() as conn:
             return ledger.write_progress(conn, post.id)
 
     def _retry_after(self, post: Post, budget_spent: bool) -> float | None:

@@ -10,15 +10,18 @@ recipient gets their own; the HTML part gets them HTML-escaped.
 
 from __future__ import annotations
 
+import binascii
 import hashlib
 import html
 import re
+import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from email import policy
 from email.headerregistry import Address
-from email.message import EmailMessage
+from email.message import EmailMessage, MIMEPart
 from email.utils import format_datetime, parseaddr
+from typing import Any
 
 from bot import clock
 from bot.config import Config, EmailConfig
@@ -27,6 +30,9 @@ from bot.render import GREETING, UNSUBSCRIBE
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _LABEL = re.compile(r"[^A-Za-z0-9-]+")
+_MSGID = re.compile(r"<[A-Za-z0-9.\-]{1,200}@[A-Za-z0-9.\-]{1,200}>")
+_URI = re.compile(r"<[\x21-\x2b\x2d-\x3b\x3d\x3f-\x7e]{1,900}>")
+"""An angle-bracketed URI of printable ASCII, without spaces, commas, '<' or '>'."""
 
 
 def clean_header(value: str) -> str:
@@ -88,34 +94,116 @@ def _fill(template: str, hello: str, unsubscribe_url: str) -> str:
     return template.replace(GREETING, hello).replace(UNSUBSCRIBE, unsubscribe_url)
 
 
+class MessageFactory:
+    """Builds one post's message for each recipient, cheaply.
+
+    The headers every copy shares are set (and so validated) once, on a prototype, and
+    copied as the folded text the email package produced; each copy then sets only its own
+    headers (To, Date, Message-ID, List-Unsubscribe), which are validated as usual. The
+    bodies are quoted-printable, encoded by `binascii` (C) rather than the email package's
+    pure-Python encoder: at ten thousand copies that is most of the time spent.
+    """
+
+    def __init__(self, post: Post, sender: Sender) -> None:
+        self.post = post
+        self.sender = sender
+        proto = EmailMessage(policy=policy.SMTP)
+        proto["Subject"] = clean_header(post.subject or post.title or "Newsletter")
+        proto["From"] = sender.address
+        if sender.reply_to:
+            proto["Reply-To"] = _address(sender.reply_to)
+        proto["List-Id"] = sender.list_id
+        proto["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+        proto["Precedence"] = "bulk"
+        proto["Auto-Submitted"] = "auto-generated"
+        if post.language:
+            proto["Content-Language"] = clean_header(post.language)
+        self.shared = {name: _folded(name, value) for name, value in proto.items()}
+        # parsed once and shared (header objects are immutable): the generator reads these
+        # again and again, and a raw string would be parsed on every read.
+        # "=_" cannot occur in a quoted-printable body ('=' is always encoded there).
+        self.content_type = _header(
+            "Content-Type", f'multipart/alternative; boundary="=_pressbot_{secrets.token_hex(12)}"')
+        self.part_types = {sub: _header("Content-Type", f'text/{sub}; charset="utf-8"')
+                           for sub in ("plain", "html")}
+        self.qp = _header("Content-Transfer-Encoding", "quoted-printable")
+        self._dates: tuple[int, Any] = (-1, None)
+
+    def _date(self, when: datetime) -> Any:
+        second = int(when.timestamp())
+        if self._dates[0] != second:
+            self._dates = (second, _header("Date", format_datetime(when)))
+        return self._dates[1]
+
+    def build(self, *, to_email: str, to_name: str | None, message_id: str,
+              unsubscribe_url: str, date: datetime | None = None) -> EmailMessage:
+        """The message for one recipient; `ValueError` when the email package refuses a value."""
+        shared, sender = self.shared, self.sender
+        msg = EmailMessage(policy=policy.SMTP)
+        msg.set_raw("Subject", shared["Subject"])
+        msg.set_raw("From", shared["From"])
+        msg["To"] = Address(display_name=clean_header(to_name or ""), addr_spec=to_email)
+        if "Reply-To" in shared:
+            msg.set_raw("Reply-To", shared["Reply-To"])
+        msg.set_raw("Date", self._date(date or clock.now()))
+        # values pressbot made itself go in as text when they match their strict shape;
+        # anything else is parsed and checked by the email package like every header
+        if _MSGID.fullmatch(message_id):
+            msg.set_raw("Message-ID", message_id)
+        else:
+            msg["Message-ID"] = message_id
+        msg.set_raw("List-Id", shared["List-Id"])
+        links = [f"<{clean_header(unsubscribe_url)}>"]
+        if sender.unsubscribe_mailto:
+            links.append(f"<{sender.unsubscribe_mailto}>")
+        if all(_URI.fullmatch(link) for link in links):
+            msg.set_raw("List-Unsubscribe", ",\r\n ".join(links))
+        else:
+            msg["List-Unsubscribe"] = ", ".join(links)
+        for name in ("List-Unsubscribe-Post", "Precedence", "Auto-Submitted",
+                     "Content-Language"):
+            if name in shared:
+                msg.set_raw(name, shared[name])
+        msg.set_raw("MIME-Version", "1.0")
+        hello = greeting(to_name)
+        text = _fill(self.post.text, hello, unsubscribe_url)
+        if not self.post.html:
+            self._set_text(msg, text, "plain")
+            return msg
+        msg.set_raw("Content-Type", self.content_type)
+        html_text = _fill(self.post.html, html.escape(hello), html.escape(unsubscribe_url))
+        for content, subtype in ((text, "plain"), (html_text, "html")):
+            part = MIMEPart(policy=policy.SMTP)
+            self._set_text(part, content, subtype)
+            msg.attach(part)
+        return msg
+
+    def _set_text(self, part: MIMEPart, content: str, subtype: str) -> None:
+        body = content.replace("\r\n", "\n").replace("\r", "\n")
+        if not body.endswith("\n"):
+            body += "\n"
+        part.set_raw("Content-Type", self.part_types[subtype])
+        part.set_raw("Content-Transfer-Encoding", self.qp)
+        part.set_payload(binascii.b2a_qp(body.encode("utf-8"), istext=True).decode("ascii"))
+
+
+def _folded(name: str, value: str) -> str:
+    """A header's value as the policy folds it (continuation lines included)."""
+    line = policy.SMTP.fold(name, value)
+    return line[len(name) + 2:].removesuffix("\r\n")
+
+
+def _header(name: str, value: str) -> Any:
+    return policy.SMTP.header_factory(name, value)
+
+
 def build_message(post: Post, sender: Sender, *, to_email: str, to_name: str | None,
                   message_id: str, unsubscribe_url: str,
                   date: datetime | None = None) -> EmailMessage:
-    """The message for one recipient; `ValueError` when the email package refuses a value."""
-    msg = EmailMessage(policy=policy.SMTP)
-    msg["Subject"] = clean_header(post.subject or post.title or "Newsletter")
-    msg["From"] = sender.address
-    msg["To"] = Address(display_name=clean_header(to_name or ""), addr_spec=to_email)
-    if sender.reply_to:
-        msg["Reply-To"] = _address(sender.reply_to)
-    msg["Date"] = format_datetime(date or clock.now())
-    msg["Message-ID"] = message_id
-    msg["List-Id"] = sender.list_id
-    links = [f"<{clean_header(unsubscribe_url)}>"]
-    if sender.unsubscribe_mailto:
-        links.append(f"<{sender.unsubscribe_mailto}>")
-    msg["List-Unsubscribe"] = ", ".join(links)
-    msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    msg["Precedence"] = "bulk"
-    msg["Auto-Submitted"] = "auto-generated"
-    if post.language:
-        msg["Content-Language"] = clean_header(post.language)
-    hello = greeting(to_name)
-    msg.set_content(_fill(post.text, hello, unsubscribe_url))
-    if post.html:
-        msg.add_alternative(_fill(post.html, html.escape(hello), html.escape(unsubscribe_url)),
-                            subtype="html")
-    return msg
+    """One message for one recipient (a send uses one `MessageFactory` for all of them)."""
+    return MessageFactory(post, sender).build(
+        to_email=to_email, to_name=to_name, message_id=message_id,
+        unsubscribe_url=unsubscribe_url, date=date)
 
 
 def serialise(msg: EmailMessage, to_email: str) -> tuple[bytes, list[str]]:

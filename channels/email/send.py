@@ -22,6 +22,7 @@ import logging
 import random
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -34,7 +35,7 @@ from bot.store import Store
 from bot.store import deliveries as ledger
 from bot.store import subscribers as sub_store
 from channels.base import ChannelError, Permanent, Transient
-from channels.email.message import Sender, build_message, serialise
+from channels.email.message import MessageFactory, Sender, serialise
 from channels.email.pace import Pace
 from channels.email.smtp import SmtpConnector, close_quietly, reply_text
 
@@ -76,19 +77,24 @@ class SendPass:
         self.settings = settings
         self.pace = pace
         self.unsubscribe_url = unsubscribe_url
+        self.factory = MessageFactory(post, sender)
         self.on_progress = on_progress
         self.queue: asyncio.Queue[ledger.Delivery] = asyncio.Queue()
         for item in due:
             self.queue.put_nowait(item)
         self.tries: dict[int, int] = {}
+        self.writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ledger")
         self.result = PassResult()
         self.stopping = False
         self._last_progress = time.monotonic()
 
     async def run(self) -> PassResult:
         count = min(self.settings.connections, self.queue.qsize())
-        if count:
-            await asyncio.gather(*(self._worker() for _ in range(count)))
+        try:
+            if count:
+                await asyncio.gather(*(self._worker() for _ in range(count)))
+        finally:
+            self.writer.shutdown(wait=True)
         return self.result
 
     # ── the ledger (synchronous SQL run in a thread; each call is one committed transaction)
@@ -98,10 +104,13 @@ class SendPass:
             with self.store.begin() as conn:
                 fn(conn, *args, **kwargs)
 
-        await asyncio.to_thread(go)
+        # one writer thread: connections committing side by side would only make SQLite's
+        # busy handler sleep
+        await asyncio.get_running_loop().run_in_executor(self.writer, go)
 
     async def _sent(self, d: ledger.Delivery) -> None:
-        await self._write(ledger.mark_sent, d.post_id, d.subscriber_id)
+        await self._write(ledger.mark_sent, d.post_id, d.subscriber_id,
+                          reset_bounces=d.bounces > 0)
         self.result.sent += 1
         if self.on_progress and time.monotonic() - self._last_progress > 1.0:
             self._last_progress = time.monotonic()
@@ -190,9 +199,8 @@ class SendPass:
         self.stopping = True
 
     def _build(self, d: ledger.Delivery) -> tuple[bytes, list[str]]:
-        msg = build_message(self.post, self.sender, to_email=d.email, to_name=d.name,
-                            message_id=d.message_id,
-                            unsubscribe_url=self.unsubscribe_url(d.subscriber_id, d.email))
+        msg = self.factory.build(to_email=d.email, to_name=d.name, message_id=d.message_id,
+                                 unsubscribe_url=self.unsubscribe_url(d.subscriber_id, d.email))
         return serialise(msg, d.email)
 
     async def _again(self, d: ledger.Delivery, error: str) -> None:

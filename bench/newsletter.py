@@ -1,0 +1,139 @@
+"""How fast does one newsletter go out, next to the simplest possible sender?
+
+    .venv/bin/python bench/newsletter.py [--subscribers 10000]
+
+Both send to the same local aiosmtpd sink, which runs in its own process so it does not
+share the interpreter with the sender being measured:
+- baseline: `smtplib`, one connection, `send_message` of one prebuilt message in a loop
+  (no personalisation, no bookkeeping: the ceiling for one Python connection);
+- pressbot: `EmailChannel.publish` with the default pool settings, a message built per
+  recipient (greeting, unsubscribe token, Message-ID) and one committed ledger row per
+  accepted message, on SQLite.
+It prints messages per second for both and the ratio (target ≥ 0.5).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import multiprocessing as mp
+import smtplib
+import sys
+import tempfile
+import time
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+TEXT = "%%GREETING%%\n\n" + ("Our spring report is out: numbers, people, places. " * 40) + \
+    "\n\nUnsubscribe: %%UNSUBSCRIBE_URL%%\n"
+HTML = ("<html><body><p>%%GREETING%%</p><h1>Spring report</h1>"
+        + "<p>Our spring report is out: numbers, people, places.</p>" * 40
+        + '<p><a href="%%UNSUBSCRIBE_URL%%">Unsubscribe</a></p></body></html>')
+
+
+def _sink(ready: Any, port: Any, count: Any, stop: Any) -> None:
+    from aiosmtpd.smtp import SMTP
+
+    class Handler:
+        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+            with count.get_lock():
+                count.value += 1
+            return "250 2.0.0 queued"
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        server = await loop.create_server(
+            lambda: SMTP(Handler(), hostname="sink.test", loop=loop), "127.0.0.1", 0)
+        port.value = server.sockets[0].getsockname()[1]
+        ready.set()
+        await asyncio.to_thread(stop.wait)
+        server.close()
+
+    asyncio.run(main())
+
+
+def baseline(port: int, n: int) -> float:
+    msg = EmailMessage()
+    msg["Subject"] = "Spring report"
+    msg["From"] = "Example News <news@example.org>"
+    msg["To"] = "reader@example.net"
+    msg.set_content(TEXT.replace("%%GREETING%%", "Hello,"))
+    msg.add_alternative(HTML.replace("%%GREETING%%", "Hello,"), subtype="html")
+    started = time.perf_counter()
+    with smtplib.SMTP("127.0.0.1", port, local_hostname="bench.test") as smtp:
+        for i in range(n):
+            smtp.send_message(msg, "news@example.org", [f"reader{i}@example.net"])
+    return time.perf_counter() - started
+
+
+def pressbot(port: int, n: int, folder: Path) -> tuple[float, dict[str, int]]:
+    from bot import subscribers
+    from bot.config import Config, EmailConfig
+    from bot.models import PostStatus
+    from bot.store import Store
+    from bot.store import posts as post_store
+    from channels.email import EmailChannel, SmtpConnector
+
+    store = Store(f"sqlite:///{folder}/bench.db")
+    csv = "email,name\n" + "".join(
+        f"reader{i}@example.net,{'Reader ' + str(i) if i % 2 else ''}\n" for i in range(n))
+    subscribers.import_csv(store, csv)
+    cfg = EmailConfig(type="email", smtp_host="127.0.0.1", smtp_port=port, security="none",
+                      **{"from": "Example News <news@example.org>"})
+    config = Config(bot={"database_url": store.url, "public_url": "https://news.example.org",
+                         "secret_key": "bench-signing-key-0123456789"},
+                    channels={"newsletter": cfg})
+    channel = EmailChannel("newsletter", cfg, config=config, store=store,
+                           smtp=SmtpConnector(cfg, local_hostname="bench.test"))
+    with store.begin() as conn:
+        post = post_store.require(conn, post_store.insert(
+            conn, channel="newsletter", status=PostStatus.APPROVED, actor="bench",
+            release_id=None, title="Spring report", subject="Spring report", text=TEXT,
+            html=HTML))
+    started = time.perf_counter()
+    asyncio.run(channel.publish(post))
+    elapsed = time.perf_counter() - started
+    from bot.store import deliveries
+
+    with store.begin() as conn:
+        progress = deliveries.progress(conn, post.id)
+    store.dispose()
+    return elapsed, progress
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--subscribers", type=int, default=10_000)
+    n = parser.parse_args().subscribers
+    ctx = mp.get_context("spawn")
+    ready, stop = ctx.Event(), ctx.Event()
+    port, count = ctx.Value("i", 0), ctx.Value("i", 0)
+    sink = ctx.Process(target=_sink, args=(ready, port, count, stop), daemon=True)
+    sink.start()
+    try:
+        if not ready.wait(20):
+            raise SystemExit("the SMTP sink did not start")
+        base = baseline(port.value, n)
+        after_base = count.value
+        with tempfile.TemporaryDirectory() as tmp:
+            ours, progress = pressbot(port.value, n, Path(tmp))
+        delivered = count.value - after_base
+    finally:
+        stop.set()
+        sink.join(10)
+    base_rate, our_rate = n / base, n / ours
+    print(f"subscribers            {n}")
+    print(f"smtplib loop           {base_rate:8.0f} msg/s  ({base:.1f} s, {after_base} accepted)")
+    print(f"pressbot EmailChannel  {our_rate:8.0f} msg/s  ({ours:.1f} s, {delivered} accepted,"
+          f" ledger {progress})")
+    ratio = our_rate / base_rate
+    print(f"ratio                  {ratio:8.2f}  (target >= 0.5)")
+    if delivered != n or progress["sent"] != n:
+        raise SystemExit("not every subscriber was mailed exactly once")
+
+
+if __name__ == "__main__":
+    main()
