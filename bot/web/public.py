@@ -127,23 +127,28 @@ class PublicPages:
     async def _send_confirmation(self, subscriber: subs.Subscriber) -> None:
         assert self.cfg is not None
         assert self.channel is not None
-        from channels.email.message import clean_header, sender_from_config, serialise
+        from channels.email.message import (
+            clean_header,
+            sender_from_config,
+            serialise,
+            wire_address,
+        )
 
         token = subs.confirm_token(await self.key(), subscriber)
         link = f"{self.public_url}/confirm/{token}"
         sender = sender_from_config(self.channel, self.config)
-        msg = EmailMessage(policy=policy.SMTP)
+        to = wire_address(subscriber.email)
+        msg = EmailMessage(policy=policy.SMTP if to.isascii() else policy.SMTPUTF8)
         msg["Subject"] = clean_header(f"Confirm your subscription to {self.list_name}")
         msg["From"] = sender.address
-        msg["To"] = Address(display_name=clean_header(subscriber.name or ""),
-                            addr_spec=subscriber.email)
+        msg["To"] = Address(display_name=clean_header(subscriber.name or ""), addr_spec=to)
         msg["Date"] = format_datetime(clock.now())
         msg["Auto-Submitted"] = "auto-generated"
         msg.set_content(
             f"Hello,\n\nSomeone, probably you, asked to receive {self.list_name} at this "
             f"address. To confirm, open this link within 7 days:\n\n{link}\n\n"
             "If it was not you, ignore this message: nothing will be sent.\n")
-        data, options = serialise(msg, subscriber.email)
+        data, options = serialise(msg, to)
         if self.cfg.dry_run or not isinstance(self.cfg, EmailConfig):  # dry run: to the outbox
             folder = self.config.resolve(Path(self.config.bot.outbox)) / self.channel
             await asyncio.to_thread(_write, folder / f"confirm-{subscriber.id}.eml", data)
@@ -153,8 +158,7 @@ class PublicPages:
         connector = self.smtp if isinstance(self.smtp, SmtpConnector) else SmtpConnector(self.cfg)
         smtp = await connector.connect()
         try:
-            await smtp.sendmail(sender.envelope_from, [subscriber.email], data,
-                                mail_options=options)
+            await smtp.sendmail(sender.envelope_from, [to], data, mail_options=options)
         finally:
             await close_quietly(smtp)
 

@@ -20,7 +20,7 @@ from datetime import datetime
 from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage, MIMEPart
-from email.utils import format_datetime, parseaddr
+from email.utils import format_datetime, parseaddr, quote
 from typing import Any
 
 from bot import clock
@@ -139,10 +139,15 @@ class MessageFactory:
               unsubscribe_url: str, date: datetime | None = None) -> EmailMessage:
         """The message for one recipient; `ValueError` when the email package refuses a value."""
         shared, sender = self.shared, self.sender
-        msg = EmailMessage(policy=policy.SMTP)
+        to_email = wire_address(to_email)
+        msg = EmailMessage(policy=policy.SMTP if to_email.isascii() else policy.SMTPUTF8)
         msg.set_raw("Subject", shared["Subject"])
         msg.set_raw("From", shared["From"])
-        msg["To"] = Address(display_name=clean_header(to_name or ""), addr_spec=to_email)
+        if to_email.isascii():
+            msg["To"] = Address(display_name=clean_header(to_name or ""), addr_spec=to_email)
+        else:  # Address() refuses a non-ASCII local part even under SMTPUTF8 (3.11)
+            name = clean_header(to_name or "")
+            msg["To"] = f'"{quote(name)}" <{to_email}>' if name else to_email
         if "Reply-To" in shared:
             msg.set_raw("Reply-To", shared["Reply-To"])
         msg.set_raw("Date", self._date(date or clock.now()))
@@ -204,6 +209,20 @@ def build_message(post: Post, sender: Sender, *, to_email: str, to_name: str | N
     return MessageFactory(post, sender).build(
         to_email=to_email, to_name=to_name, message_id=message_id,
         unsubscribe_url=unsubscribe_url, date=date)
+
+
+def wire_address(email: str) -> str:
+    """The address as it goes on the wire: an internationalised domain in its ASCII (IDNA)
+    form, so only a non-ASCII local part needs the server's SMTPUTF8."""
+    local, _, domain = email.rpartition("@")
+    if domain.isascii():
+        return email
+    import idna
+
+    try:
+        return f"{local}@{idna.encode(domain, uts46=True).decode('ascii')}"
+    except idna.IDNAError:
+        return email
 
 
 def serialise(msg: EmailMessage, to_email: str) -> tuple[bytes, list[str]]:

@@ -35,7 +35,7 @@ from bot.store import Store
 from bot.store import deliveries as ledger
 from bot.store import subscribers as sub_store
 from channels.base import ChannelError, Permanent, Transient
-from channels.email.message import MessageFactory, Sender, serialise
+from channels.email.message import MessageFactory, Sender, serialise, wire_address
 from channels.email.pace import Pace
 from channels.email.smtp import SmtpConnector, close_quietly, reply_text
 
@@ -158,7 +158,7 @@ class SendPass:
                                       attempted=False)
                     continue
                 try:
-                    data, options = self._build(d)
+                    data, options, to = self._build(d)
                 except (ValueError, UnicodeError, TypeError, email.errors.MessageError) as exc:
                     await self._failed(d, f"the message could not be built: {exc}")
                     continue
@@ -182,7 +182,7 @@ class SendPass:
                     self.stopping = True
                     return
                 used += 1
-                dropped = await self._send(smtp, d, data, options)
+                dropped = await self._send(smtp, d, to, data, options)
                 if dropped:
                     await close_quietly(smtp)
                     smtp = None
@@ -198,10 +198,11 @@ class SendPass:
         self.result.fatal = self.result.fatal or exc
         self.stopping = True
 
-    def _build(self, d: ledger.Delivery) -> tuple[bytes, list[str]]:
+    def _build(self, d: ledger.Delivery) -> tuple[bytes, list[str], str]:
         msg = self.factory.build(to_email=d.email, to_name=d.name, message_id=d.message_id,
                                  unsubscribe_url=self.unsubscribe_url(d.subscriber_id, d.email))
-        return serialise(msg, d.email)
+        to = wire_address(d.email)
+        return (*serialise(msg, to), to)
 
     async def _again(self, d: ledger.Delivery, error: str) -> None:
         """The connection failed under this recipient: retry it now, a few times."""
@@ -213,12 +214,11 @@ class SendPass:
         else:
             self.queue.put_nowait(d)
 
-    async def _send(self, smtp: aiosmtplib.SMTP, d: ledger.Delivery, data: bytes,
+    async def _send(self, smtp: aiosmtplib.SMTP, d: ledger.Delivery, to: str, data: bytes,
                     options: list[str]) -> bool:
         """Send one message and record the outcome; True when the connection is gone."""
         try:
-            await smtp.sendmail(self.sender.envelope_from, [d.email], data,
-                                mail_options=options)
+            await smtp.sendmail(self.sender.envelope_from, [to], data, mail_options=options)
         except aiosmtplib.SMTPRecipientsRefused as exc:
             refusal = exc.recipients[0]
             return await self._refused(d, refusal.code, reply_text(refusal), "RCPT")

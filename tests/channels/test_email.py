@@ -184,6 +184,30 @@ async def test_header_values_never_carry_line_breaks(store: Store, fake: FakeSMT
         assert msg["Subject"] == "Big Bcc: x@evil.test !"
 
 
+async def test_non_ascii_names_subjects_and_addresses(store: Store, fake: FakeSMTP) -> None:
+    subscribers.add(store, "zoë@exämple.net", name="Zoë Ångström")
+    subscribers.add(store, "ann@bücher.example", name="Ann")
+    channel = make_channel(store, fake.port)
+    post = make_post(store, title="Café ☕ — 10 000 € for the library")
+
+    await channel.publish(post)
+
+    got = by_recipient(fake)
+    # an internationalised domain goes out in its ASCII form; a non-ASCII local part
+    # needs SMTPUTF8, and only that message asks for it
+    assert sorted(got) == ["ann@xn--bcher-kva.example", "zoë@xn--exmple-cua.net"]
+    for msg in got.values():
+        assert msg["Subject"] == "Café ☕ — 10 000 € for the library"
+    zoe = got["zoë@xn--exmple-cua.net"]
+    assert zoe["To"].addresses[0].display_name == "Zoë Ångström"
+    assert zoe.get_body(("plain",)).get_content().startswith("Hello Zoë Ångström,")
+    options = {m.rcpt_tos[0]: [o.upper() for o in m.mail_options] for m in fake.messages}
+    assert "SMTPUTF8" in options["zoë@xn--exmple-cua.net"]
+    assert "SMTPUTF8" not in options["ann@xn--bcher-kva.example"]
+    for received in fake.messages:
+        assert max(len(line) for line in received.data.split(b"\r\n")) <= 998
+
+
 async def test_an_address_the_email_package_refuses_fails_only_that_recipient(
         store: Store, fake: FakeSMTP) -> None:
     emails = add_people(store, 2)

@@ -24,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from email import policy
 from email.message import EmailMessage
-from email.parser import BytesParser
+from email.parser import BytesParser, Parser
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -83,9 +83,15 @@ class Received:
     data: bytes
     tls: bool
     login: str | None
+    mail_options: list[str] = field(default_factory=list)
 
     def parse(self) -> EmailMessage:
-        return BytesParser(policy=policy.default).parsebytes(self.data)  # type: ignore[return-value]
+        """The message; UTF-8 headers (SMTPUTF8) are read as text, not as escaped bytes."""
+        try:
+            text = self.data.decode("utf-8")
+        except UnicodeDecodeError:
+            return BytesParser(policy=policy.default).parsebytes(self.data)  # type: ignore[return-value]
+        return Parser(policy=policy.default).parsestr(text)  # type: ignore[return-value]
 
 
 @dataclass
@@ -169,7 +175,8 @@ class FakeSMTP:
             self.messages.append(Received(
                 str(envelope.mail_from), list(envelope.rcpt_tos), data,
                 tls=session.ssl is not None or self.security == "ssl",
-                login=getattr(session, "login_name", None)))
+                login=getattr(session, "login_name", None),
+                mail_options=list(envelope.mail_options)))
         session.accepted = getattr(session, "accepted", 0) + 1  # type: ignore[attr-defined]
         return "250 2.0.0 queued"
 
