@@ -246,6 +246,22 @@ def parse_bytes(data: bytes) -> EmailMessage:
     return BytesParser(policy=policy.default).parsebytes(data)  # type: ignore[return-value]
 
 
+async def test_the_registry_builds_it_as_the_service_does(store: Store, fake: FakeSMTP) -> None:
+    from channels import registry
+    from channels.base import Channel
+
+    emails = add_people(store, 2)
+    config = make_channel(store, fake.port).config
+    channel = registry.build("newsletter", config.channels["newsletter"], config,
+                             dry_run=False, store=store)
+    assert isinstance(channel, EmailChannel)
+    assert isinstance(channel, Channel)
+    assert channel.limits == registry.DEFAULT_LIMITS["email"]
+    await channel.publish(make_post(store))
+    await channel.aclose()
+    assert fake.counts() == {e: 1 for e in emails}
+
+
 # ── failures, retries, resuming ───────────────────────────────────────────────────────────
 
 async def test_4xx_5xx_and_dropped_connections_end_with_everyone_mailed_once(
