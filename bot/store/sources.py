@@ -25,8 +25,14 @@ class SourceState:
     data: dict[str, Any] = field(default_factory=dict)
 
 
+# Built once: every poll reads and writes its source's row, and building a statement costs
+# more than running it (half of the store's CPU in an all-304 poll cycle of 1,000 feeds).
+_GET = sa.select(source_state).where(source_state.c.source == sa.bindparam("source"))
+_UPDATE = source_state.update().where(source_state.c.source == sa.bindparam("the_source"))
+
+
 def get(conn: Connection, source: str) -> SourceState:
-    row = conn.execute(sa.select(source_state).where(source_state.c.source == source)).first()
+    row = conn.execute(_GET, {"source": source}).first()
     return SourceState(**row._mapping) if row else SourceState(source=source)
 
 
@@ -36,8 +42,6 @@ def all_states(conn: Connection) -> dict[str, SourceState]:
 
 def put(conn: Connection, state: SourceState) -> None:
     values = dict(state.__dict__)
-    updated = conn.execute(
-        source_state.update().where(source_state.c.source == state.source).values(**values)
-    )
+    updated = conn.execute(_UPDATE, {"the_source": state.source, **values})
     if updated.rowcount == 0:
         conn.execute(source_state.insert().values(**values))

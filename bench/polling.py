@@ -1,0 +1,194 @@
+"""How long one poll cycle over 1,000 feeds takes, and what it costs when nothing changed.
+
+    .venv/bin/python bench/polling.py [--feeds 1000] [--hosts 500] [--changed 100]
+
+A feed website runs in its own process (`bench/_feedsite.py`: bare asyncio, ETag/304,
+one port per "host", all on 127.0.0.1), so its CPU is not counted as pressbot's. pressbot
+polls it through `bot.ingest.fetch_all` with a real config of feed sources and a real
+SQLite store (default limits: 32 fetches at once, 4 per host). Cycles:
+
+1. first sight: every feed is new (backlog "skip": stored, not queued) — set-up, shown;
+2. 10 % changed: `--changed` feeds get one new item each, the rest answer 304 —
+   target ≤ 5 s wall;
+3. nothing changed: every feed answers 304 — target ≤ 1 CPU-second of this process
+   (`time.process_time()`, all threads), median of three cycles;
+4. one slow host: the same 1,000 feeds plus 20 on a host that answers after 2 s — the
+   others finish as fast as in (3), the slow host takes ⌈20 / per-host limit⌉ × 2 s.
+
+Baseline, in the same run: a naive sequential loop (`httpx.get` + `feedparser.parse`,
+no validators, so every feed is downloaded and parsed) over the first 100 feeds,
+extrapolated to all of them and labelled so.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import math
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench._util import Child, get_json  # noqa: E402
+from bot.config import Config, load_config  # noqa: E402
+from bot.ingest import SourceReport, fetch_all  # noqa: E402
+from bot.store import Store  # noqa: E402
+
+HEAD = """
+[bot]
+database_url = "sqlite:///{db}"
+timezone = "UTC"
+outbox = "{root}/outbox"
+log_level = "WARNING"
+
+[channels.mastodon]
+type = "outbox"
+like = "mastodon"
+approval = "manual"
+
+[channels.facebook]
+type = "outbox"
+like = "facebook"
+approval = "manual"
+"""
+
+
+def write_config(root: Path, name: str, fast: list[int], feeds: int,
+                 slow: tuple[int, int] | None = None) -> Config:
+    parts = [HEAD.format(db=root / "pressbot.db", root=root)]
+    if slow:  # first in line: the slow host gets its slots before anyone else
+        port, count = slow
+        for i in range(count):
+            parts.append(f'[sources.slow{i}]\ntype = "feed"\n'
+                         f'url = "http://127.0.0.1:{port}/slow/{i}"\n')
+    for i in range(feeds):
+        parts.append(f'[sources.f{i}]\ntype = "feed"\n'
+                     f'url = "http://127.0.0.1:{fast[i % len(fast)]}/feed/{i}"\n')
+    path = root / name
+    path.write_text("\n".join(parts), encoding="utf-8")
+    return load_config(path)
+
+
+class Cycle:
+    """One `fetch_all`, with wall time, this process's CPU time and the server's."""
+
+    def __init__(self, config: Config, store: Store, site: Child) -> None:
+        self.done_at: dict[str, float] = {}
+        server_cpu = site.cpu()
+        cpu = time.process_time()
+        started = time.perf_counter()
+
+        def done(report: SourceReport) -> None:
+            self.done_at[report.name] = time.perf_counter() - started
+
+        self.reports = asyncio.run(fetch_all(config, store, on_done=done))
+        self.wall = time.perf_counter() - started
+        self.cpu = time.process_time() - cpu
+        self.server_cpu = site.cpu() - server_cpu
+        self.failed = [r for r in self.reports if r.errors]
+        for report in self.failed[:3]:
+            print(f"   ! {report.name}: {report.errors[0]}")
+        self.not_modified = sum(r.not_modified for r in self.reports)
+        self.new = sum(r.new for r in self.reports)
+        self.queued = sum(r.queued for r in self.reports)
+
+    def line(self, label: str) -> str:
+        return (f"{label:<28} wall {self.wall:6.2f} s   pressbot CPU {self.cpu:5.2f} s   "
+                f"server CPU {self.server_cpu:4.2f} s ({self.server_cpu / self.wall:4.0%} of a "
+                f"core)   304s {self.not_modified:4d}   new {self.new:5d}   queued "
+                f"{self.queued:4d}   failed {len(self.failed)}")
+
+
+def naive(ports: list[int], n: int) -> tuple[float, float]:
+    """The loop a first script would be: fetch and parse every feed, one after another."""
+    import feedparser
+    import httpx
+
+    cpu = time.process_time()
+    started = time.perf_counter()
+    entries = 0
+    for i in range(n):
+        response = httpx.get(f"http://127.0.0.1:{ports[i % len(ports)]}/feed/{i}")
+        entries += len(feedparser.parse(response.content).entries)
+    assert entries >= n, entries
+    return time.perf_counter() - started, time.process_time() - cpu
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--feeds", type=int, default=1000)
+    parser.add_argument("--hosts", type=int, default=500)
+    parser.add_argument("--changed", type=int, default=100)
+    parser.add_argument("--slow", type=int, default=20)
+    parser.add_argument("--slow-delay", type=float, default=2.0)
+    parser.add_argument("--naive", type=int, default=100, help="feeds in the naive baseline")
+    args = parser.parse_args()
+
+    site = Child("bench/_feedsite.py", "--feeds", str(args.feeds), "--hosts", str(args.hosts),
+                 "--slow", str(args.slow), "--slow-delay", str(args.slow_delay))
+    fast, slow_port = site.info["fast"], site.info["slow"]
+    control = f"http://127.0.0.1:{fast[0]}"
+    with site, tempfile.TemporaryDirectory() as folder:
+        root = Path(folder)
+        config = write_config(root, "feeds.toml", fast, args.feeds)
+        store = Store(config.bot.database_url)
+        per_host = config.bot.poll_per_host
+        print(f"{args.feeds} feeds on {len(fast)} hosts (127.0.0.1 ports), "
+              f"{site.info['feed_bytes'] / 1024:.1f} KiB and 10 items each; limits "
+              f"{config.bot.poll_concurrency} at once, {per_host} per host; SQLite store\n")
+
+        first = Cycle(config, store, site)
+        print(first.line("1. first sight (set-up)"))
+        changed = get_json(f"{control}/_bump?n={args.changed}", "POST")["changed"]
+        some = Cycle(config, store, site)
+        print(some.line(f"2. {changed} changed ({changed / args.feeds:.0%})"))
+        assert some.new == changed and some.not_modified == args.feeds - changed, \
+            (some.new, some.not_modified)
+        quiet = [Cycle(config, store, site) for _ in range(3)]
+        for n, cycle in enumerate(quiet, 1):
+            print(cycle.line(f"3. nothing changed (#{n})"))
+            assert cycle.not_modified == args.feeds, cycle.not_modified
+        quiet_cpu = statistics.median(c.cpu for c in quiet)
+        quiet_wall = statistics.median(c.wall for c in quiet)
+        stats = get_json(f"{control}/_stats")
+        requests = stats["200"] + stats["304"]
+        print(f"   feed server: {requests} feed requests, {stats['connections']} connections, "
+              f"{stats['cpu_seconds'] / max(1, requests) * 1000:.2f} ms CPU per request")
+
+        store.dispose()
+        config_slow = write_config(root, "with-slow.toml", fast, args.feeds,
+                                   (slow_port, args.slow))
+        store = Store(config_slow.bot.database_url)
+        mixed = Cycle(config_slow, store, site)
+        fast_done = max(t for name, t in mixed.done_at.items() if name.startswith("f"))
+        slow_done = max(t for name, t in mixed.done_at.items() if name.startswith("slow"))
+        expected = math.ceil(args.slow / per_host) * args.slow_delay
+        print(mixed.line(f"4. + {args.slow} on a slow host"))
+        print(f"   the {args.feeds} others done after {fast_done:.2f} s (alone: "
+              f"{quiet_wall:.2f} s); the slow host's {args.slow} after {slow_done:.2f} s "
+              f"(⌈{args.slow}/{per_host}⌉ × {args.slow_delay:g} s = {expected:g} s)")
+        store.dispose()
+
+        wall, cpu = naive(fast, args.naive)
+        scale = args.feeds / args.naive
+        print(f"\nbaseline: naive sequential httpx.get + feedparser.parse, {args.naive} feeds: "
+              f"wall {wall:.2f} s, CPU {cpu:.2f} s → extrapolated to {args.feeds}: "
+              f"wall {wall * scale:.1f} s, CPU {cpu * scale:.1f} s (every cycle: it has no "
+              f"validators)")
+
+    print("\ntargets:")
+    print(f"  10 % changed cycle ≤ 5 s wall: {some.wall:.2f} s "
+          f"{'MET' if some.wall <= 5 else 'MISSED'}")
+    print(f"  unchanged cycle ≤ 1 CPU-s: {quiet_cpu:.2f} s (median of 3) "
+          f"{'MET' if quiet_cpu <= 1 else 'MISSED'}")
+    ok = fast_done <= quiet_wall * 1.5 + 0.5 and slow_done <= expected + 1.5
+    print(f"  slow host does not stall the rest: others {fast_done:.2f} s vs {quiet_wall:.2f} s "
+          f"alone {'MET' if ok else 'MISSED'}")
+
+
+if __name__ == "__main__":
+    main()
