@@ -125,7 +125,8 @@ class Publisher:
                     return True
             receipt = await channel.publish(post)
         except Transient as exc:
-            await self._retry(post, str(exc), exc.retry_after, report, uncertain=uncertain)
+            await self._retry(post, str(exc), exc.retry_after, report, uncertain=uncertain,
+                              counts=not exc.progressed)
         except Ambiguous as exc:
             await self._retry(post, str(exc), None, report, uncertain=True)
         except Permanent as exc:
@@ -170,8 +171,8 @@ class Publisher:
                  receipt.remote_id, " (found by reconcile)" if reconciled else "")
 
     async def _retry(self, post: Post, error: str, retry_after: float | None,
-                     report: PassReport, *, uncertain: bool) -> None:
-        attempts = post.attempts + 1
+                     report: PassReport, *, uncertain: bool, counts: bool = True) -> None:
+        attempts = post.attempts + 1 if counts else post.attempts
         cfg = self.config.channels.get(post.channel)
         limit = (cfg.max_attempts if cfg and cfg.max_attempts else None) or \
             self.config.bot.max_attempts
@@ -180,8 +181,8 @@ class Publisher:
                                last_error=f"gave up after {attempts} attempts: {error}",
                                uncertain=uncertain)
             return
-        delay = backoff(attempts, self.config.bot.retry_base, self.config.bot.retry_max,
-                        retry_after)
+        delay = backoff(max(1, attempts), self.config.bot.retry_base,
+                        self.config.bot.retry_max, retry_after)
         log.warning("post=%d channel=%s attempt=%d failed, retry in %.1fs: %s", post.id,
                     post.channel, attempts, delay.total_seconds(), error)
         await self._record(post, S.FAILED, report.failed, action="retry", attempts=attempts,

@@ -75,11 +75,17 @@ class ChannelError(PressbotError):
 
 
 class Transient(ChannelError):
-    """Worth retrying later; `retry_after` (seconds) when the platform said when."""
+    """Worth retrying later; `retry_after` (seconds) when the platform said when.
 
-    def __init__(self, message: str, retry_after: float | None = None) -> None:
+    `progressed` says this attempt got part of the work done (a newsletter mailed some
+    recipients): it does not count toward the post's attempt limit.
+    """
+
+    def __init__(self, message: str, retry_after: float | None = None, *,
+                 progressed: bool = False) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+        self.progressed = progressed
 
 
 class Permanent(ChannelError):

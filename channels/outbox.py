@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from bot.models import Post, Receipt
@@ -18,13 +19,15 @@ from channels.base import Check, Limits
 
 
 class OutboxChannel:
-    """Writes `<outbox>/<channel>/post-<id>.txt` (and `.html` for email bodies)."""
+    """Writes `<outbox>/<channel>/post-<id>.txt` (plus `.html` and `.eml` for email)."""
 
-    def __init__(self, name: str, limits: Limits, folder: Path, *, echo: bool = False) -> None:
+    def __init__(self, name: str, limits: Limits, folder: Path, *, echo: bool = False,
+                 eml: Callable[[Post], bytes] | None = None) -> None:
         self.name = name
         self.limits = limits
         self.folder = folder / name
         self.echo = echo
+        self.eml = eml
 
     def _path(self, post: Post) -> Path:
         return self.folder / f"post-{post.id}.txt"
@@ -49,6 +52,9 @@ class OutboxChannel:
             _write_atomic(path, content)
             if post.html:
                 _write_atomic(path.with_suffix(".html"), post.html)
+            if self.eml is not None:
+                _write_atomic(path.with_suffix(".eml"), self.eml(post).decode("utf-8",
+                                                                          "surrogateescape"))
             _write_atomic(path.with_suffix(".json"), json.dumps(
                 post.model_dump(mode="json", include={"id", "channel", "text", "subject",
                                                       "link", "language"}), indent=2))

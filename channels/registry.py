@@ -52,15 +52,28 @@ def limits_for(cfg: ChannelConfig, learned: dict[str, Any] | None = None) -> Lim
     return limits
 
 
+def outbox_for(name: str, cfg: ChannelConfig, config: Config,
+               learned: dict[str, Any] | None = None, *, echo: bool = False) -> Channel:
+    """The dry-run stand-in for a channel: same name and limits; `.eml` files for email."""
+    from channels.outbox import OutboxChannel
+
+    eml = None
+    if kind(cfg) == "email":
+        from channels.email import build_preview_message
+
+        def eml(post: Any) -> bytes:
+            return build_preview_message(post, config)
+
+    return OutboxChannel(name, limits_for(cfg, learned), config.resolve(Path(config.bot.outbox)),
+                         echo=echo, eml=eml)
+
+
 def build(name: str, cfg: ChannelConfig, config: Config, *, dry_run: bool,
           client: Any = None, smtp: Any = None, store: Any = None,
           learned: dict[str, Any] | None = None) -> Channel:
     """The channel object for one config table; an outbox when dry-running."""
     if dry_run or cfg.dry_run or isinstance(cfg, OutboxConfig):
-        from channels.outbox import OutboxChannel
-
-        outbox = config.resolve(Path(config.bot.outbox))
-        return OutboxChannel(name, limits_for(cfg, learned), outbox)
+        return outbox_for(name, cfg, config, learned)
     module, _, attr = CLASSES[cfg.type].partition(":")
     cls = getattr(import_module(module), attr)
     if cfg.type == "email":

@@ -215,3 +215,16 @@ def test_replicas_on_postgresql_publish_each_post_exactly_once(tmp_path: Path,
     assert sorted(sent) == list(range(1, 201))  # every post once, none twice
     assert statuses(store) == ["published"] * 200
     assert channels  # the unused per-name channels only name the replicas' accounts
+
+
+@pytest.mark.anyio
+async def test_a_transient_error_that_made_progress_does_not_count(tmp_path: Path,
+                                                                  database_url: str) -> None:
+    """A newsletter throttled per hour makes progress on every pass: it must never be held."""
+    store, config = setup(tmp_path, database_url, n=1)
+    config.bot.max_attempts = 2  # type: ignore[attr-defined]
+    channel = MemoryChannel(script=lambda post, n: Transient(
+        f"{10 - n} remaining", retry_after=0.01, progressed=True) if n < 6 else None)
+    publisher = Publisher(config, store, {"memory": channel})  # type: ignore[arg-type]
+    await drain(publisher, 30)
+    assert statuses(store) == ["published"] and channel.calls == 6

@@ -45,8 +45,7 @@ def publish(app: App, dry_run: bool) -> None:
 def _publish_dry(app: App) -> None:
     from bot import clock
     from bot.store import posts
-    from channels.outbox import OutboxChannel
-    from channels.registry import limits_for
+    from channels.registry import outbox_for
 
     config = app.config
     with app.store.begin() as conn:
@@ -60,8 +59,7 @@ def _publish_dry(app: App) -> None:
             cfg = config.channels.get(post.channel)
             if cfg is None:
                 continue
-            channel = OutboxChannel(post.channel, limits_for(cfg), outbox, echo=True)
-            await channel.publish(post)
+            await outbox_for(post.channel, cfg, config, echo=True).publish(post)
 
     asyncio.run(go())
     click.echo(f"dry run: {len(due)} due posts written to {outbox} (queue unchanged)")

@@ -112,6 +112,7 @@ class EmailChannel:
     async def publish(self, post: Post) -> Receipt:
         key = await self._signing_key()
         await asyncio.to_thread(self._snapshot, post)
+        before = (await asyncio.to_thread(self._progress, post))["remaining"]
         due, budget = await asyncio.to_thread(self._due, post)
         pace = Pace(self.cfg.rate_per_second, budget)
 
@@ -141,7 +142,8 @@ class EmailChannel:
                else result.last_error or "some recipients are due later")
         raise Transient(
             f"newsletter {post.id}: {progress['sent']} sent, {progress['failed']} failed, "
-            f"{remaining} remaining — {why}", retry_after=retry_after)
+            f"{remaining} remaining — {why}", retry_after=retry_after,
+            progressed=remaining < before)
 
     def _receipt(self, post: Post) -> Receipt:
         return Receipt(remote_id=f"newsletter-{post.id}", remote_url=None)
