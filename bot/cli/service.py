@@ -26,6 +26,7 @@ def publish(app: App, dry_run: bool) -> None:
     async def go() -> tuple[int, int, int]:
         published = failed = held = 0
         async with live_channels(app.config, app.store, dry_run=False) as channels:
+            _show_newsletter_progress(channels)
             publisher = Publisher(app.config, app.store, channels)
             for _ in range(10_000):
                 report = await publisher.run_once()
@@ -40,6 +41,31 @@ def publish(app: App, dry_run: bool) -> None:
     click.echo(f"{published} published, {failed} failed (will retry), {held} held")
     if failed or held:
         sys.exit(1)
+
+
+def _show_newsletter_progress(channels: dict[str, object]) -> None:
+    """A progress bar per newsletter on the terminal (stderr), fed by the channel's ledger."""
+    if not sys.stderr.isatty():
+        return
+    from rich.progress import Progress
+
+    progress = Progress(transient=False)
+    bars: dict[int, object] = {}
+
+    def update(post: object, counts: dict[str, int]) -> None:
+        post_id = post.id  # type: ignore[attr-defined]
+        total = counts["sent"] + counts["failed"] + counts["remaining"]
+        if post_id not in bars:
+            progress.start()
+            bars[post_id] = progress.add_task(f"newsletter {post_id}", total=total)
+        progress.update(bars[post_id], completed=counts["sent"] + counts["failed"],  # type: ignore[arg-type]
+                        total=total)
+        if not counts["remaining"]:
+            progress.stop()
+
+    for channel in channels.values():
+        if hasattr(channel, "on_progress"):
+            channel.on_progress = update  # type: ignore[attr-defined]
 
 
 def _publish_dry(app: App) -> None:
