@@ -23,18 +23,25 @@ def store_key(key: str) -> str:
     return "sha256:" + hashlib.sha256(key.encode()).hexdigest()
 
 
+# The dedup lookups and the insert run for every item of every changed feed: built once,
+# since building a statement costs SQLAlchemy more than running it on an indexed table.
+_SAME_SOURCE = sa.select(releases).where(releases.c.source == sa.bindparam("source"))
+_BY_KEY = _SAME_SOURCE.where(releases.c.key == sa.bindparam("key"))
+_BY_LINK = _SAME_SOURCE.where(releases.c.url_norm == sa.bindparam("url_norm")).limit(1)
+_BY_HASH = _SAME_SOURCE.where(releases.c.content_hash == sa.bindparam("content_hash")).limit(1)
+_INSERT = releases.insert()
+
+
 def find(conn: Connection, release: Release) -> sa.Row[Any] | None:
     """The stored release this one is (an update of): same key, else same link, else same hash."""
-    base = sa.select(releases).where(releases.c.source == release.source)
-    row = conn.execute(base.where(releases.c.key == store_key(release.key))).first()
+    source = release.source
+    row = conn.execute(_BY_KEY, {"source": source, "key": store_key(release.key)}).first()
     if row is None and release.url:
-        row = conn.execute(
-            base.where(releases.c.url_norm == normalise_url(release.url)).limit(1)
-        ).first()
+        row = conn.execute(_BY_LINK, {"source": source,
+                                      "url_norm": normalise_url(release.url)}).first()
     if row is None:
-        row = conn.execute(
-            base.where(releases.c.content_hash == release.content_hash()).limit(1)
-        ).first()
+        row = conn.execute(_BY_HASH, {"source": source,
+                                      "content_hash": release.content_hash()}).first()
     return row
 
 
@@ -62,9 +69,7 @@ def _values(release: Release) -> dict[str, Any]:
 
 def insert(conn: Connection, release: Release) -> int:
     now = clock.now()
-    result = conn.execute(
-        releases.insert().values(**_values(release), first_seen_at=now, updated_at=now)
-    )
+    result = conn.execute(_INSERT, {**_values(release), "first_seen_at": now, "updated_at": now})
     return int(result.inserted_primary_key[0])  # type: ignore[index]
 
 
