@@ -43,7 +43,8 @@ def item_xml(feed: int, n: int, body_chars: int) -> str:
 
 
 def feed_xml(feed: int, first: int, items: int, body_chars: int) -> bytes:
-    entries = "".join(item_xml(feed, n, body_chars) for n in range(first + items - 1, first - 1, -1))
+    newest_first = range(first + items - 1, first - 1, -1)
+    entries = "".join(item_xml(feed, n, body_chars) for n in newest_first)
     return ('<?xml version="1.0" encoding="utf-8"?>\n<rss version="2.0"><channel>'
             f"<title>Example news {feed}</title><link>https://news{feed}.example.org/</link>"
             f"<description>Press releases</description><language>en</language>{entries}"

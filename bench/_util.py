@@ -78,7 +78,7 @@ def rss_mb(pid: int) -> float:
 
 def get_json(url: str, method: str = "GET") -> Any:
     request = urllib.request.Request(url, method=method, data=b"" if method == "POST" else None)
-    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 (127.0.0.1 only)
+    with urllib.request.urlopen(request, timeout=30) as response:
         return json.loads(response.read())
 
 

@@ -29,18 +29,18 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import sqlalchemy as sa  # noqa: E402
+import sqlalchemy as sa
 
-from bench._feedsite import item_xml  # noqa: E402
-from bot.config import Config, load_config  # noqa: E402
-from bot.ingest import SourceReport, store_releases  # noqa: E402
-from bot.links import normalise_url  # noqa: E402
-from bot.models import Release  # noqa: E402
-from bot.sources.feed import parse  # noqa: E402
-from bot.store import Store, releases  # noqa: E402
-from bot.store import sources as source_store  # noqa: E402
-from bot.store.schema import posts  # noqa: E402
-from bot.store.schema import releases as releases_table  # noqa: E402
+from bench._feedsite import item_xml
+from bot.config import Config, load_config
+from bot.ingest import SourceReport, store_releases
+from bot.links import normalise_url
+from bot.models import Release
+from bot.sources.feed import parse
+from bot.store import Store, releases
+from bot.store import sources as source_store
+from bot.store.schema import posts
+from bot.store.schema import releases as releases_table
 
 CONFIG = """
 [bot]

@@ -33,10 +33,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench._util import Child, get_json  # noqa: E402
-from bot.config import Config, load_config  # noqa: E402
-from bot.ingest import SourceReport, fetch_all  # noqa: E402
-from bot.store import Store  # noqa: E402
+from bench._util import Child, get_json
+from bot.config import Config, load_config
+from bot.ingest import SourceReport, fetch_all
+from bot.store import Store
 
 HEAD = """
 [bot]
@@ -146,8 +146,8 @@ def main() -> None:
         changed = get_json(f"{control}/_bump?n={args.changed}", "POST")["changed"]
         some = Cycle(config, store, site)
         print(some.line(f"2. {changed} changed ({changed / args.feeds:.0%})"))
-        assert some.new == changed and some.not_modified == args.feeds - changed, \
-            (some.new, some.not_modified)
+        assert some.new == changed, some.new
+        assert some.not_modified == args.feeds - changed, some.not_modified
         quiet = [Cycle(config, store, site) for _ in range(3)]
         for n, cycle in enumerate(quiet, 1):
             print(cycle.line(f"3. nothing changed (#{n})"))
