@@ -192,7 +192,9 @@ class Publisher:
     async def _record(self, post: Post, to: PostStatus, bucket: list[int], *, action: str,
                       detail: dict[str, object] | None = None, **fields: object) -> None:
         def write() -> None:
-            with self.store.begin() as conn:
+            # the write lock up front: a deferred transaction that read the post first cannot
+            # upgrade once another lane's claim committed (SQLite: "database is locked")
+            with self.store.begin_immediate() as conn:
                 post_store.change(conn, post.id, allowed_from=[S.PUBLISHING], to=to,
                                   actor="system", action=action,
                                   detail={**(detail or {}), "worker": self.worker,

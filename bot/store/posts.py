@@ -65,13 +65,18 @@ def add_event(conn: Connection, *, actor: str, action: str, post_id: int | None 
         "detail": detail or {}})
 
 
+_GET = (sa.select(posts, releases.c.source, releases.c.key)
+        .join(releases, releases.c.id == posts.c.release_id, isouter=True)
+        .where(posts.c.id == sa.bindparam("the_post")))
+_GET_LOCKED = _GET.with_for_update(of=posts)
+# values given at execution time decide the SET clause; the names avoid the columns'
+_CHANGE = posts.update().where(posts.c.id == sa.bindparam("the_post"),
+                               posts.c.status.in_(sa.bindparam("allowed", expanding=True)))
+
+
 def get(conn: Connection, post_id: int, *, lock: bool = False) -> Post | None:
-    query = (sa.select(posts, releases.c.source, releases.c.key)
-             .join(releases, releases.c.id == posts.c.release_id, isouter=True)
-             .where(posts.c.id == post_id))
-    if lock and conn.dialect.name == "postgresql":
-        query = query.with_for_update(of=posts)
-    row = conn.execute(query).first()
+    query = _GET_LOCKED if lock and conn.dialect.name == "postgresql" else _GET
+    row = conn.execute(query, {"the_post": post_id}).first()
     if row is None:
         return None
     return _with_uid(row)
@@ -124,8 +129,7 @@ def change(conn: Connection, post_id: int, *, allowed_from: Iterable[PostStatus]
     if to is not None:
         values["status"] = to.value
     before = require(conn, post_id, lock=True)
-    result = conn.execute(posts.update().where(posts.c.id == post_id,
-                                               posts.c.status.in_(allowed)).values(**values))
+    result = conn.execute(_CHANGE, {"the_post": post_id, "allowed": allowed, **values})
     if result.rowcount != 1:
         raise WorkflowError(
             f"post {post_id} is {before.status}: cannot {action} it "
