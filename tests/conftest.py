@@ -82,9 +82,13 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
                  "--disable-component-update", "--disable-sync"]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium() -> Iterator[object]:
-    """Debian's Chromium driven by Playwright; no browser is ever downloaded."""
+    """Debian's Chromium driven by Playwright; no browser is ever downloaded.
+
+    Module scope, not session: Playwright's sync API runs an event loop on this thread
+    while it lives, and the other tests call `asyncio.run`.
+    """
     import shutil
 
     executable = os.environ.get("PRESSBOT_CHROMIUM") or shutil.which("chromium")
