@@ -459,9 +459,15 @@ class FacebookChannel:
     async def _warm_up(self, link: str) -> None:
         """Ask Facebook to scrape the link first, so the preview card is fresh; optional."""
         try:
-            await self._call("POST", "", {"id": link, "scrape": "true"})
+            scraped = await self._call("POST", "", {"id": link, "scrape": "true"})
         except ChannelError as exc:
             log.info("Facebook could not pre-scrape the link (posting anyway): %s", exc)
+            return
+        missing = [tag for tag, key in (("og:title", "title"), ("og:image", "image"))
+                   if not scraped.get(key)]
+        if missing:
+            log.warning("the page %s lacks %s: Facebook's link card will be bare; add the "
+                        "tags to the website's page", link, " and ".join(missing))
 
     async def _permalink(self, post_id: str) -> str:
         try:

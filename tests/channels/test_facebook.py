@@ -452,3 +452,15 @@ async def test_secrets_never_leak_into_errors_or_logs(
             "access_token",)
         assert all(token not in v for k, v in request.params.items() if k not in allowed)
         assert all(token not in v for v in request.headers.values())
+
+
+async def test_warm_up_warns_when_the_page_lacks_open_graph_tags(
+        make: Any, graph: FakeGraph, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.WARNING, logger="channels.facebook"):
+        await make(warm_up=True).publish(make_post())
+    assert "lacks og:title and og:image" in caplog.text
+    caplog.clear()
+    graph.og[LINK] = {"title": "A title", "image": [{"url": "https://www.example.org/i.jpg"}]}
+    with caplog.at_level(logging.WARNING, logger="channels.facebook"):
+        await make(warm_up=True).publish(make_post(post_id=2, text="Another post " + LINK))
+    assert "lacks" not in caplog.text

@@ -189,6 +189,8 @@ class FakeGraph:
         self.reachable_urls: set[str] = set()
         self.broken_links: set[str] = set()
         self.scraped: list[str] = []
+        self.og: dict[str, dict[str, Any]] = {}
+        """Open Graph data the 'scraper' finds per URL (title, image); none by default."""
         self.requests: list[Recorded] = []
         self.usage: Usage | None = Usage()
         self.app_usage: Usage | None = Usage()
@@ -696,7 +698,9 @@ class _Graph:
             raise GraphError(100, "(#100) The parameter id is required")
         with self.fake.lock:
             self.fake.scraped.append(url)
-        return {"url": url, "id": "77" + str(abs(hash(url)) % 10**10), "type": "website"}
+            found = dict(self.fake.og.get(url, {}))
+        return {"url": url, "id": "77" + str(abs(hash(url)) % 10**10), "type": "website",
+                **found}
 
 
 def _missing(node: str) -> str:
