@@ -24,6 +24,8 @@ import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from sqlalchemy.engine import Connection
+
 from bot import clock, metrics
 from bot.config import Config
 from bot.models import Post, PostStatus, Receipt
@@ -69,18 +71,23 @@ class Publisher:
         self.lease = config.bot.lease
         self.stopping = False
         self.in_flight: set[int] = set()
+        self._handoff: dict[str, list[tuple[Post, bool]]] = {}
+        """A channel's next post, claimed in the same transaction that recorded the last."""
 
     def claim(self, channel: str | None = None) -> list[tuple[Post, bool]]:
         """Claim the head post of every channel (or one) that may publish now."""
         if channel is not None and channel not in self.channels:
             return []
         with self.store.begin_immediate() as conn:
-            if not self.store.is_sqlite:
-                conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_CLAIM_LOCK})")
-            heads = post_store.due_heads(conn, clock.now(), channel)
-            return [(post_store.claim(conn, post, worker=self.worker, lease=self.lease,
-                                      uncertain=uncertain), uncertain)
-                    for post, uncertain in heads]
+            return self._claim_in(conn, channel)
+
+    def _claim_in(self, conn: Connection, channel: str | None) -> list[tuple[Post, bool]]:
+        if not self.store.is_sqlite:
+            conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_CLAIM_LOCK})")
+        heads = post_store.due_heads(conn, clock.now(), channel)
+        return [(post_store.claim(conn, post_id, worker=self.worker, lease=self.lease,
+                                  uncertain=uncertain), uncertain)
+                for post_id, uncertain in heads]
 
     async def run_once(self, limit: int = 1000) -> PassReport:
         """Publish everything due: one lane per channel, side by side, each in queue order.
@@ -97,7 +104,9 @@ class Publisher:
             for _ in range(limit):
                 if not await self._publish(post, uncertain, report) or self.stopping:
                     return
-                following = await asyncio.to_thread(self.claim, post.channel)
+                following = self._handoff.pop(post.channel, None)
+                if following is None:
+                    following = await asyncio.to_thread(self.claim, post.channel)
                 if not following:
                     return
                 post, uncertain = following[0]
@@ -131,7 +140,7 @@ class Publisher:
             await self._retry(post, str(exc), None, report, uncertain=True)
         except Permanent as exc:
             await self._record(post, S.HELD, report.held, action="hold", last_error=str(exc),
-                               uncertain=uncertain)
+                               uncertain=uncertain, claim_next=True)
             return True  # a held post leaves the line: the channel goes on
         except asyncio.CancelledError:
             with contextlib.suppress(Exception):
@@ -164,7 +173,8 @@ class Publisher:
                            action="reconciled" if reconciled else "published",
                            detail={"remote_id": receipt.remote_id, "url": receipt.remote_url},
                            remote_id=receipt.remote_id, remote_url=receipt.remote_url,
-                           last_error=None, uncertain=False, lease_until=None)
+                           last_error=None, uncertain=False, lease_until=None,
+                           claim_next=True)
         if reconciled:
             report.reconciled.append(post.id)
         log.info("post=%d channel=%s published remote_id=%s%s", post.id, post.channel,
@@ -190,19 +200,27 @@ class Publisher:
                            uncertain=uncertain, detail={"retry_in": delay.total_seconds()})
 
     async def _record(self, post: Post, to: PostStatus, bucket: list[int], *, action: str,
-                      detail: dict[str, object] | None = None, **fields: object) -> None:
-        def write() -> None:
+                      detail: dict[str, object] | None = None, claim_next: bool = False,
+                      **fields: object) -> None:
+        """Commit the outcome; with `claim_next`, claim the channel's next post in the same
+        transaction (one commit and one thread hop per post instead of two)."""
+        def write() -> list[tuple[Post, bool]] | None:
             # the write lock up front: a deferred transaction that read the post first cannot
             # upgrade once another lane's claim committed (SQLite: "database is locked")
             with self.store.begin_immediate() as conn:
                 post_store.change(conn, post.id, allowed_from=[S.PUBLISHING], to=to,
-                                  actor="system", action=action,
+                                  actor="system", action=action, returning=False,
                                   detail={**(detail or {}), "worker": self.worker,
                                           **({"error": fields["last_error"]}
                                              if fields.get("last_error") else {})},
                                   **fields)
+                if claim_next and not self.stopping and post.channel in self.channels:
+                    return self._claim_in(conn, post.channel)
+            return None
 
-        await asyncio.to_thread(write)
+        following = await asyncio.to_thread(write)
+        if following is not None:
+            self._handoff[post.channel] = following
         bucket.append(post.id)
         metrics.publish_outcomes.labels(post.channel, str(to)).inc()
         if to == S.FAILED:

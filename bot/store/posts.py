@@ -117,10 +117,19 @@ def for_release(conn: Connection, release_id: int) -> list[Post]:
     return listing(conn, release_id=release_id)
 
 
+_BEFORE = (sa.select(posts.c.status, posts.c.release_id)
+           .where(posts.c.id == sa.bindparam("the_post")))
+_BEFORE_LOCKED = _BEFORE.with_for_update()
+
+
 def change(conn: Connection, post_id: int, *, allowed_from: Iterable[PostStatus],
            to: PostStatus | None, actor: str, action: str,
-           detail: dict[str, Any] | None = None, **fields: Any) -> Post:
-    """Apply one guarded change and record it; raise WorkflowError if the status moved on."""
+           detail: dict[str, Any] | None = None, returning: bool = True,
+           **fields: Any) -> Post | None:
+    """Apply one guarded change and record it; raise WorkflowError if the status moved on.
+
+    Returns the post as it is now, unless `returning=False` (the publisher's hot path).
+    """
     allowed = [s.value for s in allowed_from]
     values: dict[str, Any] = {"updated_at": clock.now(), **fields}
     if "images" in values:
@@ -128,76 +137,88 @@ def change(conn: Connection, post_id: int, *, allowed_from: Iterable[PostStatus]
                             for i in values["images"]]
     if to is not None:
         values["status"] = to.value
-    before = require(conn, post_id, lock=True)
+    locked = conn.dialect.name == "postgresql"
+    before = conn.execute(_BEFORE_LOCKED if locked else _BEFORE, {"the_post": post_id}).first()
+    if before is None:
+        raise WorkflowError(f"post {post_id} does not exist (see `pressbot queue`)")
     result = conn.execute(_CHANGE, {"the_post": post_id, "allowed": allowed, **values})
     if result.rowcount != 1:
         raise WorkflowError(
             f"post {post_id} is {before.status}: cannot {action} it "
             f"(only a post that is {' or '.join(allowed)} can be)")
     add_event(conn, actor=actor, action=action, post_id=post_id, release_id=before.release_id,
-              from_status=before.status.value, to_status=(to or before.status).value,
+              from_status=before.status, to_status=(to.value if to else before.status),
               detail=detail)
-    return require(conn, post_id)
+    return require(conn, post_id) if returning else None
+
+
+_BUSY = (sa.select(posts.c.id, posts.c.lease_until)
+         .where(posts.c.channel == sa.bindparam("channel"),
+                posts.c.status == S.PUBLISHING.value)
+         .order_by(posts.c.publish_at, posts.c.id).limit(1))
+_HEAD = {status: (sa.select(posts.c.id, posts.c.publish_at, posts.c.next_attempt_at,
+                            posts.c.uncertain)
+                  .where(posts.c.channel == sa.bindparam("channel"),
+                         posts.c.status == status.value)
+                  .order_by(posts.c.publish_at, posts.c.id).limit(1))
+         for status in (S.APPROVED, S.FAILED)}
+_LIVE_CHANNELS = (sa.select(posts.c.channel).distinct()
+                  .where(posts.c.status.in_([S.APPROVED.value, S.FAILED.value,
+                                             S.PUBLISHING.value])))
 
 
 def due_heads(conn: Connection, now: datetime,
-              channel: str | None = None) -> list[tuple[Post, bool]]:
-    """The first post in line per channel, if it may be claimed now.
+              channel: str | None = None) -> list[tuple[int, bool]]:
+    """Per channel, the first post in line — as (post id, uncertain) — if it may go now.
 
-    Returns (post, uncertain) pairs. A channel whose head is publishing under a live lease
-    yields nothing: one request in flight per account keeps the timeline in order. An
-    expired lease is returned as uncertain, so the publisher looks it up before any retry.
+    Order is `publish_at` then id (every approved post has a slot). A channel with a post
+    publishing under a live lease yields nothing: one request in flight per account keeps
+    its timeline in order. An expired lease is returned as uncertain, so the publisher
+    looks it up before any retry. Each channel costs three indexed single-row lookups,
+    whatever the size of the queue.
     """
-    live = [S.APPROVED.value, S.FAILED.value, S.PUBLISHING.value]
-    order = sa.func.coalesce(posts.c.publish_at, posts.c.created_at)
-    query = (sa.select(posts.c.id, posts.c.channel, posts.c.status, posts.c.publish_at,
-                       posts.c.next_attempt_at, posts.c.lease_until, posts.c.uncertain)
-             .where(posts.c.status.in_(live)).order_by(posts.c.channel, order, posts.c.id))
-    if channel is not None:
-        query = query.where(posts.c.channel == channel)
-    rows = conn.execute(query).all()
-    heads: dict[str, Any] = {}
-    for row in rows:
-        if row.status == S.PUBLISHING.value:
-            heads.setdefault(f"busy:{row.channel}", row)
+    channels = [channel] if channel is not None else list(conn.execute(_LIVE_CHANNELS).scalars())
+    picked: list[tuple[int, bool]] = []
+    for name in channels:
+        busy = conn.execute(_BUSY, {"channel": name}).first()
+        if busy is not None:
+            if busy.lease_until is not None and busy.lease_until <= now:
+                picked.append((busy.id, True))
             continue
-        heads.setdefault(row.channel, row)
-    picked: list[tuple[Post, bool]] = []
-    for row in rows:
-        if row.status != S.PUBLISHING.value:
+        heads = [row for status in (S.APPROVED, S.FAILED)
+                 if (row := conn.execute(_HEAD[status], {"channel": name}).first())]
+        if not heads:
             continue
-        if heads.get(f"busy:{row.channel}") is row and row.lease_until <= now:
-            picked.append((require(conn, row.id), True))
-    busy = {k.removeprefix("busy:") for k in heads if k.startswith("busy:")}
-    for channel, row in heads.items():
-        if channel.startswith("busy:") or channel in busy:
-            continue
-        due_at = max(filter(None, [row.publish_at, row.next_attempt_at]), default=None)
+        head = min(heads, key=lambda r: (r.publish_at or now, r.id))
+        due_at = max(filter(None, [head.publish_at, head.next_attempt_at]), default=None)
         if due_at is None or due_at <= now:
-            picked.append((require(conn, row.id), bool(row.uncertain)))
+            picked.append((head.id, bool(head.uncertain)))
     return _lockable(conn, picked)
 
 
-def _lockable(conn: Connection, picked: list[tuple[Post, bool]]) -> list[tuple[Post, bool]]:
+def _lockable(conn: Connection, picked: list[tuple[int, bool]]) -> list[tuple[int, bool]]:
     """On PostgreSQL, lock the heads with `FOR UPDATE SKIP LOCKED`; a head someone else holds
     (a reviewer's edit in flight) is skipped, and so is its channel, to keep the order."""
     if conn.dialect.name != "postgresql" or not picked:
         return picked
-    ids = [post.id for post, _ in picked]
+    ids = [post_id for post_id, _ in picked]
     locked = set(conn.execute(sa.select(posts.c.id).where(posts.c.id.in_(ids))
                               .with_for_update(skip_locked=True)).scalars())
-    return [(post, uncertain) for post, uncertain in picked if post.id in locked]
+    return [(post_id, uncertain) for post_id, uncertain in picked if post_id in locked]
 
 
-def claim(conn: Connection, post: Post, *, worker: str, lease: timedelta,
+def claim(conn: Connection, post_id: int, *, worker: str, lease: timedelta,
           uncertain: bool) -> Post:
+    """Take a post for publishing under a lease (a reclaim when its old lease expired)."""
     now = clock.now()
-    return change(
-        conn, post.id, allowed_from=[S.APPROVED, S.FAILED, S.PUBLISHING], to=S.PUBLISHING,
-        actor="system", action="reclaim" if post.status == S.PUBLISHING else "claim",
+    post = change(
+        conn, post_id, allowed_from=[S.APPROVED, S.FAILED, S.PUBLISHING], to=S.PUBLISHING,
+        actor="system", action="reclaim" if uncertain else "claim",
         detail={"worker": worker}, claimed_by=worker, claimed_at=now,
         lease_until=now + lease, uncertain=uncertain,
     )
+    assert post is not None
+    return post
 
 
 def renew(conn: Connection, post_id: int, worker: str, lease: timedelta) -> bool:

@@ -98,7 +98,7 @@ posts = sa.Table(
     sa.Column("updated_at", UTCDateTime, nullable=False),
     sa.UniqueConstraint("release_id", "channel"),
     sa.Index(None, "status", "next_attempt_at"),
-    sa.Index(None, "channel", "status"),
+    sa.Index(None, "channel", "status", "publish_at", "id"),
 )
 
 events = sa.Table(
