@@ -13,6 +13,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -21,9 +22,9 @@ from bot import clock
 from bot.config import Config, FeedSourceConfig, FolderSourceConfig, SourceConfig
 from bot.errors import PressbotError, SourceError
 from bot.models import Release
-from bot.store import Store, meta, releases
+from bot.store import Store, meta, posts, releases
 from bot.store import sources as source_store
-from bot.workflow import queue_release, rerender_release
+from bot.workflow import plan_posts, rerender_release
 
 log = logging.getLogger("pressbot.fetch")
 
@@ -71,22 +72,32 @@ def store_releases(store: Store, config: Config, name: str, found: list[Release]
         state = source_store.get(conn, name)
         learned = meta.learned_limits(conn)
         keep = None if state.initialised else backlog_keep(cfg.backlog, found)
+        known = releases.Known(conn, name, found)
+        fresh: list[Release] = []
         for release in found:
-            row = releases.find(conn, release)
+            row = known.find(release)
             if row is None:
-                release_id = releases.insert(conn, release)
-                report.new += 1
-                if keep is not None and release.key not in keep:
-                    report.skipped += 1
-                    continue
-                report.queued += len(queue_release(conn, config, release_id, release,
-                                                   cfg.channels, learned=learned))
+                known.add(0, release)  # a later item of this batch that is the same: skipped
+                fresh.append(release)
+            elif row.id == 0:
+                report.unchanged += 1
             elif row.content_hash != release.content_hash():
                 releases.update(conn, row.id, release)
                 rerender_release(conn, config, row.id, release, learned=learned)
                 report.updated += 1
             else:
                 report.unchanged += 1
+        # new releases and their posts: a few statements per feed, not per item
+        items: list[dict[str, Any]] = []
+        planned: dict[str, datetime] = {}
+        for release_id, release in zip(releases.insert_many(conn, fresh), fresh, strict=True):
+            report.new += 1
+            if keep is not None and release.key not in keep:
+                report.skipped += 1
+                continue
+            items += plan_posts(conn, config, release_id, release, cfg.channels,
+                                learned=learned, planned=planned)
+        report.queued += len(posts.insert_many(conn, items, actor="system"))
         state.initialised = True
         source_store.put(conn, state)
 

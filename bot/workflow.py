@@ -63,7 +63,19 @@ def queue_release(conn: Connection, config: Config, release_id: int, release: Re
                   source_channels: list[str] | None, *, learned: dict[str, Any] | None = None,
                   actor: str = "system") -> list[int]:
     """Render a stored release for every channel that wants it and queue the posts."""
-    created = []
+    items = plan_posts(conn, config, release_id, release, source_channels, learned=learned)
+    return post_store.insert_many(conn, items, actor=actor)
+
+
+def plan_posts(conn: Connection, config: Config, release_id: int, release: Release,
+               source_channels: list[str] | None, *, learned: dict[str, Any] | None = None,
+               planned: dict[str, datetime] | None = None) -> list[dict[str, Any]]:
+    """The posts a release makes, rendered, ready for `posts.insert_many`.
+
+    `planned` carries the slots given so far in a batch (per channel), so auto-approved
+    posts queued together still respect `min_gap` between each other.
+    """
+    items: list[dict[str, Any]] = []
     for target in targets(config, learned):
         if not wants(release, source_channels, target):
             continue
@@ -73,19 +85,24 @@ def queue_release(conn: Connection, config: Config, release_id: int, release: Re
             status, publish_at = S.HELD, release.embargo_at
         elif auto:
             status = S.APPROVED
-            publish_at = slot_for(conn, config, target.name, not_before=release.embargo_at)
+            not_before = release.embargo_at
+            if planned is not None and target.name in planned:
+                after = planned[target.name] + target.cfg.min_gap
+                not_before = max(filter(None, [not_before, after]))
+            publish_at = slot_for(conn, config, target.name, not_before=not_before)
+            if planned is not None:
+                planned[target.name] = publish_at
         else:
             status, publish_at = S.PENDING, release.embargo_at
-        post_id = post_store.insert(
-            conn, channel=target.name, status=status, actor=actor, release_id=release_id,
-            title=release.title, publish_at=publish_at,
-            last_error="; ".join(w for w in rendered.warnings if "too long" in w
-                                 or "template error" in w) or None,
-            detail={"approval": target.cfg.approval, "warnings": rendered.warnings},
+        items.append({
+            "channel": target.name, "status": status, "release_id": release_id,
+            "title": release.title, "publish_at": publish_at,
+            "last_error": "; ".join(w for w in rendered.warnings if "too long" in w
+                                    or "template error" in w) or None,
+            "detail": {"approval": target.cfg.approval, "warnings": rendered.warnings},
             **_rendered_fields(rendered),
-        )
-        created.append(post_id)
-    return created
+        })
+    return items
 
 
 def rerender_release(conn: Connection, config: Config, release_id: int, release: Release,

@@ -90,3 +90,31 @@ def test_missing_folder_is_a_clear_error(tmp_path: Path) -> None:
     result = ws.run("fetch")
     assert result.exit_code == 1
     assert "folder not found" in result.stdout
+
+
+def test_auto_approved_posts_of_one_fetch_keep_the_minimum_gap(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PRESSBOT_CLOCK", "2026-11-26T10:00:00+00:00")
+    ws = make_workspace(tmp_path, channels="""
+[channels.mastodon]
+type = "outbox"
+like = "mastodon"
+approval = "auto"
+min_gap = "30m"
+""")
+    for day in ("01", "02", "03"):
+        write_release(ws.content, f"r{day}.md", f"Release {day}", date=f"2026-03-{day}")
+    ws.run("fetch")
+    slots = sorted(p["publish_at"] for p in queue(ws))
+    assert slots == ["2026-11-26T10:00:00+00:00", "2026-11-26T10:30:00+00:00",
+                     "2026-11-26T11:00:00+00:00"]
+
+
+def test_the_same_item_twice_in_one_batch_is_stored_once(tmp_path: Path) -> None:
+    ws = make_workspace(tmp_path)
+    write_release(ws.content, "a.md", "Twin release")
+    write_release(ws.content, "b.md", "Twin release")  # same link and text, another file
+    (ws.content / "b.md").write_text((ws.content / "a.md").read_text().replace(
+        "news/a", "news/a/"), encoding="utf-8")
+    result = ws.run("fetch")
+    assert "1 new" in result.stdout and "1 unchanged" in result.stdout

@@ -200,3 +200,19 @@ def test_the_line_lookup_uses_the_index(store: Store) -> None:
             "ORDER BY publish_at, id LIMIT 1"))
     assert "ix_posts_channel_status_publish_at_id" in plan
     assert "TEMP B-TREE" not in plan and "Sort" not in plan  # the index gives the order
+
+
+def test_batch_lookup_answers_like_one_by_one(store: Store) -> None:
+    with store.begin() as conn:
+        releases.insert(conn, release("old", url="https://www.example.org/news/old"))
+        batch = [release("old", title="changed"),                              # by key
+                 release("moved", url="https://www.example.org/news/old/"),     # by link
+                 release("new-1", url="https://www.example.org/news/n"),        # new
+                 release("new-2", url="https://www.example.org/news/n?utm_source=x")]  # dup
+        known = releases.Known(conn, "press", batch)
+        found = [known.find(r) for r in batch[:3]]
+        assert [row is not None for row in found] == [True, True, False]
+        assert [r.id for r in found[:2]] == [releases.find(conn, batch[0]).id] * 2
+        rid = releases.insert(conn, batch[2])
+        known.add(rid, batch[2])
+        assert known.find(batch[3]).id == rid  # the batch's own earlier item counts too

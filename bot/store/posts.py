@@ -56,6 +56,31 @@ def insert(conn: Connection, *, channel: str, status: PostStatus, actor: str,
     return post_id
 
 
+_INSERT_POSTS = posts.insert().returning(posts.c.id, sort_by_parameter_order=True)
+
+
+def insert_many(conn: Connection, items: list[dict[str, Any]], *, actor: str) -> list[int]:
+    """Queue several posts (each a dict of `insert`'s arguments) in two statements."""
+    if not items:
+        return []
+    now = clock.now()
+    rows = []
+    for item in items:
+        fields = {k: v for k, v in item.items() if k not in ("detail",)}
+        if "images" in fields:
+            fields["images"] = [i.model_dump() if isinstance(i, Image) else i
+                                for i in fields["images"]]
+        fields["status"] = PostStatus(fields["status"]).value
+        rows.append({**fields, "created_at": now, "updated_at": now})
+    ids = [int(i) for i in conn.execute(_INSERT_POSTS, rows).scalars()]
+    conn.execute(_INSERT_EVENT, [
+        {"at": now, "actor": actor, "action": "queued", "post_id": post_id,
+         "release_id": item.get("release_id"), "from_status": None,
+         "to_status": PostStatus(item["status"]).value, "detail": item.get("detail") or {}}
+        for post_id, item in zip(ids, items, strict=True)])
+    return ids
+
+
 def add_event(conn: Connection, *, actor: str, action: str, post_id: int | None = None,
               release_id: int | None = None, from_status: str | None = None,
               to_status: str | None = None, detail: dict[str, Any] | None = None) -> None:

@@ -45,6 +45,56 @@ def find(conn: Connection, release: Release) -> sa.Row[Any] | None:
     return row
 
 
+class Known:
+    """What the store already holds of a batch's releases, looked up in three queries.
+
+    `find` answers exactly as the one-by-one lookup would, including releases added to
+    the batch's own source after the look-up (call `add`): a feed of 700 items costs three
+    round trips, not 2,100.
+    """
+
+    def __init__(self, conn: Connection, source: str, batch: list[Release]) -> None:
+        self.by_key: dict[str, sa.Row[Any]] = {}
+        self.by_url: dict[str, sa.Row[Any]] = {}
+        self.by_hash: dict[str, sa.Row[Any]] = {}
+        keys = [store_key(r.key) for r in batch]
+        urls = [normalise_url(r.url) for r in batch if r.url]
+        hashes = [r.content_hash() for r in batch]
+        for column, wanted, into in ((releases.c.key, keys, self.by_key),
+                                     (releases.c.url_norm, urls, self.by_url),
+                                     (releases.c.content_hash, hashes, self.by_hash)):
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start:start + 500]
+                query = (sa.select(releases).where(releases.c.source == source,
+                                                   column.in_(chunk))
+                         .order_by(releases.c.id))
+                for row in conn.execute(query):
+                    into.setdefault(getattr(row, column.name), row)
+
+    def find(self, release: Release) -> sa.Row[Any] | None:
+        row = self.by_key.get(store_key(release.key))
+        if row is None and release.url:
+            row = self.by_url.get(normalise_url(release.url))
+        if row is None:
+            row = self.by_hash.get(release.content_hash())
+        return row
+
+    def add(self, release_id: int, release: Release) -> None:
+        values = _values(release)
+        row = _Added(id=release_id, **values)
+        self.by_key.setdefault(values["key"], row)  # type: ignore[arg-type]
+        if values["url_norm"]:
+            self.by_url.setdefault(values["url_norm"], row)  # type: ignore[arg-type]
+        self.by_hash.setdefault(values["content_hash"], row)  # type: ignore[arg-type]
+
+
+class _Added:
+    """A just-inserted release, shaped like a row for `Known.find`'s callers."""
+
+    def __init__(self, **values: Any) -> None:
+        self.__dict__.update(values)
+
+
 def _values(release: Release) -> dict[str, Any]:
     return {
         "source": release.source,
@@ -71,6 +121,18 @@ def insert(conn: Connection, release: Release) -> int:
     now = clock.now()
     result = conn.execute(_INSERT, {**_values(release), "first_seen_at": now, "updated_at": now})
     return int(result.inserted_primary_key[0])  # type: ignore[index]
+
+
+_INSERT_MANY = releases.insert().returning(releases.c.id, sort_by_parameter_order=True)
+
+
+def insert_many(conn: Connection, batch: list[Release]) -> list[int]:
+    """Insert releases in one statement; their ids in the batch's order."""
+    if not batch:
+        return []
+    now = clock.now()
+    rows = [{**_values(r), "first_seen_at": now, "updated_at": now} for r in batch]
+    return [int(i) for i in conn.execute(_INSERT_MANY, rows).scalars()]
 
 
 def update(conn: Connection, release_id: int, release: Release) -> None:
