@@ -103,11 +103,16 @@ def store_releases(store: Store, config: Config, name: str, found: list[Release]
 
 
 async def poll_source(name: str, cfg: SourceConfig, config: Config, store: Store,
-                      client: httpx.AsyncClient, limiter: Limiter) -> SourceReport:
-    """Read one source and store what it found; never raises for the source's own faults."""
+                      client: httpx.AsyncClient, limiter: Limiter,
+                      state: source_store.SourceState | None = None) -> SourceReport:
+    """Read one source and store what it found; never raises for the source's own faults.
+
+    `state` may come preloaded (a whole cycle reads every source's state in one query).
+    """
     report = SourceReport(name)
-    with store.begin() as conn:
-        state = source_store.get(conn, name)
+    if state is None:
+        with store.begin() as conn:
+            state = source_store.get(conn, name)
     state.last_polled_at = clock.now()
     succeeded = False
     try:
@@ -138,9 +143,7 @@ async def poll_source(name: str, cfg: SourceConfig, config: Config, store: Store
         report.fatal = True
         state.last_error, state.failures = report.errors[-1][:2000], state.failures + 1
     with store.begin_immediate() as conn:
-        current = source_store.get(conn, name)
-        state.initialised = current.initialised or succeeded
-        source_store.put(conn, state)
+        source_store.save(conn, state, succeeded=succeeded)
     for error in report.errors:
         log.warning("source=%s error=%r", name, error)
     log.info("source=%s new=%d updated=%d unchanged=%d skipped=%d failed=%d not_modified=%s",
@@ -207,10 +210,12 @@ async def fetch_all(config: Config, store: Store, *, only: str | None = None,
     limiter = Limiter(config.bot.poll_concurrency, config.bot.poll_per_host)
     own = client is None
     client = client or http_client(config)
+    with store.begin() as conn:
+        states = source_store.all_states(conn)
     try:
         async def one(name: str) -> SourceReport:
             report = await poll_source(name, config.sources[name], config, store, client,
-                                       limiter)
+                                       limiter, states.get(name))
             if on_done:
                 on_done(report)
             return report
