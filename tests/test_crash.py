@@ -126,7 +126,7 @@ def check_exactly_once(store: Store, state: FakeMastodon, account: object, n: in
 
 
 def crash_loop(tmp_path: Path, database_url: str, fake: tuple[FakeMastodon, str, object],
-               n: int = 150) -> None:
+               n: int = 200) -> None:
     state, url, account = fake
     ws = make_workspace(tmp_path, database_url=database_url, channels=mastodon_channel(url))
     text = ws.config.read_text().replace('publish_every = "0.2s"',
