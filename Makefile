@@ -25,6 +25,7 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check bot channels tests bench
+	$(BIN)/mypy bot channels
 	$(BIN)/pytest -q
 
 fuzz: $(STAMP)

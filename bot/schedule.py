@@ -95,4 +95,5 @@ def parse_when(text: str, tz: ZoneInfo, now: datetime) -> datetime:
     if value is None:
         raise ValueError(f"cannot read {text!r} as a time: use ISO 8601 "
                          "('2026-12-01T09:00') or a phrase like 'tomorrow 09:00'")
-    return value.replace(tzinfo=tz).astimezone(UTC)
+    result: datetime = value.replace(tzinfo=tz).astimezone(UTC)
+    return result

@@ -137,9 +137,10 @@ def _schedule_work(scheduler: Any, config: Config, store: Store, publisher: Publ
         scheduler.add_job(_notify, IntervalTrigger(seconds=config.notify.every.total_seconds()),
                           args=[config, store], id="notify", max_instances=1, coalesce=True,
                           next_run_time=now + timedelta(seconds=30))
-    for name, cfg in config.channels.items():
-        if isinstance(cfg, EmailConfig) and cfg.mode == "digest":
-            scheduler.add_job(_digest, CronTrigger.from_crontab(cfg.schedule, timezone=config.tz),
+    for name, channel_cfg in config.channels.items():
+        if isinstance(channel_cfg, EmailConfig) and channel_cfg.mode == "digest":
+            scheduler.add_job(_digest, CronTrigger.from_crontab(channel_cfg.schedule,
+                                                                timezone=config.tz),
                               args=[config, store, name], id=f"digest:{name}",
                               max_instances=1, coalesce=True)
 
@@ -198,7 +199,7 @@ async def _web(config: Config, store: Store, health: Health, publisher: Publishe
                                            log_config=None, access_log=False,
                                            lifespan="off"))
     # the service owns SIGTERM/SIGINT; uvicorn must neither take nor re-raise them
-    server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign]
+    server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign,assignment]
     try:
         await server.serve()
     except asyncio.CancelledError:

@@ -180,7 +180,7 @@ def edit(conn: Connection, config: Config, post_id: int, actor: str, text: str,
     if subject is not None:
         fields["subject"] = " ".join(subject.split())
     return post_store.change(conn, post_id, allowed_from=EDITABLE, to=to, actor=actor,
-                             action="edit", detail={"previous_text": post.text,
+                             action="edit", returning=True, detail={"previous_text": post.text,
                                                     "previous_subject": post.subject},
                              **fields)
 

@@ -5,8 +5,12 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+from typing import TYPE_CHECKING
 
 import click
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 from bot.cli import App, cli, pass_app
 
@@ -50,7 +54,7 @@ def fetch(app: App, only: str | None) -> None:
         sys.exit(1)
 
 
-def _err_console():  # type: ignore[no-untyped-def]
+def _err_console() -> Console:
     from rich.console import Console
 
     return Console(stderr=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 import click
@@ -43,7 +44,7 @@ def publish(app: App, dry_run: bool) -> None:
         sys.exit(1)
 
 
-def _show_newsletter_progress(channels: dict[str, object]) -> None:
+def _show_newsletter_progress(channels: Mapping[str, object]) -> None:
     """A progress bar per newsletter on the terminal (stderr), fed by the channel's ledger."""
     if not sys.stderr.isatty():
         return
@@ -65,7 +66,7 @@ def _show_newsletter_progress(channels: dict[str, object]) -> None:
 
     for channel in channels.values():
         if hasattr(channel, "on_progress"):
-            channel.on_progress = update  # type: ignore[attr-defined]
+            channel.on_progress = update
 
 
 def _publish_dry(app: App) -> None:

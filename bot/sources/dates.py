@@ -95,7 +95,8 @@ def date_line_span(line: str, *, parse_foreign: bool) -> tuple[int, int, date | 
     """Where the date of a date-only line is; its date is None for an unparsed foreign one."""
     if not line or len(line) > 80 or not any(c.isdigit() for c in line):
         return None
-    span = next(((s, e, d) for s, e, d in _english_dates(line) if d), None)
+    span: tuple[int, int, date | None] | None = next(
+        ((s, e, d) for s, e, d in _english_dates(line) if d), None)
     if span is None and (m := _FOREIGN.search(line)):
         span = (m.start(), m.end(), _dateparser(m.group(0)) if parse_foreign else None)
     if span is None:

@@ -99,11 +99,11 @@ def parse(name: str, body: bytes, *, url: str, content_type: str = "application/
                           f"{str(exc)[:120]})") from None
     entries = parsed.get("entries") or []
     if parsed.get("bozo") and not entries:
-        exc = parsed.get("bozo_exception")
+        problem = parsed.get("bozo_exception")
         looks_html = b"<html" in body[:2000].lower() or "html" in content_type.lower()
         what = "an HTML page" if looks_html else "not a well-formed feed"
         raise SourceError(f"{url}: {what}, expected RSS or Atom"
-                          f" ({type(exc).__name__}: {str(exc)[:120]})")
+                          f" ({type(problem).__name__}: {str(problem)[:120]})")
     if not entries and not parsed.get("version"):
         raise SourceError(f"{url}: no RSS or Atom feed found in the response")
     feed_lang = (parsed.get("feed") or {}).get("language") or language
@@ -193,7 +193,8 @@ def _published(entry: Any) -> datetime | None:
         guess = dateparser.parse(raw, settings={"RETURN_AS_TIMEZONE_AWARE": True,
                                                 "TO_TIMEZONE": "UTC", "DATE_ORDER": "DMY"})
         if guess:
-            return guess.astimezone(UTC)
+            found: datetime = guess.astimezone(UTC)
+            return found
     return None
 
 

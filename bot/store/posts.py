@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal, overload
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -147,6 +147,20 @@ _BEFORE = (sa.select(posts.c.status, posts.c.release_id)
 _BEFORE_LOCKED = _BEFORE.with_for_update()
 
 
+@overload
+def change(conn: Connection, post_id: int, *, allowed_from: Iterable[PostStatus],
+           to: PostStatus | None, actor: str, action: str,
+           detail: dict[str, Any] | None = None, returning: Literal[True] = True,
+           **fields: Any) -> Post: ...
+
+
+@overload
+def change(conn: Connection, post_id: int, *, allowed_from: Iterable[PostStatus],
+           to: PostStatus | None, actor: str, action: str,
+           detail: dict[str, Any] | None = None, returning: Literal[False],
+           **fields: Any) -> None: ...
+
+
 def change(conn: Connection, post_id: int, *, allowed_from: Iterable[PostStatus],
            to: PostStatus | None, actor: str, action: str,
            detail: dict[str, Any] | None = None, returning: bool = True,
@@ -236,14 +250,12 @@ def claim(conn: Connection, post_id: int, *, worker: str, lease: timedelta,
           uncertain: bool) -> Post:
     """Take a post for publishing under a lease (a reclaim when its old lease expired)."""
     now = clock.now()
-    post = change(
+    return change(
         conn, post_id, allowed_from=[S.APPROVED, S.FAILED, S.PUBLISHING], to=S.PUBLISHING,
         actor="system", action="reclaim" if uncertain else "claim",
         detail={"worker": worker}, claimed_by=worker, claimed_at=now,
         lease_until=now + lease, uncertain=uncertain,
     )
-    assert post is not None
-    return post
 
 
 def renew(conn: Connection, post_id: int, worker: str, lease: timedelta) -> bool:

@@ -60,10 +60,11 @@ class PublicPages:
         self.store = store
         self.smtp = smtp
         self.public_url = str(config.bot.public_url).rstrip("/")
-        self.channel, self.cfg = next(
+        found: tuple[str | None, EmailConfig | OutboxConfig | None] = next(
             ((n, c) for n, c in config.channels.items()
              if isinstance(c, EmailConfig) or (isinstance(c, OutboxConfig) and c.like == "email")),
             (None, None))
+        self.channel, self.cfg = found
         list_name = self.cfg.list_name if isinstance(self.cfg, EmailConfig) else None
         self.list_name = list_name or "our newsletter"
         self._key: str | None = None

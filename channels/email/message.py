@@ -180,7 +180,7 @@ class MessageFactory:
         for content, subtype in ((text, "plain"), (html_text, "html")):
             part = MIMEPart(policy=policy.SMTP)
             self._set_text(part, content, subtype)
-            msg.attach(part)
+            msg.attach(part)  # type: ignore[arg-type]  # typeshed: EmailMessage only
         return msg
 
     def _set_text(self, part: MIMEPart, content: str, subtype: str) -> None:
@@ -194,7 +194,7 @@ class MessageFactory:
 
 def _folded(name: str, value: str) -> str:
     """A header's value as the policy folds it (continuation lines included)."""
-    line = policy.SMTP.fold(name, value)
+    line: str = policy.SMTP.fold(name, value)
     return line[len(name) + 2:].removesuffix("\r\n")
 
 
