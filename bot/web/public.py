@@ -2,7 +2,8 @@
 
     GET  /subscribe           the form
     POST /subscribe           a pending subscriber + a confirmation mail with a signed link
-    GET  /confirm/{token}     double opt-in done (the link expires after 7 days)
+    GET  /confirm/{token}     a button to confirm (mail scanners open links; they confirm nothing)
+    POST /confirm/{token}     double opt-in done (the link expires after 7 days)
     GET  /u/{token}           a page with an "Unsubscribe" button; it changes nothing, because
                               link scanners and prefetchers open every URL in a mail
     POST /u/{token}           unsubscribes: RFC 8058 one-click (`List-Unsubscribe=One-Click`,
@@ -163,6 +164,21 @@ class PublicPages:
         finally:
             await close_quietly(smtp)
 
+    async def confirm_page(self, request: Request) -> Response:
+        """The link in the mail shows a button: mail scanners open links, people press buttons."""
+        token = request.path_params["token"]
+        try:
+            found = await asyncio.to_thread(subs.read_confirm_token, self.store,
+                                            await self.key(), token)
+        except subs.SubscriberError as exc:
+            return _page("Link not valid", _p(f"Sorry: {exc}.") +
+                         "<p><a href=\"/subscribe\">Subscribe again</a></p>", 400)
+        action = html.escape(f"/confirm/{token}")
+        return _page("Confirm your subscription", (
+            f"{_p(f'Send {self.list_name} to {found.email}?')}"
+            f"<form method=\"post\" action=\"{action}\">"
+            "<p><button type=\"submit\">Yes, subscribe me</button></p></form>"))
+
     async def confirm(self, request: Request) -> Response:
         try:
             found = await asyncio.to_thread(subs.read_confirm_token, self.store,
@@ -224,7 +240,8 @@ def public_routes(config: Config, store: Store, *, smtp: object | None = None) -
     return [
         Route("/subscribe", pages.subscribe_page, methods=["GET"]),
         Route("/subscribe", pages.subscribe, methods=["POST"]),
-        Route("/confirm/{token}", pages.confirm, methods=["GET"]),
+        Route("/confirm/{token}", pages.confirm_page, methods=["GET"]),
+        Route("/confirm/{token}", pages.confirm, methods=["POST"]),
         Route("/u/{token}", pages.unsubscribe_page, methods=["GET"]),
         Route("/u/{token}", pages.unsubscribe, methods=["POST"]),
     ]
