@@ -283,3 +283,10 @@ async def test_the_link_in_a_sent_newsletter_works_end_to_end(
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
+
+
+def test_the_subscribe_form_is_rate_limited_per_client(client: TestClient) -> None:
+    answers = [client.post("/subscribe", data={"email": f"p{i}@example.org"}).status_code
+               for i in range(12)]
+    assert 429 not in answers[:10]
+    assert answers[10:] == [429, 429]

@@ -34,6 +34,7 @@ from bot import clock
 from bot import subscribers as subs
 from bot.config import Config, EmailConfig, OutboxConfig
 from bot.store import Store
+from bot.web.security import FailureLimiter
 
 log = logging.getLogger("pressbot.web.public")
 
@@ -60,6 +61,9 @@ class PublicPages:
         self.config = config
         self.store = store
         self.smtp = smtp
+        # each subscribe request sends a mail: at most 10 per client address an hour, so the
+        # form cannot be used to flood strangers' inboxes or our sending reputation
+        self.requests = FailureLimiter(limit=10, window=3600)
         self.public_url = str(config.bot.public_url).rstrip("/")
         found: tuple[str | None, EmailConfig | OutboxConfig | None] = next(
             ((n, c) for n, c in config.channels.items()
@@ -104,6 +108,13 @@ class PublicPages:
     async def subscribe(self, request: Request) -> Response:
         if self.cfg is None:
             return _page("Not available", _p("This site has no newsletter."), 404)
+        client = request.client.host if request.client else "unknown"
+        wait = self.requests.retry_after(client)
+        if wait is not None:
+            return _page("Please try again later", _p(
+                "Too many subscription requests from your network; try again in an hour."),
+                429)
+        self.requests.failed(client)
         form = await request.form()
         email, name = str(form.get("email") or ""), str(form.get("name") or "")
         language = str(form.get("language") or "") or None
