@@ -234,17 +234,26 @@ def queue_digest(conn: Connection, config: Config, channel: str,
     from bot.store import meta, releases
     from bot.store.schema import releases as releases_table
 
-    cursor_key = f"digest:{channel}"
-    since = meta.get(conn, cursor_key)
+    # The cursor is the set of releases already sent, not a time: a release still under
+    # embargo at one digest goes out in the first digest after its embargo ends.
+    sent_key = f"digest:{channel}:sent"
+    sent = set(meta.get(conn, sent_key, []))
+    floor = meta.get(conn, f"digest:{channel}:floor", 0)
     now = clock.now()
     query = sa.select(releases_table.c.id).where(
+        releases_table.c.id > floor,
         sa.or_(releases_table.c.embargo_at.is_(None), releases_table.c.embargo_at <= now))
-    if since:
-        query = query.where(releases_table.c.first_seen_at > datetime.fromisoformat(since))
-    ids = [row.id for row in conn.execute(query.order_by(releases_table.c.id))]
+    ids = [row.id for row in conn.execute(query.order_by(releases_table.c.id))
+           if row.id not in sent]
     found = [(i, r) for i in ids if (r := releases.get(conn, i)) is not None]
     found = [(i, r) for i, r in found if r.channels is None or channel in r.channels]
-    meta.put(conn, cursor_key, now.isoformat())
+    sent |= set(ids)
+    # keep the list short: everything up to the oldest unsent (embargoed) id is a floor
+    waiting = conn.execute(sa.select(sa.func.min(releases_table.c.id)).where(
+        releases_table.c.id > floor, releases_table.c.embargo_at > now)).scalar()
+    new_floor = max([floor, *[i for i in sent if waiting is None or i < waiting]])
+    meta.put(conn, f"digest:{channel}:floor", new_floor)
+    meta.put(conn, sent_key, sorted(i for i in sent if i > new_floor))
     if not found:
         return None
     target = target_for(config, channel)
