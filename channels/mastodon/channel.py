@@ -1,0 +1,228 @@
+"""The Mastodon channel object: the instance's limits, `check`, and the publish flow.
+
+Every status POST carries `Idempotency-Key: post.idempotency_key`, so a retry within the
+server's hour returns the first status instead of a second one. Limits are the instance's
+(`/api/v2/instance`, falling back to v1), never a hard-coded 500. With `thread = true` a long
+text goes out as a reply chain, each part with its own key (`pressbot-post-N-partI`). Nothing
+makes a thread atomic: a permanent failure mid-thread leaves the first parts up, and a lookup
+that finds the first part reports the post published.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, replace
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+import regex
+
+from bot import redact
+from bot.config import MastodonConfig
+from bot.fit import count
+from bot.models import Post, Receipt
+from channels.base import Ambiguous, Check, Limits, Permanent, Transient
+from channels.mastodon.api import _json, _receipt
+from channels.mastodon.errors import CONTENT_HINT, PLATFORM
+from channels.mastodon.lookup import MastodonLookup
+from channels.mastodon.media import DEFAULT_IMAGE_MAX, MastodonMedia
+
+# The package's logger name, which log filters and tests select on.
+log = logging.getLogger("channels.mastodon")
+
+THREAD_PARTS = 4
+DEFAULT_MAX_CHARS = 500
+DEFAULT_URL_WEIGHT = 23
+DEFAULT_ALT_MAX = 1500
+
+
+class MastodonChannel(MastodonMedia, MastodonLookup):
+    """One Mastodon account; `client` is the service's shared `httpx.AsyncClient`."""
+
+    def __init__(self, name: str, config: MastodonConfig, client: httpx.AsyncClient, *,
+                 poll_interval: float = 0.5, max_polls: int = 40) -> None:
+        self.name = name
+        self.config = config
+        self._client = client
+        self._base = str(config.base_url).rstrip("/")
+        self._token = config.access_token.get_secret_value()
+        redact.register(self._token)
+        self._timeout = config.timeout.total_seconds()
+        self._poll_interval = poll_interval
+        self._max_polls = max_polls
+        self._instance: dict[str, Any] | None = None
+        self._account: dict[str, Any] | None = None
+        self._budgets = {}
+
+    def __repr__(self) -> str:
+        return f"MastodonChannel(name={self.name!r}, base_url={self._base!r})"
+
+    # ------------------------------------------------------------------ limits
+
+    @property
+    def limits(self) -> Limits:
+        """What the core renders against: one status, or a thread of up to `THREAD_PARTS`."""
+        single = self.status_limits
+        if not self.config.thread or single.max_chars is None:
+            return single
+        # Longer texts are fine: they go out as a reply chain; past one status, warn.
+        return replace(single, max_chars=single.max_chars * THREAD_PARTS,
+                       soft_chars=single.max_chars)
+
+    @property
+    def status_limits(self) -> Limits:
+        """One status: the instance's limits once read, less the spoiler text's length."""
+        conf = self._instance or {}
+        statuses = conf.get("statuses") or {}
+        media = conf.get("media_attachments") or {}
+        max_chars = (self.config.max_characters or _positive(statuses.get("max_characters"))
+                     or DEFAULT_MAX_CHARS)
+        if self.config.spoiler_text:
+            max_chars -= len(regex.findall(r"\X", self.config.spoiler_text))
+        return Limits(
+            max_chars=max_chars,
+            url_weight=_positive(statuses.get("characters_reserved_per_url"))
+            or DEFAULT_URL_WEIGHT,
+            graphemes=True,
+            mentions_local=True,
+            max_images=_positive(statuses.get("max_media_attachments")) or 4,
+            alt_max=_positive(media.get("description_limit")) or DEFAULT_ALT_MAX,
+            image_max_bytes=_positive(media.get("image_size_limit")) or DEFAULT_IMAGE_MAX,
+        )
+
+    async def load_limits(self) -> Limits:
+        """Read the instance's configuration (public, no token) and keep it for `limits`."""
+        response = await self._request("GET", "/api/v2/instance", auth=False)
+        if response.status_code in (404, 410):  # before 4.0, or a compatible server
+            response = await self._request("GET", "/api/v1/instance", auth=False)
+        self._raise(response, scope="", where="the instance information")
+        data = _json(response)
+        conf = data.get("configuration") if isinstance(data, dict) else None
+        if not isinstance(conf, dict):
+            conf = {}
+        if not conf.get("statuses") and isinstance(data, dict) and data.get("max_toot_chars"):
+            conf["statuses"] = {"max_characters": data["max_toot_chars"]}  # Pleroma/Akkoma
+        conf["version"] = data.get("version") if isinstance(data, dict) else None
+        self._instance = conf
+        return self.limits
+
+    # ------------------------------------------------------------------ check
+
+    async def check(self) -> Check:
+        details: dict[str, Any] = {"base_url": self._base}
+        warnings: list[str] = []
+        try:
+            account = await self._verify()
+        except Permanent as exc:
+            return Check(ok=False, summary=str(exc), details=details)
+        except (Transient, Ambiguous) as exc:
+            return Check(ok=False, summary=f"cannot reach {self._base}: {exc}", details=details)
+        try:
+            limits = await self.load_limits()
+        except (Permanent, Transient, Ambiguous) as exc:
+            limits = self.limits
+            warnings.append(f"could not read the instance limits ({exc}); using defaults")
+        instance_max = _positive(((self._instance or {}).get("statuses") or {})
+                                 .get("max_characters"))
+        if self.config.max_characters and instance_max and self.config.max_characters > \
+                instance_max:
+            warnings.append(f"max_characters = {self.config.max_characters} is above the "
+                            f"instance's limit of {instance_max}: posts would be refused")
+        acct = f"@{account.get('acct') or account.get('username')}"
+        details.update(account=acct, account_url=account.get("url"),
+                       version=(self._instance or {}).get("version"), limits=asdict(limits))
+        summary = (f"{acct} on {urlsplit(self._base).netloc}: {limits.max_chars} characters, "
+                   f"up to {limits.max_images} images")
+        return Check(ok=True, summary=summary, details=details, warnings=warnings)
+
+    # ------------------------------------------------------------------ publish
+
+    async def publish(self, post: Post) -> Receipt:
+        self._guard()  # before any upload: no orphan media when we are about to stop anyway
+        parts = self._parts(post)
+        media_ids: list[str] = []
+        images = post.images
+        if len(images) > self.limits.max_images:
+            log.warning("post %s: %d images, the instance takes %d; the rest are left out",
+                        post.id, len(images), self.limits.max_images)
+            images = images[: self.limits.max_images]
+        for image in images:
+            media_id = await self._upload(image)
+            if media_id is not None:
+                media_ids.append(media_id)
+        language = post.language or self.config.language
+        made: list[dict[str, Any]] = []
+        for index, text in enumerate(parts):
+            # Each part has its own key, so a retry after a crash mid-thread replays the parts
+            # already made (within the server's hour) and continues with the rest.
+            key = post.idempotency_key if index == 0 else f"{post.idempotency_key}-part{index}"
+            made.append(await self._post_status(
+                text, media_ids if index == 0 else [], key, language=language,
+                reply_to=str(made[-1]["id"]) if made else None))
+        return _receipt(made[0])
+
+    def _parts(self, post: Post) -> list[str]:
+        if not self.config.thread:
+            return [post.text]
+        return split_thread(post.text, self.status_limits) or [post.text]
+
+    async def _post_status(self, text: str, media_ids: list[str], key: str, *,
+                           language: str | None, reply_to: str | None = None) -> dict[str, Any]:
+        self._guard()
+        data: dict[str, Any] = {"status": text, "visibility": self.config.visibility}
+        if language:
+            data["language"] = language
+        if self.config.spoiler_text:
+            data["spoiler_text"] = self.config.spoiler_text
+        if media_ids:
+            data["media_ids[]"] = media_ids
+        if reply_to:
+            data["in_reply_to_id"] = reply_to
+        response = await self._request("POST", "/api/v1/statuses", data=data,
+                                       headers={"Idempotency-Key": key},
+                                       budget="statuses", ambiguous=True)
+        self._raise(response, scope="write:statuses", where="the post", ambiguous=True)
+        status = _json(response)
+        if not isinstance(status, dict) or not status.get("id"):
+            # A 2xx means the status was probably made; only a lookup can tell.
+            raise Ambiguous(f"{PLATFORM} answered {response.status_code} without a status id")
+        return status
+
+
+# ---------------------------------------------------------------------- helpers
+
+_CUTS = (regex.compile(r"\n\s*\n"), regex.compile(r"(?<=[.!?…])\s+"), regex.compile(r"\s+"))
+
+
+def split_thread(text: str, limits: Limits) -> list[str]:
+    """Cut `text` into statuses that fit: at paragraphs, else sentences, else words.
+
+    Cuts fall on whitespace only, so a URL, mention or hashtag is never split. A single word
+    longer than a status is refused (the core should have shortened it).
+    """
+    budget = limits.max_chars or DEFAULT_MAX_CHARS
+    parts: list[str] = []
+    rest = text.strip()
+    while rest and count(rest, limits) > budget:
+        cut = None
+        for pattern in _CUTS:
+            fitting = [m for m in pattern.finditer(rest)
+                       if m.start() > 0 and count(rest[:m.start()], limits) <= budget]
+            # A paragraph or sentence cut that leaves a stub of a status is worse than a word cut.
+            if fitting and (pattern is _CUTS[-1]
+                            or count(rest[:fitting[-1].start()], limits) >= budget // 2):
+                cut = fitting[-1]
+                break
+        if cut is None:
+            raise Permanent(f"a word of the post is longer than one status ({budget} characters)",
+                            CONTENT_HINT)
+        parts.append(rest[:cut.start()].rstrip())
+        rest = rest[cut.end():].strip()
+    if rest:
+        parts.append(rest)
+    return parts
+
+
+def _positive(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None

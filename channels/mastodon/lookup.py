@@ -1,0 +1,137 @@
+"""Finding a post again after a lost answer: the account's recent statuses, matched to it.
+
+Past the server's idempotency hour, or on servers that ignore the key (Takahē), the
+publisher calls `lookup` before retrying an `Ambiguous` failure. A status comes back as HTML,
+so its links and text are read with a small parser and compared loosely (host case,
+fragments, tracking parameters, `@user@domain` mentions). Only statuses newer than the post
+(less clock slack) are considered, and paging never follows a `Link` to another host, which
+would carry the token there.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from datetime import UTC, datetime, timedelta
+from html.parser import HTMLParser
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import regex
+
+from bot.models import Post, Receipt
+from channels.base import Permanent
+from channels.mastodon.api import MastodonApi, _json, _parse_time, _receipt
+
+LOOKUP_PAGES = 3
+LOOKUP_MARGIN = timedelta(minutes=10)
+
+
+class MastodonLookup(MastodonApi):
+    """`lookup` of `MastodonChannel`, which also splits the post into its thread's parts."""
+
+    if TYPE_CHECKING:
+        def _parts(self, post: Post) -> list[str]: ...
+
+    async def lookup(self, post: Post) -> Receipt | None:
+        """Find this post among the account's recent statuses; the oldest match wins."""
+        account = await self._verify()
+        cutoff = _cutoff(post)
+        url = f"{self._base}/api/v1/accounts/{account['id']}/statuses"
+        params: dict[str, str] | None = {"limit": "40", "exclude_reblogs": "true"}
+        found: dict[str, Any] | None = None
+        seen: dict[str, dict[str, Any]] = {}
+        try:
+            first_text = self._parts(post)[0]
+        except Permanent:
+            first_text = post.text
+        for _ in range(LOOKUP_PAGES):
+            kwargs: dict[str, Any] = {"params": params} if params else {}
+            response = await self._request("GET", url, **kwargs)
+            if response.status_code == 403:
+                # Without read:statuses the public timeline of the account is still readable.
+                response = await self._request("GET", url, auth=False, **kwargs)
+            self._raise(response, scope="read:statuses", where="the account's posts")
+            statuses = _json(response)
+            if not isinstance(statuses, list) or not statuses:
+                break
+            reached_cutoff = False
+            for status in statuses:
+                if not isinstance(status, dict):
+                    continue
+                seen[str(status.get("id"))] = status
+                created = _parse_time(status.get("created_at"))
+                if cutoff and created and created < cutoff:
+                    reached_cutoff = True
+                    continue
+                if _matches(post, status, first_text):
+                    found = status
+            next_url = response.links.get("next", {}).get("url")
+            if reached_cutoff or not next_url or not _same_origin(next_url, self._base):
+                break  # a Link to another host would carry the token there
+            url, params = next_url, None
+        # A thread's link may sit in a later part: the receipt is the thread's first status.
+        for _ in range(len(seen) if self.config.thread else 0):
+            parent = seen.get(str((found or {}).get("in_reply_to_id")))
+            if parent is None:
+                break
+            found = parent
+        return _receipt(found) if found else None
+
+
+def _cutoff(post: Post) -> datetime | None:
+    """Statuses older than the post itself (minus clock slack) cannot be this post."""
+    times = [t if t.tzinfo else t.replace(tzinfo=UTC)
+             for t in (post.created_at, post.claimed_at) if t is not None]
+    return min(times) - LOOKUP_MARGIN if times else None
+
+
+def _same_origin(url: str, base: str) -> bool:
+    a, b = urlsplit(url), urlsplit(base)
+    return (a.scheme, a.netloc.lower()) == (b.scheme, b.netloc.lower())
+
+
+class _Content(HTMLParser):
+    """Hrefs and visible-or-not text of a status's HTML (hidden URL parts are text too)."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.hrefs: list[str] = []
+        self.parts: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "a":
+            self.hrefs.extend(v for k, v in attrs if k == "href" and v)
+        elif tag in ("br", "p"):
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        self.parts.append(data)
+
+
+_URL = regex.compile(r"https?://[^\s<>\"]+")
+_MENTION = regex.compile(r"(?<![\w/=])@(\w+)@[\w.-]+\w")
+
+
+def _norm_url(url: str) -> str:
+    """Compare links loosely: case of host, fragments, tracking parameters, a trailing slash."""
+    parts = urlsplit(url.strip().rstrip(".,;:!?)"))
+    query = urlencode([(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
+                       if not k.lower().startswith("utm_")])
+    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path.rstrip("/"),
+                       query, ""))
+
+
+def _norm_text(text: str) -> str:
+    text = _MENTION.sub(r"@\1", unicodedata.normalize("NFC", text))
+    return " ".join(text.split()).casefold()
+
+
+def _matches(post: Post, status: dict[str, Any], expected_text: str) -> bool:
+    parser = _Content()
+    parser.feed(str(status.get("content") or ""))
+    text = "".join(parser.parts)
+    if post.link:
+        want = _norm_url(post.link)
+        if any(_norm_url(u) == want for u in [*parser.hrefs, *_URL.findall(text)]):
+            return True
+    return bool(expected_text.strip()) and _norm_text(text) == _norm_text(expected_text)
