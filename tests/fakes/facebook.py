@@ -2,7 +2,7 @@
 
 It enforces what `platform-apis.md` §2 documents (versioned paths, Page versus user tokens,
 `appsecret_proof`, the error object, usage headers, 506 duplicates, two-phase publishing) so
-that `channels/facebook.py` is proven against behaviour, not against mocks. `FakeGraph` holds
+that `channels/facebook/` is proven against behaviour, not against mocks. `FakeGraph` holds
 the state; tests read it and steer it (inject failures, throttle, drop connections).
 
 Choices where Meta's documentation is silent, all UNCONFIRMED against the real service:
