@@ -135,7 +135,7 @@ class Publisher:
             receipt = await channel.publish(post)
         except Transient as exc:
             await self._retry(post, str(exc), exc.retry_after, report, uncertain=uncertain,
-                              counts=not exc.progressed)
+                              counts=not (exc.progressed or exc.throttled))
         except Ambiguous as exc:
             await self._retry(post, str(exc), None, report, uncertain=True)
         except Permanent as exc:

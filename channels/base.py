@@ -77,15 +77,18 @@ class ChannelError(PressbotError):
 class Transient(ChannelError):
     """Worth retrying later; `retry_after` (seconds) when the platform said when.
 
-    `progressed` says this attempt got part of the work done (a newsletter mailed some
-    recipients): it does not count toward the post's attempt limit.
+    Neither kind below counts toward the post's attempt limit, since nothing failed:
+    `progressed` — this attempt got part of the work done (a newsletter mailed some
+    recipients); `throttled` — the platform asked us to wait (a rate limit), so waiting is
+    the plan, not a failure.
     """
 
     def __init__(self, message: str, retry_after: float | None = None, *,
-                 progressed: bool = False) -> None:
+                 progressed: bool = False, throttled: bool = False) -> None:
         super().__init__(message)
         self.retry_after = retry_after
         self.progressed = progressed
+        self.throttled = throttled
 
 
 class Permanent(ChannelError):

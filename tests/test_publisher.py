@@ -228,3 +228,16 @@ async def test_a_transient_error_that_made_progress_does_not_count(tmp_path: Pat
     publisher = Publisher(config, store, {"memory": channel})  # type: ignore[arg-type]
     await drain(publisher, 30)
     assert statuses(store) == ["published"] and channel.calls == 6
+
+
+@pytest.mark.anyio
+async def test_waiting_out_a_rate_limit_does_not_count_as_a_failure(tmp_path: Path,
+                                                                   database_url: str) -> None:
+    """Mastodon's 300 statuses per 3 hours: the post waits its turn, it is never held."""
+    store, config = setup(tmp_path, database_url, n=1)
+    config.bot.max_attempts = 2  # type: ignore[attr-defined]
+    channel = MemoryChannel(script=lambda post, n: Transient(
+        "rate limit nearly used", retry_after=0.01, throttled=True) if n < 5 else None)
+    publisher = Publisher(config, store, {"memory": channel})  # type: ignore[arg-type]
+    await drain(publisher, 30)
+    assert statuses(store) == ["published"] and channel.calls == 5

@@ -106,7 +106,8 @@ def _by_code(code: int | None, sub: int | None, label: str, user_msg: str | None
         return Permanent(label, TOKEN_HINTS.get(sub or 0, f"re-authorise: {REAUTH}"))
     if code in THROTTLE_CODES:
         wait = usage_of(response)[1] or parse_retry_after(response) or THROTTLE_BACKOFF
-        return Transient(f"{label} — rate limited; waiting {wait:.0f} s", retry_after=wait)
+        return Transient(f"{label} — rate limited; waiting {wait:.0f} s", retry_after=wait,
+                         throttled=True)
     if code == 10 or (code is not None and 200 <= code <= 299):
         named = sorted(set(_PERMISSION.findall(message))) or list(REQUIRED_SCOPES)
         return Permanent(label, f"the token lacks the permission(s) {', '.join(named)}: make a "

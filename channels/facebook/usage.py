@@ -68,4 +68,4 @@ class UsageMemo:
         remaining = self._slow_until - time.monotonic()
         if remaining > 0:
             raise Transient(f"{self._slow_reason}: pausing writes to stay under 100 %",
-                            retry_after=remaining)
+                            retry_after=remaining, throttled=True)

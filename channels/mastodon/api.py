@@ -78,7 +78,7 @@ class MastodonApi:
                 raise Transient(
                     f"{PLATFORM} rate limit nearly used: {budget.remaining} {name} left until "
                     f"{budget.reset_at:%Y-%m-%d %H:%M:%S} UTC",
-                    retry_after=(budget.reset_at - now).total_seconds(),
+                    retry_after=(budget.reset_at - now).total_seconds(), throttled=True,
                 )
 
     def _raise(self, response: httpx.Response, *, scope: str, where: str,

@@ -54,7 +54,9 @@ def raise_for(response: httpx.Response, *, base: str, scope: str, where: str,
         raise Permanent(message, f"check base_url ({base}): is it a Mastodon server?")
     if status in (400, 404, 422):
         raise Permanent(message, CONTENT_HINT)
-    if status == 429 or status == 503 or (status >= 500 and not ambiguous):
+    if status == 429:
+        raise Transient(message, retry_after=parse_retry_after(response), throttled=True)
+    if status == 503 or (status >= 500 and not ambiguous):
         # 503 is Mastodon's "temporary problem" (lock or storage): nothing was created.
         raise Transient(message, retry_after=parse_retry_after(response))
     if status >= 500:

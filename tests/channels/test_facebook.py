@@ -238,6 +238,7 @@ async def test_throttling_waits_as_long_as_the_header_says(make: Any, graph: Fak
     with pytest.raises(Transient) as caught:
         await make().publish(make_post())
     assert caught.value.retry_after == 7 * 60
+    assert caught.value.throttled
     assert graph.posts == {}
 
 

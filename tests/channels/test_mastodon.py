@@ -232,6 +232,7 @@ async def test_429_waits_until_the_iso_reset(
         await channel.publish(make_post())
     assert caught.value.retry_after is not None
     assert 110 < caught.value.retry_after <= 120
+    assert caught.value.throttled  # waiting out a limit is not a failed attempt
     # The budget is known to be spent: the next attempt waits without asking the server.
     with pytest.raises(Transient) as again:
         await channel.publish(make_post(2))
@@ -249,6 +250,7 @@ async def test_low_budget_stops_before_the_server_says_429(
         await channel.publish(make_post(2, text="Another one", link=None))
     assert caught.value.retry_after is not None
     assert caught.value.retry_after > 0
+    assert caught.value.throttled
     assert len(fake.requests_to("statuses")) == 1
     # A process without that knowledge hits the real 429 and gets the same wait.
     fake.statuses_limit = 1
