@@ -193,8 +193,12 @@ class Publisher:
             return
         delay = backoff(max(1, attempts), self.config.bot.retry_base,
                         self.config.bot.retry_max, retry_after)
-        log.warning("post=%d channel=%s attempt=%d failed, retry in %.1fs: %s", post.id,
-                    post.channel, attempts, delay.total_seconds(), error)
+        if counts:
+            log.warning("post=%d channel=%s attempt=%d failed, retry in %.1fs: %s", post.id,
+                        post.channel, attempts, delay.total_seconds(), error)
+        else:
+            log.info("post=%d channel=%s waiting %.1fs (not a failure): %s", post.id,
+                     post.channel, delay.total_seconds(), error)
         await self._record(post, S.FAILED, report.failed, action="retry", attempts=attempts,
                            last_error=error, next_attempt_at=clock.now() + delay,
                            uncertain=uncertain, detail={"retry_in": delay.total_seconds()})
