@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 import shutil
 import textwrap
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner, Result
 
 from bot import paths
@@ -75,3 +78,25 @@ def write_release(folder: Path, name: str, title: str, *, date: str = "2026-03-1
                     f"url: https://www.example.org/news/{Path(name).stem}\n{extra}---\n\n{body}\n",
                     encoding="utf-8")
     return path
+
+
+def checked_logs(monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
+                 secrets: list[str]) -> Iterator[pytest.LogCaptureFixture]:
+    """For an autouse fixture (`yield from`): capture every log record of the in-process
+    CLI and fail the test if one shows a secret.
+
+    `setup_logging` replaces the root handlers once per process (pytest's capture handler
+    with them); marking it done keeps the records flowing to caplog unfiltered, so this
+    checks the records themselves, not a handler's scrubbing.
+    """
+    monkeypatch.setattr(logging.getLogger(), "_pressbot", True, raising=False)
+    # set_level also sets caplog's handler level: the last call must be the lowest.
+    caplog.set_level(logging.WARNING, logger="sqlalchemy")
+    caplog.set_level(logging.INFO)
+    caplog.set_level(logging.DEBUG, logger="httpx")
+    yield caplog
+    # In teardown `caplog.records` is teardown's (empty) list: read the test's own records.
+    records = caplog.get_records("setup") + caplog.get_records("call")
+    assert records, "no log records were captured: the check below would prove nothing"
+    for secret in secrets:
+        assert not [r.getMessage() for r in records if secret in r.getMessage()]

@@ -1,27 +1,7 @@
 """The Facebook channel object: the publish flow, and finding earlier publications.
 
-Graph has no idempotency key, so a retry after a lost answer could post twice. Two
-defences, in order:
-
-1. `publish` first looks for this post among the Page's recent live posts (the same match
-   `lookup` uses), so calling it twice for one post returns the first publication.
-2. Link posts are published in two phases: create an unpublished draft
-   (`published=false`), then flip it live (`POST /{post-id}` with `is_published=true`).
-   A lost answer to the first phase leaves at most an invisible draft, so it is reported as
-   `Transient`, not `Ambiguous`; a retry reuses that draft when it can find it. The flip is
-   idempotent, so a lost answer to it is retried once at once; only a second loss is
-   `Ambiguous`, and `lookup` then settles it.
-
-Finding a draft is best-effort: drafts are matched by exact message (and link, when the
-listing shows attachments) among `GET /{page}/promotable_posts?is_published=false`, created
-since the post was queued. That edge and filter are UNCONFIRMED for current Graph
-versions; when Graph refuses them the adapter creates a new draft, and the orphan stays
-invisible (Meta does not show unpublished Page posts to readers). Matching by content rather
-than by a marker keeps the text readers see untouched; the cost is that two pressbot posts
-with identical text and link inside that window are treated as one.
-
-Photo posts (`post_as = "photo"`) are single-phase: `POST /{page}/photos` answers with the
-feed post's id, and a lost answer is `Ambiguous` (reconciled by `lookup`).
+Why publishing twice is safe (look-up first, two-phase link posts, best-effort drafts) is
+told once, in the package docstring (`channels/facebook/__init__.py`).
 """
 
 from __future__ import annotations

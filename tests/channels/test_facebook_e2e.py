@@ -10,7 +10,6 @@ CLI output and log record is checked for the Page token, the app secret and its 
 from __future__ import annotations
 
 import json
-import logging
 import os
 import signal
 import subprocess
@@ -27,7 +26,7 @@ from click.testing import Result
 from channels.facebook import proof
 from tests.fakes.facebook import FakeGraph, create_app
 from tests.fakes.server import LiveServer
-from tests.helpers import Workspace, make_workspace
+from tests.helpers import Workspace, checked_logs, make_workspace
 
 APP_SECRET = "e2e-facebook-app-secret-77f2"
 
@@ -54,22 +53,7 @@ def secrets_of(graph: FakeGraph) -> list[str]:
 @pytest.fixture(autouse=True)
 def logs(monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
          graph: FakeGraph) -> Iterator[pytest.LogCaptureFixture]:
-    """Capture every log record of the in-process CLI, and fail if one shows a secret.
-
-    `setup_logging` replaces the root handlers once per process (pytest's capture handler
-    with them); marking it done keeps the records flowing to caplog.
-    """
-    monkeypatch.setattr(logging.getLogger(), "_pressbot", True, raising=False)
-    # set_level also sets caplog's handler level: the last call must be the lowest.
-    caplog.set_level(logging.WARNING, logger="sqlalchemy")
-    caplog.set_level(logging.INFO)
-    caplog.set_level(logging.DEBUG, logger="httpx")
-    yield caplog
-    # In teardown `caplog.records` is teardown's (empty) list: read the test's own records.
-    records = caplog.get_records("setup") + caplog.get_records("call")
-    assert records, "no log records were captured: the check below would prove nothing"
-    for secret in secrets_of(graph):
-        assert not [r.getMessage() for r in records if secret in r.getMessage()]
+    yield from checked_logs(monkeypatch, caplog, secrets_of(graph))
 
 
 def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, server: LiveServer,

@@ -10,7 +10,6 @@ it (`${MASTODON_TOKEN}`) and every CLI output and log record is checked for it.
 from __future__ import annotations
 
 import json
-import logging
 import os
 import signal
 import subprocess
@@ -31,7 +30,7 @@ from starlette.routing import Route
 from tests.fakes.mastodon import FakeMastodon, iso, running
 from tests.fakes.mastodon_text import status_length
 from tests.fakes.server import LiveServer
-from tests.helpers import Workspace, make_workspace
+from tests.helpers import Workspace, checked_logs, make_workspace
 
 TOKEN = "e2e-mastodon-token-6a1f93c0d2"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 300
@@ -46,22 +45,7 @@ LONG_SUMMARY = (
 @pytest.fixture(autouse=True)
 def logs(monkeypatch: pytest.MonkeyPatch,
          caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCaptureFixture]:
-    """Capture every log record of the in-process CLI, and fail if one shows the token.
-
-    `setup_logging` replaces the root handlers once per process (pytest's capture handler
-    with them); marking it done keeps the records flowing to caplog unfiltered, so this
-    checks the records themselves, not a handler's scrubbing.
-    """
-    monkeypatch.setattr(logging.getLogger(), "_pressbot", True, raising=False)
-    # set_level also sets caplog's handler level: the last call must be the lowest.
-    caplog.set_level(logging.WARNING, logger="sqlalchemy")
-    caplog.set_level(logging.INFO)
-    caplog.set_level(logging.DEBUG, logger="httpx")
-    yield caplog
-    # In teardown `caplog.records` is teardown's (empty) list: read the test's own records.
-    records = caplog.get_records("setup") + caplog.get_records("call")
-    assert records, "no log records were captured: the check below would prove nothing"
-    assert not [r.getMessage() for r in records if TOKEN in r.getMessage()]
+    yield from checked_logs(monkeypatch, caplog, [TOKEN])
 
 
 @pytest.fixture
