@@ -41,6 +41,7 @@ from bot.store import Store, releases
 from bot.store import sources as source_store
 from bot.store.schema import posts
 from bot.store.schema import releases as releases_table
+from tests.helpers import CHANNELS
 
 CONFIG = """
 [bot]
@@ -52,17 +53,7 @@ log_level = "WARNING"
 [sources.site]
 type = "feed"
 url = "http://127.0.0.1:9/feed"
-
-[channels.mastodon]
-type = "outbox"
-like = "mastodon"
-approval = "manual"
-
-[channels.facebook]
-type = "outbox"
-like = "facebook"
-approval = "manual"
-"""
+""" + CHANNELS
 FEED = 1  # item_xml's feed number: its links and guids differ from the history's
 
 

@@ -27,6 +27,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench._util import PYTHON, ROOT, Child, clean_env, cpu_seconds, get_json, rss_mb, wait_until
+from tests.helpers import CHANNELS
 
 CONFIG = """
 [bot]
@@ -36,17 +37,7 @@ outbox = "{root}/outbox"
 
 [web]
 listen = "127.0.0.1:{web_port}"
-
-[channels.mastodon]
-type = "outbox"
-like = "mastodon"
-approval = "manual"
-
-[channels.facebook]
-type = "outbox"
-like = "facebook"
-approval = "manual"
-"""
+""" + CHANNELS
 RELEASE = "---\ntitle: Release {n} of folder {f}\ndate: 2026-03-10\nsummary: In short.\n---\n\n" \
     "The council agreed a new budget for regional mobility.\n"
 

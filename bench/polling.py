@@ -37,6 +37,7 @@ from bench._util import Child, get_json
 from bot.config import Config, load_config
 from bot.ingest import SourceReport, fetch_all
 from bot.store import Store
+from tests.helpers import CHANNELS
 
 HEAD = """
 [bot]
@@ -44,17 +45,7 @@ database_url = "sqlite:///{db}"
 timezone = "UTC"
 outbox = "{root}/outbox"
 log_level = "WARNING"
-
-[channels.mastodon]
-type = "outbox"
-like = "mastodon"
-approval = "manual"
-
-[channels.facebook]
-type = "outbox"
-like = "facebook"
-approval = "manual"
-"""
+""" + CHANNELS
 
 
 def write_config(root: Path, name: str, fast: list[int], feeds: int,

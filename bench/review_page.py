@@ -26,27 +26,14 @@ from bot.store import releases as release_store
 from bot.store import users as user_store
 from bot.web.app import create_app
 from bot.web.previews import queue_sections
+from tests.helpers import CHANNELS, NEWSLETTER_OUTBOX
 
 CONFIG = """
 [bot]
 database_url = "sqlite:///{db}"
 timezone = "Europe/Brussels"
 
-[channels.mastodon]
-type = "outbox"
-like = "mastodon"
-approval = "manual"
-
-[channels.facebook]
-type = "outbox"
-like = "facebook"
-approval = "manual"
-
-[channels.newsletter]
-type = "outbox"
-like = "email"
-approval = "manual"
-"""
+""" + CHANNELS + NEWSLETTER_OUTBOX
 
 
 def main() -> None:

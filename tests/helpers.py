@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 import shutil
 import textwrap
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +27,14 @@ approval = "manual"
 [channels.facebook]
 type = "outbox"
 like = "facebook"
+approval = "manual"
+"""
+"""Two dry-run channels, manual approval: the default of test and bench workspaces."""
+
+NEWSLETTER_OUTBOX = """
+[channels.newsletter]
+type = "outbox"
+like = "email"
 approval = "manual"
 """
 
@@ -100,3 +109,12 @@ def checked_logs(monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixtu
     assert records, "no log records were captured: the check below would prove nothing"
     for secret in secrets:
         assert not [r.getMessage() for r in records if secret in r.getMessage()]
+
+
+def wait_until(what: Callable[[], bool], seconds: float, log: Path) -> None:
+    """Poll `what` until it holds; on time-out fail with the tail of the service's log."""
+    deadline = time.monotonic() + seconds
+    while not what():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out; service log:\n{log.read_text()[-3000:]}")
+        time.sleep(0.1)

@@ -17,7 +17,7 @@ from bot.config import FacebookConfig
 from bot.models import Image, Post, PostStatus
 from channels.base import Ambiguous, Channel, ChannelError, Permanent, Transient
 from channels.facebook import THROTTLE_BACKOFF, FacebookChannel
-from tests.fakes.facebook import FakeGraph, FakePost, Usage, create_app
+from tests.fakes.facebook import FakeGraph, FakePost, Usage, create_app, fresh_graph
 from tests.fakes.server import LiveServer
 
 pytestmark = pytest.mark.anyio
@@ -39,10 +39,7 @@ def server() -> Iterator[LiveServer]:
 @pytest.fixture
 def graph(server: LiveServer) -> FakeGraph:
     """A fresh fake Page for each test, served by the module's one server."""
-    fake = FakeGraph()
-    fake.base_url = server.url
-    server.app.state.fake = fake
-    return fake
+    return fresh_graph(server)
 
 
 @pytest.fixture

@@ -14,8 +14,7 @@ import os
 import signal
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -24,9 +23,9 @@ import pytest
 from click.testing import Result
 
 from channels.facebook import proof
-from tests.fakes.facebook import FakeGraph, create_app
+from tests.fakes.facebook import FakeGraph, create_app, fresh_graph
 from tests.fakes.server import LiveServer
-from tests.helpers import Workspace, checked_logs, make_workspace
+from tests.helpers import Workspace, checked_logs, make_workspace, wait_until
 
 APP_SECRET = "e2e-facebook-app-secret-77f2"
 
@@ -40,10 +39,7 @@ def server() -> Iterator[LiveServer]:
 @pytest.fixture
 def graph(server: LiveServer) -> FakeGraph:
     """A fresh fake Page (which checks appsecret_proof) behind the module's one server."""
-    fake = FakeGraph(app_secret=APP_SECRET)
-    fake.base_url = server.url
-    server.app.state.fake = fake
-    return fake
+    return fresh_graph(server, app_secret=APP_SECRET)
 
 
 def secrets_of(graph: FakeGraph) -> list[str]:
@@ -227,14 +223,6 @@ def test_a_throttled_page_waits_until_access_is_regained_then_publishes_once(
 
 # ── the service itself ────────────────────────────────────────────────────────────────────
 
-def wait_for(what: Callable[[], bool], seconds: float, log: Path) -> None:
-    deadline = time.monotonic() + seconds
-    while not what():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out; service log:\n{log.read_text()[-3000:]}")
-        time.sleep(0.1)
-
-
 def test_run_reconciles_a_lost_answer_instead_of_posting_twice(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, server: LiveServer,
         graph: FakeGraph) -> None:
@@ -247,10 +235,10 @@ def test_run_reconciles_a_lost_answer_instead_of_posting_twice(
         proc = subprocess.Popen([sys.executable, "-m", "bot", "--config", str(ws.config), "run"],
                                 stdout=out, stderr=out, env={**os.environ, "PYTHONUNBUFFERED": "1"})
     try:
-        wait_for(lambda: bool(queue(ws, graph)), 15, log)   # `run` polls its sources at once
+        wait_until(lambda: bool(queue(ws, graph)), 15, log)   # `run` polls its sources at once
         [post] = queue(ws, graph)
         cli(ws, graph, "approve", str(post["id"]))          # while `run` holds the database
-        wait_for(lambda: queue(ws, graph)[0]["status"] == "published", 15, log)
+        wait_until(lambda: queue(ws, graph)[0]["status"] == "published", 15, log)
     finally:
         proc.send_signal(signal.SIGTERM)
         code = proc.wait(timeout=25)

@@ -15,7 +15,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -30,7 +30,7 @@ from starlette.routing import Route
 from tests.fakes.mastodon import FakeMastodon, iso, running
 from tests.fakes.mastodon_text import status_length
 from tests.fakes.server import LiveServer
-from tests.helpers import Workspace, checked_logs, make_workspace
+from tests.helpers import Workspace, checked_logs, make_workspace, wait_until
 
 TOKEN = "e2e-mastodon-token-6a1f93c0d2"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 300
@@ -281,14 +281,6 @@ def test_a_lost_answer_is_reconciled_not_posted_twice(
 
 # ── the service itself ────────────────────────────────────────────────────────────────────
 
-def wait_for(what: Callable[[], bool], seconds: float, log: Path) -> None:
-    deadline = time.monotonic() + seconds
-    while not what():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out; service log:\n{log.read_text()[-3000:]}")
-        time.sleep(0.1)
-
-
 def test_run_waits_out_a_429_until_its_iso_reset_then_publishes_once(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         fake: tuple[FakeMastodon, str]) -> None:
@@ -304,10 +296,10 @@ def test_run_waits_out_a_429_until_its_iso_reset_then_publishes_once(
         proc = subprocess.Popen([sys.executable, "-m", "bot", "--config", str(ws.config), "run"],
                                 stdout=out, stderr=out, env={**os.environ, "PYTHONUNBUFFERED": "1"})
     try:
-        wait_for(lambda: bool(queue(ws)), 15, log)   # `run` polls its sources at once
+        wait_until(lambda: bool(queue(ws)), 15, log)   # `run` polls its sources at once
         [post] = queue(ws)
         cli(ws, "approve", str(post["id"]))          # while `run` holds the database
-        wait_for(lambda: queue(ws)[0]["status"] == "published", 15, log)
+        wait_until(lambda: queue(ws)[0]["status"] == "published", 15, log)
     finally:
         proc.send_signal(signal.SIGTERM)
         code = proc.wait(timeout=25)

@@ -768,3 +768,12 @@ def create_app(fake: FakeGraph) -> Starlette:
     ])
     app.state.fake = fake
     return app
+
+
+def fresh_graph(server: Any, **options: Any) -> FakeGraph:
+    """Swap a new `FakeGraph` into a running server: one server per module, a clean Page per
+    test."""
+    fake = FakeGraph(**options)
+    fake.base_url = server.url
+    server.app.state.fake = fake
+    return fake

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from tests.fakes.facebook import FakeGraph, FakePost, Usage, create_app
+from tests.fakes.facebook import FakeGraph, FakePost, Usage, create_app, fresh_graph
 from tests.fakes.server import LiveServer
 
 V = "v21.0"
@@ -26,10 +26,7 @@ def server() -> Iterator[LiveServer]:
 
 @pytest.fixture
 def graph(server: LiveServer) -> FakeGraph:
-    fake = FakeGraph()
-    fake.base_url = server.url
-    server.app.state.fake = fake
-    return fake
+    return fresh_graph(server)
 
 
 @pytest.fixture

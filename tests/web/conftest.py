@@ -20,6 +20,7 @@ from bot.store import Store
 from bot.store import releases as release_store
 from bot.store import users as user_store
 from bot.web.app import create_app
+from tests.helpers import CHANNELS, NEWSLETTER_OUTBOX
 
 PASSWORD = "correct horse battery"
 _CSRF = re.compile(r'name="csrf" value="([^"]+)"')
@@ -39,21 +40,7 @@ outbox = "{tmp_path / 'outbox'}"
 listen = "127.0.0.1:0"
 {extra_web}
 
-[channels.mastodon]
-type = "outbox"
-like = "mastodon"
-approval = "manual"
-
-[channels.facebook]
-type = "outbox"
-like = "facebook"
-approval = "manual"
-
-[channels.newsletter]
-type = "outbox"
-like = "email"
-approval = "manual"
-""", encoding="utf-8")
+""" + CHANNELS + NEWSLETTER_OUTBOX, encoding="utf-8")
     return load_config(file)
 
 
