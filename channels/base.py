@@ -2,7 +2,8 @@
 
     ChannelError
     ├── Transient(retry_after)   try again later (5xx, 429, connect error before sending)
-    ├── Permanent(reason, hint)  a human must act (bad token, rejected content) → held
+    ├── Permanent(reason, hint)  a human must act (rejected content) → held
+    │   └── AuthFailed           the account's credentials stopped working → channel paused
     └── Ambiguous                the request may have reached the platform → lookup first
 
 Adapters add only their platform's codes (a small table); `raise_for_response` and
@@ -100,6 +101,14 @@ class Permanent(ChannelError):
         self.hint = redact(hint)
 
 
+class AuthFailed(Permanent):
+    """The credentials are revoked, expired or lack a scope: no post can go out until fixed.
+
+    The fault is the channel's, not the post's, so the publisher pauses the channel and
+    leaves its posts approved rather than holding each of them.
+    """
+
+
 class Ambiguous(ChannelError):
     """The request may have been processed: look the post up before any retry."""
 
@@ -150,7 +159,7 @@ def raise_for_response(response: httpx.Response, platform: str, *, auth_hint: st
         return
     message = f"{platform} answered {status}: {body_message(response)}"
     if status in (401, 403):
-        raise Permanent(message, auth_hint or "check the access token and its permissions")
+        raise AuthFailed(message, auth_hint or "check the access token and its permissions")
     if status == 429:
         raise Transient(message, retry_after=parse_retry_after(response))
     if status == 408 or status >= 500:
