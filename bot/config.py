@@ -252,6 +252,7 @@ class EmailConfig(ChannelBase):
     list_id: str | None = None
     list_name: str | None = None
     unsubscribe_mailto: str | None = None
+    feedback_id: str | None = None
     connections: int = Field(default=2, ge=1, le=20)
     per_connection: int = Field(default=100, ge=1)
     rate_per_second: float | None = Field(default=None, gt=0)

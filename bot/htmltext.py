@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
-__all__ = ["Page", "first_image", "html_to_text", "read_page", "sanitize_html"]
+__all__ = ["Page", "first_image", "html_to_text", "non_web_urls", "read_page", "sanitize_html"]
 
 _BR, _PARA = "\x00br", "\x00p"
 _BLOCK = frozenset({
@@ -274,15 +274,52 @@ def first_image(html: str) -> tuple[str, str] | None:
 
 
 def sanitize_html(html: str) -> str:
-    """HTML safe to put in an e-mail: an allow-list of tags, http(s)/mailto links only,
-    no scripts or event handlers, `rel="noopener noreferrer"` on links."""
+    """HTML safe to put in an e-mail: an allow-list of tags, absolute http(s) links and
+    images only (a relative or `mailto:` link goes, its text stays), no scripts or event
+    handlers, `rel="noopener noreferrer"` on links."""
     import nh3  # compiled extension: only the e-mail path pays for loading it
+
+    from bot.links import is_http_url
+
+    def web_only(tag: str, attribute: str, value: str) -> str | None:
+        return value if attribute not in _URL_ATTRS or is_http_url(value) else None
 
     return nh3.clean(
         html, tags=_EMAIL_TAGS, attributes=_EMAIL_ATTRS, clean_content_tags=_DROP_WITH_CONTENT,
-        url_schemes={"http", "https", "mailto"}, link_rel="noopener noreferrer",
-        strip_comments=True,
+        url_schemes={"http", "https"}, link_rel="noopener noreferrer",
+        strip_comments=True, attribute_filter=web_only,
     )
+
+
+_URL_ATTRS = frozenset({"href", "src", "srcset", "background", "action", "formaction",
+                        "poster", "cite", "longdesc", "xlink:href", "data", "codebase"})
+
+
+class _UrlFinder(HTMLParser):
+    def __init__(self, allowed: tuple[str, ...]) -> None:
+        super().__init__(convert_charrefs=True)
+        self.allowed = allowed
+        self.bad: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        from bot.links import is_http_url
+
+        for name, value in attrs:
+            if name in _URL_ATTRS and value is not None and value not in self.allowed:
+                urls = [v.strip().split(" ")[0] for v in value.split(",")] \
+                    if name == "srcset" else [value]
+                self.bad.extend(u for u in urls if not is_http_url(u))
+
+    handle_startendtag = handle_starttag
+
+
+def non_web_urls(html: str, allowed: tuple[str, ...] = ()) -> list[str]:
+    """Every link or image address in `html` that is not an absolute http(s) URL (values in
+    `allowed`, such as a placeholder filled in later, excepted)."""
+    finder = _UrlFinder(allowed)
+    finder.feed(html)
+    finder.close()
+    return finder.bad
 
 
 @dataclass(frozen=True)

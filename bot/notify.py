@@ -34,7 +34,16 @@ def recipients(config: Config, store: Store) -> list[str]:
     listed = list(config.notify.to) if config.notify else []
     with store.begin() as conn:
         listed += [u.email for u in user_store.listing(conn) if u.email and not u.disabled]
-    return sorted({a.strip().lower(): a.strip() for a in listed if a.strip()}.values())
+    usable: dict[str, str] = {}
+    for address in listed:
+        try:  # an account row written before addresses were checked must not reach `To:`
+            checked = user_store.check_email(address)
+        except user_store.UserError as exc:
+            log.warning("notify: skipping %s", exc)
+            continue
+        if checked:
+            usable[checked.lower()] = checked
+    return sorted(usable.values())
 
 
 def _fingerprint(store: Store) -> str:

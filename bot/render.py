@@ -24,8 +24,8 @@ from bot.config import ChannelConfig, Config, EmailConfig
 from bot.errors import TemplateError
 from bot.fit import count, fit, fit_subject
 from bot.hashtags import hashtags
-from bot.htmltext import sanitize_html
-from bot.links import add_utm
+from bot.htmltext import non_web_urls, sanitize_html
+from bot.links import add_utm, is_http_url
 from bot.models import Release, Rendered
 from channels.base import Limits
 from channels.registry import kind
@@ -136,14 +136,18 @@ def _tidy(text: str) -> str:
 def context_for(release: Release, target: Target, config: Config | None) -> dict[str, Any]:
     """The template context, documented in the README."""
     utm = target.cfg.utm
-    link = add_utm(release.url, utm.source, utm.medium, utm.campaign) if release.url else None
-    image = release.images[0] if release.images else None
+    # only http(s) addresses reach a template: a `javascript:` link or a `data:` image from
+    # a feed or a front matter never becomes a link or a picture in a post
+    url = release.url if release.url and is_http_url(release.url) else None
+    link = add_utm(url, utm.source, utm.medium, utm.campaign) if url else None
+    images = [i for i in release.images if is_http_url(i.url)]
+    image = images[0] if images else None
     return {
         "release": {
-            "title": release.title, "url": release.url, "summary": release.summary,
+            "title": release.title, "url": url, "summary": release.summary,
             "body": release.body, "body_html": release.body_html,
             "published": release.published_at, "tags": release.tags,
-            "images": [i.model_dump() for i in release.images], "source": release.source,
+            "images": [i.model_dump() for i in images], "source": release.source,
             "language": release.language, "embargo": release.embargo_at,
         },
         "title": " ".join(release.title.split()),
@@ -225,16 +229,26 @@ def render_digest(releases: list[Release], target: Target, config: Config | None
 
 
 def inline_css(html: str) -> str:
-    """Move `<style>` rules into `style` attributes: many mail clients drop `<style>`."""
+    """Move `<style>` rules into `style` attributes (many mail clients drop `<style>`), then
+    check that every link and image is an http(s) address: a template that writes any
+    other (`javascript:`, `data:`, a relative path) holds the post instead of sending it."""
     import css_inline
 
-    return str(css_inline.inline(html))
+    inlined = str(css_inline.inline(html))
+    bad = non_web_urls(inlined, allowed=(UNSUBSCRIBE,))
+    if bad:
+        raise TemplateError(f"the email links to {bad[0][:80]!r}: only absolute http(s) links "
+                            "and images are sent — fix the template or the release")
+    return inlined
 
 
 def _release_warnings(release: Release) -> list[str]:
     warnings = []
     if not release.url:
         warnings.append("missing link: the release has no URL")
+    elif not is_http_url(release.url):
+        warnings.append(f"the release's link {release.url[:80]!r} is not an http(s) address: "
+                        "it is left out of every post")
     if any(not i.alt.strip() for i in release.images):
         warnings.append("no image alt text: add image_alt so everyone can read the image")
     if release.embargo_at and release.embargo_at > clock.now():

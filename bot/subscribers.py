@@ -52,7 +52,15 @@ def normalise_email(raw: str) -> str:
 
 
 def normalise_name(raw: str | None) -> str | None:
+    """One line of at most 200 characters; a name that is, or decodes to, something with
+    control characters or line breaks is refused, since it goes into a `To:` header."""
+    from channels.email.headers import breaks_lines
+
     name = " ".join((raw or "").split())[:200]
+    if breaks_lines(name):
+        raise SubscriberError(
+            f"the name {name!r} contains control characters or an encoded line break "
+            "(=?…?= decoding to CR/LF): give the name as plain text")
     return name or None
 
 

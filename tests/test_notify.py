@@ -4,6 +4,7 @@ repeat until the set of waiting posts changes."""
 from __future__ import annotations
 
 import asyncio
+import re
 from pathlib import Path
 
 from bot.config import load_config
@@ -56,6 +57,8 @@ channel = "newsletter"
     assert len(fake.messages) == 2
     mail = fake.messages[0]
     assert sorted(mail.rcpt_tos) == ["comms@example.org", "rita@example.org"]
+    head = mail.data.split(b"\r\n\r\n", 1)[0]
+    assert re.search(rb"^Message-ID: <[^<>\s]+@example\.org>\r?$", head, re.M), head
     body = mail.parse().get_content()
     assert "Waiting release" in body and config.bot.public_url.host in body
     assert "nothing is approved from this mail" in body

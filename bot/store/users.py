@@ -69,6 +69,18 @@ def check_password(password: str) -> None:
         raise UserError(f"the password is too long: at most {PASSWORD_MAX} characters")
 
 
+def check_email(email: str | None) -> str | None:
+    """A reviewer's address for notices, validated (it goes into a `To:` header)."""
+    if email is None or not email.strip():
+        return None
+    from email_validator import EmailNotValidError, validate_email
+
+    try:
+        return str(validate_email(email.strip(), check_deliverability=False).normalized)
+    except EmailNotValidError as exc:
+        raise UserError(f"not a valid email address: {email!r} ({exc})") from None
+
+
 def add(conn: Connection, name: str, password: str, role: str, *, email: str | None = None,
         actor: str = "system") -> User:
     """Create an account; UserError names what is wrong with the name, role or password."""
@@ -81,6 +93,7 @@ def add(conn: Connection, name: str, password: str, role: str, *, email: str | N
     check_password(password)
     if get(conn, name) is not None:
         raise UserError(f"an account named {name!r} already exists")
+    email = check_email(email)
     conn.execute(users.insert().values(
         name=name, password_hash=hasher.hash(password), role=role, email=email or None,
         disabled=False, created_at=clock.now()))

@@ -20,17 +20,12 @@ from __future__ import annotations
 import asyncio
 import html
 import logging
-from email import policy
-from email.headerregistry import Address
-from email.message import EmailMessage
-from email.utils import format_datetime
 from pathlib import Path
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
-from bot import clock
 from bot import subscribers as subs
 from bot.config import Config, EmailConfig, OutboxConfig
 from bot.store import Store
@@ -141,9 +136,9 @@ class PublicPages:
         assert self.cfg is not None
         assert self.channel is not None
         from channels.email.message import (
-            clean_header,
             sender_from_config,
             serialise,
+            single_message,
             wire_address,
         )
 
@@ -151,16 +146,12 @@ class PublicPages:
         link = f"{self.public_url}/confirm/{token}"
         sender = sender_from_config(self.channel, self.config)
         to = wire_address(subscriber.email)
-        msg = EmailMessage(policy=policy.SMTP if to.isascii() else policy.SMTPUTF8)
-        msg["Subject"] = clean_header(f"Confirm your subscription to {self.list_name}")
-        msg["From"] = sender.address
-        msg["To"] = Address(display_name=clean_header(subscriber.name or ""), addr_spec=to)
-        msg["Date"] = format_datetime(clock.now())
-        msg["Auto-Submitted"] = "auto-generated"
-        msg.set_content(
-            f"Hello,\n\nSomeone, probably you, asked to receive {self.list_name} at this "
-            f"address. To confirm, open this link within 7 days:\n\n{link}\n\n"
-            "If it was not you, ignore this message: nothing will be sent.\n")
+        msg = single_message(
+            sender=sender, to_email=to, to_name=subscriber.name,
+            subject=f"Confirm your subscription to {self.list_name}",
+            text=f"Hello,\n\nSomeone, probably you, asked to receive {self.list_name} at this "
+                 f"address. To confirm, open this link within 7 days:\n\n{link}\n\n"
+                 "If it was not you, ignore this message: nothing will be sent.\n")
         data, options = serialise(msg, to)
         if self.cfg.dry_run or not isinstance(self.cfg, EmailConfig):  # dry run: to the outbox
             folder = self.config.resolve(Path(self.config.bot.outbox)) / self.channel

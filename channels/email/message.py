@@ -20,24 +20,21 @@ from datetime import datetime
 from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage, MIMEPart
-from email.utils import format_datetime, parseaddr, quote
+from email.utils import format_datetime, parseaddr
 from typing import Any
 
 from bot import clock
 from bot.config import Config, EmailConfig
 from bot.models import Post
 from bot.render import GREETING, UNSUBSCRIBE
+from channels.email.headers import WIRE, WIRE_UTF8, clean_header, fold_text, mailbox, phrase
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+__all__ = ["clean_header"]
 _LABEL = re.compile(r"[^A-Za-z0-9-]+")
+_LANGUAGE = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8}){0,3}")
 _MSGID = re.compile(r"<[A-Za-z0-9.\-]{1,200}@[A-Za-z0-9.\-]{1,200}>")
 _URI = re.compile(r"<[\x21-\x2b\x2d-\x3b\x3d\x3f-\x7e]{1,900}>")
 """An angle-bracketed URI of printable ASCII, without spaces, commas, '<' or '>'."""
-
-
-def clean_header(value: str) -> str:
-    """One line of text: every run of whitespace (incl. U+2028/U+2029, \\x85) is one space."""
-    return _CONTROL.sub("", " ".join(str(value).split()))
 
 
 @dataclass(frozen=True)
@@ -49,6 +46,7 @@ class Sender:
     list_id: str
     unsubscribe_mailto: str | None
     domain: str
+    feedback_id: str | None = None
 
     @property
     def envelope_from(self) -> str:
@@ -60,18 +58,39 @@ def _address(value: str) -> Address:
     return Address(display_name=clean_header(name), addr_spec=addr)
 
 
+def ascii_domain(domain: str) -> str:
+    """A domain in its ASCII (IDNA) form, as Message-IDs and envelopes need it."""
+    if domain.isascii():
+        return domain
+    import idna
+
+    try:
+        return idna.encode(domain, uts46=True).decode("ascii")
+    except idna.IDNAError:
+        return "localhost"
+
+
+def list_id_header(name: str, list_id: str) -> str:
+    return f"{phrase(name)} <{clean_header(list_id)}>" if phrase(name) else \
+        f"<{clean_header(list_id)}>"
+
+
 def sender_for(name: str, cfg: EmailConfig) -> Sender:
     address = _address(cfg.from_)
-    domain = address.domain or "localhost"
+    domain = ascii_domain(address.domain or "localhost")
     label = _LABEL.sub("-", name).strip("-") or "newsletter"
     list_id = cfg.list_id or f"{label}.{domain}"
-    if "<" not in list_id:
-        list_id = f"{clean_header(cfg.list_name or name)} <{list_id}>"
+    if "<" in list_id:  # given whole, as `Name <id>`
+        shown, _, rest = list_id.partition("<")
+        list_id_value = list_id_header(shown, rest.rstrip(" >"))
+    else:
+        list_id_value = list_id_header(cfg.list_name or name, list_id)
     mailto = cfg.unsubscribe_mailto
     if mailto and not mailto.startswith("mailto:"):
         mailto = f"mailto:{mailto}?subject=unsubscribe"
-    return Sender(address=address, reply_to=cfg.reply_to, list_id=clean_header(list_id),
-                  unsubscribe_mailto=clean_header(mailto) if mailto else None, domain=domain)
+    return Sender(address=address, reply_to=cfg.reply_to, list_id=list_id_value,
+                  unsubscribe_mailto=clean_header(mailto) if mailto else None, domain=domain,
+                  feedback_id=clean_header(cfg.feedback_id) if cfg.feedback_id else None)
 
 
 def message_id_for(post: Post, subscriber_id: int, domain: str) -> str:
@@ -97,28 +116,31 @@ def _fill(template: str, hello: str, unsubscribe_url: str) -> str:
 class MessageFactory:
     """Builds one post's message for each recipient, cheaply.
 
-    The headers every copy shares are set (and so validated) once, on a prototype, and
-    copied as the folded text the email package produced; each copy then sets only its own
-    headers (To, Date, Message-ID, List-Unsubscribe), which are validated as usual. The
-    bodies are quoted-printable, encoded by `binascii` (C) rather than the email package's
-    pure-Python encoder: at ten thousand copies that is most of the time spent.
+    The headers every copy shares are encoded once (`channels.email.headers`) and set as
+    wire text; each copy then sets only its own (To, Date, Message-ID, List-Unsubscribe).
+    The bodies are quoted-printable, encoded by `binascii` (C) rather than the email
+    package's pure-Python encoder: at ten thousand copies that is most of the time spent.
     """
 
     def __init__(self, post: Post, sender: Sender) -> None:
         self.post = post
         self.sender = sender
-        proto = EmailMessage(policy=policy.SMTP)
-        proto["Subject"] = clean_header(post.subject or post.title or "Newsletter")
-        proto["From"] = sender.address
+        shared = {
+            "Subject": fold_text("Subject", post.subject or post.title or "Newsletter"),
+            "From": mailbox(sender.address.display_name, sender.address.addr_spec, "From"),
+        }
         if sender.reply_to:
-            proto["Reply-To"] = _address(sender.reply_to)
-        proto["List-Id"] = sender.list_id
-        proto["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-        proto["Precedence"] = "bulk"
-        proto["Auto-Submitted"] = "auto-generated"
-        if post.language:
-            proto["Content-Language"] = clean_header(post.language)
-        self.shared = {name: _folded(name, value) for name, value in proto.items()}
+            name, addr = parseaddr(sender.reply_to)
+            shared["Reply-To"] = mailbox(name, addr, "Reply-To")
+        shared["List-Id"] = sender.list_id
+        shared["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+        shared["Precedence"] = "bulk"
+        shared["Auto-Submitted"] = "auto-generated"
+        if sender.feedback_id:
+            shared["Feedback-ID"] = sender.feedback_id
+        if post.language and _LANGUAGE.fullmatch(post.language):
+            shared["Content-Language"] = post.language
+        self.shared = shared
         # parsed once and shared (header objects are immutable): the generator reads these
         # again and again, and a raw string would be parsed on every read.
         # "=_" cannot occur in a quoted-printable body ('=' is always encoded there).
@@ -137,36 +159,27 @@ class MessageFactory:
 
     def build(self, *, to_email: str, to_name: str | None, message_id: str,
               unsubscribe_url: str, date: datetime | None = None) -> EmailMessage:
-        """The message for one recipient; `ValueError` when the email package refuses a value."""
+        """The message for one recipient; `ValueError` when an address or id is not usable."""
         shared, sender = self.shared, self.sender
         to_email = wire_address(to_email)
-        msg = EmailMessage(policy=policy.SMTP if to_email.isascii() else policy.SMTPUTF8)
-        msg.set_raw("Subject", shared["Subject"])
-        msg.set_raw("From", shared["From"])
-        if to_email.isascii():
-            msg["To"] = Address(display_name=clean_header(to_name or ""), addr_spec=to_email)
-        else:  # Address() refuses a non-ASCII local part even under SMTPUTF8 (3.11)
-            name = clean_header(to_name or "")
-            msg["To"] = f'"{quote(name)}" <{to_email}>' if name else to_email
-        if "Reply-To" in shared:
-            msg.set_raw("Reply-To", shared["Reply-To"])
+        msg = EmailMessage(policy=WIRE if to_email.isascii() else WIRE_UTF8)
+        for name in ("Subject", "From", "Reply-To"):
+            if name in shared:
+                msg.set_raw(name, shared[name])
+        msg.set_raw("To", mailbox(to_name, to_email))
         msg.set_raw("Date", self._date(date or clock.now()))
-        # values pressbot made itself go in as text when they match their strict shape;
-        # anything else is parsed and checked by the email package like every header
-        if _MSGID.fullmatch(message_id):
-            msg.set_raw("Message-ID", message_id)
-        else:
-            msg["Message-ID"] = message_id
-        msg.set_raw("List-Id", shared["List-Id"])
+        if not _MSGID.fullmatch(message_id):
+            raise ValueError(f"not a Message-ID pressbot makes: {message_id!r}")
+        msg.set_raw("Message-ID", message_id)
         links = [f"<{clean_header(unsubscribe_url)}>"]
         if sender.unsubscribe_mailto:
             links.append(f"<{sender.unsubscribe_mailto}>")
-        if all(_URI.fullmatch(link) for link in links):
-            msg.set_raw("List-Unsubscribe", ",\r\n ".join(links))
-        else:
-            msg["List-Unsubscribe"] = ", ".join(links)
-        for name in ("List-Unsubscribe-Post", "Precedence", "Auto-Submitted",
-                     "Content-Language"):
+        if not all(_URI.fullmatch(link) for link in links):
+            raise ValueError(f"not a usable List-Unsubscribe value: {links}")
+        # one URI a line: each stays whole and unencoded, as Gmail and Yahoo read it
+        msg.set_raw("List-Unsubscribe", ",\r\n ".join(links))
+        for name in ("List-Id", "List-Unsubscribe-Post", "Precedence", "Auto-Submitted",
+                     "Feedback-ID", "Content-Language"):
             if name in shared:
                 msg.set_raw(name, shared[name])
         msg.set_raw("MIME-Version", "1.0")
@@ -176,9 +189,9 @@ class MessageFactory:
             self._set_text(msg, text, "plain")
             return msg
         msg.set_raw("Content-Type", self.content_type)
-        html_text = _fill(self.post.html, html.escape(hello), html.escape(unsubscribe_url))
+        html_text = fill_html(self.post.html, to_name, unsubscribe_url)
         for content, subtype in ((text, "plain"), (html_text, "html")):
-            part = MIMEPart(policy=policy.SMTP)
+            part = MIMEPart(policy=WIRE)
             self._set_text(part, content, subtype)
             msg.attach(part)  # type: ignore[arg-type]  # typeshed: EmailMessage only
         return msg
@@ -192,10 +205,9 @@ class MessageFactory:
         part.set_payload(binascii.b2a_qp(body.encode("utf-8"), istext=True).decode("ascii"))
 
 
-def _folded(name: str, value: str) -> str:
-    """A header's value as the policy folds it (continuation lines included)."""
-    line: str = policy.SMTP.fold(name, value)
-    return line[len(name) + 2:].removesuffix("\r\n")
+def fill_html(html_text: str, to_name: str | None, unsubscribe_url: str) -> str:
+    """The HTML part for one recipient (the review page previews it through this too)."""
+    return _fill(html_text, html.escape(greeting(to_name)), html.escape(unsubscribe_url))
 
 
 def _header(name: str, value: str) -> Any:
@@ -217,19 +229,17 @@ def wire_address(email: str) -> str:
     local, _, domain = email.rpartition("@")
     if domain.isascii():
         return email
-    import idna
-
-    try:
-        return f"{local}@{idna.encode(domain, uts46=True).decode('ascii')}"
-    except idna.IDNAError:
-        return email
+    ascii_form = ascii_domain(domain)
+    return email if ascii_form == "localhost" else f"{local}@{ascii_form}"
 
 
 def serialise(msg: EmailMessage, to_email: str) -> tuple[bytes, list[str]]:
-    """Wire bytes and the MAIL options they need (SMTPUTF8 for a non-ASCII address)."""
+    """Wire bytes and the MAIL options they need (SMTPUTF8 for a non-ASCII address).
+
+    `WIRE` never refolds: the header text set above is what the server receives."""
     if to_email.isascii():
-        return msg.as_bytes(policy=policy.SMTP), []
-    return msg.as_bytes(policy=policy.SMTPUTF8), ["SMTPUTF8"]
+        return msg.as_bytes(policy=WIRE), []
+    return msg.as_bytes(policy=WIRE_UTF8), ["SMTPUTF8"]
 
 
 def sender_from_config(name: str, config: Config) -> Sender:
@@ -241,8 +251,8 @@ def sender_from_config(name: str, config: Config) -> Sender:
     label = _LABEL.sub("-", name).strip("-") or "newsletter"
     return Sender(address=Address(display_name=clean_header(name),
                                   addr_spec=f"newsletter@{host}"),
-                  reply_to=None, list_id=f"{clean_header(name)} <{label}.{host}>",
-                  unsubscribe_mailto=None, domain=host)
+                  reply_to=None, list_id=list_id_header(name, f"{label}.{host}"),
+                  unsubscribe_mailto=None, domain=ascii_domain(host))
 
 
 def build_preview_message(post: Post, config: Config) -> bytes:
@@ -252,4 +262,24 @@ def build_preview_message(post: Post, config: Config) -> bytes:
     msg = build_message(post, sender, to_email="reader@example.invalid", to_name="Reader",
                         message_id=message_id_for(post, 0, sender.domain),
                         unsubscribe_url=f"{public_url}/u/PREVIEW")
-    return msg.as_bytes(policy=policy.SMTP)
+    return msg.as_bytes(policy=WIRE)
+
+
+def single_message(*, sender: Sender, to_email: str, to_name: str | None, subject: str,
+                   text: str, auto: str = "auto-replied") -> EmailMessage:
+    """A one-off plain-text mail (a double opt-in confirmation) with every header a
+    provider expects of it: a Message-ID, Date, and `Auto-Submitted`."""
+    to_email = wire_address(to_email)
+    msg = EmailMessage(policy=WIRE if to_email.isascii() else WIRE_UTF8)
+    msg.set_raw("Subject", fold_text("Subject", subject))
+    msg.set_raw("From", mailbox(sender.address.display_name, sender.address.addr_spec, "From"))
+    msg.set_raw("To", mailbox(to_name, to_email))
+    msg.set_raw("Date", format_datetime(clock.now()))
+    msg.set_raw("Message-ID", f"<pressbot.{secrets.token_hex(12)}@{sender.domain}>")
+    msg.set_raw("Auto-Submitted", auto)
+    msg.set_raw("MIME-Version", "1.0")
+    msg.set_raw("Content-Type", 'text/plain; charset="utf-8"')
+    msg.set_raw("Content-Transfer-Encoding", "quoted-printable")
+    body = text if text.endswith("\n") else text + "\n"
+    msg.set_payload(binascii.b2a_qp(body.encode("utf-8"), istext=True).decode("ascii"))
+    return msg

@@ -29,6 +29,19 @@ def _add(client: TestClient, **data: str) -> object:
     return client.post("/users", data={"csrf": token, **data})
 
 
+def test_an_account_email_with_a_line_break_is_refused(client: TestClient,
+                                                       store: Store) -> None:
+    sign_in(client, "ada")
+    added = _add(client, name="mallory", role="reviewer", password=PASSWORD,
+                 email="m@example.org\r\nBcc: everyone@example.org")
+    assert added.status_code == 422  # type: ignore[attr-defined]
+    assert "not a valid email address" in added.text  # type: ignore[attr-defined]
+    with store.begin() as conn:
+        assert user_store.get(conn, "mallory") is None
+        with pytest.raises(user_store.UserError):
+            user_store.add(conn, "mallory", PASSWORD, "reviewer", email="a@b.org\nBcc: c@d.org")
+
+
 def test_only_admins_see_accounts(client: TestClient) -> None:
     sign_in(client, "ed")
     assert client.get("/users").status_code == 403

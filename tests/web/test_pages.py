@@ -235,6 +235,9 @@ def test_links_from_data_are_web_links_only(client: TestClient, store: Store,
     ids = queue(store, config, release(3, url="javascript:alert(1)"))
     sign_in(client, "rita")
     page = client.get("/").text
-    assert "javascript:alert(1)" in page  # shown as text…
+    assert "javascript:alert(1)" in page  # shown as text (a warning)…
     assert 'href="javascript' not in page  # …never as a link
-    assert '<a class="linkcard" href="#"' in _article(page, ids["facebook"])
+    # and it never reaches a post: no link card, a warning saying why
+    facebook = _article(page, ids["facebook"])
+    assert "linkcard" not in facebook
+    assert "not an http(s) address" in facebook

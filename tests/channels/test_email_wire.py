@@ -1,0 +1,259 @@
+"""What really left pressbot: the raw bytes an aiosmtpd server on 127.0.0.1 received.
+
+Headers are read from those bytes, never through the `email` package's decoding parser
+(which would turn an RFC 2047-encoded `List-Unsubscribe` back into a valid-looking one).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from email.header import decode_header, make_header
+from html.parser import HTMLParser
+
+import pytest
+from starlette.applications import Starlette
+from starlette.testclient import TestClient
+
+from bot import subscribers
+from bot.config import EmailConfig
+from bot.models import Image, PostStatus, Release
+from bot.render import render, targets
+from bot.store import Store
+from bot.store import posts as post_store
+from bot.store import subscribers as sub_store
+from bot.web.public import public_routes
+from channels.email import SmtpConnector
+from channels.email.headers import fold_text
+from tests.channels.test_email import add_people, make_channel, make_post
+from tests.fakes.smtp import FakeSMTP, Received
+
+pytestmark = pytest.mark.anyio
+EVIL = "=?utf-8?q?Ann=0D=0AReply-To:_evil@attacker.test=0D=0A=0D=0Ahello?="
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture
+def store(tmp_path: object) -> Iterator[Store]:
+    db = Store(f"sqlite:///{tmp_path}/wire.db")
+    yield db
+    db.dispose()
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeSMTP]:
+    server = FakeSMTP()
+    with server.running() as running:
+        yield running
+
+
+def raw_head(received: Received) -> bytes:
+    return received.data.split(b"\r\n\r\n", 1)[0]
+
+
+def raw_headers(received: Received) -> dict[str, list[str]]:
+    """Header name (lower case) → values, unfolded but not decoded."""
+    head = raw_head(received).decode("utf-8")
+    found: dict[str, list[str]] = {}
+    for line in re.sub(r"\r\n[ \t]", " ", head).split("\r\n"):
+        name, _, value = line.partition(":")
+        found.setdefault(name.lower(), []).append(value.strip())
+    return found
+
+
+def assert_well_formed(received: Received) -> None:
+    head = raw_head(received)
+    for line in head.split(b"\r\n"):
+        assert len(line) <= 998
+        assert line.strip(), "an empty header line"
+        assert b"\n" not in line and b"\r" not in line
+    assert b"\r\n\r\n" in received.data
+
+
+async def test_list_unsubscribe_goes_out_unencoded(store: Store, fake: FakeSMTP) -> None:
+    add_people(store, 2)
+    channel = make_channel(store, fake.port)
+    await channel.publish(make_post(store))
+
+    assert len(fake.messages) == 2
+    for received in fake.messages:
+        assert_well_formed(received)
+        headers = raw_headers(received)
+        [value] = headers["list-unsubscribe"]
+        assert re.fullmatch(r"<https://news\.example\.org/u/[A-Za-z0-9._\-]+>, "
+                            r"<mailto:unsubscribe@example\.org\?subject=unsubscribe>", value), value
+        assert headers["list-unsubscribe-post"] == ["List-Unsubscribe=One-Click"]
+        [message_id] = headers["message-id"]
+        assert re.fullmatch(r"<pressbot\.[^<>@\s]+@example\.org>", message_id)
+
+
+async def test_subject_folds_without_empty_lines_or_doubled_spaces(
+        store: Store, fake: FakeSMTP) -> None:
+    add_people(store, 1)
+    title = ("Cross-border health: Dravograd and Lavamünd share results in a pilot that "
+             "brings doctors, nurses and “Ärzte” together — a very long title indeed")
+    channel = make_channel(store, fake.port)
+    await channel.publish(make_post(store, title=title, subject=title))
+
+    [received] = fake.messages
+    head = raw_head(received).decode()
+    subject_block = re.search(r"^Subject:(.*?)\r\n(?![ \t])", head, re.S | re.M)
+    assert subject_block is not None
+    lines = f"Subject:{subject_block.group(1)}".split("\r\n")
+    assert lines[0] != "Subject: " and lines[0].strip() != "Subject:"
+    assert all(len(line) <= 78 for line in lines), lines
+    assert all(line.startswith(" ") and line.strip() for line in lines[1:])
+    assert "  " not in subject_block.group(1).replace("\r\n", "")
+    decoded = str(make_header(decode_header(subject_block.group(1).replace("\r\n", ""))))
+    assert decoded.strip() == title
+
+
+def test_fold_text_round_trips_any_title() -> None:
+    for title in ["plain", "Zoë", "a " * 60, "x" * 200, "€" * 90, "=?utf-8?q?fake?= title",
+                  "mixed Ärger and ascii words " * 5]:
+        folded = fold_text("Subject", title)
+        assert all(len(line) <= 78 for line in f"Subject: {folded}".split("\r\n"))
+        assert str(make_header(decode_header(folded.replace("\r\n", "")))) == " ".join(
+            title.split())
+
+
+async def test_no_name_can_inject_headers(store: Store, fake: FakeSMTP) -> None:
+    """A row written before names were checked (or by hand) still cannot break a line."""
+    with store.begin() as conn:
+        sub_store.insert(conn, email="ann@example.net", name=EVIL, language=None,
+                         status=sub_store.ACTIVE, consent_source="test")
+        sub_store.insert(conn, email="bob@example.net", name='Bob "B" \\ <x@y>', language=None,
+                         status=sub_store.ACTIVE, consent_source="test")
+    channel = make_channel(store, fake.port)
+    await channel.publish(make_post(store))
+
+    assert len(fake.messages) == 2
+    for received in fake.messages:
+        assert_well_formed(received)
+        headers = raw_headers(received)
+        assert headers["reply-to"] == ["press@example.org"]
+        assert len(headers["to"]) == 1
+        assert b"evil@attacker.test\r\n" not in received.data
+        assert not re.search(rb"^Reply-To: evil", received.data, re.M)
+    ann = next(m for m in fake.messages if m.rcpt_tos == ["ann@example.net"])
+    # the reader sees the literal text that was typed, not what it would decode to
+    shown = str(make_header(decode_header(raw_headers(ann)["to"][0])))
+    assert shown == f"{EVIL} <ann@example.net>"
+
+
+def test_encoded_line_breaks_in_names_are_refused_on_every_path(store: Store) -> None:
+    for name in (EVIL, "=?utf-8?b?QW5uDQpCY2M6IHhAeS56?=", "Ann\x07"):
+        with pytest.raises(subscribers.SubscriberError, match="control characters"):
+            subscribers.add(store, "ann@example.org", name=name)
+        with pytest.raises(subscribers.SubscriberError, match="control characters"):
+            subscribers.request(store, "ann@example.org", name=name)
+    report = subscribers.import_csv(store, f'email,name\nann@example.org,"{EVIL}"\n'
+                                           "bob@example.org,Bob\n")
+    assert report.added == 1
+    assert [line for line, _ in report.errors] == [2]
+    assert "control characters" in report.errors[0][1]
+    assert subscribers.add(store, "zoe@example.org", name="=?utf-8?q?Zo=C3=AB?=").name
+
+
+def test_the_cli_refuses_such_a_name(tmp_path: object) -> None:
+    from tests.helpers import make_workspace
+
+    ws = make_workspace(tmp_path)  # type: ignore[arg-type]
+    result = ws.run("subscribers", "add", "ann@example.org", "--name", EVIL)
+    assert result.exit_code != 0
+    assert "control characters" in result.output
+    assert "ann@example.org" not in ws.run("subscribers", "list").output
+
+
+def test_the_form_refuses_such_a_name_and_the_confirmation_has_a_message_id(
+        store: Store, fake: FakeSMTP) -> None:
+    from tests.test_public_web import make_config
+
+    config = make_config(store, fake.port)
+    cfg = config.channels["newsletter"]
+    assert isinstance(cfg, EmailConfig)
+    routes = public_routes(config, store, smtp=SmtpConnector(cfg, local_hostname="web.test"))
+    with TestClient(Starlette(routes=routes), base_url="https://news.example.org") as client:
+        refused = client.post("/subscribe", data={"email": "ann@example.org", "name": EVIL})
+        assert refused.status_code == 400
+        assert "control characters" in refused.text
+        assert fake.messages == []
+        done = client.post("/subscribe", data={"email": "ann@example.org",
+                                               "name": "Ann Ångström"})
+        assert done.status_code == 200
+    [received] = fake.messages
+    assert_well_formed(received)
+    headers = raw_headers(received)
+    [message_id] = headers["message-id"]
+    assert re.fullmatch(r"<[^<>@\s]+@example\.org>", message_id)
+    assert len(headers["date"]) == 1
+    assert headers["auto-submitted"] == ["auto-replied"]
+
+
+class _Urls(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.found += [v or "" for k, v in attrs if k in ("href", "src", "background")]
+
+
+async def test_only_http_links_and_images_leave(store: Store, fake: FakeSMTP) -> None:
+    from bot.config import Config
+
+    add_people(store, 1)
+    channel = make_channel(store, fake.port)
+    release = Release(
+        source="test", key="x", title="Links", url="javascript:alert(1)",
+        summary="A summary.", body="Body.",
+        body_html=('<p><a href="JaVa&#x09;script:alert(2)">a</a> <a href="/relative">r</a> '
+                   '<a href="mailto:x@example.org">m</a> <img src="data:image/png;base64,AA">'
+                   '<a href="https://ok.example/">ok</a></p>'),
+        images=[Image(url="javascript:alert(3)", alt="x")])
+    config: Config = channel.config
+    [target] = targets(config, only="newsletter")
+    rendered = render(release, target, config)
+    assert not rendered.blocking, rendered.warnings
+    assert rendered.html is not None
+    with store.begin() as conn:
+        post_id = post_store.insert(
+            conn, channel="newsletter", status=PostStatus.APPROVED, actor="test",
+            release_id=None, title="Links", text=rendered.text, html=rendered.html,
+            subject=rendered.subject)
+        post = post_store.require(conn, post_id)
+    await channel.publish(post)
+
+    [received] = fake.messages
+    html_part = received.parse().get_body(("html",))
+    assert html_part is not None
+    parser = _Urls()
+    parser.feed(html_part.get_content())
+    assert "https://ok.example/" in parser.found
+    assert parser.found and all(u.startswith(("https://", "http://")) for u in parser.found), \
+        parser.found
+    assert b"javascript" not in received.data.lower()
+
+
+def test_a_template_writing_a_non_http_link_holds_the_post(tmp_path: object) -> None:
+    from pathlib import Path
+
+    from tests.channels.test_email import email_config
+
+    folder = Path(str(tmp_path)) / "tpl" / "email"
+    folder.mkdir(parents=True)
+    (folder / "body.html.j2").write_text('<a href="javascript:go()">{{ title }}</a>'
+                                         '<a href="{{ unsubscribe_url }}">u</a>')
+    from bot.config import Config
+
+    cfg = email_config(25, templates_dir=str(folder.parent))
+    config = Config(bot={"public_url": "https://news.example.org"}, channels={"newsletter": cfg})
+    [target] = targets(config, only="newsletter")
+    rendered = render(Release(source="t", key="k", title="T", url="https://x.example/",
+                              summary="S"), target, config)
+    assert rendered.blocking
+    assert "javascript:go()" in rendered.warnings[0]
