@@ -366,22 +366,15 @@ def fit(parts: FitParts | str, limits: Limits, assemble: Callable[[str], str], *
     return FitResult(text, length, limit, warnings, blocking=False, summary=summary)
 
 
-def fit_subject(subject: str, max_len: int) -> tuple[str, list[str]]:
-    """`subject` on one line (every kind of line break collapsed), at most `max_len` graphemes.
+def subject_line(subject: str, soft_max: int) -> tuple[str, list[str]]:
+    """`subject` on one line (every kind of line break collapsed), never shortened.
 
-    Shortened between words with "…"; a single word longer than the limit is cut between
-    grapheme clusters.
+    A subject has no length limit (78 is a header *line* length, and pressbot folds long
+    ones); past `soft_max` graphemes many inboxes show only the start, so it warns.
     """
     line = " ".join(_CONTROL.sub(" ", subject).split())
-    if _length(line, True) <= max_len:
+    length = _length(line, True)
+    if length <= soft_max:
         return line, []
-    warning = f"subject shortened to {max_len} characters"
-
-    def fits(s: str) -> bool:
-        return _length(s, True) <= max_len
-
-    cut = _shorten(line, fits, sentences=False)
-    if not cut:
-        clusters = _GRAPHEME.findall(line)
-        cut = "".join(clusters[:max(max_len - 1, 0)]) + ELLIPSIS if max_len > 0 else ""
-    return cut, [warning]
+    return line, [f"long subject: {length} characters; many inboxes show about the first "
+                  f"{soft_max} (nothing is cut)"]

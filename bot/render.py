@@ -9,6 +9,7 @@ the post it was rendering.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -22,7 +23,7 @@ from markupsafe import Markup, escape
 from bot import clock, paths
 from bot.config import ChannelConfig, Config, EmailConfig
 from bot.errors import TemplateError
-from bot.fit import count, fit, fit_subject
+from bot.fit import count, fit, subject_line
 from bot.hashtags import hashtags
 from bot.htmltext import non_web_urls, sanitize_html
 from bot.links import add_utm, is_http_url
@@ -62,20 +63,47 @@ def _environment(user_dir: str | None) -> ImmutableSandboxedEnvironment:
     return env
 
 
-def text_to_html(text: str) -> Markup:
+def text_to_html(text: str, links: bool = False) -> Markup:
     """Plain text as HTML: blank lines make paragraphs, `- ` lines make a list, other line
-    breaks stay line breaks; every character escaped."""
+    breaks stay line breaks; every character escaped; with `links`, http(s) URLs become
+    links."""
+    def line_html(line: str) -> str:
+        escaped = str(escape(line))
+        return _URL_IN_TEXT.sub(_anchor, escaped) if links else escaped
+
     blocks = []
     for block in (b.strip() for b in (text or "").split("\n\n")):
         if not block:
             continue
         lines = block.splitlines()
         if all(line.lstrip().startswith(("- ", "* ", "• ")) for line in lines):
-            items = "".join(f"<li>{escape(line.lstrip()[2:].strip())}</li>" for line in lines)
+            items = "".join(f"<li>{line_html(line.lstrip()[2:].strip())}</li>" for line in lines)
             blocks.append(f"<ul>{items}</ul>")
         else:
-            blocks.append("<p>" + "<br>".join(str(escape(line)) for line in lines) + "</p>")
+            blocks.append("<p>" + "<br>".join(line_html(line) for line in lines) + "</p>")
     return Markup("\n".join(blocks))  # noqa: S704 (every piece escaped above)
+
+
+_URL_IN_TEXT = re.compile(r"https?://[^\s<>\"']+?(?=[.,;:!?)\]]*(?:\s|$))")
+_SIGNATURE = re.compile(r"\n-- ?\n")
+
+
+def _anchor(match: re.Match[str]) -> str:
+    url = match.group(0)  # already HTML-escaped, so it is a valid attribute value as is
+    return f'<a href="{url}">{url}</a>'
+
+
+def render_edited_email(text: str, title: str, target: Target,
+                        image: dict[str, str] | None = None) -> str:
+    """The HTML part of an email post whose text a person edited: that text, in the
+    channel's layout, so the HTML most subscribers read says what was approved.
+
+    The signature (after `-- `) is left to the layout's own footer."""
+    body = _SIGNATURE.split(text, maxsplit=1)[0]
+    context = {"title": title, "body": text_to_html(body, links=True),
+               "image": image if image and is_http_url(image.get("url", "")) else None,
+               "unsubscribe_url": UNSUBSCRIBE, "greeting": GREETING}
+    return inline_css(render_template(target, "email/edited.html.j2", context))
 
 
 def _format_date(value: datetime | None, fmt: str = "%-d %B %Y") -> str:
@@ -125,7 +153,9 @@ def _where(exc: BaseException, name: str) -> str:
 
 def _tidy(text: str) -> str:
     """Trim trailing spaces and collapse runs of blank lines left by optional blocks."""
-    lines = [line.rstrip() for line in text.strip().splitlines()]
+    # "-- " keeps its space: it is the signature separator mail clients recognise
+    lines = [line.rstrip() if line.rstrip() != "--" else "-- "
+             for line in text.strip().splitlines()]
     out: list[str] = []
     for line in lines:
         if line or (out and out[-1]):
@@ -205,8 +235,11 @@ def _render_social(release: Release, target: Target, config: Config | None) -> R
 def _render_email(release: Release, target: Target, config: Config | None) -> Rendered:
     context = context_for(release, target, config)
     context["summary"] = release.summary
-    subject_raw = render_template(target, "email/subject.txt.j2", context)
-    subject, warnings = fit_subject(subject_raw, target.limits.subject_max or 78)
+    override = (release.overrides.get(target.name) or {}).get("subject")
+    subject_raw = override or render_template(target, "email/subject.txt.j2", context)
+    subject, warnings = subject_line(subject_raw, target.limits.subject_max or 60)
+    if override:
+        warnings.append("subject written by hand in the release (override)")
     text = _tidy(render_template(target, "email/body.txt.j2", context))
     html = inline_css(render_template(target, "email/body.html.j2", context))
     return Rendered(text=text, subject=subject, html=html, link=context["link"],
@@ -218,9 +251,9 @@ def render_digest(releases: list[Release], target: Target, config: Config | None
     items = [context_for(r, target, config) for r in releases]
     context = {**(items[0] if items else {}), "items": items, "count": len(items)}
     try:
-        subject, warnings = fit_subject(
+        subject, warnings = subject_line(
             render_template(target, "email/digest_subject.txt.j2", context),
-            target.limits.subject_max or 78)
+            target.limits.subject_max or 60)
         text = _tidy(render_template(target, "email/digest_body.txt.j2", context))
         html = inline_css(render_template(target, "email/digest_body.html.j2", context))
     except TemplateError as exc:

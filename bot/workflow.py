@@ -21,10 +21,10 @@ from sqlalchemy.engine import Connection
 
 from bot import clock
 from bot.config import Config
-from bot.errors import WorkflowError
+from bot.errors import TemplateError, WorkflowError
 from bot.fit import count
 from bot.models import Post, PostStatus, Release, Rendered
-from bot.render import Target, render, targets, wants
+from bot.render import Target, render, render_edited_email, targets, wants
 from bot.schedule import next_slot
 from bot.store import posts as post_store
 from bot.store.schema import posts as posts_table
@@ -179,10 +179,23 @@ def edit(conn: Connection, config: Config, post_id: int, actor: str, text: str,
     fields: dict[str, Any] = {"text": text, "edited_by": actor, "warnings": []}
     if subject is not None:
         fields["subject"] = " ".join(subject.split())
+    if post.html is not None:  # an email: every part says what was approved
+        fields["html"] = _edited_html(config, post, text)
     return post_store.change(conn, post_id, allowed_from=EDITABLE, to=to, actor=actor,
                              action="edit", returning=True, detail={"previous_text": post.text,
                                                     "previous_subject": post.subject},
                              **fields)
+
+
+def _edited_html(config: Config, post: Post, text: str) -> str:
+    if post.channel not in config.channels:
+        raise WorkflowError(f"channel {post.channel!r} is no longer configured")
+    image = next((i.model_dump() for i in post.images), None)
+    try:
+        return render_edited_email(text, post.subject or post.title or "", target_for(
+            config, post.channel), image)
+    except TemplateError as exc:
+        raise WorkflowError(f"the edited email cannot be rendered: {exc}") from None
 
 
 def schedule(conn: Connection, config: Config, post_id: int, actor: str,

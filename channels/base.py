@@ -42,6 +42,7 @@ class Limits:
     alt_max: int | None = None
     image_max_bytes: int | None = None
     subject_max: int | None = None
+    """Past this a subject gets a warning (what inboxes show), never a cut."""
 
 
 @dataclass

@@ -29,7 +29,7 @@ DEFAULT_LIMITS = {
                        max_images=4, alt_max=1500, image_max_bytes=16 * 1024 * 1024),
     # Facebook allows 63,206 characters; past ~500 a post hides behind "See more".
     "facebook": Limits(max_chars=63206, graphemes=False, soft_chars=500, max_images=1),
-    "email": Limits(max_chars=None, graphemes=False, subject_max=78, max_images=1),
+    "email": Limits(max_chars=None, graphemes=False, subject_max=60, max_images=1),
 }
 
 

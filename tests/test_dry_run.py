@@ -58,5 +58,5 @@ def test_run_dry_run_makes_every_channel_an_outbox(tmp_path: Path) -> None:
              for n, c in config.channels.items()}
     assert all(isinstance(c, OutboxChannel) for c in built.values())
     assert built["mastodon"].limits.max_chars == 500
-    assert built["newsletter"].limits.subject_max == 78
+    assert built["newsletter"].limits.subject_max == 60
     store.dispose()

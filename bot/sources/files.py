@@ -223,6 +223,21 @@ def markdown_to_text(md: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", "\n".join(out)).strip()
 
 
+def markdown_to_html(md: str, title: str | None) -> str:
+    """Markdown → the sanitised HTML an email shows (headings, lists, links stay what they
+    are); a leading `# Title` repeating the title is dropped, the email shows the title."""
+    from markdown_it import MarkdownIt
+
+    from bot.htmltext import sanitize_html
+
+    head = re.match(r"\s*#[ \t]+(.+?)[ \t#]*(?:\n|$)", md)
+    if head and title and " ".join(_inline(head.group(1)).split()) == " ".join(title.split()):
+        md = md[head.end():]
+    # raw HTML in the Markdown is shown as text, never passed on
+    html = MarkdownIt("commonmark", {"html": False}).render(md)
+    return sanitize_html(html).strip()
+
+
 def _front_matter(text: str, path: Path) -> tuple[dict[str, Any], str]:
     lines = text.split("\n")
     if not lines or lines[0].strip() != "---":
@@ -284,6 +299,7 @@ def _read_markdown(text: str, path: Path, base_url: str | None) -> dict[str, Any
     ex = extract_text(markdown_to_text(body_md), known_title=title)
     url = _text_value(meta.get("url"))
     return {
+        "body_html": markdown_to_html(body_md, title),
         "title": title or ex.title, "extracted": ex,
         "url": _resolve(url, base_url) if url else None,
         "published_at": _to_utc(meta.get("date"), "date", path),

@@ -30,7 +30,7 @@ ATTENTION = (S.HELD, S.FAILED, S.APPROVED, S.PUBLISHING)
 DONE = (S.PUBLISHED, S.REJECTED)
 RECENT = timedelta(days=7)
 RECENT_MAX = 100
-_RECOMPUTED = ("too long", "no image alt text", "embargoed until")
+_RECOMPUTED = ("too long", "no image alt text", "embargoed until", "long subject")
 """Stored warnings the page recomputes from the current text and time instead of showing."""
 
 

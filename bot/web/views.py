@@ -14,13 +14,13 @@ from starlette.responses import HTMLResponse, Response
 from bot import clock, workflow
 from bot.errors import WorkflowError
 from bot.models import Post, PostStatus
-from bot.render import GREETING, UNSUBSCRIBE
 from bot.schedule import parse_when
 from bot.store import posts as post_store
 from bot.store import releases as release_store
 from bot.web.context import Ctx, safe_next
 from bot.web.previews import Viewer, queue_sections
 from bot.web.security import EMAIL_CSP
+from channels.email.message import fill_html
 
 S = PostStatus
 
@@ -56,7 +56,7 @@ def email_preview(ctx: Ctx) -> Response:
     if post is None or not post.html:
         return ctx.refuse(404, "This post has no email version.")
     # what one subscriber would see; the real values are filled in per recipient at send time
-    html = post.html.replace(GREETING, "Hello,").replace(UNSUBSCRIBE, "#unsubscribe")
+    html = fill_html(post.html, None, "#unsubscribe")  # as the channel fills it when sending
     return HTMLResponse(html, headers={"Content-Security-Policy": EMAIL_CSP,
                                        "X-Frame-Options": "SAMEORIGIN"})
 

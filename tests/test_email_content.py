@@ -1,0 +1,124 @@
+"""What was approved is what is sent: an edit reaches every part of an email, in the review
+page, in the outbox and in the bytes an SMTP server on 127.0.0.1 receives; front matter
+subjects, uncut subjects, Markdown bodies and the digest's plain text."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Iterator
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesParser
+from pathlib import Path
+
+import pytest
+
+from bot import workflow
+from bot.config import Config, load_config
+from bot.render import render, render_digest, targets
+from bot.sources.files import read_release_file
+from bot.store import Store
+from tests.channels.test_email import add_people, make_channel, make_post
+from tests.fakes.smtp import FakeSMTP
+from tests.helpers import EXAMPLES
+
+EDIT = ("%%GREETING%%\n\nEdited: the café opens on Tuesday.\n\n"
+        "More: https://www.example.org/x?a=1&b=2\n\n-- \nUnsubscribe: %%UNSUBSCRIBE_URL%%")
+
+
+def parts(data: bytes) -> tuple[str, str]:
+    msg: EmailMessage = BytesParser(policy=policy.default).parsebytes(data)  # type: ignore[assignment]
+    text, html = msg.get_body(("plain",)), msg.get_body(("html",))
+    assert text is not None and html is not None
+    return text.get_content(), html.get_content()
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeSMTP]:
+    server = FakeSMTP()
+    with server.running() as running:
+        yield running
+
+
+def test_an_edit_reaches_both_parts_on_the_wire(tmp_path: Path, fake: FakeSMTP) -> None:
+    db = Store(f"sqlite:///{tmp_path}/edit.db")
+    try:
+        add_people(db, 1)
+        channel = make_channel(db, fake.port)
+        post = make_post(db)
+        with db.begin() as conn:
+            edited = workflow.edit(conn, channel.config, post.id, "ed", EDIT)
+        asyncio.run(channel.publish(edited))
+    finally:
+        db.dispose()
+    [received] = fake.messages
+    text, html = parts(received.data)
+    assert "Edited: the café opens on Tuesday." in text
+    assert "Edited: the café opens on Tuesday." in html
+    assert "Spring report" not in text + html.split("<title>")[0]
+    assert "Hello Reader 0," in html and "Hello Reader 0," in text
+    assert re.search(r'href="https://news\.example\.org/u/[^"]+"', html)
+
+
+@pytest.fixture
+def demo() -> Config:
+    return load_config("config/pressbot.toml")
+
+
+def _examples() -> list[tuple[Path, object]]:
+    return [(p, read_release_file(p, source="press", key=p.name,
+                                  base_url="https://www.example.org/news/"))
+            for p in sorted(EXAMPLES.iterdir())]
+
+
+def test_front_matter_subjects_are_honoured_and_no_subject_is_cut(demo: Config) -> None:
+    target = next(t for t in targets(demo) if t.name == "newsletter")
+    seen = {}
+    for path, release in _examples():
+        rendered = render(release, target, demo)  # type: ignore[arg-type]
+        seen[path.name] = rendered
+        assert rendered.subject
+        assert "…" not in rendered.subject
+    third = seen["2026-03-12-third-call-green-mobility.md"]
+    assert third.subject == "Third call open: €14 million for green mobility"
+    assert seen["2031-05-annual-conference-maribor.md"].subject == \
+        "Annual conference 2031: health services without borders"
+    long_one = seen["2026-02-small-project-fund-results.txt"]
+    assert long_one.subject == \
+        "Small project fund: 23 people-to-people projects selected in the second round"
+    assert any("long subject" in w for w in long_one.warnings)
+
+
+def test_markdown_releases_become_html_for_email(demo: Config) -> None:
+    target = next(t for t in targets(demo) if t.name == "newsletter")
+    release = dict(_examples())[EXAMPLES / "2026-03-12-third-call-green-mobility.md"]
+    html = render(release, target, demo).html or ""  # type: ignore[arg-type]
+    assert re.search(r"<h2[^>]*>What the call supports</h2>", html)
+    assert re.search(r"<li[^>]*>shared timetables", html)
+    assert re.search(r'<a [^>]*href="https://apply\.drava-karawanken\.example/calls/3"', html)
+    assert "(https://apply" not in html
+    assert html.count("Third call for projects: €14 million") == 2  # <title> and <h1>, once
+
+
+def test_markdown_raw_html_is_not_passed_on(tmp_path: Path) -> None:
+    file = tmp_path / "x.md"
+    file.write_text("---\ntitle: T\n---\n<script>alert(1)</script>\n\n[a](javascript:x) "
+                    "[b](https://ok.example/)\n", encoding="utf-8")
+    release = read_release_file(file, source="s", key="x.md")
+    assert "<script>" not in release.body_html
+    assert "href=\"javascript" not in release.body_html
+    assert 'href="https://ok.example/"' in release.body_html
+
+
+def test_digest_text_separates_items_and_signs_with_dash_dash_space(demo: Config) -> None:
+    target = next(t for t in targets(demo) if t.name == "newsletter")
+    releases = [r for _, r in _examples()]
+    text = render_digest(releases, target, demo).text  # type: ignore[arg-type]
+    blocks = text.split("\n\n")
+    for release in releases:
+        title = release.title  # type: ignore[attr-defined]
+        assert any(b.startswith(title) for b in blocks), title
+    assert text.count("* * *") == len(releases) - 1
+    assert "\n-- \n" in text
+    assert "\n--\n" not in text
