@@ -225,6 +225,22 @@ class MastodonConfig(ChannelBase):
     allow_private_images: bool = False
 
 
+class BlueskyConfig(ChannelBase):
+    type: Literal["bluesky"]
+    pds_url: HttpUrl = HttpUrl("https://bsky.social")
+    handle: Annotated[str, Field(min_length=3, pattern=r"^\S+$")]
+    app_password: SecretStr
+    app_url: HttpUrl = HttpUrl("https://bsky.app")
+    embed: Literal["auto", "card", "images"] = "auto"
+    max_characters: int | None = Field(default=None, ge=50, le=300)
+    allow_private_images: bool = False
+
+    @field_validator("handle")
+    @classmethod
+    def _no_at(cls, value: str) -> str:
+        return value.removeprefix("@")
+
+
 class FacebookConfig(ChannelBase):
     type: Literal["facebook"]
     page_id: Annotated[str, Field(pattern=r"^\d+$")]
@@ -270,14 +286,15 @@ class OutboxConfig(ChannelBase):
     """A dry-run destination: writes each post as a file in the outbox folder."""
 
     type: Literal["outbox"]
-    like: Literal["mastodon", "facebook", "email"] | None = None
+    like: Literal["mastodon", "bluesky", "facebook", "email"] | None = None
     max_characters: int | None = Field(default=None, ge=10)
     approval: Literal["manual", "auto"] = "auto"
 
 
 SourceConfig = Annotated[FolderSourceConfig | FeedSourceConfig, Field(discriminator="type")]
 ChannelConfig = Annotated[
-    MastodonConfig | FacebookConfig | EmailConfig | OutboxConfig, Field(discriminator="type")
+    MastodonConfig | BlueskyConfig | FacebookConfig | EmailConfig | OutboxConfig,
+    Field(discriminator="type"),
 ]
 
 
@@ -353,7 +370,7 @@ def _expand(value: Any, env: dict[str, str], key: str, problems: list[str]) -> A
 def _friendly(error: dict[str, Any]) -> str:
     loc = [str(p) for p in error["loc"]]
     if len(loc) >= 3 and loc[0] in ("sources", "channels") and loc[2] in (
-        "folder", "feed", "mastodon", "facebook", "email", "outbox"):
+        "folder", "feed", "mastodon", "bluesky", "facebook", "email", "outbox"):
         del loc[2]
     if loc and loc[-1] == "from_":
         loc[-1] = "from"
@@ -437,7 +454,8 @@ def _register_secrets(config: Config) -> None:
     if config.bot.secret_key:
         values.append(config.bot.secret_key.get_secret_value())
     for channel in config.channels.values():
-        for name in ("access_token", "page_access_token", "app_secret", "app_token", "password"):
+        for name in ("access_token", "page_access_token", "app_secret", "app_token", "password",
+                     "app_password"):
             secret = getattr(channel, name, None)
             if isinstance(secret, SecretStr):
                 values.append(secret.get_secret_value())

@@ -19,6 +19,7 @@ from channels.base import Channel, Limits
 
 CLASSES = {
     "mastodon": "channels.mastodon:MastodonChannel",
+    "bluesky": "channels.bluesky:BlueskyChannel",
     "facebook": "channels.facebook:FacebookChannel",
     "email": "channels.email:EmailChannel",
     "outbox": "channels.outbox:OutboxChannel",
@@ -27,6 +28,9 @@ CLASSES = {
 DEFAULT_LIMITS = {
     "mastodon": Limits(max_chars=500, url_weight=23, graphemes=True, mentions_local=True,
                        max_images=4, alt_max=1500, image_max_bytes=16 * 1024 * 1024),
+    # Bluesky: 300 graphemes; links are sent in a short form of at most 30 (channels.bluesky).
+    "bluesky": Limits(max_chars=300, url_weight=30, graphemes=True, max_images=4,
+                      alt_max=2000, image_max_bytes=2_000_000),
     # Facebook allows 63,206 characters; past ~500 a post hides behind "See more".
     "facebook": Limits(max_chars=63206, graphemes=False, soft_chars=500, max_images=1),
     "email": Limits(max_chars=None, graphemes=False, subject_max=60, max_images=1),

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import EmailConfig, MastodonConfig, load_config, parse_duration
+from bot.config import BlueskyConfig, EmailConfig, MastodonConfig, load_config, parse_duration
 from bot.errors import ConfigError
 
 MASTODON = """
@@ -28,11 +28,13 @@ def write(tmp_path: Path, text: str) -> Path:
 def test_the_demo_and_the_example_configs_load(monkeypatch: pytest.MonkeyPatch) -> None:
     demo = load_config("config/pressbot.toml")
     assert set(demo.channels) == {"mastodon", "facebook", "newsletter"}
-    for var in ("MASTODON_TOKEN", "FACEBOOK_PAGE_TOKEN", "SMTP_PASSWORD"):
+    for var in ("MASTODON_TOKEN", "BLUESKY_APP_PASSWORD", "FACEBOOK_PAGE_TOKEN", "SMTP_PASSWORD"):
         monkeypatch.setenv(var, "a-secret-value-123")
     example = load_config("config/example.toml")
     assert isinstance(example.channels["newsletter"], EmailConfig)
     assert example.channels["newsletter"].from_ == "Example News <news@example.org>"
+    assert isinstance(example.channels["bluesky"], BlueskyConfig)
+    assert example.channels["bluesky"].handle == "newsroom.bsky.social"
 
 
 def test_variables_expand_from_env_then_dotenv(tmp_path: Path,

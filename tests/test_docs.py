@@ -57,7 +57,8 @@ def _example_keys() -> set[str]:
 def test_example_config_documents_every_key_and_only_real_keys() -> None:
     models: list[type[BaseModel]] = [
         cfg.BotConfig, cfg.WebConfig, cfg.NotifyConfig, cfg.FolderSourceConfig,
-        cfg.FeedSourceConfig, cfg.MastodonConfig, cfg.FacebookConfig, cfg.EmailConfig,
+        cfg.FeedSourceConfig, cfg.MastodonConfig, cfg.BlueskyConfig, cfg.FacebookConfig,
+        cfg.EmailConfig,
         cfg.OutboxConfig, cfg.Utm]
     real = _documented_keys(models)
     shown = _example_keys()
@@ -67,7 +68,7 @@ def test_example_config_documents_every_key_and_only_real_keys() -> None:
 
 
 def test_readme_documents_every_source_and_channel_type() -> None:
-    for kind in ("feed", "folder", "mastodon", "facebook", "email", "outbox"):
+    for kind in ("feed", "folder", "mastodon", "bluesky", "facebook", "email", "outbox"):
         assert f'type = "{kind}"' in README
     for key in ("title", "date", "summary", "url", "tags", "image", "image_alt", "language",
                 "embargo", "channels"):

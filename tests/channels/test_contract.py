@@ -1,8 +1,9 @@
 """The channel contract (`tests/channels/contract.py`) run for every channel.
 
 Each `Test…Contract` class says how to build one channel against its platform: a folder
-for the outbox, a list for the memory channel, the fake Mastodon and fake Graph over real
-HTTP, and a real SMTP server for the newsletter. Adding a channel = one more subclass here.
+for the outbox, a list for the memory channel, the fake Mastodon, fake PDS (Bluesky) and fake
+Graph over real HTTP, and a real SMTP server for the newsletter. Adding a channel = one more
+subclass here.
 """
 
 from __future__ import annotations
@@ -17,14 +18,16 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import pytest
 
-from bot.config import Config, EmailConfig, FacebookConfig, MastodonConfig
+from bot.config import BlueskyConfig, Config, EmailConfig, FacebookConfig, MastodonConfig
 from bot.models import Image, Post, PostStatus
 from channels.base import Channel, Limits
+from channels.bluesky import BlueskyChannel
 from channels.facebook import FacebookChannel
 from channels.mastodon import MastodonChannel
 from channels.outbox import OutboxChannel
 from tests.channels.contract import ChannelContract, Platform
 from tests.channels.memory import MemoryChannel
+from tests.fakes import bluesky as fake_pds
 from tests.fakes.facebook import FakeGraph, create_app
 from tests.fakes.mastodon import FakeMastodon, make_app
 from tests.fakes.server import LiveServer
@@ -179,6 +182,58 @@ class TestMastodonIgnoringKeysContract(TestMastodonContract):
         assert found is not None
         assert found.remote_id == receipt.remote_id
         assert len(platform.held(post)) == 1
+
+
+# ── Bluesky, against the fake PDS over real HTTP ──────────────────────────────────────────
+
+BLUESKY_PASSWORD = "cntr-bsky-pass-5150"
+
+
+class BlueskyPlatform(Platform):
+    secret = BLUESKY_PASSWORD
+
+    def __init__(self, fake: fake_pds.FakePDS, url: str, client: httpx.AsyncClient) -> None:
+        self.fake, self.url, self.client = fake, url, client
+
+    def _build(self, password: str) -> BlueskyChannel:
+        config = BlueskyConfig(type="bluesky", pds_url=self.url, handle="newsroom.example.org",
+                               app_password=password, timeout="3s")
+        return BlueskyChannel("bluesky", config, self.client)
+
+    def channel(self) -> Channel:
+        return self._build(BLUESKY_PASSWORD)
+
+    def post(self, n: int) -> Post:
+        return social_post("bluesky", n)
+
+    def held(self, post: Post) -> list[str]:
+        # The link is in a facet (the text shows it short): read the records' facets.
+        with self.fake.lock:
+            return [r.value["text"] for r in self.fake.records.values()
+                    if any(f.get("uri") == post.link for facet in r.value.get("facets", [])
+                           for f in facet["features"])]
+
+    def refused(self) -> tuple[Channel, str]:
+        revoked = "revk-bsky-pass-8080"
+        return self._build(revoked), revoked
+
+
+@pytest.fixture(scope="module")
+def pds_server() -> Iterator[tuple[LiveServer, Swap]]:
+    swap = Swap()
+    with LiveServer(swap) as live:
+        yield live, swap
+
+
+class TestBlueskyContract(ChannelContract):
+    @pytest.fixture
+    def platform(self, pds_server: tuple[LiveServer, Swap],
+                 client: httpx.AsyncClient) -> Platform:
+        server, swap = pds_server
+        fake = fake_pds.FakePDS()
+        fake.add_account("newsroom.example.org", BLUESKY_PASSWORD)
+        swap.app = fake_pds.make_app(fake)
+        return BlueskyPlatform(fake, server.url, client)
 
 
 # ── Facebook, against the fake Graph over real HTTP ───────────────────────────────────────

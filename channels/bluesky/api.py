@@ -1,0 +1,122 @@
+"""Every XRPC call goes through `_xrpc`: the session, one refresh on an expired token, errors.
+
+Sign-in is `com.atproto.server.createSession` with the handle and an app password; the PDS
+answers with a short-lived access token and a long-lived refresh token. A call whose access
+token the PDS calls expired or invalid (`ExpiredToken`/`InvalidToken`, a 400, or a 401) is
+retried once after `refreshSession`; when the refresh token is refused too, one new
+`createSession` is tried, and when the app password is refused the channel fails with
+`AuthFailed` (the publisher pauses the channel). Concurrent callers share one renewal.
+
+The session lives in this object only: a restarted process signs in again (createSession is
+limited to 30 an account per 5 minutes and 300 a day, far above a publisher's restarts). The
+app password and the tokens never leave the headers and body of requests to `pds_url`: they
+are registered with `bot.redact`, and no repr, log line or error shows them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from bot import redact
+from bot.config import BlueskyConfig
+from channels.base import Transient, map_transport_error, user_agent
+from channels.bluesky.errors import PLATFORM, is_session_error, raise_for
+
+
+@dataclass
+class Session:
+    """One signed-in session; `repr` shows the account, never the tokens."""
+
+    did: str
+    handle: str
+    access: str = field(repr=False)
+    refresh: str = field(repr=False)
+    active: bool = True
+    status: str | None = None
+
+
+class BlueskyApi:
+    """The HTTP side of `BlueskyChannel`, whose constructor sets these attributes."""
+
+    config: BlueskyConfig
+    _client: httpx.AsyncClient
+    _base: str
+    _password: str
+    _timeout: float
+    _session: Session | None
+    _renewing: asyncio.Lock
+
+    async def _signed_in(self) -> Session:
+        if self._session is None:
+            async with self._renewing:
+                if self._session is None:
+                    await self._create_session()
+        assert self._session is not None
+        return self._session
+
+    async def _create_session(self) -> None:
+        response = await self._send("POST", "com.atproto.server.createSession", None, json={
+            "identifier": self.config.handle, "password": self._password})
+        raise_for(response, where="signing in")
+        self._session = _session_from(response, PLATFORM)
+
+    async def _renew(self, stale: str) -> None:
+        """Replace the session whose access token was `stale`: refresh, else sign in again."""
+        async with self._renewing:
+            if self._session is not None and self._session.access != stale:
+                return  # another caller renewed it meanwhile
+            session, self._session = self._session, None
+            if session is not None:
+                response = await self._send("POST", "com.atproto.server.refreshSession",
+                                            session.refresh)
+                if response.status_code < 300:
+                    self._session = _session_from(response, PLATFORM)
+                    return
+                if not (is_session_error(response) or response.status_code == 401):
+                    self._session = session  # a 5xx or 429: keep it, and say why
+                    raise_for(response, where="refreshing the session")
+            await self._create_session()
+
+    async def _xrpc(self, method: str, nsid: str, *, where: str, ambiguous: bool = False,
+                    **kwargs: Any) -> httpx.Response:
+        """Call `nsid` signed in; an expired session is renewed once and the call repeated."""
+        session = await self._signed_in()
+        response = await self._send(method, nsid, session.access, ambiguous=ambiguous, **kwargs)
+        if is_session_error(response) or response.status_code == 401:
+            await self._renew(session.access)
+            session = await self._signed_in()
+            response = await self._send(method, nsid, session.access, ambiguous=ambiguous,
+                                        **kwargs)
+        return response
+
+    async def _send(self, method: str, nsid: str, token: str | None, *,
+                    ambiguous: bool = False, headers: dict[str, str] | None = None,
+                    **kwargs: Any) -> httpx.Response:
+        sent = {"User-Agent": user_agent(), **(headers or {})}
+        if token:
+            sent["Authorization"] = f"Bearer {token}"
+        with map_transport_error(PLATFORM, sent_is_ambiguous=ambiguous):
+            return await self._client.request(method, f"{self._base}/xrpc/{nsid}", headers=sent,
+                                              timeout=self._timeout, **kwargs)
+
+
+def _session_from(response: httpx.Response, platform: str) -> Session:
+    data = _json(response)
+    if not isinstance(data, dict) or not all(
+            isinstance(data.get(k), str) for k in ("accessJwt", "refreshJwt", "did")):
+        raise Transient(f"{platform}: the session answer lacks its tokens")
+    redact.register(data["accessJwt"], data["refreshJwt"])
+    return Session(did=data["did"], handle=str(data.get("handle") or data["did"]),
+                   access=data["accessJwt"], refresh=data["refreshJwt"],
+                   active=data.get("active") is not False, status=data.get("status"))
+
+
+def _json(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None

@@ -1,0 +1,211 @@
+"""The Bluesky channel object: its limits, `check`, and the publish flow.
+
+A post becomes one `app.bsky.feed.post` record written with `com.atproto.repo.putRecord` at
+the post's own record key (`rkey.record_key`) with `swapRecord: null` — "create, and refuse
+if something is already there". A retry after a lost answer therefore cannot make a second
+post: the PDS answers `InvalidSwap` and `getRecord` returns the first one. (`createRecord`
+with an existing rkey fails inside the PDS's tree with a 500, which says less.)
+
+The record carries the text with short links and its facets (`richtext`), `langs` from the
+release language, `createdAt`, and one embed: up to 4 images with alt text and aspect ratio,
+or a link card (`app.bsky.embed.external`) with the title, a description and, with
+`embed = "card"`, the first image as thumbnail — Bluesky does not fetch cards itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import asdict
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+import regex
+
+from bot import redact
+from bot.config import BlueskyConfig
+from bot.fit import find_urls
+from bot.models import Post, Receipt
+from channels.base import Ambiguous, Check, Limits, Permanent, Transient
+from channels.bluesky.api import Session, _json
+from channels.bluesky.errors import CONTENT_HINT, PLATFORM, error_of, raise_for
+from channels.bluesky.lookup import COLLECTION, BlueskyLookup
+from channels.bluesky.media import IMAGE_MAX, THUMB_MAX, Blob, BlueskyMedia
+from channels.bluesky.richtext import SHORT_URL, build, mentioned_handles
+from channels.bluesky.rkey import record_key
+
+log = logging.getLogger("channels.bluesky")
+
+MAX_GRAPHEMES = 300
+MAX_IMAGES = 4
+ALT_MAX = 2000
+DESCRIPTION_MAX = 300
+_GRAPHEME = regex.compile(r"\X")
+_APP_PASSWORD = regex.compile(r"^[a-z0-9]{4}-[a-z0-9]{4}-[a-z0-9]{4}-[a-z0-9]{4}$")
+_LANG = regex.compile(r"^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{1,8})*$")
+_HASHTAGS_ONLY = regex.compile(r"^(?:\s*[#＃]\S+)+\s*$")
+
+
+class BlueskyChannel(BlueskyMedia, BlueskyLookup):
+    """One Bluesky account; `client` is the service's shared `httpx.AsyncClient`."""
+
+    def __init__(self, name: str, config: BlueskyConfig, client: httpx.AsyncClient) -> None:
+        self.name = name
+        self.config = config
+        self._client = client
+        self._base = str(config.pds_url).rstrip("/")
+        self._password = config.app_password.get_secret_value()
+        redact.register(self._password)
+        self._timeout = config.timeout.total_seconds()
+        self._session: Session | None = None
+        self._renewing = asyncio.Lock()
+
+    def __repr__(self) -> str:
+        return f"BlueskyChannel(name={self.name!r}, pds_url={self._base!r}, " \
+               f"handle={self.config.handle!r})"
+
+    @property
+    def limits(self) -> Limits:
+        """300 graphemes, every URL counted as its short form's longest (`SHORT_URL`)."""
+        return Limits(max_chars=self.config.max_characters or MAX_GRAPHEMES,
+                      url_weight=SHORT_URL, graphemes=True, max_images=MAX_IMAGES,
+                      alt_max=ALT_MAX, image_max_bytes=IMAGE_MAX)
+
+    # ------------------------------------------------------------------ check
+
+    async def check(self) -> Check:
+        details: dict[str, Any] = {"pds_url": self._base}
+        warnings: list[str] = []
+        if not _APP_PASSWORD.match(self._password):
+            warnings.append("app_password does not look like an app password (xxxx-xxxx-xxxx-"
+                            "xxxx): use one made for pressbot, never the account password")
+        try:
+            session = await self._signed_in()
+            response = await self._xrpc("GET", "com.atproto.server.getSession",
+                                        where="the session")
+            raise_for(response, where="the session")
+        except Permanent as exc:
+            return Check(ok=False, summary=str(exc), details=details, warnings=warnings)
+        except (Transient, Ambiguous) as exc:
+            return Check(ok=False, summary=f"cannot reach {self._base}: {exc}", details=details,
+                         warnings=warnings)
+        data = _json(response)
+        data = data if isinstance(data, dict) else {}
+        handle = str(data.get("handle") or session.handle)
+        active = data.get("active") is not False
+        details.update(handle=f"@{handle}", did=data.get("did") or session.did,
+                       limits=asdict(self.limits))
+        if not active:
+            return Check(ok=False, details=details, warnings=warnings,
+                         summary=f"@{handle}: the account is {data.get('status') or 'inactive'}"
+                                 " and cannot post")
+        summary = (f"@{handle} on {urlsplit(self._base).netloc}: {self.limits.max_chars} "
+                   f"graphemes, up to {MAX_IMAGES} images")
+        return Check(ok=True, summary=summary, details=details, warnings=warnings)
+
+    # ------------------------------------------------------------------ publish
+
+    async def publish(self, post: Post) -> Receipt:
+        rkey = record_key(post.idempotency_key, post.created_at)
+        session = await self._signed_in()
+        handles = mentioned_handles(post.text)
+        rich = build(post.text, await self._resolve(handles) if handles else None)
+        graphemes = len(_GRAPHEME.findall(rich.text))
+        if graphemes > MAX_GRAPHEMES:  # before any upload: it cannot go out as is
+            raise Permanent(f"too long for Bluesky: {graphemes}/{MAX_GRAPHEMES} "
+                            "graphemes with links shortened", CONTENT_HINT)
+        record: dict[str, Any] = {"$type": COLLECTION, "text": rich.text,
+                                  "createdAt": _now()}
+        if rich.facets:
+            record["facets"] = rich.facets
+        language = post.language or self.config.language
+        if language and _LANG.match(language):
+            record["langs"] = [language]
+        embed = await self._embed(post)
+        if embed:
+            record["embed"] = embed
+        response = await self._xrpc("POST", "com.atproto.repo.putRecord", ambiguous=True,
+                                    where="the post", json={
+                                        "repo": session.did, "collection": COLLECTION,
+                                        "rkey": rkey, "record": record, "swapRecord": None})
+        if response.status_code == 400 and error_of(response)[0] == "InvalidSwap":
+            # Something is already at this post's key: an earlier attempt made it.
+            existing = await self._record_at(rkey)
+            if existing is None:
+                raise Transient(f"{PLATFORM}: record {rkey} was there and is gone; retrying")
+            return self._receipt(str(existing["uri"]))
+        raise_for(response, where="the post")
+        body = _json(response)
+        if not isinstance(body, dict) or not isinstance(body.get("uri"), str):
+            raise Ambiguous(f"{PLATFORM} answered {response.status_code} without the post's uri")
+        return self._receipt(body["uri"])
+
+    async def _resolve(self, handles: list[str]) -> dict[str, str]:
+        """Handles → DIDs; one that does not resolve stays plain text (logged)."""
+        dids: dict[str, str] = {}
+        for handle in handles:
+            response = await self._xrpc("GET", "com.atproto.identity.resolveHandle",
+                                        where=f"@{handle}", params={"handle": handle})
+            data = _json(response) if response.status_code < 300 else None
+            did = data.get("did") if isinstance(data, dict) else None
+            if isinstance(did, str) and did.startswith("did:"):
+                dids[handle] = did
+            elif response.status_code >= 500 or response.status_code == 429:
+                raise_for(response, where=f"@{handle}")
+            else:
+                log.warning("@%s is not a Bluesky handle: left as plain text", handle)
+        return dids
+
+    async def _embed(self, post: Post) -> dict[str, Any] | None:
+        mode = self.config.embed
+        if post.images and (mode != "card" or not post.link):
+            if len(post.images) > MAX_IMAGES:
+                log.warning("post %s: %d images, Bluesky takes %d; the rest are left out",
+                            post.id, len(post.images), MAX_IMAGES)
+            items = []
+            for image in post.images[:MAX_IMAGES]:
+                blob = await self._blob(image, IMAGE_MAX)
+                if blob is not None:
+                    items.append(_image(blob, image.alt))
+            if items:
+                return {"$type": "app.bsky.embed.images", "images": items}
+        if not post.link or mode == "images":
+            return None
+        card: dict[str, Any] = {"uri": post.link, "title": post.title or "",
+                                "description": _description(post)}
+        if mode == "card" and post.images:
+            thumb = await self._blob(post.images[0], THUMB_MAX)
+            if thumb:
+                card["thumb"] = thumb.ref
+        return {"$type": "app.bsky.embed.external", "external": card}
+
+
+def _image(blob: Blob, alt: str) -> dict[str, Any]:
+    item: dict[str, Any] = {"image": blob.ref,
+                            "alt": "".join(_GRAPHEME.findall(alt)[:ALT_MAX])}
+    if blob.size and min(blob.size) >= 1:
+        item["aspectRatio"] = {"width": blob.size[0], "height": blob.size[1]}
+    return item
+
+
+def _description(post: Post) -> str:
+    """The card's description: the post's text less its title, links and hashtag lines."""
+    parts = []
+    for paragraph in post.text.split("\n\n"):
+        text = paragraph.strip()
+        for start, end in reversed(find_urls(text)):
+            text = text[:start] + text[end:]
+        text = " ".join(text.split())
+        if text and text != " ".join((post.title or "").split()) and \
+                not _HASHTAGS_ONLY.match(text):
+            parts.append(text)
+    description = " ".join(parts)
+    clusters = _GRAPHEME.findall(description)
+    return description if len(clusters) <= DESCRIPTION_MAX else \
+        "".join(clusters[:DESCRIPTION_MAX - 1]).rstrip() + "…"
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")

@@ -1,0 +1,104 @@
+"""Images as blobs: fetched, shrunk to Bluesky's size limit when needed, measured, uploaded.
+
+The lexicon caps an image at 2,000,000 bytes (`app.bsky.embed.images`) and a link card's
+thumbnail at 1,000,000 (`app.bsky.embed.external`); press photos are often larger, so instead
+of leaving them out (as for Mastodon's 16 MB) an image over the cap is re-encoded as JPEG, at
+most 2000 px on its longer side, lowering quality and then size until it fits — what Bluesky's
+own app does before upload. Pillow reads the size for `aspectRatio` (with the EXIF rotation
+applied, so a portrait photo is not shown as landscape) and refuses decompression bombs.
+
+Blob uploads have no idempotency and need none: an unreferenced blob is dropped by the PDS,
+so a failure here is never ambiguous.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from PIL import Image as PILImage
+from PIL import ImageOps, UnidentifiedImageError
+
+from bot.models import Image
+from channels.base import Transient
+from channels.bluesky.api import BlueskyApi, _json
+from channels.bluesky.errors import PLATFORM, raise_for
+from channels.images import load_image
+
+log = logging.getLogger("channels.bluesky")
+
+IMAGE_MAX = 2_000_000
+THUMB_MAX = 1_000_000
+DOWNLOAD_MAX = 40 * 1024 * 1024
+LONG_SIDE = 2000
+_ROTATED = (5, 6, 7, 8)  # EXIF orientations that swap width and height
+
+
+@dataclass(frozen=True)
+class Blob:
+    """An uploaded blob as records reference it, and the image's shown size."""
+
+    ref: dict[str, Any]
+    size: tuple[int, int] | None
+
+
+class BlueskyMedia(BlueskyApi):
+    """Blob uploads of `BlueskyChannel`."""
+
+    async def _blob(self, image: Image, cap: int) -> Blob | None:
+        """Upload one image within `cap` bytes; None (logged) when it cannot be made to fit."""
+        loaded = await load_image(self._client, image, DOWNLOAD_MAX, timeout=self._timeout,
+                                  allow_private=self.config.allow_private_images)
+        if loaded is None:
+            return None
+        data, content_type, _ = loaded
+        fitted = await asyncio.to_thread(fit_image, data, content_type, cap)
+        if fitted is None:
+            log.warning("image %s could not be brought under %d bytes: left out", image.url, cap)
+            return None
+        data, content_type, size = fitted
+        response = await self._xrpc("POST", "com.atproto.repo.uploadBlob", content=data,
+                                    headers={"Content-Type": content_type},
+                                    where=f"the image {image.url}")
+        raise_for(response, where=f"the image {image.url}")
+        body = _json(response)
+        ref = body.get("blob") if isinstance(body, dict) else None
+        if not isinstance(ref, dict) or "ref" not in ref:
+            raise Transient(f"{PLATFORM}: the blob upload answered without a blob")
+        return Blob(ref=ref, size=size)
+
+
+def fit_image(data: bytes, content_type: str, cap: int
+              ) -> tuple[bytes, str, tuple[int, int] | None] | None:
+    """`(bytes, type, (width, height))` within `cap`; None when it cannot be made to fit."""
+    try:
+        opened = PILImage.open(io.BytesIO(data))
+        width, height = opened.size
+        if opened.getexif().get(0x0112) in _ROTATED:
+            width, height = height, width
+    except (UnidentifiedImageError, OSError, PILImage.DecompressionBombError, ValueError):
+        # Not an image Pillow reads: sent as it is when small enough, the PDS decides.
+        return (data, content_type, None) if len(data) <= cap else None
+    if len(data) <= cap and content_type.startswith("image/"):
+        return data, content_type, (width, height)
+    try:
+        picture: PILImage.Image = ImageOps.exif_transpose(opened)
+        if picture.mode not in ("RGB", "L"):
+            background = PILImage.new("RGB", picture.size, "white")
+            background.paste(picture.convert("RGBA"), mask=picture.convert("RGBA"))
+            picture = background
+        picture.thumbnail((LONG_SIDE, LONG_SIDE))
+        for _ in range(8):
+            for quality in (85, 75, 65):
+                out = io.BytesIO()
+                picture.save(out, "JPEG", quality=quality, optimize=True)
+                if out.tell() <= cap:
+                    return out.getvalue(), "image/jpeg", picture.size
+            picture = picture.resize((max(1, picture.width * 3 // 4),
+                                      max(1, picture.height * 3 // 4)))
+    except (OSError, ValueError):
+        return None
+    return None

@@ -1,0 +1,624 @@
+"""A fake PDS (AT Protocol personal data server): a real HTTP app enforcing the rules that bite.
+
+The Bluesky channel has to be proven over real sockets against what a PDS actually does — not
+against a mock that agrees with the client by construction. Each rule follows the lexicons
+(`app.bsky.feed.post`, `app.bsky.richtext.facet`, `app.bsky.embed.images|external`,
+`com.atproto.repo.*`, `com.atproto.server.*`) and the reference PDS's behaviour:
+
+- sessions: `createSession` with an app password (401 `AuthenticationRequired` otherwise),
+  access tokens that expire (**400** `ExpiredToken`), `refreshSession` rotating the refresh
+  token (a used or revoked one: 400 `ExpiredToken` "Token has been revoked"); revoking an app
+  password revokes its sessions;
+- records: text at most 300 graphemes and 3000 UTF-8 bytes, facets whose byte ranges lie inside
+  the text *and on UTF-8 character boundaries*, known facet features, blob references that
+  exist for this account with the lexicon's size caps, `langs` at most 3, a `createdAt`
+  datetime, a TID record key (the lexicon's `"key": "tid"`);
+- rkey uniqueness: `putRecord` with `swapRecord: null` on a taken key is 400 `InvalidSwap`;
+  `createRecord` on a taken key fails inside the repo tree with a 500, as the reference PDS
+  does;
+- rate limits with `RateLimit-Limit/Remaining/Reset/Policy` headers (reset in Unix seconds):
+  write points per account (create 3, update 2) and `createSession` per identifier.
+
+Tests build a `FakePDS`, add accounts, steer it (failures, answers lost after the work,
+expiring sessions, revoked app passwords, limits), serve it with `running(state)` and inspect
+what it stored (`records`, `blobs`) and received (`requests`). Every stored record keeps its
+text's UTF-8 bytes (`text_bytes`), so tests can slice them with the facets' offsets.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import itertools
+import json
+import secrets
+import threading
+import time
+from collections import deque
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+import regex
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from tests.fakes.mastodon import _Dropped
+from tests.fakes.server import LiveServer
+
+POST = "app.bsky.feed.post"
+TID = regex.compile(r"^[234567abcdefghij][234567abcdefghijklmnopqrstuvwxyz]{12}$")
+GRAPHEME = regex.compile(r"\X")
+DATETIME = regex.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
+FEATURES = ("app.bsky.richtext.facet#link", "app.bsky.richtext.facet#tag",
+            "app.bsky.richtext.facet#mention")
+IMAGE_MAX = 2_000_000
+THUMB_MAX = 1_000_000
+WRITE_POINTS = {"com.atproto.repo.createRecord": 3, "com.atproto.repo.putRecord": 2}
+
+
+class XrpcError(Exception):
+    def __init__(self, status: int, error: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.error, self.message = status, error, message
+
+
+def invalid(message: str) -> XrpcError:
+    return XrpcError(400, "InvalidRequest", message)
+
+
+# ---------------------------------------------------------------- state
+
+@dataclass
+class Account:
+    did: str
+    handle: str
+    app_passwords: set[str]
+    status: str | None = None  # "takendown" | "deactivated"
+
+
+@dataclass
+class Token:
+    did: str
+    kind: Literal["access", "refresh"]
+    app_password: str
+    expires: float
+
+
+@dataclass
+class Blob:
+    cid: str
+    did: str
+    mime: str
+    data: bytes
+
+
+@dataclass
+class Stored:
+    uri: str
+    cid: str
+    did: str
+    rkey: str
+    value: dict[str, Any]
+    text_bytes: bytes
+    body: bytes
+    """The HTTP request body that wrote the record, as received."""
+
+
+@dataclass
+class Recorded:
+    """One request as the fake received it (headers included: tests only)."""
+
+    method: str
+    nsid: str
+    query: dict[str, str]
+    headers: dict[str, str]
+    body: bytes
+
+
+@dataclass
+class _Failure:
+    status: int
+    error: str
+    message: str
+    headers: dict[str, str]
+
+
+@dataclass
+class FakePDS:
+    """The server's state and the knobs tests turn. Times come from `now()` (see `advance`)."""
+
+    access_ttl: float = 7200.0
+    refresh_ttl: float = 90 * 86400.0
+    blob_limit: int = 5 * 1024 * 1024
+    write_points: int = 5000
+    write_window: float = 3600.0
+    session_limit: int = 30
+    session_window: float = 300.0
+
+    accounts: dict[str, Account] = field(default_factory=dict)
+    tokens: dict[str, Token] = field(default_factory=dict)
+    blobs: dict[str, Blob] = field(default_factory=dict)
+    records: dict[tuple[str, str], Stored] = field(default_factory=dict)
+    requests: list[Recorded] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.lock = threading.RLock()
+        self._skew = 0.0
+        self._ids = itertools.count(1)
+        self._failures: dict[str, deque[_Failure]] = {}
+        self._drops: dict[str, int] = {}
+        self._spent: dict[tuple[str, str, int], int] = {}
+
+    # -- set-up and steering
+    def add_account(self, handle: str, app_password: str) -> Account:
+        with self.lock:
+            digest = hashlib.sha256(handle.encode()).hexdigest()[:12]
+            did = f"did:plc:fake{next(self._ids):04d}{digest}"
+            account = Account(did=did, handle=handle, app_passwords={app_password})
+            self.accounts[did] = account
+            return account
+
+    def revoke(self, app_password: str) -> None:
+        """Revoke an app password and every session signed in with it."""
+        with self.lock:
+            for account in self.accounts.values():
+                account.app_passwords.discard(app_password)
+            for token in [t for t, v in self.tokens.items() if v.app_password == app_password]:
+                del self.tokens[token]
+
+    def expire_access_tokens(self) -> None:
+        """Every access token issued so far is now past its expiry."""
+        with self.lock:
+            for token in self.tokens.values():
+                if token.kind == "access":
+                    token.expires = self.now() - 1
+
+    def fail(self, nsid: str, status: int = 500, *, times: int = 1, error: str = "",
+             message: str = "", headers: dict[str, str] | None = None) -> None:
+        """Answer the next `times` calls of `nsid` with this error, before doing anything."""
+        with self.lock:
+            queue = self._failures.setdefault(nsid, deque())
+            default = {500: "InternalServerError", 502: "UpstreamFailure",
+                       503: "NotEnoughResources", 429: "RateLimitExceeded"}.get(status, "Error")
+            for _ in range(times):
+                queue.append(_Failure(status, error or default, message or default,
+                                      dict(headers or {})))
+
+    def drop_after_processing(self, nsid: str, *, times: int = 1) -> None:
+        """Do the work, then send half an answer and hang up (the client cannot know)."""
+        with self.lock:
+            self._drops[nsid] = self._drops.get(nsid, 0) + times
+
+    def advance(self, seconds: float) -> None:
+        with self.lock:
+            self._skew += seconds
+
+    def now(self) -> float:
+        return time.time() + self._skew
+
+    def posts_of(self, account: Account) -> list[Stored]:
+        with self.lock:
+            return [r for r in self.records.values() if r.did == account.did]
+
+    def requests_to(self, nsid: str) -> list[Recorded]:
+        with self.lock:
+            return [r for r in self.requests if r.nsid == nsid]
+
+    # -- internals
+    def _issue(self, did: str, app_password: str) -> dict[str, str]:
+        access, refresh = (f"fake-{kind}-{secrets.token_urlsafe(24)}"
+                           for kind in ("access", "refresh"))
+        self.tokens[access] = Token(did, "access", app_password, self.now() + self.access_ttl)
+        self.tokens[refresh] = Token(did, "refresh", app_password, self.now() + self.refresh_ttl)
+        return {"accessJwt": access, "refreshJwt": refresh}
+
+    def _bearer(self, request: Request, kind: Literal["access", "refresh"]) -> Token:
+        header = request.headers.get("authorization", "")
+        if not header:
+            raise XrpcError(401, "AuthMissing", "Authentication Required")
+        scheme, _, value = header.partition(" ")
+        if scheme.lower() != "bearer" or not value:
+            raise XrpcError(400, "InvalidToken", "Malformed authorization header")
+        with self.lock:
+            token = self.tokens.get(value)
+        if token is None:
+            if kind == "refresh":
+                raise XrpcError(400, "ExpiredToken", "Token has been revoked")
+            raise XrpcError(400, "InvalidToken", "Token could not be verified")
+        if token.kind != kind:
+            raise XrpcError(400, "InvalidToken", "Bad token scope")
+        if token.expires < self.now():
+            raise XrpcError(400, "ExpiredToken", "Token has expired")
+        account = self.accounts[token.did]
+        if account.status == "takendown":
+            raise XrpcError(401, "AccountTakedown", "Account has been taken down")
+        return token
+
+    def _window(self, window: float) -> tuple[int, int]:
+        index = int(self.now() // window)
+        return index, int((index + 1) * window)
+
+    def _spend(self, key: str, family: str, points: int, limit: int, window: float,
+               request: Request) -> None:
+        with self.lock:
+            index, reset = self._window(window)
+            used = self._spent.get((key, family, index), 0)
+            if used + points > limit:
+                request.state.rate = (limit, max(0, limit - used), reset, window)
+                raise XrpcError(429, "RateLimitExceeded", "Rate Limit Exceeded")
+            self._spent[(key, family, index)] = used + points
+            request.state.rate = (limit, limit - used - points, reset, window)
+
+
+def cid_for(data: bytes, codec: str = "bafkrei") -> str:
+    """A CID-shaped content hash (the client never parses it)."""
+    digest = base64.b32encode(hashlib.sha256(data).digest()).decode().lower().rstrip("=")
+    return codec + digest
+
+
+# ---------------------------------------------------------------- validation
+
+def validate_post(state: FakePDS, did: str, record: Any) -> None:
+    """The lexicon rules of app.bsky.feed.post that a PDS enforces (and the byte ranges)."""
+    prefix = f"Invalid {POST} record:"
+    if not isinstance(record, dict) or record.get("$type") != POST:
+        raise invalid(f"{prefix} Record/$type must be {POST}")
+    text = record.get("text")
+    if not isinstance(text, str):
+        raise invalid(f"{prefix} Record must have the property \"text\"")
+    encoded = text.encode("utf-8")
+    if len(GRAPHEME.findall(text)) > 300:
+        raise invalid(f"{prefix} Record/text must not be longer than 300 graphemes")
+    if len(encoded) > 3000:
+        raise invalid(f"{prefix} Record/text must not be longer than 3000 characters")
+    created = record.get("createdAt")
+    if not isinstance(created, str) or not DATETIME.match(created):
+        raise invalid(f"{prefix} Record/createdAt must be an valid atproto datetime")
+    datetime.fromisoformat(created.replace("Z", "+00:00"))
+    langs = record.get("langs", [])
+    if not isinstance(langs, list) or len(langs) > 3 or \
+            not all(isinstance(x, str) and x for x in langs):
+        raise invalid(f"{prefix} Record/langs must be at most 3 language tags")
+    for i, facet in enumerate(record.get("facets") or []):
+        _validate_facet(facet, encoded, f"{prefix} Record/facets/{i}")
+    embed = record.get("embed")
+    if embed is not None:
+        _validate_embed(state, did, embed, f"{prefix} Record/embed")
+
+
+def _validate_facet(facet: Any, encoded: bytes, where: str) -> None:
+    index = facet.get("index") if isinstance(facet, dict) else None
+    start = index.get("byteStart") if isinstance(index, dict) else None
+    end = index.get("byteEnd") if isinstance(index, dict) else None
+    if not isinstance(start, int) or not isinstance(end, int) or start < 0 or end < 0:
+        raise invalid(f"{where}/index must have integer byteStart and byteEnd")
+    if not start < end <= len(encoded):
+        raise invalid(f"{where}/index: byte range {start}-{end} is outside the text "
+                      f"({len(encoded)} bytes)")
+    for at in (start, end):
+        try:
+            encoded[:at].decode("utf-8")
+        except UnicodeDecodeError:
+            raise invalid(f"{where}/index: byte {at} is inside a UTF-8 character") from None
+    features = facet.get("features")
+    if not isinstance(features, list) or not features:
+        raise invalid(f"{where}/features must be a non-empty array")
+    for feature in features:
+        kind = feature.get("$type") if isinstance(feature, dict) else None
+        if kind not in FEATURES:
+            raise invalid(f"{where}/features: unknown feature {kind!r}")
+        assert isinstance(feature, dict)
+        if kind.endswith("#link") and not regex.match(r"^[a-z][a-z0-9+.-]*:\S+$",
+                                                      str(feature.get("uri", ""))):
+            raise invalid(f"{where}/features/uri must be a uri")
+        if kind.endswith("#tag"):
+            tag = feature.get("tag")
+            if not isinstance(tag, str) or not tag or len(GRAPHEME.findall(tag)) > 64 \
+                    or len(tag.encode()) > 640:
+                raise invalid(f"{where}/features/tag must be 1-64 graphemes")
+        if kind.endswith("#mention") and not str(feature.get("did", "")).startswith("did:"):
+            raise invalid(f"{where}/features/did must be a did")
+
+
+def _validate_blob(state: FakePDS, did: str, ref: Any, cap: int, where: str) -> None:
+    if not isinstance(ref, dict) or ref.get("$type") != "blob":
+        raise invalid(f"{where} should be a blob ref")
+    link = (ref.get("ref") or {}).get("$link") if isinstance(ref.get("ref"), dict) else None
+    with state.lock:
+        blob = state.blobs.get(str(link))
+    if blob is None or blob.did != did:
+        raise XrpcError(400, "InvalidRequest", f"Could not find blob: {link}")
+    if not str(ref.get("mimeType", "")).startswith("image/") or \
+            not blob.mime.startswith("image/"):
+        raise invalid(f"{where} has an unacceptable MIME type: {ref.get('mimeType')}")
+    if ref.get("size") != len(blob.data):
+        raise invalid(f"{where} size does not match the blob")
+    if len(blob.data) > cap:
+        raise invalid(f"{where} is too big: {len(blob.data)} bytes, at most {cap}")
+
+
+def _validate_embed(state: FakePDS, did: str, embed: Any, where: str) -> None:
+    kind = embed.get("$type") if isinstance(embed, dict) else None
+    assert isinstance(embed, dict) or kind is None
+    if kind == "app.bsky.embed.images":
+        images = embed.get("images")
+        if not isinstance(images, list) or not 1 <= len(images) <= 4:
+            raise invalid(f"{where}/images must have 1 to 4 items")
+        for i, item in enumerate(images):
+            if not isinstance(item, dict) or not isinstance(item.get("alt"), str):
+                raise invalid(f"{where}/images/{i} must have the property \"alt\"")
+            _validate_blob(state, did, item.get("image"), IMAGE_MAX, f"{where}/images/{i}/image")
+            ratio = item.get("aspectRatio")
+            if ratio is not None and not (
+                    isinstance(ratio, dict) and all(isinstance(ratio.get(k), int)
+                                                    and ratio[k] >= 1
+                                                    for k in ("width", "height"))):
+                raise invalid(f"{where}/images/{i}/aspectRatio needs width and height >= 1")
+    elif kind == "app.bsky.embed.external":
+        card = embed.get("external")
+        if not isinstance(card, dict) or not all(isinstance(card.get(k), str)
+                                                 for k in ("uri", "title", "description")):
+            raise invalid(f"{where}/external must have uri, title and description")
+        if "thumb" in card:
+            _validate_blob(state, did, card["thumb"], THUMB_MAX, f"{where}/external/thumb")
+    else:
+        raise invalid(f"{where}: unsupported embed type {kind!r}")
+
+
+# ---------------------------------------------------------------- handlers
+
+async def create_session(state: FakePDS, request: Request, body: Any) -> Response:
+    if not isinstance(body, dict) or not isinstance(body.get("identifier"), str) or \
+            not isinstance(body.get("password"), str):
+        raise invalid("Input must have the properties identifier and password")
+    identifier = body["identifier"].lower().removeprefix("@")
+    state._spend(identifier, "createSession", 1, state.session_limit, state.session_window,
+                 request)
+    with state.lock:
+        account = next((a for a in state.accounts.values()
+                        if identifier in (a.did, a.handle.lower())), None)
+        if account is None or body["password"] not in account.app_passwords:
+            raise XrpcError(401, "AuthenticationRequired", "Invalid identifier or password")
+        if account.status == "takendown":
+            raise XrpcError(401, "AccountTakedown", "Account has been taken down")
+        tokens = state._issue(account.did, body["password"])
+    return JSONResponse({**tokens, **_session_json(account)})
+
+
+async def refresh_session(state: FakePDS, request: Request, body: Any) -> Response:
+    token = state._bearer(request, "refresh")
+    with state.lock:
+        old = next(k for k, v in state.tokens.items() if v is token)
+        del state.tokens[old]  # rotated: a refresh token works once
+        tokens = state._issue(token.did, token.app_password)
+        account = state.accounts[token.did]
+    return JSONResponse({**tokens, **_session_json(account)})
+
+
+async def get_session(state: FakePDS, request: Request, body: Any) -> Response:
+    token = state._bearer(request, "access")
+    return JSONResponse(_session_json(state.accounts[token.did]))
+
+
+def _session_json(account: Account) -> dict[str, Any]:
+    body: dict[str, Any] = {"did": account.did, "handle": account.handle,
+                            "active": account.status is None}
+    if account.status:
+        body["status"] = account.status
+    return body
+
+
+async def resolve_handle(state: FakePDS, request: Request, body: Any) -> Response:
+    handle = request.query_params.get("handle", "").lower()
+    with state.lock:
+        account = next((a for a in state.accounts.values() if a.handle.lower() == handle), None)
+    if account is None:
+        raise invalid("Unable to resolve handle")
+    return JSONResponse({"did": account.did})
+
+
+async def upload_blob(state: FakePDS, request: Request, body: Any) -> Response:
+    token = state._bearer(request, "access")
+    data: bytes = request.state.raw
+    if len(data) > state.blob_limit:
+        raise XrpcError(413, "PayloadTooLarge", "request entity too large")
+    mime = request.headers.get("content-type", "application/octet-stream").split(";")[0]
+    cid = cid_for(data)
+    with state.lock:
+        state.blobs[cid] = Blob(cid, token.did, mime, data)
+    return JSONResponse({"blob": {"$type": "blob", "ref": {"$link": cid}, "mimeType": mime,
+                                  "size": len(data)}})
+
+
+def _write_target(state: FakePDS, request: Request, body: Any, nsid: str
+                  ) -> tuple[Token, str, str]:
+    token = state._bearer(request, "access")
+    if not isinstance(body, dict):
+        raise invalid("Input must be an object")
+    repo = str(body.get("repo", ""))
+    account = state.accounts[token.did]
+    if repo not in (account.did, account.handle):
+        raise XrpcError(401, "AuthenticationRequired", "Authentication Required")
+    if body.get("collection") != POST:
+        raise invalid(f"Unknown or unsupported collection: {body.get('collection')}")
+    rkey = body.get("rkey")
+    if nsid == "com.atproto.repo.createRecord" and rkey is None:
+        rkey = _next_tid(state)
+    if not isinstance(rkey, str) or not TID.match(rkey):
+        raise invalid(f"Invalid record key for {POST}: must be a valid TID")
+    state._spend(token.did, "repo-write", WRITE_POINTS[nsid], state.write_points,
+                 state.write_window, request)
+    validate_post(state, token.did, body.get("record"))
+    return token, account.did, rkey
+
+
+def _next_tid(state: FakePDS) -> str:
+    value = int(state.now() * 1_000_000) << 10 | 7
+    alphabet = "234567abcdefghijklmnopqrstuvwxyz"
+    return "".join(alphabet[(value >> (5 * i)) & 31] for i in reversed(range(13)))
+
+
+def _store(state: FakePDS, did: str, rkey: str, record: dict[str, Any], raw: bytes) -> Stored:
+    encoded = json.dumps(record, sort_keys=True, separators=(",", ":")).encode()
+    stored = Stored(uri=f"at://{did}/{POST}/{rkey}", cid=cid_for(encoded, "bafyrei"), did=did,
+                    rkey=rkey, value=record, text_bytes=record["text"].encode("utf-8"), body=raw)
+    state.records[(did, rkey)] = stored
+    return stored
+
+
+async def create_record(state: FakePDS, request: Request, body: Any) -> Response:
+    _, did, rkey = _write_target(state, request, body, "com.atproto.repo.createRecord")
+    with state.lock:
+        if (did, rkey) in state.records:
+            # The reference PDS: the repo tree throws "There is already a value at key".
+            raise XrpcError(500, "InternalServerError", "Internal Server Error")
+        stored = _store(state, did, rkey, body["record"], request.state.raw)
+    return JSONResponse({"uri": stored.uri, "cid": stored.cid, "validationStatus": "valid"})
+
+
+async def put_record(state: FakePDS, request: Request, body: Any) -> Response:
+    _, did, rkey = _write_target(state, request, body, "com.atproto.repo.putRecord")
+    with state.lock:
+        current = state.records.get((did, rkey))
+        if "swapRecord" in body:
+            swap = body["swapRecord"]
+            if (swap is None and current is not None) or (
+                    swap is not None and (current is None or current.cid != swap)):
+                raise XrpcError(400, "InvalidSwap",
+                                f"Record was at {current.cid if current else 'null'}")
+        stored = _store(state, did, rkey, body["record"], request.state.raw)
+    return JSONResponse({"uri": stored.uri, "cid": stored.cid, "validationStatus": "valid"})
+
+
+async def get_record(state: FakePDS, request: Request, body: Any) -> Response:
+    query = request.query_params
+    with state.lock:
+        account = next((a for a in state.accounts.values()
+                        if query.get("repo") in (a.did, a.handle)), None)
+        if account is None:
+            raise invalid(f"Could not find repo: {query.get('repo')}")
+        uri = f"at://{account.did}/{query.get('collection')}/{query.get('rkey')}"
+        stored = state.records.get((account.did, str(query.get("rkey"))))
+        if stored is None or query.get("collection") != POST:
+            raise XrpcError(400, "RecordNotFound", f"Could not locate record: {uri}")
+        return JSONResponse({"uri": stored.uri, "cid": stored.cid, "value": stored.value})
+
+
+async def list_records(state: FakePDS, request: Request, body: Any) -> Response:
+    query = request.query_params
+    try:
+        limit = min(max(int(query.get("limit", "50")), 1), 100)
+    except ValueError:
+        raise invalid("limit must be an integer") from None
+    reverse = query.get("reverse") in ("true", "1")
+    cursor = query.get("cursor")
+    with state.lock:
+        account = next((a for a in state.accounts.values()
+                        if query.get("repo") in (a.did, a.handle)), None)
+        if account is None:
+            raise invalid(f"Could not find repo: {query.get('repo')}")
+        items = sorted((r for r in state.records.values() if r.did == account.did),
+                       key=lambda r: r.rkey, reverse=not reverse)
+        if cursor:
+            items = [r for r in items if (r.rkey > cursor if reverse else r.rkey < cursor)]
+        page = items[:limit]
+        out: dict[str, Any] = {"records": [{"uri": r.uri, "cid": r.cid, "value": r.value}
+                                           for r in page]}
+        if len(page) == limit:
+            out["cursor"] = page[-1].rkey
+    return JSONResponse(out)
+
+
+HANDLERS: dict[str, tuple[str, Any]] = {
+    "com.atproto.server.createSession": ("POST", create_session),
+    "com.atproto.server.refreshSession": ("POST", refresh_session),
+    "com.atproto.server.getSession": ("GET", get_session),
+    "com.atproto.identity.resolveHandle": ("GET", resolve_handle),
+    "com.atproto.repo.uploadBlob": ("POST", upload_blob),
+    "com.atproto.repo.createRecord": ("POST", create_record),
+    "com.atproto.repo.putRecord": ("POST", put_record),
+    "com.atproto.repo.getRecord": ("GET", get_record),
+    "com.atproto.repo.listRecords": ("GET", list_records),
+}
+
+
+# ---------------------------------------------------------------- plumbing
+
+def _error(status: int, error: str, message: str,
+           headers: dict[str, str] | None = None) -> Response:
+    return JSONResponse({"error": error, "message": message}, status, headers=headers)
+
+
+def _rate_headers(request: Request, response: Response) -> None:
+    rate = getattr(request.state, "rate", None)
+    if rate is None:
+        return
+    limit, remaining, reset, window = rate
+    response.headers["RateLimit-Limit"] = str(limit)
+    response.headers["RateLimit-Remaining"] = str(max(remaining, 0))
+    response.headers["RateLimit-Reset"] = str(reset)
+    response.headers["RateLimit-Policy"] = f"{limit};w={int(window)}"
+
+
+async def xrpc(request: Request) -> Response:
+    state: FakePDS = request.app.state.pds
+    nsid = request.path_params["nsid"]
+    request.state.rate = None
+    raw = await request.body()
+    request.state.raw = raw
+    with state.lock:
+        state.requests.append(Recorded(request.method, nsid, dict(request.query_params),
+                                       {k.lower(): v for k, v in request.headers.items()}, raw))
+    found = HANDLERS.get(nsid)
+    if found is None:
+        return _error(501, "MethodNotImplemented", "Method Not Implemented")
+    method, handler = found
+    if request.method != method:
+        return _error(400, "InvalidRequest", f"Incorrect HTTP method ({request.method})")
+    failure = state._failures.get(nsid)
+    if failure:
+        with state.lock:
+            taken = failure.popleft() if failure else None
+        if taken is not None:
+            return _error(taken.status, taken.error, taken.message, taken.headers)
+    body: Any = None
+    if method == "POST" and nsid != "com.atproto.repo.uploadBlob" and raw:
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            return _error(400, "InvalidRequest", "Request body is not valid JSON")
+    try:
+        response: Response = await handler(state, request, body)
+    except XrpcError as exc:
+        response = _error(exc.status, exc.error, exc.message)
+    _rate_headers(request, response)
+    if response.status_code < 300:
+        with state.lock:
+            drops = state._drops.get(nsid, 0)
+            if drops:
+                state._drops[nsid] = drops - 1
+        if drops:
+            return _Dropped(response.body)
+    return response
+
+
+def make_app(state: FakePDS) -> Starlette:
+    """The Starlette app serving `state` (one app per state; serve it with `running`)."""
+    app = Starlette(routes=[Route("/xrpc/{nsid}", xrpc, methods=["GET", "POST"])])
+    app.state.pds = state
+    return app
+
+
+@contextmanager
+def running(state: FakePDS) -> Iterator[LiveServer]:
+    """Serve `state` on 127.0.0.1."""
+    server = LiveServer(make_app(state)).start()
+    try:
+        yield server
+    finally:
+        server.stop()
