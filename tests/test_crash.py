@@ -1,7 +1,9 @@
-"""Crash and outage tests: real `pressbot run` processes, killed, against a fake Mastodon.
+"""Crash and outage tests: real `pressbot run` processes, killed, against a fake Mastodon
+(and, in the crash loop, a fake Bluesky PDS beside it).
 
-The fake ignores Idempotency-Key (as some compatible servers do), so nothing but
-pressbot's own durable state and reconcile stands between a crash and a duplicate.
+The fake Mastodon ignores Idempotency-Key (as some compatible servers do), so nothing but
+pressbot's own durable state and reconcile stands between a crash and a duplicate. On
+Bluesky the record key derived from the post is what does: a retry's write is refused.
 """
 
 from __future__ import annotations
@@ -24,12 +26,14 @@ from bot.config import load_config
 from bot.models import Release
 from bot.store import Store, posts, releases
 from bot.workflow import queue_release
+from tests.fakes import bluesky as fake_pds
 from tests.fakes.mastodon import FakeMastodon, make_app, running
 from tests.fakes.server import LiveServer
 from tests.helpers import make_workspace
 
 pytestmark = pytest.mark.slow
 TOKEN = "crash-test-token-0123456789"
+BLUESKY_PASSWORD = "crsh-test-pass-word"
 
 
 def mastodon_channel(url: str, timeout: str = "2s") -> str:
@@ -46,13 +50,25 @@ timeout = "{timeout}"
 """
 
 
-def slow_answers(app: Any, seconds: float) -> Any:
-    """Hold each status POST's answer after the server did the work: the window in which a
-    crash leaves pressbot not knowing whether its post went out."""
+def bluesky_channel(url: str) -> str:
+    return f"""
+[channels.bluesky]
+type = "bluesky"
+pds_url = "{url}"
+handle = "newsroom.example.org"
+app_password = "{BLUESKY_PASSWORD}"
+approval = "auto"
+timeout = "2s"
+"""
+
+
+def slow_answers(app: Any, seconds: float, suffix: str = "/statuses") -> Any:
+    """Hold each post-creating POST's answer after the server did the work: the window in
+    which a crash leaves pressbot not knowing whether its post went out."""
 
     async def wrapped(scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http" or scope["method"] != "POST" or \
-                not scope["path"].endswith("/statuses"):
+                not scope["path"].endswith(suffix):
             await app(scope, receive, send)
             return
 
@@ -90,6 +106,18 @@ def slow_fake() -> Iterator[tuple[FakeMastodon, str, object]]:
         server.stop()
 
 
+@pytest.fixture
+def slow_pds() -> Iterator[tuple[fake_pds.FakePDS, str, object]]:
+    state = fake_pds.FakePDS(write_points=10**9, session_limit=10**6)
+    account = state.add_account("newsroom.example.org", BLUESKY_PASSWORD)
+    server = LiveServer(slow_answers(fake_pds.make_app(state), 0.08,
+                                     "/com.atproto.repo.putRecord")).start()
+    try:
+        yield state, server.url, account
+    finally:
+        server.stop()
+
+
 def queue_posts(store: Store, config: object, n: int) -> None:
     with store.begin() as conn:
         for i in range(n):
@@ -110,25 +138,49 @@ def published(store: Store) -> int:
         return sum(p.status == "published" for p in posts.listing(conn))
 
 
-def check_exactly_once(store: Store, state: FakeMastodon, account: object, n: int) -> None:
-    links = collections.Counter()
+def check_exactly_once(store: Store, state: FakeMastodon, account: object, n: int,
+                       pds: tuple[fake_pds.FakePDS, object] | None = None) -> None:
+    links: collections.Counter[int] = collections.Counter()
     for status in state.statuses_of(account):  # type: ignore[arg-type]
         for i in range(n):
             if f"https://www.example.org/news/{i}\n" in status.text + "\n":
                 links[i] += 1
-    doubled = {i: c for i, c in links.items() if c > 1}
-    missing = [i for i in range(n) if links[i] == 0]
-    assert not doubled, f"posted twice: {doubled}"
-    assert not missing, f"never posted: {missing}"
+    check_each_once(links, n, "Mastodon")
+    if pds is not None:
+        check_each_once(bluesky_links(*pds), n, "Bluesky")
     with store.begin() as conn:
         states = collections.Counter(p.status for p in posts.listing(conn))
-    assert states == {"published": n}, states
+    assert states == {"published": n * (2 if pds else 1)}, states
+
+
+def bluesky_links(state: fake_pds.FakePDS, account: object) -> collections.Counter[int]:
+    """Posts per release on the PDS, read from the records' link facets (the text shows the
+    link in a short form)."""
+    links: collections.Counter[int] = collections.Counter()
+    for record in state.posts_of(account):  # type: ignore[arg-type]
+        uris = {f["uri"] for facet in record.value.get("facets", []) for f in facet["features"]
+                if "uri" in f}
+        for uri in uris:
+            if uri.startswith("https://www.example.org/news/"):
+                links[int(uri.rsplit("/", 1)[1])] += 1
+    return links
+
+
+def check_each_once(links: collections.Counter[int], n: int, platform: str) -> None:
+    doubled = {i: c for i, c in links.items() if c > 1}
+    missing = [i for i in range(n) if links[i] == 0]
+    assert not doubled, f"posted twice on {platform}: {doubled}"
+    assert not missing, f"never posted on {platform}: {missing}"
 
 
 def crash_loop(tmp_path: Path, database_url: str, fake: tuple[FakeMastodon, str, object],
-               n: int = 200) -> None:
+               pds: tuple[fake_pds.FakePDS, str, object], n: int = 200) -> None:
+    """Queue `n` releases for Mastodon and Bluesky each, then kill `pressbot run` again and
+    again while it publishes them; each must end up posted exactly once on each platform."""
     state, url, account = fake
-    ws = make_workspace(tmp_path, database_url=database_url, channels=mastodon_channel(url))
+    pds_state, pds_url, pds_account = pds
+    ws = make_workspace(tmp_path, database_url=database_url,
+                        channels=mastodon_channel(url) + bluesky_channel(pds_url))
     text = ws.config.read_text().replace('publish_every = "0.2s"',
                                          'publish_every = "0.05s"\nlease = "1s"')
     ws.config.write_text(text)
@@ -139,7 +191,7 @@ def crash_loop(tmp_path: Path, database_url: str, fake: tuple[FakeMastodon, str,
     log = tmp_path / "run.log"
     kills = 0
     deadline = time.monotonic() + 150
-    while published(store) < n and time.monotonic() < deadline:
+    while published(store) < 2 * n and time.monotonic() < deadline:
         proc = start(ws.config, log)
         time.sleep(rng.uniform(0.6, 2.0))
         proc.send_signal(signal.SIGKILL)
@@ -149,7 +201,7 @@ def crash_loop(tmp_path: Path, database_url: str, fake: tuple[FakeMastodon, str,
             break
     # a last run to finish, then a graceful stop
     proc = start(ws.config, log)
-    while published(store) < n and time.monotonic() < deadline:
+    while published(store) < 2 * n and time.monotonic() < deadline:
         time.sleep(0.2)
     proc.send_signal(signal.SIGTERM)
     began = time.monotonic()
@@ -157,22 +209,29 @@ def crash_loop(tmp_path: Path, database_url: str, fake: tuple[FakeMastodon, str,
     assert code == 0, log.read_text()[-3000:]
     assert time.monotonic() - began < 20
     assert kills >= 3, "the crash loop should have killed the service several times"
-    check_exactly_once(store, state, account, n)
+    check_exactly_once(store, state, account, n, (pds_state, pds_account))
     with store.begin() as conn:
-        actions = collections.Counter(e["action"] for e in posts.list_events(conn))
-    print(f"kills={kills} reclaimed={actions['reclaim']} reconciled={actions['reconciled']}")
-    assert actions["reclaim"] >= 1, "no kill landed while a post was in flight"
+        channel_of = {p.id: p.channel for p in posts.listing(conn)}
+        actions = collections.Counter((channel_of.get(e["post_id"]), e["action"])
+                                      for e in posts.list_events(conn))
+    print(f"kills={kills} " + " ".join(f"{c}: reclaimed={actions[(c, 'reclaim')]} "
+                                       f"reconciled={actions[(c, 'reconciled')]}"
+                                       for c in ("mastodon", "bluesky")))
+    reclaimed = actions[("mastodon", "reclaim")] + actions[("bluesky", "reclaim")]
+    assert reclaimed >= 1, "no kill landed while a post was in flight"
     store.dispose()
 
 
-def test_sigkill_during_publishing_sqlite(tmp_path: Path,
-                                          slow_fake: tuple[FakeMastodon, str, object]) -> None:
-    crash_loop(tmp_path, f"sqlite:///{tmp_path}/pressbot.db", slow_fake)
+def test_sigkill_during_publishing_sqlite(
+        tmp_path: Path, slow_fake: tuple[FakeMastodon, str, object],
+        slow_pds: tuple[fake_pds.FakePDS, str, object]) -> None:
+    crash_loop(tmp_path, f"sqlite:///{tmp_path}/pressbot.db", slow_fake, slow_pds)
 
 
 def test_sigkill_during_publishing_postgresql(
-        tmp_path: Path, pg_url: str, slow_fake: tuple[FakeMastodon, str, object]) -> None:
-    crash_loop(tmp_path, pg_url, slow_fake)
+        tmp_path: Path, pg_url: str, slow_fake: tuple[FakeMastodon, str, object],
+        slow_pds: tuple[fake_pds.FakePDS, str, object]) -> None:
+    crash_loop(tmp_path, pg_url, slow_fake, slow_pds)
 
 
 def test_a_flaky_server_ends_with_every_post_published_once(
