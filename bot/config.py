@@ -274,6 +274,15 @@ class EmailConfig(ChannelBase):
     rate_per_second: float | None = Field(default=None, gt=0)
     rate_per_hour: int | None = Field(default=None, gt=0)
     bounce_after: int = Field(default=1, ge=1)
+    bounce_domain: str | None = Field(default=None, pattern=r"^[A-Za-z0-9.-]+\.[A-Za-z]{2,}$")
+    soft_bounce_after: int = Field(default=3, ge=1)
+    imap_host: str | None = None
+    imap_port: int = Field(default=993, ge=1, le=65535)
+    imap_security: Literal["ssl", "starttls", "none"] = "ssl"
+    imap_username: str | None = None
+    imap_password: SecretStr | None = None
+    imap_folder: str = "INBOX"
+    imap_every: Duration = timedelta(minutes=5)
     approval: Literal["manual", "auto"] = "manual"
 
     @field_validator("from_", "reply_to")

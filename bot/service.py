@@ -133,6 +133,13 @@ def _schedule_work(scheduler: Any, config: Config, store: Store, publisher: Publ
                                                     .total_seconds()),
                       id="publish", next_run_time=now + timedelta(seconds=0.2),
                       max_instances=1, coalesce=True)
+    from bot.bounces import check_all, check_every
+
+    bounce_every = check_every(config)
+    if bounce_every is not None:
+        scheduler.add_job(check_all, IntervalTrigger(seconds=bounce_every.total_seconds()),
+                          args=[config, store], id="bounces", max_instances=1, coalesce=True,
+                          next_run_time=now)
     if config.notify is not None:
         scheduler.add_job(_notify, IntervalTrigger(seconds=config.notify.every.total_seconds()),
                           args=[config, store], id="notify", max_instances=1, coalesce=True,

@@ -109,3 +109,33 @@ def export(app: App, file: Path | None, status: tuple[str, ...]) -> None:
     else:
         file.write_text(text, encoding="utf-8")
         click.echo(f"{file}: {text.count(chr(10)) - 1} subscribers", err=True)
+
+
+@subscribers.command()
+@click.option("--channel", help="Only this email channel's mailbox.")
+@pass_app
+def bounces(app: App, channel: str | None) -> None:
+    """Read the bounce mailbox once (imap_host): bounces, complaints, unsubscribe mails.
+
+    `pressbot run` does this every imap_every by itself.
+    """
+    from bot.bounces import bounce_channels, check_mailbox
+    from bot.errors import ConfigError
+    from channels.base import ChannelError
+
+    names = [n for n in bounce_channels(app.config) if channel in (None, n)]
+    if not names:
+        raise ConfigError("no email channel with a bounce mailbox (imap_host)"
+                          + (f" named {channel!r}" if channel else ""))
+    failed = False
+    for name in names:
+        try:
+            outcome = check_mailbox(app.config, app.store, name)
+        except ChannelError as exc:
+            click.echo(f"{name}: {exc}", err=True)
+            failed = True
+            continue
+        done = ", ".join(f"{count} {what}" for what, count in sorted(outcome.counts.items()))
+        click.echo(f"{name}: {done or 'nothing new'}; {outcome.unknown} left for a person")
+    if failed:
+        sys.exit(1)

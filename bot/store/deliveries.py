@@ -14,6 +14,7 @@ audience, so a person who subscribes halfway does not get an old newsletter.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -173,3 +174,15 @@ def oldest_sent_since(conn: Connection, channel: str, since: datetime) -> dateti
     if value is not None and value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
     return value
+
+
+def subscriber_for_message_id(conn: Connection, message_id: str) -> int | None:
+    """The recipient of a message pressbot sent with this Message-ID (ids are in it; the
+    ledger's copy must match, so a made-up one names nobody)."""
+    match = re.fullmatch(r"<pressbot\.(\d+)\.(\d+)\.[0-9a-f]+@[^<>\s]+>", message_id)
+    if match is None:
+        return None
+    post_id, subscriber_id = int(match.group(1)), int(match.group(2))
+    row = conn.execute(sa.select(deliveries.c.message_id)
+                       .where(_where(post_id, subscriber_id))).first()
+    return subscriber_id if row is not None and row[0] == message_id else None

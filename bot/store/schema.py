@@ -140,6 +140,8 @@ subscribers = sa.Table(
     sa.Column("consent_source", sa.String(50)),
     sa.Column("confirmed_at", UTCDateTime),
     sa.Column("bounces", sa.Integer, nullable=False, default=0),
+    sa.Column("soft_bounces", sa.Integer, nullable=False, default=0, server_default="0"),
+    sa.Column("confirm_sent_at", UTCDateTime),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
     sa.Index(None, "status"),

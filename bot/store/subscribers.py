@@ -36,6 +36,8 @@ class Subscriber:
     bounces: int
     created_at: datetime
     updated_at: datetime
+    soft_bounces: int = 0
+    confirm_sent_at: datetime | None = None
 
 
 def email_hash(email: str) -> str:
@@ -109,6 +111,33 @@ def record_bounce(conn: Connection, subscriber_id: int, bounce_after: int) -> bo
                subscribers.c.status == ACTIVE)
         .values(status=BOUNCED))
     return result.rowcount == 1
+
+
+def record_soft_bounce(conn: Connection, subscriber_id: int, after: int) -> bool:
+    """Count one temporary failure a DSN reported; True when the subscriber is now
+    `bounced`. Not reset by a later accepted delivery: DSNs arrive after acceptance."""
+    conn.execute(subscribers.update().where(subscribers.c.id == subscriber_id)
+                 .values(soft_bounces=subscribers.c.soft_bounces + 1, updated_at=clock.now()))
+    result = conn.execute(
+        subscribers.update()
+        .where(subscribers.c.id == subscriber_id, subscribers.c.soft_bounces >= after,
+               subscribers.c.status == ACTIVE)
+        .values(status=BOUNCED))
+    return result.rowcount == 1
+
+
+def mark_bounced(conn: Connection, subscriber_id: int) -> bool:
+    """A hard bounce: never mailed again (until they confirm a new subscription)."""
+    result = conn.execute(subscribers.update().where(
+        subscribers.c.id == subscriber_id, subscribers.c.status == ACTIVE)
+        .values(status=BOUNCED, bounces=subscribers.c.bounces + 1, updated_at=clock.now()))
+    return result.rowcount == 1
+
+
+def suppressed_at(conn: Connection, hashed: str) -> datetime | None:
+    row = conn.execute(sa.select(suppressions.c.at)
+                       .where(suppressions.c.email_hash == hashed)).first()
+    return row[0] if row else None
 
 
 def is_suppressed(conn: Connection, hashed: str) -> bool:

@@ -24,6 +24,7 @@ from channels.email.message import message_id_for, sender_for
 from channels.email.pace import Pace
 from channels.email.send import SendPass, Settings
 from channels.email.smtp import SmtpConnector, close_quietly
+from channels.email.verp import verp_address
 from channels.registry import DEFAULT_LIMITS
 
 
@@ -72,6 +73,17 @@ class EmailChannel:
             return f"{self.public_url}/u/{unsubscribe_token(key, subscriber_id, email)}"
 
         return url
+
+    def _envelope_from(self, key: str) -> Callable[[ledger.Delivery], str] | None:
+        """VERP when a bounce domain is configured: each bounce says whose it is."""
+        domain = self.cfg.bounce_domain
+        if not domain:
+            return None
+
+        def envelope(d: ledger.Delivery) -> str:
+            return verp_address(key, domain, d.post_id, d.subscriber_id)
+
+        return envelope
 
     def _snapshot(self, post: Post) -> None:
         # read-then-write: take SQLite's write lock first, or a concurrent commit makes
@@ -124,7 +136,7 @@ class EmailChannel:
         run = SendPass(post=post, due=due, store=self._store(), connector=self.smtp,
                        sender=self.sender, settings=self.settings, pace=pace,
                        unsubscribe_url=self._unsubscribe_url(key),
-                       on_progress=report)
+                       envelope_from=self._envelope_from(key), on_progress=report)
         try:
             result = await run.run()
         finally:

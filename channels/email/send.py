@@ -69,6 +69,7 @@ class SendPass:
     def __init__(self, *, post: Post, due: list[ledger.Delivery], store: Store,
                  connector: SmtpConnector, sender: Sender, settings: Settings, pace: Pace,
                  unsubscribe_url: Callable[[int, str], str],
+                 envelope_from: Callable[[ledger.Delivery], str] | None = None,
                  on_progress: Callable[[], None] | None = None) -> None:
         self.post = post
         self.store = store
@@ -77,6 +78,7 @@ class SendPass:
         self.settings = settings
         self.pace = pace
         self.unsubscribe_url = unsubscribe_url
+        self.envelope_from = envelope_from or (lambda d: sender.envelope_from)
         self.factory = MessageFactory(post, sender)
         self.on_progress = on_progress
         self.queue: asyncio.Queue[ledger.Delivery] = asyncio.Queue()
@@ -218,7 +220,7 @@ class SendPass:
                     options: list[str]) -> bool:
         """Send one message and record the outcome; True when the connection is gone."""
         try:
-            await smtp.sendmail(self.sender.envelope_from, [to], data, mail_options=options)
+            await smtp.sendmail(self.envelope_from(d), [to], data, mail_options=options)
         except aiosmtplib.SMTPRecipientsRefused as exc:
             refusal = exc.recipients[0]
             return await self._refused(d, refusal.code, reply_text(refusal), "RCPT")

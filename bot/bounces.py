@@ -1,0 +1,141 @@
+"""The bounce mailbox applied to the audience, the way bulk senders are expected to.
+
+- a hard bounce (a DSN saying 5.x.x) stops mail to the address at once (`bounced`);
+- a complaint (an ARF feedback report from a mailbox provider) unsubscribes at once and
+  puts the address on the suppression list, like the person's own unsubscribe;
+- a soft bounce (a DSN saying `failed` with 4.x.x) counts; after `soft_bounce_after` of
+  them the address is `bounced`. `delayed` reports change nothing;
+- a mail to the `unsubscribe_mailto` address unsubscribes its sender (RFC 2369's mailto).
+
+Whose report it is comes from the VERP envelope address it was delivered to (signed, see
+`channels.email.verp`), else from a pressbot Message-ID in the returned headers (checked
+against the delivery ledger); a bounce naming neither is left alone (anyone can mail a
+"DSN"), while a complaint or unsubscribe request may also name the address itself.
+Each message's outcome is committed before the message is deleted from the mailbox; one
+pressbot does not understand is left there, marked read, for a person.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import ssl
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from bot.config import Config, EmailConfig
+from bot.store import Store
+from bot.store import deliveries as ledger
+from bot.store import subscribers as sub_store
+from bot.store.subscribers import Subscriber, email_hash
+from channels.email import reports
+from channels.email.verp import read_verp
+
+log = logging.getLogger("pressbot.bounces")
+
+
+@dataclass
+class Outcome:
+    """What one pass over a bounce mailbox did."""
+
+    counts: dict[str, int] = field(default_factory=dict)
+    unknown: int = 0
+
+    def add(self, what: str) -> None:
+        self.counts[what] = self.counts.get(what, 0) + 1
+
+
+def _subscriber(store: Store, key: str, report: reports.Report) -> Subscriber | None:
+    with store.begin() as conn:
+        if report.kind != reports.UNSUBSCRIBE:  # a request is the sender's, never VERP's
+            verp = read_verp(key, report.envelope)
+            if verp is not None:
+                return sub_store.get(conn, verp[1])
+            for message_id in report.message_ids:
+                found = ledger.subscriber_for_message_id(conn, message_id)
+                if found is not None:
+                    return sub_store.get(conn, found)
+        if report.kind in (reports.HARD, reports.SOFT):
+            return None  # anyone can mail a "DSN": only our own VERP or Message-ID count
+        for address in report.recipients:
+            subscriber = sub_store.by_email(conn, address.lower())
+            if subscriber is not None:
+                return subscriber
+    return None
+
+
+def apply(store: Store, cfg: EmailConfig, key: str, report: reports.Report) -> str | None:
+    """Change the subscriber a report is about; what happened, or None when it names nobody
+    pressbot knows (or says nothing to act on)."""
+    if report.kind is None:
+        return None
+    if report.kind == reports.DELAYED:
+        return "delayed (nothing changed)"
+    subscriber = _subscriber(store, key, report)
+    if subscriber is None:
+        return None
+    with store.begin() as conn:
+        if report.kind == reports.HARD:
+            changed = sub_store.mark_bounced(conn, subscriber.id)
+            what = "bounced" if changed else "bounced (already not mailed)"
+        elif report.kind == reports.SOFT:
+            changed = sub_store.record_soft_bounce(conn, subscriber.id, cfg.soft_bounce_after)
+            what = "bounced after soft bounces" if changed else "soft bounce counted"
+        else:  # a complaint or an unsubscribe request: the person's wish, kept like one
+            reason = "complaint" if report.kind == reports.COMPLAINT else "unsubscribed"
+            sub_store.suppress(conn, email_hash(subscriber.email), reason)
+            if subscriber.status in (sub_store.ACTIVE, sub_store.PENDING):
+                sub_store.update(conn, subscriber.id, status=sub_store.UNSUBSCRIBED)
+            what = reason
+    log.info("bounce mailbox: subscriber=%d %s (%s)", subscriber.id, what, report.detail)
+    return what
+
+
+def check_mailbox(config: Config, store: Store, channel: str, *,
+                  tls_context: ssl.SSLContext | None = None) -> Outcome:
+    """One pass over channel `channel`'s bounce mailbox (blocking: run it in a thread)."""
+    from bot.signing import signing_key
+    from channels.email.mailbox import open_mailbox
+
+    cfg = config.channels[channel]
+    assert isinstance(cfg, EmailConfig)
+    key = signing_key(config, store)
+    outcome = Outcome()
+    with open_mailbox(cfg, tls_context=tls_context) as box:
+        for uid, data in box.unseen():
+            report = reports.parse(data, cfg.unsubscribe_mailto)
+            what = apply(store, cfg, key, report)
+            if what is None:
+                outcome.unknown += 1
+                log.info("bounce mailbox: message %s left for a person (%s)", uid,
+                         report.detail or report.kind)
+                box.keep(uid)
+            else:
+                outcome.add(what)
+                box.done(uid)
+    return outcome
+
+
+def bounce_channels(config: Config) -> list[str]:
+    return [name for name, cfg in config.channels.items()
+            if isinstance(cfg, EmailConfig) and cfg.imap_host and not cfg.dry_run]
+
+
+def check_every(config: Config) -> timedelta | None:
+    """How often `run` reads the bounce mailboxes (the shortest imap_every), or None."""
+    found = [cfg.imap_every for cfg in config.channels.values()
+             if isinstance(cfg, EmailConfig) and cfg.imap_host and not cfg.dry_run]
+    return min(found) if found else None
+
+
+async def check_all(config: Config, store: Store) -> None:
+    """The service's job: every email channel's mailbox; a failure is logged, not raised."""
+    for name in bounce_channels(config):
+        try:
+            outcome = await asyncio.to_thread(check_mailbox, config, store, name)
+        except Exception as exc:
+            log.warning("bounce mailbox of %s not read: %s: %s", name, type(exc).__name__, exc)
+            continue
+        if outcome.counts or outcome.unknown:
+            log.info("bounce mailbox channel=%s %s unknown=%d", name, outcome.counts,
+                     outcome.unknown)

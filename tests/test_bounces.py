@@ -1,0 +1,248 @@
+"""Bounces and complaints end to end: a newsletter goes out through aiosmtpd with VERP
+envelope senders, reports land in a real dovecot IMAP mailbox on 127.0.0.1, pressbot reads
+it, and the next newsletter skips whoever bounced, complained or asked to leave."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from bot import subscribers
+from bot.bounces import check_mailbox
+from bot.store import Store
+from bot.store import subscribers as sub_store
+from channels.email import reports
+from channels.email.verp import read_verp, verp_address
+from tests.channels.test_email import make_channel, make_post
+from tests.dovecot import Dovecot, running_dovecot
+from tests.fakes.smtp import FakeSMTP, Received
+
+BOUNCE_DOMAIN = "bounces.example.org"
+
+
+@pytest.fixture(scope="module")
+def dovecot() -> Iterator[Dovecot]:
+    with running_dovecot() as server:
+        yield server
+
+
+@pytest.fixture
+def store(database_url: str) -> Iterator[Store]:
+    db = Store(database_url)
+    yield db
+    db.dispose()
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeSMTP]:
+    server = FakeSMTP()
+    with server.running() as running:
+        yield running
+
+
+def _empty(dovecot: Dovecot) -> None:
+    imap = dovecot.client()
+    try:
+        _, count = imap.select("INBOX")
+        if count[0] != b"0":
+            imap.store("1:*", "+FLAGS.SILENT", r"(\Deleted)")
+            imap.expunge()
+    finally:
+        imap.logout()
+
+
+def dsn(received: Received, status: str, *, to: str | None = None) -> bytes:
+    """A delivery status notification (RFC 3464) for one received message, as an MTA
+    sends it: to the envelope sender, with the original headers returned."""
+    recipient = received.rcpt_tos[0]
+    head = received.data.split(b"\r\n\r\n", 1)[0].decode()
+    action = "failed"
+    return f"""From: Mail Delivery System <MAILER-DAEMON@mx.example.net>
+To: {to or received.mail_from}
+Subject: Undelivered Mail Returned to Sender
+Message-ID: <dsn.{abs(hash(recipient + status))}@mx.example.net>
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=delivery-status; boundary="b1"
+
+--b1
+Content-Type: text/plain
+
+This is the mail system at host mx.example.net. I'm sorry to have to inform you
+that your message could not be delivered.
+
+--b1
+Content-Type: message/delivery-status
+
+Reporting-MTA: dns; mx.example.net
+Arrival-Date: Sat,  5 Dec 2026 10:00:00 +0000
+
+Final-Recipient: rfc822; {recipient}
+Original-Recipient: rfc822;{recipient}
+Action: {action}
+Status: {status}
+Diagnostic-Code: smtp; {status[0]}50 {status} mailbox problem
+
+--b1
+Content-Type: text/rfc822-headers
+
+{head}
+
+--b1--
+""".replace("\n", "\r\n").encode()
+
+
+def arf(received: Received) -> bytes:
+    """A complaint (RFC 5965) as a provider's feedback loop sends it: to the list's
+    feedback address, the original message attached whole."""
+    return ("""From: Feedback Loop <fbl@isp.example.net>
+To: abuse@example.org
+Subject: complaint about message
+Message-ID: <arf.1@isp.example.net>
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=feedback-report; boundary="b2"
+
+--b2
+Content-Type: text/plain
+
+This is an email abuse report.
+
+--b2
+Content-Type: message/feedback-report
+
+Feedback-Type: abuse
+User-Agent: SomeISP-FBL/1.0
+Version: 1
+Original-Mail-From: <""" + received.mail_from + """>
+Arrival-Date: Sat, 5 Dec 2026 10:00:00 +0000
+Reported-Domain: example.org
+
+--b2
+Content-Type: message/rfc822
+
+""").replace("\n", "\r\n").encode() + received.data + b"\r\n--b2--\r\n"
+
+
+def unsubscribe_mail(sender: str) -> bytes:
+    return (f"From: {sender}\r\nTo: unsubscribe@example.org\r\nSubject: unsubscribe\r\n"
+            f"Message-ID: <u.{sender}>\r\n\r\nplease stop\r\n").encode()
+
+
+def statuses(store: Store) -> dict[str, tuple[str, int]]:
+    return {s.email: (s.status, s.soft_bounces) for s in subscribers.listing(store)}
+
+
+def test_verp_addresses_are_signed() -> None:
+    address = verp_address("k1", BOUNCE_DOMAIN, 12, 34)
+    assert re.fullmatch(r"bounce\+12-34-[0-9a-f]{12}@bounces\.example\.org", address)
+    assert read_verp("k1", f"To: <{address}>") == (12, 34)
+    assert read_verp("k2", address) is None
+    assert read_verp("k1", address.replace("-34-", "-35-")) is None
+
+
+def test_reports_are_read_from_their_structured_parts() -> None:
+    auto_reply = b"From: ann@example.net\r\nTo: x@example.org\r\nSubject: Out of office\r\n" \
+                 b"\r\nI am away; your message could not be delivered to me until Monday.\r\n"
+    assert reports.parse(auto_reply, "unsubscribe@example.org").kind is None
+
+
+def test_bounces_complaints_and_unsubscribe_mails_end_to_end(
+        store: Store, fake: FakeSMTP, dovecot: Dovecot) -> None:
+    _empty(dovecot)
+    people = ["hard@example.net", "complains@example.net", "soft@example.net",
+              "leaves@example.net", "forged@example.net", "stays@example.net"]
+    for address in people:
+        subscribers.add(store, address)
+    channel = make_channel(
+        store, fake.port, bounce_domain=BOUNCE_DOMAIN, soft_bounce_after=2,
+        imap_host=dovecot.host, imap_port=dovecot.port, imap_security="none",
+        imap_username=dovecot.user, imap_password=dovecot.password)
+    asyncio.run(channel.publish(make_post(store, title="First")))
+
+    sent = {m.rcpt_tos[0]: m for m in fake.messages}
+    assert sorted(sent) == sorted(people)
+    for received in sent.values():  # a VERP envelope sender per recipient
+        assert re.fullmatch(rf"bounce\+\d+-\d+-[0-9a-f]{{12}}@{re.escape(BOUNCE_DOMAIN)}",
+                            received.mail_from), received.mail_from
+    assert len({m.mail_from for m in fake.messages}) == len(people)
+
+    auto_reply = (b"From: stays@example.net\r\nTo: news@example.org\r\nSubject: Away\r\n"
+                  b"Message-ID: <away@example.net>\r\n\r\nBack on Monday.\r\n")
+    forged = dsn(sent["forged@example.net"], "5.1.1", to="news@example.org").replace(
+        b"Message-ID: <pressbot.", b"Message-ID: <forged.")
+    dovecot.append(
+        dsn(sent["hard@example.net"], "5.1.1"),
+        arf(sent["complains@example.net"]),
+        dsn(sent["soft@example.net"], "4.2.2"),
+        unsubscribe_mail("Leaves <leaves@example.net>"),
+        forged,
+        auto_reply,
+    )
+
+    outcome = check_mailbox(channel.config, store, "newsletter")
+
+    assert outcome.counts == {"bounced": 1, "complaint": 1, "soft bounce counted": 1,
+                              "unsubscribed": 1}
+    assert outcome.unknown == 2  # the forged bounce and the auto-reply
+    assert statuses(store) == {
+        "hard@example.net": ("bounced", 0), "complains@example.net": ("unsubscribed", 0),
+        "soft@example.net": ("active", 1), "leaves@example.net": ("unsubscribed", 0),
+        "forged@example.net": ("active", 0), "stays@example.net": ("active", 0)}
+    with store.begin() as conn:
+        assert sub_store.is_suppressed(conn, sub_store.email_hash("complains@example.net"))
+        assert sub_store.is_suppressed(conn, sub_store.email_hash("leaves@example.net"))
+    left = dovecot.inbox()
+    assert len(left) == 2  # handled reports are deleted; the rest stay, marked read
+    assert all(b"\\Seen" in flags for flags, _ in left)
+
+    fake.messages.clear()
+    asyncio.run(channel.publish(make_post(store, title="Second")))
+
+    assert sorted(m.rcpt_tos[0] for m in fake.messages) == [
+        "forged@example.net", "soft@example.net", "stays@example.net"]
+
+    # a second soft bounce reaches soft_bounce_after = 2: no more mail
+    second = next(m for m in fake.messages if m.rcpt_tos == ["soft@example.net"])
+    dovecot.append(dsn(second, "4.2.2"))
+    result = CliRunner().invoke(_cli(), ["bounces"], obj=_app(channel.config,
+                                                                               store))
+    assert result.exit_code == 0, result.output
+    assert "1 bounced after soft bounces" in result.output
+    assert statuses(store)["soft@example.net"] == ("bounced", 2)
+
+
+def _cli() -> object:
+    from bot.cli import cli
+    from bot.cli import subscribers as _commands  # noqa: F401  (registers the group)
+
+    return cli.commands["subscribers"]
+
+
+def _app(config: object, store: Store) -> object:
+    from bot.cli import App
+
+    app = App(None)
+    app._config = config  # type: ignore[assignment]
+    app._store = store
+    return app
+
+
+def test_a_wrong_imap_password_is_named_and_not_echoed(dovecot: Dovecot,
+                                                       tmp_path: Path) -> None:
+    from channels.base import Permanent
+
+    # once per server, on SQLite only: dovecot delays each further failed login from an
+    # address, and the database plays no part here
+    store = Store(f"sqlite:///{tmp_path}/p.db")
+    channel = make_channel(store, 25, imap_host=dovecot.host, imap_port=dovecot.port,
+                           imap_security="none", imap_username=dovecot.user,
+                           imap_password="wrong-password-123")
+    with pytest.raises(Permanent) as caught:
+        check_mailbox(channel.config, store, "newsletter")
+    assert "refused the login of 'bounces'" in str(caught.value)
+    assert "wrong-password-123" not in str(caught.value) + repr(caught.value)
+    store.dispose()
