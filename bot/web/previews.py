@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Connection
 
-from bot.config import Config, MastodonConfig
+from bot.config import BlueskyConfig, Config, MastodonConfig
 from bot.fit import count
 from bot.models import Image, Post, PostStatus, Release
 from bot.store import activity
@@ -45,6 +45,10 @@ class PostView:
     handle: str = ""
     warnings: list[str] = field(default_factory=list)
     advice: str | None = None
+    embed: str | None = None
+    """Bluesky: what the record carries, "images" or a link "card"."""
+    description: str = ""
+    """Bluesky: the link card's description."""
 
     @property
     def too_long(self) -> bool:
@@ -103,8 +107,16 @@ class Viewer:
         handle = post.channel
         if isinstance(cfg, MastodonConfig):
             handle = f"{post.channel}@{cfg.base_url.host}"
+        elif isinstance(cfg, BlueskyConfig):
+            handle = cfg.handle
         view = PostView(post=post, kind=platform, limits=limits, length=length,
                         limit=limits.max_chars, spoiler=spoiler, handle=handle)
+        if platform == "bluesky":
+            from channels.bluesky import card_description, embed_kind
+
+            mode = cfg.embed if isinstance(cfg, BlueskyConfig) else "auto"
+            view.embed = embed_kind(mode, images=bool(post.images), link=bool(post.link))
+            view.description = card_description(post) if view.embed == "card" else ""
         view.warnings = self._warnings(view, release, configured=cfg is not None)
         if post.status in (S.HELD, S.FAILED):
             view.advice = advice(post)

@@ -2,11 +2,13 @@
 
 Post text is people's and sources' text: it reaches the page only escaped; `linkify`
 escapes it first and then wraps the URLs `bot.fit` finds, exactly the ones the platform
-would link.
+would link. `shortlinks` does the same showing each link as Bluesky's text will (its short
+form, the full address in the link).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -20,17 +22,23 @@ from bot.fit import find_urls
 TEMPLATES = Path(__file__).parent / "templates"
 
 
-def linkify(text: str) -> Markup:
+def linkify(text: str, shown: Callable[[str], str] = str) -> Markup:
     pieces: list[str] = []
     position = 0
     for start, end in find_urls(text):
         url = text[start:end]
         pieces.append(escape(text[position:start]))
-        pieces.append(Markup('<a href="{0}" rel="noopener noreferrer nofollow">{0}</a>')
-                      .format(url))
+        pieces.append(Markup('<a href="{0}" rel="noopener noreferrer nofollow">{1}</a>')
+                      .format(url, shown(url)))
         position = end
     pieces.append(escape(text[position:]))
     return Markup("").join(pieces)
+
+
+def shortlinks(text: str) -> Markup:
+    from channels.bluesky.richtext import short_url
+
+    return linkify(text, short_url)
 
 
 def href(url: str | None) -> str:
@@ -55,6 +63,7 @@ def environment(tz: ZoneInfo) -> jinja2.Environment:
 
     env.filters["local"] = local
     env.filters["linkify"] = linkify
+    env.filters["shortlinks"] = shortlinks
     env.filters["href"] = href
     env.filters["iso"] = lambda value: value.isoformat() if value else ""
     env.globals["timezone"] = str(tz)

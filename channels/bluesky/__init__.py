@@ -26,7 +26,14 @@ The package, one job a module:
     errors    XRPC error names and the hints a person acts on
 """
 
-from channels.bluesky.channel import ALT_MAX, MAX_GRAPHEMES, MAX_IMAGES, BlueskyChannel
+from channels.bluesky.channel import (
+    ALT_MAX,
+    MAX_GRAPHEMES,
+    MAX_IMAGES,
+    BlueskyChannel,
+    card_description,
+    embed_kind,
+)
 from channels.bluesky.errors import ACCOUNT_HINT, AUTH_HINT, CONTENT_HINT, PLATFORM
 from channels.bluesky.lookup import COLLECTION, LOOKUP_MARGIN, LOOKUP_PAGES
 from channels.bluesky.media import IMAGE_MAX, THUMB_MAX, fit_image
@@ -49,6 +56,8 @@ __all__ = [
     "THUMB_MAX",
     "BlueskyChannel",
     "build",
+    "card_description",
+    "embed_kind",
     "fit_image",
     "record_key",
     "short_url",

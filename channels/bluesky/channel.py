@@ -159,8 +159,8 @@ class BlueskyChannel(BlueskyMedia, BlueskyLookup):
         return dids
 
     async def _embed(self, post: Post) -> dict[str, Any] | None:
-        mode = self.config.embed
-        if post.images and (mode != "card" or not post.link):
+        kind = embed_kind(self.config.embed, images=bool(post.images), link=bool(post.link))
+        if kind == "images":
             if len(post.images) > MAX_IMAGES:
                 log.warning("post %s: %d images, Bluesky takes %d; the rest are left out",
                             post.id, len(post.images), MAX_IMAGES)
@@ -171,15 +171,27 @@ class BlueskyChannel(BlueskyMedia, BlueskyLookup):
                     items.append(_image(blob, image.alt))
             if items:
                 return {"$type": "app.bsky.embed.images", "images": items}
-        if not post.link or mode == "images":
+            kind = "card" if post.link and self.config.embed == "auto" else None
+        if kind != "card" or not post.link:
             return None
         card: dict[str, Any] = {"uri": post.link, "title": post.title or "",
-                                "description": _description(post)}
-        if mode == "card" and post.images:
+                                "description": card_description(post)}
+        if self.config.embed == "card" and post.images:
             thumb = await self._blob(post.images[0], THUMB_MAX)
             if thumb:
                 card["thumb"] = thumb.ref
         return {"$type": "app.bsky.embed.external", "external": card}
+
+
+def embed_kind(mode: str, *, images: bool, link: bool) -> str | None:
+    """What a post carries: "images", a link "card", or nothing (the review page shows it too).
+
+    `auto`: the release's images, else a card; `card`: a card (first image as thumbnail),
+    images only when there is no link; `images`: images only, never a card.
+    """
+    if images and (mode != "card" or not link):
+        return "images"
+    return "card" if link and mode != "images" else None
 
 
 def _image(blob: Blob, alt: str) -> dict[str, Any]:
@@ -190,7 +202,7 @@ def _image(blob: Blob, alt: str) -> dict[str, Any]:
     return item
 
 
-def _description(post: Post) -> str:
+def card_description(post: Post) -> str:
     """The card's description: the post's text less its title, links and hashtag lines."""
     parts = []
     for paragraph in post.text.split("\n\n"):
