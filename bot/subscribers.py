@@ -19,6 +19,7 @@ import io
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 from email_validator import EmailNotValidError, validate_email
@@ -32,6 +33,9 @@ from bot.store.subscribers import ACTIVE, BOUNCED, PENDING, UNSUBSCRIBED, Subscr
 
 CONFIRM_MAX_AGE = 7 * 24 * 3600
 """Seconds a double opt-in link stays valid."""
+CONFIRM_RESEND_AFTER = timedelta(minutes=15)
+"""At most one confirmation mail per address in this time, however often the form is sent:
+the form must not become a way to flood someone's inbox."""
 
 _LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*$")
 __all__ = ["ACTIVE", "BOUNCED", "PENDING", "UNSUBSCRIBED", "Subscriber", "email_hash"]
@@ -86,12 +90,16 @@ def unsubscribe_token(key: str, subscriber_id: int, email: str) -> str:
 
 
 def confirm_token(key: str, subscriber: Subscriber) -> str:
+    """Carries when it was issued (microseconds, from `bot.clock`), to be compared with a
+    later unsubscribe."""
+    issued = int(clock.now().timestamp() * 1_000_000)
     return str(URLSafeTimedSerializer(key, salt="pressbot-confirm")
-               .dumps([subscriber.id, _bind(subscriber.email)]))
+               .dumps([subscriber.id, _bind(subscriber.email), issued]))
 
 
 def _resolve(store: Store, payload: object) -> Subscriber | None:
-    if not (isinstance(payload, list) and len(payload) == 2 and isinstance(payload[0], int)):
+    if not (isinstance(payload, list) and len(payload) in (2, 3)
+            and isinstance(payload[0], int)):
         return None
     with store.begin() as conn:
         found = sub_store.get(conn, payload[0])
@@ -120,9 +128,11 @@ def is_signed_unsubscribe_token(key: str, token: str) -> bool:
 
 def read_confirm_token(store: Store, key: str, token: str,
                        max_age: int = CONFIRM_MAX_AGE) -> Subscriber:
+    """The subscriber a valid, unexpired link names. A link mailed before the person last
+    unsubscribed is refused: leaving must not be undone by an old mail."""
     try:
-        payload = URLSafeTimedSerializer(key, salt="pressbot-confirm").loads(
-            token, max_age=max_age)
+        payload, issued = URLSafeTimedSerializer(key, salt="pressbot-confirm").loads(
+            token, max_age=max_age, return_timestamp=True)
     except SignatureExpired:
         raise SubscriberError("this confirmation link has expired: subscribe again") from None
     except BadSignature:
@@ -130,6 +140,15 @@ def read_confirm_token(store: Store, key: str, token: str,
     found = _resolve(store, payload)
     if found is None:
         raise SubscriberError("this confirmation link is not valid") from None
+    with store.begin() as conn:
+        left = sub_store.suppressed_at(conn, email_hash(found.email))
+    if len(payload) == 3 and isinstance(payload[2], int):
+        sent = payload[2] / 1_000_000
+    else:  # a link from before issue times were carried: whole seconds
+        sent, left = issued.timestamp(), left.replace(microsecond=0) if left else None
+    if left is not None and left.timestamp() > sent:
+        raise SubscriberError("this confirmation link was sent before you unsubscribed: "
+                              "subscribe again to get a new one")
     return found
 
 
@@ -210,6 +229,25 @@ def request(store: Store, email: str, *, name: str | None = None,
         sub_store.update(conn, existing.id, name=name or existing.name,
                          language=language or existing.language)
         return sub_store.get(conn, existing.id)
+
+
+def claim_confirmation(store: Store, subscriber: Subscriber) -> bool:
+    """True when a confirmation may be mailed to `subscriber` now (and records that it is);
+    False when one went out less than CONFIRM_RESEND_AFTER ago."""
+    now = clock.now()
+    with store.begin() as conn:
+        return sub_store.claim_confirmation(conn, subscriber.id, now,
+                                            not_since=now - CONFIRM_RESEND_AFTER)
+
+
+def confirmation_failed(store: Store, subscriber: Subscriber) -> None:
+    """The mail did not go out: allow another try at once, and forget a pending row that
+    never got a confirmation (it could only ever be a leftover)."""
+    with store.begin() as conn:
+        if subscriber.status == PENDING and subscriber.confirm_sent_at is None:
+            sub_store.delete(conn, subscriber.id)
+        else:
+            sub_store.update(conn, subscriber.id, confirm_sent_at=subscriber.confirm_sent_at)
 
 
 def confirm(store: Store, subscriber: Subscriber) -> Subscriber:

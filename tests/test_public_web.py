@@ -290,3 +290,70 @@ def test_the_subscribe_form_is_rate_limited_per_client(client: TestClient) -> No
                for i in range(12)]
     assert 429 not in answers[:10]
     assert answers[10:] == [429, 429]
+
+
+# ── issue 14: internationalised addresses, one mail per address, no resubscribe by old link
+
+
+def test_internationalised_addresses_get_their_confirmation(
+        client: TestClient, store: Store, fake: FakeSMTP) -> None:
+    for address in ("jürgen@example.de", "ann@bücher.example"):
+        answer = client.post("/subscribe", data={"email": address, "name": "Jürgen"})
+        assert answer.status_code == 200, answer.text
+    got = {m.rcpt_tos[0]: m for m in fake.messages}
+    assert sorted(got) == ["ann@xn--bcher-kva.example", "jürgen@example.de"]
+    jurgen = got["jürgen@example.de"]
+    assert "SMTPUTF8" in [o.upper() for o in jurgen.mail_options]
+    assert "SMTPUTF8" not in [o.upper() for o in got["ann@xn--bcher-kva.example"].mail_options]
+    head = jurgen.data.split(b"\r\n\r\n", 1)[0]
+    assert re.search(rb"^To: =\?utf-8\?q\?J=C3=BCrgen\?= <j\xc3\xbcrgen@example\.de>\r?$",
+                     head, re.M), head
+    match = _LINK.search(jurgen.parse().get_content())
+    assert match is not None
+    assert client.post(match.group(1)).status_code == 200
+    assert status_of(store, "jürgen@example.de") == "active"
+
+
+def test_one_confirmation_mail_per_address_however_often_the_form_is_sent(
+        client: TestClient, store: Store, fake: FakeSMTP,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PRESSBOT_CLOCK", "2026-12-05T10:00:00+00:00")
+    answers = {client.post("/subscribe", data={"email": "ann@example.org"}).text
+               for _ in range(6)}
+    assert len(answers) == 1  # the same page every time: nothing to learn from it
+    assert len(fake.messages) == 1
+    monkeypatch.setenv("PRESSBOT_CLOCK", "2026-12-05T10:16:00+00:00")
+    client.post("/subscribe", data={"email": "ann@example.org"})
+    assert len(fake.messages) == 2
+
+
+def test_a_failed_confirmation_leaves_no_pending_row_and_can_be_retried(
+        store: Store, tmp_path: Path) -> None:
+    config = make_config(store, 1)  # nothing listens on port 1
+    cfg = config.channels["newsletter"]
+    assert isinstance(cfg, EmailConfig)
+    routes = public_routes(config, store, smtp=SmtpConnector(cfg, local_hostname="web.test"))
+    with TestClient(Starlette(routes=routes), base_url="https://news.example.org") as web:
+        assert web.post("/subscribe", data={"email": "ann@example.org"}).status_code == 503
+        assert status_of(store, "ann@example.org") is None
+        assert web.post("/subscribe", data={"email": "ann@example.org"}).status_code == 503
+
+
+def test_a_confirmation_link_used_after_unsubscribing_does_not_resubscribe(
+        client: TestClient, store: Store, config: Config, fake: FakeSMTP) -> None:
+    client.post("/subscribe", data={"email": "ann@example.org"})
+    match = _LINK.search(fake.messages[0].parse().get_content())
+    assert match is not None
+    assert client.post(match.group(1)).status_code == 200
+    assert status_of(store, "ann@example.org") == "active"
+    assert client.post(unsubscribe_path(config, store, "ann@example.org"),
+                       data={"List-Unsubscribe": "One-Click"}).status_code == 200
+    assert status_of(store, "ann@example.org") == "unsubscribed"
+
+    again = client.post(match.group(1))
+
+    assert again.status_code == 400
+    assert "before you unsubscribed" in again.text
+    assert status_of(store, "ann@example.org") == "unsubscribed"
+    with store.begin() as conn:
+        assert sub_store.is_suppressed(conn, sub_store.email_hash("ann@example.org"))

@@ -134,6 +134,17 @@ def mark_bounced(conn: Connection, subscriber_id: int) -> bool:
     return result.rowcount == 1
 
 
+def claim_confirmation(conn: Connection, subscriber_id: int, now: datetime, *,
+                       not_since: datetime) -> bool:
+    """Record a confirmation mail at `now` unless one was recorded after `not_since`."""
+    result = conn.execute(subscribers.update().where(
+        subscribers.c.id == subscriber_id,
+        sa.or_(subscribers.c.confirm_sent_at.is_(None),
+               subscribers.c.confirm_sent_at < not_since))
+        .values(confirm_sent_at=now))
+    return result.rowcount == 1
+
+
 def suppressed_at(conn: Connection, hashed: str) -> datetime | None:
     row = conn.execute(sa.select(suppressions.c.at)
                        .where(suppressions.c.email_hash == hashed)).first()

@@ -123,10 +123,13 @@ class PublicPages:
                                               language=language)
         except subs.SubscriberError as exc:
             return _page("Subscribe", self._form(str(exc), email, name), 400)
-        if pending is not None:
+        # the same answer when a mail went out a moment ago: nobody learns who subscribed
+        if pending is not None and await asyncio.to_thread(subs.claim_confirmation,
+                                                           self.store, pending):
             try:
                 await self._send_confirmation(pending)
             except Exception as exc:
+                await asyncio.to_thread(subs.confirmation_failed, self.store, pending)
                 log.warning("confirmation mail to subscriber %d not sent: %s", pending.id, exc)
                 return _page("Please try again later", _p(
                     "We could not send the confirmation message just now."), 503)
