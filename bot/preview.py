@@ -29,14 +29,21 @@ class Item:
     channel: str
     type: str
     rendered: Rendered
+    shown: str | None = None
+    """Bluesky: the text as the record carries it (links in their short form)."""
+    embed: str | None = None
+    """Bluesky: what the record embeds, in words."""
 
     def as_json(self) -> dict[str, Any]:
         r = self.rendered
-        return {
+        out = {
             "release": self.release_info, "channel": self.channel, "type": self.type,
             "text": r.text, "subject": r.subject, "html": r.html, "length": r.length,
             "limit": r.limit, "warnings": r.warnings, "blocking": r.blocking,
         }
+        if self.type == "bluesky":
+            out |= {"shown_text": self.shown, "embed": self.embed}
+        return out
 
 
 def _info(release: Release) -> dict[str, Any]:
@@ -116,8 +123,31 @@ def render_all(config: Config, releases: list[Release], only: str | None) -> lis
 def _item(release: Release, target: Target, config: Config) -> Item:
     from channels.registry import kind
 
-    return Item(release, _info(release), target.name, kind(target.cfg),
+    item = Item(release, _info(release), target.name, kind(target.cfg),
                 render(release, target, config))
+    if item.type == "bluesky":
+        item.shown, item.embed = _bluesky(item.rendered, release.title,
+                                          getattr(target.cfg, "embed", "auto"))
+    return item
+
+
+def _bluesky(rendered: Rendered, title: str, mode: str) -> tuple[str, str]:
+    """The record's text and, in words, its embed — what Bluesky will show."""
+    from urllib.parse import urlsplit
+
+    from channels.bluesky import build, embed_kind
+
+    kind = embed_kind(mode, images=bool(rendered.images), link=bool(rendered.link))
+    if kind == "images":
+        alts = "; ".join(i.alt or "NO ALT TEXT" for i in rendered.images[:4])
+        embed = f"{min(len(rendered.images), 4)} image(s), alt: {alts}"
+    elif kind == "card":
+        host = urlsplit(rendered.link or "").hostname or ""
+        thumb = ", thumbnail: the first image" if mode == "card" and rendered.images else ""
+        embed = f"link card: {title} ({host}){thumb}"
+    else:
+        embed = "none"
+    return build(rendered.text).text, embed
 
 
 def from_queue(store: Any, only: str | None) -> list[Item]:
@@ -151,7 +181,9 @@ def print_human(items: list[Item]) -> None:
         click.echo(click.style(head.ljust(78, "━"), bold=True))
         if r.subject is not None:
             click.echo(f"Subject: {r.subject}\n")
-        click.echo(r.text or "(nothing rendered)")
+        click.echo((item.shown if item.shown is not None else r.text) or "(nothing rendered)")
+        if item.embed:
+            click.echo(click.style(f"\n  ▣ {item.embed}", dim=True))
         if r.html:
             folder.mkdir(parents=True, exist_ok=True)
             slug = re.sub(r"[^a-z0-9]+", "-", item.release_info["title"].lower())[:40].strip("-")
