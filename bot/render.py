@@ -102,7 +102,9 @@ def render_edited_email(text: str, title: str, target: Target,
     body = _SIGNATURE.split(text, maxsplit=1)[0]
     context = {"title": title, "body": text_to_html(body, links=True),
                "image": image if image and is_http_url(image.get("url", "")) else None,
-               "unsubscribe_url": UNSUBSCRIBE, "greeting": GREETING}
+               "unsubscribe_url": UNSUBSCRIBE, "greeting": GREETING,
+               "sender": sender_context(target), "preheader": _preheader(body.replace(
+                   GREETING, ""))}
     return inline_css(render_template(target, "email/edited.html.j2", context))
 
 
@@ -189,7 +191,24 @@ def context_for(release: Release, target: Target, config: Config | None) -> dict
         "unsubscribe_url": UNSUBSCRIBE,
         "greeting": GREETING,
         "now": clock.now(),
+        "sender": sender_context(target),
+        "preheader": _preheader(release.summary),
     }
+
+
+def sender_context(target: Target) -> dict[str, str | None]:
+    """Who sends an email, for its footer (`organisation`, `postal_address`)."""
+    cfg = target.cfg
+    return {"organisation": getattr(cfg, "organisation", None),
+            "postal_address": getattr(cfg, "postal_address", None)}
+
+
+def _preheader(text: str, size: int = 140) -> str:
+    """The line inboxes show after the subject: the start of the summary, whole words."""
+    line = " ".join((text or "").split())
+    if len(line) <= size:
+        return line
+    return line[:size].rsplit(" ", 1)[0] + "…"
 
 
 def render(release: Release, target: Target, config: Config | None = None) -> Rendered:
@@ -249,7 +268,8 @@ def _render_email(release: Release, target: Target, config: Config | None) -> Re
 def render_digest(releases: list[Release], target: Target, config: Config | None) -> Rendered:
     """One email for several releases (`mode = "digest"`)."""
     items = [context_for(r, target, config) for r in releases]
-    context = {**(items[0] if items else {}), "items": items, "count": len(items)}
+    context = {**(items[0] if items else {}), "items": items, "count": len(items),
+               "preheader": _preheader(" · ".join(i["title"] for i in items))}
     try:
         subject, warnings = subject_line(
             render_template(target, "email/digest_subject.txt.j2", context),

@@ -122,3 +122,36 @@ def test_digest_text_separates_items_and_signs_with_dash_dash_space(demo: Config
     assert text.count("* * *") == len(releases) - 1
     assert "\n-- \n" in text
     assert "\n--\n" not in text
+
+
+def test_sender_identity_preheader_and_colour_scheme(tmp_path: Path, fake: FakeSMTP) -> None:
+    from bot.config import Config
+    from tests.channels.test_email import email_config
+
+    cfg = email_config(fake.port, organisation="Joint Secretariat Drava-Karawanken",
+                       postal_address="Seeweg 14, 9020 Klagenfurt, Austria",
+                       feedback_id="newsletter:pressbot")
+    config = Config(bot={"public_url": "https://news.example.org"},
+                    channels={"newsletter": cfg})
+    [target] = targets(config)
+    release = dict(_examples())[EXAMPLES / "2026-03-12-third-call-green-mobility.md"]
+    rendered = render(release, target, config)  # type: ignore[arg-type]
+    html = rendered.html or ""
+    for part in (rendered.text, html):
+        assert "Joint Secretariat Drava-Karawanken · Seeweg 14, 9020 Klagenfurt, Austria" in part
+    assert '<meta name="color-scheme" content="light">' in html
+    preheader = re.search(r'<div style="display:none[^"]*">([^<]+)</div>', html)
+    assert preheader is not None
+    assert preheader.group(1).startswith("The Interreg Drava-Karawanken programme opens")
+    digest = render_digest([r for _, r in _examples()], target, config)  # type: ignore[misc]
+    assert "Joint Secretariat Drava-Karawanken" in digest.text
+
+    db = Store(f"sqlite:///{tmp_path}/id.db")
+    try:
+        add_people(db, 1)
+        channel = make_channel(db, fake.port, feedback_id="newsletter:pressbot")
+        asyncio.run(channel.publish(make_post(db)))
+    finally:
+        db.dispose()
+    head = fake.messages[0].data.split(b"\r\n\r\n", 1)[0]
+    assert re.search(rb"^Feedback-ID: newsletter:pressbot\r?$", head, re.M)

@@ -180,6 +180,10 @@ class EmailChannel:
         if not self.public_url.startswith("https://"):
             warnings.append(f"bot.public_url is {self.public_url}: one-click unsubscribe "
                             "(RFC 8058, required by Gmail and Yahoo) needs an https URL")
+        if not (cfg.organisation and cfg.postal_address):
+            warnings.append("organisation and postal_address are not set: the law in several "
+                            "countries (CAN-SPAM, the EU's e-commerce rules) wants the sender's "
+                            "name and postal address in every newsletter")
         if cfg.security == "none" and cfg.username:
             warnings.append("security = \"none\": the password crosses the network in clear")
         try:
