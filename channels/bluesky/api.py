@@ -76,9 +76,10 @@ class BlueskyApi:
                 if response.status_code < 300:
                     self._session = _session_from(response, PLATFORM)
                     return
-                if not (is_session_error(response) or response.status_code == 401):
-                    self._session = session  # a 5xx or 429: keep it, and say why
+                if response.status_code == 429 or response.status_code >= 500:
+                    self._session = session  # the PDS is busy, not the session bad: wait
                     raise_for(response, where="refreshing the session")
+            # Any other refusal of the refresh token: sign in again with the app password.
             await self._create_session()
 
     async def _xrpc(self, method: str, nsid: str, *, where: str, ambiguous: bool = False,

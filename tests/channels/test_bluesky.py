@@ -352,6 +352,20 @@ async def test_an_expired_session_is_refreshed_once(
         [True, True, False]
 
 
+async def test_a_busy_pds_during_refresh_is_a_wait_not_a_new_sign_in(
+        fake: FakePDS, server: LiveServer, client: httpx.AsyncClient) -> None:
+    channel = channel_for(server, client)
+    await channel.publish(make_post(1))
+    fake.expire_access_tokens()
+    fake.fail("com.atproto.server.refreshSession", 502)
+    with pytest.raises(Transient):
+        await channel.publish(make_post(2))
+    await channel.publish(make_post(2))
+    assert len(fake.records) == 2
+    assert len(fake.requests_to("com.atproto.server.refreshSession")) == 2
+    assert len(fake.requests_to("com.atproto.server.createSession")) == 1
+
+
 async def test_a_refused_refresh_token_signs_in_again(
         fake: FakePDS, server: LiveServer, client: httpx.AsyncClient) -> None:
     channel = channel_for(server, client)
