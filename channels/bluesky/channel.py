@@ -109,13 +109,13 @@ class BlueskyChannel(BlueskyMedia, BlueskyLookup):
 
     async def publish(self, post: Post) -> Receipt:
         rkey = record_key(post.idempotency_key, post.created_at)
+        graphemes = len(_GRAPHEME.findall(build(post.text).text))
+        if graphemes > MAX_GRAPHEMES:  # before any call: it cannot go out as is
+            raise Permanent(f"too long for Bluesky: {graphemes}/{MAX_GRAPHEMES} "
+                            "graphemes with links shortened", CONTENT_HINT)
         session = await self._signed_in()
         handles = mentioned_handles(post.text)
         rich = build(post.text, await self._resolve(handles) if handles else None)
-        graphemes = len(_GRAPHEME.findall(rich.text))
-        if graphemes > MAX_GRAPHEMES:  # before any upload: it cannot go out as is
-            raise Permanent(f"too long for Bluesky: {graphemes}/{MAX_GRAPHEMES} "
-                            "graphemes with links shortened", CONTENT_HINT)
         record: dict[str, Any] = {"$type": COLLECTION, "text": rich.text,
                                   "createdAt": _now()}
         if rich.facets:
@@ -134,7 +134,8 @@ class BlueskyChannel(BlueskyMedia, BlueskyLookup):
             # Something is already at this post's key: an earlier attempt made it.
             existing = await self._record_at(rkey)
             if existing is None:
-                raise Transient(f"{PLATFORM}: record {rkey} was there and is gone; retrying")
+                raise Transient(f"{PLATFORM}: a record is at this post's key ({rkey}) but the "
+                                "PDS does not return it (deleted or taken down?); retrying")
             return self._receipt(str(existing["uri"]))
         raise_for(response, where="the post")
         body = _json(response)

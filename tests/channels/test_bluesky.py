@@ -206,14 +206,13 @@ def test_every_facet_range_decodes_to_its_own_text(parts: list[str]) -> None:
             assert piece == short_url(feature["uri"])
 
 
-async def test_text_over_300_graphemes_is_refused_before_any_upload(
+async def test_text_over_300_graphemes_is_refused_before_any_call(
         fake: FakePDS, server: LiveServer, client: httpx.AsyncClient, images: Images) -> None:
     url = images.add("a.png", picture(40, 30))
     post = make_post(text="🌞" * 301, images=[Image(url=url, alt="sun")])
     with pytest.raises(Permanent, match="301/300"):
         await channel_for(server, client).publish(post)
-    assert fake.blobs == {}
-    assert fake.records == {}
+    assert fake.requests == []
 
 
 # ------------------------------------------------------------------ embeds
