@@ -80,8 +80,11 @@ def fit_image(data: bytes, content_type: str, cap: int
         if opened.getexif().get(0x0112) in _ROTATED:
             width, height = height, width
     except (UnidentifiedImageError, OSError, PILImage.DecompressionBombError, ValueError):
-        # Not an image Pillow reads: sent as it is when small enough, the PDS decides.
-        return (data, content_type, None) if len(data) <= cap else None
+        # Not an image Pillow reads: AVIF or HEIC (an ISO-BMFF `ftyp` box; Pillow lacks the
+        # codec) goes as it is when small enough; anything else, e.g. an error page served
+        # with an image type, is no image.
+        fits = len(data) <= cap and data[4:8] == b"ftyp" and content_type.startswith("image/")
+        return (data, content_type, None) if fits else None
     if len(data) <= cap and content_type.startswith("image/"):
         return data, content_type, (width, height)
     try:

@@ -251,6 +251,18 @@ async def test_a_photo_over_2_mb_is_shrunk_not_dropped(
     assert abs(shrunk.width / shrunk.height - 1.5) < 0.01
 
 
+async def test_a_page_that_is_no_image_is_left_out_and_the_card_goes_instead(
+        fake: FakePDS, server: LiveServer, client: httpx.AsyncClient, images: Images,
+        caplog: pytest.LogCaptureFixture) -> None:
+    url = images.add("moved.png", b"<!doctype html><title>Moved</title>")
+    with caplog.at_level(logging.WARNING):
+        await channel_for(server, client).publish(make_post(images=[Image(url=url, alt="x")]))
+    embed = only_record(fake).value["embed"]
+    assert embed["$type"] == "app.bsky.embed.external"
+    assert fake.blobs == {}
+    assert "moved.png" in caplog.text
+
+
 async def test_a_link_card_carries_title_description_and_thumbnail(
         fake: FakePDS, server: LiveServer, client: httpx.AsyncClient, images: Images) -> None:
     photo = picture(1600, 1000, "PNG", noise=True)   # over the card's 1 MB thumb limit
