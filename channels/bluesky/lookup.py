@@ -2,10 +2,12 @@
 
 The record key is a function of the post (`rkey.record_key`), so `getRecord` answers "did it
 go out?" exactly, in one call. Only if nothing is at that key are the account's latest
-records listed (`listRecords`, `LOOKUP_PAGES` pages) and matched by the post's link facet or
-its text: that finds a post written under another key, e.g. by a pressbot whose idempotency
-key was derived differently when the attempt was made. Records older than the post (less
-`LOOKUP_MARGIN`) cannot be it.
+records listed (`listRecords`, `LOOKUP_PAGES` pages): that finds a post written under another
+key, e.g. by a pressbot whose idempotency key was derived differently when the attempt was
+made. There a record is taken only if it is not older than the post (less `LOOKUP_MARGIN`)
+and carries exactly the approved text (as the record shows it: short links) and, when the
+post has a link, that link in a facet or card: a colleague's post that merely shares the
+release's link is never taken for ours.
 """
 
 from __future__ import annotations
@@ -105,10 +107,11 @@ def _norm_url(url: str) -> str:
 
 
 def _matches(value: dict[str, Any], want_link: str | None, want_text: str) -> bool:
-    if want_link:
-        uris = [f.get("uri") for facet in value.get("facets") or [] if isinstance(facet, dict)
-                for f in facet.get("features") or [] if isinstance(f, dict)]
-        external = ((value.get("embed") or {}).get("external") or {}).get("uri")
-        if any(isinstance(u, str) and _norm_url(u) == want_link for u in [*uris, external]):
-            return True
-    return bool(want_text) and " ".join(str(value.get("text", "")).split()) == want_text
+    if not want_text or " ".join(str(value.get("text", "")).split()) != want_text:
+        return False
+    if want_link is None:
+        return True
+    uris = [f.get("uri") for facet in value.get("facets") or [] if isinstance(facet, dict)
+            for f in facet.get("features") or [] if isinstance(f, dict)]
+    external = ((value.get("embed") or {}).get("external") or {}).get("uri")
+    return any(isinstance(u, str) and _norm_url(u) == want_link for u in [*uris, external])

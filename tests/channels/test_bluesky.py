@@ -334,8 +334,11 @@ async def test_lookup_scans_recent_records_for_a_post_under_another_key(
     post = make_post()
     channel = channel_for(server, client)
     receipt = await channel.publish(post.model_copy(update={"id": 999}))   # another key
-    assert await channel.lookup(post) == receipt                 # found by its link facet
+    assert await channel.lookup(post) == receipt        # the same approved text and link
     assert await channel.lookup(make_post(2)) is None
+    # A colleague's post sharing the release's link (other text) is not ours.
+    colleague = post.model_copy(update={"id": 7, "text": f"Worth reading: {post.link}"})
+    assert await channel.lookup(colleague) is None
 
 
 async def test_lookup_ignores_records_older_than_the_post(
