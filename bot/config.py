@@ -271,6 +271,7 @@ class EmailConfig(ChannelBase):
     feedback_id: str | None = None
     organisation: str | None = None
     postal_address: str | None = None
+    archive: bool = True
     connections: int = Field(default=2, ge=1, le=20)
     per_connection: int = Field(default=100, ge=1)
     rate_per_second: float | None = Field(default=None, gt=0)

@@ -33,7 +33,8 @@ from channels.registry import kind
 
 UNSUBSCRIBE = "%%UNSUBSCRIBE_URL%%"
 GREETING = "%%GREETING%%"
-"""Placeholders the email channel fills per recipient at send time."""
+ARCHIVE = "%%ARCHIVE_URL%%"
+"""Placeholders the email channel fills per recipient (per post: ARCHIVE) at send time."""
 
 
 @dataclass(frozen=True)
@@ -103,6 +104,7 @@ def render_edited_email(text: str, title: str, target: Target,
     context = {"title": title, "body": text_to_html(body, links=True),
                "image": image if image and is_http_url(image.get("url", "")) else None,
                "unsubscribe_url": UNSUBSCRIBE, "greeting": GREETING,
+               "archive_url": ARCHIVE if _archived(target) else None,
                "sender": sender_context(target), "preheader": _preheader(body.replace(
                    GREETING, ""))}
     return inline_css(render_template(target, "email/edited.html.j2", context))
@@ -189,11 +191,17 @@ def context_for(release: Release, target: Target, config: Config | None) -> dict
         "channel": {"name": target.name, "type": kind(target.cfg)},
         "public_url": str(config.bot.public_url).rstrip("/") if config else "",
         "unsubscribe_url": UNSUBSCRIBE,
+        "archive_url": ARCHIVE if _archived(target) else None,
         "greeting": GREETING,
         "now": clock.now(),
         "sender": sender_context(target),
         "preheader": _preheader(release.summary),
     }
+
+
+def _archived(target: Target) -> bool:
+    """Does this email channel publish its issues (and so link "view in your browser")?"""
+    return bool(getattr(target.cfg, "archive", True))
 
 
 def sender_context(target: Target) -> dict[str, str | None]:
@@ -288,7 +296,7 @@ def inline_css(html: str) -> str:
     import css_inline
 
     inlined = str(css_inline.inline(html))
-    bad = non_web_urls(inlined, allowed=(UNSUBSCRIBE,))
+    bad = non_web_urls(inlined, allowed=(UNSUBSCRIBE, ARCHIVE))
     if bad:
         raise TemplateError(f"the email links to {bad[0][:80]!r}: only absolute http(s) links "
                             "and images are sent — fix the template or the release")

@@ -357,3 +357,63 @@ def test_a_confirmation_link_used_after_unsubscribing_does_not_resubscribe(
     assert status_of(store, "ann@example.org") == "unsubscribed"
     with store.begin() as conn:
         assert sub_store.is_suppressed(conn, sub_store.email_hash("ann@example.org"))
+
+
+# ── issue 14 item 13: the public archive and "view in your browser"
+
+
+def test_sent_newsletters_are_archived_and_linked_from_each_mail(
+        client: TestClient, store: Store, config: Config, fake: FakeSMTP) -> None:
+    import asyncio
+
+    from bot.models import PostStatus, Release
+    from bot.render import render, targets
+    from bot.store import posts as post_store
+    from channels.email import EmailChannel
+
+    subs.add(store, "ann@example.org", name="Ann")
+    cfg = config.channels["newsletter"]
+    assert isinstance(cfg, EmailConfig)
+    [target] = targets(config)
+    rendered = render(Release(source="s", key="k", title="Bridge reopens <soon>",
+                              url="https://www.example.org/bridge", summary="The bridge.",
+                              body="The bridge reopens on Monday."), target, config)
+    with store.begin() as conn:
+        ids = [post_store.insert(conn, channel="newsletter", status=PostStatus.APPROVED,
+                                 actor="t", release_id=None, title="Bridge reopens <soon>",
+                                 subject="Bridge reopens <soon>", text=rendered.text,
+                                 html=rendered.html) for _ in range(2)]
+        post = post_store.require(conn, ids[0])
+    channel = EmailChannel("newsletter", cfg, config=config, store=store,
+                           smtp=SmtpConnector(cfg, local_hostname="t.test"))
+    receipt = asyncio.run(channel.publish(post))
+    with store.begin() as conn:
+        post_store.change(conn, post.id, allowed_from=[PostStatus.APPROVED],
+                          to=PostStatus.PUBLISHED, actor="t", action="publish",
+                          remote_id=receipt.remote_id, remote_url=receipt.remote_url)
+
+    url = f"https://news.example.org/newsletter/{post.id}"
+    assert receipt.remote_url == url
+    [mail] = fake.messages
+    parsed = mail.parse()
+    text, html_part = parsed.get_body(("plain",)), parsed.get_body(("html",))
+    assert text is not None and html_part is not None
+    assert f"View in your browser: {url}" in text.get_content()
+    assert f'<a href="{url}"' in html_part.get_content()
+
+    index = client.get("/newsletter")
+    assert index.status_code == 200
+    assert f'href="/newsletter/{post.id}"' in index.text
+    assert "Bridge reopens &lt;soon&gt;" in index.text
+    assert f'/newsletter/{ids[1]}"' not in index.text  # approved, not sent: not public
+
+    page = client.get(f"/newsletter/{post.id}")
+    assert page.status_code == 200
+    assert "script-src" not in page.headers["content-security-policy"]
+    assert "default-src 'none'" in page.headers["content-security-policy"]
+    assert "The bridge reopens on Monday." in page.text
+    assert "%%" not in page.text
+    assert "/u/" not in page.text  # nobody's unsubscribe link is published
+    assert 'href="https://news.example.org/subscribe"' in page.text
+    assert client.get(f"/newsletter/{ids[1]}").status_code == 404
+    assert client.get("/newsletter/999").status_code == 404

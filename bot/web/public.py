@@ -241,8 +241,10 @@ def _write(path: Path, data: bytes) -> None:
 
 def public_routes(config: Config, store: Store, *, smtp: object | None = None) -> list[Route]:
     """The public routes; `smtp` (a `SmtpConnector`) overrides the email channel's server."""
+    from bot.web.archive import archive_routes
+
     pages = PublicPages(config, store, smtp)
-    return [
+    return [*archive_routes(config, store),
         Route("/subscribe", pages.subscribe_page, methods=["GET"]),
         Route("/subscribe", pages.subscribe, methods=["POST"]),
         Route("/confirm/{token}", pages.confirm_page, methods=["GET"]),

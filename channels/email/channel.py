@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import timedelta
 
 from bot import clock
@@ -40,8 +41,9 @@ class EmailChannel:
         self.store = store
         self.limits = DEFAULT_LIMITS["email"]
         self.smtp = smtp or SmtpConnector(cfg)
-        self.sender = sender_for(name, cfg)
         self.public_url = str(config.bot.public_url).rstrip("/")
+        self.sender = replace(sender_for(name, cfg),
+                              archive_base=self.public_url if cfg.archive else None)
         self.settings = Settings(
             connections=cfg.connections, per_connection=cfg.per_connection,
             bounce_after=cfg.bounce_after,
@@ -158,7 +160,9 @@ class EmailChannel:
             progressed=remaining < before)
 
     def _receipt(self, post: Post) -> Receipt:
-        return Receipt(remote_id=f"newsletter-{post.id}", remote_url=None)
+        """Done; with the archive on, `remote_url` is the issue's public page."""
+        url = f"{self.public_url}/newsletter/{post.id}" if self.cfg.archive else None
+        return Receipt(remote_id=f"newsletter-{post.id}", remote_url=url)
 
     async def lookup(self, post: Post) -> Receipt | None:
         """The ledger is the truth: done when no recipient is pending any more."""

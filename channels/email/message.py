@@ -15,7 +15,7 @@ import hashlib
 import html
 import re
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from email import policy
 from email.headerregistry import Address
@@ -26,7 +26,7 @@ from typing import Any
 from bot import clock
 from bot.config import Config, EmailConfig
 from bot.models import Post
-from bot.render import GREETING, UNSUBSCRIBE
+from bot.render import ARCHIVE, GREETING, UNSUBSCRIBE
 from channels.email.headers import WIRE, WIRE_UTF8, clean_header, fold_text, mailbox, phrase
 
 __all__ = ["clean_header"]
@@ -47,6 +47,8 @@ class Sender:
     unsubscribe_mailto: str | None
     domain: str
     feedback_id: str | None = None
+    archive_base: str | None = None
+    """The public URL: each issue is at {archive_base}/newsletter/{post id}."""
 
     @property
     def envelope_from(self) -> str:
@@ -125,6 +127,9 @@ class MessageFactory:
     def __init__(self, post: Post, sender: Sender) -> None:
         self.post = post
         self.sender = sender
+        archive = f"{sender.archive_base}/newsletter/{post.id}" if sender.archive_base else ""
+        self.text = post.text.replace(ARCHIVE, archive)
+        self.html = (post.html or "").replace(ARCHIVE, html.escape(archive))
         shared = {
             "Subject": fold_text("Subject", post.subject or post.title or "Newsletter"),
             "From": mailbox(sender.address.display_name, sender.address.addr_spec, "From"),
@@ -184,12 +189,12 @@ class MessageFactory:
                 msg.set_raw(name, shared[name])
         msg.set_raw("MIME-Version", "1.0")
         hello = greeting(to_name)
-        text = _fill(self.post.text, hello, unsubscribe_url)
-        if not self.post.html:
+        text = _fill(self.text, hello, unsubscribe_url)
+        if not self.html:
             self._set_text(msg, text, "plain")
             return msg
         msg.set_raw("Content-Type", self.content_type)
-        html_text = fill_html(self.post.html, to_name, unsubscribe_url)
+        html_text = fill_html(self.html, to_name, unsubscribe_url)
         for content, subtype in ((text, "plain"), (html_text, "html")):
             part = MIMEPart(policy=WIRE)
             self._set_text(part, content, subtype)
@@ -205,9 +210,11 @@ class MessageFactory:
         part.set_payload(binascii.b2a_qp(body.encode("utf-8"), istext=True).decode("ascii"))
 
 
-def fill_html(html_text: str, to_name: str | None, unsubscribe_url: str) -> str:
+def fill_html(html_text: str, to_name: str | None, unsubscribe_url: str,
+              archive_url: str = "#") -> str:
     """The HTML part for one recipient (the review page previews it through this too)."""
-    return _fill(html_text, html.escape(greeting(to_name)), html.escape(unsubscribe_url))
+    return _fill(html_text, html.escape(greeting(to_name)), html.escape(unsubscribe_url)
+                 ).replace(ARCHIVE, html.escape(archive_url))
 
 
 def _header(name: str, value: str) -> Any:
@@ -245,14 +252,15 @@ def serialise(msg: EmailMessage, to_email: str) -> tuple[bytes, list[str]]:
 def sender_from_config(name: str, config: Config) -> Sender:
     """The sender of channel `name`; an outbox standing in for email gets a placeholder."""
     cfg = config.channels.get(name)
+    public_url = str(config.bot.public_url).rstrip("/")
     if isinstance(cfg, EmailConfig):
-        return sender_for(name, cfg)
+        return replace(sender_for(name, cfg), archive_base=public_url if cfg.archive else None)
     host = config.bot.public_url.host or "localhost"
     label = _LABEL.sub("-", name).strip("-") or "newsletter"
     return Sender(address=Address(display_name=clean_header(name),
                                   addr_spec=f"newsletter@{host}"),
                   reply_to=None, list_id=list_id_header(name, f"{label}.{host}"),
-                  unsubscribe_mailto=None, domain=ascii_domain(host))
+                  unsubscribe_mailto=None, domain=ascii_domain(host), archive_base=public_url)
 
 
 def build_preview_message(post: Post, config: Config) -> bytes:
