@@ -27,6 +27,7 @@ from bot.cli import cli, content, service, subscribers, users, workflow  # noqa:
 from bot.config import (
     BotConfig,
     EmailConfig,
+    BlueskyConfig,
     FacebookConfig,
     FeedSourceConfig,
     FolderSourceConfig,
@@ -52,6 +53,8 @@ BASE: dict[str, Any] = {
     "channels": {
         "mastodon": {"type": "mastodon", "base_url": "https://mastodon.example",
                      "access_token": "token", "utm": {"source": "mastodon"}},
+        "bluesky": {"type": "bluesky", "handle": "newsroom.bsky.social",
+                    "app_password": "abcd-efgh-ijkl-mnop"},
         "facebook": {"type": "facebook", "page_id": "1234567890",
                      "page_access_token": "token"},
         "newsletter": {"type": "email", "smtp_host": "smtp.example.org",
@@ -63,7 +66,8 @@ BASE: dict[str, Any] = {
 TABLES: dict[str, type[BaseModel]] = {
     "bot": BotConfig, "web": WebConfig, "notify": NotifyConfig,
     "sources.press": FolderSourceConfig, "sources.site": FeedSourceConfig,
-    "channels.mastodon": MastodonConfig, "channels.facebook": FacebookConfig,
+    "channels.mastodon": MastodonConfig, "channels.bluesky": BlueskyConfig,
+    "channels.facebook": FacebookConfig,
     "channels.newsletter": EmailConfig, "channels.preview": OutboxConfig,
     "channels.mastodon.utm": Utm,
 }
@@ -84,6 +88,9 @@ CUSTOM: dict[str, list[Any]] = {
     "base_url": ["mastodon.example", "ftp://mastodon.example"],
     "public_url": ["localhost:8080"],
     "graph_url": ["graph.facebook.com"],
+    "pds_url": ["bsky.social"],
+    "app_url": ["bsky.app"],
+    "handle": ["news room.bsky.social", "x"],
 }
 # Keys whose invalid values the models cannot see (any string is a valid value).
 FREE_TEXT = {"language", "template", "spoiler_text", "smtp_host", "username", "list_id",
@@ -229,13 +236,13 @@ def test_invalid_value_exits_2_naming_the_key(tmp_path: Path, table: str, key: s
         assert len(line.split(f"{table}.{key}", 1)[1].strip(" :.")) > 8, line
 
 
-@pytest.mark.parametrize("table", ["sources.site", "channels.mastodon", "channels.facebook",
-                                   "channels.newsletter"])
+@pytest.mark.parametrize("table", ["sources.site", "channels.mastodon", "channels.bluesky",
+                                   "channels.facebook", "channels.newsletter"])
 def test_a_wrong_type_names_the_table_and_the_choices_but_no_secret(tmp_path: Path,
                                                                     table: str) -> None:
     config = _with(table, "type", "rss")
-    for channel, key in (("mastodon", "access_token"), ("facebook", "page_access_token"),
-                         ("newsletter", "password")):
+    for channel, key in (("mastodon", "access_token"), ("bluesky", "app_password"),
+                         ("facebook", "page_access_token"), ("newsletter", "password")):
         config["channels"][channel][key] = SECRET
     result = CliRunner().invoke(cli, ["--config", str(_write(tmp_path, config)), "check",
                                       "--offline"])
