@@ -25,9 +25,9 @@ from pydantic import BaseModel, HttpUrl, SecretStr
 
 from bot.cli import cli, content, service, subscribers, users, workflow  # noqa: F401
 from bot.config import (
+    BlueskyConfig,
     BotConfig,
     EmailConfig,
-    BlueskyConfig,
     FacebookConfig,
     FeedSourceConfig,
     FolderSourceConfig,
