@@ -34,7 +34,10 @@ from channels.registry import kind
 UNSUBSCRIBE = "%%UNSUBSCRIBE_URL%%"
 GREETING = "%%GREETING%%"
 ARCHIVE = "%%ARCHIVE_URL%%"
-"""Placeholders the email channel fills per recipient (per post: ARCHIVE) at send time."""
+FOOTER = {"reason": "%%FOOTER_REASON%%", "unsubscribe": "%%FOOTER_UNSUBSCRIBE%%",
+          "view": "%%FOOTER_VIEW%%"}
+"""Placeholders the email channel fills per recipient (per post: ARCHIVE) at send time;
+FOOTER's words in the subscriber's language (`channels.email.words`)."""
 
 
 @dataclass(frozen=True)
@@ -104,7 +107,7 @@ def render_edited_email(text: str, title: str, target: Target,
     context = {"title": title, "body": text_to_html(body, links=True),
                "image": image if image and is_http_url(image.get("url", "")) else None,
                "unsubscribe_url": UNSUBSCRIBE, "greeting": GREETING,
-               "archive_url": ARCHIVE if _archived(target) else None,
+               "archive_url": ARCHIVE if _archived(target) else None, "footer": FOOTER,
                "sender": sender_context(target), "preheader": _preheader(body.replace(
                    GREETING, ""))}
     return inline_css(render_template(target, "email/edited.html.j2", context))
@@ -193,6 +196,7 @@ def context_for(release: Release, target: Target, config: Config | None) -> dict
         "unsubscribe_url": UNSUBSCRIBE,
         "archive_url": ARCHIVE if _archived(target) else None,
         "greeting": GREETING,
+        "footer": FOOTER,
         "now": clock.now(),
         "sender": sender_context(target),
         "preheader": _preheader(release.summary),
@@ -276,7 +280,9 @@ def _render_email(release: Release, target: Target, config: Config | None) -> Re
 def render_digest(releases: list[Release], target: Target, config: Config | None) -> Rendered:
     """One email for several releases (`mode = "digest"`)."""
     items = [context_for(r, target, config) for r in releases]
-    context = {**(items[0] if items else {}), "items": items, "count": len(items),
+    context = {"greeting": GREETING, "unsubscribe_url": UNSUBSCRIBE, "footer": FOOTER,
+               "sender": sender_context(target),
+               **(items[0] if items else {}), "items": items, "count": len(items),
                "preheader": _preheader(" · ".join(i["title"] for i in items))}
     try:
         subject, warnings = subject_line(

@@ -19,6 +19,7 @@ from bot.config import Config, load_config
 from bot.render import render, render_digest, targets
 from bot.sources.files import read_release_file
 from bot.store import Store
+from bot.store import posts as post_store
 from tests.channels.test_email import add_people, make_channel, make_post
 from tests.fakes.smtp import FakeSMTP
 from tests.helpers import EXAMPLES
@@ -155,3 +156,43 @@ def test_sender_identity_preheader_and_colour_scheme(tmp_path: Path, fake: FakeS
         db.dispose()
     head = fake.messages[0].data.split(b"\r\n\r\n", 1)[0]
     assert re.search(rb"^Feedback-ID: newsletter:pressbot\r?$", head, re.M)
+
+
+def test_greeting_and_footer_follow_the_subscribers_language(tmp_path: Path,
+                                                             fake: FakeSMTP) -> None:
+    from bot import subscribers
+    from bot.models import PostStatus, Release
+
+    db = Store(f"sqlite:///{tmp_path}/lang.db")
+    try:
+        people = {"es@example.net": "es-MX", "fr@example.net": "fr", "ru@example.net": "ru",
+                  "de@example.net": "de", "none@example.net": None}
+        for address, language in people.items():
+            subscribers.add(db, address, name="Ana", language=language)
+        channel = make_channel(db, fake.port)
+        [target] = targets(channel.config)
+        rendered = render(Release(source="s", key="k", title="Puente", url="https://x.example/",
+                                  summary="S.", body="B."), target, channel.config)
+        with db.begin() as conn:
+            post = post_store.require(conn, post_store.insert(
+                conn, channel="newsletter", status=PostStatus.APPROVED, actor="t",
+                release_id=None, title="Puente", subject="Puente", text=rendered.text,
+                html=rendered.html, language="en"))
+        asyncio.run(channel.publish(post))
+    finally:
+        db.dispose()
+    got = {m.rcpt_tos[0]: parts(m.data) for m in fake.messages}
+    expected = {
+        "es@example.net": ("Hola, Ana:", "Darse de baja", "se suscribió a nuestras noticias"),
+        "fr@example.net": ("Bonjour Ana,", "Se désabonner", "vous êtes abonné"),
+        "ru@example.net": ("Здравствуйте, Ana!", "Отписаться", "подписались на наши новости"),
+        "de@example.net": ("Hello Ana,", "Unsubscribe", "you subscribed to our news"),
+        "none@example.net": ("Hello Ana,", "Unsubscribe", "you subscribed to our news"),
+    }
+    for address, (hello, unsubscribe, reason) in expected.items():
+        text, html = got[address]
+        assert text.startswith(hello), (address, text[:40])
+        assert f"{unsubscribe}: https://news.example.org/u/" in text
+        assert reason in text and reason in html
+        assert f">{unsubscribe}</a>" in html
+        assert "%%" not in text + html

@@ -42,6 +42,7 @@ class Delivery:
     bounces: int
     attempts: int
     message_id: str
+    language: str | None = None
 
 
 def exists(conn: Connection, post_id: int) -> bool:
@@ -67,7 +68,8 @@ def due(conn: Connection, post_id: int, now: datetime) -> list[Delivery]:
     query = (
         sa.select(deliveries.c.post_id, deliveries.c.subscriber_id, subscribers.c.email,
                   subscribers.c.name, subscribers.c.status.label("subscriber_status"),
-                  subscribers.c.bounces, deliveries.c.attempts, deliveries.c.message_id)
+                  subscribers.c.bounces, deliveries.c.attempts, deliveries.c.message_id,
+                  subscribers.c.language)
         .join(subscribers, subscribers.c.id == deliveries.c.subscriber_id)
         .where(deliveries.c.post_id == post_id, deliveries.c.status == PENDING,
                sa.or_(deliveries.c.next_attempt_at.is_(None),

@@ -18,7 +18,6 @@ from starlette.routing import Route
 
 from bot.config import Config, EmailConfig, OutboxConfig
 from bot.models import Post, PostStatus
-from bot.render import ARCHIVE
 from bot.store import Store, activity
 from bot.store import posts as post_store
 from bot.web.security import EMAIL_CSP
@@ -79,8 +78,8 @@ class Archive:
         if post is None:
             return HTMLResponse("<!doctype html><title>Not found</title><p>No such newsletter.",
                                 status_code=404)
-        page = fill_html(post.html or "", None, f"{self.public_url}/subscribe").replace(
-            ARCHIVE, archive_url(self.public_url, post.id))
+        page = fill_html(post.html or "", None, f"{self.public_url}/subscribe",
+                         archive_url(self.public_url, post.id), fallback=post.language)
         return HTMLResponse(page, headers={"Content-Security-Policy": EMAIL_CSP,
                                            "X-Frame-Options": "SAMEORIGIN"})
 

@@ -56,7 +56,8 @@ def email_preview(ctx: Ctx) -> Response:
     if post is None or not post.html:
         return ctx.refuse(404, "This post has no email version.")
     # what one subscriber would see; the real values are filled in per recipient at send time
-    html = fill_html(post.html, None, "#unsubscribe")  # as the channel fills it when sending
+    # as the channel fills it when sending, for a subscriber with no name or language
+    html = fill_html(post.html, None, "#unsubscribe", fallback=post.language)
     return HTMLResponse(html, headers={"Content-Security-Policy": EMAIL_CSP,
                                        "X-Frame-Options": "SAMEORIGIN"})
 

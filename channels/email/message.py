@@ -26,8 +26,9 @@ from typing import Any
 from bot import clock
 from bot.config import Config, EmailConfig
 from bot.models import Post
-from bot.render import ARCHIVE, GREETING, UNSUBSCRIBE
+from bot.render import ARCHIVE, FOOTER, GREETING, UNSUBSCRIBE
 from channels.email.headers import WIRE, WIRE_UTF8, clean_header, fold_text, mailbox, phrase
+from channels.email.words import Words, words_for
 
 __all__ = ["clean_header"]
 _LABEL = re.compile(r"[^A-Za-z0-9-]+")
@@ -106,13 +107,21 @@ def message_id_for(post: Post, subscriber_id: int, domain: str) -> str:
     return f"<pressbot.{post.id}.{subscriber_id}.{digest}@{domain}>"
 
 
-def greeting(name: str | None) -> str:
+def greeting(name: str | None, words: Words | None = None) -> str:
+    words = words or words_for()
     name = clean_header(name or "")
-    return f"Hello {name}," if name else "Hello,"
+    return words.hello_name.format(name=name) if name else words.hello
 
 
-def _fill(template: str, hello: str, unsubscribe_url: str) -> str:
-    return template.replace(GREETING, hello).replace(UNSUBSCRIBE, unsubscribe_url)
+def _fill(template: str, hello: str, unsubscribe_url: str, words: Words,
+          escape: bool = False) -> str:
+    def esc(value: str) -> str:
+        return html.escape(value) if escape else value
+
+    return (template.replace(GREETING, esc(hello)).replace(UNSUBSCRIBE, esc(unsubscribe_url))
+            .replace(FOOTER["reason"], esc(words.reason))
+            .replace(FOOTER["unsubscribe"], esc(words.unsubscribe))
+            .replace(FOOTER["view"], esc(words.view)))
 
 
 class MessageFactory:
@@ -163,7 +172,8 @@ class MessageFactory:
         return self._dates[1]
 
     def build(self, *, to_email: str, to_name: str | None, message_id: str,
-              unsubscribe_url: str, date: datetime | None = None) -> EmailMessage:
+              unsubscribe_url: str, date: datetime | None = None,
+              language: str | None = None) -> EmailMessage:
         """The message for one recipient; `ValueError` when an address or id is not usable."""
         shared, sender = self.shared, self.sender
         to_email = wire_address(to_email)
@@ -188,13 +198,14 @@ class MessageFactory:
             if name in shared:
                 msg.set_raw(name, shared[name])
         msg.set_raw("MIME-Version", "1.0")
-        hello = greeting(to_name)
-        text = _fill(self.text, hello, unsubscribe_url)
+        words = words_for(language, self.post.language)
+        text = _fill(self.text, greeting(to_name, words), unsubscribe_url, words)
         if not self.html:
             self._set_text(msg, text, "plain")
             return msg
         msg.set_raw("Content-Type", self.content_type)
-        html_text = fill_html(self.html, to_name, unsubscribe_url)
+        html_text = fill_html(self.html, to_name, unsubscribe_url, language=language,
+                              fallback=self.post.language)
         for content, subtype in ((text, "plain"), (html_text, "html")):
             part = MIMEPart(policy=WIRE)
             self._set_text(part, content, subtype)
@@ -211,9 +222,11 @@ class MessageFactory:
 
 
 def fill_html(html_text: str, to_name: str | None, unsubscribe_url: str,
-              archive_url: str = "#") -> str:
+              archive_url: str = "#", *, language: str | None = None,
+              fallback: str | None = None) -> str:
     """The HTML part for one recipient (the review page previews it through this too)."""
-    return _fill(html_text, html.escape(greeting(to_name)), html.escape(unsubscribe_url)
+    words = words_for(language, fallback)
+    return _fill(html_text, greeting(to_name, words), unsubscribe_url, words, escape=True
                  ).replace(ARCHIVE, html.escape(archive_url))
 
 
@@ -222,12 +235,12 @@ def _header(name: str, value: str) -> Any:
 
 
 def build_message(post: Post, sender: Sender, *, to_email: str, to_name: str | None,
-                  message_id: str, unsubscribe_url: str,
-                  date: datetime | None = None) -> EmailMessage:
+                  message_id: str, unsubscribe_url: str, date: datetime | None = None,
+                  language: str | None = None) -> EmailMessage:
     """One message for one recipient (a send uses one `MessageFactory` for all of them)."""
     return MessageFactory(post, sender).build(
         to_email=to_email, to_name=to_name, message_id=message_id,
-        unsubscribe_url=unsubscribe_url, date=date)
+        unsubscribe_url=unsubscribe_url, date=date, language=language)
 
 
 def wire_address(email: str) -> str:

@@ -202,7 +202,8 @@ class SendPass:
 
     def _build(self, d: ledger.Delivery) -> tuple[bytes, list[str], str]:
         msg = self.factory.build(to_email=d.email, to_name=d.name, message_id=d.message_id,
-                                 unsubscribe_url=self.unsubscribe_url(d.subscriber_id, d.email))
+                                 unsubscribe_url=self.unsubscribe_url(d.subscriber_id, d.email),
+                                 language=d.language)
         to = wire_address(d.email)
         return (*serialise(msg, to), to)
 
