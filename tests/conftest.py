@@ -6,6 +6,7 @@ PRESSBOT_TEST_REQUIRE_ALL=1 (CI does) to turn "tool absent" skips into failures.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterator
 
@@ -13,7 +14,10 @@ import pytest
 
 REQUIRE_ALL = os.environ.get("PRESSBOT_TEST_REQUIRE_ALL") == "1"
 _KEEP = {"PRESSBOT_TEST_DATABASE_URL", "PRESSBOT_TEST_REQUIRE_ALL", "PRESSBOT_CHROMIUM"}
-_TOKENS = ("MASTODON_TOKEN", "FACEBOOK_PAGE_TOKEN", "SMTP_PASSWORD", "EDITOR", "VISUAL")
+_TOKENS = ("MASTODON_TOKEN", "BLUESKY_APP_PASSWORD", "FACEBOOK_PAGE_TOKEN", "SMTP_PASSWORD",
+           "EDITOR", "VISUAL")
+_QUIETED = ("httpx", "httpcore", "apscheduler", "uvicorn.access")
+"""Loggers `bot.logs.setup_logging` turns down to WARNING for the whole process."""
 
 
 def need(condition: bool, reason: str) -> None:
@@ -31,6 +35,16 @@ def clean_environ(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.Temp
     for name in list(os.environ):
         if (name.startswith("PRESSBOT_") and name not in _KEEP) or name in _TOKENS:
             monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture(autouse=True)
+def logger_levels() -> Iterator[None]:
+    """An in-process CLI run sets up logging once and quiets httpx for good: put the levels
+    back, so a later test that reads httpx's request log still gets it."""
+    saved = {name: logging.getLogger(name).level for name in _QUIETED}
+    yield
+    for name, level in saved.items():
+        logging.getLogger(name).setLevel(level)
 
 
 PG_URL = os.environ.get("PRESSBOT_TEST_DATABASE_URL")
