@@ -49,7 +49,8 @@ class RichText:
 def short_url(url: str) -> str:
     """`https://www.example.org/news/2026/solar?utm_source=x` → `www.example.org/news/2026/s…`."""
     parts = urlsplit(url)
-    shown = (parts.netloc + (parts.path if parts.path != "/" else "")
+    host = parts.netloc.rpartition("@")[2]  # never show a user:password@ part
+    shown = (host + (parts.path if parts.path != "/" else "")
              + (f"?{parts.query}" if parts.query else "")) or url
     clusters = _GRAPHEME.findall(shown)
     if len(clusters) <= SHORT_URL:

@@ -185,6 +185,15 @@ async def test_mentions_resolve_to_dids_and_unknown_handles_stay_text(
         ("@minister.gov.example", {"$type": "app.bsky.richtext.facet#mention", "did": other.did})]
 
 
+def test_short_links_read_like_bluesky_s_own() -> None:
+    assert short_url("https://eu.example/") == "eu.example"
+    assert short_url("https://www.example.org/a?b=c") == "www.example.org/a?b=c"
+    assert short_url("https://user:pw@example.org/x#frag") == "example.org/x"
+    shown = short_url("https://www.example.org/ελλάδα/ενέργεια-για-σχολεία-και-δήμους")
+    assert shown == "www.example.org/ελλάδα/ενέργε…"
+    assert len(shown) == 30
+
+
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.one_of(
     st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=12),
