@@ -9,7 +9,7 @@ share the interpreter with the sender being measured:
 - pressbot: `EmailChannel.publish` with the default pool settings, a message built per
   recipient (greeting, unsubscribe token, Message-ID) and one committed ledger row per
   accepted message, on SQLite.
-It prints messages per second for both and the ratio (target ≥ 0.5).
+It prints messages per second for both and the ratio (target ≥ 0.8; it was 0.5).
 """
 
 from __future__ import annotations
@@ -130,7 +130,7 @@ def main() -> None:
     print(f"pressbot EmailChannel  {our_rate:8.0f} msg/s  ({ours:.1f} s, {delivered} accepted,"
           f" ledger {progress})")
     ratio = our_rate / base_rate
-    print(f"ratio                  {ratio:8.2f}  (target >= 0.5)")
+    print(f"ratio                  {ratio:8.2f}  (target >= 0.8)")
     if delivered != n or progress["sent"] != n:
         raise SystemExit("not every subscriber was mailed exactly once")
 

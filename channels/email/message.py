@@ -17,7 +17,6 @@ import re
 import secrets
 from dataclasses import dataclass, replace
 from datetime import datetime
-from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage, MIMEPart
 from email.utils import format_datetime, parseaddr
@@ -124,6 +123,23 @@ def _fill(template: str, hello: str, unsubscribe_url: str, words: Words,
             .replace(FOOTER["view"], esc(words.view)))
 
 
+class _Fixed(str):
+    """A header value pressbot wrote whole: the `email` package reads it as the text it is
+    (a header object, by its `name`) and writes the line as is, without parsing it again."""
+
+    name: str
+    _line: str
+
+    def __new__(cls, name: str, value: str) -> _Fixed:
+        fixed = super().__new__(cls, value)
+        fixed.name = name
+        fixed._line = f"{name}: {value}\r\n"
+        return fixed
+
+    def fold(self, *, policy: Any) -> str:
+        return self._line
+
+
 class MessageFactory:
     """Builds one post's message for each recipient, cheaply.
 
@@ -155,20 +171,20 @@ class MessageFactory:
         if post.language and _LANGUAGE.fullmatch(post.language):
             shared["Content-Language"] = post.language
         self.shared = shared
-        # parsed once and shared (header objects are immutable): the generator reads these
-        # again and again, and a raw string would be parsed on every read.
-        # "=_" cannot occur in a quoted-printable body ('=' is always encoded there).
-        self.content_type = _header(
-            "Content-Type", f'multipart/alternative; boundary="=_pressbot_{secrets.token_hex(12)}"')
-        self.part_types = {sub: _header("Content-Type", f'text/{sub}; charset="utf-8"')
+        # read by the generator for every copy (type, boundary): as _Fixed values they are
+        # neither parsed on each read nor refolded on each write
+        # ("=_" cannot occur in a quoted-printable body: '=' is always encoded there)
+        self.content_type = _Fixed("Content-Type", 'multipart/alternative; '
+                                   f'boundary="=_pressbot_{secrets.token_hex(12)}"')
+        self.part_types = {sub: _Fixed("Content-Type", f'text/{sub}; charset="utf-8"')
                            for sub in ("plain", "html")}
-        self.qp = _header("Content-Transfer-Encoding", "quoted-printable")
-        self._dates: tuple[int, Any] = (-1, None)
+        self.qp = _Fixed("Content-Transfer-Encoding", "quoted-printable")
+        self._dates: tuple[int, str] = (-1, "")
 
-    def _date(self, when: datetime) -> Any:
+    def _date(self, when: datetime) -> str:
         second = int(when.timestamp())
         if self._dates[0] != second:
-            self._dates = (second, _header("Date", format_datetime(when)))
+            self._dates = (second, format_datetime(when))
         return self._dates[1]
 
     def build(self, *, to_email: str, to_name: str | None, message_id: str,
@@ -228,10 +244,6 @@ def fill_html(html_text: str, to_name: str | None, unsubscribe_url: str,
     words = words_for(language, fallback)
     return _fill(html_text, greeting(to_name, words), unsubscribe_url, words, escape=True
                  ).replace(ARCHIVE, html.escape(archive_url))
-
-
-def _header(name: str, value: str) -> Any:
-    return policy.SMTP.header_factory(name, value)
 
 
 def build_message(post: Post, sender: Sender, *, to_email: str, to_name: str | None,
