@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
+from email.utils import formatdate, make_msgid, parseaddr
 
 from bot.config import Config, EmailConfig
 from bot.models import PostStatus
@@ -66,19 +66,23 @@ async def notify_reviewers(config: Config, store: Store, *, connector: object = 
     with store.begin() as conn:
         if meta.get(conn, "notify:last") == fingerprint:
             return False
-    message = EmailMessage()
-    message["Subject"] = "pressbot: posts are waiting for review"
-    message["From"] = cfg.from_
-    message["To"] = ", ".join(to)
-    message["Date"] = formatdate(localtime=True)
-    message["Message-ID"] = make_msgid(domain=cfg.from_.rpartition("@")[2].strip(">") or None)
-    message["Auto-Submitted"] = "auto-generated"
-    message.set_content(text)
+    from channels.email.headers import WIRE, fold_text, mailbox
     from channels.email.smtp import SmtpConnector, close_quietly
 
+    # every header built by channels.email.headers, as the newsletter's: no value, decoded
+    # or not, can start a new line
+    name, sender = parseaddr(cfg.from_)
+    message = EmailMessage(policy=WIRE)
+    message.set_raw("Subject", fold_text("Subject", "pressbot: posts are waiting for review"))
+    message.set_raw("From", mailbox(name, sender, "From"))
+    message.set_raw("To", ",\r\n ".join(mailbox(None, address) for address in to))
+    message.set_raw("Date", formatdate(localtime=True))
+    message.set_raw("Message-ID", make_msgid(domain=sender.rpartition("@")[2] or None))
+    message.set_raw("Auto-Submitted", "auto-generated")
+    message.set_content(text)
     smtp = await (connector or SmtpConnector(cfg)).connect()  # type: ignore[attr-defined]
     try:
-        await smtp.send_message(message)
+        await smtp.sendmail(sender, to, message.as_bytes(policy=WIRE))
     finally:
         await close_quietly(smtp)
     with store.begin() as conn:
