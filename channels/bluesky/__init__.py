@@ -12,8 +12,9 @@ Why it is built this way:
   short form in the text, as in Bluesky's app, so 300 graphemes go to words.
 - Bluesky renders no link previews itself: the card (title, description, thumbnail) travels in
   the record. Images are shrunk to the 2 MB blob limit rather than dropped (`media`).
-- Rate limits are read from `RateLimit-Reset` (a Unix time): a 429 waits, it does not count
-  as a failed attempt.
+- Rate limits are read from `RateLimit-Remaining`/`-Reset` (a Unix time): a write that would
+  overdraw the budget waits before it is sent, a 429 waits too, and neither counts as a
+  failed attempt.
 
 The package, one job a module:
 

@@ -7,6 +7,10 @@ retried once after `refreshSession`; when the refresh token is refused too, one 
 `createSession` is tried, and when the app password is refused the channel fails with
 `AuthFailed` (the publisher pauses the channel). Concurrent callers share one renewal.
 
+Record writes spend points of an hourly and a daily budget per account; the last
+`RateLimit-Remaining`/`-Reset` a write was answered with is kept, and a write that would
+overdraw it stops with `Transient(retry_after=…)` instead of walking into a 429.
+
 The session lives in this object only: a restarted process signs in again (createSession is
 limited to 30 an account per 5 minutes and 300 a day, far above a publisher's restarts). The
 app password and the tokens never leave the headers and body of requests to `pds_url`: they
@@ -16,6 +20,7 @@ are registered with `bot.redact`, and no repr, log line or error shows them.
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,6 +30,9 @@ from bot import redact
 from bot.config import BlueskyConfig
 from channels.base import Transient, map_transport_error, user_agent
 from channels.bluesky.errors import PLATFORM, is_session_error, raise_for
+
+WRITE_COST = 2
+"""Points a `putRecord` costs against the account's write limit (createRecord: 3)."""
 
 
 @dataclass
@@ -49,6 +57,25 @@ class BlueskyApi:
     _timeout: float
     _session: Session | None
     _renewing: asyncio.Lock
+    _writes_left: tuple[int, float] | None
+    """The last `RateLimit-Remaining` and `-Reset` (Unix time) a record write was answered with."""
+
+    def _guard_writes(self) -> None:
+        """Stop before a write the PDS would refuse: fewer points left than it costs."""
+        if self._writes_left is None:
+            return
+        remaining, reset = self._writes_left
+        wait = reset - time.time()
+        if remaining < WRITE_COST and wait > 0:
+            raise Transient(f"{PLATFORM} rate limit: {remaining} write points left until "
+                            f"{time.strftime('%Y-%m-%d %H:%M:%S', time.gmtime(reset))} UTC",
+                            retry_after=wait, throttled=True)
+
+    def _note_writes(self, response: httpx.Response) -> None:
+        remaining = response.headers.get("ratelimit-remaining", "").strip()
+        reset = response.headers.get("ratelimit-reset", "").strip()
+        if remaining.isdigit() and reset.isdigit():
+            self._writes_left = (int(remaining), float(reset))
 
     async def _signed_in(self) -> Session:
         if self._session is None:

@@ -61,6 +61,7 @@ class BlueskyChannel(BlueskyMedia, BlueskyLookup):
         self._timeout = config.timeout.total_seconds()
         self._session: Session | None = None
         self._renewing = asyncio.Lock()
+        self._writes_left: tuple[int, float] | None = None
 
     def __repr__(self) -> str:
         return f"BlueskyChannel(name={self.name!r}, pds_url={self._base!r}, " \
@@ -113,6 +114,7 @@ class BlueskyChannel(BlueskyMedia, BlueskyLookup):
         if graphemes > MAX_GRAPHEMES:  # before any call: it cannot go out as is
             raise Permanent(f"too long for Bluesky: {graphemes}/{MAX_GRAPHEMES} "
                             "graphemes with links shortened", CONTENT_HINT)
+        self._guard_writes()  # before any upload: no orphan blobs when we stop anyway
         session = await self._signed_in()
         handles = mentioned_handles(post.text)
         rich = build(post.text, await self._resolve(handles) if handles else None)
@@ -126,10 +128,12 @@ class BlueskyChannel(BlueskyMedia, BlueskyLookup):
         embed = await self._embed(post)
         if embed:
             record["embed"] = embed
+        self._guard_writes()
         response = await self._xrpc("POST", "com.atproto.repo.putRecord", ambiguous=True,
                                     where="the post", json={
                                         "repo": session.did, "collection": COLLECTION,
                                         "rkey": rkey, "record": record, "swapRecord": None})
+        self._note_writes(response)
         if response.status_code == 400 and error_of(response)[0] == "InvalidSwap":
             # Something is already at this post's key: an earlier attempt made it.
             existing = await self._record_at(rkey)

@@ -456,9 +456,9 @@ async def test_rate_limit_waits_until_ratelimit_reset(
     assert fake.records == {}
 
 
-async def test_the_fake_rate_limits_writes_and_the_channel_waits(
+async def test_the_write_budget_is_read_from_the_headers_and_a_429_waits(
         server: LiveServer, client: httpx.AsyncClient, fake: FakePDS) -> None:
-    fake.write_points = 4   # two putRecords (2 points each) an hour
+    fake.write_points = 5   # two putRecords (2 points each) an hour, then 1 point left
     channel = channel_for(server, client)
     await channel.publish(make_post(1))
     await channel.publish(make_post(2))
@@ -466,6 +466,15 @@ async def test_the_fake_rate_limits_writes_and_the_channel_waits(
         await channel.publish(make_post(3))
     assert caught.value.throttled
     assert caught.value.retry_after is not None and caught.value.retry_after <= 3600
+    assert len(fake.records) == 2
+    # The channel read RateLimit-Remaining and did not walk into the 429.
+    assert len(fake.requests_to("com.atproto.repo.putRecord")) == 2
+    # A fresh process knows no budget: it tries, the PDS refuses with 429, same wait.
+    with pytest.raises(Transient) as refused:
+        await channel_for(server, client).publish(make_post(3))
+    assert refused.value.throttled
+    assert refused.value.retry_after is not None and refused.value.retry_after <= 3600
+    assert len(fake.requests_to("com.atproto.repo.putRecord")) == 3
     assert len(fake.records) == 2
 
 
