@@ -15,7 +15,9 @@ from bot.store import Store, meta
 def signing_key(config: Config, store: Store) -> str:
     if config.bot.secret_key:
         return config.bot.secret_key.get_secret_value()
-    with store.begin() as conn:
+    # The write lock up front: a read-then-write transaction cannot upgrade on SQLite while a
+    # publisher lane writes ("database is locked", with no wait).
+    with store.begin_immediate() as conn:
         key = meta.get(conn, "secret_key")
         if key is None:
             key = secrets.token_urlsafe(48)
