@@ -124,6 +124,14 @@ def make_post(n: int = 1, **fields: Any) -> Post:
     return Post.model_validate(values)
 
 
+def under_another_key(post: Post) -> Post:
+    """The same post as another id (and uid, where posts have one) would write it."""
+    other = post.model_copy(update={"id": 999} | (
+        {"uid": "another-uid"} if "uid" in Post.model_fields else {}))
+    assert other.idempotency_key != post.idempotency_key
+    return other
+
+
 def only_record(fake: FakePDS) -> Any:
     [stored] = fake.records.values()
     return stored
@@ -342,7 +350,7 @@ async def test_lookup_scans_recent_records_for_a_post_under_another_key(
         fake: FakePDS, server: LiveServer, client: httpx.AsyncClient) -> None:
     post = make_post()
     channel = channel_for(server, client)
-    receipt = await channel.publish(post.model_copy(update={"id": 999}))   # another key
+    receipt = await channel.publish(under_another_key(post))
     assert await channel.lookup(post) == receipt        # the same approved text and link
     assert await channel.lookup(make_post(2)) is None
     # A colleague's post sharing the release's link (other text) is not ours.
@@ -353,9 +361,12 @@ async def test_lookup_scans_recent_records_for_a_post_under_another_key(
 async def test_lookup_ignores_records_older_than_the_post(
         fake: FakePDS, server: LiveServer, client: httpx.AsyncClient) -> None:
     channel = channel_for(server, client)
-    await channel.publish(make_post().model_copy(update={"id": 999}))
+    post = make_post()
+    await channel.publish(under_another_key(post))
     later = datetime.now(UTC) + timedelta(hours=1)
-    assert await channel.lookup(make_post(created_at=later, claimed_at=later)) is None
+    assert await channel.lookup(post.model_copy(update={"created_at": later,
+                                                        "claimed_at": later})) is None
+    assert await channel.lookup(post) is not None   # only the time kept it out
 
 
 # ------------------------------------------------------------------ sessions
