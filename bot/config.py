@@ -135,6 +135,9 @@ class BotConfig(Strict):
     max_attempts: int = Field(default=8, ge=1, le=100)
     retry_base: Duration = timedelta(seconds=30)
     retry_max: Duration = timedelta(hours=1)
+    stale_after: Duration = timedelta(hours=6)
+    """An approved post whose slot passed longer ago than this (the bot was down) is held
+    for a person instead of going out late; 0 turns the guard off."""
     poll_concurrency: int = Field(default=32, ge=1, le=1000)
     poll_per_host: int = Field(default=4, ge=1, le=100)
 

@@ -1,4 +1,10 @@
-"""What `/healthz` reports: database reachable, scheduler alive, polls, overdue posts."""
+"""What `/healthz` reports: database reachable, scheduler alive, polls, channels, overdue posts.
+
+Three states. `ok`; `degraded` — the service runs but posts are not going out as planned
+(a channel paused or waiting out an outage, a channel's head post failing, approved posts
+overdue, everything paused); `unhealthy` — the database is unreachable or the scheduler
+stalled. Only `ok` answers 200: a paused channel must page someone, not pass a check.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +12,16 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 
 from bot import clock
 from bot.config import Config
 from bot.store import Store
+from bot.store import channels as channel_store
 from bot.store import sources as source_store
 from bot.store.schema import posts
+
+OVERDUE_AFTER = timedelta(minutes=5)
 
 
 class Health:
@@ -35,13 +45,16 @@ class Health:
         try:
             with self.store.begin() as conn:
                 states = source_store.all_states(conn)
-                overdue = conn.execute(
-                    sa.select(sa.func.min(posts.c.publish_at)).where(
-                        posts.c.status == "approved",
-                        posts.c.publish_at < now - timedelta(minutes=5))).scalar()
+                channels = channel_report(conn, self.config, now)
+                overdue, overdue_count = conn.execute(
+                    sa.select(sa.func.min(posts.c.publish_at), sa.func.count()).where(
+                        posts.c.status.in_(("approved", "failed")),
+                        sa.func.coalesce(posts.c.next_attempt_at, posts.c.publish_at)
+                        < now - OVERDUE_AFTER)).one()
             data["database"] = "ok"
         except sa.exc.SQLAlchemyError as exc:
-            return False, {**data, "database": f"unreachable: {type(exc).__name__}"}
+            return False, {**data, "status": "unhealthy",
+                           "database": f"unreachable: {type(exc).__name__}"}
         every = self.config.bot.publish_every.total_seconds()
         alive = self.last_pass_at is not None and (
             now - self.last_pass_at).total_seconds() < max(60, every * 6)
@@ -54,5 +67,50 @@ class Health:
                    "last_error": s.last_error, "failures": s.failures}
             for name, s in states.items() if name in self.config.sources}
         data["oldest_overdue_post_at"] = overdue.isoformat() if overdue else None
-        healthy = data["scheduler"] == "ok"
-        return healthy, data
+        data["overdue_posts"] = int(overdue_count or 0)
+        data["channels"] = channels
+        problems = [f"channel {name} {info['state']}" for name, info in channels.items()
+                    if info["state"] != "ok"]
+        if overdue_count:
+            problems.append(f"{overdue_count} approved post(s) overdue")
+        if data["scheduler"] != "ok":
+            data["status"] = "unhealthy"
+        else:
+            data["status"] = "degraded" if problems else "ok"
+        data["problems"] = problems
+        return data["status"] == "ok", data
+
+
+_HEAD_FAILING = (sa.select(posts.c.channel, sa.func.count())
+                 .where(posts.c.status == "failed", posts.c.attempts > 0)
+                 .group_by(posts.c.channel))
+
+
+def channel_report(conn: Connection, config: Config, now: datetime) -> dict[str, dict[str, Any]]:
+    """Per configured channel: `ok`, `paused` (a person must act), `outage` (waiting for the
+    platform), `failing` (a post is being retried) — and `paused` for all under pause-all."""
+    states = channel_store.states(conn)
+    failing: dict[str, int] = {str(c): int(n) for c, n in conn.execute(_HEAD_FAILING)}
+    everything = states.get(channel_store.ALL)
+    report: dict[str, dict[str, Any]] = {}
+    for name in config.channels:
+        state = states.get(name)
+        detail: channel_store.ChannelState | None
+        if everything is not None and everything.paused:
+            kind, detail = "paused", everything
+        elif state is not None and state.paused:
+            kind, detail = "paused", state
+        elif state is not None and state.waiting(now):
+            kind, detail = "outage", state
+        elif failing.get(name):
+            kind, detail = "failing", state
+        else:
+            kind, detail = "ok", state
+        report[name] = {"state": kind, "failing_posts": int(failing.get(name, 0)),
+                        **({"reason": detail.reason, "hint": detail.hint,
+                            "since": detail.paused_at.isoformat() if detail.paused_at else None}
+                           if kind == "paused" and detail is not None else {}),
+                        **({"until": detail.outage_until.isoformat()}
+                           if kind == "outage" and detail is not None and detail.outage_until
+                           else {})}
+    return report

@@ -20,27 +20,53 @@ retries = Counter("pressbot_retries_total", "Publish retries scheduled", ["chann
 poll_errors = Counter("pressbot_poll_errors_total", "Source polls that failed", ["source"],
                       registry=registry)
 polls = Counter("pressbot_polls_total", "Source polls", ["source"], registry=registry)
+holds = Counter("pressbot_holds_total", "Posts held for a person, by reason",
+                ["channel", "reason"], registry=registry)
+pauses = Counter("pressbot_channel_pauses_total", "Channels paused by an auth failure",
+                 ["channel"], registry=registry)
+outages = Counter("pressbot_channel_outages_total", "Attempts that found the platform down",
+                  ["channel"], registry=registry)
+reconciles = Counter("pressbot_reconciles_total", "Unknown outcomes found on the platform",
+                     ["channel"], registry=registry)
 
 
 class QueueCollector(Collector):
     """Posts by status and channel, read from the store at scrape time."""
 
-    def __init__(self, store: Any) -> None:
+    def __init__(self, store: Any, config: Any = None) -> None:
         self.store = store
+        self.config = config
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
+        from bot import clock
+        from bot.health import OVERDUE_AFTER, channel_report
         from bot.store import posts
 
         gauge = GaugeMetricFamily("pressbot_posts", "Posts by status and channel",
                                   labels=["channel", "status"])
+        state = GaugeMetricFamily("pressbot_channel_state",
+                                  "1 for the state each channel is in (ok, paused, outage, "
+                                  "failing)", labels=["channel", "state"])
+        overdue = GaugeMetricFamily("pressbot_overdue_posts",
+                                    "Approved posts past their slot by more than 5 minutes",
+                                    labels=["channel"])
+        now = clock.now()
         with self.store.begin() as conn:
             for (channel, status), n in posts.counts(conn).items():
                 gauge.add_metric([channel, status], n)
+            if self.config is not None:
+                for channel, info in channel_report(conn, self.config, now).items():
+                    for kind in ("ok", "paused", "outage", "failing"):
+                        state.add_metric([channel, kind], 1 if info["state"] == kind else 0)
+            for channel, n in posts.overdue_counts(conn, now - OVERDUE_AFTER).items():
+                overdue.add_metric([channel], n)
         yield gauge
+        yield state
+        yield overdue
 
 
-def attach_store(store: Any) -> None:
-    registry.register(QueueCollector(store))
+def attach_store(store: Any, config: Any = None) -> None:
+    registry.register(QueueCollector(store, config))
 
 
 def render() -> bytes:

@@ -6,6 +6,7 @@ Pure data, no I/O. Times are timezone-aware UTC.
 from __future__ import annotations
 
 import hashlib
+import uuid
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -84,14 +85,22 @@ class Rendered(BaseModel):
     blocking: bool = Field(default=False, description="cannot go out without a human")
 
 
+def new_post_uid() -> str:
+    """A post's identity beyond its row id, unique across databases and time."""
+    return uuid.uuid4().hex
+
+
 class Post(BaseModel):
     """One release (or a digest of several) for one channel, as stored in the queue."""
 
     id: int
+    uid: str = Field(default_factory=new_post_uid)
     channel: str
     status: PostStatus
     release_id: int | None = None
     release_uid: str | None = None
+    release_url: str | None = None
+    """The release's own address; `link` is the one the post carries (tagged, shortened)."""
     title: str = ""
     text: str = ""
     subject: str | None = None
@@ -104,6 +113,7 @@ class Post(BaseModel):
     attempts: int = 0
     next_attempt_at: datetime | None = None
     claimed_at: datetime | None = None
+    first_claimed_at: datetime | None = None
     lease_until: datetime | None = None
     remote_id: str | None = None
     remote_url: str | None = None
@@ -116,8 +126,17 @@ class Post(BaseModel):
 
     @property
     def idempotency_key(self) -> str:
-        """Stable across retries and restarts: derived from the post's id only."""
-        return f"pressbot-post-{self.id}"
+        """Stable across retries and restarts, never reused: derived from the stored uid.
+
+        Not from the row id, which a new or restored database hands out again, while a
+        platform keeps a key for an hour and would answer with the old post's status.
+        """
+        return f"pressbot-{self.uid}"
+
+    @property
+    def receipt_cutoff(self) -> datetime | None:
+        """Nothing on the platform older than the first claim can be this post's receipt."""
+        return self.first_claimed_at or self.claimed_at
 
 
 class Receipt(BaseModel):
@@ -125,3 +144,5 @@ class Receipt(BaseModel):
 
     remote_id: str
     remote_url: str | None = None
+    matched: str | None = None
+    """Set by `lookup`: why this platform post was taken as ours (kept in the audit trail)."""

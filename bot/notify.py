@@ -66,6 +66,33 @@ async def notify_reviewers(config: Config, store: Store, *, connector: object = 
     with store.begin() as conn:
         if meta.get(conn, "notify:last") == fingerprint:
             return False
+    await _send(cfg, to, "pressbot: posts are waiting for review", text, connector)
+    with store.begin() as conn:
+        meta.put(conn, "notify:last", fingerprint)
+    log.info("notified reviewers=%d", len(to))
+    return True
+
+
+async def notify_channel_paused(config: Config, store: Store, channel: str, reason: str,
+                                hint: str, *, connector: object = None) -> bool:
+    """Tell reviewers a channel stopped publishing and what fixes it; True when mailed."""
+    cfg = smtp_settings(config)
+    to = recipients(config, store) if cfg is not None else []
+    if cfg is None or not to:
+        return False
+    text = (f"pressbot paused the channel {channel!r}: nothing goes out on it until a person "
+            f"resumes it.\n\nWhy: {reason}\n"
+            + (f"What to do: {hint}\n" if hint else "")
+            + f"\nAfter the fix, run `pressbot check` or `pressbot resume {channel}`"
+            + (f", or use the review page: {config.bot.public_url}" if config.bot.public_url
+               else "") + ".\nIts approved posts keep their place in line.\n")
+    await _send(cfg, to, f"pressbot: channel {channel} is paused", text, connector)
+    return True
+
+
+async def _send(cfg: EmailConfig, to: list[str], subject: str, text: str,
+                connector: object) -> None:
+    """One short plain-text mail to the reviewers, headers built as the newsletter's."""
     from channels.email.headers import WIRE, fold_text, mailbox
     from channels.email.smtp import SmtpConnector, close_quietly
 
@@ -73,7 +100,7 @@ async def notify_reviewers(config: Config, store: Store, *, connector: object = 
     # or not, can start a new line
     name, sender = parseaddr(cfg.from_)
     message = EmailMessage(policy=WIRE)
-    message.set_raw("Subject", fold_text("Subject", "pressbot: posts are waiting for review"))
+    message.set_raw("Subject", fold_text("Subject", subject))
     message.set_raw("From", mailbox(name, sender, "From"))
     message.set_raw("To", ",\r\n ".join(mailbox(None, address) for address in to))
     message.set_raw("Date", formatdate(localtime=True))
@@ -85,7 +112,3 @@ async def notify_reviewers(config: Config, store: Store, *, connector: object = 
         await smtp.sendmail(sender, to, message.as_bytes(policy=WIRE))
     finally:
         await close_quietly(smtp)
-    with store.begin() as conn:
-        meta.put(conn, "notify:last", fingerprint)
-    log.info("notified reviewers=%d", len(to))
-    return True

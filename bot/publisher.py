@@ -22,7 +22,7 @@ import random
 import socket
 import time
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy.engine import Connection
 
@@ -30,8 +30,9 @@ from bot import clock, metrics
 from bot.config import Config
 from bot.models import Post, PostStatus, Receipt
 from bot.store import Store
+from bot.store import channels as channel_store
 from bot.store import posts as post_store
-from channels.base import Ambiguous, Channel, Permanent, Transient
+from channels.base import Ambiguous, AuthFailed, Channel, Permanent, Transient
 
 log = logging.getLogger("pressbot.publish")
 S = PostStatus
@@ -42,12 +43,33 @@ def worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
+def worker_gone(worker: str) -> bool:
+    """True when `worker` ran on this host and its process no longer exists.
+
+    Its claim then cannot be in flight, so a restart reconciles it at once instead of
+    waiting out the lease. A worker on another host (or a pid that was reused) keeps its
+    lease: only time proves it gone.
+    """
+    host, _, pid = worker.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit() or int(pid) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:
+        return False
+    return False
+
+
 @dataclass
 class PassReport:
     published: list[int] = field(default_factory=list)
     failed: list[int] = field(default_factory=list)
     held: list[int] = field(default_factory=list)
     reconciled: list[int] = field(default_factory=list)
+    paused: dict[str, str] = field(default_factory=dict)
+    """Channels this pass paused, with the reason and fix."""
 
 
 def backoff(attempt: int, base: timedelta, cap: timedelta,
@@ -84,10 +106,34 @@ class Publisher:
     def _claim_in(self, conn: Connection, channel: str | None) -> list[tuple[Post, bool]]:
         if not self.store.is_sqlite:
             conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_CLAIM_LOCK})")
-        heads = post_store.due_heads(conn, clock.now(), channel)
+        now = clock.now()
+        states = channel_store.states(conn)
+        if channel_store.ALL in states and states[channel_store.ALL].paused:
+            return []
+        waiting = {name for name, state in states.items() if state.waiting(now)}
+        if channel is None and self.config.bot.stale_after:
+            self._hold_stale(conn, now, waiting)
+        heads = post_store.due_heads(conn, now, channel, waiting=waiting, gone=worker_gone)
         return [(post_store.claim(conn, post_id, worker=self.worker, lease=self.lease,
                                   uncertain=uncertain), uncertain)
                 for post_id, uncertain in heads]
+
+    def _hold_stale(self, conn: Connection, now: datetime, waiting: set[str]) -> None:
+        """Approved posts whose slot passed long ago (the bot was down) wait for a person
+        instead of going out late in a burst."""
+        assert self.config.bot.stale_after
+        age = self.config.bot.stale_after
+        for post_id, channel, slot in post_store.stale(conn, now - age, exclude=waiting):
+            late = _ago(now - slot)
+            post_store.change(conn, post_id, allowed_from=[S.APPROVED], to=S.HELD,
+                              actor="system", action="hold", returning=False,
+                              detail={"reason": "stale", "slot": slot.isoformat()},
+                              last_error=f"its slot passed {late} ago (more than "
+                                         f"bot.stale_after = {_ago(age)}): approve it again "
+                                         "to give it a new slot, or reject it")
+            log.warning("post=%d channel=%s held: stale, slot passed %s ago", post_id,
+                        channel, late)
+            metrics.holds.labels(channel, "stale").inc()
 
     async def run_once(self, limit: int = 1000) -> PassReport:
         """Publish everything due: one lane per channel, side by side, each in queue order.
@@ -133,12 +179,21 @@ class Publisher:
                     await self._published(post, receipt, report, reconciled=True)
                     return True
             receipt = await channel.publish(post)
+        except AuthFailed as exc:
+            report.paused[post.channel] = str(exc)
+            await self._pause(post, exc, uncertain=uncertain)
         except Transient as exc:
-            await self._retry(post, str(exc), exc.retry_after, report, uncertain=uncertain,
-                              counts=not (exc.progressed or exc.throttled))
+            if exc.outage and not exc.progressed:
+                await self._outage(post, exc, report, uncertain=uncertain)
+            else:
+                await self._retry(post, str(exc), exc.retry_after, report,
+                                  uncertain=uncertain,
+                                  counts=not (exc.progressed or exc.throttled))
         except Ambiguous as exc:
             await self._retry(post, str(exc), None, report, uncertain=True)
         except Permanent as exc:
+            log.warning("post=%d channel=%s held: %s", post.id, post.channel, exc)
+            metrics.holds.labels(post.channel, "refused").inc()
             await self._record(post, S.HELD, report.held, action="hold", last_error=str(exc),
                                uncertain=uncertain, claim_next=True)
             return True  # a held post leaves the line: the channel goes on
@@ -167,16 +222,68 @@ class Publisher:
             with self.store.begin() as conn:
                 post_store.renew(conn, post_id, self.worker, self.lease)
 
+    async def _pause(self, post: Post, exc: AuthFailed, *, uncertain: bool) -> None:
+        """The account, not the post, failed: pause the channel, give the post back."""
+        def write() -> bool:
+            with self.store.begin_immediate() as conn:
+                post_store.change(conn, post.id, allowed_from=[S.PUBLISHING], to=S.APPROVED,
+                                  actor="system", action="wait", returning=False,
+                                  detail={"reason": "channel paused", "worker": self.worker},
+                                  uncertain=uncertain, lease_until=None,
+                                  last_error=f"channel paused: {exc}")
+                return channel_store.pause(conn, post.channel, by="system",
+                                           reason=exc.reason, hint=exc.hint)
+
+        if not await asyncio.to_thread(write):
+            return
+        metrics.pauses.labels(post.channel).inc()
+        log.error("channel=%s paused: %s — fix: %s; then `pressbot check` or `pressbot resume "
+                  "%s`", post.channel, exc.reason, exc.hint or "see the error", post.channel)
+        from bot.notify import notify_channel_paused  # the mail stack only when needed
+
+        try:
+            await notify_channel_paused(self.config, self.store, post.channel, exc.reason,
+                                        exc.hint)
+        except Exception as error:  # a notice that cannot go out must not stop publishing
+            log.warning("channel=%s could not notify reviewers of the pause: %s",
+                        post.channel, error)
+
+    async def _outage(self, post: Post, exc: Transient, report: PassReport, *,
+                      uncertain: bool) -> None:
+        """The platform is unreachable: the channel backs off; the post keeps its attempts."""
+        def write() -> timedelta:
+            with self.store.begin_immediate() as conn:
+                state = channel_store.states(conn).get(post.channel)
+                delay = backoff((state.outages if state else 0) + 1, self.config.bot.retry_base,
+                                self.config.bot.retry_max, exc.retry_after)
+                until = clock.now() + delay
+                channel_store.outage(conn, post.channel, until=until, error=str(exc))
+                post_store.change(conn, post.id, allowed_from=[S.PUBLISHING], to=S.FAILED,
+                                  actor="system", action="retry", returning=False,
+                                  detail={"retry_in": delay.total_seconds(), "outage": True,
+                                          "error": str(exc), "worker": self.worker},
+                                  last_error=str(exc), next_attempt_at=until,
+                                  uncertain=uncertain)
+                return delay
+
+        delay = await asyncio.to_thread(write)
+        report.failed.append(post.id)
+        metrics.outages.labels(post.channel).inc()
+        log.warning("channel=%s unreachable, waiting %.0fs (post=%d keeps its attempts): %s",
+                    post.channel, delay.total_seconds(), post.id, exc)
+
     async def _published(self, post: Post, receipt: Receipt, report: PassReport,
                          reconciled: bool = False) -> None:
         await self._record(post, S.PUBLISHED, report.published,
                            action="reconciled" if reconciled else "published",
-                           detail={"remote_id": receipt.remote_id, "url": receipt.remote_url},
+                           detail={"remote_id": receipt.remote_id, "url": receipt.remote_url,
+                                   **({"matched": receipt.matched} if receipt.matched else {})},
                            remote_id=receipt.remote_id, remote_url=receipt.remote_url,
                            last_error=None, uncertain=False, lease_until=None,
                            claim_next=True)
         if reconciled:
             report.reconciled.append(post.id)
+            metrics.reconciles.labels(post.channel).inc()
         log.info("post=%d channel=%s published remote_id=%s%s", post.id, post.channel,
                  receipt.remote_id, " (found by reconcile)" if reconciled else "")
 
@@ -187,6 +294,9 @@ class Publisher:
         limit = (cfg.max_attempts if cfg and cfg.max_attempts else None) or \
             self.config.bot.max_attempts
         if attempts >= limit:
+            log.warning("post=%d channel=%s held: gave up after %d attempts: %s", post.id,
+                        post.channel, attempts, error)
+            metrics.holds.labels(post.channel, "attempts").inc()
             await self._record(post, S.HELD, report.held, action="hold", attempts=attempts,
                                last_error=f"gave up after {attempts} attempts: {error}",
                                uncertain=uncertain)
@@ -218,6 +328,8 @@ class Publisher:
                                           **({"error": fields["last_error"]}
                                              if fields.get("last_error") else {})},
                                   **fields)
+                if to == S.PUBLISHED:
+                    channel_store.recovered(conn, post.channel)
                 if claim_next and not self.stopping and post.channel in self.channels:
                     return self._claim_in(conn, post.channel)
             return None
@@ -229,3 +341,8 @@ class Publisher:
         metrics.publish_outcomes.labels(post.channel, str(to)).inc()
         if to == S.FAILED:
             metrics.retries.labels(post.channel).inc()
+
+
+def _ago(delta: timedelta) -> str:
+    hours, rest = divmod(int(delta.total_seconds()), 3600)
+    return f"{hours} h {rest // 60} min" if hours else f"{rest // 60} min"

@@ -63,7 +63,7 @@ async def serve(config: Config, store: Store, *, dry_run: bool, workers: bool = 
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     health = Health(config, store)
-    metrics.attach_store(store)
+    metrics.attach_store(store, config)
     scheduler = AsyncIOScheduler(timezone=config.tz)
     async with live_channels(config, store, dry_run=dry_run) as channels, \
             http_client(config) as feed_client:

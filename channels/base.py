@@ -79,18 +79,21 @@ class ChannelError(PressbotError):
 class Transient(ChannelError):
     """Worth retrying later; `retry_after` (seconds) when the platform said when.
 
-    Neither kind below counts toward the post's attempt limit, since nothing failed:
-    `progressed` — this attempt got part of the work done (a newsletter mailed some
+    None of the kinds below counts toward the post's attempt limit, since the post did not
+    fail: `progressed` — this attempt got part of the work done (a newsletter mailed some
     recipients); `throttled` — the platform asked us to wait (a rate limit), so waiting is
-    the plan, not a failure.
+    the plan, not a failure; `outage` — the platform is down or unreachable, which is the
+    channel's problem: the publisher backs off the whole channel.
     """
 
     def __init__(self, message: str, retry_after: float | None = None, *,
-                 progressed: bool = False, throttled: bool = False) -> None:
+                 progressed: bool = False, throttled: bool = False,
+                 outage: bool = False) -> None:
         super().__init__(message)
         self.retry_after = retry_after
         self.progressed = progressed
         self.throttled = throttled
+        self.outage = outage
 
 
 class Permanent(ChannelError):
@@ -162,9 +165,9 @@ def raise_for_response(response: httpx.Response, platform: str, *, auth_hint: st
     if status in (401, 403):
         raise AuthFailed(message, auth_hint or "check the access token and its permissions")
     if status == 429:
-        raise Transient(message, retry_after=parse_retry_after(response))
+        raise Transient(message, retry_after=parse_retry_after(response), throttled=True)
     if status == 408 or status >= 500:
-        raise Transient(message, retry_after=parse_retry_after(response))
+        raise Transient(message, retry_after=parse_retry_after(response), outage=True)
     raise Permanent(message, "the platform refused this post as written; edit it and approve again")
 
 
@@ -179,13 +182,14 @@ def map_transport_error(platform: str, *, sent_is_ambiguous: bool = True) -> Ite
     try:
         yield
     except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
-        raise Transient(f"{platform} unreachable: {type(exc).__name__}: {exc}") from exc
+        raise Transient(f"{platform} unreachable: {type(exc).__name__}: {exc}",
+                        outage=True) from exc
     except (httpx.TimeoutException, httpx.RemoteProtocolError, httpx.ReadError,
             httpx.WriteError, httpx.NetworkError) as exc:
         message = f"{platform}: no answer after the request was sent ({type(exc).__name__})"
         if sent_is_ambiguous:
             raise Ambiguous(message) from exc
-        raise Transient(message) from exc
+        raise Transient(message, outage=True) from exc
     except httpx.HTTPError as exc:
         raise Transient(f"{platform}: {type(exc).__name__}: {exc}") from exc
 

@@ -77,6 +77,6 @@ def cli(ctx: click.Context, config_path: str | None) -> None:
 
 
 def main() -> None:
-    from bot.cli import content, service, subscribers, users, workflow  # noqa: F401  (registers)
+    from bot.cli import channels, content, service, subscribers, users, workflow  # noqa: F401  (registers)
 
     cli(prog_name="pressbot")

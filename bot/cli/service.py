@@ -24,6 +24,8 @@ def publish(app: App, dry_run: bool) -> None:
     from bot.publisher import Publisher
     from bot.runtime import live_channels
 
+    paused: dict[str, str] = {}
+
     async def go() -> tuple[int, int, int]:
         published = failed = held = 0
         async with live_channels(app.config, app.store, dry_run=False) as channels:
@@ -34,13 +36,17 @@ def publish(app: App, dry_run: bool) -> None:
                 published += len(report.published)
                 failed += len(report.failed)
                 held += len(report.held)
+                paused.update(report.paused)
                 if not report.published:
                     break
         return published, failed, held
 
     published, failed, held = asyncio.run(go())
     click.echo(f"{published} published, {failed} failed (will retry), {held} held")
-    if failed or held:
+    for name, reason in paused.items():
+        click.echo(f"channel {name} paused (its posts stay approved): {reason}\n"
+                   f"  after the fix: pressbot check, or pressbot resume {name}", err=True)
+    if failed or held or paused:
         sys.exit(1)
 
 
@@ -110,10 +116,16 @@ def check(app: App, offline: bool) -> None:
     failed = bool(problems)
     if not offline:
         from bot.checks import check_channels
+        from bot.store import channels as channel_store
 
         for name, result in asyncio.run(check_channels(config, app.store)):
             mark = "OK" if result.ok else "FAILED"
             click.echo(f"{name}: {mark}: {result.summary}")
+            if result.ok:
+                with app.store.begin() as conn:
+                    if channel_store.resume(conn, name, by="pressbot check"):
+                        click.echo(f"  ▶ {name} was paused; its credentials work again, so "
+                                   "it is resumed")
             for warning in result.warnings:
                 click.echo(f"  ⚠ {warning}")
             failed = failed or not result.ok

@@ -28,7 +28,8 @@ def post_json(post: Any) -> dict[str, Any]:
     """A post in the contract's `queue --json` shape (plus a few extra keys)."""
     return {
         "id": post.id, "channel": post.channel, "status": str(post.status),
-        "release": {"id": post.release_uid, "title": post.title, "url": post.link},
+        "release": {"id": post.release_uid, "title": post.title, "url": post.release_url},
+        "link": post.link,
         "text": post.text, "subject": post.subject,
         "publish_at": post.publish_at.isoformat() if post.publish_at else None,
         "remote_id": post.remote_id, "remote_url": post.remote_url,
@@ -45,13 +46,20 @@ def post_json(post: Any) -> dict[str, Any]:
 @pass_app
 def queue(app: App, statuses: tuple[str, ...], channel: str | None, as_json: bool) -> None:
     """List posts and when each will go out."""
+    from bot.store import channels as channel_store
     from bot.store import posts
 
     with app.store.begin() as conn:
         items = posts.listing(conn, status=list(statuses) or None, channel=channel)
+        paused = {name: s for name, s in channel_store.states(conn).items() if s.paused}
     if as_json:
         click.echo(json.dumps([post_json(p) for p in items], indent=2, ensure_ascii=False))
         return
+    for name, state in sorted(paused.items()):
+        what = "EVERY CHANNEL" if name == channel_store.ALL else f"channel {name}"
+        click.echo(f"⏸ {what} paused since {_local(app, state.paused_at)}: {state.reason}"
+                   + (f" — {state.hint}" if state.hint else "")
+                   + f"  (resume: pressbot resume {'--all' if name == '*' else name})")
     if not items:
         click.echo("the queue is empty")
         return

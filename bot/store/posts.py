@@ -7,7 +7,7 @@ A change names the statuses it may start from; if the post is no longer in one o
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Literal, overload
 
@@ -16,7 +16,7 @@ from sqlalchemy.engine import Connection
 
 from bot import clock
 from bot.errors import WorkflowError
-from bot.models import Image, Post, PostStatus
+from bot.models import Image, Post, PostStatus, new_post_uid
 from bot.store.schema import events, posts, releases
 
 S = PostStatus
@@ -49,7 +49,7 @@ def insert(conn: Connection, *, channel: str, status: PostStatus, actor: str,
                             for i in fields["images"]]
     result = conn.execute(_INSERT_POST, {
         "channel": channel, "status": status.value, "release_id": release_id,
-        "created_at": now, "updated_at": now, **fields})
+        "uid": new_post_uid(), "created_at": now, "updated_at": now, **fields})
     post_id = int(result.inserted_primary_key[0])  # type: ignore[index]
     add_event(conn, actor=actor, action="queued", post_id=post_id, release_id=release_id,
               to_status=status, detail=detail or {})
@@ -71,7 +71,7 @@ def insert_many(conn: Connection, items: list[dict[str, Any]], *, actor: str) ->
             fields["images"] = [i.model_dump() if isinstance(i, Image) else i
                                 for i in fields["images"]]
         fields["status"] = PostStatus(fields["status"]).value
-        rows.append({**fields, "created_at": now, "updated_at": now})
+        rows.append({"uid": new_post_uid(), **fields, "created_at": now, "updated_at": now})
     ids = [int(i) for i in conn.execute(_INSERT_POSTS, rows).scalars()]
     conn.execute(_INSERT_EVENT, [
         {"at": now, "actor": actor, "action": "queued", "post_id": post_id,
@@ -90,7 +90,8 @@ def add_event(conn: Connection, *, actor: str, action: str, post_id: int | None 
         "detail": detail or {}})
 
 
-_GET = (sa.select(posts, releases.c.source, releases.c.key)
+_GET = (sa.select(posts, releases.c.source, releases.c.key,
+                  releases.c.url.label("release_url"))
         .join(releases, releases.c.id == posts.c.release_id, isouter=True)
         .where(posts.c.id == sa.bindparam("the_post")))
 _GET_LOCKED = _GET.with_for_update(of=posts)
@@ -124,7 +125,8 @@ def require(conn: Connection, post_id: int, *, lock: bool = False) -> Post:
 def listing(conn: Connection, *, status: Sequence[str] | None = None,
             channel: str | None = None, release_id: int | None = None,
             limit: int | None = None) -> list[Post]:
-    query = (sa.select(posts, releases.c.source, releases.c.key)
+    query = (sa.select(posts, releases.c.source, releases.c.key,
+                       releases.c.url.label("release_url"))
              .join(releases, releases.c.id == posts.c.release_id, isouter=True)
              .order_by(posts.c.id))
     if status:
@@ -191,7 +193,7 @@ def change(conn: Connection, post_id: int, *, allowed_from: Iterable[PostStatus]
     return require(conn, post_id) if returning else None
 
 
-_BUSY = (sa.select(posts.c.id, posts.c.lease_until)
+_BUSY = (sa.select(posts.c.id, posts.c.lease_until, posts.c.claimed_by)
          .where(posts.c.channel == sa.bindparam("channel"),
                 posts.c.status == S.PUBLISHING.value)
          .order_by(posts.c.publish_at, posts.c.id).limit(1))
@@ -206,22 +208,28 @@ _LIVE_CHANNELS = (sa.select(posts.c.channel).distinct()
                                              S.PUBLISHING.value])))
 
 
-def due_heads(conn: Connection, now: datetime,
-              channel: str | None = None) -> list[tuple[int, bool]]:
+def due_heads(conn: Connection, now: datetime, channel: str | None = None, *,
+              waiting: Collection[str] = (),
+              gone: Callable[[str], bool] = lambda worker: False,
+              ) -> list[tuple[int, bool]]:
     """Per channel, the first post in line — as (post id, uncertain) — if it may go now.
 
     Order is `publish_at` then id (every approved post has a slot). A channel with a post
     publishing under a live lease yields nothing: one request in flight per account keeps
-    its timeline in order. An expired lease is returned as uncertain, so the publisher
-    looks it up before any retry. Each channel costs three indexed single-row lookups,
-    whatever the size of the queue.
+    its timeline in order. An expired lease, or one held by a worker that is `gone` (its
+    process provably ended), is returned as uncertain, so the publisher looks it up before
+    any retry. Channels in `waiting` (paused, or waiting out an outage) are skipped. Each
+    channel costs three indexed single-row lookups, whatever the size of the queue.
     """
     channels = [channel] if channel is not None else list(conn.execute(_LIVE_CHANNELS).scalars())
     picked: list[tuple[int, bool]] = []
     for name in channels:
+        if name in waiting:
+            continue
         busy = conn.execute(_BUSY, {"channel": name}).first()
         if busy is not None:
-            if busy.lease_until is not None and busy.lease_until <= now:
+            if (busy.lease_until is not None and busy.lease_until <= now) or (
+                    busy.claimed_by and gone(busy.claimed_by)):
                 picked.append((busy.id, True))
             continue
         heads = [row for status in (S.APPROVED, S.FAILED)
@@ -233,6 +241,26 @@ def due_heads(conn: Connection, now: datetime,
         if due_at is None or due_at <= now:
             picked.append((head.id, bool(head.uncertain)))
     return _lockable(conn, picked)
+
+
+_STALE = (sa.select(posts.c.id, posts.c.channel, posts.c.publish_at)
+          .where(posts.c.channel == sa.bindparam("channel"),
+                 posts.c.status == S.APPROVED.value,
+                 posts.c.publish_at < sa.bindparam("before"),
+                 posts.c.attempts == 0, posts.c.uncertain.is_(False))
+          .order_by(posts.c.publish_at, posts.c.id))
+
+
+def stale(conn: Connection, before: datetime, *,
+          exclude: Collection[str] = ()) -> list[tuple[int, str, datetime]]:
+    """Approved, never tried posts whose slot is before `before`, per live channel (served
+    by the channel/status/slot index)."""
+    found: list[tuple[int, str, datetime]] = []
+    for name in conn.execute(_LIVE_CHANNELS).scalars():
+        if name not in exclude:
+            found += [(r.id, r.channel, r.publish_at)
+                      for r in conn.execute(_STALE, {"channel": name, "before": before})]
+    return found
 
 
 def _lockable(conn: Connection, picked: list[tuple[int, bool]]) -> list[tuple[int, bool]]:
@@ -250,12 +278,17 @@ def claim(conn: Connection, post_id: int, *, worker: str, lease: timedelta,
           uncertain: bool) -> Post:
     """Take a post for publishing under a lease (a reclaim when its old lease expired)."""
     now = clock.now()
-    return change(
-        conn, post_id, allowed_from=[S.APPROVED, S.FAILED, S.PUBLISHING], to=S.PUBLISHING,
-        actor="system", action="reclaim" if uncertain else "claim",
-        detail={"worker": worker}, claimed_by=worker, claimed_at=now,
-        lease_until=now + lease, uncertain=uncertain,
-    )
+    change(conn, post_id, allowed_from=[S.APPROVED, S.FAILED, S.PUBLISHING], to=S.PUBLISHING,
+           actor="system", action="reclaim" if uncertain else "claim",
+           detail={"worker": worker}, claimed_by=worker, claimed_at=now,
+           lease_until=now + lease, uncertain=uncertain, returning=False)
+    conn.execute(_FIRST_CLAIM, {"the_post": post_id})
+    return require(conn, post_id)
+
+
+_FIRST_CLAIM = (posts.update()
+                .where(posts.c.id == sa.bindparam("the_post"), posts.c.first_claimed_at.is_(None))
+                .values(first_claimed_at=posts.c.claimed_at))
 
 
 def renew(conn: Connection, post_id: int, worker: str, lease: timedelta) -> bool:
@@ -269,6 +302,16 @@ def counts(conn: Connection) -> dict[tuple[str, str], int]:
     rows = conn.execute(sa.select(posts.c.channel, posts.c.status, sa.func.count())
                         .group_by(posts.c.channel, posts.c.status))
     return {(r[0], r[1]): int(r[2]) for r in rows}
+
+
+def overdue_counts(conn: Connection, before: datetime) -> dict[str, int]:
+    """Per channel, approved or retrying posts whose time came before `before`."""
+    due = sa.func.coalesce(posts.c.next_attempt_at, posts.c.publish_at)
+    rows = conn.execute(sa.select(posts.c.channel, sa.func.count())
+                        .where(posts.c.status.in_((S.APPROVED.value, S.FAILED.value)),
+                               due < before)
+                        .group_by(posts.c.channel))
+    return {r[0]: int(r[1]) for r in rows}
 
 
 def list_events(conn: Connection, *, post_id: int | None = None,

@@ -70,6 +70,7 @@ releases = sa.Table(
 posts = sa.Table(
     "posts", metadata,
     sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("uid", sa.String(32), nullable=False, unique=True),
     sa.Column("release_id", sa.Integer, sa.ForeignKey("releases.id", ondelete="CASCADE")),
     sa.Column("channel", sa.String(200), nullable=False),
     sa.Column("status", sa.String(20), nullable=False),
@@ -86,6 +87,7 @@ posts = sa.Table(
     sa.Column("next_attempt_at", UTCDateTime),
     sa.Column("claimed_by", sa.String(200)),
     sa.Column("claimed_at", UTCDateTime),
+    sa.Column("first_claimed_at", UTCDateTime),
     sa.Column("lease_until", UTCDateTime),
     sa.Column("uncertain", sa.Boolean, nullable=False, default=False),
     sa.Column("remote_id", sa.Text),
@@ -100,6 +102,19 @@ posts = sa.Table(
     sa.Index(None, "status", "next_attempt_at"),
     sa.Index(None, "channel", "status", "publish_at", "id"),
 )
+
+channel_state = sa.Table(
+    "channel_state", metadata,
+    sa.Column("channel", sa.String(200), primary_key=True),
+    sa.Column("paused_at", UTCDateTime),
+    sa.Column("paused_by", sa.String(200)),
+    sa.Column("reason", sa.Text),
+    sa.Column("hint", sa.Text),
+    sa.Column("outage_until", UTCDateTime),
+    sa.Column("outages", sa.Integer, nullable=False, default=0, server_default="0"),
+)
+"""Per channel (and `*` for every channel): a pause a person must lift, or an outage the
+channel is waiting out. The channel's posts stay approved meanwhile."""
 
 events = sa.Table(
     "events", metadata,

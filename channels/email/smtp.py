@@ -112,7 +112,7 @@ class SmtpConnector:
                                  "check smtp_host, smtp_port and security")
             return Transient(f"SMTP server {where} answered {reply_text(exc)}")
         if isinstance(exc, aiosmtplib.SMTPException | OSError | asyncio.TimeoutError):
-            return Transient(f"SMTP server {where} unreachable: {reply_text(exc)}")
+            return Transient(f"SMTP server {where} unreachable: {reply_text(exc)}", outage=True)
         return Transient(f"SMTP connection to {where} failed: {reply_text(exc)}")
 
 

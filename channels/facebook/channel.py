@@ -27,7 +27,8 @@ from channels.facebook.graph import _guard_http_logs, proof
 # The package's logger name, which log filters and tests select on.
 log = logging.getLogger("channels.facebook")
 
-LOOKUP_MARGIN = timedelta(minutes=10)
+LOOKUP_MARGIN = timedelta(minutes=2)
+"""Clock slack between us and Facebook when comparing creation times."""
 LOOKUP_PAGES = 4
 SKIPPABLE_DRAFT_ERRORS = frozenset({3, 10, 12, 100, 200})
 
@@ -169,10 +170,12 @@ class FacebookChannel(PageCheck):
 
     # ── finding earlier publications ──────────────────────────────────────────────────
     async def lookup(self, post: Post) -> Receipt | None:
-        """The live Page post carrying this post's text (and link), created since it queued."""
+        """The live Page post carrying this post's exact text (and link card), created after
+        the post was first claimed: nothing older can be ours."""
         fields = "id,message,permalink_url,created_time,attachments{unshimmed_url,url}"
         async for item in self._scan("posts", {"fields": fields}, post):
-            return Receipt(remote_id=str(item["id"]), remote_url=item.get("permalink_url"))
+            return Receipt(remote_id=str(item["id"]), remote_url=item.get("permalink_url"),
+                           matched=f"the approved text; created {item.get('created_time')}")
         return None
 
     async def _find_draft(self, post: Post) -> tuple[str, str | None] | None:
@@ -209,11 +212,11 @@ class FacebookChannel(PageCheck):
 
     @staticmethod
     def _since(post: Post) -> datetime:
-        times = [t for t in (post.created_at, post.publish_at, post.claimed_at) if t]
-        earliest = min(times) if times else datetime.now(UTC) - timedelta(days=1)
-        if earliest.tzinfo is None:
-            earliest = earliest.replace(tzinfo=UTC)
-        return earliest - LOOKUP_MARGIN
+        """The post's first claim (nothing was sent before it), less clock slack."""
+        first = post.receipt_cutoff or post.created_at or datetime.now(UTC) - timedelta(days=1)
+        if first.tzinfo is None:
+            first = first.replace(tzinfo=UTC)
+        return first - LOOKUP_MARGIN
 
     @staticmethod
     def _matches(item: dict[str, Any], post: Post, texts: set[str]) -> bool:

@@ -16,6 +16,7 @@ import httpx
 from bot import redact
 from channels.base import (
     Ambiguous,
+    AuthFailed,
     ChannelError,
     Permanent,
     Transient,
@@ -83,9 +84,10 @@ def classify(response: httpx.Response) -> ChannelError:
     if err is None:
         text = scrub(f"{PLATFORM} answered {status}: {body_message(response)}")
         if status >= 500 or status in (408, 429):
-            return _graph_error(Transient(text, retry_after=parse_retry_after(response)), None)
+            return _graph_error(Transient(text, retry_after=parse_retry_after(response),
+                                          outage=status != 429, throttled=status == 429), None)
         if status in (401, 403):
-            return _graph_error(Permanent(text, f"check the Page token: {REAUTH}"), None)
+            return _graph_error(AuthFailed(text, f"check the Page token: {REAUTH}"), None)
         return _graph_error(Permanent(text, "the Graph API refused the request"), None)
     code = _int(err.get("code"))
     sub = _int(err.get("error_subcode"))
@@ -103,15 +105,16 @@ def classify(response: httpx.Response) -> ChannelError:
 def _by_code(code: int | None, sub: int | None, label: str, user_msg: str | None,
              message: str, err: dict[str, Any], response: httpx.Response) -> ChannelError:
     if code in (190, 102):
-        return Permanent(label, TOKEN_HINTS.get(sub or 0, f"re-authorise: {REAUTH}"))
+        return AuthFailed(label, TOKEN_HINTS.get(sub or 0, f"re-authorise: {REAUTH}"))
     if code in THROTTLE_CODES:
         wait = usage_of(response)[1] or parse_retry_after(response) or THROTTLE_BACKOFF
         return Transient(f"{label} — rate limited; waiting {wait:.0f} s", retry_after=wait,
                          throttled=True)
     if code == 10 or (code is not None and 200 <= code <= 299):
         named = sorted(set(_PERMISSION.findall(message))) or list(REQUIRED_SCOPES)
-        return Permanent(label, f"the token lacks the permission(s) {', '.join(named)}: make a "
-                                f"new Page token with them granted and set FACEBOOK_PAGE_TOKEN")
+        return AuthFailed(label, f"the token lacks the permission(s) {', '.join(named)}: make "
+                                 "a new Page token with them granted and set "
+                                 "FACEBOOK_PAGE_TOKEN")
     if code == 368:
         return Permanent(label, "Facebook has temporarily blocked this Page from posting "
                                 "(policy enforcement): a person must check the Page's quality "
@@ -130,7 +133,8 @@ def _by_code(code: int | None, sub: int | None, label: str, user_msg: str | None
             return Permanent(reason, "check page_id and that the token's account manages it")
         return Permanent(reason, "edit the post (or its image) and approve it again")
     if code in (1, 2) or err.get("is_transient") is True or response.status_code >= 500:
-        return Transient(label, retry_after=parse_retry_after(response) or usage_of(response)[1])
+        return Transient(label, retry_after=parse_retry_after(response) or usage_of(response)[1],
+                         outage=True)
     return Permanent(label, user_msg or "Facebook refused the request; see the message")
 
 

@@ -14,6 +14,7 @@ import regex
 from bot import redact
 from channels.base import (
     Ambiguous,
+    AuthFailed,
     Permanent,
     Transient,
     body_message,
@@ -45,11 +46,11 @@ def raise_for(response: httpx.Response, *, base: str, scope: str, where: str,
     message = f"{PLATFORM} answered {status} for {where}: {text}"
     lowered = text.lower()
     if status == 401 or (status == 400 and "token" in lowered):
-        raise Permanent(message, AUTH_HINT)
+        raise AuthFailed(message, AUTH_HINT)
     if status == 403:
         account_problem = any(w in lowered for w in ("login", "confirm", "approv", "suspend"))
-        raise Permanent(message, ACCOUNT_HINT if account_problem or not scope
-                        else scope_hint(scope))
+        raise AuthFailed(message, ACCOUNT_HINT if account_problem or not scope
+                         else scope_hint(scope))
     if status == 404 and where in ("the account", "the instance information"):
         raise Permanent(message, f"check base_url ({base}): is it a Mastodon server?")
     if status in (400, 404, 422):
@@ -58,7 +59,7 @@ def raise_for(response: httpx.Response, *, base: str, scope: str, where: str,
         raise Transient(message, retry_after=parse_retry_after(response), throttled=True)
     if status == 503 or (status >= 500 and not ambiguous):
         # 503 is Mastodon's "temporary problem" (lock or storage): nothing was created.
-        raise Transient(message, retry_after=parse_retry_after(response))
+        raise Transient(message, retry_after=parse_retry_after(response), outage=True)
     if status >= 500:
         raise Ambiguous(message)  # a gateway error after the POST went out
     raise_for_response(response, PLATFORM, auth_hint=AUTH_HINT)

@@ -2,10 +2,11 @@
 
 Past the server's idempotency hour, or on servers that ignore the key (Takahē), the
 publisher calls `lookup` before retrying an `Ambiguous` failure. A status comes back as HTML,
-so its links and text are read with a small parser and compared loosely (host case,
-fragments, tracking parameters, `@user@domain` mentions). Only statuses newer than the post
-(less clock slack) are considered, and paging never follows a `Link` to another host, which
-would carry the token there.
+so its text is read with a small parser and compared as the server renders it (whitespace,
+`@user@domain` mentions, Unicode normalisation). A status is ours only when it was created
+after the post's first claim (less clock slack) AND carries the approved text: the release
+link alone proves nothing (a colleague may have shared it). Paging never follows a `Link`
+to another host, which would carry the token there.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ from channels.base import Permanent
 from channels.mastodon.api import MastodonApi, _json, _parse_time, _receipt
 
 LOOKUP_PAGES = 3
-LOOKUP_MARGIN = timedelta(minutes=10)
+LOOKUP_MARGIN = timedelta(minutes=2)
+"""Clock slack between us and the server when comparing creation times."""
 
 
 class MastodonLookup(MastodonApi):
@@ -33,12 +35,15 @@ class MastodonLookup(MastodonApi):
         def _parts(self, post: Post) -> list[str]: ...
 
     async def lookup(self, post: Post) -> Receipt | None:
-        """Find this post among the account's recent statuses; the oldest match wins."""
+        """Find this post among the account's recent statuses: the best match, the oldest
+        among equals; the receipt says why it matched."""
         account = await self._verify()
         cutoff = _cutoff(post)
         url = f"{self._base}/api/v1/accounts/{account['id']}/statuses"
         params: dict[str, str] | None = {"limit": "40", "exclude_reblogs": "true"}
         found: dict[str, Any] | None = None
+        best = 0
+        why = ""
         seen: dict[str, dict[str, Any]] = {}
         try:
             first_text = self._parts(post)[0]
@@ -63,8 +68,9 @@ class MastodonLookup(MastodonApi):
                 if cutoff and created and created < cutoff:
                     reached_cutoff = True
                     continue
-                if _matches(post, status, first_text):
-                    found = status
+                score, reason = _match(post, status, first_text)
+                if score and score >= best:  # statuses come newest first: the oldest wins
+                    found, best, why = status, score, reason
             next_url = response.links.get("next", {}).get("url")
             if reached_cutoff or not next_url or not _same_origin(next_url, self._base):
                 break  # a Link to another host would carry the token there
@@ -75,14 +81,19 @@ class MastodonLookup(MastodonApi):
             if parent is None:
                 break
             found = parent
-        return _receipt(found) if found else None
+        if found is None:
+            return None
+        created = found.get("created_at")
+        return _receipt(found).model_copy(update={"matched": f"{why}; created {created}"})
 
 
 def _cutoff(post: Post) -> datetime | None:
-    """Statuses older than the post itself (minus clock slack) cannot be this post."""
-    times = [t if t.tzinfo else t.replace(tzinfo=UTC)
-             for t in (post.created_at, post.claimed_at) if t is not None]
-    return min(times) - LOOKUP_MARGIN if times else None
+    """Statuses older than the post's first claim (minus clock slack) cannot be this post:
+    nothing was sent before it."""
+    first = post.receipt_cutoff or post.created_at
+    if first is None:
+        return None
+    return (first if first.tzinfo else first.replace(tzinfo=UTC)) - LOOKUP_MARGIN
 
 
 def _same_origin(url: str, base: str) -> bool:
@@ -126,12 +137,21 @@ def _norm_text(text: str) -> str:
     return " ".join(text.split()).casefold()
 
 
-def _matches(post: Post, status: dict[str, Any], expected_text: str) -> bool:
+def _match(post: Post, status: dict[str, Any], expected_text: str) -> tuple[int, str]:
+    """How well a status matches the approved text: 3 identical as rendered, 2 identical
+    but for the links' tracking parameters, 0 not ours. The link alone never matches."""
+    if not expected_text.strip():
+        return 0, ""
     parser = _Content()
     parser.feed(str(status.get("content") or ""))
     text = "".join(parser.parts)
-    if post.link:
-        want = _norm_url(post.link)
-        if any(_norm_url(u) == want for u in [*parser.hrefs, *_URL.findall(text)]):
-            return True
-    return bool(expected_text.strip()) and _norm_text(text) == _norm_text(expected_text)
+    if _norm_text(text) == _norm_text(expected_text):
+        return 3, "the approved text, as the server rendered it"
+    if _URL.sub(_link_token, _norm_text(text)) == _URL.sub(_link_token,
+                                                            _norm_text(expected_text)):
+        return 2, "the approved text, links equal but for tracking parameters"
+    return 0, ""
+
+
+def _link_token(found: regex.Match[str]) -> str:
+    return _norm_url(found.group(0))

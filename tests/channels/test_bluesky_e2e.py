@@ -130,7 +130,7 @@ def test_check_preview_fetch_approve_publish(tmp_path: Path, monkeypatch: pytest
     assert len(state.records) == 1
 
 
-def test_a_revoked_app_password_stops_the_channel_with_a_hint(
+def test_a_revoked_app_password_pauses_the_channel_with_a_hint(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fake: tuple[FakePDS, str]) -> None:
     state, url = fake
     ws = workspace(tmp_path, monkeypatch, url)
@@ -139,10 +139,10 @@ def test_a_revoked_app_password_stops_the_channel_with_a_hint(
     [post] = queue(ws)
     cli(ws, "approve", str(post["id"]))
     state.revoke(PASSWORD)
-    cli(ws, "publish", code=1)
+    assert "channel bluesky paused" in cli(ws, "publish", code=1).stderr
     [after] = queue(ws)
     assert state.records == {}
-    assert after["status"] == "held"
+    assert (after["status"], after["attempts"]) == ("approved", 0)   # the channel waits
     assert "Invalid identifier or password" in after["last_error"]
     assert "BLUESKY_APP_PASSWORD" in after["last_error"]
     assert "App passwords" in after["last_error"]

@@ -23,7 +23,7 @@ import pytest
 from click.testing import Result
 
 from channels.facebook import proof
-from tests.fakes.facebook import FakeGraph, create_app, fresh_graph
+from tests.fakes.facebook import PAGE_SCOPES, FakeGraph, create_app, fresh_graph
 from tests.fakes.server import LiveServer
 from tests.helpers import Workspace, checked_logs, make_workspace, wait_until
 
@@ -170,7 +170,7 @@ def test_a_photo_post_carries_the_image_alt_text_and_link(
 
 # ── failures a person, or time, must resolve ──────────────────────────────────────────────
 
-def test_an_expired_token_holds_the_post_with_an_actionable_hint(
+def test_an_expired_token_pauses_the_channel_until_a_new_one_checks_out(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, server: LiveServer,
         graph: FakeGraph) -> None:
     ws = workspace(tmp_path, monkeypatch, server, graph)
@@ -178,16 +178,24 @@ def test_an_expired_token_holds_the_post_with_an_actionable_hint(
     fetch_and_approve(ws, graph)
     graph.invalidate(graph.page_token, 463)
     result = cli(ws, graph, "publish", code=1)
-    assert "0 published, 0 failed (will retry), 1 held" in result.stdout
-    [held] = queue(ws, graph)
-    assert held["status"] == "held"
-    assert "#190/463" in held["last_error"]
-    assert "the token expired" in held["last_error"]
-    assert "FACEBOOK_PAGE_TOKEN" in held["last_error"]
+    assert "0 published, 0 failed (will retry), 0 held" in result.stdout
+    assert "channel facebook paused" in result.stderr
+    assert "#190/463" in result.stderr and "FACEBOOK_PAGE_TOKEN" in result.stderr
+    [waiting] = queue(ws, graph)
+    assert (waiting["status"], waiting["attempts"]) == ("approved", 0)   # not the post's fault
+    assert "paused" in cli(ws, graph, "queue").stdout
     assert graph.posts == {}
     checked = cli(ws, graph, "check", code=1)
     assert "facebook: FAILED" in checked.stdout
     assert "FACEBOOK_PAGE_TOKEN" in checked.stdout
+    assert "0 published" in cli(ws, graph, "publish").stdout   # still paused: nothing tried
+    assert len(graph.requests_to("feed.create")) == 0
+
+    fresh = graph.add_token("PAGE", scopes=PAGE_SCOPES).value
+    monkeypatch.setenv("FACEBOOK_PAGE_TOKEN", fresh)
+    assert "resumed" in cli(ws, graph, "check").stdout
+    assert "1 published" in cli(ws, graph, "publish").stdout
+    assert len(graph.live_posts()) == 1
 
 
 def test_a_throttled_page_waits_until_access_is_regained_then_publishes_once(

@@ -16,7 +16,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from bot.config import MastodonConfig
-from bot.models import Image, Post, PostStatus
+from bot.models import Image, Post, PostStatus, Receipt
 from channels.base import Ambiguous, Channel, ChannelError, Limits, Permanent, Transient
 from channels.mastodon import MastodonChannel
 from tests.fakes.mastodon import FakeMastodon, iso, running
@@ -87,6 +87,11 @@ def make_post(post_id: int = 1, text: str = "New park opens https://example.org/
                 language="en", **fields)
 
 
+def found_id(receipt: Receipt | None) -> str | None:
+    """The status a lookup found (its `matched` reason is checked where it matters)."""
+    return receipt.remote_id if receipt else None
+
+
 def assert_no_secret(exc: BaseException) -> None:
     for shown in (str(exc), repr(exc), str(getattr(exc, "hint", "")),
                   str(getattr(exc, "reason", ""))):
@@ -100,14 +105,16 @@ async def test_text_post_is_published_with_key_and_settings(
         fake: FakeMastodon, server: LiveServer, client: httpx.AsyncClient) -> None:
     channel = channel_for(server, client, visibility="unlisted", spoiler_text="Press release")
     assert isinstance(channel, Channel)
-    receipt = await channel.publish(make_post())
+    post = make_post()
+    receipt = await channel.publish(post)
     [status] = fake.statuses.values()
     assert receipt.remote_id == status.id
     assert receipt.remote_url == status.url
     assert (status.visibility, status.language, status.spoiler_text) == \
         ("unlisted", "en", "Press release")
     [sent] = fake.requests_to("statuses")
-    assert sent.headers["idempotency-key"] == "pressbot-post-1"
+    assert sent.headers["idempotency-key"] == f"pressbot-{post.uid}"
+    assert len(post.uid) == 32 and post.uid != make_post().uid
     assert sent.headers["user-agent"].startswith("pressbot/")
 
 
@@ -167,8 +174,9 @@ async def test_missing_image_is_permanent_before_anything_is_posted(
 async def test_publishing_twice_makes_one_status(
         fake: FakeMastodon, server: LiveServer, client: httpx.AsyncClient) -> None:
     channel = channel_for(server, client)
-    first = await channel.publish(make_post())
-    second = await channel.publish(make_post())
+    post = make_post()
+    first = await channel.publish(post)
+    second = await channel.publish(post)
     assert first == second
     assert len(fake.statuses) == 1
 
@@ -180,10 +188,11 @@ async def test_server_ignoring_the_key_is_covered_by_lookup(
     assert await channel.lookup(make_post()) is None
     first = await channel.publish(make_post())
     # What the publisher does after an ambiguous failure: look up before publishing again.
-    assert await channel.lookup(make_post()) == first
+    assert found_id(await channel.lookup(make_post())) == first.remote_id
     await channel.publish(make_post())       # without the lookup, this server doubles the post
     assert len(fake.statuses) == 2
-    assert await channel.lookup(make_post()) == first   # the oldest match is the publication
+    # the oldest match is the publication
+    assert found_id(await channel.lookup(make_post())) == first.remote_id
 
 
 # ------------------------------------------------------------------ errors
@@ -348,17 +357,23 @@ async def test_check_reports_token_and_scope_problems(
 
 # ------------------------------------------------------------------ lookup
 
-async def test_lookup_matches_links_through_html_and_tracking(
+async def test_lookup_needs_the_approved_text_not_just_the_link(
         fake: FakeMastodon, server: LiveServer, client: httpx.AsyncClient) -> None:
     channel = channel_for(server, client)
     link = "https://example.org/news?id=7&lang=en"
-    await channel.publish(make_post(1, text=f"Story {link}&utm_source=mastodon", link=link))
+    ours = make_post(1, text=f"Story {link}&utm_source=mastodon", link=link)
+    await channel.publish(ours)
     await channel.publish(make_post(2, text="Other https://example.org/news?id=8&lang=en",
                                     link="https://example.org/news?id=8&lang=en"))
-    found = await channel.lookup(make_post(1, link=link))
-    assert found is not None
-    assert fake.statuses[found.remote_id].text.startswith("Story")
-    assert await channel.lookup(make_post(3, link="https://example.org/news?id=9")) is None
+    found = await channel.lookup(ours)
+    assert found is not None and fake.statuses[found.remote_id].text.startswith("Story")
+    assert found.matched and "approved text" in found.matched
+    # the same text with the tracking parameters dropped still matches, said as such
+    untagged = await channel.lookup(make_post(1, text=f"Story {link}", link=link))
+    assert untagged is not None and untagged.remote_id == found.remote_id
+    assert untagged.matched and "tracking" in untagged.matched
+    # a colleague's post sharing the link is not ours
+    assert await channel.lookup(make_post(3, text=f"Worth a read: {link}", link=link)) is None
 
 
 async def test_lookup_by_text_pages_and_stops_at_the_cutoff(
@@ -368,7 +383,7 @@ async def test_lookup_by_text_pages_and_stops_at_the_cutoff(
     receipt = await channel.publish(target)
     for i in range(45):
         await channel.publish(make_post(100 + i, text=f"filler {i}", link=None))
-    assert await channel.lookup(target) == receipt   # found on the second page
+    assert found_id(await channel.lookup(target)) == receipt.remote_id   # found on the second page
     fake.advance(3600)   # the server's clock runs ahead: the status predates the post
     later = target.model_copy(update={"created_at": datetime.fromtimestamp(fake.now(), UTC)})
     assert await channel.lookup(later) is None
@@ -380,7 +395,7 @@ async def test_lookup_without_read_scope_uses_the_public_timeline(
                    "write read:accounts")
     channel = channel_for(server, client, token="no-read-statuses")
     receipt = await channel.publish(make_post())
-    assert await channel.lookup(make_post()) == receipt
+    assert found_id(await channel.lookup(make_post())) == receipt.remote_id
     assert any("authorization" not in r.headers for r in fake.requests_to("account_statuses"))
 
 
@@ -442,11 +457,12 @@ async def test_thread_mode_posts_a_reply_chain_once(
     assert chain[0].id == receipt.remote_id
     assert [s.in_reply_to_id for s in chain] == [None, *[s.id for s in chain[:-1]]]
     keys = [r.headers["idempotency-key"] for r in fake.requests_to("statuses")]
-    assert keys == ["pressbot-post-1", *[f"pressbot-post-1-part{i}" for i in
-                                         range(1, len(chain))]]
+    key = post.idempotency_key
+    assert keys == [key, *[f"{key}-part{i}" for i in range(1, len(chain))]]
     assert await channel.publish(post) == receipt     # replayed part by part
     assert len(fake.statuses) == len(chain)
-    assert await channel.lookup(post) == receipt      # the link is in the last part
+    # the link is in the last part
+    assert found_id(await channel.lookup(post)) == receipt.remote_id
 
 
 @pytest.mark.anyio

@@ -203,28 +203,41 @@ def test_check_learns_the_instance_limit_and_later_posts_fit_it(
 
 # ── failures a person, or time, must resolve ──────────────────────────────────────────────
 
-def test_a_revoked_token_holds_the_post_with_an_actionable_hint(
+def test_a_revoked_token_pauses_the_channel_and_the_fix_sends_every_post_once_in_order(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-        fake: tuple[FakeMastodon, str]) -> None:
+        fake: tuple[FakeMastodon, str], logs: pytest.LogCaptureFixture) -> None:
     state, url = fake
     ws = workspace(tmp_path, monkeypatch, url)
-    release(ws, "held", "A release for a revoked token")
+    for i in range(3):
+        release(ws, f"paused-{i}", f"Release {i} for a revoked token")
     cli(ws, "fetch")
-    [post] = queue(ws)
-    cli(ws, "approve", str(post["id"]))
+    ids = [p["id"] for p in queue(ws)]
+    cli(ws, "approve", *map(str, ids))
     with state.lock:
-        del state.tokens[TOKEN]
+        account_id, scopes = state.tokens.pop(TOKEN)
     result = cli(ws, "publish", code=1)
-    assert "0 published, 0 failed (will retry), 1 held" in result.stdout
-    [held] = queue(ws)
-    assert held["status"] == "held"
-    assert "The access token is invalid" in held["last_error"]
-    assert "MASTODON_TOKEN" in held["last_error"]
-    assert "Preferences → Development" in held["last_error"]
-    assert state.statuses == {}
+    assert "0 published, 0 failed (will retry), 0 held" in result.stdout
+    assert "channel mastodon paused" in result.stderr
+    assert "MASTODON_TOKEN" in result.stderr and "Preferences → Development" in result.stderr
+    waiting = queue(ws)
+    assert [(p["status"], p["attempts"]) for p in waiting] == [("approved", 0)] * 3
+    assert len(state.requests_to("statuses")) == 1      # the first refusal paused the channel
+    paused_lines = [r for r in logs.records if "paused" in r.getMessage()]
+    assert [r.levelname for r in paused_lines] == ["ERROR"]
+    assert "channel mastodon paused" in cli(ws, "queue").stdout
     checked = cli(ws, "check", code=1)
-    assert "mastodon: FAILED" in checked.stdout
-    assert "MASTODON_TOKEN" in checked.stdout
+    assert "mastodon: FAILED" in checked.stdout and "MASTODON_TOKEN" in checked.stdout
+    assert "0 published" in cli(ws, "publish").stdout   # still paused: nothing is tried
+    assert len(state.requests_to("statuses")) == 1
+
+    with state.lock:
+        state.tokens[TOKEN] = (account_id, scopes)      # the operator fixed the token
+    assert "resumed" in cli(ws, "check").stdout
+    assert "3 published" in cli(ws, "publish").stdout
+    sent = sorted(state.statuses.values(), key=lambda s: int(s.id))
+    assert [s.text.splitlines()[0] for s in sent] == [
+        f"Release {i} for a revoked token" for i in range(3)]
+    assert [p["status"] for p in queue(ws)] == ["published"] * 3
 
 
 def test_an_error_page_echoing_the_token_is_scrubbed_everywhere(
