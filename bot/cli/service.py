@@ -121,11 +121,13 @@ def check(app: App, offline: bool) -> None:
         for name, result in asyncio.run(check_channels(config, app.store)):
             mark = "OK" if result.ok else "FAILED"
             click.echo(f"{name}: {mark}: {result.summary}")
-            if result.ok:
-                with app.store.begin() as conn:
-                    if channel_store.resume(conn, name, by="pressbot check"):
-                        click.echo(f"  ▶ {name} was paused; its credentials work again, so "
-                                   "it is resumed")
+            with app.store.begin() as conn:
+                if result.ok and channel_store.resume(conn, name, by="pressbot check"):
+                    click.echo(f"  ▶ {name} was paused; its credentials work again, so it "
+                               "is resumed")
+                elif not result.ok and (state := channel_store.states(conn).get(name)) \
+                        and state.paused:
+                    click.echo(f"  ⏸ {name} stays paused: {state.reason}")
             for warning in result.warnings:
                 click.echo(f"  ⚠ {warning}")
             failed = failed or not result.ok

@@ -227,6 +227,7 @@ def test_a_revoked_token_pauses_the_channel_and_the_fix_sends_every_post_once_in
     assert "channel mastodon paused" in cli(ws, "queue").stdout
     checked = cli(ws, "check", code=1)
     assert "mastodon: FAILED" in checked.stdout and "MASTODON_TOKEN" in checked.stdout
+    assert "mastodon stays paused" in checked.stdout
     assert "0 published" in cli(ws, "publish").stdout   # still paused: nothing is tried
     assert len(state.requests_to("statuses")) == 1
 

@@ -185,6 +185,11 @@ class FakeMastodon:
             for _ in range(times):
                 queue.append(_Failure(status, kind, body, dict(headers or {})))
 
+    def pending_failures(self, route: str) -> int:
+        """Injected failures of `route` not yet answered."""
+        with self.lock:
+            return len(self._failures.get(route, ()))
+
     def slow_after_processing(self, route: str = "statuses", *, mode: Literal["stall", "drop"]
                               = "stall", seconds: float = 5.0, times: int = 1) -> None:
         """Do the work, then stall the answer (`stall`) or send half of it and hang up (`drop`)."""
