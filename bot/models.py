@@ -41,6 +41,10 @@ class Release(BaseModel):
     channels: list[str] | None = None
     overrides: dict[str, dict[str, str]] = Field(default_factory=dict)
     links: list[str] = Field(default_factory=list)
+    notes: str = Field(default="", description="what the release says besides its story: "
+                       "about-us blocks, funder notices, contacts; never posted")
+    url_derived: bool = Field(default=False, description="the url was made from base_url and "
+                              "the file name, not found: it may not exist")
 
     @property
     def uid(self) -> str:

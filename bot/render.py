@@ -188,6 +188,7 @@ def context_for(release: Release, target: Target, config: Config | None) -> dict
             "language": release.language, "embargo": release.embargo_at,
         },
         "title": " ".join(release.title.split()),
+        "notes": release.notes,
         "link": link,
         "image": image.model_dump() if image else None,
         "hashtags": hashtags(release.tags) if target.cfg.hashtags else [],

@@ -19,8 +19,8 @@ from datetime import date
 from bot.sources.dates import date_line_span, find_date, parse_date_line
 
 __all__ = ["BOILERPLATE_MARKERS", "Extracted", "extract_text", "find_date", "find_links",
-           "line_kind", "normalise", "parse_date_line", "rejoin_hyphenation",
-           "split_paragraphs"]
+           "join_notes", "line_kind", "normalise", "parse_date_line", "partition",
+           "rejoin_hyphenation", "split_notes", "split_paragraphs"]
 
 
 @dataclass(frozen=True)
@@ -30,19 +30,23 @@ class Extracted:
     lede: str
     body: str
     links: list[str] = field(default_factory=list)
+    notes: str = ""
 
 
 # A body line never matches any of these (checked with `search`; each is anchored to a line).
 BOILERPLATE_MARKERS: tuple[re.Pattern[str], ...] = tuple(re.compile(p, re.I | re.M) for p in (
     r"^[ \t]*(?:page|seite|p\.)[ \t]*\d{1,4}(?:[ \t]*(?:of|/|von|sur|di)[ \t]*\d{1,4})?[ \t]*$",
     r"^[ \t]*(?:-[ \t]*\d{1,4}[ \t]*-|\d{1,3}(?:[ \t]*/[ \t]*\d{1,3})?)[ \t]*$",
-    r"^[ \t]*(?:#{3,}|\[?[-–—]*[ \t]*ends?[ \t]*[-–—]*\]?|[-–—]+[ \t]*end[ \t]*[-–—]+|-30-)[ \t]*$",
+    r"^[ \t]*(?:#{3,}|\[?[-–—]*[ \t]*(?:ends?|fin|конец)[ \t]*[-–—]*\]?"
+    r"|[-–—]+[ \t]*(?:end|fin|конец)[ \t]*[-–—]+|-30-)[ \t]*$",
     r"^[ \t]*(?:read more|continue reading|share(?: this(?: article| page| post)?)?|tweet"
     r"|print(?: this page)?|back to (?:news|overview|top)|related (?:news|articles|posts)"
     r"|more news|latest news|skip to (?:main )?content)[ \t]*[.:…»›>]*[ \t]*$",
     r"^[ \t]*(?:you are here:?[ \t]*)?(?:home|start|startseite|accueil)[ \t]*[>»›|/].{0,200}$",
-    r"^[ \t]*(?:tel(?:ephone)?|phone|mobile|fax)[ \t]*[.:]?[ \t]*\+?[\d(][\d ()./-]{5,40}$",
-    r"^[ \t]*e-?mail[ \t]*:[ \t]*\S{0,80}@\S{1,80}[ \t]*$",
+    r"^[ \t]*(?:tel(?:ephone)?|phone|mobile|fax|t[ée]l[ée]?(?:fono|phone)?|m[óo]vil|portable"
+    r"|тел(?:ефон)?|моб(?:ильный)?|факс)[ \t]*[.:]?[ \t]*\+?[\d(][\d ()./-]{5,40}$",
+    r"^[ \t]*(?:e-?mail|correo(?:[ \t]+electr[óo]nico)?|courriel|эл\.?[ \t]*почта"
+    r"|электронная[ \t]+почта)[ \t]*:[ \t]*\S{0,80}@\S{1,80}[ \t]*$",
 ))
 
 _TERMINAL = (".", "!", "?", "…", '"', "”", "’", "»")
@@ -61,7 +65,10 @@ _BANNER = re.compile(
     r"(?:press|media|news)[ \t]+(?:release|information|info|statement|notice|note|announcement)s?"
     r"|pressemitteilung|presseinformation|presseaussendung|communiqu[ée] de presse"
     r"|comunicato stampa|nota de prensa|sporočilo za javnost|tiskov[aá] zpráva"
-    r"|(?:for )?immediate (?:release|publication)|embargo(?:ed)?\b", re.I)
+    r"|(?:for )?immediate (?:release|publication)|embargo(?:ed)?\b"
+    r"|comunicado de prensa|para (?:su )?(?:publicaci[óo]n|difusi[óo]n) inmediata"
+    r"|pour (?:diffusion|publication) imm[ée]diate|пресс-релиз|информационное сообщение"
+    r"|для (?:немедленной )?публикации", re.I)
 _BREADCRUMB = re.compile(r"(?:you are here:?[ \t]*)?(?:home|start|startseite|accueil)[ \t]*[>»›|/]",
                          re.I)
 _CRUMB_SEP = re.compile(r"[ \t][>»›][ \t]")
@@ -81,22 +88,62 @@ _FOOTER_HEAD = re.compile(
     r"about[ \t]+(?![\d€$£])[^\n.!?:]{1,80}|about"
     r"|notes?[ \t]+(?:to|for)[ \t]+(?:the[ \t]+)?editors?"
     r"|editor['’]?s['’]?[ \t]+notes?|(?:press|media)[ \t]+(?:contacts?|enquiries|inquiries|office)"
-    r"|contacts?(?:[ \t]+(?:for|details|information)[^\n:.]{0,40})?|enquiries|inquiries"
+    r"|enquiries|inquiries"
     r"|for (?:further|more) information,?[ \t]*(?:please[ \t]+)?(?:contact[^\n:]{0,30})?"
-    r"|further information|background information for editors", re.I)
-_PHONE = re.compile(r"(?:tel(?:ephone)?|phone|mobile|mob|cell|fax|[tmf])\.?[ \t]*:?[ \t]*"
+    r"|further information|background information for editors"
+    # Spanish
+    r"|acerca[ \t]+de[ \t]+[^\n.!?:]{1,80}|sobre[ \t]+(?:el|la|los|las|nosotros)\b[^\n.!?:]{0,80}"
+    r"|contactos?(?:[ \t]+(?:de|para)[ \t]+(?:prensa|medios(?:[ \t]+de[ \t]+comunicaci[óo]n)?))?"
+    r"|notas?[ \t]+(?:para|a)[ \t]+(?:los[ \t]+)?(?:editores|redactores|periodistas|redacciones)"
+    r"|(?:para[ \t]+)?m[áa]s[ \t]+informaci[óo]n|(?:gabinete|oficina)[ \t]+de[ \t]+prensa"
+    # French
+    r"|[àa][ \t]+propos(?:[ \t]+(?:de|du|des|d['’])[^\n.!?:]{1,80})?"
+    r"|contacts?[ \t]+(?:presse|m[ée]dias?)|notes?[ \t]+(?:aux|pour les)[ \t]+(?:r[ée]dactions"
+    r"|r[ée]dacteurs|[ée]diteurs|journalistes)|pour[ \t]+(?:plus[ \t]+d['’]|de[ \t]+plus[ \t]+"
+    r"amples[ \t]+)informations?|(?:service|relations)[ \t]+(?:de[ \t]+)?presse"
+    # Russian
+    r"|об?[ \t]+[^\W\d_][^\n.!?:]{1,80}|справка|справочная[ \t]+информация"
+    r"|контакты(?:[ \t]+для[ \t]+(?:сми|прессы))?|контактная[ \t]+информация|пресс-служба"
+    r"|для[ \t]+справок|дополнительная[ \t]+информация"
+    r"|примечани[ея][ \t]+для[ \t]+редакт[а-я]+"
+    # last: the other languages' "contact …" headings start with it
+    r"|contacts?(?:[ \t]+(?:for|details|information)[^\n:.]{0,40})?", re.I)
+_PHONE = re.compile(r"(?:tel(?:ephone)?|phone|mobile|mob|cell|fax|t[ée]l[ée]?(?:fono|phone)?"
+                    r"|m[óo]vil|portable|тел(?:ефон)?|моб(?:ильный)?|факс|[tmfт])\.?[ \t]*:?[ \t]*"
                     r"\+?[\d(][\d ()./-]{5,}|\+\d[\d ()./-]{6,}$", re.I)
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-_POSTCODE = re.compile(r"\b(?:[A-Z]{1,2}-)?\d{4,5}[ \t]+[A-ZÄÖÜ][\w-]+")
+_POSTCODE = re.compile(r"\b(?:[A-Z]{1,2}-)?\d{4,5}[ \t]+[A-ZÄÖÜÉ][\w-]+|(?<!\d)\d{6},[ \t]*[А-ЯЁ]"
+                       r"|\b(?:ul\.|ул\.|улица|просп(?:ект|\.)|calle|c/|avenida|avda?\.|rue"
+                       r"|avenue|boulevard|bd|place|plaza|paseo)[ \t]+[^\n]{2,60}?\d")
 _FUNDER = re.compile(
     r"(?:co-?)?(?:funded|financed)[ \t]+by|views and opinions expressed|(?:[\w'’ –-]{0,100}?[ \t])?"
-    r"(?:is|are|was|were|has been|have been)[ \t]+(?:co-?)?(?:funded|financed|co-financed)[ \t]+by",
+    r"(?:is|are|was|were|has been|have been)[ \t]+(?:co-?)?(?:funded|financed|co-financed)[ \t]+by"
+    r"|(?:[\w'’ –-]{0,100}?[ \t])?(?:co)?financiad[oa]s?[ \t]+por"
+    r"|el[ \t]+contenido[ \t]+de[ \t]+(?:esta|este)[ \t]+\w+[ \t]+es[ \t]+(?:de[ \t]+la[ \t]+)?"
+    r"responsabilidad|(?:[\w'’ –-]{0,100}?[ \t])?(?:co-?)?financ[ée]e?s?[ \t]+par"
+    r"|le[ \t]+contenu[ \t]+de[ \t]+(?:cette|ce)[ \t]+\w+[ \t]+rel[èe]ve"
+    r"|(?:[\w'’ –-]{0,100}?[ \t])?(?:со)?финансир[а-я]+[ \t]+"
+    r"|(?:[\w'’ –-]{0,100}?[ \t])?при[ \t]+(?:финансовой[ \t]+)?поддержке"
+    r"|содержание[ \t]+(?:данной|этой|настоящей)[ \t]+публикации",
     re.I)
 _FUNDER_WHO = re.compile(r"european union|\beu\b|erdf|european regional development fund"
-                         r"|interreg|european commission", re.I)
+                         r"|interreg|european commission|uni[óo]n europea|\bue\b"
+                         r"|union europ[ée]enne|commission europ[ée]enne|comisi[óo]n europea"
+                         r"|европейск[а-я]+[ \t]+(?:союз|комисс)|евросоюз|(?<!\w)ес(?!\w)", re.I)
+# the standard "The European Union is made up of 27 Member States…" notice, in any language
+_EU_NOTICE = re.compile(
+    r"(?:the[ \t]+)?european[ \t]+union|la[ \t]+uni[óo]n[ \t]+europea|l['’]union[ \t]+europ[ée]enne"
+    r"|европейский[ \t]+союз", re.I)
+_EU_MADE_OF = re.compile(
+    r"(?:is made up of|consists of|comprises|est (?:constitu[ée]e|compos[ée]e|form[ée]e) de"
+    r"|regroupe|est[áa] (?:formada|compuesta|integrada) por|se compone de"
+    r"|состоит из|объединяет)[ \t]+\d{1,2}", re.I)
 _SOCIAL = re.compile(r"(?:follow us|find us|join us|stay in touch|connect with us|unsubscribe"
                      r"|web(?:site)?[ \t]*:|internet[ \t]*:|(?:facebook|twitter|x|linkedin"
-                     r"|instagram|youtube|mastodon|bluesky)[ \t]*:)", re.I)
+                     r"|instagram|youtube|mastodon|bluesky|telegram|vk|вконтакте|телеграм)"
+                     r"[ \t]*:|s[íi]guenos|encu[ée]ntranos|suivez[- ]nous|retrouvez[- ]nous"
+                     r"|следите за нами|подписывайтесь|мы в (?:социальных сетях|соцсетях)"
+                     r"|(?:sitio[ \t]+web|site[ \t]+(?:web|internet)|сайт|веб-сайт)[ \t]*:)", re.I)
 _BULLET = re.compile(r"(?:[-*•–·▪]|\d{1,2}[.)])[ \t]+(?=\S)")
 
 _LINK = re.compile(r"(?:https?://|(?<![\w/.@:-])www\.)[^\s<>\"'`{}|\\^\[\]]+", re.I)
@@ -155,13 +202,17 @@ def is_boilerplate(par: str) -> bool:
     """A paragraph that belongs to a footer wherever it stands: phone, e-mail, address, funder."""
     if len(par) <= 200 and _PHONE.match(par):
         return True
-    if len(par) <= 160 and (re.match(r"e-?mail[ \t]*:", par, re.I) or (
+    if len(par) <= 160 and (re.match(r"(?:e-?mail|correo|courriel|эл\.?[ \t]*почта)[ \t]*:",
+                                     par, re.I) or (
             _EMAIL.search(par) and len(par.split()) <= 8 and not par.endswith(_TERMINAL))):
         return True
     if (len(par) <= 150 and "," in par and _POSTCODE.search(par)
             and not par.endswith((".", "!", "?")) and len(par.split()) <= 16):
         return True
     if len(par) <= 400 and _FUNDER.match(par) and _FUNDER_WHO.search(par):
+        return True
+    if len(par) <= 800 and (m := _EU_NOTICE.match(par)) and _EU_MADE_OF.search(par, m.end(),
+                                                                              m.end() + 60):
         return True
     return len(par) <= 200 and bool(_SOCIAL.match(par) or _LABEL_LINE.match(par))
 
@@ -195,8 +246,11 @@ def line_kind(line: str) -> str:
             return "date"
         if _BREADCRUMB.match(line) or len(_CRUMB_SEP.findall(line)) >= 2:
             return "breadcrumb"
-        if not bare or _STRAY.fullmatch(bare) or any(m.search(line) for m in BOILERPLATE_MARKERS):
+        if not bare or _STRAY.fullmatch(bare) or any(m.search(line)
+                                                     for m in BOILERPLATE_MARKERS[3:5]):
             return "stray"
+        if any(m.search(line) for m in BOILERPLATE_MARKERS[5:]):
+            return "boiler"  # a phone or e-mail line: kept in the notes
     if is_boilerplate(line):
         return "boiler"
     return "bullet" if _BULLET.match(line) else "text"
@@ -233,7 +287,9 @@ def split_paragraphs(lines: list[str]) -> list[str]:
     cur: list[str] = []
     for s in clean:
         kind = line_kind(s) if s else "blank"
-        if kind == "text" and cur and _continues(cur[-1], s, width):
+        # a funder notice or the EU's standard notice wraps like any paragraph: its
+        # first line alone would leave the rest of it in the story
+        if kind in ("text", "boiler") and cur and _continues(cur[-1], s, width):
             cur.append(s)
             continue
         if cur:
@@ -241,7 +297,7 @@ def split_paragraphs(lines: list[str]) -> list[str]:
             cur = []
         if kind == "bullet" and (m := _BULLET.match(s)) and s[0] in "*•–·▪":
             s = "- " + s[m.end():]
-        if kind in ("text", "bullet"):
+        if kind in ("text", "bullet") or (kind == "boiler" and len(s) >= 50):
             cur = [s]
         elif kind != "blank":
             paras.append(s)
@@ -355,8 +411,54 @@ def _is_real_paragraph(par: str) -> bool:
     return (words >= 6 and par.endswith(_TERMINAL)) or words >= 20
 
 
-def _body_paragraphs(paras: list[str], title: str | None) -> list[str]:
-    """From the lede (first real paragraph) to the footer, without junk in between."""
+_DROPPED = frozenset({"page", "end", "stray", "breadcrumb", "banner", "blank"})
+
+
+def partition(paras: list[str], kinds: list[str] | None = None, *, keep_other: bool = False
+              ) -> tuple[list[int], list[int]]:
+    """Which paragraphs are the story and which are notes, by index.
+
+    The story runs to the first footer heading, "related news" line or end marker; what
+    follows is notes (about-us blocks, contacts), except page furniture and the "related"
+    lists, which belong to the web page, not the release. Phone, e-mail, address, funder
+    and social lines are notes wherever they stand. With `keep_other` (text a feed already
+    cleaned), other lines before the notes stay in the story instead of being dropped.
+    """
+    kinds = kinds if kinds is not None else [line_kind(p) for p in paras]
+    story: list[int] = []
+    notes: list[int] = []
+    tail = False
+    skipping = False
+    for n, kind in enumerate(kinds):
+        if kind in ("footer", "related", "end"):
+            tail = True
+            skipping = kind == "related"
+            if kind == "footer":
+                notes.append(n)
+            continue
+        if skipping or (kind in _DROPPED and (tail or not keep_other or kind == "blank")):
+            continue
+        if kind == "boiler" or tail:
+            notes.append(n)
+        elif keep_other or kind in ("text", "bullet", "date"):
+            story.append(n)
+    # a signature block (`Delegation of the EU to …` above its address and phone) has no
+    # heading: short lines at the story's end, followed by notes, belong to the notes
+    while story and notes and notes[-1] > story[-1] and _is_signature(paras[story[-1]]):
+        notes.append(story.pop())
+    notes.sort()
+    return story, notes
+
+
+def _is_signature(par: str) -> bool:
+    text = " ".join(par.split())
+    return (0 < len(text) <= 100 and not text.endswith(_TERMINAL) and not _BULLET.match(text)
+            and "\n" not in par)
+
+
+def _body_paragraphs(paras: list[str], title: str | None) -> tuple[list[str], list[str]]:
+    """From the lede (first real paragraph) to the footer, without junk in between; and
+    the notes: footers and boilerplate found on the way."""
     kinds = [line_kind(p) for p in paras]
     folded_title = title.casefold() if title else None
     starts = [n for n, (p, k) in enumerate(zip(paras, kinds, strict=True))
@@ -364,15 +466,11 @@ def _body_paragraphs(paras: list[str], title: str | None) -> list[str]:
     end = next((n for n, k in enumerate(kinds) if k == "end"), len(paras))
     real = [n for n in starts if n < end and _is_real_paragraph(paras[n])]
     if not real and not [n for n in starts if n < end]:
-        return []
+        _, notes = partition(paras[end:], kinds[end:])
+        return [], [paras[end + n] for n in notes]
     first = real[0] if real else next(n for n in starts if n < end)
-    body: list[str] = []
-    for p, kind in zip(paras[first:end], kinds[first:end], strict=True):
-        if kind in ("footer", "related"):
-            break
-        if kind in ("text", "bullet", "date"):
-            body.append(p)
-    return body
+    story, notes = partition(paras[first:], kinds[first:])
+    return [paras[first + n] for n in story], [paras[first + n] for n in notes]
 
 
 def _join_body(paras: list[str]) -> str:
@@ -425,9 +523,30 @@ def extract_text(text: str, *, known_title: str | None = None) -> Extracted:
     text = rejoin_hyphenation(normalise(text))
     lines = _drop_running_heads(text.split("\n"))
     title, found_date, rest_at = _read_head(lines, known_title)
-    paras = _body_paragraphs(split_paragraphs(lines[rest_at:]), title)
+    paras, notes = _body_paragraphs(split_paragraphs(lines[rest_at:]), title)
     if found_date is None and paras:
         found_date = find_date(" ".join(paras[:2])[:4000])
     body = _join_body(paras)
     lede = body.split("\n", 1)[0] if body else ""
-    return Extracted(title=title, date=found_date, lede=lede, body=body, links=find_links(text))
+    return Extracted(title=title, date=found_date, lede=lede, body=body, links=find_links(text),
+                     notes=join_notes(notes))
+
+
+def join_notes(paras: list[str]) -> str:
+    """Notes as text: paragraphs apart by a blank line, contact lines kept together."""
+    out: list[str] = []
+    for n, p in enumerate(paras):
+        if n:
+            short = len(p) <= 80 and len(paras[n - 1]) <= 80
+            out.append("\n" if short else "\n\n")
+        out.append(p)
+    return "".join(out)
+
+
+def split_notes(text: str) -> tuple[str, str]:
+    """(story, notes) of a text whose paragraphs are apart by blank lines (a feed entry)."""
+    paras = [" ".join(p.split()) if not _BULLET.match(p.strip()) else p.strip()
+             for p in re.split(r"\n[ \t]*\n", text) if p.strip()]
+    lines = [p for para in paras for p in ([para] if "\n" not in para else para.split("\n"))]
+    story, notes = partition(lines, keep_other=True)
+    return _join_body([lines[n] for n in story]), join_notes([lines[n] for n in notes])

@@ -23,7 +23,9 @@ from bot.errors import SourceError
 from bot.htmltext import first_image, html_to_text, sanitize_html
 from bot.models import Image, Release
 from bot.netguard import is_public_http_url
+from bot.sources.extract import split_notes
 from bot.sources.http import Fetched, fetch
+from bot.sources.notes import story_html
 
 if TYPE_CHECKING:
     from bot.store.sources import SourceState
@@ -154,7 +156,7 @@ def entry_to_release(name: str, entry: Any, language: str | None,
     summary_html = entry.get("summary") or ""
     source_html = content_html or summary_html
     title = " ".join(_text(entry.get("title")).split())
-    body = _text(content_html or summary_html)
+    body, notes = split_notes(_text(content_html or summary_html))
     # the lede: the first paragraph of the feed's summary, else of the content
     summary = _text(summary_html) if summary_html and summary_html != content_html else ""
     summary = (summary or body).strip().split("\n\n", 1)[0]
@@ -172,8 +174,8 @@ def entry_to_release(name: str, entry: Any, language: str | None,
     now = datetime.now(UTC)
     return Release(
         source=name, key=key, url=link, title=title, published_at=published,
-        summary=summary, body=body,
-        body_html=sanitize_html(source_html) if source_html else "",
+        summary=summary, body=body, notes=notes,
+        body_html=story_html(sanitize_html(source_html)) if source_html else "",
         images=_images(entry, source_html, allow_private_images),
         tags=tags, language=entry_lang or language,
         embargo_at=published if published and published > now else None,

@@ -23,6 +23,7 @@ from bot.htmltext import read_page
 from bot.models import Image, Release
 from bot.sources.dates import parse_date_line
 from bot.sources.extract import extract_text, find_links
+from bot.sources.notes import story_html
 
 __all__ = ["markdown_to_text", "read_release_file"]
 
@@ -299,7 +300,7 @@ def _read_markdown(text: str, path: Path, base_url: str | None) -> dict[str, Any
     ex = extract_text(markdown_to_text(body_md), known_title=title)
     url = _text_value(meta.get("url"))
     return {
-        "body_html": markdown_to_html(body_md, title),
+        "body_html": story_html(markdown_to_html(body_md, title)),
         "title": title or ex.title, "extracted": ex,
         "url": _resolve(url, base_url) if url else None,
         "published_at": _to_utc(meta.get("date"), "date", path),
@@ -386,6 +387,6 @@ def read_release_file(path: Path, *, source: str, key: str, base_url: str | None
         published = _to_utc(ex.date, "date", path)
     return Release(
         source=source, key=key, url=url, title=title, published_at=published,
-        summary=fields.pop("summary", None) or ex.lede, body=ex.body,
+        summary=fields.pop("summary", None) or ex.lede, body=ex.body, notes=ex.notes,
         language=fields.pop("language", None) or default_language, **fields,
     )

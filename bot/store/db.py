@@ -20,7 +20,7 @@ from sqlalchemy.engine import Connection, Engine
 from bot.errors import ConfigError
 
 log = logging.getLogger(__name__)
-HEAD = "0008"
+HEAD = "0007"
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

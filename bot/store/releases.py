@@ -113,6 +113,8 @@ def _values(release: Release) -> dict[str, Any]:
         "channels": release.channels,
         "overrides": release.overrides,
         "links": release.links,
+        "notes": release.notes,
+        "url_derived": release.url_derived,
         "content_hash": release.content_hash(),
     }
 
@@ -157,7 +159,8 @@ def to_model(row: sa.Row[Any]) -> Release:
         body_html=m["body_html"],
         images=[Image(**i) for i in m["images"] or []], tags=m["tags"] or [],
         language=m["language"], embargo_at=m["embargo_at"], channels=m["channels"],
-        overrides=m["overrides"] or {}, links=m["links"] or [],
+        overrides=m["overrides"] or {}, links=m["links"] or [], notes=m["notes"] or "",
+        url_derived=bool(m["url_derived"]),
     )
 
 
