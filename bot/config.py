@@ -95,6 +95,17 @@ def _check_cron(value: str) -> str:
     return value
 
 
+def _present(value: SecretStr) -> SecretStr:
+    if not value.get_secret_value().strip():
+        raise ValueError("empty: set the credential (is its environment variable set?)")
+    return value
+
+
+Credential = Annotated[SecretStr, AfterValidator(_present)]
+"""A secret the channel cannot work without: empty or blank is a config error, not a
+network error later."""
+
+
 def _positive(value: timedelta) -> timedelta:
     if value <= timedelta(0):
         raise ValueError("expected a duration above zero, like '5s'")
@@ -220,7 +231,7 @@ class ChannelBase(Strict):
 class MastodonConfig(ChannelBase):
     type: Literal["mastodon"]
     base_url: HttpUrl
-    access_token: SecretStr
+    access_token: Credential
     visibility: Literal["public", "unlisted", "private", "direct"] = "public"
     spoiler_text: str | None = None
     max_characters: int | None = Field(default=None, ge=50)
@@ -232,7 +243,7 @@ class BlueskyConfig(ChannelBase):
     type: Literal["bluesky"]
     pds_url: HttpUrl = HttpUrl("https://bsky.social")
     handle: Annotated[str, Field(min_length=3, pattern=r"^\S+$")]
-    app_password: SecretStr
+    app_password: Credential
     app_url: HttpUrl = HttpUrl("https://bsky.app")
     embed: Literal["auto", "card", "images"] = "auto"
     max_characters: int | None = Field(default=None, ge=50, le=300)
@@ -247,7 +258,7 @@ class BlueskyConfig(ChannelBase):
 class FacebookConfig(ChannelBase):
     type: Literal["facebook"]
     page_id: Annotated[str, Field(pattern=r"^\d+$")]
-    page_access_token: SecretStr
+    page_access_token: Credential
     app_secret: SecretStr | None = None
     app_token: SecretStr | None = None
     graph_url: HttpUrl = HttpUrl("https://graph.facebook.com")

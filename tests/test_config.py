@@ -145,3 +145,17 @@ def test_the_cli_exits_2_on_a_config_error(tmp_path: Path) -> None:
     missing = subprocess.run([sys.executable, "-m", "bot", "--config", "nope.toml", "queue"],
                              capture_output=True, text=True, timeout=60)
     assert missing.returncode == 2 and "config file not found" in missing.stderr
+
+
+@pytest.mark.parametrize(("table", "key"), [
+    ('type = "mastodon"\nbase_url = "https://m.example"', "access_token"),
+    ('type = "facebook"\npage_id = "123"', "page_access_token"),
+    ('type = "bluesky"\nhandle = "news.example.org"', "app_password"),
+])
+@pytest.mark.parametrize("value", ["", "   ", "${TOKEN_FROM_ENV:-}"])
+def test_an_empty_credential_is_a_config_error_naming_the_key(
+        tmp_path: Path, table: str, key: str, value: str) -> None:
+    path = write(tmp_path, f'[channels.c]\n{table}\n{key} = "{value}"\n')
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert f"channels.c.{key}: empty" in str(caught.value)

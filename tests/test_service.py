@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import signal
 import socket
@@ -103,3 +104,35 @@ def test_folder_changes_are_picked_up_while_running(tmp_path: Path) -> None:
     finally:
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=25) == 0
+
+
+def test_a_busy_job_skipping_its_tick_is_not_logged_every_interval() -> None:
+    import asyncio
+
+    from apscheduler.schedulers.asyncio import AsyncIOScheduler
+    from apscheduler.triggers.interval import IntervalTrigger
+
+    from bot.logs import setup_logging
+
+    setup_logging("INFO", "kv")
+    seen: list[logging.LogRecord] = []
+    collector = logging.Handler()
+    collector.emit = seen.append  # type: ignore[method-assign]
+    scheduler_log = logging.getLogger("apscheduler.scheduler")
+    scheduler_log.addHandler(collector)
+
+    async def long_pass() -> None:
+        await asyncio.sleep(0.6)
+
+    async def main() -> None:
+        scheduler = AsyncIOScheduler()
+        scheduler.add_job(long_pass, IntervalTrigger(seconds=0.1), max_instances=1)
+        scheduler.start()
+        await asyncio.sleep(0.5)
+        scheduler.shutdown(wait=False)
+
+    try:
+        asyncio.run(main())
+    finally:
+        scheduler_log.removeHandler(collector)
+    assert not [r for r in seen if "running instances" in r.getMessage()]

@@ -8,6 +8,8 @@ Routes and who may use them:
     GET  /activity, /activity.csv                 reviewer and up
     POST /posts/{id}/approve, /reject             reviewer and up
     POST /posts/{id}/edit, /schedule              editor and up
+    POST /channels/pause-all                      reviewer and up (the emergency stop)
+    POST /channels/{name}/resume                  editor and up
     GET  /users · POST /users, /users/{name}/…    admin
     …    public newsletter pages                  anyone: `bot.web.public`, when present
 
@@ -29,7 +31,7 @@ from starlette.staticfiles import StaticFiles
 from bot.config import Config
 from bot.signing import signing_key
 from bot.store import Store
-from bot.web import activity, admin, auth, views
+from bot.web import activity, admin, auth, channels, views
 from bot.web.context import Handler, Web, endpoint
 from bot.web.security import FailureLimiter, SecurityHeaders
 from bot.web.sessions import SessionCodec
@@ -81,6 +83,8 @@ def create_app(config: Config, store: Store, *, health: Any = None,
         page("/posts/{post_id:int}/reject", views.reject, methods=("POST",)),
         page("/posts/{post_id:int}/edit", views.edit, "editor", methods=("POST",)),
         page("/posts/{post_id:int}/schedule", views.schedule, "editor", methods=("POST",)),
+        page("/channels/pause-all", channels.pause_all, methods=("POST",)),
+        page("/channels/{channel}/resume", channels.resume, "editor", methods=("POST",)),
         page("/activity", activity.activity_page),
         page("/activity.csv", activity.activity_csv),
         page("/users", admin.users_page, "admin"),

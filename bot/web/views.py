@@ -17,6 +17,7 @@ from bot.models import Post, PostStatus
 from bot.schedule import parse_when
 from bot.store import posts as post_store
 from bot.store import releases as release_store
+from bot.web.channels import banners
 from bot.web.context import Ctx, safe_next
 from bot.web.previews import Viewer, queue_sections
 from bot.web.security import EMAIL_CSP
@@ -29,7 +30,7 @@ def queue_page(ctx: Ctx) -> Response:
     now = clock.now()
     with ctx.begin() as conn:
         sections = queue_sections(conn, ctx.config, now)
-    return ctx.render("queue.html", sections=sections, now=now)
+    return ctx.render("queue.html", sections=sections, now=now, banners=banners(ctx))
 
 
 def _post_or_404(ctx: Ctx) -> Post | None:
