@@ -182,6 +182,8 @@ class SourceBase(Strict):
     poll_every: Duration = timedelta(minutes=10)
     language: str | None = None
     channels: list[str] | None = None
+    # hold posts of releases without a link found in them (none, or one derived from a name)
+    require_link: bool = False
 
 
 class FolderSourceConfig(SourceBase):
@@ -190,6 +192,8 @@ class FolderSourceConfig(SourceBase):
     base_url: HttpUrl | None = None
     watch: bool = True
     poll_every: Duration = timedelta(minutes=1)
+    # ask a link derived from base_url and the file name whether it answers 200
+    check_link: bool = False
 
 
 class FeedSourceConfig(SourceBase):

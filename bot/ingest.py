@@ -125,6 +125,10 @@ async def poll_source(name: str, cfg: SourceConfig, config: Config, store: Store
             report.not_modified = fetched.unchanged
         else:
             found = await asyncio.to_thread(_scan_folder, name, cfg, config, state, report)
+            if cfg.check_link:
+                from bot.linkcheck import confirm_derived
+
+                found = await confirm_derived(name, found, client)
         if found:
             await asyncio.to_thread(store_releases, store, config, name, found, report)
         state.last_ok_at = clock.now() if not report.errors else state.last_ok_at

@@ -235,8 +235,32 @@ def render(release: Release, target: Target, config: Config | None = None) -> Re
         return Rendered(text="", warnings=[f"template error: {exc}"], blocking=True,
                         limit=target.limits.max_chars)
     rendered.warnings.extend(_release_warnings(release))
+    if hold := _link_hold(release, config):
+        rendered.warnings.append(hold)
+        rendered.blocking = True
     rendered.language = release.language or target.cfg.language
     return rendered
+
+
+HOLD_PREFIX = "held: "
+
+
+def _link_hold(release: Release, config: Config | None) -> str | None:
+    """Why a release's posts must wait for a person because of its link, if they must."""
+    source = config.sources.get(release.source) if config else None
+    if source is None:
+        return None
+    if release.url_derived and getattr(source, "check_link", False):
+        # a derived link that answered 200 is stored as found (`bot.linkcheck`)
+        return (f"{HOLD_PREFIX}the derived link {release.url} did not answer 200 when "
+                f"checked (sources.{release.source}.check_link): put the release's real "
+                "address in it ('url:' or a 'Read more: …' line), then approve")
+    if source.require_link and (not release.url or release.url_derived):
+        what = "a link made from its file name" if release.url else "no link"
+        return (f"{HOLD_PREFIX}the release has {what} and sources.{release.source}."
+                "require_link is on: put its address in it ('url:' or a 'Read more: …' "
+                "line), or approve it as it is")
+    return None
 
 
 def _render_social(release: Release, target: Target, config: Config | None) -> Rendered:
@@ -314,6 +338,10 @@ def _release_warnings(release: Release) -> list[str]:
     warnings = []
     if not release.url:
         warnings.append("missing link: the release has no URL")
+    elif release.url_derived:
+        warnings.append(f"derived link: {release.url} was made from base_url and the file "
+                        "name, not found in the release — check that the page exists, or "
+                        "give the address ('url:' or a 'Read more: …' line)")
     elif not is_http_url(release.url):
         warnings.append(f"the release's link {release.url[:80]!r} is not an http(s) address: "
                         "it is left out of every post")

@@ -24,7 +24,7 @@ from bot.config import Config
 from bot.errors import TemplateError, WorkflowError
 from bot.fit import count
 from bot.models import Post, PostStatus, Release, Rendered
-from bot.render import Target, render, render_edited_email, targets, wants
+from bot.render import HOLD_PREFIX, Target, render, render_edited_email, targets, wants
 from bot.schedule import next_slot
 from bot.store import posts as post_store
 from bot.store.schema import posts as posts_table
@@ -98,7 +98,8 @@ def plan_posts(conn: Connection, config: Config, release_id: int, release: Relea
             "channel": target.name, "status": status, "release_id": release_id,
             "title": release.title, "publish_at": publish_at,
             "last_error": "; ".join(w for w in rendered.warnings if "too long" in w
-                                    or "template error" in w) or None,
+                                    or "template error" in w or w.startswith(HOLD_PREFIX))
+                          or None,
             "detail": {"approval": target.cfg.approval, "warnings": rendered.warnings},
             **_rendered_fields(rendered),
         })

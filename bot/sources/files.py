@@ -42,7 +42,11 @@ _MD_EM = re.compile(r"(?<![\w*])\*(?=\S)([^*\n]{1,500}?)(?<=\S)\*(?![\w*])"
 _MD_CODE = re.compile(r"`([^`\n]+)`")
 _OWN_LABEL = re.compile(
     r"^[ \t]*(?:source|original|permalink|url|online|web version|read (?:it |this )?online"
-    r"|view (?:it )?online|published at)[ \t]*:[ \t]*(https?://\S+|www\.\S+)", re.I | re.M)
+    r"|view (?:it )?online|published at|canonical|read more|read the full (?:story|release"
+    r"|article|text)|full (?:story|release|text)|more|leer m[áa]s|ver m[áa]s|texto completo"
+    r"|lire la suite|en savoir plus|texte (?:complet|int[ée]gral)|подробнее|читать (?:далее"
+    r"|полностью)|полный текст)(?:[ \t]+(?:at|on|here|en|sur|ici|aqu[íi]|здесь|на сайте))?"
+    r"[ \t]*[:→»>-]?[ \t]*(https?://\S+|www\.\S+)", re.I | re.M)
 _NEWSY_PATH = re.compile(
     r"/(?:news|press|media|releases?|press-releases?|presse|pressemitteilungen|aktuelles"
     r"|novice|actualites|notizie|articles?|stories|blog)(?:/|$)|/\d{4}/\d{2}/", re.I)
@@ -380,13 +384,14 @@ def read_release_file(path: Path, *, source: str, key: str, base_url: str | None
     if not title:
         raise _fail(path, "no title found — add a 'title:' line to the front matter or put"
                     " the title on the first line")
-    url = fields.pop("url", None) or _own_page(raw, fields["links"], title) or _slug_url(
-        path, base_url)
+    url = fields.pop("url", None) or _own_page(raw, fields["links"], title)
+    derived = url is None and (url := _slug_url(path, base_url)) is not None
     published = fields.pop("published_at", None)
     if published is None and ex.date is not None:
         published = _to_utc(ex.date, "date", path)
     return Release(
         source=source, key=key, url=url, title=title, published_at=published,
         summary=fields.pop("summary", None) or ex.lede, body=ex.body, notes=ex.notes,
-        language=fields.pop("language", None) or default_language, **fields,
+        language=fields.pop("language", None) or default_language, url_derived=derived,
+        **fields,
     )

@@ -1,4 +1,5 @@
-"""The review page shows a release's notes (footers left out of the posts), collapsed."""
+"""The review page: a release's notes (footers left out of the posts), collapsed; and the
+warning a derived link carries."""
 
 from __future__ import annotations
 
@@ -23,3 +24,13 @@ def test_no_notes_no_box(client: TestClient, store: Store, config: Config) -> No
     ids = queue(store, config, release())
     sign_in(client, "rita")
     assert 'class="notes"' not in client.get(f"/posts/{ids['mastodon']}").text
+
+
+def test_a_derived_link_is_a_warning_on_the_queue_and_post_pages(
+        client: TestClient, store: Store, config: Config) -> None:
+    ids = queue(store, config, release(url_derived=True))
+    sign_in(client, "rita")
+    for path in ("/", f"/posts/{ids['mastodon']}"):
+        page = client.get(path).text
+        warnings = page.split(f'id="post-{ids["mastodon"]}"', 1)[1].split("</ul>", 1)[0]
+        assert "derived link: https://www.example.org/news/release-1" in warnings, path

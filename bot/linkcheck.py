@@ -1,0 +1,50 @@
+"""Ask a derived link whether it exists, for folder sources with `check_link = true`.
+
+A folder release without an address of its own gets one made from `base_url` and its
+file name; that page may well not exist. With `check_link`, the link is asked once when
+the release is read: a 200 makes it as good as a link found in the release (stored as
+not derived); anything else leaves it derived, and `bot.render` holds its posts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import httpx
+
+from bot.models import Release
+
+log = logging.getLogger("pressbot.linkcheck")
+
+TIMEOUT = 10.0
+
+
+async def answers_200(client: httpx.AsyncClient, url: str) -> tuple[bool, str]:
+    """(answered 200, what it answered); HEAD first, GET when a server refuses HEAD."""
+    try:
+        response = await client.head(url, follow_redirects=True, timeout=TIMEOUT)
+        if response.status_code in (405, 501):
+            async with client.stream("GET", url, follow_redirects=True,
+                                     timeout=TIMEOUT) as streamed:
+                response = streamed
+    except httpx.HTTPError as exc:
+        return False, f"{type(exc).__name__}"
+    return response.status_code == 200, f"HTTP {response.status_code}"
+
+
+async def confirm_derived(source: str, found: list[Release], client: httpx.AsyncClient
+                          ) -> list[Release]:
+    """The releases, with derived links that answer 200 marked as found."""
+    derived = [r for r in found if r.url_derived and r.url]
+    if not derived:
+        return found
+    answers = await asyncio.gather(*(answers_200(client, r.url or "") for r in derived))
+    confirmed: dict[int, Release] = {}
+    for release, (ok, what) in zip(derived, answers, strict=True):
+        if ok:
+            confirmed[id(release)] = release.model_copy(update={"url_derived": False})
+        else:
+            log.warning("source=%s derived link %s answered %s: its posts are held",
+                        source, release.url, what)
+    return [confirmed.get(id(r), r) for r in found]
