@@ -239,6 +239,8 @@ class MastodonConfig(ChannelBase):
     visibility: Literal["public", "unlisted", "private", "direct"] = "public"
     spoiler_text: str | None = None
     max_characters: int | None = Field(default=None, ge=50)
+    counting: Literal["mastodon", "raw"] = "mastodon"
+    """"raw" for servers that count every character of a URL or mention (Takahē)."""
     thread: bool = False
     allow_private_images: bool = False
 

@@ -53,6 +53,8 @@ def limits_for(cfg: ChannelConfig, learned: dict[str, Any] | None = None) -> Lim
     override = getattr(cfg, "max_characters", None)
     if override:
         limits = replace(limits, max_chars=override)
+    if getattr(cfg, "counting", None) == "raw":
+        limits = replace(limits, url_weight=None, mentions_local=False)
     return limits
 
 

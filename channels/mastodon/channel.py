@@ -24,7 +24,7 @@ from bot.fit import count
 from bot.models import Post, Receipt
 from channels.base import Ambiguous, Check, Limits, Permanent, Transient
 from channels.mastodon.api import _json, _receipt
-from channels.mastodon.errors import CONTENT_HINT, PLATFORM
+from channels.mastodon.errors import CONTENT_HINT, PLATFORM, _error_text
 from channels.mastodon.lookup import MastodonLookup
 from channels.mastodon.media import DEFAULT_IMAGE_MAX, MastodonMedia
 
@@ -54,6 +54,8 @@ class MastodonChannel(MastodonMedia, MastodonLookup):
         self._instance: dict[str, Any] | None = None
         self._account: dict[str, Any] | None = None
         self._budgets = {}
+        self._uploads: dict[str, dict[str, str | None]] = {}
+        """Per post uid, image URL → media id uploaded by a try that made no status."""
 
     def __repr__(self) -> str:
         return f"MastodonChannel(name={self.name!r}, base_url={self._base!r})"
@@ -80,12 +82,13 @@ class MastodonChannel(MastodonMedia, MastodonLookup):
                      or DEFAULT_MAX_CHARS)
         if self.config.spoiler_text:
             max_chars -= len(regex.findall(r"\X", self.config.spoiler_text))
+        raw = self.config.counting == "raw"
         return Limits(
             max_chars=max_chars,
-            url_weight=_positive(statuses.get("characters_reserved_per_url"))
-            or DEFAULT_URL_WEIGHT,
+            url_weight=None if raw else (
+                _positive(statuses.get("characters_reserved_per_url")) or DEFAULT_URL_WEIGHT),
             graphemes=True,
-            mentions_local=True,
+            mentions_local=not raw,
             max_images=_positive(statuses.get("max_media_attachments")) or 4,
             alt_max=_positive(media.get("description_limit")) or DEFAULT_ALT_MAX,
             image_max_bytes=_positive(media.get("image_size_limit")) or DEFAULT_IMAGE_MAX,
@@ -141,26 +144,49 @@ class MastodonChannel(MastodonMedia, MastodonLookup):
     async def publish(self, post: Post) -> Receipt:
         self._guard()  # before any upload: no orphan media when we are about to stop anyway
         parts = self._parts(post)
-        media_ids: list[str] = []
         images = post.images
         if len(images) > self.limits.max_images:
             log.warning("post %s: %d images, the instance takes %d; the rest are left out",
                         post.id, len(images), self.limits.max_images)
             images = images[: self.limits.max_images]
-        for image in images:
-            media_id = await self._upload(image)
-            if media_id is not None:
-                media_ids.append(media_id)
-        language = post.language or self.config.language
-        made: list[dict[str, Any]] = []
-        for index, text in enumerate(parts):
-            # Each part has its own key, so a retry after a crash mid-thread replays the parts
-            # already made (within the server's hour) and continues with the rest.
-            key = post.idempotency_key if index == 0 else f"{post.idempotency_key}-part{index}"
-            made.append(await self._post_status(
-                text, media_ids if index == 0 else [], key, language=language,
-                reply_to=str(made[-1]["id"]) if made else None))
+        # Uploads of an earlier try that never reached a status are reused, not redone.
+        uploaded = self._uploads.setdefault(post.uid, {})
+        try:
+            for image in images:
+                if image.url not in uploaded:
+                    uploaded[image.url] = await self._upload(image)
+            media_ids = [m for image in images if (m := uploaded.get(image.url))]
+            language = post.language or self.config.language
+            made: list[dict[str, Any]] = []
+            for index, text in enumerate(parts):
+                # Each part has its own key, so a retry after a crash mid-thread replays the
+                # parts already made (within the server's hour) and continues with the rest.
+                key = post.idempotency_key if index == 0 else \
+                    f"{post.idempotency_key}-part{index}"
+                made.append(await self._post_status(
+                    text, media_ids if index == 0 else [], key, language=language,
+                    reply_to=str(made[-1]["id"]) if made else None))
+        except Permanent:
+            # The post will not go out as it is: its uploads would only pile up unattached.
+            await self._discard(self._uploads.pop(post.uid, {}))
+            raise
+        except Ambiguous:
+            self._uploads.pop(post.uid, None)   # they may be attached now
+            raise
+        self._uploads.pop(post.uid, None)
         return _receipt(made[0])
+
+    async def _discard(self, uploaded: dict[str, str | None]) -> None:
+        """Delete uploads no status will use; best effort (the server also expires them)."""
+        for media_id in filter(None, uploaded.values()):
+            try:
+                response = await self._request("DELETE", f"/api/v1/media/{media_id}")
+            except (Transient, Ambiguous) as exc:
+                log.info("could not delete unused upload %s: %s", media_id, exc)
+                continue
+            if response.status_code >= 300:
+                log.info("could not delete unused upload %s: HTTP %s", media_id,
+                         response.status_code)
 
     def _parts(self, post: Post) -> list[str]:
         if not self.config.thread:
@@ -182,12 +208,30 @@ class MastodonChannel(MastodonMedia, MastodonLookup):
         response = await self._request("POST", "/api/v1/statuses", data=data,
                                        headers={"Idempotency-Key": key},
                                        budget="statuses", ambiguous=True)
+        if response.status_code == 422 and "character" in response.text.lower():
+            raise self._too_long(text, response)
         self._raise(response, scope="write:statuses", where="the post", ambiguous=True)
         status = _json(response)
         if not isinstance(status, dict) or not status.get("id"):
             # A 2xx means the status was probably made; only a lookup can tell.
             raise Ambiguous(f"{PLATFORM} answered {response.status_code} without a status id")
         return status
+
+    def _too_long(self, text: str, response: httpx.Response) -> Permanent:
+        """The server counted longer than we did: say both counts and what to cut."""
+        limits = self.status_limits
+        ours = count(text, limits, self.config.spoiler_text or "")
+        raw = count(text, replace(limits, url_weight=None, mentions_local=False),
+                    self.config.spoiler_text or "")
+        over = max(1, raw - (limits.max_chars or raw))
+        how = ("URLs as 23 characters and @user@domain as @user"
+               if self.config.counting == "mastodon" else "every character")
+        return Permanent(
+            f"{PLATFORM} refused the length: {_error_text(response)} — pressbot counted "
+            f"{ours}/{limits.max_chars} ({how}); counting every character of links and "
+            f"mentions it is {raw}",
+            f"cut about {over} characters and approve again; if this server always counts "
+            f"links in full (Takahē does), set counting = \"raw\" on the channel")
 
 
 # ---------------------------------------------------------------------- helpers

@@ -1,9 +1,11 @@
 """A post's images: downloaded (or read from disk), uploaded, and waited on until processed.
 
-Media uploads have no idempotency; a failure there is never ambiguous (retrying leaves at most
-an orphan upload, which the server cleans up). The download itself is `channels.images`: no
-token to the image's host, netguard on every hop, bounded in time and size (an image over the
-instance's limit is left out with a warning rather than failing the post).
+Media uploads have no idempotency, so `MastodonChannel.publish` keeps a post's uploads while
+it retries in the same process and reuses them, and deletes them when the post fails for
+good (a kill mid-upload leaves at most an orphan, which Mastodon removes after a day). The
+download itself is `channels.images`: no token to the image's host, netguard on every hop,
+bounded in time and size (an image over the instance's limit is left out with a warning
+rather than failing the post).
 """
 
 from __future__ import annotations

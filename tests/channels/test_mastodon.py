@@ -16,6 +16,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from bot.config import MastodonConfig
+from bot.fit import count
 from bot.models import Image, Post, PostStatus, Receipt
 from channels.base import Ambiguous, Channel, ChannelError, Limits, Permanent, Transient
 from channels.mastodon import MastodonChannel
@@ -132,6 +133,50 @@ async def test_images_are_uploaded_with_alt_text(
     assert described == ["A bar chart", "The new park"]
     assert all(fake.media[m].content_type == "image/png" for m in status.media_ids)
     assert "authorization" not in static.headers[0]   # the token never leaves for other hosts
+
+
+async def test_uploads_are_reused_on_retry_and_deleted_when_the_post_fails_for_good(
+        fake: FakeMastodon, server: LiveServer, client: httpx.AsyncClient,
+        images: tuple[Images, str]) -> None:
+    _, base = images
+    channel = channel_for(server, client)
+    post = make_post(images=[Image(url=f"{base}/img/a.png", alt="a")])
+    fake.fail("statuses", 503)                         # nothing made: worth a retry
+    with pytest.raises(Transient):
+        await channel.publish(post)
+    await channel.publish(post)
+    assert len(fake.requests_to("media")) == 1         # the retry reused the upload
+    [status] = fake.statuses.values()
+    assert list(fake.media) == status.media_ids
+
+    refused = make_post(2, images=[Image(url=f"{base}/img/b.png", alt="b")])
+    fake.fail("statuses", 422)                         # refused as written: held
+    with pytest.raises(Permanent):
+        await channel.publish(refused)
+    assert list(fake.media) == status.media_ids        # its upload was deleted on the server
+    assert len(fake.requests_to("media_delete")) == 1
+
+
+async def test_a_server_counting_links_in_full_gets_a_hold_naming_both_counts(
+        fake: FakeMastodon, server: LiveServer, client: httpx.AsyncClient) -> None:
+    fake.raw_counting = True                           # Takahē: advertises 23, counts raw
+    fake.max_characters = 100
+    link = "https://www.example.org/news/2026/03/a-rather-long-address-for-one-press-release"
+    text = f"Solar roofs on forty schools: the plan is out. {link}"
+    channel = channel_for(server, client)
+    await channel.load_limits()
+    assert count(text, channel.limits) <= 100 < len(text)   # fits as Mastodon counts
+    with pytest.raises(Permanent) as caught:
+        await channel.publish(make_post(text=text, link=link))
+    message = str(caught.value)
+    assert f"pressbot counted {count(text, channel.limits)}/100" in message
+    assert f"it is {len(text)}" in message
+    assert f"cut about {len(text) - 100} characters" in message
+    assert 'counting = "raw"' in message
+
+    raw = channel_for(server, client, counting="raw")
+    await raw.load_limits()
+    assert count(text, raw.limits) == len(text) > 100   # the renderer now shortens it first
 
 
 async def test_slow_media_is_polled_until_processed(

@@ -31,6 +31,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 from urllib.parse import urlencode
 
+import regex
 from starlette.applications import Starlette
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
@@ -143,6 +144,8 @@ class FakeMastodon:
     request_limit: int = 300
     request_window: float = 300.0
     compat_mode: bool = False
+    raw_counting: bool = False
+    """Count every character of URLs and mentions, as Takahē does (while advertising 23)."""
     slow_media: bool = False
     processing_polls: int = 2
     version: str = "4.3.0"
@@ -388,7 +391,9 @@ async def create_status(state: FakeMastodon, request: Request, form: dict[str, l
             raise ApiError(422, "Validation failed: Visibility is not included in the list")
         if not text.strip() and not media_ids:
             raise ApiError(422, "Validation failed: Text can't be blank")
-        if status_length(text, spoiler, state.characters_reserved_per_url) > state.max_characters:
+        length = len(regex.findall(r"\X", spoiler + text)) if state.raw_counting else \
+            status_length(text, spoiler, state.characters_reserved_per_url)
+        if length > state.max_characters:
             raise ApiError(422, "Validation failed: Text character limit of "
                                 f"{state.max_characters} exceeded")
         state._spend(account_id, "statuses", state.statuses_limit, state.statuses_window, request)
@@ -449,6 +454,20 @@ async def get_media(state: FakeMastodon, request: Request, form: dict[str, list[
             media.polls_left -= 1
             return JSONResponse(_media_json(media, _base(request)) | {"url": None}, 206)
         return JSONResponse(_media_json(media, _base(request)))
+
+
+async def delete_media(state: FakeMastodon, request: Request, form: dict[str, list[str]]
+                       ) -> Response:
+    """Mastodon 4.4's `DELETE /api/v1/media/:id`: only unattached media of the account."""
+    account_id = state._authorize(request, "media")
+    with state.lock:
+        media = state.media.get(request.path_params["id"])
+        if media is None or media.account_id != account_id:
+            raise ApiError(404, "Record not found")
+        if media.status_id:
+            raise ApiError(422, "Media attachment is currently used by a status")
+        del state.media[media.id]
+        return JSONResponse({})
 
 
 async def account_statuses(state: FakeMastodon, request: Request, form: dict[str, list[str]]
@@ -606,6 +625,7 @@ def make_app(state: FakeMastodon) -> Starlette:
         ("/api/v1/statuses", "POST", "statuses", create_status),
         ("/api/v2/media", "POST", "media", upload_media),
         ("/api/v1/media/{id}", "GET", "media_get", get_media),
+        ("/api/v1/media/{id}", "DELETE", "media_delete", delete_media),
         ("/api/v1/accounts/{id}/statuses", "GET", "account_statuses", account_statuses),
     ]
     routes = [Route(path, _endpoint(state, name, handler), methods=[method])
