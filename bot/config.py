@@ -203,6 +203,8 @@ class FeedSourceConfig(SourceBase):
     max_bytes: int = Field(default=10_000_000, ge=1_000)
     max_redirects: int = Field(default=5, ge=0, le=20)
     allow_private_images: bool = False
+    # the zone of dates the feed writes without one (default: bot.timezone)
+    timezone: Annotated[str, AfterValidator(_check_timezone)] | None = None
 
     @field_validator("url")
     @classmethod

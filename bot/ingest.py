@@ -120,7 +120,7 @@ async def poll_source(name: str, cfg: SourceConfig, config: Config, store: Store
             from bot.sources import feed
 
             async with limiter.slot(str(cfg.url)):
-                fetched, found = await feed.poll(name, cfg, state, client)
+                fetched, found = await feed.poll(name, cfg, state, client, tz=config.tz)
             state.etag, state.last_modified = fetched.etag, fetched.last_modified
             report.not_modified = fetched.unchanged
         else:

@@ -11,9 +11,9 @@ languages and asked about two candidates at most.
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 
-__all__ = ["date_line_span", "find_date", "parse_date_line"]
+__all__ = ["date_line_span", "find_date", "parse_date_line", "parse_stamp"]
 
 _MONTHS = {
     "january": 1, "february": 2, "march": 3, "april": 4, "may": 5, "june": 6, "july": 7,
@@ -110,3 +110,52 @@ def parse_date_line(line: str) -> date | None:
     """The date of a line that is only a date, maybe with a label, weekday, time or place."""
     span = date_line_span(" ".join(line.split()), parse_foreign=True)
     return span[2] if span else None
+
+
+_NUMERIC_STAMP = re.compile(
+    r"\s*(?:(\d{4})([-/.])(\d{1,2})\2(\d{1,2})|(\d{1,2})([-/.])(\d{1,2})\6(\d{4}))"
+    r"(?:[ tT]+(\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?)?"
+    r"\s*(Z|UTC|GMT|[+-]\d{2}:?\d{2})?\s*$", re.I)
+
+
+def parse_stamp(raw: str, tz: tzinfo) -> datetime | None:
+    """A feed's date string read carefully: RFC 822, ISO 8601, or numbers with the year
+    first (`2020/1/10 14:33:00`) or last (day-first, `10.01.2020`); a stamp without a zone
+    is in `tz`. None when the string is none of these."""
+    from email.utils import parsedate_to_datetime
+
+    text = raw.strip()
+    if not text or len(text) > 64:
+        return None
+    found: datetime | None = None
+    m = _NUMERIC_STAMP.match(text)
+    if m:
+        if m[1]:
+            y, mo, d = int(m[1]), int(m[3]), int(m[4])
+        else:
+            a, b = int(m[5]), int(m[7])
+            d, mo = (b, a) if b > 12 >= a else (a, b)  # day-first unless impossible
+            y = int(m[8])
+        try:
+            found = datetime(y, mo, d, int(m[9] or 0), int(m[10] or 0), int(m[11] or 0))
+        except ValueError:
+            return None
+        zone = (m[12] or "").upper()
+        if zone in ("Z", "UTC", "GMT"):
+            return found.replace(tzinfo=UTC)
+        if zone:
+            sign = 1 if zone[0] == "+" else -1
+            digits = zone[1:].replace(":", "")
+            offset = timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
+            return found.replace(tzinfo=timezone(sign * offset))
+    else:
+        try:
+            found = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            try:
+                found = parsedate_to_datetime(text)
+            except (TypeError, ValueError, IndexError):
+                return None
+    if found.tzinfo is None:
+        found = found.replace(tzinfo=tz)
+    return found

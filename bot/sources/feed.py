@@ -13,8 +13,10 @@ import contextlib
 import hashlib
 import io
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urljoin
+from zoneinfo import ZoneInfo
 
 import httpx
 
@@ -23,6 +25,7 @@ from bot.errors import SourceError
 from bot.htmltext import first_image, html_to_text, sanitize_html
 from bot.models import Image, Release
 from bot.netguard import is_public_http_url
+from bot.sources.dates import parse_stamp
 from bot.sources.extract import split_notes
 from bot.sources.http import Fetched, fetch
 from bot.sources.notes import story_html
@@ -51,7 +54,8 @@ _HARMLESS_BOZO = ("CharacterEncodingOverride", "NonXMLContentType", "CharacterEn
 
 
 async def poll(name: str, cfg: FeedSourceConfig, state: SourceState,
-               client: httpx.AsyncClient) -> tuple[Fetched, list[Release]]:
+               client: httpx.AsyncClient, *, tz: tzinfo = UTC
+               ) -> tuple[Fetched, list[Release]]:
     """One conditional GET and parse; on 304 the list is empty and `fetched.unchanged`.
 
     `timeout` bounds the whole fetch, redirects included: httpx's own timeout applies to
@@ -73,16 +77,23 @@ async def poll(name: str, cfg: FeedSourceConfig, state: SourceState,
     # parsing a big feed takes a while: off the event loop, so other sources keep going
     releases = await asyncio.to_thread(
         parse, name, fetched.body, url=fetched.url, content_type=fetched.content_type,
-        language=cfg.language, allow_private_images=cfg.allow_private_images)
+        language=cfg.language, allow_private_images=cfg.allow_private_images,
+        content_location=fetched.content_location,
+        tz=ZoneInfo(cfg.timezone) if cfg.timezone else tz)
     return fetched, releases
 
 
 def parse(name: str, body: bytes, *, url: str, content_type: str = "application/xml",
-          language: str | None = None, allow_private_images: bool = False) -> list[Release]:
+          language: str | None = None, allow_private_images: bool = False,
+          content_location: str | None = None, tz: tzinfo = UTC) -> list[Release]:
     """Entries of a feed document as releases; SourceError when it is not a usable feed.
 
     Image addresses that are not http(s), or that point at this machine or a private
     network, are dropped unless `allow_private_images` (the source's config) says so.
+    Relative links resolve against `xml:base`, else the feed's `rel="self"` link, else
+    the response's Content-Location, else `url` — only ever an http(s) address: a feed
+    read from a file without those keeps its relative links relative (and unpublished).
+    Dates written without a zone are in `tz`.
     """
     if not body.strip():
         raise SourceError(f"{url}: empty response, expected an RSS or Atom feed")
@@ -94,7 +105,7 @@ def parse(name: str, body: bytes, *, url: str, content_type: str = "application/
         parsed = feedparser.parse(
             io.BytesIO(body),
             response_headers={"content-type": content_type or "application/xml",
-                              "content-location": url},
+                              "content-location": feed_base(body, url, content_location)},
         )
     except Exception as exc:  # e.g. `&#xD800;` crashes its fallback parser (6.0.14)
         raise SourceError(f"{url}: not a readable feed ({type(exc).__name__}: "
@@ -112,7 +123,7 @@ def parse(name: str, body: bytes, *, url: str, content_type: str = "application/
     releases: list[Release] = []
     seen: set[str] = set()
     for entry in entries:
-        release = entry_to_release(name, entry, feed_lang, allow_private_images)
+        release = entry_to_release(name, entry, feed_lang, allow_private_images, tz)
         if release is None or release.key in seen:
             continue
         seen.add(release.key)
@@ -146,10 +157,50 @@ def _text(value: Any) -> str:
     return html_to_text(value) if isinstance(value, str) else ""
 
 
+def feed_base(body: bytes, url: str, content_location: str | None = None) -> str:
+    """The address relative links in the feed are relative to (xml:base aside), or ""."""
+    web = _is_web(url)
+    for m in _LINK_TAG.finditer(body[:65536]):
+        tag = m.group(0)
+        rel = _ATTR_REL.search(tag)
+        href = _ATTR_HREF.search(tag)
+        if rel and href and rel.group(2).strip().lower() == b"self":
+            self_url = href.group(2).decode("utf-8", "replace").strip()
+            self_url = urljoin(url, self_url) if web else self_url
+            if _is_web(self_url):
+                return self_url
+    if content_location:
+        located = urljoin(url, content_location) if web else content_location
+        if _is_web(located):
+            return located
+    return url if web else ""
+
+
+_LINK_TAG = re.compile(rb"<(?:[\w-]{1,20}:)?link\b[^>]{0,1000}>", re.I)
+_ATTR_REL = re.compile(rb"""\brel\s*=\s*(["'])([^"']{0,100})\1""", re.I)
+_ATTR_HREF = re.compile(rb"""\bhref\s*=\s*(["'])([^"']{0,2000})\1""", re.I)
+# FeedBurner and other feed proxies put the publisher's own address beside their own
+_ORIGINAL_LINKS = ("feedburner_origlink", "pheedo_origlink", "origlink", "orig_link")
+
+
+def _is_web(url: str) -> bool:
+    return url.lower().startswith(("http://", "https://"))
+
+
+def _link(entry: Any) -> str | None:
+    """The entry's own address: an original link a proxy names, else its link."""
+    for key in _ORIGINAL_LINKS:
+        value = entry.get(key)
+        if isinstance(value, str) and _is_web(value.strip()):
+            return value.strip()
+    link = entry.get("link")
+    return link if isinstance(link, str) and link else None
+
+
 def entry_to_release(name: str, entry: Any, language: str | None,
-                     allow_private_images: bool = False) -> Release | None:
+                     allow_private_images: bool = False, tz: tzinfo = UTC) -> Release | None:
     """One feed entry as a release, or None when it has neither title nor content."""
-    link = entry.get("link") or None
+    link = _link(entry)
     content_html = ""
     if entry.get("content"):
         content_html = entry["content"][0].get("value") or ""
@@ -166,7 +217,7 @@ def entry_to_release(name: str, entry: Any, language: str | None,
         title = summary[:120]
     key = (entry.get("id") or "").strip() or link or "hash:" + hashlib.sha256(
         (title + body[:2000]).encode()).hexdigest()
-    published = _published(entry)
+    published = _published(entry, tz)
     tags = [t.get("term", "").strip() for t in entry.get("tags") or [] if t.get("term")]
     entry_lang = None
     if entry.get("content"):
@@ -183,9 +234,16 @@ def entry_to_release(name: str, entry: Any, language: str | None,
     )
 
 
-def _published(entry: Any) -> datetime | None:
-    for field in ("published_parsed", "updated_parsed", "created_parsed"):
-        value = dict.get(entry, field)  # plain dict access: no deprecated fallback mapping
+def _published(entry: Any, tz: tzinfo = UTC) -> datetime | None:
+    """The entry's date. feedparser's reading is checked against a careful one of the raw
+    string (it reads `2020/1/10 14:33:00` as 1 December, and a stamp without a zone as
+    UTC); where they disagree, the careful one wins."""
+    for field in ("published", "updated", "created"):
+        raw = dict.get(entry, field)  # plain dict access: no deprecated fallback mapping
+        value = dict.get(entry, f"{field}_parsed")
+        careful = parse_stamp(raw, tz) if isinstance(raw, str) else None
+        if careful is not None:
+            return careful.astimezone(UTC)
         if value:
             return datetime.fromtimestamp(calendar.timegm(value), UTC)
     raw = dict.get(entry, "published") or dict.get(entry, "updated")
@@ -193,6 +251,7 @@ def _published(entry: Any) -> datetime | None:
         import dateparser
 
         guess = dateparser.parse(raw, settings={"RETURN_AS_TIMEZONE_AWARE": True,
+                                                "TIMEZONE": getattr(tz, "key", "UTC"),
                                                 "TO_TIMEZONE": "UTC", "DATE_ORDER": "DMY"})
         if guess:
             found: datetime = guess.astimezone(UTC)

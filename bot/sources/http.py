@@ -25,6 +25,7 @@ class Fetched:
     content_type: str = ""
     etag: str | None = None
     last_modified: str | None = None
+    content_location: str | None = None
 
     @property
     def unchanged(self) -> bool:
@@ -73,6 +74,7 @@ async def fetch(client: httpx.AsyncClient, url: str, *, etag: str | None = None,
                     current, response.status_code, b"".join(chunks),
                     response.headers.get("content-type", ""),
                     response.headers.get("etag"), response.headers.get("last-modified"),
+                    response.headers.get("content-location"),
                 )
         except httpx.TimeoutException:
             raise SourceError(f"{current}: no answer within {timeout:g} s") from None

@@ -25,6 +25,7 @@ class Page:
     status: int = 200
     delay: float = 0.0
     redirect_to: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)  # more response headers
 
 
 @dataclass
@@ -50,7 +51,7 @@ def make_app(site: FeedSite) -> Starlette:
             await asyncio.sleep(page.delay)
         if page.redirect_to:
             return RedirectResponse(page.redirect_to, status_code=301)
-        headers = {}
+        headers = dict(page.headers)
         if page.etag:
             tag = '"' + hashlib.sha256(page.body).hexdigest()[:16] + '"'
             headers["ETag"] = tag
