@@ -370,14 +370,33 @@ _READERS = {".md": _read_markdown, ".markdown": _read_markdown, ".txt": _read_pl
             ".text": _read_plain, ".html": _read_html, ".htm": _read_html}
 
 
+def _read_document(path: Path) -> dict[str, Any]:
+    """A PDF or Word file: its text goes through the same cleaning as a `.txt` file."""
+    from bot.sources.documents import read_document
+
+    doc = read_document(path)
+    ex = extract_text(doc.text, known_title=doc.title)
+    images = [Image(url=str(doc.image), alt=doc.image_alt)] if doc.image else []
+    return {"title": doc.title or ex.title, "extracted": ex, "raw": doc.text,
+            "links": list(dict.fromkeys([*doc.links, *ex.links])), "images": images}
+
+
+_DOCUMENTS = (".pdf", ".docx")
+
+
 def read_release_file(path: Path, *, source: str, key: str, base_url: str | None = None,
                       default_language: str | None = None) -> Release:
-    """Read one content file (.md with front matter, .txt, .html) into a release."""
-    reader = _READERS.get(path.suffix.lower())
-    if reader is None:
-        raise _fail(path, f"unsupported file type '{path.suffix or path.name}'; use .md, .txt"
-                    " or .html")
-    fields = reader(_read_text(path), path, base_url)
+    """Read one content file (.md with front matter, .txt, .html, .pdf, .docx) into a
+    release."""
+    suffix = path.suffix.lower()
+    reader = _READERS.get(suffix)
+    if suffix in _DOCUMENTS:
+        fields = _read_document(path)
+    elif reader is None:
+        raise _fail(path, f"unsupported file type '{path.suffix or path.name}'; use .md, .txt,"
+                    " .html, .pdf or .docx")
+    else:
+        fields = reader(_read_text(path), path, base_url)
     ex = fields.pop("extracted")
     raw = fields.pop("raw")
     title = fields.pop("title")

@@ -1,4 +1,5 @@
-"""A folder of press-release files (`.md`, `.txt`, `.html`), scanned recursively.
+"""A folder of press-release files (`.md`, `.txt`, `.html`, `.pdf`, `.docx`), scanned
+recursively.
 
 A file's identity is its path relative to the folder. Unchanged files (same size and
 mtime as last time) are not even read; a file that cannot be understood is reported by
@@ -19,7 +20,7 @@ from bot.sources.files import read_release_file
 if TYPE_CHECKING:
     from bot.store.sources import SourceState
 
-SUFFIXES = (".md", ".markdown", ".txt", ".html", ".htm")
+SUFFIXES = (".md", ".markdown", ".txt", ".html", ".htm", ".pdf", ".docx")
 
 
 @dataclass

@@ -320,7 +320,10 @@ def test_encodings(tmp_path: Path, data: bytes) -> None:
     ("list.md", b"---\n- a\n- b\n---\nBody", "key: value"),
     ("open.md", b"---\ntitle: A title\nBody without the closing line", "no closing"),
     ("date.md", b"---\ntitle: A title here\ndate: next Tuesday\n---\nBody", "'date: next Tuesday'"),
-    ("release.docx", b"PK\x03\x04", "unsupported file type '.docx'"),
+    ("release.docx", b"PK\x03\x04", "is not a Word .docx file"),
+    ("release.pdf", b"PDF-1.7 missing its percent", "is not a PDF file"),
+    ("broken.pdf", b"%PDF-1.7\n%\xe2\xe3\n1 0 obj garbage", "the PDF"),
+    ("release.odt", b"PK\x03\x04", "unsupported file type '.odt'"),
     ("README", b"text", "unsupported file type"),
 ])
 def test_bad_files(tmp_path: Path, name: str, data: bytes, message: str) -> None:
