@@ -59,6 +59,10 @@ class Release(BaseModel):
                      self.embargo_at.isoformat() if self.embargo_at else ""):
             h.update(part.encode("utf-8", "replace"))
             h.update(b"\x00")
+        # alt text goes out with the images: a new one is an update (added only when there
+        # is one, so releases stored before alt text counted keep their hash)
+        if any(i.alt for i in self.images):
+            h.update("\x00".join(i.alt for i in self.images).encode("utf-8", "replace"))
         return h.hexdigest()
 
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from bot.config import FolderSourceConfig
 from bot.errors import ExtractError, SourceError
 from bot.models import Release
+from bot.sources.bundles import attach_pictures, bundle_files
 from bot.sources.files import read_release_file
 
 if TYPE_CHECKING:
@@ -48,14 +49,24 @@ def scan(name: str, cfg: FolderSourceConfig, root: Path, state: SourceState) -> 
     if not root.is_dir():
         raise SourceError(f"{root}: folder not found (sources.{name}.path)")
     known: dict[str, list[float]] = state.data.get("files", {})
-    for path in content_files(root):
+    files = content_files(root)
+    per_folder: dict[Path, int] = {}
+    for path in files:
+        per_folder[path.parent] = per_folder.get(path.parent, 0) + 1
+    for path in files:
         key = path.relative_to(root).as_posix()
+        # a subfolder with one content file is one release: its pictures go with it
+        bundle = path.parent != root and per_folder[path.parent] == 1
         try:
             stat = path.stat()
+            fingerprint = [stat.st_size, stat.st_mtime]
+            if bundle:  # a new picture or alt text changes the release
+                for extra in bundle_files(path.parent):
+                    extra_stat = extra.stat()
+                    fingerprint += [extra_stat.st_size, extra_stat.st_mtime]
         except OSError as exc:
             result.errors.append(f"{path}: cannot read: {exc.strerror}")
             continue
-        fingerprint = [stat.st_size, stat.st_mtime]
         if known.get(key) == fingerprint:
             result.unchanged += 1
             result.fingerprints[key] = fingerprint
@@ -66,6 +77,8 @@ def scan(name: str, cfg: FolderSourceConfig, root: Path, state: SourceState) -> 
                 base_url=str(cfg.base_url) if cfg.base_url else None,
                 default_language=cfg.language,
             )
+            if bundle:
+                release = attach_pictures(release, path.parent)
         except ExtractError as exc:
             result.errors.append(str(exc))
             continue
