@@ -53,6 +53,7 @@ log_level = "WARNING"
 [sources.site]
 type = "feed"
 url = "http://127.0.0.1:9/feed"
+allow_private = true
 """ + CHANNELS
 FEED = 1  # item_xml's feed number: its links and guids differ from the history's
 

@@ -53,7 +53,8 @@ def free_port() -> int:
 def write_config(root: Path, feeds: list[str], folders: int, web_port: int) -> Path:
     parts = [CONFIG.format(root=root, web_port=web_port)]
     for i, url in enumerate(feeds):
-        parts.append(f'[sources.feed{i}]\ntype = "feed"\nurl = "{url}"\npoll_every = "1m"\n')
+        parts.append(f'[sources.feed{i}]\ntype = "feed"\nurl = "{url}"\npoll_every = "1m"\n'
+                     'allow_private = true\n')
     for f in range(folders):
         folder = root / f"folder{f}"
         folder.mkdir()

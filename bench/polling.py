@@ -55,10 +55,11 @@ def write_config(root: Path, name: str, fast: list[int], feeds: int,
         port, count = slow
         for i in range(count):
             parts.append(f'[sources.slow{i}]\ntype = "feed"\n'
-                         f'url = "http://127.0.0.1:{port}/slow/{i}"\n')
+                         f'url = "http://127.0.0.1:{port}/slow/{i}"\nallow_private = true\n')
     for i in range(feeds):
         parts.append(f'[sources.f{i}]\ntype = "feed"\n'
-                     f'url = "http://127.0.0.1:{fast[i % len(fast)]}/feed/{i}"\n')
+                     f'url = "http://127.0.0.1:{fast[i % len(fast)]}/feed/{i}"\n'
+                     'allow_private = true\n')
     path = root / name
     path.write_text("\n".join(parts), encoding="utf-8")
     return load_config(path)

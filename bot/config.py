@@ -167,6 +167,9 @@ class WebConfig(Strict):
     enabled: bool = True
     four_eyes: bool = False
     session_hours: int = Field(default=12, ge=1, le=24 * 30)
+    health_token: SecretStr | None = None
+    """`Authorization: Bearer …` that shows /healthz's details to a monitor; anonymous
+    callers get the status only, signed-in staff everything."""
 
 
 class NotifyConfig(Strict):
@@ -202,6 +205,9 @@ class FeedSourceConfig(SourceBase):
     timeout: Duration = timedelta(seconds=20)
     max_bytes: int = Field(default=10_000_000, ge=1_000)
     max_redirects: int = Field(default=5, ge=0, le=20)
+    allow_private: bool = False
+    """The feed itself lives on this machine or the local network: its own host may be a
+    private address. Redirects still may go only to that host or to public addresses."""
     allow_private_images: bool = False
     # the zone of dates the feed writes without one (default: bot.timezone)
     timezone: Annotated[str, AfterValidator(_check_timezone)] | None = None
@@ -487,10 +493,18 @@ def _register_secrets(config: Config) -> None:
     values: list[str | None] = []
     if config.bot.secret_key:
         values.append(config.bot.secret_key.get_secret_value())
+    if config.web.health_token:
+        values.append(config.web.health_token.get_secret_value())
     for channel in config.channels.values():
         for name in ("access_token", "page_access_token", "app_secret", "app_token", "password",
                      "app_password"):
             secret = getattr(channel, name, None)
             if isinstance(secret, SecretStr):
                 values.append(secret.get_secret_value())
+    for source in config.sources.values():
+        url = getattr(source, "url", None)
+        if url is not None:  # a feed's credentials: a password in it, a key in its query
+            values += [url.password, url.query]
+            values += [v for part in (url.query or "").split("&")
+                       for v in [part.partition("=")[2]] if v]
     redact.register(*values)

@@ -11,6 +11,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from bot.config import Config
 from bot.errors import PressbotError
@@ -99,7 +100,8 @@ def _load_url(url: str) -> list[Release]:
 
     async def get() -> list[Release]:
         async with httpx.AsyncClient(headers={"User-Agent": user_agent()}) as client:
-            fetched = await fetch(client, url)
+            # the URL a person typed may be on their network; its redirects may not
+            fetched = await fetch(client, url, private_host=urlsplit(url).hostname)
         return parse("preview", fetched.body, url=fetched.url,
                      content_type=fetched.content_type)
 

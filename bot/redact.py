@@ -26,9 +26,31 @@ def register(*values: str | None) -> None:
     _pattern = re.compile("|".join(re.escape(s) for s in ordered))
 
 
+_USERINFO = re.compile(r"(?i)\b(https?://)[^/\s@]+@")
+
+
+def safe_url(url: str) -> str:
+    """A URL as errors and logs may show it: no user:password part, no query string."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        if parts.port:
+            host = f"{host}:{parts.port}"
+    except ValueError:
+        return _USERINFO.sub(r"\1", url.split("?", 1)[0])
+    shown = urlunsplit((parts.scheme, host, parts.path, "", ""))
+    return shown + ("?…" if parts.query else "")
+
+
 def redact(text: str) -> str:
     """Return `text` with every registered secret replaced by a mask."""
-    if _pattern is None or not text:
+    if not text:
+        return text
+    if "@" in text:  # credentials written into a URL never leave, registered or not
+        text = _USERINFO.sub(r"\1" + MASK + "@", text)
+    if _pattern is None:
         return text
     return _pattern.sub(MASK, text)
 

@@ -53,7 +53,8 @@ like = "mastodon"
 approval = "auto"
 """
     ws = make_workspace(tmp_path, channels=channels,
-                        extra=f'\n[web]\nlisten = "127.0.0.1:{port}"\n')
+                        extra=f'\n[web]\nlisten = "127.0.0.1:{port}"\n'
+                              'health_token = "monitor-token-5f2c9a"\n')
     write_release(ws.content, "a.md", "Service release")
     proc = start(ws)
     try:
@@ -66,7 +67,10 @@ approval = "auto"
             time.sleep(0.2)
         assert queue[0]["status"] == "published"
         assert (tmp_path / "outbox" / "mastodon" / f"post-{queue[0]['id']}.txt").exists()
-        health = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5)
+        anonymous = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5)
+        assert anonymous.json() == {"ok": True, "status": "ok"}   # no sources, no errors
+        health = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5,
+                           headers={"Authorization": "Bearer monitor-token-5f2c9a"})
         data = health.json()
         assert health.status_code == 200 and data["database"] == "ok"
         assert data["sources"]["press"]["last_ok_at"] is not None

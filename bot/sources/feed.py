@@ -25,6 +25,7 @@ from bot.errors import SourceError
 from bot.htmltext import first_image, html_to_text, sanitize_html
 from bot.models import Image, Release
 from bot.netguard import is_public_http_url
+from bot.redact import safe_url
 from bot.sources.dates import parse_stamp
 from bot.sources.extract import split_notes
 from bot.sources.http import Fetched, fetch
@@ -68,9 +69,10 @@ async def poll(name: str, cfg: FeedSourceConfig, state: SourceState,
             fetched = await fetch(
                 client, str(cfg.url), etag=state.etag, last_modified=state.last_modified,
                 max_bytes=cfg.max_bytes, max_redirects=cfg.max_redirects, timeout=seconds,
+                private_host=cfg.url.host if cfg.allow_private else None,
             )
     except TimeoutError:
-        raise SourceError(f"{cfg.url}: no complete answer within {seconds:g} s "
+        raise SourceError(f"{safe_url(str(cfg.url))}: no complete answer within {seconds:g} s "
                           f"(sources.{name}.timeout)") from None
     if fetched.unchanged:
         return fetched, []

@@ -2,17 +2,23 @@
 
 Feeds come from servers we don't control. Every fetch is bounded in time and bytes,
 follows at most N redirects (never to a non-http scheme), and reports a 304 as
-"unchanged" so the caller keeps its validators.
+"unchanged" so the caller keeps its validators. Every hop — the configured URL and each
+redirect — must be a public address (`bot.netguard`), except the one host a source
+declares private (`allow_private`): a feed host must not be able to point pressbot at
+its own network. Errors show URLs without credentials or query strings, and say no more
+about a failed connection than that it failed.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import httpx
 
 from bot.errors import SourceError
+from bot.netguard import NotPublicURL, check_public
+from bot.redact import safe_url
 
 
 @dataclass
@@ -34,8 +40,12 @@ class Fetched:
 
 async def fetch(client: httpx.AsyncClient, url: str, *, etag: str | None = None,
                 last_modified: str | None = None, max_bytes: int = 10_000_000,
-                max_redirects: int = 5, timeout: float = 20.0) -> Fetched:
-    """GET `url`; raise SourceError with a reason a person understands on any failure."""
+                max_redirects: int = 5, timeout: float = 20.0,
+                private_host: str | None = None) -> Fetched:
+    """GET `url`; raise SourceError with a reason a person understands on any failure.
+
+    `private_host`: the one host that may be on a private network (the source said so).
+    """
     headers = {"Accept": "application/rss+xml, application/atom+xml, application/xml;q=0.9, "
                          "text/xml;q=0.8, */*;q=0.5"}
     if etag:
@@ -44,8 +54,17 @@ async def fetch(client: httpx.AsyncClient, url: str, *, etag: str | None = None,
         headers["If-Modified-Since"] = last_modified
     current = url
     for _ in range(max_redirects + 1):
+        shown = safe_url(current)
         if not current.lower().startswith(("http://", "https://")):
-            raise SourceError(f"{url}: refusing to fetch a non-http(s) URL: {current!r}")
+            raise SourceError(f"{safe_url(url)}: refusing to fetch a non-http(s) URL: "
+                              f"{shown!r}")
+        if private_host is None or urlsplit(current).hostname != private_host:
+            try:
+                await check_public(current, allow_private=False)
+            except NotPublicURL:
+                raise SourceError(f"{safe_url(url)}: refusing to fetch {shown}: not a public "
+                                  "address (set allow_private = true on the source if the "
+                                  "feed itself is on your network)") from None
         try:
             async with client.stream("GET", current, headers=headers, timeout=timeout,
                                      follow_redirects=False) as response:
@@ -57,17 +76,17 @@ async def fetch(client: httpx.AsyncClient, url: str, *, etag: str | None = None,
                     return Fetched(current, 304, etag=response.headers.get("etag") or etag,
                                    last_modified=last_modified)
                 if response.status_code >= 400:
-                    raise SourceError(f"{current}: server answered HTTP {response.status_code}")
+                    raise SourceError(f"{shown}: server answered HTTP {response.status_code}")
                 declared = response.headers.get("content-length")
                 if declared and declared.isdigit() and int(declared) > max_bytes:
-                    raise SourceError(f"{current}: response of {int(declared):,} bytes is over "
+                    raise SourceError(f"{shown}: response of {int(declared):,} bytes is over "
                                       f"the limit of {max_bytes:,} (sources.*.max_bytes)")
                 chunks: list[bytes] = []
                 size = 0
                 async for chunk in response.aiter_bytes():
                     size += len(chunk)
                     if size > max_bytes:
-                        raise SourceError(f"{current}: response is over the limit of "
+                        raise SourceError(f"{shown}: response is over the limit of "
                                           f"{max_bytes:,} bytes (sources.*.max_bytes)")
                     chunks.append(chunk)
                 return Fetched(
@@ -77,10 +96,10 @@ async def fetch(client: httpx.AsyncClient, url: str, *, etag: str | None = None,
                     response.headers.get("content-location"),
                 )
         except httpx.TimeoutException:
-            raise SourceError(f"{current}: no answer within {timeout:g} s") from None
-        except httpx.DecodingError as exc:
-            raise SourceError(f"{current}: response could not be decoded: {exc}") from None
-        except httpx.HTTPError as exc:
-            raise SourceError(f"{current}: {type(exc).__name__}: {exc or 'connection failed'}"
-                              ) from None
-    raise SourceError(f"{url}: more than {max_redirects} redirects (sources.*.max_redirects)")
+            raise SourceError(f"{shown}: no answer within {timeout:g} s") from None
+        except httpx.DecodingError:
+            raise SourceError(f"{shown}: response could not be decoded") from None
+        except httpx.HTTPError:
+            raise SourceError(f"{shown}: could not fetch (connection failed)") from None
+    raise SourceError(f"{safe_url(url)}: more than {max_redirects} redirects "
+                      "(sources.*.max_redirects)")

@@ -2,7 +2,8 @@
 
 Routes and who may use them:
 
-    GET  /healthz, /metrics, /static/…            anyone (probes, assets)
+    GET  /healthz, /metrics, /static/…            anyone (probes, assets); /healthz's
+                                                  details: staff or `web.health_token`
     GET  /signin · POST /signin, /signout         anyone (with the form's CSRF token)
     GET  /, /posts/{id}, /posts/{id}/email.html   reviewer and up
     GET  /activity, /activity.csv                 reviewer and up
@@ -18,10 +19,12 @@ Every response carries the security headers of `bot.web.security`.
 
 from __future__ import annotations
 
+import hmac
 from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -32,9 +35,9 @@ from bot.config import Config
 from bot.signing import signing_key
 from bot.store import Store
 from bot.web import activity, admin, auth, channels, views
-from bot.web.context import Handler, Web, endpoint
+from bot.web.context import Ctx, Handler, Web, endpoint
 from bot.web.security import FailureLimiter, SecurityHeaders
-from bot.web.sessions import SessionCodec
+from bot.web.sessions import COOKIE, SessionCodec
 from bot.web.templating import environment
 
 STATIC = Path(__file__).parent / "static"
@@ -48,9 +51,27 @@ def create_app(config: Config, store: Store, *, health: Any = None,
 
         health = Health(config, store)
 
-    async def healthz(_: Request) -> Response:
-        ok, data = health.report()
-        return JSONResponse({"ok": ok, **data}, status_code=200 if ok else 503)
+    token = config.web.health_token.get_secret_value() if config.web.health_token else None
+
+    def entitled(request: Request) -> bool:
+        """A monitor with the token, or signed-in staff; never a stranger (the details name
+        sources, their errors and the channels' state)."""
+        given = request.headers.get("authorization", "")
+        if token and hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
+            return True
+        session = web.codec.load(request.cookies.get(COOKIE))
+        if not session or not session.get("u"):
+            return False
+        ctx = Ctx(web, request, session, {}, dirty=False)
+        ctx.load_user()
+        return ctx.user is not None
+
+    async def healthz(request: Request) -> Response:
+        ok, data = await run_in_threadpool(health.report)
+        status = 200 if ok else 503
+        if not await run_in_threadpool(entitled, request):
+            return JSONResponse({"ok": ok, "status": data.get("status")}, status_code=status)
+        return JSONResponse({"ok": ok, **data}, status_code=status)
 
     async def metrics_endpoint(_: Request) -> Response:
         from bot import metrics
