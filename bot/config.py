@@ -211,6 +211,11 @@ class FeedSourceConfig(SourceBase):
     allow_private_images: bool = False
     # the zone of dates the feed writes without one (default: bot.timezone)
     timezone: Annotated[str, AfterValidator(_check_timezone)] | None = None
+    # WebSub: subscribe when the feed names a hub (in `run`); ask for this lease; poll again
+    # when the hub has been silent this long
+    websub: bool = True
+    websub_lease: Duration = timedelta(days=1)
+    websub_silence: Duration = timedelta(hours=6)
 
     @field_validator("url")
     @classmethod

@@ -106,6 +106,11 @@ def _schedule_work(scheduler: Any, config: Config, store: Store, publisher: Publ
     limiter = Limiter(config.bot.poll_concurrency, config.bot.poll_per_host)
 
     async def poll(name: str) -> None:
+        from bot import websub
+
+        # a live WebSub subscription that spoke lately makes the poll unnecessary
+        if not await asyncio.to_thread(websub.should_poll, store, name, config.sources[name]):
+            return
         report = await poll_source(name, config.sources[name], config, store, feed_client,
                                    limiter)
         metrics.polls.labels(name).inc()
@@ -133,6 +138,18 @@ def _schedule_work(scheduler: Any, config: Config, store: Store, publisher: Publ
                                                     .total_seconds()),
                       id="publish", next_run_time=now + timedelta(seconds=0.2),
                       max_instances=1, coalesce=True)
+    async def websub_pass() -> None:
+        from bot import websub
+
+        try:
+            await websub.maintain(config, store, feed_client)
+        except Exception:  # a hub's trouble must not stop the service: polling goes on
+            log.exception("websub maintenance failed")
+
+    if any(getattr(c, "websub", False) for c in config.sources.values()):
+        scheduler.add_job(websub_pass, IntervalTrigger(seconds=30), id="websub",
+                          next_run_time=now + timedelta(seconds=2), max_instances=1,
+                          coalesce=True)
     from bot.bounces import check_all, check_every
 
     bounce_every = check_every(config)

@@ -178,6 +178,24 @@ def feed_base(body: bytes, url: str, content_location: str | None = None) -> str
     return url if web else ""
 
 
+def hub_links(body: bytes, url: str) -> tuple[str | None, str | None]:
+    """The feed's WebSub hub and topic (its `rel="self"`, else `url`), from its links."""
+    hub: str | None = None
+    topic: str | None = None
+    for m in _LINK_TAG.finditer(body[:65536]):
+        tag = m.group(0)
+        rel, href = _ATTR_REL.search(tag), _ATTR_HREF.search(tag)
+        if not (rel and href):
+            continue
+        rels = rel.group(2).decode("ascii", "replace").lower().split()
+        target = urljoin(url, href.group(2).decode("utf-8", "replace").strip())
+        if "hub" in rels and hub is None and _is_web(target):
+            hub = target
+        if "self" in rels and topic is None and _is_web(target):
+            topic = target
+    return hub, (topic or url) if hub else None
+
+
 _LINK_TAG = re.compile(rb"<(?:[\w-]{1,20}:)?link\b[^>]{0,1000}>", re.I)
 _ATTR_REL = re.compile(rb"""\brel\s*=\s*(["'])([^"']{0,100})\1""", re.I)
 _ATTR_HREF = re.compile(rb"""\bhref\s*=\s*(["'])([^"']{0,2000})\1""", re.I)

@@ -12,6 +12,7 @@ Routes and who may use them:
     POST /channels/pause-all                      reviewer and up (the emergency stop)
     POST /channels/{name}/resume                  editor and up
     GET  /users · POST /users, /users/{name}/…    admin
+    GET/POST /websub/{source}                     WebSub hubs (HMAC-signed pushes)
     …    public newsletter pages                  anyone: `bot.web.public`, when present
 
 Every response carries the security headers of `bot.web.security`.
@@ -112,6 +113,9 @@ def create_app(config: Config, store: Store, *, health: Any = None,
         page("/users", admin.add_user, "admin", methods=("POST",)),
         page("/users/{name}/disabled", admin.set_disabled, "admin", methods=("POST",)),
     ]
+    from bot.web import websub
+
+    routes.extend(websub.routes(config, store))
     routes.extend(_public_routes(config, store))
     return Starlette(routes=routes, middleware=[Middleware(SecurityHeaders)])
 

@@ -1,0 +1,90 @@
+"""The WebSub callback, `/websub/{source}`: hubs verify intents (GET) and push (POST).
+
+No session, no CSRF: a hub is not a browser. Authenticity is the HMAC signature over the
+body (`bot.websub.signature_ok`); a push that fails it is acknowledged and dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from bot import websub
+from bot.config import Config, FeedSourceConfig
+from bot.errors import SourceError
+from bot.ingest import SourceReport
+from bot.store import Store
+
+log = logging.getLogger("pressbot.websub")
+
+
+def routes(config: Config, store: Store) -> list[BaseRoute]:
+    async def callback(request: Request) -> Response:
+        name = request.path_params["source"]
+        cfg = config.sources.get(name)
+        if not isinstance(cfg, FeedSourceConfig) or not cfg.websub:
+            return PlainTextResponse("no such subscription", status_code=404)
+        if request.method == "GET":
+            challenge = await asyncio.to_thread(websub.verify, store, name,
+                                                dict(request.query_params))
+            if challenge is None:
+                return PlainTextResponse("no such subscription", status_code=404)
+            return PlainTextResponse(challenge)
+        body = await _body(request, cfg.max_bytes)
+        if body is None:
+            return PlainTextResponse("too large", status_code=413)
+        signature = request.headers.get("x-hub-signature")
+        if not await asyncio.to_thread(websub.signature_ok, config, store, name, body,
+                                       signature):
+            log.warning("websub source=%s push with a missing or wrong signature: dropped",
+                        name)
+            return Response(status_code=202)  # the spec: acknowledge, then ignore
+        await asyncio.to_thread(websub.heard, store, name)
+        try:
+            report = await asyncio.to_thread(
+                _ingest, config, store, name, cfg, body,
+                request.headers.get("content-type", "application/xml"))
+        except SourceError as exc:
+            log.warning("websub source=%s pushed content unreadable: %s", name, exc)
+            return Response(status_code=202)
+        log.info("websub source=%s push new=%d updated=%d queued=%d", name, report.new,
+                 report.updated, report.queued)
+        return Response(status_code=204)
+
+    return [Route("/websub/{source}", callback, methods=["GET", "POST"])]
+
+
+async def _body(request: Request, cap: int) -> bytes | None:
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > cap:
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > cap:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _ingest(config: Config, store: Store, name: str, cfg: FeedSourceConfig, body: bytes,
+            content_type: str) -> SourceReport:
+    """Pushed content is a feed document: stored as a poll's would be, at once."""
+    from zoneinfo import ZoneInfo
+
+    from bot.ingest import store_releases
+    from bot.sources import feed
+
+    topic = websub.load(store, name).get("subscribed_topic") or str(cfg.url)
+    found = feed.parse(name, body, url=topic, content_type=content_type,
+                       language=cfg.language, allow_private_images=cfg.allow_private_images,
+                       tz=ZoneInfo(cfg.timezone) if cfg.timezone else config.tz)
+    report = SourceReport(name)
+    if found:
+        store_releases(store, config, name, found, report)
+    return report

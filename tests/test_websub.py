@@ -1,0 +1,188 @@
+"""WebSub end to end: a feed on a fake site names a hub (a real server written for these
+tests); pressbot discovers it on a poll, subscribes with a callback on its public URL,
+answers the hub's verification, ingests signed pushes at once, drops forged ones, renews
+its lease, and polls again when the hub goes silent or refuses."""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+
+from bot import clock, websub
+from bot.config import Config, load_config
+from bot.ingest import fetch_all
+from bot.store import Store
+from bot.store import releases as release_store
+from bot.web.app import create_app
+from tests.fakes.feeds import FeedSite, Page, make_app, rss
+from tests.fakes.server import LiveServer
+from tests.fakes.websub_hub import Hub
+from tests.fakes.websub_hub import make_app as make_hub
+
+pytestmark = pytest.mark.anyio
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _item(n: int) -> dict[str, str]:
+    return {"title": f"Release number {n} from the site", "guid": f"r{n}",
+            "link": f"https://www.example.org/news/{n}",
+            "description": f"Body of release {n}, long enough to be a lede."}
+
+
+class World:
+    def __init__(self, tmp_path: Path) -> None:
+        self.site_state = FeedSite()
+        self.hub = Hub()
+        self.site = LiveServer(make_app(self.site_state)).start()
+        self.hub_server = LiveServer(make_hub(self.hub)).start()
+        port = _free_port()
+        self.public = f"http://127.0.0.1:{port}"
+        (tmp_path / "pressbot.toml").write_text(f"""
+[bot]
+database_url = "sqlite:///{tmp_path / 'pressbot.db'}"
+public_url = "{self.public}"
+outbox = "{tmp_path / 'outbox'}"
+
+[sources.site]
+type = "feed"
+url = "{self.site.url}/feed"
+backlog = "all"
+websub_silence = "1h"
+
+[channels.mastodon]
+type = "outbox"
+like = "mastodon"
+""", encoding="utf-8")
+        self.config: Config = load_config(tmp_path / "pressbot.toml")
+        self.store = Store(self.config.bot.database_url)
+        self.bot = LiveServer(create_app(self.config, self.store), port=port).start()
+        self.topic = f"{self.site.url}/feed"
+
+    def serve_feed(self, *numbers: int) -> bytes:
+        head = (f'<atom:link xmlns:atom="http://www.w3.org/2005/Atom" rel="hub" '
+                f'href="{self.hub_server.url}/hub"/>'
+                f'<atom:link xmlns:atom="http://www.w3.org/2005/Atom" rel="self" '
+                f'href="{self.topic}"/>')
+        body = rss([_item(n) for n in numbers], extra=head)
+        self.site_state.pages["/feed"] = Page(body)
+        return body
+
+    def titles(self) -> set[str]:
+        with self.store.begin() as conn:
+            found = (release_store.get(conn, n) for n in range(1, 50))
+            return {r.title for r in found if r}
+
+    def close(self) -> None:
+        for server in (self.bot, self.hub_server, self.site):
+            server.stop()
+        self.store.dispose()
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> Iterator[World]:
+    w = World(tmp_path)
+    yield w
+    w.close()
+
+
+def _wait(what: object, seconds: float = 10) -> None:
+    deadline = time.monotonic() + seconds
+    while not what():  # type: ignore[operator]
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+async def _subscribe(world: World) -> None:
+    async with httpx.AsyncClient() as client:
+        await fetch_all(world.config, world.store)
+        outcome = await websub.maintain(world.config, world.store, client)
+    assert outcome and "requested" in outcome[0]
+    _wait(lambda: any(v["ok"] for v in world.hub.verifications))
+
+
+async def test_subscribe_verify_push_and_renew(world: World,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    world.serve_feed(1)
+    await _subscribe(world)
+    # what the hub received: our public callback, the feed's self link, a secret
+    [request] = world.hub.requests
+    assert request["hub.callback"] == f"{world.public}/websub/site"
+    assert request["hub.topic"] == world.topic
+    assert request["hub.mode"] == "subscribe" and len(request["hub.secret"]) == 64
+    assert websub.load(world.store, "site")["status"] == "active"
+    assert not websub.should_poll(world.store, "site", world.config.sources["site"])
+
+    # a signed push is stored at once, its posts queued
+    assert world.hub.push(world.topic, world.serve_feed(1, 2)) == [204]
+    assert "Release number 2 from the site" in world.titles()
+    # a forged one is acknowledged (as the spec asks) and dropped
+    forged = rss([_item(3)])
+    assert world.hub.push(world.topic, forged, secret="not-the-secret") == [202]
+    assert "Release number 3 from the site" not in world.titles()
+    async with httpx.AsyncClient() as client:
+        unsigned = await client.post(f"{world.public}/websub/site", content=forged)
+        assert unsigned.status_code == 202
+        assert "Release number 3 from the site" not in world.titles()
+
+        # intents the bot never had are refused
+        for params in ({"hub.mode": "subscribe", "hub.topic": "https://elsewhere.example/f",
+                        "hub.challenge": "x"},
+                       {"hub.mode": "unsubscribe", "hub.topic": world.topic,
+                        "hub.challenge": "x"}):
+            refused = await client.get(f"{world.public}/websub/site", params=params)
+            assert refused.status_code == 404
+        unknown = await client.get(f"{world.public}/websub/nope", params={
+            "hub.mode": "subscribe", "hub.topic": world.topic, "hub.challenge": "x"})
+        assert unknown.status_code == 404
+
+    # renewal: with a fifth of the lease left, the bot asks again and the hub re-verifies
+    later = clock.now() + timedelta(seconds=3600 * 0.85)
+    monkeypatch.setenv("PRESSBOT_CLOCK", later.isoformat())
+    async with httpx.AsyncClient() as client:
+        assert await websub.maintain(world.config, world.store, client)
+    _wait(lambda: sum(v["ok"] for v in world.hub.verifications) == 2)
+    assert len(world.hub.requests) == 2
+    state = websub.load(world.store, "site")
+    assert state["status"] == "active"
+    assert state["lease_until"] > (later + timedelta(seconds=3500)).isoformat()
+    async with httpx.AsyncClient() as client:  # nothing due now
+        assert await websub.maintain(world.config, world.store, client) == []
+
+    # a silent hub: polling comes back after websub_silence
+    monkeypatch.setenv("PRESSBOT_CLOCK", (later + timedelta(minutes=59)).isoformat())
+    assert not websub.should_poll(world.store, "site", world.config.sources["site"])
+    monkeypatch.setenv("PRESSBOT_CLOCK", (later + timedelta(minutes=61)).isoformat())
+    assert websub.should_poll(world.store, "site", world.config.sources["site"])
+
+
+async def test_a_refusing_or_unverified_hub_leaves_polling_on(world: World) -> None:
+    world.serve_feed(1)
+    world.hub.refuse = True
+    async with httpx.AsyncClient() as client:
+        await fetch_all(world.config, world.store)
+        [outcome] = await websub.maintain(world.config, world.store, client)
+        assert "refused" in outcome
+        # no retry storm: the next pass waits
+        assert await websub.maintain(world.config, world.store, client) == []
+    assert websub.should_poll(world.store, "site", world.config.sources["site"])
+    assert not world.hub.verifications
+
+
+async def test_a_feed_without_a_hub_is_only_polled(world: World) -> None:
+    world.site_state.pages["/feed"] = Page(rss([_item(1)]))
+    async with httpx.AsyncClient() as client:
+        await fetch_all(world.config, world.store)
+        assert await websub.maintain(world.config, world.store, client) == []
+    assert not world.hub.requests
+    assert websub.should_poll(world.store, "site", world.config.sources["site"])
