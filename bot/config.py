@@ -213,7 +213,8 @@ class FeedSourceConfig(SourceBase):
     timezone: Annotated[str, AfterValidator(_check_timezone)] | None = None
     # WebSub: subscribe when the feed names a hub (in `run`); ask for this lease; poll again
     # when the hub has been silent this long
-    websub: bool = True
+    # None: only when bot.public_url is a public address a hub can reach
+    websub: bool | None = None
     websub_lease: Duration = timedelta(days=1)
     websub_silence: Duration = timedelta(hours=6)
 

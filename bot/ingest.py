@@ -123,9 +123,9 @@ async def poll_source(name: str, cfg: SourceConfig, config: Config, store: Store
                 fetched, found = await feed.poll(name, cfg, state, client, tz=config.tz)
             state.etag, state.last_modified = fetched.etag, fetched.last_modified
             report.not_modified = fetched.unchanged
-            if cfg.websub and not fetched.unchanged:
-                from bot import websub
+            from bot import websub
 
+            if not fetched.unchanged and websub.wanted(config, cfg):
                 hub, topic = feed.hub_links(fetched.body, fetched.url)
                 await asyncio.to_thread(websub.discovered, store, name, hub, topic)
         else:

@@ -146,7 +146,9 @@ def _schedule_work(scheduler: Any, config: Config, store: Store, publisher: Publ
         except Exception:  # a hub's trouble must not stop the service: polling goes on
             log.exception("websub maintenance failed")
 
-    if any(getattr(c, "websub", False) for c in config.sources.values()):
+    from bot import websub
+
+    if any(websub.wanted(config, c) for c in config.sources.values()):
         scheduler.add_job(websub_pass, IntervalTrigger(seconds=30), id="websub",
                           next_run_time=now + timedelta(seconds=2), max_instances=1,
                           coalesce=True)

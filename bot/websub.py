@@ -88,8 +88,15 @@ def discovered(store: Store, source: str, hub: str | None, topic: str | None) ->
         _update(store, source, hub=hub, topic=topic)
 
 
-def _wants(cfg: Any) -> bool:
-    return isinstance(cfg, FeedSourceConfig) and cfg.websub
+def wanted(config: Config, cfg: Any) -> bool:
+    """Does this source take pushes? `websub` unset: when a hub could reach public_url."""
+    if not isinstance(cfg, FeedSourceConfig) or cfg.websub is False:
+        return False
+    if cfg.websub:
+        return True
+    from bot.netguard import is_public_http_url
+
+    return is_public_http_url(str(config.bot.public_url), allow_private=False)
 
 
 def _due(state: dict[str, Any], now: datetime) -> bool:
@@ -125,8 +132,16 @@ async def subscribe(config: Config, store: Store, client: httpx.AsyncClient, sou
     now = clock.now()
     _update(store, source, status="pending", requested_at=_iso(now), subscribed_hub=hub,
             subscribed_topic=topic, retry_at=None)
+    from bot.netguard import NotPublicURL, check_public
+
     try:
+        # the hub's address comes from the feed: no request into the local network for it
+        await check_public(hub, cfg.allow_private)
         response = await client.post(hub, data=form, timeout=20.0, follow_redirects=False)
+    except NotPublicURL:
+        _update(store, source, status="error", retry_at=_iso(now + RETRY_AFTER),
+                error="hub address not public")
+        return f"hub {hub} is not a public address (sources.{source}.allow_private)"
     except httpx.HTTPError as exc:
         _update(store, source, status="error", retry_at=_iso(now + RETRY_AFTER),
                 error=f"{type(exc).__name__}")
@@ -143,7 +158,7 @@ async def maintain(config: Config, store: Store, client: httpx.AsyncClient) -> l
     done: list[str] = []
     now = clock.now()
     for name, cfg in config.sources.items():
-        if not _wants(cfg):
+        if not wanted(config, cfg):
             continue
         assert isinstance(cfg, FeedSourceConfig)
         if _due(load(store, name), now):
@@ -203,7 +218,7 @@ def heard(store: Store, source: str) -> None:
 
 def should_poll(store: Store, source: str, cfg: Any) -> bool:
     """False while a live subscription has spoken within `websub_silence`."""
-    if not _wants(cfg):
+    if not isinstance(cfg, FeedSourceConfig) or cfg.websub is False:
         return True
     state = load(store, source)
     now = clock.now()

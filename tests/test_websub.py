@@ -40,8 +40,13 @@ def _item(n: int) -> dict[str, str]:
             "description": f"Body of release {n}, long enough to be a lede."}
 
 
+DEFAULT_SOURCE = """websub = true                         # public_url is 127.0.0.1 here
+websub_silence = "1h"
+allow_private = true                  # the test servers are on 127.0.0.1"""
+
+
 class World:
-    def __init__(self, tmp_path: Path) -> None:
+    def __init__(self, tmp_path: Path, source: str = DEFAULT_SOURCE) -> None:
         self.site_state = FeedSite()
         self.hub = Hub()
         self.site = LiveServer(make_app(self.site_state)).start()
@@ -58,8 +63,7 @@ outbox = "{tmp_path / 'outbox'}"
 type = "feed"
 url = "{self.site.url}/feed"
 backlog = "all"
-websub_silence = "1h"
-allow_private = true                  # the test servers are on 127.0.0.1
+{source}
 
 [channels.mastodon]
 type = "outbox"
@@ -187,3 +191,36 @@ async def test_a_feed_without_a_hub_is_only_polled(world: World) -> None:
         assert await websub.maintain(world.config, world.store, client) == []
     assert not world.hub.requests
     assert websub.should_poll(world.store, "site", world.config.sources["site"])
+
+
+def test_no_subscription_by_default_when_no_hub_could_reach_us(tmp_path: Path) -> None:
+    world = World(tmp_path, source="allow_private = true")  # public_url is 127.0.0.1
+    try:
+        world.serve_feed(1)
+        assert not websub.wanted(world.config, world.config.sources["site"])
+
+        async def run() -> list[str]:
+            async with httpx.AsyncClient() as client:
+                await fetch_all(world.config, world.store)
+                return await websub.maintain(world.config, world.store, client)
+
+        import anyio
+
+        assert anyio.run(run) == []
+        assert not world.hub.requests
+        assert "Release number 1 from the site" in world.titles()
+    finally:
+        world.close()
+
+
+async def test_a_hub_in_the_local_network_is_refused(tmp_path: Path) -> None:
+    world = World(tmp_path, source="websub = true")  # allow_private off
+    try:
+        websub.discovered(world.store, "site", f"{world.hub_server.url}/hub", world.topic)
+        async with httpx.AsyncClient() as client:
+            [outcome] = await websub.maintain(world.config, world.store, client)
+        assert "not a public address" in outcome
+        assert not world.hub.requests  # nothing reached the hub
+        assert websub.should_poll(world.store, "site", world.config.sources["site"])
+    finally:
+        world.close()

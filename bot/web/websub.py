@@ -26,7 +26,7 @@ def routes(config: Config, store: Store) -> list[BaseRoute]:
     async def callback(request: Request) -> Response:
         name = request.path_params["source"]
         cfg = config.sources.get(name)
-        if not isinstance(cfg, FeedSourceConfig) or not cfg.websub:
+        if not isinstance(cfg, FeedSourceConfig) or not websub.wanted(config, cfg):
             return PlainTextResponse("no such subscription", status_code=404)
         if request.method == "GET":
             challenge = await asyncio.to_thread(websub.verify, store, name,
