@@ -149,6 +149,24 @@ def check_release(path: Path) -> None:
         assert phrase in r.notes, phrase
 
 
+@pytest.mark.parametrize("maker", [make_pdf, make_docx])
+def test_pdf_and_word_releases_preview_right(tmp_path: Path, maker: object) -> None:
+    path = maker(tmp_path / "ferry.doc")  # type: ignore[operator]
+    path = path.rename(path.with_suffix(".pdf" if maker is make_pdf else ".docx"))
+    ws = make_workspace(tmp_path / "ws", channels=CHANNELS + NEWSLETTER_OUTBOX)
+    out = ws.run("preview", str(path), "--json")
+    assert out.exit_code == 0, out.output
+    items = json.loads(out.output)
+    assert {i["channel"] for i in items} == {"mastodon", "facebook", "newsletter"}
+    for item in items:
+        assert item["release"]["title"] == TITLE
+        assert item["release"]["published"].startswith("2026-04-14")
+        assert item["release"]["summary"] == LEDE
+        shown = " ".join(str(item.get(k) or "") for k in ("text", "subject", "html"))
+        for phrase in [*NOTES, "PRESS RELEASE", "Page 1 of 2", "ENDS"]:
+            assert phrase not in shown, (item["channel"], phrase)
+
+
 def test_a_pdf_release(tmp_path: Path) -> None:
     path = make_pdf(tmp_path / "ferry.pdf")
     check_release(path)
