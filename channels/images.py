@@ -37,18 +37,37 @@ async def load_image(client: httpx.AsyncClient, image: Image, cap: int, *, timeo
         data, declared = fetched
         name = Path(unquote(urlsplit(url).path)).name
     else:
-        path = anyio.Path(unquote(urlsplit(url).path) if url.startswith("file:") else url)
-        if not await path.is_file():
-            raise Permanent(f"image not found: {path}",
-                            "fix the image path in the release or remove it, and approve again")
-        if (await path.stat()).st_size > cap:
-            log.warning("image %s is over the %d-byte limit: left out", url, cap)
+        local = await read_local(url, cap)
+        if local is None:
             return None
-        data = await path.read_bytes()
-        name = path.name
+        data, name = local
     content_type = (sniff(data) or (declared or "").split(";")[0].strip()
                     or mimetypes.guess_type(name)[0] or "application/octet-stream")
     return data, content_type, name or "image"
+
+
+async def read_local(url: str, cap: int) -> tuple[bytes, str] | None:
+    """A folder source's image from disk: its bytes and name; None when over `cap`.
+
+    Only plain paths (the folder source confined them to its own folder at ingest) and
+    only real images by their bytes: never a `file:` URL from a page, never a config file
+    that a release names as its "image".
+    """
+    if ":" in url.split("/", 1)[0] and not url.startswith("/"):
+        raise Permanent(f"image {url!r}: only http(s) URLs and files of the content folder "
+                        "are read", "fix the image in the release, and approve again")
+    path = anyio.Path(url)
+    if not await path.is_file():
+        raise Permanent(f"image not found: {path}",
+                        "fix the image path in the release or remove it, and approve again")
+    if (await path.stat()).st_size > cap:
+        log.warning("image %s is over the %d-byte limit: left out", url, cap)
+        return None
+    data = await path.read_bytes()
+    if sniff(data) is None:
+        raise Permanent(f"{path} is not an image (PNG, JPEG, GIF or WebP by its content)",
+                        "fix the image in the release, and approve again")
+    return data, path.name
 
 
 async def _fetch(client: httpx.AsyncClient, url: str, cap: int, timeout: float,

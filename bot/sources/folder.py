@@ -17,6 +17,7 @@ from bot.errors import ExtractError, SourceError
 from bot.models import Release
 from bot.sources.bundles import attach_pictures, bundle_files
 from bot.sources.files import read_release_file
+from bot.sources.local_images import confine_images
 
 if TYPE_CHECKING:
     from bot.store.sources import SourceState
@@ -79,6 +80,7 @@ def scan(name: str, cfg: FolderSourceConfig, root: Path, state: SourceState) -> 
             )
             if bundle:
                 release = attach_pictures(release, path.parent)
+            release = confine_images(release, root, path)
         except ExtractError as exc:
             result.errors.append(str(exc))
             continue

@@ -7,13 +7,11 @@ told once, in the package docstring (`channels/facebook/__init__.py`).
 from __future__ import annotations
 
 import logging
-import mimetypes
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote, quote_plus
 
-import anyio
 import httpx
 
 from bot import redact
@@ -23,6 +21,7 @@ from channels.base import Ambiguous, ChannelError, Limits, Permanent, Transient
 from channels.facebook.check import PageCheck
 from channels.facebook.errors import _NoAnswer
 from channels.facebook.graph import _guard_http_logs, proof
+from channels.images import read_local, sniff
 
 # The package's logger name, which log filters and tests select on.
 log = logging.getLogger("channels.facebook")
@@ -30,6 +29,7 @@ log = logging.getLogger("channels.facebook")
 LOOKUP_MARGIN = timedelta(minutes=2)
 """Clock slack between us and Facebook when comparing creation times."""
 LOOKUP_PAGES = 4
+PHOTO_MAX = 4 * 1024 * 1024
 SKIPPABLE_DRAFT_ERRORS = frozenset({3, 10, 12, 100, 200})
 
 
@@ -127,13 +127,12 @@ class FacebookChannel(PageCheck):
         if image.url.startswith(("http://", "https://")):
             params["url"] = image.url
         else:
-            path = anyio.Path(image.url.removeprefix("file://"))
-            if not await path.is_file():
-                raise Permanent(f"the image {image.url!r} is neither an http(s) URL nor a "
-                                f"readable file", "fix the release's image or switch post_as "
-                                                  "to \"link\"")
-            mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-            files = {"source": (path.name, await path.read_bytes(), mime)}
+            local = await read_local(image.url, PHOTO_MAX)
+            if local is None:
+                raise Permanent(f"the image {image.url!r} is over Facebook's 4 MB photo limit",
+                                "use a smaller image, or switch post_as to \"link\"")
+            data, name = local
+            files = {"source": (name, data, sniff(data) or "application/octet-stream")}
         created = await self._call("POST", f"{self.config.page_id}/photos", params, write=True,
                                    files=files)
         post_id = str(created.get("post_id") or created["id"])

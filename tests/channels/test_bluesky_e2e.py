@@ -85,7 +85,7 @@ def test_check_preview_fetch_approve_publish(tmp_path: Path, monkeypatch: pytest
                                              fake: tuple[FakePDS, str]) -> None:
     state, url = fake
     ws = workspace(tmp_path, monkeypatch, url)
-    photo = tmp_path / "roof.png"
+    photo = ws.content / "roof.png"   # inside the source's folder: the only place
     out = io.BytesIO()
     PILImage.new("RGB", (1200, 800), (200, 160, 40)).save(out, "PNG")
     photo.write_bytes(out.getvalue())

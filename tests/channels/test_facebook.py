@@ -120,10 +120,10 @@ async def test_photo_post_by_url(make: Any, graph: FakeGraph) -> None:
 async def test_photo_post_uploads_a_local_file(make: Any, graph: FakeGraph,
                                                tmp_path: Path) -> None:
     image = tmp_path / "roofs.png"
-    image.write_bytes(b"\x89PNG pretend image")
+    image.write_bytes(b"\x89PNG\r\n\x1a\n pretend image")
     await make(post_as="photo").publish(make_post(images=[Image(url=str(image))]))
     [photo] = graph.photos.values()
-    assert photo["bytes"] == len(b"\x89PNG pretend image")
+    assert photo["bytes"] == len(b"\x89PNG\r\n\x1a\n pretend image")
 
 
 async def test_unreachable_photo_url_is_permanent(make: Any, graph: FakeGraph) -> None:

@@ -142,7 +142,7 @@ def test_a_photo_post_carries_the_image_alt_text_and_link(
     ws = workspace(tmp_path, monkeypatch, server, graph, post_as="photo")
     data = b"\x89PNG\r\n\x1a\n pretend roof photo"
     if where == "file":
-        local = tmp_path / "roofs.png"
+        local = ws.content / "roofs.png"  # inside the source's folder: the only place
         local.write_bytes(data)
         image = local.as_uri()
     else:

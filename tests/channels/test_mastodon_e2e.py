@@ -133,7 +133,7 @@ def test_a_folder_release_goes_out_with_its_text_link_image_and_alt(
     if where == "http":
         image = f"{images.url}/img/hall.png"
     else:
-        local = tmp_path / "hall.png"
+        local = ws.content / "hall.png"   # inside the source's folder: the only place
         local.write_bytes(PNG)
         image = local.as_uri()
     link = release(ws, "town-hall", "The town hall reopens",
