@@ -215,3 +215,20 @@ template = "with-notes.txt.j2"
 ])
 def test_line_kind_in_four_languages(line: str, kind: str) -> None:
     assert line_kind(line) == kind
+
+
+def test_a_digest_newsletter_carries_no_notes(tmp_path: Path) -> None:
+    from bot.render import render_digest
+
+    ws = make_workspace(tmp_path, channels=NEWSLETTER_OUTBOX)
+    config = load_config(ws.config)
+    [target] = targets(config)
+    found = [read_release_file(CORPUS / n, source="press", key=n) for n in sorted(EXPECTED)]
+    digest = render_digest(found, target, config)
+    assert not digest.blocking, digest.warnings
+    out = f"{digest.subject} {digest.text} {digest.html}"
+    for name in EXPECTED:
+        title, _story, notes = EXPECTED[name]
+        assert title in digest.text
+        for phrase in notes:
+            assert phrase not in out, (name, phrase)
