@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup, escape
 
 from bot import clock, paths
@@ -28,6 +27,7 @@ from bot.hashtags import hashtags
 from bot.htmltext import non_web_urls, sanitize_html
 from bot.links import add_utm, is_http_url
 from bot.models import Release, Rendered
+from bot.sandbox import BoundedEnvironment, render_bounded
 from channels.base import Limits
 from channels.registry import kind
 
@@ -50,10 +50,10 @@ class Target:
 
 
 @cache
-def _environment(user_dir: str | None) -> ImmutableSandboxedEnvironment:
+def _environment(user_dir: str | None) -> BoundedEnvironment:
     folders = [user_dir] if user_dir else []
     folders.append(str(paths.templates_dir()))
-    env = ImmutableSandboxedEnvironment(
+    env = BoundedEnvironment(
         loader=jinja2.FileSystemLoader(folders),
         undefined=jinja2.StrictUndefined,
         autoescape=lambda name: bool(name and name.endswith((".html.j2", ".html"))),
@@ -64,6 +64,7 @@ def _environment(user_dir: str | None) -> ImmutableSandboxedEnvironment:
     env.filters["date"] = _format_date
     env.filters["paragraphs"] = text_to_html
     env.filters["sanitize"] = lambda html: Markup(sanitize_html(html or ""))  # noqa: S704 (nh3 output)
+    env.bound_filters()
     return env
 
 
@@ -135,7 +136,7 @@ def render_template(target: Target, default: str, context: dict[str, Any]) -> st
     env = _environment(user_dir)
     try:
         template = env.get_template(name)
-        return template.render(context)
+        return render_bounded(template, context)
     except jinja2.TemplateSyntaxError as exc:
         raise TemplateError(f"syntax error: {exc.message}",
                             f"{exc.filename or name}:{exc.lineno}") from None
@@ -144,6 +145,12 @@ def render_template(target: Target, default: str, context: dict[str, Any]) -> st
                             ) from None
     except (jinja2.UndefinedError, jinja2.exceptions.SecurityError, TypeError,
             ValueError) as exc:
+        raise TemplateError(f"{type(exc).__name__}: {exc}", _where(exc, name)) from None
+    except RecursionError as exc:
+        raise TemplateError("the template calls itself without end (recursion)",
+                            _where(exc, name)) from None
+    except (ArithmeticError, MemoryError, LookupError, AttributeError, RuntimeError) as exc:
+        # whatever else a template can provoke holds this post, never the whole source
         raise TemplateError(f"{type(exc).__name__}: {exc}", _where(exc, name)) from None
 
 

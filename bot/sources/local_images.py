@@ -2,10 +2,11 @@
 
 A release names its image as its author wrote it — front matter `image:`, a Markdown
 `![]()`, a pasted page's `og:image`. Read blindly, `image: /etc/pressbot/pressbot.toml` or
-`file:///…` would upload the config with its tokens to a public timeline. So an image
-that is not an http(s) URL must be a file (a path or a `file:` URL) under the folder (after resolving symlinks, so
-a link cannot lead out of it) whose bytes say it is a picture; anything else is left out
-with a warning naming the file and the image. The channels read only what is kept.
+`file:///…` would upload the config with its tokens to a public timeline. So an image that
+is not an http(s) URL must be a file (a path or a `file:` URL) under the folder (after
+resolving symlinks, so a link cannot lead out of it) whose bytes say it is a picture;
+anything else is left out with a warning naming the file and the image. The channels read
+only what is kept.
 """
 
 from __future__ import annotations
