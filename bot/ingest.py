@@ -126,7 +126,7 @@ async def poll_source(name: str, cfg: SourceConfig, config: Config, store: Store
             from bot import websub
 
             if not fetched.unchanged and websub.wanted(config, cfg):
-                hub, topic = feed.hub_links(fetched.body, fetched.url)
+                hub, topic = feed.hub_links(fetched.body, fetched.url, fetched.link)
                 await asyncio.to_thread(websub.discovered, store, name, hub, topic)
         else:
             found = await asyncio.to_thread(_scan_folder, name, cfg, config, state, report)

@@ -224,3 +224,25 @@ async def test_a_hub_in_the_local_network_is_refused(tmp_path: Path) -> None:
         assert websub.should_poll(world.store, "site", world.config.sources["site"])
     finally:
         world.close()
+
+
+def test_a_hub_named_in_the_link_header_is_found(tmp_path: Path) -> None:
+    from bot.sources.feed import hub_links
+
+    header = ('<https://hub.example.net/>; rel="hub", <https://www.example.org/feed>; '
+              'rel="self"')
+    assert hub_links(b"<rss/>", "https://www.example.org/f", header) == (
+        "https://hub.example.net/", "https://www.example.org/feed")
+    assert hub_links(b"<rss/>", "https://www.example.org/f", "<https://x.example/>; rel=next"
+                     ) == (None, None)
+
+
+async def test_discovery_over_http_uses_the_link_header(world: World) -> None:
+    world.site_state.pages["/feed"] = Page(rss([_item(1)]), headers={
+        "Link": f'<{world.hub_server.url}/hub>; rel="hub", <{world.topic}>; rel="self"'})
+    async with httpx.AsyncClient() as client:
+        await fetch_all(world.config, world.store)
+        [outcome] = await websub.maintain(world.config, world.store, client)
+    assert "requested" in outcome
+    _wait(lambda: any(v["ok"] for v in world.hub.verifications))
+    assert world.hub.requests[0]["hub.topic"] == world.topic

@@ -178,10 +178,24 @@ def feed_base(body: bytes, url: str, content_location: str | None = None) -> str
     return url if web else ""
 
 
-def hub_links(body: bytes, url: str) -> tuple[str | None, str | None]:
-    """The feed's WebSub hub and topic (its `rel="self"`, else `url`), from its links."""
+_HEADER_LINK = re.compile(r"<([^>]{1,2000})>((?:\s*;\s*[^;,<]{1,200})*)")
+_HEADER_REL = re.compile(r"""\brel\s*=\s*(?:"([^"]*)"|([^\s;,]+))""", re.I)
+
+
+def hub_links(body: bytes, url: str, link_header: str | None = None
+              ) -> tuple[str | None, str | None]:
+    """The feed's WebSub hub and topic (its `rel="self"`, else `url`): from the HTTP Link
+    header first, as the recommendation says, then from the document's links."""
     hub: str | None = None
     topic: str | None = None
+    for h in _HEADER_LINK.finditer(link_header or ""):
+        param = _HEADER_REL.search(h.group(2))
+        named = (param.group(1) or param.group(2) or "").lower().split() if param else []
+        address = urljoin(url, h.group(1).strip())
+        if "hub" in named and hub is None and _is_web(address):
+            hub = address
+        if "self" in named and topic is None and _is_web(address):
+            topic = address
     for m in _LINK_TAG.finditer(body[:65536]):
         tag = m.group(0)
         rel, href = _ATTR_REL.search(tag), _ATTR_HREF.search(tag)

@@ -32,6 +32,7 @@ class Fetched:
     etag: str | None = None
     last_modified: str | None = None
     content_location: str | None = None
+    link: str | None = None  # the Link header: WebSub hubs may be named there
 
     @property
     def unchanged(self) -> bool:
@@ -94,6 +95,7 @@ async def fetch(client: httpx.AsyncClient, url: str, *, etag: str | None = None,
                     response.headers.get("content-type", ""),
                     response.headers.get("etag"), response.headers.get("last-modified"),
                     response.headers.get("content-location"),
+                    ", ".join(response.headers.get_list("link")) or None,
                 )
         except httpx.TimeoutException:
             raise SourceError(f"{shown}: no answer within {timeout:g} s") from None
