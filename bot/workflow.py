@@ -142,7 +142,7 @@ def approve(conn: Connection, config: Config, post_id: int, actor: str) -> Post:
     if post.status not in APPROVABLE:
         raise WorkflowError(f"post {post_id} is {post.status}: only a pending, held or failed "
                             "post can be approved")
-    if config.web.four_eyes and post.edited_by and post.edited_by == actor:
+    if config.web.four_eyes and actor in editors_of_current_text(conn, post_id):
         raise WorkflowError(f"post {post_id} was edited by {actor}: another person must approve "
                             "it (web.four_eyes)")
     if post.channel not in config.channels:
@@ -157,6 +157,18 @@ def approve(conn: Connection, config: Config, post_id: int, actor: str) -> Post:
     return post_store.change(conn, post_id, allowed_from=APPROVABLE, to=S.APPROVED, actor=actor,
                              action="approve", detail={"publish_at": slot.isoformat()},
                              publish_at=slot, attempts=0, next_attempt_at=None, last_error=None)
+
+
+def editors_of_current_text(conn: Connection, post_id: int) -> set[str]:
+    """Everyone who edited the text since it was last rendered: a colleague's later touch
+    does not make the first editor's words someone else's."""
+    editors: set[str] = set()
+    for event in post_store.list_events(conn, post_id=post_id):   # newest first
+        if event["action"] in ("queued", "rerender"):
+            break
+        if event["action"] == "edit":
+            editors.add(str(event["actor"]))
+    return editors
 
 
 def reject(conn: Connection, post_id: int, actor: str, reason: str | None) -> Post:

@@ -26,9 +26,10 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.convertors import Convertor, register_url_convertor
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
@@ -37,7 +38,7 @@ from bot.signing import signing_key
 from bot.store import Store
 from bot.web import activity, admin, auth, channels, views
 from bot.web.context import Ctx, Handler, Web, endpoint
-from bot.web.security import FailureLimiter, SecurityHeaders
+from bot.web.security import HEADERS, FailureLimiter, SecurityHeaders
 from bot.web.sessions import COOKIE, SessionCodec
 from bot.web.templating import environment
 
@@ -99,12 +100,12 @@ def create_app(config: Config, store: Store, *, health: Any = None,
         page("/signin", auth.signin, role=None, methods=("POST",)),
         page("/signout", auth.signout, role=None, methods=("POST",)),
         page("/", views.queue_page),
-        page("/posts/{post_id:int}", views.post_page),
-        page("/posts/{post_id:int}/email.html", views.email_preview),
-        page("/posts/{post_id:int}/approve", views.approve, methods=("POST",)),
-        page("/posts/{post_id:int}/reject", views.reject, methods=("POST",)),
-        page("/posts/{post_id:int}/edit", views.edit, "editor", methods=("POST",)),
-        page("/posts/{post_id:int}/schedule", views.schedule, "editor", methods=("POST",)),
+        page("/posts/{post_id:id}", views.post_page),
+        page("/posts/{post_id:id}/email.html", views.email_preview),
+        page("/posts/{post_id:id}/approve", views.approve, methods=("POST",)),
+        page("/posts/{post_id:id}/reject", views.reject, methods=("POST",)),
+        page("/posts/{post_id:id}/edit", views.edit, "editor", methods=("POST",)),
+        page("/posts/{post_id:id}/schedule", views.schedule, "editor", methods=("POST",)),
         page("/channels/pause-all", channels.pause_all, methods=("POST",)),
         page("/channels/{channel}/resume", channels.resume, "editor", methods=("POST",)),
         page("/activity", activity.activity_page),
@@ -117,7 +118,32 @@ def create_app(config: Config, store: Store, *, health: Any = None,
 
     routes.extend(websub.routes(config, store))
     routes.extend(_public_routes(config, store))
-    return Starlette(routes=routes, middleware=[Middleware(SecurityHeaders)])
+    return Starlette(routes=routes, middleware=[Middleware(SecurityHeaders)],
+                     exception_handlers={500: _server_error})
+
+
+async def _server_error(request: Request, exc: Exception) -> Response:
+    """A failure shows a plain page with the same security headers as every other page
+    (Starlette answers it outside the middleware that adds them)."""
+    return HTMLResponse("<!doctype html><title>Error</title><h1>Something went wrong</h1>"
+                        "<p>The error was logged. Try again, or tell the bot's operator.</p>",
+                        status_code=500, headers={**HEADERS, "cache-control": "no-store"})
+
+
+class _RowId(Convertor[int]):
+    """A database id: 1 to 18 digits. A longer number cannot name a row (SQLite and
+    PostgreSQL ids are 64-bit), so it is a 404, not an overflow in the driver."""
+
+    regex = "[0-9]{1,18}"
+
+    def convert(self, value: str) -> int:
+        return int(value)
+
+    def to_string(self, value: int) -> str:
+        return str(value)
+
+
+register_url_convertor("id", _RowId())
 
 
 def _public_routes(config: Config, store: Store) -> list[BaseRoute]:

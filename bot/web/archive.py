@@ -87,4 +87,4 @@ class Archive:
 def archive_routes(config: Config, store: Store) -> list[Route]:
     pages = Archive(config, store)
     return [Route(PATH, pages.index, methods=["GET"]),
-            Route(PATH + "/{post_id:int}", pages.issue, methods=["GET"])]
+            Route(PATH + "/{post_id:id}", pages.issue, methods=["GET"])]

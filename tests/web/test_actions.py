@@ -182,3 +182,28 @@ def test_four_eyes_message_is_surfaced(tmp_path: Path) -> None:
         assert _submit(reviewer, ids["mastodon"], "approve").status_code == 303
     assert _post(store, ids["mastodon"]).status == "approved"
     store.dispose()
+
+
+def test_four_eyes_excludes_every_editor_of_the_current_text(tmp_path: Path) -> None:
+    from tests.web.conftest import queue, release
+
+    config = write_config(tmp_path, extra_web="four_eyes = true")
+    store = Store(config.bot.database_url)
+    ids = queue(store, config, release())
+    for name in ("ed", "eve", "rita"):
+        add_user(store, name, "editor")
+    with client_for(config, store) as author, client_for(config, store) as colleague:
+        sign_in(author, "ed")
+        sign_in(colleague, "eve")
+        assert _submit(author, ids["mastodon"], "edit", text="Ed's own words").status_code == 303
+        assert _submit(colleague, ids["mastodon"], "edit",
+                       text="Ed's own words.").status_code == 303      # a trivial touch
+        for editor in (author, colleague):
+            refused = _submit(editor, ids["mastodon"], "approve")
+            assert refused.status_code == 409
+            assert "another person must approve it" in refused.text
+    with client_for(config, store) as third:
+        sign_in(third, "rita")
+        assert _submit(third, ids["mastodon"], "approve").status_code == 303
+    assert _post(store, ids["mastodon"]).status == "approved"
+    store.dispose()

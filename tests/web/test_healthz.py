@@ -33,3 +33,31 @@ def test_anonymous_callers_get_the_status_only(tmp_path: Path) -> None:
         staff = client.get("/healthz").json()
         assert staff["channels"]["mastodon"]["hint"] == "set MASTODON_TOKEN"
     store.dispose()
+
+
+def test_odd_ids_are_404_and_every_error_page_has_the_security_headers(tmp_path: Path) -> None:
+    from starlette.testclient import TestClient
+
+    from bot.web.app import create_app
+
+    config = write_config(tmp_path)
+    store = Store(config.bot.database_url)
+    add_user(store, "ed", "editor")
+    app = create_app(config, store)
+    with TestClient(app, follow_redirects=False, raise_server_exceptions=False) as client:
+        sign_in(client, "ed")
+        for path in ("/posts/9223372036854775808", "/posts/99999999999999999999999",
+                     "/posts/-1", "/posts/1e3", "/nowhere"):
+            answer = client.get(path)
+            assert answer.status_code == 404, path
+            assert "frame-ancestors 'none'" in answer.headers["content-security-policy"]
+
+        def broken(request: object) -> None:
+            raise RuntimeError("a bug")
+
+        app.add_route("/broken", broken)
+        failed = client.get("/broken")
+        assert failed.status_code == 500 and "a bug" not in failed.text
+        assert "frame-ancestors 'none'" in failed.headers["content-security-policy"]
+        assert failed.headers["x-frame-options"] == "DENY"
+    store.dispose()
