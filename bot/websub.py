@@ -9,6 +9,7 @@
 - Push: a POST whose `X-Hub-Signature` (sha1/sha256/sha384/sha512 HMAC of the body) does not
   match is acknowledged and dropped, as the spec says; a good one is parsed like a polled
   feed and stored at once (the same `store_releases`, so nothing is queued twice).
+- Unsubscribe: a source removed from the config, or turned off, ends its subscription.
 - Fallback: while a subscription is live and the hub spoke within `websub_silence`, the
   scheduled polls are skipped; a silent, refused or expired one puts polling back.
 
@@ -153,10 +154,34 @@ async def subscribe(config: Config, store: Store, client: httpx.AsyncClient, sou
     return f"subscription to {topic} requested at {hub}"
 
 
+async def unsubscribe(store: Store, client: httpx.AsyncClient, source: str,
+                      callback: str) -> str:
+    """Tell the hub to stop: the source is gone or no longer takes pushes."""
+    state = load(store, source)
+    hub, topic = state.get("subscribed_hub"), state.get("subscribed_topic")
+    _update(store, source, status="unsubscribing", requested_at=_iso(clock.now()))
+    form = {"hub.mode": "unsubscribe", "hub.topic": topic or "", "hub.callback": callback}
+    try:
+        response = await client.post(str(hub), data=form, timeout=20.0,
+                                     follow_redirects=False)
+    except httpx.HTTPError as exc:
+        return f"hub {hub} unreachable ({type(exc).__name__}); the lease runs out by itself"
+    return f"unsubscribe from {topic} requested at {hub} (HTTP {response.status_code})"
+
+
 async def maintain(config: Config, store: Store, client: httpx.AsyncClient) -> list[str]:
-    """Subscribe where a hub is known and no live subscription is; renew leases."""
+    """Subscribe where a hub is known and no live subscription is; renew leases; end the
+    subscriptions of sources that are gone or no longer take pushes."""
     done: list[str] = []
     now = clock.now()
+    with store.begin() as conn:
+        known = meta.with_prefix(conn, "websub:")
+    for name, state in known.items():
+        if (isinstance(state, dict) and state.get("status") in ("active", "pending")
+                and not wanted(config, config.sources.get(name))):
+            outcome = await unsubscribe(store, client, name, callback_url(config, name))
+            log.info("websub source=%s %s", name, outcome)
+            done.append(f"{name}: {outcome}")
     for name, cfg in config.sources.items():
         if not wanted(config, cfg):
             continue
@@ -182,6 +207,10 @@ def verify(store: Store, source: str, params: dict[str, str]) -> str | None:
                     source)
         return ""
     challenge = params.get("hub.challenge")
+    if mode == "unsubscribe" and challenge and state.get("status") == "unsubscribing":
+        _update(store, source, status="unsubscribed", lease_until=None)
+        log.info("websub source=%s unsubscribed", source)
+        return challenge
     if mode != "subscribe" or not challenge or state.get("status") not in ("pending",
                                                                            "active"):
         return None

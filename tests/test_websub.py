@@ -246,3 +246,25 @@ async def test_discovery_over_http_uses_the_link_header(world: World) -> None:
     assert "requested" in outcome
     _wait(lambda: any(v["ok"] for v in world.hub.verifications))
     assert world.hub.requests[0]["hub.topic"] == world.topic
+
+
+async def test_turning_websub_off_unsubscribes(world: World, tmp_path: Path) -> None:
+    world.serve_feed(1)
+    await _subscribe(world)
+    assert world.hub.subscriptions
+    off = tmp_path / "off.toml"
+    off.write_text((tmp_path / "pressbot.toml").read_text().replace(
+        "websub = true", "websub = false"), encoding="utf-8")
+    config = load_config(off)
+    async with httpx.AsyncClient() as client:
+        [outcome] = await websub.maintain(config, world.store, client)
+    assert "unsubscribe" in outcome
+    _wait(lambda: any(v["mode"] == "unsubscribe" and v["ok"]
+                      for v in world.hub.verifications))
+    assert world.hub.requests[-1]["hub.mode"] == "unsubscribe"
+    assert not world.hub.subscriptions  # the hub let go
+    assert world.hub.push(world.topic, world.serve_feed(1, 2)) == []
+    assert websub.load(world.store, "site")["status"] == "unsubscribed"
+    assert websub.should_poll(world.store, "site", config.sources["site"])
+    async with httpx.AsyncClient() as client:  # once is enough
+        assert await websub.maintain(config, world.store, client) == []

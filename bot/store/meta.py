@@ -22,6 +22,12 @@ def put(conn: Connection, key: str, value: Any) -> None:
         conn.execute(meta.insert().values(key=key, value=data))
 
 
+def with_prefix(conn: Connection, prefix: str) -> dict[str, Any]:
+    """Every value whose key starts with `prefix`, by the rest of the key."""
+    rows = conn.execute(sa.select(meta).where(meta.c.key.startswith(prefix, autoescape=True)))
+    return {r.key.removeprefix(prefix): json.loads(r.value) for r in rows}
+
+
 def learned_limits(conn: Connection) -> dict[str, dict[str, Any]]:
     """Per channel, the limits its platform reported at the last `check`."""
     rows = conn.execute(sa.select(meta).where(meta.c.key.like("limits:%")))

@@ -26,6 +26,13 @@ def routes(config: Config, store: Store) -> list[BaseRoute]:
     async def callback(request: Request) -> Response:
         name = request.path_params["source"]
         cfg = config.sources.get(name)
+        if request.method == "GET" and request.query_params.get("hub.mode") == "unsubscribe":
+            # also for a source that is gone: its hub must hear that we meant it
+            challenge = await asyncio.to_thread(websub.verify, store, name,
+                                                dict(request.query_params))
+            if challenge is None:
+                return PlainTextResponse("no such subscription", status_code=404)
+            return PlainTextResponse(challenge)
         if not isinstance(cfg, FeedSourceConfig) or not websub.wanted(config, cfg):
             return PlainTextResponse("no such subscription", status_code=404)
         if request.method == "GET":

@@ -76,6 +76,8 @@ def make_app(hub: Hub) -> Starlette:
             if ok and mode == "subscribe":
                 sub.verified = True
                 hub.subscriptions[(sub.callback, sub.topic)] = sub
+            if ok and mode == "unsubscribe":
+                hub.subscriptions.pop((sub.callback, sub.topic), None)
 
     async def subscribe(request: Request) -> Response:
         form = {k: str(v) for k, v in (await request.form()).items()}
