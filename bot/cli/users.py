@@ -44,6 +44,28 @@ def add(app: App, name: str, role: str, email: str | None, password_stdin: bool)
     click.echo(f"account {user.name} added ({user.role})")
 
 
+@users.command("passwd")
+@click.argument("name")
+@click.option("--password-stdin", is_flag=True,
+              help="Read the password from the first line of stdin (otherwise prompt).")
+@pass_app
+def passwd(app: App, name: str, password_stdin: bool) -> None:
+    """Set a new password; every session of the account ends (signed-in browsers too)."""
+    from bot.store import users as user_store
+    from bot.store.users import UserError
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("New password", hide_input=True, confirmation_prompt=True)
+    try:
+        with app.store.begin() as conn:
+            user_store.set_password(conn, name, password, actor="cli")
+    except UserError as exc:
+        raise click.BadParameter(str(exc), param_hint="password or name") from None
+    click.echo(f"password of {name} changed; its sessions have ended")
+
+
 @users.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
 @pass_app

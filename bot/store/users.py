@@ -112,11 +112,41 @@ def listing(conn: Connection) -> list[User]:
     return [_user(r) for r in conn.execute(sa.select(users).order_by(users.c.name))]
 
 
+def end_sessions(conn: Connection, name: str) -> None:
+    """Every session of the account issued until now stops working (sign-out, disable,
+    password change): a copied cookie cannot be replayed, and re-enabling an account does
+    not bring old cookies back."""
+    import time
+
+    from bot.store import meta
+
+    meta.put(conn, f"sessions-ended:{name}", time.time())
+
+
+def sessions_ended_at(conn: Connection, name: str) -> float:
+    from bot.store import meta
+
+    return float(meta.get(conn, f"sessions-ended:{name}", 0.0))
+
+
+def set_password(conn: Connection, name: str, password: str, *, actor: str) -> None:
+    """A new password; every session of the account ends."""
+    user = get(conn, name)
+    if user is None:
+        raise UserError(f"no account named {name!r}")
+    check_password(password)
+    conn.execute(users.update().where(users.c.id == user.id)
+                 .values(password_hash=hasher.hash(password)))
+    end_sessions(conn, name)
+    add_event(conn, actor=actor, action="user-password", detail={"user": name})
+
+
 def set_disabled(conn: Connection, name: str, disabled: bool, *, actor: str) -> User:
     user = get(conn, name)
     if user is None:
         raise UserError(f"no account named {name!r}")
     conn.execute(users.update().where(users.c.id == user.id).values(disabled=disabled))
+    end_sessions(conn, name)
     add_event(conn, actor=actor, action="user-disable" if disabled else "user-enable",
               detail={"user": name})
     changed = get(conn, name)

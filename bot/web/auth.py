@@ -54,6 +54,6 @@ def signin(ctx: Ctx) -> Response:
 
 
 def signout(ctx: Ctx) -> Response:
-    ctx.sign_out()
+    ctx.sign_out(everywhere=ctx.user is not None)   # the guard loaded the user
     ctx.flash("info", "You are signed out.")
     return ctx.redirect("/signin")

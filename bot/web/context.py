@@ -79,11 +79,15 @@ class Ctx:
         self.session.clear()
         self.session.update(self.web.codec.new())  # a new nonce: no session fixation
         self.session.update({"u": user.name, "h": fingerprint(user.password_hash),
-                             "t": int(time.time())})
+                             "t": time.time()})
         self.user = user
         self.dirty = True
 
-    def sign_out(self) -> None:
+    def sign_out(self, *, everywhere: bool = False) -> None:
+        """End this session; `everywhere`: end every session of the account server-side."""
+        if everywhere and self.session.get("u"):
+            with self.begin() as conn:
+                user_store.end_sessions(conn, str(self.session["u"]))
         self.session.clear()
         self.session.update(self.web.codec.new())
         self.user = None
@@ -95,8 +99,10 @@ class Ctx:
             return
         with self.begin() as conn:
             user = user_store.get(conn, str(name))
+            ended = user_store.sessions_ended_at(conn, str(name)) if user else 0.0
         if user is None or user.disabled or \
-                fingerprint(user.password_hash) != self.session.get("h"):
+                fingerprint(user.password_hash) != self.session.get("h") or \
+                float(self.session.get("t") or 0) <= ended:
             self.sign_out()
             return
         self.user = user
