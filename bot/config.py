@@ -167,6 +167,9 @@ class WebConfig(Strict):
     enabled: bool = True
     four_eyes: bool = False
     session_hours: int = Field(default=12, ge=1, le=24 * 30)
+    trusted_proxies: list[str] = Field(default_factory=list)
+    """Addresses of reverse proxies whose X-Forwarded-For is believed (none by default: a
+    client could otherwise pick the address the sign-in limit counts)."""
     health_token: SecretStr | None = None
     """`Authorization: Bearer …` that shows /healthz's details to a monitor; anonymous
     callers get the status only, signed-in staff everything."""

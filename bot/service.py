@@ -221,9 +221,11 @@ async def _web(config: Config, store: Store, health: Health, publisher: Publishe
         await asyncio.Event().wait()
     host, _, port = config.web.listen.rpartition(":")
     app = create_app(config, store, health=health)
+    proxies = config.web.trusted_proxies
     server = uvicorn.Server(uvicorn.Config(app, host=host.strip("[]"), port=int(port),
                                            log_config=None, access_log=False,
-                                           lifespan="off"))
+                                           lifespan="off", proxy_headers=bool(proxies),
+                                           forwarded_allow_ips=proxies or None))
     # the service owns SIGTERM/SIGINT; uvicorn must neither take nor re-raise them
     server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign,assignment]
     try:

@@ -37,7 +37,7 @@ def pause(app: App, channels: tuple[str, ...], every: bool, reason: str) -> None
 
     who = actor()
     for name in _targets(app, channels, every):
-        with app.store.begin() as conn:
+        with app.store.begin_immediate() as conn:
             changed = channel_store.pause(conn, name, by=who, reason=reason)
         shown = "every channel" if name == channel_store.ALL else name
         click.echo(f"{shown}: {'paused' if changed else 'was already paused'}")
@@ -53,7 +53,7 @@ def resume(app: App, channels: tuple[str, ...], every: bool) -> None:
 
     who = actor()
     for name in _targets(app, channels, every):
-        with app.store.begin() as conn:
+        with app.store.begin_immediate() as conn:
             changed = channel_store.resume(conn, name, by=who)
         shown = "every channel" if name == channel_store.ALL else name
         click.echo(f"{shown}: {'resumed' if changed else 'was not paused'}")

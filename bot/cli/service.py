@@ -121,7 +121,7 @@ def check(app: App, offline: bool) -> None:
         for name, result in asyncio.run(check_channels(config, app.store)):
             mark = "OK" if result.ok else "FAILED"
             click.echo(f"{name}: {mark}: {result.summary}")
-            with app.store.begin() as conn:
+            with app.store.begin_immediate() as conn:
                 if result.ok and channel_store.resume(conn, name, by="pressbot check"):
                     click.echo(f"  ▶ {name} was paused; its credentials work again, so it "
                                "is resumed")

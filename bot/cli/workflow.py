@@ -129,7 +129,7 @@ def approve(app: App, post_ids: tuple[int, ...]) -> None:
     failed = False
     for post_id in post_ids:
         try:
-            with app.store.begin() as conn:
+            with app.store.begin_immediate() as conn:
                 post = workflow.approve(conn, app.config, post_id, actor())
             click.echo(f"post {post_id} approved: goes out {_local(app, post.publish_at)}")
         except WorkflowError as exc:
@@ -147,7 +147,7 @@ def reject(app: App, post_id: int, reason: str) -> None:
     """Reject a post: it will never go out."""
     from bot import workflow
 
-    with app.store.begin() as conn:
+    with app.store.begin_immediate() as conn:
         workflow.reject(conn, post_id, actor(), reason)
     click.echo(f"post {post_id} rejected")
 
@@ -169,7 +169,7 @@ def edit(app: App, post_id: int, text: str | None, subject: str | None) -> None:
         if text is None:
             click.echo("no change")
             return
-    with app.store.begin() as conn:
+    with app.store.begin_immediate() as conn:
         post = workflow.edit(conn, app.config, post_id, actor(), text, subject)
     click.echo(f"post {post_id} edited; status {post.status}")
 
@@ -188,6 +188,6 @@ def schedule(app: App, post_id: int, when: str) -> None:
         at = parse_when(when, app.config.tz, clock.now())
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--at") from None
-    with app.store.begin() as conn:
+    with app.store.begin_immediate() as conn:
         post = workflow.schedule(conn, app.config, post_id, actor(), at)
     click.echo(f"post {post_id} scheduled for {_local(app, post.publish_at)}")

@@ -38,7 +38,7 @@ from bot.signing import signing_key
 from bot.store import Store
 from bot.web import activity, admin, auth, channels, views
 from bot.web.context import Ctx, Handler, Web, endpoint
-from bot.web.security import HEADERS, FailureLimiter, SecurityHeaders
+from bot.web.security import HEADERS, BodyLimit, FailureLimiter, SecurityHeaders
 from bot.web.sessions import COOKIE, SessionCodec
 from bot.web.templating import environment
 
@@ -118,7 +118,8 @@ def create_app(config: Config, store: Store, *, health: Any = None,
 
     routes.extend(websub.routes(config, store))
     routes.extend(_public_routes(config, store))
-    return Starlette(routes=routes, middleware=[Middleware(SecurityHeaders)],
+    return Starlette(routes=routes, middleware=[Middleware(SecurityHeaders),
+                                                Middleware(BodyLimit)],
                      exception_handlers={500: _server_error})
 
 

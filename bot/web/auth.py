@@ -1,23 +1,35 @@
 """Signing in and out of the review page.
 
-Failed attempts are limited per account name and per client address (5 in 15 minutes by
-default), so neither guessing one account's password nor trying one password on many
-accounts gets far; a limited attempt is refused before the password is even checked.
+Failed sign-ins are limited per account *and* address (5 in 15 minutes), per address (20,
+against one password tried on many accounts) and per account from unknown addresses (50,
+against guessing spread over many addresses). An address the account signed in from
+before is not held back by that last limit, so strangers cannot lock a person out. Each
+attempt is counted before its password is hashed, in one step with the check, so a burst
+of simultaneous guesses gets no more tries than a sequence; and at most two passwords are
+hashed at a time (Argon2 takes 64 MiB each), so a flood cannot exhaust the memory.
+
+The client address is the connection's unless `web.trusted_proxies` names the proxy in
+front: an `X-Forwarded-For` from anyone else is ignored.
 """
 
 from __future__ import annotations
 
 import math
+import threading
 
 from starlette.responses import Response
 
 from bot.store import users as user_store
 from bot.web.context import Ctx, safe_next
 
+ADDRESS_FACTOR, ACCOUNT_FACTOR = 4, 10
+"""The per-address and per-account limits, as multiples of the limiter's own (5)."""
+HASHING = threading.BoundedSemaphore(2)
+"""Passwords checked at once; the others wait their turn (or get 503 after 10 s)."""
 
-def _keys(ctx: Ctx, name: str) -> tuple[str, str]:
-    client = ctx.request.client.host if ctx.request.client else "unknown"
-    return f"name:{name.strip().lower()}", f"ip:{client}"
+
+def _client(ctx: Ctx) -> str:
+    return ctx.request.client.host if ctx.request.client else "unknown"
 
 
 def signin_page(ctx: Ctx) -> Response:
@@ -31,9 +43,13 @@ def signin(ctx: Ctx) -> Response:
     name = ctx.form.get("name", "")
     password = ctx.form.get("password", "")
     next_url = safe_next(ctx.form.get("next"))
-    by_name, by_client = _keys(ctx, name)
+    account, client = name.strip().lower(), _client(ctx)
     limiter = ctx.web.limiter
-    wait = limiter.retry_after(by_name, by_client)
+    pair = f"pair:{account}|{client}"
+    limits = {pair: limiter.limit, f"ip:{client}": limiter.limit * ADDRESS_FACTOR}
+    if client not in limiter.known.get(account, ()):
+        limits[f"name:{account}"] = limiter.limit * ACCOUNT_FACTOR
+    wait, stamp = limiter.attempt(limits)
     if wait is not None:
         minutes = max(1, math.ceil(wait / 60))
         response = ctx.render(
@@ -42,13 +58,20 @@ def signin(ctx: Ctx) -> Response:
                   "and try again, or ask an admin to check your account.")
         response.headers["Retry-After"] = str(math.ceil(wait))
         return response
-    with ctx.begin() as conn:
-        user = user_store.authenticate(conn, name, password) if name and password else None
+    if not HASHING.acquire(timeout=10):
+        return ctx.render("signin.html", status=503, next=next_url, name=name,
+                          error="The server is busy. Try again in a moment.")
+    try:
+        with ctx.web.store.begin() as conn:
+            user = user_store.authenticate(conn, name, password) if name and password \
+                else None
+    finally:
+        HASHING.release()
     if user is None:
-        limiter.failed(by_name, by_client)
         return ctx.render("signin.html", status=401, next=next_url, name=name,
                           error="Wrong name or password (or the account is disabled).")
-    limiter.forget(by_name)
+    limiter.succeeded(stamp, pair)
+    limiter.known.setdefault(account, set()).add(client)
     ctx.sign_in(user)
     return ctx.redirect(next_url)
 

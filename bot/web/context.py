@@ -57,7 +57,11 @@ class Ctx:
 
     @contextmanager
     def begin(self) -> Iterator[Connection]:
-        with self.web.store.begin() as conn:
+        """A POST writes: it takes SQLite's write lock up front, so a read-then-write
+        transaction never meets the publisher's commit halfway ("database is locked")."""
+        store = self.web.store
+        with (store.begin_immediate() if self.request.method == "POST"
+              else store.begin()) as conn:
             yield conn
 
     @property
@@ -156,6 +160,10 @@ def endpoint(web: Web, handler: Handler, *, role: str | None,
     async def run(request: Request) -> Response:
         form: dict[str, str] = {}
         post = request.method == "POST"
+        if post and role is not None and not (web.codec.load(request.cookies.get(COOKIE))
+                                              or {}).get("u"):
+            # no signed-in session: refuse before reading (let alone parsing) the body
+            return HTMLResponse("You are signed out. Sign in and try again.", 403)
         if post:
             async with request.form(max_files=0, max_fields=50) as data:
                 form = {k: v for k, v in data.multi_items() if isinstance(v, str)}

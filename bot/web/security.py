@@ -10,6 +10,7 @@ the page is used by a handful of people, and a restart forgetting the counts is 
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections import deque
@@ -61,7 +62,12 @@ class SecurityHeaders:
 
 
 class FailureLimiter:
-    """At most `limit` failures per key within `window` seconds; then the key waits."""
+    """Counts failed sign-ins per key and refuses a key that reached `limit` within
+    `window` seconds.
+
+    `attempt` checks and counts in one step, before the password is hashed: twenty
+    simultaneous guesses get `limit` tries, not twenty. A success takes its attempt back.
+    """
 
     def __init__(self, limit: int = 5, window: float = 15 * 60,
                  clock: Any = time.monotonic) -> None:
@@ -70,6 +76,8 @@ class FailureLimiter:
         self.clock = clock
         self._failures: MutableMapping[str, deque[float]] = {}
         self._lock = threading.Lock()
+        self.known: dict[str, set[str]] = {}
+        """Per account, the addresses it signed in from (kept in memory, per process)."""
 
     def _recent(self, key: str, now: float) -> deque[float]:
         stamps = self._failures.setdefault(key, deque())
@@ -77,17 +85,25 @@ class FailureLimiter:
             stamps.popleft()
         return stamps
 
+    def attempt(self, limits: dict[str, int]) -> tuple[float | None, float]:
+        """Count an attempt against every key (each with its own limit) unless one is
+        already at its limit; returns (seconds to wait or None, the attempt's stamp)."""
+        now = self.clock()
+        with self._lock:
+            waits = [stamps[0] + self.window - now for key, limit in limits.items()
+                     if len(stamps := self._recent(key, now)) >= limit]
+            if waits:
+                return max(waits), now
+            for key in limits:
+                self._recent(key, now).append(now)
+        return None, now
+
     def retry_after(self, *keys: str) -> float | None:
         """Seconds until the most limited of `keys` may try again; None when none is limited."""
         now = self.clock()
-        waits = []
         with self._lock:
-            for key in keys:
-                stamps = self._recent(key, now)
-                if len(stamps) >= self.limit:
-                    waits.append(stamps[0] + self.window - now)
-                if not stamps:
-                    self._failures.pop(key, None)
+            waits = [stamps[0] + self.window - now for key in keys
+                     if len(stamps := self._recent(key, now)) >= self.limit]
         return max(waits) if waits else None
 
     def failed(self, *keys: str) -> None:
@@ -96,6 +112,69 @@ class FailureLimiter:
             for key in keys:
                 self._recent(key, now).append(now)
 
+    def succeeded(self, stamp: float, *keys: str) -> None:
+        """Take back an attempt that turned out right (and clear the keys given)."""
+        with self._lock:
+            for key in keys:
+                self._failures.pop(key, None)
+            for stamps in self._failures.values():
+                with contextlib.suppress(ValueError):
+                    stamps.remove(stamp)
+
     def forget(self, key: str) -> None:
         with self._lock:
             self._failures.pop(key, None)
+
+
+class BodyLimit:
+    """Refuses request bodies over a size before anything reads them (413).
+
+    Forms are parsed whole into memory; without a cap, a few hundred 1 MB posts to a public
+    page cost hundreds of megabytes before any token was checked. Staff pages (long post
+    texts) get `staff` bytes, every other path `public`.
+    """
+
+    STAFF_PREFIXES = ("/posts/", "/users", "/channels/")
+
+    def __init__(self, app: ASGIApp, *, staff: int = 1_000_000, public: int = 64_000) -> None:
+        self.app = app
+        self.staff = staff
+        self.public = public
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
+            await self.app(scope, receive, send)
+            return
+        limit = self.staff if scope["path"].startswith(self.STAFF_PREFIXES) else self.public
+        declared = dict(scope.get("headers", [])).get(b"content-length", b"")
+        if declared.isdigit() and int(declared) > limit:
+            await _too_large(send, limit)
+            return
+        seen = 0
+
+        async def counted() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > limit:
+                    raise _TooLarge
+            return message
+
+        try:
+            await self.app(scope, counted, send)
+        except _TooLarge:
+            await _too_large(send, limit)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+async def _too_large(send: Send, limit: int) -> None:
+    body = f"Request body over {limit:,} bytes.".encode()
+    await send({"type": "http.response.start", "status": 413,
+                "headers": [(b"content-type", b"text/plain; charset=utf-8"),
+                            (b"content-length", str(len(body)).encode()),
+                            *[(k.encode(), v.encode()) for k, v in HEADERS.items()]]})
+    await send({"type": "http.response.body", "body": body})

@@ -11,6 +11,8 @@ from starlette.testclient import TestClient
 from bot.config import Config
 from bot.store import Store
 from bot.store import posts as post_store
+from bot.store import users as user_store
+from bot.web.app import create_app
 from bot.web.security import FailureLimiter
 from tests.web.conftest import PASSWORD, add_user, client_for, csrf_of, sign_in, write_config
 
@@ -58,8 +60,8 @@ def test_cookie_is_secure_when_public_url_is_https(tmp_path: Path) -> None:
     https_store.dispose()
 
 
-def test_too_many_failures_are_limited_per_name_and_per_client(config: Config,
-                                                               store: Store) -> None:
+def test_too_many_failures_are_limited_per_account_and_address(config: Config,
+                                                                store: Store) -> None:
     now = [1000.0]
     limiter = FailureLimiter(limit=5, window=900, clock=lambda: now[0])
     add_user(store, "rita", "reviewer")
@@ -71,22 +73,75 @@ def test_too_many_failures_are_limited_per_name_and_per_client(config: Config,
         assert blocked.status_code == 429
         assert "Too many failed sign-ins" in blocked.text
         assert 0 < int(blocked.headers["retry-after"]) <= 900
-        # the same client trying another account is limited too
-        assert sign_in(client, "ed", PASSWORD).status_code == 429
         now[0] += 901
         assert sign_in(client, "rita", PASSWORD).status_code == 303
+    with client_for(config, store, limiter=limiter) as colleague:
+        for _ in range(5):
+            sign_in(colleague, "rita", "guess")
+        # another account from the same address is not held back by rita's pair limit
+        assert sign_in(colleague, "ed", PASSWORD).status_code == 303
 
 
-def test_limit_per_name_holds_across_clients(config: Config, store: Store) -> None:
-    limiter = FailureLimiter(limit=3, window=900)
+def test_one_address_spraying_accounts_is_limited(config: Config, store: Store) -> None:
+    limiter = FailureLimiter(limit=2, window=900)
+    for name in ("a1", "a2", "a3", "a4", "a5"):
+        add_user(store, name, "reviewer")
+    with client_for(config, store, limiter=limiter) as client:
+        for name in ("a1", "a2", "a3", "a4"):               # 2 each: 8 = 4 × the limit
+            for _ in range(2):
+                assert sign_in(client, name, "guess").status_code == 401
+        assert sign_in(client, "a5", PASSWORD).status_code == 429
+
+
+def app_from(config: Config, store: Store, limiter: FailureLimiter,
+             address: str) -> TestClient:
+    return TestClient(create_app(config, store, limiter=limiter), follow_redirects=False,
+                      client=(address, 40000))
+
+
+def test_strangers_cannot_lock_a_person_out_of_a_known_address(config: Config,
+                                                              store: Store) -> None:
+    limiter = FailureLimiter(limit=2, window=900)
     add_user(store, "rita", "reviewer")
-    app_kwargs = {"limiter": limiter}
-    with client_for(config, store, **app_kwargs) as first:
-        for _ in range(3):
-            sign_in(first, "rita", "guess")
-    limiter.forget("ip:testclient")  # as if the next try came from elsewhere
-    with client_for(config, store, **app_kwargs) as second:
-        assert sign_in(second, "rita", PASSWORD).status_code == 429
+    with app_from(config, store, limiter, "192.0.2.10") as office:
+        assert sign_in(office, "rita", PASSWORD).status_code == 303   # her usual address
+    for i in range(12):                                 # guesses spread over 12 addresses
+        with app_from(config, store, limiter, f"198.51.100.{i}") as attacker:
+            sign_in(attacker, "rita", "guess")
+            sign_in(attacker, "rita", "guess")
+    with app_from(config, store, limiter, "203.0.113.7") as stranger:
+        assert sign_in(stranger, "rita", PASSWORD).status_code == 429   # account limit
+    with app_from(config, store, limiter, "192.0.2.10") as office:
+        assert sign_in(office, "rita", PASSWORD).status_code == 303     # still gets in
+
+
+def test_simultaneous_guesses_are_counted_before_hashing(config: Config, store: Store) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    limiter = FailureLimiter(limit=5, window=900)
+    add_user(store, "rita", "reviewer")
+    checked: list[str] = []
+    real = user_store.authenticate
+
+    def counting(conn: object, name: str, password: str) -> object:
+        checked.append(password)
+        return real(conn, name, password)  # type: ignore[arg-type]
+
+    with client_for(config, store, limiter=limiter) as client:
+        token = csrf_of(client.get("/signin").text)
+
+        def guess(i: int) -> int:
+            return client.post("/signin", data={"name": "rita", "password": f"guess{i}",
+                                                "csrf": token}).status_code
+
+        user_store.authenticate = counting  # type: ignore[assignment]
+        try:
+            with ThreadPoolExecutor(20) as pool:
+                codes = list(pool.map(guess, range(20)))
+        finally:
+            user_store.authenticate = real  # type: ignore[assignment]
+    assert codes.count(401) == 5 and codes.count(429) == 15
+    assert len(checked) == 5                           # only five passwords were hashed
 
 
 def test_signed_out_page_redirects_to_sign_in(config: Config, store: Store,
@@ -165,3 +220,50 @@ def test_next_never_leaves_the_site(client: TestClient) -> None:
                                             "csrf": csrf_of(page.text),
                                             "next": "//evil.example/"})
     assert response.headers["location"] == "/"
+
+
+def test_bodies_are_capped_and_staff_posts_need_a_session_before_parsing(
+        config: Config, store: Store) -> None:
+    with client_for(config, store) as client:
+        token = csrf_of(client.get("/signin").text)
+        big = "x" * 2_000_000
+        public = client.post("/signin", data={"name": big, "csrf": token})
+        assert public.status_code == 413
+        assert "frame-ancestors 'none'" in public.headers["content-security-policy"]
+        # a staff action without a session is refused before its body is read
+        refused = client.post("/posts/1/edit", content=b"text=" + b"y" * 500_000,
+                              headers={"content-type": "application/x-www-form-urlencoded"})
+        assert refused.status_code == 403
+
+
+def test_passwords_are_hashed_two_at_a_time(config: Config, store: Store,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    add_user(store, "rita", "reviewer")
+    inside, most = [0], [0]
+    lock = threading.Lock()
+    real = user_store.authenticate
+
+    def slow(conn: object, name: str, password: str) -> object:
+        with lock:
+            inside[0] += 1
+            most[0] = max(most[0], inside[0])
+        time.sleep(0.05)
+        try:
+            return real(conn, name, password)  # type: ignore[arg-type]
+        finally:
+            with lock:
+                inside[0] -= 1
+
+    monkeypatch.setattr(user_store, "authenticate", slow)
+    limiter = FailureLimiter(limit=100, window=900)
+    with client_for(config, store, limiter=limiter) as client:
+        token = csrf_of(client.get("/signin").text)
+        with ThreadPoolExecutor(16) as pool:
+            codes = list(pool.map(lambda i: client.post(
+                "/signin", data={"name": "rita", "password": f"g{i}", "csrf": token}
+            ).status_code, range(16)))
+    assert codes == [401] * 16
+    assert most[0] == 2
