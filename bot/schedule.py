@@ -76,24 +76,3 @@ def next_slot(earliest: datetime, windows: list[str], tz: ZoneInfo) -> datetime:
         if candidates:
             return min(candidates).astimezone(UTC)
     raise ValueError(f"no publishing window in the next two weeks: {windows}")
-
-
-def parse_when(text: str, tz: ZoneInfo, now: datetime) -> datetime:
-    """`schedule --at`: ISO 8601, or phrases like 'tomorrow 09:00', 'monday 10:30', 'in 2h'."""
-    raw = text.strip()
-    try:
-        value = datetime.fromisoformat(raw)
-        return (value if value.tzinfo else value.replace(tzinfo=tz)).astimezone(UTC)
-    except ValueError:
-        pass
-    import dateparser
-
-    local_now = now.astimezone(tz).replace(tzinfo=None)
-    value = dateparser.parse(raw, settings={
-        "RELATIVE_BASE": local_now, "PREFER_DATES_FROM": "future",
-        "TIMEZONE": str(tz), "RETURN_AS_TIMEZONE_AWARE": False, "DATE_ORDER": "DMY"})
-    if value is None:
-        raise ValueError(f"cannot read {text!r} as a time: use ISO 8601 "
-                         "('2026-12-01T09:00') or a phrase like 'tomorrow 09:00'")
-    result: datetime = value.replace(tzinfo=tz).astimezone(UTC)
-    return result

@@ -182,7 +182,7 @@ def edit(app: App, post_id: int, text: str | None, subject: str | None) -> None:
 def schedule(app: App, post_id: int, when: str) -> None:
     """Set when a post goes out (it still needs approval if pending)."""
     from bot import clock, workflow
-    from bot.schedule import parse_when
+    from bot.when import parse_when
 
     try:
         at = parse_when(when, app.config.tz, clock.now())
@@ -190,4 +190,7 @@ def schedule(app: App, post_id: int, when: str) -> None:
         raise click.BadParameter(str(exc), param_hint="--at") from None
     with app.store.begin_immediate() as conn:
         post = workflow.schedule(conn, app.config, post_id, actor(), at)
-    click.echo(f"post {post_id} scheduled for {_local(app, post.publish_at)}")
+    still = (f"; it still needs approval: pressbot approve {post_id}"
+             if post.status == "pending" else "")
+    click.echo(f"post {post_id} scheduled for {_local(app, post.publish_at)} "
+               f"({app.config.bot.timezone}){still}")

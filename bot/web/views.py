@@ -14,13 +14,13 @@ from starlette.responses import HTMLResponse, Response
 from bot import clock, workflow
 from bot.errors import WorkflowError
 from bot.models import Post, PostStatus
-from bot.schedule import parse_when
 from bot.store import posts as post_store
 from bot.store import releases as release_store
 from bot.web.channels import banners
 from bot.web.context import Ctx, safe_next
 from bot.web.previews import Viewer, queue_sections
 from bot.web.security import EMAIL_CSP
+from bot.when import parse_when
 from channels.email.message import fill_html
 
 S = PostStatus

@@ -12,9 +12,9 @@ from bot import clock
 from bot.config import Config
 from bot.fit import count
 from bot.models import Post
-from bot.schedule import parse_when
 from bot.store import Store
 from bot.store import posts as post_store
+from bot.when import parse_when
 from channels.registry import limits_for
 from tests.web.conftest import add_user, client_for, csrf_of, sign_in, write_config
 
