@@ -233,20 +233,24 @@ def _embargo(conn: Connection, post: Post) -> datetime | None:
     return release.embargo_at if release else None
 
 
-def _check_length(conn: Connection, config: Config, post: Post, text: str) -> None:
+def measure(conn: Connection, config: Config, channel: str,
+            text: str) -> tuple[int, int | None]:
+    """`text`'s length as the channel's platform counts it, and the channel's limit."""
     from bot.store.meta import learned_limits
     from channels.registry import limits_for
 
-    cfg = config.channels.get(post.channel)
+    cfg = config.channels.get(channel)
     if cfg is None:
-        return
-    limits = limits_for(cfg, learned_limits(conn).get(post.channel))
-    if limits.max_chars is None:
-        return
-    length = count(text, limits, getattr(cfg, "spoiler_text", None) or "")
-    if length > limits.max_chars:
+        return len(text), None
+    limits = limits_for(cfg, learned_limits(conn).get(channel))
+    return count(text, limits, getattr(cfg, "spoiler_text", None) or ""), limits.max_chars
+
+
+def _check_length(conn: Connection, config: Config, post: Post, text: str) -> None:
+    length, limit = measure(conn, config, post.channel, text)
+    if limit is not None and length > limit:
         raise WorkflowError(f"post {post.id} is too long for {post.channel}: {length}/"
-                            f"{limits.max_chars} characters as the platform counts them")
+                            f"{limit} characters as the platform counts them")
 
 
 def target_for(config: Config, channel: str) -> Target:

@@ -77,3 +77,13 @@ def test_what_cannot_be_read_or_has_passed_is_refused(ws: Workspace, phrase: str
     assert result.exit_code == 2
     assert says in result.output
     assert scheduled(ws) == before                        # nothing changed
+
+
+def test_edit_says_the_new_length_and_counts_read_as_words(ws: Workspace) -> None:
+    edited = ws.run("edit", "1", "--text", "Short and sweet https://www.example.org/x")
+    assert edited.exit_code == 0, edited.output
+    assert "39/500 characters as mastodon counts them" in edited.stdout   # URL as 23
+    write_release(ws.content, "s.md", "A second release")
+    fetched = ws.run("fetch").stdout
+    assert "1 new release," in fetched and "2 posts queued" in fetched
+    assert "1 source," in fetched and "0 sources with errors" in fetched

@@ -48,6 +48,11 @@ class App:
 pass_app = click.make_pass_decorator(App)
 
 
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """`1 post`, `2 posts` — counts in messages read as a person would write them."""
+    return f"{n} {word if n == 1 else many or word + 's'}"
+
+
 class Group(click.Group):
     """Turns pressbot's own errors into a one-line message and the contract's exit code."""
 

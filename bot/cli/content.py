@@ -12,7 +12,7 @@ import click
 if TYPE_CHECKING:
     from rich.console import Console
 
-from bot.cli import App, cli, pass_app
+from bot.cli import App, cli, pass_app, plural
 
 
 @cli.command()
@@ -42,14 +42,15 @@ def fetch(app: App, only: str | None) -> None:
     for r in reports:
         state = "not modified" if r.not_modified else (
             f"{r.new} new, {r.updated} updated, {r.unchanged} unchanged, {r.skipped} skipped "
-            f"(backlog), {r.failed} failed, {r.queued} posts queued")
+            f"(backlog), {r.failed} failed, {plural(r.queued, 'post')} queued")
         click.echo(f"{r.name}: {state}")
         for error in r.errors:
             click.echo(f"  ! {error}")
         failed += bool(r.errors)
     total_new = sum(r.new for r in reports)
-    click.echo(f"{len(reports)} sources, {total_new} new releases, "
-               f"{sum(r.queued for r in reports)} posts queued, {failed} sources with errors")
+    click.echo(f"{plural(len(reports), 'source')}, {plural(total_new, 'new release')}, "
+               f"{plural(sum(r.queued for r in reports), 'post')} queued, "
+               f"{plural(failed, 'source')} with errors")
     if any(r.fatal for r in reports):
         sys.exit(1)
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from bot.cli import App, cli, pass_app
+from bot.cli import App, cli, pass_app, plural
 
 
 @cli.command()
@@ -95,7 +95,7 @@ def _publish_dry(app: App) -> None:
             await outbox_for(post.channel, cfg, config, echo=True).publish(post)
 
     asyncio.run(go())
-    click.echo(f"dry run: {len(due)} due posts written to {outbox} (queue unchanged)")
+    click.echo(f"dry run: {plural(len(due), 'due post')} written to {outbox} (queue unchanged)")
 
 
 @cli.command()

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from bot.cli import App, cli, pass_app
+from bot.cli import App, cli, pass_app, plural
 
 STATUSES = ["pending", "approved", "publishing", "published", "failed", "rejected", "held"]
 
@@ -79,7 +79,7 @@ def queue(app: App, statuses: tuple[str, ...], channel: str | None, as_json: boo
             note += f"{progress.get('remaining', 0)} remaining]"
         click.echo(f"{p.id:>5}  {p.channel[:12]:<12} {p.status!s:<10} {when or '—':<16}  "
                    f"{p.title[:50]}{note}")
-    click.echo(f"({len(items)} posts; times in {app.config.bot.timezone})")
+    click.echo(f"({plural(len(items), 'post')}; times in {app.config.bot.timezone})")
 
 
 @cli.command()
@@ -171,7 +171,10 @@ def edit(app: App, post_id: int, text: str | None, subject: str | None) -> None:
             return
     with app.store.begin_immediate() as conn:
         post = workflow.edit(conn, app.config, post_id, actor(), text, subject)
-    click.echo(f"post {post_id} edited; status {post.status}")
+        length, limit = workflow.measure(conn, app.config, post.channel, post.text)
+    counted = f"{length}/{limit}" if limit else str(length)
+    click.echo(f"post {post_id} edited: {counted} characters as {post.channel} counts them; "
+               f"status {post.status}")
 
 
 @cli.command()

@@ -103,7 +103,7 @@ def events(ws: Workspace, graph: FakeGraph, post_id: int) -> list[dict[str, Any]
 
 
 def fetch_and_approve(ws: Workspace, graph: FakeGraph) -> dict[str, Any]:
-    assert "1 posts queued" in cli(ws, graph, "fetch").stdout
+    assert "1 post queued" in cli(ws, graph, "fetch").stdout
     [post] = queue(ws, graph)
     assert (post["channel"], post["status"]) == ("facebook", "pending")
     cli(ws, graph, "approve", str(post["id"]))

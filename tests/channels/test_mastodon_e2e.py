@@ -139,7 +139,7 @@ def test_a_folder_release_goes_out_with_its_text_link_image_and_alt(
     link = release(ws, "town-hall", "The town hall reopens",
                    extra=f"image: {image}\nimage_alt: The restored town hall at dusk\n")
 
-    assert "1 new releases, 1 posts queued" in cli(ws, "fetch").stdout
+    assert "1 new release, 1 post queued" in cli(ws, "fetch").stdout
     [pending] = queue(ws)
     assert (pending["channel"], pending["status"]) == ("mastodon", "pending")
     assert state.statuses == {}                       # nothing goes out before approval
