@@ -61,32 +61,75 @@ def _looks_like_feed(path: Path) -> bool:
     return head.startswith((b"<?xml", b"<rss", b"<feed", b"<rdf"))
 
 
-def load(target: str) -> tuple[list[Release], list[str]]:
-    """Releases from a file, a folder, a feed file or a feed URL, plus per-file errors."""
+_NOT_RELEASES = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".yaml", ".yml")
+"""Files that sit beside releases (pictures, alt-text sidecars) and are not skipped ones."""
+
+
+@dataclass(frozen=True)
+class Origin:
+    """The folder source a previewed path belongs to: read as `fetch` would read it."""
+
+    name: str
+    root: Path
+    base_url: str | None
+    language: str | None
+
+
+def origin_of(config: Config, path: Path, source: str | None = None) -> Origin | None:
+    """The folder source named `source`, else the one whose folder holds `path`."""
+    from bot.config import FolderSourceConfig
+
+    target = path.resolve()
+    for name, cfg in config.sources.items():
+        if not isinstance(cfg, FolderSourceConfig) or (source and name != source):
+            continue
+        root = config.resolve(cfg.path).resolve()
+        if source or target == root or target.is_relative_to(root):
+            return Origin(name, root, str(cfg.base_url) if cfg.base_url else None,
+                          cfg.language)
+    if source:
+        raise PressbotError(f"no folder source named {source!r} in {config.source_file}")
+    return None
+
+
+def load(target: str, origin: Origin | None = None) -> tuple[list[Release], list[str]]:
+    """Releases from a file, a folder, a feed file or a feed URL, plus per-file errors.
+
+    Through `origin` (the source whose folder holds the path), a file is read exactly as
+    `fetch` reads it: the source's name and base_url, its key relative to the folder.
+    """
     if re.match(r"^https?://", target, re.IGNORECASE):
         return _load_url(target), []
     path = Path(target)
-    if path.is_dir():
-        from bot.sources.files import read_release_file
-        from bot.sources.folder import content_files
-
-        releases, errors = [], []
-        for file in content_files(path):
-            try:
-                releases.append(read_release_file(
-                    file, source="preview", key=file.relative_to(path).as_posix()))
-            except PressbotError as exc:
-                errors.append(str(exc))
-        return releases, errors
     if not path.exists():
         raise PressbotError(f"{path}: no such file or folder")
-    if _looks_like_feed(path) and path.suffix.lower() not in (".html", ".htm", ".md", ".txt"):
+    if path.is_file() and _looks_like_feed(path) and \
+            path.suffix.lower() not in (".html", ".htm", ".md", ".txt"):
         from bot.sources.feed import parse
 
         return parse("preview", path.read_bytes(), url=path.resolve().as_uri()), []
     from bot.sources.files import read_release_file
+    from bot.sources.folder import content_files
 
-    return [read_release_file(path, source="preview", key=path.name)], []
+    files = content_files(path) if path.is_dir() else [path]
+    releases, errors = [], []
+    if path.is_dir():
+        known = set(files)
+        errors += [f"{other}: skipped — not a release (use .md, .txt, .html, .pdf or .docx)"
+                   for other in sorted(p for p in path.rglob("*") if p.is_file())
+                   if other not in known and other.suffix.lower() not in _NOT_RELEASES
+                   and not any(part.startswith(".") for part in other.relative_to(path).parts)]
+    for file in files:
+        base = origin.root if origin else (path if path.is_dir() else path.parent)
+        try:
+            releases.append(read_release_file(
+                file, source=origin.name if origin else "preview",
+                key=file.resolve().relative_to(base.resolve()).as_posix(),
+                base_url=origin.base_url if origin else None,
+                default_language=origin.language if origin else None))
+        except PressbotError as exc:
+            errors.append(str(exc))
+    return releases, errors
 
 
 def _load_url(url: str) -> list[Release]:

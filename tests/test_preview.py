@@ -85,3 +85,41 @@ def test_bad_arguments(ws: Workspace) -> None:
     assert ws.run("preview", "nope.md").exit_code == 1
     unknown = ws.run("preview", str(EXAMPLES), "--channel", "twitter")
     assert unknown.exit_code == 2 and "no channel named 'twitter'" in unknown.stderr
+
+
+def test_preview_of_a_file_reads_it_as_its_source_does(tmp_path: Path) -> None:
+    """A pasted page without a URL: preview derives the link from the source's base_url and
+    warns exactly as the queued post does (issue 16: preview equals queue)."""
+    from tests.helpers import make_workspace
+
+    ws = make_workspace(tmp_path)
+    page = ws.content / "visit.txt"
+    page.write_text("Partners visit the new bridge\n\n12 March 2026\n\nThe partners of the "
+                    "programme visited the new bridge over the river on Tuesday.\n",
+                    encoding="utf-8")
+    shown = ws.run("preview", str(page), "--channel", "mastodon", "--json")
+    assert shown.exit_code == 0, shown.output
+    [previewed] = json.loads(shown.stdout)
+    assert ws.run("fetch").exit_code == 0
+    queued = json.loads(ws.run("queue", "--json").stdout)
+    [post] = [p for p in queued if p["channel"] == "mastodon"]
+    assert previewed["release"]["url"] == post["release"]["url"]
+    assert previewed["release"]["url"].startswith("https://www.example.org/news/")
+    assert previewed["text"] == post["text"]
+    assert previewed["warnings"] == post["warnings"]
+
+
+def test_preview_exits_1_when_a_template_error_left_nothing_to_show(tmp_path: Path) -> None:
+    from tests.helpers import make_workspace
+    from tests.test_render import channels_with_template
+
+    ws = make_workspace(tmp_path, channels=channels_with_template(
+        tmp_path, "bad.txt.j2", "{{ no_such_thing }}"))
+    release = ws.content / "r.md"
+    release.write_text("---\ntitle: T\n---\nBody.\n", encoding="utf-8")
+    (ws.content / "budget.xlsx").write_bytes(b"PK\x03\x04")
+    broken = ws.run("preview", str(ws.content), "--channel", "broken")
+    assert broken.exit_code == 1
+    assert "template error" in broken.output
+    assert "budget.xlsx: skipped" in broken.output
+    assert ws.run("preview", str(release), "--channel", "fine").exit_code == 0

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
@@ -64,9 +66,13 @@ def _err_console() -> Console:
 @cli.command()
 @click.argument("target", required=False, metavar="[PATH|URL]")
 @click.option("--channel", metavar="NAME", help="Only this channel.")
+@click.option("--source", metavar="NAME",
+              help="Read the path as this folder source does (default: the source whose "
+                   "folder holds it).")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array (the contract shape).")
 @pass_app
-def preview(app: App, target: str | None, channel: str | None, as_json: bool) -> None:
+def preview(app: App, target: str | None, channel: str | None, source: str | None,
+            as_json: bool) -> None:
     """Render without storing or sending: a content file, a folder, a feed file or URL.
 
     With no argument, shows the queue's pending posts as they are stored.
@@ -80,7 +86,9 @@ def preview(app: App, target: str | None, channel: str | None, as_json: bool) ->
     if target is None:
         items = previewing.from_queue(app.store, channel)
     else:
-        releases, errors = previewing.load(target)
+        origin = None if re.match(r"^https?://", target, re.I) else \
+            previewing.origin_of(config, Path(target), source)
+        releases, errors = previewing.load(target, origin)
         for error in errors:
             click.echo(f"! {error}", err=True)
         if not releases and errors:
@@ -88,5 +96,8 @@ def preview(app: App, target: str | None, channel: str | None, as_json: bool) ->
         items = previewing.render_all(config, releases, channel)
     if as_json:
         click.echo(json.dumps([i.as_json() for i in items], indent=2, ensure_ascii=False))
-        return
-    previewing.print_human(items)
+    else:
+        previewing.print_human(items)
+    if items and all(any(w.startswith("template error") for w in i.rendered.warnings)
+                     for i in items):
+        sys.exit(1)   # nothing could be rendered: a broken template is a failure
