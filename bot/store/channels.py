@@ -7,6 +7,7 @@ channel waits. `ALL` is the row of the global pause switch.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -19,6 +20,7 @@ from bot.store.posts import add_event
 from bot.store.schema import channel_state
 
 ALL = "*"
+log = logging.getLogger("pressbot.channels")
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,8 @@ def pause(conn: Connection, channel: str, *, by: str, reason: str, hint: str = "
     if current is not None and current.paused:
         return False
     _upsert(conn, channel, paused_at=clock.now(), paused_by=by, reason=reason, hint=hint)
+    if by != "system":  # the publisher logs its own pauses, with the fix, at ERROR
+        log.warning("channel=%s paused by %s: %s", channel, by, reason)
     add_event(conn, actor=by, action="pause",
               detail={"channel": channel, "reason": reason, **({"hint": hint} if hint else {})})
     return True
@@ -80,6 +84,7 @@ def resume(conn: Connection, channel: str, *, by: str) -> bool:
         return False
     _upsert(conn, channel, paused_at=None, paused_by=None, reason=None, hint=None,
             outage_until=None, outages=0)
+    log.warning("channel=%s resumed by %s", channel, by)
     add_event(conn, actor=by, action="resume", detail={"channel": channel})
     return bool(current.paused)
 
