@@ -17,13 +17,14 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Protocol, runtime_checkable
-
-import httpx
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from bot.errors import PressbotError
 from bot.models import Post, Receipt
 from bot.redact import redact
+
+if TYPE_CHECKING:  # httpx (and the CLI helpers it pulls in) only where requests are made
+    import httpx
 
 
 @dataclass(frozen=True)
@@ -179,6 +180,8 @@ def map_transport_error(platform: str, *, sent_is_ambiguous: bool = True) -> Ite
     transient. One after it may have left (read/write timeout, dropped connection) is
     ambiguous when `sent_is_ambiguous`, i.e. for requests that create something.
     """
+    import httpx
+
     try:
         yield
     except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 import sys
@@ -14,7 +13,7 @@ import click
 if TYPE_CHECKING:
     from rich.console import Console
 
-from bot.cli import App, cli, pass_app, plural
+from bot.cli import App, cli, pass_app, plural, run_async
 
 
 @cli.command()
@@ -39,7 +38,7 @@ def fetch(app: App, only: str | None) -> None:
         def done(_: SourceReport) -> None:
             progress.advance(task)
 
-        reports = asyncio.run(fetch_all(config, store, only=only, on_done=done))
+        reports = run_async(fetch_all(config, store, only=only, on_done=done))
     failed = 0
     for r in reports:
         state = "not modified" if r.not_modified else (
@@ -101,3 +100,4 @@ def preview(app: App, target: str | None, channel: str | None, source: str | Non
     if items and all(any(w.startswith("template error") for w in i.rendered.warnings)
                      for i in items):
         sys.exit(1)   # nothing could be rendered: a broken template is a failure
+

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from collections.abc import Mapping
 from pathlib import Path
 
 import click
 
-from bot.cli import App, cli, pass_app, plural
+from bot.cli import App, cli, pass_app, plural, run_async
 
 
 @cli.command()
@@ -41,7 +40,7 @@ def publish(app: App, dry_run: bool) -> None:
                     break
         return published, failed, held
 
-    published, failed, held = asyncio.run(go())
+    published, failed, held = run_async(go())
     click.echo(f"{published} published, {failed} failed (will retry), {held} held")
     for name, reason in paused.items():
         click.echo(f"channel {name} paused (its posts stay approved): {reason}\n"
@@ -94,7 +93,7 @@ def _publish_dry(app: App) -> None:
                 continue
             await outbox_for(post.channel, cfg, config, echo=True).publish(post)
 
-    asyncio.run(go())
+    run_async(go())
     click.echo(f"dry run: {plural(len(due), 'due post')} written to {outbox} (queue unchanged)")
 
 
@@ -118,7 +117,7 @@ def check(app: App, offline: bool) -> None:
         from bot.checks import check_channels
         from bot.store import channels as channel_store
 
-        for name, result in asyncio.run(check_channels(config, app.store)):
+        for name, result in run_async(check_channels(config, app.store)):
             mark = "OK" if result.ok else "FAILED"
             click.echo(f"{name}: {mark}: {result.summary}")
             with app.store.begin_immediate() as conn:
@@ -145,7 +144,7 @@ def run(app: App, dry_run: bool) -> None:
 
     config = app.config
     setup_logging(config.bot.log_level, config.bot.log_format, force=True)
-    sys.exit(asyncio.run(serve(config, app.store, dry_run=dry_run)))
+    sys.exit(run_async(serve(config, app.store, dry_run=dry_run)))
 
 
 @cli.command()
@@ -157,7 +156,7 @@ def web(app: App) -> None:
 
     config = app.config
     setup_logging(config.bot.log_level, config.bot.log_format, force=True)
-    sys.exit(asyncio.run(serve(config, app.store, dry_run=True, workers=False)))
+    sys.exit(run_async(serve(config, app.store, dry_run=True, workers=False)))
 
 
 @cli.command()
@@ -178,3 +177,4 @@ def init(folder: str) -> None:
     if not templates.exists():
         shutil.copytree(paths.templates_dir(), templates)
     click.echo(f"wrote {config_file} and {templates}/ — edit them, then run `pressbot check`")
+
