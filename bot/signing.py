@@ -19,9 +19,14 @@ def signing_key(config: Config, store: Store) -> str:
     # publisher lane writes ("database is locked", with no wait).
     with store.begin_immediate() as conn:
         key = meta.get(conn, "secret_key")
-        if key is None:
-            key = secrets.token_urlsafe(48)
-            meta.put(conn, "secret_key", key)
+    if key is None:
+        # read-then-write: take SQLite's write lock first, or a commit by another connection
+        # between the read and the write fails the upgrade at once ("database is locked")
+        with store.begin_immediate() as conn:
+            key = meta.get(conn, "secret_key")
+            if key is None:
+                key = secrets.token_urlsafe(48)
+                meta.put(conn, "secret_key", key)
     from bot import redact
 
     redact.register(key)
