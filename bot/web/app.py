@@ -26,7 +26,6 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
-from starlette.convertors import Convertor, register_url_convertor
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
@@ -36,7 +35,14 @@ from starlette.staticfiles import StaticFiles
 from bot.config import Config
 from bot.signing import signing_key
 from bot.store import Store
-from bot.web import activity, admin, auth, channels, views
+from bot.web import (
+    activity,
+    admin,
+    auth,
+    channels,
+    convertors,  # noqa: F401  (registers {post_id:id})
+    views,
+)
 from bot.web.context import Ctx, Handler, Web, endpoint
 from bot.web.security import HEADERS, BodyLimit, FailureLimiter, SecurityHeaders
 from bot.web.sessions import COOKIE, SessionCodec
@@ -131,20 +137,6 @@ async def _server_error(request: Request, exc: Exception) -> Response:
                         status_code=500, headers={**HEADERS, "cache-control": "no-store"})
 
 
-class _RowId(Convertor[int]):
-    """A database id: 1 to 18 digits. A longer number cannot name a row (SQLite and
-    PostgreSQL ids are 64-bit), so it is a 404, not an overflow in the driver."""
-
-    regex = "[0-9]{1,18}"
-
-    def convert(self, value: str) -> int:
-        return int(value)
-
-    def to_string(self, value: int) -> str:
-        return str(value)
-
-
-register_url_convertor("id", _RowId())
 
 
 def _public_routes(config: Config, store: Store) -> list[BaseRoute]:

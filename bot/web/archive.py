@@ -20,6 +20,7 @@ from bot.config import Config, EmailConfig, OutboxConfig
 from bot.models import Post, PostStatus
 from bot.store import Store, activity
 from bot.store import posts as post_store
+from bot.web import convertors  # noqa: F401  (registers {post_id:id})
 from bot.web.security import EMAIL_CSP
 
 PATH = "/newsletter"
