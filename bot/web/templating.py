@@ -9,7 +9,7 @@ form, the full address in the link).
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
@@ -61,7 +61,18 @@ def environment(tz: ZoneInfo) -> jinja2.Environment:
     def local(value: datetime | None, fmt: str = "%a %-d %b %Y, %H:%M") -> str:
         return value.astimezone(tz).strftime(fmt) if value else "—"
 
+    def day(value: datetime | None) -> str:
+        """A release date: the day alone when the release gave no time (stored as midnight
+        UTC), which shown in the bot's zone would read as a made-up hour."""
+        if value is None:
+            return "—"
+        utc = value.astimezone(UTC)
+        if (utc.hour, utc.minute, utc.second, utc.microsecond) == (0, 0, 0, 0):
+            return utc.strftime("%a %-d %b %Y")
+        return local(value)
+
     env.filters["local"] = local
+    env.filters["day"] = day
     env.filters["linkify"] = linkify
     env.filters["shortlinks"] = shortlinks
     env.filters["href"] = href
