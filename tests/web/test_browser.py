@@ -134,6 +134,35 @@ def test_review_edit_approve_publish(chromium: Any, config: Config, store: Store
     assert [p for p in problems if not p.startswith("Failed to load resource")] == []
 
 
+def test_after_a_refused_edit_the_count_describes_the_text_in_the_box(
+        chromium: Any, config: Config, store: Store) -> None:
+    ids = queue(store, config, release(1))
+    add_user(store, "ed", "editor")
+    limits = limits_for(config.channels["mastodon"])
+    too_long = "x" * ((limits.max_chars or 500) + 20)
+    with LiveServer(create_app(config, store)) as server:
+        context = chromium.new_context(viewport={"width": 1280, "height": 900})
+        context.route(re.compile(r"^https?://(?!127\.0\.0\.1[:/])"), lambda r: r.abort())
+        page = context.new_page()
+        page.goto(server.url + "/signin")
+        page.get_by_label("Account name").fill("ed")
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_url(server.url + "/")
+        toot = page.locator(f"#post-{ids['mastodon']}")
+        toot.get_by_text("Edit…").click()
+        toot.get_by_label("Text").fill(too_long)
+        toot.get_by_role("button", name="Save text").click()
+        page.wait_for_load_state()
+        assert "too long" in page.locator(".error, .flash").first.inner_text()
+        box = page.locator("textarea[name=text]").first
+        assert box.input_value() == too_long                 # the text as typed is kept
+        live = page.locator(".live-count").first.inner_text()
+        assert live.startswith(f"{len(too_long)}/{limits.max_chars} characters")
+        assert "too long" in live and not live.startswith("Saved")
+        context.close()
+
+
 def test_pages_work_without_javascript(chromium: Any, config: Config, store: Store) -> None:
     ids = queue(store, config, release(2))
     add_user(store, "rita", "reviewer")

@@ -46,4 +46,6 @@
     var box = event.target;
     if (box instanceof HTMLTextAreaElement && box.dataset.count) update(box);
   });
+  // A refused edit comes back in the box: its count, not the saved text's, is the one shown.
+  document.querySelectorAll("textarea[data-count][data-unsaved]").forEach(update);
 })();
