@@ -71,6 +71,10 @@ def test_review_edit_approve_publish(chromium: Any, config: Config, store: Store
         facebook = page.locator(f"#post-{ids['facebook']}")
         assert facebook.locator(".linkcard .host").inner_text() == "WWW.EXAMPLE.ORG"
         email = page.locator(f"#post-{ids['newsletter']}")
+        frames = email.locator("details.email-frames")
+        assert frames.get_attribute("open") is None          # collapsed in the queue…
+        assert "library" in frames.locator(".first-lines").inner_text()
+        frames.locator("summary").click()                   # …until opened
         phone_frame = email.locator(".phone iframe")
         assert phone_frame.get_attribute("sandbox") == ""
         # the email's own viewport: the frame's width inside its border
