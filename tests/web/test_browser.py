@@ -167,6 +167,45 @@ def test_after_a_refused_edit_the_count_describes_the_text_in_the_box(
         context.close()
 
 
+@pytest.mark.parametrize("width", [360, 390, 1280])
+def test_no_page_scrolls_sideways(chromium: Any, config: Config, store: Store,
+                                  width: int) -> None:
+    ids = queue(store, config, release(1))
+    add_user(store, "ada", "admin")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with store.begin() as conn:   # something in the activity log with long details
+        post_store.add_event(conn, actor="ada", action="edit", post_id=ids["mastodon"],
+                             detail={"previous_text": "word " * 80})
+    with LiveServer(create_app(config, store)) as server:
+        context = chromium.new_context(viewport={"width": width, "height": 900})
+        context.route(re.compile(r"^https?://(?!127\.0\.0\.1[:/])"), lambda r: r.abort())
+        page = context.new_page()
+        page.goto(server.url + "/signin")
+        page.get_by_label("Account name").fill("ada")
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_url(server.url + "/")
+        wide = {}
+        for name, path in (("queue", "/"), ("post", f"/posts/{ids['newsletter']}"),
+                           ("activity", "/activity"), ("users", "/users")):
+            page.goto(server.url + path)
+            for details in page.locator("details").all():
+                details.evaluate("d => d.open = true")
+            page.screenshot(path=str(ARTIFACTS / f"{name}-{width}.png"), full_page=True)
+            scroll = page.evaluate("document.documentElement.scrollWidth")
+            if scroll > width:   # name the widest element sticking out, to fix it
+                wide[name] = page.evaluate(
+                    """w => { const out = [];
+                      const page = document.documentElement.scrollWidth;
+                      for (const el of document.querySelectorAll('body *')) {
+                        const r = el.getBoundingClientRect().right;
+                        if (r > w && r <= page + 1) out.push(`${el.tagName}.${el.className}`); }
+                      return `${page}: ${out.slice(0, 5).join(', ')}`; }""",
+                    width)
+        context.close()
+    assert wide == {}, f"pages wider than {width} px: {wide}"
+
+
 def test_pages_work_without_javascript(chromium: Any, config: Config, store: Store) -> None:
     ids = queue(store, config, release(2))
     add_user(store, "rita", "reviewer")
