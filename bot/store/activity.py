@@ -57,8 +57,16 @@ def events_count(conn: Connection) -> int:
 
 
 def events_page(conn: Connection, *, offset: int, limit: int) -> list[dict[str, Any]]:
-    """Newest first, as people read an activity log."""
-    query = sa.select(events).order_by(events.c.id.desc()).offset(offset).limit(limit)
+    """Newest first, as people read an activity log, each with its post's channel and its
+    release's title (so a row says what it is about without a click)."""
+    from bot.store.schema import posts, releases
+
+    query = (sa.select(events, posts.c.channel, releases.c.title)
+             .join(posts, posts.c.id == events.c.post_id, isouter=True)
+             .join(releases, releases.c.id == sa.func.coalesce(events.c.release_id,
+                                                               posts.c.release_id),
+                   isouter=True)
+             .order_by(events.c.id.desc()).offset(offset).limit(limit))
     return [dict(r._mapping) for r in conn.execute(query)]
 
 

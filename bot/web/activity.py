@@ -11,6 +11,7 @@ import csv
 import io
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from starlette.responses import Response, StreamingResponse
@@ -26,16 +27,41 @@ COLUMNS = ["id", "at", "actor", "action", "post_id", "release_id", "from_status"
 _FORMULA = ("=", "+", "-", "@", "\t", "\r")
 
 
-def summary(detail: dict[str, Any]) -> str:
-    """One readable line of an event's detail, long texts shortened."""
+_HIDDEN = frozenset({"worker"})
+"""Details for machines, not people (they stay in the CSV)."""
+_LABELS = {"publish_at": "goes out", "retry_in": "next try in", "remote_id": "platform id",
+           "url": "link", "previous_text": "text before", "error": "error"}
+
+
+def summary(detail: dict[str, Any], tz: tzinfo = UTC) -> str:
+    """One readable line of an event's detail: times in the bot's zone, lists as text,
+    long texts shortened, internal keys left out."""
     parts = []
     for key, value in detail.items():
-        if value in (None, "", [], {}):
+        if key in _HIDDEN or value in (None, "", [], {}):
             continue
-        text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-        text = " ".join(text.split())
-        parts.append(f"{key.replace('_', ' ')}: {text[:117] + '…' if len(text) > 120 else text}")
+        parts.append(f"{_LABELS.get(key, key.replace('_', ' '))}: {_readable(key, value, tz)}")
     return "; ".join(parts)
+
+
+def _readable(key: str, value: Any, tz: tzinfo) -> str:
+    if key == "retry_in" and isinstance(value, int | float):
+        return f"{value:.0f} s" if value < 120 else f"{value / 60:.0f} min"
+    if isinstance(value, list):
+        text = "; ".join(str(v) for v in value)
+    elif isinstance(value, str):
+        text = value
+        try:
+            when = datetime.fromisoformat(value)
+        except ValueError:
+            pass
+        else:
+            if when.tzinfo is not None and len(value) >= 16:
+                text = when.astimezone(tz).strftime("%a %-d %b %Y, %H:%M")
+    else:
+        text = json.dumps(value, ensure_ascii=False)
+    text = " ".join(text.split())
+    return text[:117] + "…" if len(text) > 120 else text
 
 
 def activity_page(ctx: Ctx) -> Response:
@@ -49,7 +75,7 @@ def activity_page(ctx: Ctx) -> Response:
         page = min(page, pages)
         events = activity.events_page(conn, offset=(page - 1) * PER_PAGE, limit=PER_PAGE)
     for event in events:
-        event["summary"] = summary(event["detail"] or {})
+        event["summary"] = summary(event["detail"] or {}, ctx.config.tz)
     return ctx.render("activity.html", events=events, page=page, pages=pages, total=total)
 
 

@@ -256,3 +256,27 @@ def test_a_release_without_a_time_shows_its_day_alone(client: TestClient, store:
     assert "released Tue 24 Feb 2026<" in page or "released Tue 24 Feb 2026 " in page
     assert "Tue 24 Feb 2026, 01:00" not in page          # no made-up hour in Brussels
     assert "released Wed 25 Feb 2026, 10:30" in page     # a real time is kept, local
+
+
+def test_activity_reads_like_a_log_a_person_wrote(client: TestClient, store: Store,
+                                                   config: Config,
+                                                   posts: dict[str, int]) -> None:
+    from bot import workflow
+
+    with store.begin() as conn:
+        workflow.approve(conn, config, posts["mastodon"], "rita")
+        post_store.add_event(conn, actor="system", action="retry", post_id=posts["mastodon"],
+                             detail={"retry_in": 30.4, "worker": "vm:31791",
+                                     "warnings": ["long for inbox display", "derived link"]})
+    sign_in(client, "rita")
+    page = client.get("/activity").text
+    row = re.search(r"<tr>(?:(?!</tr>).)*approve(?:(?!</tr>).)*</tr>", page, re.S)
+    assert row, "no approve row"
+    assert "City opens riverside library" in row.group(0) and "on mastodon" in row.group(0)
+    assert re.search(r"goes out: \w{3} \d{1,2} \w{3} 2026, \d\d:\d\d", row.group(0))
+    shown = re.sub(r'datetime="[^"]*"', "", page)     # machine-readable attributes aside
+    assert "+00:00" not in shown                      # times in the bot's zone, not ISO
+    assert "vm:31791" not in page and "worker" not in page
+    assert "next try in: 30 s" in page
+    assert "warnings: long for inbox display; derived link" in page
+    assert '["' not in shown                          # no JSON lists for people to read
