@@ -8,6 +8,7 @@ Routes and who may use them:
     GET  /, /posts/{id}, /posts/{id}/email.html   reviewer and up
     GET  /activity, /activity.csv                 reviewer and up
     POST /posts/{id}/approve, /reject             reviewer and up
+    POST /releases/{id}/approve, /reject          reviewer and up (every channel at once)
     POST /posts/{id}/edit, /schedule              editor and up
     POST /channels/pause-all                      reviewer and up (the emergency stop)
     POST /channels/{name}/resume                  editor and up
@@ -112,6 +113,8 @@ def create_app(config: Config, store: Store, *, health: Any = None,
         page("/posts/{post_id:id}/reject", views.reject, methods=("POST",)),
         page("/posts/{post_id:id}/edit", views.edit, "editor", methods=("POST",)),
         page("/posts/{post_id:id}/schedule", views.schedule, "editor", methods=("POST",)),
+        page("/releases/{release_id:id}/approve", views.approve_release, methods=("POST",)),
+        page("/releases/{release_id:id}/reject", views.reject_release, methods=("POST",)),
         page("/channels/pause-all", channels.pause_all, methods=("POST",)),
         page("/channels/{channel}/resume", channels.resume, "editor", methods=("POST",)),
         page("/activity", activity.activity_page),

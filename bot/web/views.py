@@ -139,3 +139,40 @@ def schedule(ctx: Ctx) -> Response:
     still = " It still needs approval." if post.status == S.PENDING else ""
     return _done(ctx, post, f"Post {post_id} ({post.channel}) scheduled for "
                             f"{_when(ctx, post)}.{still}")
+
+
+def approve_release(ctx: Ctx) -> Response:
+    """Approve every waiting post of one release at once; each is still checked on its own
+    (four-eyes, length), and one refusal does not stop the others."""
+    return _each_of_release(ctx, "approve")
+
+
+def reject_release(ctx: Ctx) -> Response:
+    return _each_of_release(ctx, "reject")
+
+
+def _each_of_release(ctx: Ctx, action: str) -> Response:
+    release_id = int(ctx.request.path_params["release_id"])
+    note = " ".join(ctx.form.get("reason", "").split())[:1000] or None
+    with ctx.begin() as conn:
+        waiting = [p for p in post_store.for_release(conn, release_id)
+                   if p.status in workflow.APPROVABLE]
+    if not waiting:
+        return ctx.refuse(404, "This release has no post waiting for a decision.")
+    done, refused = [], []
+    for post in waiting:
+        try:
+            with ctx.begin() as conn:
+                if action == "approve":
+                    workflow.approve(conn, ctx.config, post.id, ctx.actor)
+                else:
+                    workflow.reject(conn, post.id, ctx.actor, note)
+            done.append(post.channel)
+        except WorkflowError as exc:
+            refused.append(f"{post.channel}: {exc}")
+    verb = "approved" if action == "approve" else "rejected"
+    message = f"{verb.capitalize()} on {', '.join(done)}." if done else f"Nothing {verb}."
+    if refused:
+        message += " Not " + verb + ": " + " · ".join(refused)
+    ctx.flash("ok" if not refused else "error", message)
+    return ctx.redirect(safe_next(ctx.form.get("next"), "/"))

@@ -207,3 +207,31 @@ def test_four_eyes_excludes_every_editor_of_the_current_text(tmp_path: Path) -> 
         assert _submit(third, ids["mastodon"], "approve").status_code == 303
     assert _post(store, ids["mastodon"]).status == "approved"
     store.dispose()
+
+
+def test_reject_all_and_approve_all_check_each_post(tmp_path: Path) -> None:
+    from tests.web.conftest import queue, release
+
+    config = write_config(tmp_path, extra_web="four_eyes = true")
+    store = Store(config.bot.database_url)
+    ids = queue(store, config, release())
+    add_user(store, "ed", "editor")
+    with client_for(config, store) as client:
+        sign_in(client, "ed")
+        assert _submit(client, ids["mastodon"], "edit", text="Ed's words").status_code == 303
+        token = csrf_of(client.get("/").text)
+        release_id = _post(store, ids["mastodon"]).release_id
+        done = client.post(f"/releases/{release_id}/approve", data={"csrf": token})
+        assert done.status_code == 303
+        flash = client.get("/").text
+        assert "Not approved: mastodon" in html.unescape(flash)   # four-eyes, per post
+        assert _post(store, ids["mastodon"]).status == "pending"
+        assert _post(store, ids["facebook"]).status == "approved"
+        token = csrf_of(client.get("/").text)
+        client.post(f"/releases/{release_id}/reject", data={"csrf": token,
+                                                            "reason": "duplicate"})
+        assert _post(store, ids["mastodon"]).status == "rejected"
+        assert _post(store, ids["facebook"]).status == "approved"   # already decided
+        assert client.post("/releases/999999/approve",
+                           data={"csrf": csrf_of(client.get("/").text)}).status_code == 404
+    store.dispose()

@@ -206,6 +206,30 @@ def test_no_page_scrolls_sideways(chromium: Any, config: Config, store: Store,
     assert wide == {}, f"pages wider than {width} px: {wide}"
 
 
+def test_approve_every_channel_of_a_release_in_one_action(chromium: Any, config: Config,
+                                                          store: Store) -> None:
+    ids = queue(store, config, release(1))
+    other = queue(store, config, release(2))
+    add_user(store, "rita", "reviewer")
+    with LiveServer(create_app(config, store)) as server:
+        context = chromium.new_context(viewport={"width": 390, "height": 900})
+        context.route(re.compile(r"^https?://(?!127\.0\.0\.1[:/])"), lambda r: r.abort())
+        page = context.new_page()
+        page.goto(server.url + "/signin")
+        page.get_by_label("Account name").fill("rita")
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_url(server.url + "/")
+        group = page.locator("section.release", has=page.locator(f"#post-{ids['mastodon']}"))
+        group.get_by_role("button", name=re.compile(r"Approve all \d channels")).click()
+        page.wait_for_load_state()
+        assert "Approved on" in page.locator(".flash").inner_text()
+        context.close()
+    with store.begin() as conn:
+        assert {post_store.require(conn, i).status for i in ids.values()} == {"approved"}
+        assert {post_store.require(conn, i).status for i in other.values()} == {"pending"}
+
+
 def test_pages_work_without_javascript(chromium: Any, config: Config, store: Store) -> None:
     ids = queue(store, config, release(2))
     add_user(store, "rita", "reviewer")
