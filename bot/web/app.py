@@ -7,6 +7,7 @@ Routes and who may use them:
     GET  /signin · POST /signin, /signout         anyone (with the form's CSRF token)
     GET  /, /posts/{id}, /posts/{id}/email.html   reviewer and up
     GET  /activity, /activity.csv                 reviewer and up
+    GET  /history (find posts), /outbox/…         reviewer and up
     POST /posts/{id}/approve, /reject             reviewer and up
     POST /releases/{id}/approve, /reject          reviewer and up (every channel at once)
     POST /posts/{id}/edit, /schedule              editor and up
@@ -42,6 +43,7 @@ from bot.web import (
     auth,
     channels,
     convertors,  # noqa: F401  (registers {post_id:id})
+    history,
     views,
 )
 from bot.web.context import Ctx, Handler, Web, endpoint
@@ -94,6 +96,8 @@ def create_app(config: Config, store: Store, *, health: Any = None,
         env=environment(config.tz),
         limiter=limiter or FailureLimiter(),
     )
+    outbox = config.resolve(Path(config.bot.outbox)).resolve()
+    web.env.globals["live"] = lambda url: history.live_link(url, outbox)
 
     def page(path: str, handler: Handler, role: str | None = "reviewer",
              methods: tuple[str, ...] = ("GET",)) -> Route:
@@ -117,6 +121,8 @@ def create_app(config: Config, store: Store, *, health: Any = None,
         page("/releases/{release_id:id}/reject", views.reject_release, methods=("POST",)),
         page("/channels/pause-all", channels.pause_all, methods=("POST",)),
         page("/channels/{channel}/resume", channels.resume, "editor", methods=("POST",)),
+        page("/history", history.history_page),
+        page("/outbox/{path:path}", history.outbox_file),
         page("/activity", activity.activity_page),
         page("/activity.csv", activity.activity_csv),
         page("/users", admin.users_page, "admin"),

@@ -46,6 +46,8 @@ def href(url: str | None) -> str:
     `javascript:` or `data:` — "#" instead."""
     if url and urlsplit(url.strip()).scheme.lower() in ("http", "https", "file"):
         return url
+    if url and url.startswith("/") and not url.startswith("//"):
+        return url   # a page of ours (an outbox file)
     return "#"
 
 

@@ -280,3 +280,20 @@ def test_activity_reads_like_a_log_a_person_wrote(client: TestClient, store: Sto
     assert "next try in: 30 s" in page
     assert "warnings: long for inbox display; derived link" in page
     assert '["' not in shown                          # no JSON lists for people to read
+
+
+def test_find_posts_by_status_channel_words_and_page(client: TestClient, store: Store,
+                                                     config: Config) -> None:
+    from tests.web.conftest import queue, release
+
+    for n in range(1, 4):
+        queue(store, config, release(n))
+    sign_in(client, "rita")
+    every = client.get("/history").text
+    assert "9 posts" in every
+    only = client.get("/history?channel=mastodon&q=library+number+2").text
+    assert "1 post," in only and "City opens riverside library number 2" in only
+    assert "number 3" not in only
+    assert "0 posts" in client.get("/history?status=published").text
+    assert "No post matches" in client.get("/history?q=nothing-like-this").text
+    assert client.get("/outbox/../pressbot.toml").status_code == 404   # only outbox files

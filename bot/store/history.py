@@ -1,0 +1,57 @@
+"""Finding posts: by status, channel, source, date and title words, a page at a time."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from bot.models import Post
+from bot.store.posts import to_model
+from bot.store.schema import posts, releases
+
+
+@dataclass(frozen=True)
+class Filters:
+    status: str | None = None
+    channel: str | None = None
+    source: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    words: str = ""
+
+
+def search(conn: Connection, filters: Filters, *, offset: int, limit: int
+           ) -> tuple[list[Post], int]:
+    """Posts matching `filters`, newest change first, and how many match in all."""
+    when = posts.c.updated_at
+    conditions: list[Any] = []
+    if filters.status:
+        conditions.append(posts.c.status == filters.status)
+    if filters.channel:
+        conditions.append(posts.c.channel == filters.channel)
+    if filters.source:
+        conditions.append(releases.c.source == filters.source)
+    if filters.since:
+        conditions.append(when >= filters.since)
+    if filters.until:
+        conditions.append(when < filters.until)
+    for word in filters.words.split()[:8]:
+        pattern = "%" + "".join(c for c in word if c not in "\\%_") + "%"
+        conditions.append(sa.or_(posts.c.title.ilike(pattern), releases.c.title.ilike(pattern)))
+    joined = posts.join(releases, releases.c.id == posts.c.release_id, isouter=True)
+    total = conn.execute(sa.select(sa.func.count()).select_from(joined)
+                         .where(*conditions)).scalar_one()
+    rows = conn.execute(sa.select(posts, releases.c.source, releases.c.key,
+                                  releases.c.url.label("release_url"))
+                        .select_from(joined).where(*conditions)
+                        .order_by(when.desc(), posts.c.id.desc()).offset(offset).limit(limit))
+    found = []
+    for row in rows:
+        m = dict(row._mapping)
+        source, key = m.pop("source", None), m.pop("key", None)
+        found.append(to_model(m, f"{source}:{key}" if source is not None else None))
+    return found, int(total)
