@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -49,9 +50,24 @@ def search(conn: Connection, filters: Filters, *, offset: int, limit: int
                                   releases.c.url.label("release_url"))
                         .select_from(joined).where(*conditions)
                         .order_by(when.desc(), posts.c.id.desc()).offset(offset).limit(limit))
+    return _models(rows), int(total)
+
+
+def slotted(conn: Connection, since: datetime, until: datetime) -> list[Post]:
+    """Posts with a slot in [since, until): what goes (or went) out when, for the calendar."""
+    rows = conn.execute(sa.select(posts, releases.c.source, releases.c.key)
+                        .join(releases, releases.c.id == posts.c.release_id, isouter=True)
+                        .where(posts.c.publish_at >= since, posts.c.publish_at < until,
+                               posts.c.status.in_(("pending", "approved", "failed",
+                                                   "publishing", "published")))
+                        .order_by(posts.c.publish_at, posts.c.id))
+    return _models(rows)
+
+
+def _models(rows: Iterable[sa.Row[Any]]) -> list[Post]:
     found = []
     for row in rows:
         m = dict(row._mapping)
         source, key = m.pop("source", None), m.pop("key", None)
         found.append(to_model(m, f"{source}:{key}" if source is not None else None))
-    return found, int(total)
+    return found

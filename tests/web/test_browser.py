@@ -192,7 +192,7 @@ def test_no_page_scrolls_sideways(chromium: Any, config: Config, store: Store,
         wide = {}
         for name, path in (("queue", "/"), ("post", f"/posts/{ids['newsletter']}"),
                            ("activity", "/activity"), ("users", "/users"),
-                           ("history", "/history")):
+                           ("history", "/history"), ("calendar", "/calendar")):
             page.goto(server.url + path)
             for details in page.locator("details").all():
                 details.evaluate("d => d.open = true")
@@ -233,6 +233,42 @@ def test_approve_every_channel_of_a_release_in_one_action(chromium: Any, config:
     with store.begin() as conn:
         assert {post_store.require(conn, i).status for i in ids.values()} == {"approved"}
         assert {post_store.require(conn, i).status for i in other.values()} == {"pending"}
+
+
+def test_move_a_post_in_the_calendar(chromium: Any, config: Config, store: Store) -> None:
+    from datetime import datetime, timedelta
+
+    from bot import workflow
+
+    ids = queue(store, config, release(1))
+    add_user(store, "ed", "editor")
+    with store.begin() as conn:
+        workflow.approve(conn, config, ids["mastodon"], "someone-else")
+    target = (datetime.now(config.tz) + timedelta(days=1)).replace(hour=10, minute=30,
+                                                                   second=0, microsecond=0)
+    with LiveServer(create_app(config, store)) as server:
+        context = chromium.new_context(viewport={"width": 390, "height": 900})
+        context.route(re.compile(r"^https?://(?!127\.0\.0\.1[:/])"), lambda r: r.abort())
+        page = context.new_page()
+        page.goto(server.url + "/signin")
+        page.get_by_label("Account name").fill("ed")
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_url(server.url + "/")
+        page.get_by_role("link", name="Calendar").click()
+        slot = page.locator(f"#slot-{ids['mastodon']}")
+        assert "mastodon" in slot.inner_text()
+        slot.get_by_label(f"New time for post {ids['mastodon']}").fill(
+            target.strftime("%Y-%m-%dT%H:%M"))
+        slot.get_by_role("button", name="Move").click()
+        page.wait_for_load_state()
+        assert "scheduled for" in page.locator(".flash").inner_text()
+        page.screenshot(path=str(ARTIFACTS / "calendar-390.png"), full_page=True)
+        context.close()
+    with store.begin() as conn:
+        moved = post_store.require(conn, ids["mastodon"])
+    assert moved.publish_at == target.astimezone(moved.publish_at.tzinfo)  # type: ignore[union-attr]
+    assert moved.status == "approved"
 
 
 def test_pages_work_without_javascript(chromium: Any, config: Config, store: Store) -> None:
