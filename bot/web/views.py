@@ -151,6 +151,20 @@ def reject_release(ctx: Ctx) -> Response:
     return _each_of_release(ctx, "reject")
 
 
+def bulk(ctx: Ctx) -> Response:
+    """Approve or reject the posts ticked anywhere on the queue page, across releases."""
+    action = ctx.form.get("action")
+    ids = sorted(int(k.removeprefix("post-")) for k, v in ctx.form.items()
+                 if k.startswith("post-") and k[5:].isdigit() and len(k) < 24 and v)
+    if action not in ("approve", "reject") or not ids:
+        ctx.flash("error", "Tick the posts to decide on, then approve or reject them.")
+        return ctx.redirect("/")
+    with ctx.begin() as conn:
+        waiting = [p for i in ids if (p := post_store.get(conn, i)) is not None
+                   and p.status in workflow.APPROVABLE]
+    return _decide(ctx, waiting, action, None)
+
+
 def _each_of_release(ctx: Ctx, action: str) -> Response:
     release_id = int(ctx.request.path_params["release_id"])
     note = " ".join(ctx.form.get("reason", "").split())[:1000] or None
@@ -159,6 +173,11 @@ def _each_of_release(ctx: Ctx, action: str) -> Response:
                    if p.status in workflow.APPROVABLE]
     if not waiting:
         return ctx.refuse(404, "This release has no post waiting for a decision.")
+    return _decide(ctx, waiting, action, note)
+
+
+def _decide(ctx: Ctx, waiting: list[Post], action: str, note: str | None) -> Response:
+    """Each post in its own transaction: one refusal (four-eyes, length) stops no other."""
     done, refused = [], []
     for post in waiting:
         try:
@@ -167,9 +186,9 @@ def _each_of_release(ctx: Ctx, action: str) -> Response:
                     workflow.approve(conn, ctx.config, post.id, ctx.actor)
                 else:
                     workflow.reject(conn, post.id, ctx.actor, note)
-            done.append(post.channel)
+            done.append(f"{post.channel} (post {post.id})")
         except WorkflowError as exc:
-            refused.append(f"{post.channel}: {exc}")
+            refused.append(f"{post.channel} (post {post.id}): {exc}")
     verb = "approved" if action == "approve" else "rejected"
     message = f"{verb.capitalize()} on {', '.join(done)}." if done else f"Nothing {verb}."
     if refused:

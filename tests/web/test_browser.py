@@ -235,6 +235,32 @@ def test_approve_every_channel_of_a_release_in_one_action(chromium: Any, config:
         assert {post_store.require(conn, i).status for i in other.values()} == {"pending"}
 
 
+def test_bulk_decision_across_releases(chromium: Any, config: Config, store: Store) -> None:
+    first = queue(store, config, release(1))
+    second = queue(store, config, release(2))
+    add_user(store, "rita", "reviewer")
+    with LiveServer(create_app(config, store)) as server:
+        context = chromium.new_context(viewport={"width": 1280, "height": 900})
+        context.route(re.compile(r"^https?://(?!127\.0\.0\.1[:/])"), lambda r: r.abort())
+        page = context.new_page()
+        page.goto(server.url + "/signin")
+        page.get_by_label("Account name").fill("rita")
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_url(server.url + "/")
+        for post_id in (first["mastodon"], second["facebook"]):
+            page.locator(f"#post-{post_id}").get_by_label("select for a bulk decision").check()
+        page.get_by_role("button", name="Approve selected").click()
+        page.wait_for_load_state()
+        assert "Approved on" in page.locator(".flash").inner_text()
+        context.close()
+    with store.begin() as conn:
+        status = {i: post_store.require(conn, i).status
+                  for i in [*first.values(), *second.values()]}
+    assert {i for i, s in status.items() if s == "approved"} == {first["mastodon"],
+                                                                  second["facebook"]}
+
+
 def test_move_a_post_in_the_calendar(chromium: Any, config: Config, store: Store) -> None:
     from datetime import datetime, timedelta
 
