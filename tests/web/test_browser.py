@@ -261,6 +261,40 @@ def test_bulk_decision_across_releases(chromium: Any, config: Config, store: Sto
                                                                   second["facebook"]}
 
 
+def test_find_by_filter_and_search_then_read_the_activity(chromium: Any, config: Config,
+                                                          store: Store) -> None:
+    from bot import workflow
+
+    ids = queue(store, config, release(1))
+    queue(store, config, release(2))
+    add_user(store, "rita", "reviewer")
+    with store.begin() as conn:
+        workflow.approve(conn, config, ids["mastodon"], "rita")
+    with LiveServer(create_app(config, store)) as server:
+        context = chromium.new_context(viewport={"width": 390, "height": 900})
+        context.route(re.compile(r"^https?://(?!127\.0\.0\.1[:/])"), lambda r: r.abort())
+        page = context.new_page()
+        page.goto(server.url + "/signin")
+        page.get_by_label("Account name").fill("rita")
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_url(server.url + "/")
+        page.get_by_role("link", name="Find").click()
+        page.get_by_label("Title words").fill("number 1")
+        page.get_by_label("Channel").select_option("mastodon")
+        page.get_by_role("button", name="Find").click()
+        rows = page.locator("table.events tbody tr")
+        assert rows.count() == 1 and "library number 1" in rows.first.inner_text()
+        assert "approved" in rows.first.inner_text()
+        page.get_by_role("link", name="Activity").click()
+        approve = page.locator("table.events tbody tr", has_text="approve").first
+        said = approve.inner_text()
+        assert "City opens riverside library number 1" in said and "on mastodon" in said
+        assert "goes out:" in said and "+00:00" not in said
+        page.screenshot(path=str(ARTIFACTS / "activity-read-390.png"), full_page=True)
+        context.close()
+
+
 def test_move_a_post_in_the_calendar(chromium: Any, config: Config, store: Store) -> None:
     from datetime import datetime, timedelta
 
