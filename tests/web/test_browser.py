@@ -44,6 +44,19 @@ def publish_once(config: Config, store: Store) -> PassReport:
     return result[0]
 
 
+def signed_in(chromium: Any, server: LiveServer, name: str, width: int) -> tuple[Any, Any]:
+    """A browser context that reaches only 127.0.0.1, signed in as `name`, `width` px wide."""
+    context = chromium.new_context(viewport={"width": width, "height": 900})
+    context.route(re.compile(r"^https?://(?!127\.0\.0\.1[:/])"), lambda r: r.abort())
+    page = context.new_page()
+    page.goto(server.url + "/signin")
+    page.get_by_label("Account name").fill(name)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(server.url + "/")
+    return context, page
+
+
 def test_review_edit_approve_publish(chromium: Any, config: Config, store: Store) -> None:
     ids = queue(store, config, release(1))
     add_user(store, "ed", "editor")
@@ -149,14 +162,7 @@ def test_after_a_refused_edit_the_count_describes_the_text_in_the_box(
     limits = limits_for(config.channels["mastodon"])
     too_long = "x" * ((limits.max_chars or 500) + 20)
     with LiveServer(create_app(config, store)) as server:
-        context = chromium.new_context(viewport={"width": 1280, "height": 900})
-        context.route(re.compile(r"^https?://(?!127\.0\.0\.1[:/])"), lambda r: r.abort())
-        page = context.new_page()
-        page.goto(server.url + "/signin")
-        page.get_by_label("Account name").fill("ed")
-        page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Sign in").click()
-        page.wait_for_url(server.url + "/")
+        context, page = signed_in(chromium, server, "ed", 1280)
         toot = page.locator(f"#post-{ids['mastodon']}")
         toot.get_by_text("Edit…").click()
         toot.get_by_label("Text").fill(too_long)
@@ -181,14 +187,7 @@ def test_no_page_scrolls_sideways(chromium: Any, config: Config, store: Store,
         post_store.add_event(conn, actor="ada", action="edit", post_id=ids["mastodon"],
                              detail={"previous_text": "word " * 80})
     with LiveServer(create_app(config, store)) as server:
-        context = chromium.new_context(viewport={"width": width, "height": 900})
-        context.route(re.compile(r"^https?://(?!127\.0\.0\.1[:/])"), lambda r: r.abort())
-        page = context.new_page()
-        page.goto(server.url + "/signin")
-        page.get_by_label("Account name").fill("ada")
-        page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Sign in").click()
-        page.wait_for_url(server.url + "/")
+        context, page = signed_in(chromium, server, "ada", width)
         wide = {}
         for name, path in (("queue", "/"), ("post", f"/posts/{ids['newsletter']}"),
                            ("activity", "/activity"), ("users", "/users"),
@@ -217,14 +216,7 @@ def test_approve_every_channel_of_a_release_in_one_action(chromium: Any, config:
     other = queue(store, config, release(2))
     add_user(store, "rita", "reviewer")
     with LiveServer(create_app(config, store)) as server:
-        context = chromium.new_context(viewport={"width": 390, "height": 900})
-        context.route(re.compile(r"^https?://(?!127\.0\.0\.1[:/])"), lambda r: r.abort())
-        page = context.new_page()
-        page.goto(server.url + "/signin")
-        page.get_by_label("Account name").fill("rita")
-        page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Sign in").click()
-        page.wait_for_url(server.url + "/")
+        context, page = signed_in(chromium, server, "rita", 390)
         group = page.locator("section.release", has=page.locator(f"#post-{ids['mastodon']}"))
         group.get_by_role("button", name=re.compile(r"Approve all \d channels")).click()
         page.wait_for_load_state()
@@ -240,14 +232,7 @@ def test_bulk_decision_across_releases(chromium: Any, config: Config, store: Sto
     second = queue(store, config, release(2))
     add_user(store, "rita", "reviewer")
     with LiveServer(create_app(config, store)) as server:
-        context = chromium.new_context(viewport={"width": 1280, "height": 900})
-        context.route(re.compile(r"^https?://(?!127\.0\.0\.1[:/])"), lambda r: r.abort())
-        page = context.new_page()
-        page.goto(server.url + "/signin")
-        page.get_by_label("Account name").fill("rita")
-        page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Sign in").click()
-        page.wait_for_url(server.url + "/")
+        context, page = signed_in(chromium, server, "rita", 1280)
         for post_id in (first["mastodon"], second["facebook"]):
             page.locator(f"#post-{post_id}").get_by_label("select for a bulk decision").check()
         page.get_by_role("button", name="Approve selected").click()
@@ -271,14 +256,7 @@ def test_find_by_filter_and_search_then_read_the_activity(chromium: Any, config:
     with store.begin() as conn:
         workflow.approve(conn, config, ids["mastodon"], "rita")
     with LiveServer(create_app(config, store)) as server:
-        context = chromium.new_context(viewport={"width": 390, "height": 900})
-        context.route(re.compile(r"^https?://(?!127\.0\.0\.1[:/])"), lambda r: r.abort())
-        page = context.new_page()
-        page.goto(server.url + "/signin")
-        page.get_by_label("Account name").fill("rita")
-        page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Sign in").click()
-        page.wait_for_url(server.url + "/")
+        context, page = signed_in(chromium, server, "rita", 390)
         page.get_by_role("link", name="Find").click()
         page.get_by_label("Title words").fill("number 1")
         page.get_by_label("Channel").select_option("mastodon")
@@ -307,14 +285,7 @@ def test_move_a_post_in_the_calendar(chromium: Any, config: Config, store: Store
     target = (datetime.now(config.tz) + timedelta(days=1)).replace(hour=10, minute=30,
                                                                    second=0, microsecond=0)
     with LiveServer(create_app(config, store)) as server:
-        context = chromium.new_context(viewport={"width": 390, "height": 900})
-        context.route(re.compile(r"^https?://(?!127\.0\.0\.1[:/])"), lambda r: r.abort())
-        page = context.new_page()
-        page.goto(server.url + "/signin")
-        page.get_by_label("Account name").fill("ed")
-        page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Sign in").click()
-        page.wait_for_url(server.url + "/")
+        context, page = signed_in(chromium, server, "ed", 390)
         page.get_by_role("link", name="Calendar").click()
         slot = page.locator(f"#slot-{ids['mastodon']}")
         assert "mastodon" in slot.inner_text()
