@@ -22,13 +22,31 @@ from tests.test_render import channels_with_template
     ("{{ 'x' * 200000000 }}", "too large"),
     ("{{ 'a' | center(1000000000) }}", "too large"),
     ("{{ 7 ** 99999999 }}", "exponent"),
-    ("{% for i in range(100000000) %}{% endfor %}", "loops more than"),
+    ("{% for i in range(100000000) %}{% endfor %}", "range of 100,000,000 items"),
     ("{% for i in range(10000) %}{% for j in range(10000) %}{% endfor %}{% endfor %}",
-     "loops more than"),
+     "loops or calls more than"),
     ("{% macro f(n) %}{{ f(n) }}{% endmacro %}{{ f(1) }}", "recursion"),
     ("{% for i in range(90000) %}{{ title }}{{ title }}{{ title }}{% endfor %}",
      "output is over"),
     ("{{ (title ~ title) * 10 ** 6 }}", "too large"),
+    # loops over anything but range, and calls, share the budget (they hung for good)
+    ("{% for i in title * 100000 %}{% for j in title * 100000 %}{% endfor %}{% endfor %}",
+     "loops or calls more than"),
+    ("{% macro f(n) %}{% if n %}{{ f(n - 1) }}{{ f(n - 1) }}{% endif %}{% endmacro %}"
+     "{{ f(40) }}", "loops or calls more than"),
+    # str methods, %-formats and widths are sized before Python allocates the result
+    ("{{ title.center(900000000) }}", "too large"),
+    ("{{ '%900000000d' % 1 }}", "format width"),
+    ("{{ '{:>900000000}'.format(1) }}", "format width"),
+    ("{{ ('x' * 100000).replace('x', 'y' * 9000) }}", "would make a value"),
+    ("{{ ('x' * 100000) | replace('x', 'y' * 9000) }}", "would make a value"),
+    # doubling a value, or writing into a set block, is counted too
+    ("{% set ns = namespace(a='x' * 1000000) %}{% for i in range(30) %}"
+     "{% set ns.a = ns.a ~ ns.a %}{% endfor %}{{ ns.a | length }}", "over 2,000,000"),
+    ("{% set a %}{% for i in range(900) %}{{ 'x' * 1000000 }}{% endfor %}{% endset %}"
+     "{{ a | length }}", "writes over"),
+    ("{% set ns = namespace(a=10 ** 60) %}{% for i in range(30) %}"
+     "{% set ns.a = ns.a * ns.a %}{% endfor %}", "too large a number"),
 ])
 def test_a_template_bomb_holds_only_its_post(tmp_path: Path, body: str, expected: str) -> None:
     ws = make_workspace(tmp_path, channels=channels_with_template(tmp_path, "bomb.txt.j2", body))
