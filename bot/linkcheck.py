@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from urllib.parse import urljoin, urlsplit
 
 import httpx
 
@@ -18,19 +19,35 @@ from bot.models import Release
 log = logging.getLogger("pressbot.linkcheck")
 
 TIMEOUT = 10.0
+MAX_REDIRECTS = 5
 
 
 async def answers_200(client: httpx.AsyncClient, url: str) -> tuple[bool, str]:
-    """(answered 200, what it answered); HEAD first, GET when a server refuses HEAD."""
+    """(answered 200, what it answered); HEAD first, GET when a server refuses HEAD.
+
+    The link's own host is the operator's `base_url`; a redirect may lead only back to it
+    or to a public address (`bot.netguard`), never into the local network.
+    """
+    from bot.netguard import NotPublicURL, check_public
+
+    own = urlsplit(url).hostname
+    current = url
     try:
-        response = await client.head(url, follow_redirects=True, timeout=TIMEOUT)
-        if response.status_code in (405, 501):
-            async with client.stream("GET", url, follow_redirects=True,
-                                     timeout=TIMEOUT) as streamed:
-                response = streamed
-    except httpx.HTTPError as exc:
-        return False, f"{type(exc).__name__}"
-    return response.status_code == 200, f"HTTP {response.status_code}"
+        for _ in range(MAX_REDIRECTS + 1):
+            if urlsplit(current).hostname != own:
+                await check_public(current, allow_private=False)
+            response = await client.head(current, timeout=TIMEOUT)
+            if response.status_code in (405, 501):
+                async with client.stream("GET", current, timeout=TIMEOUT) as streamed:
+                    response = streamed
+            if not response.has_redirect_location:
+                return response.status_code == 200, f"HTTP {response.status_code}"
+            current = urljoin(current, response.headers["location"])
+    except NotPublicURL:
+        return False, "a redirect to a non-public address (refused)"
+    except httpx.HTTPError:
+        return False, "no answer"
+    return False, f"more than {MAX_REDIRECTS} redirects"
 
 
 async def confirm_derived(source: str, found: list[Release], client: httpx.AsyncClient

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse
+from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from bot.sources.files import read_release_file
@@ -77,10 +77,12 @@ def test_require_link_holds_posts_of_releases_without_a_found_link(tmp_path: Pat
     assert all("require_link" in str(p["last_error"]) for p in held)
 
 
-def _site() -> Starlette:
-    async def page(request: Request) -> PlainTextResponse:
+def _site(internal: str = "") -> Starlette:
+    async def page(request: Request) -> Response:
         if request.path_params["slug"] == "exists":
             return PlainTextResponse("the release")
+        if request.path_params["slug"] == "moved" and internal:
+            return RedirectResponse(internal, status_code=302)   # into the local network
         return PlainTextResponse("not here", status_code=404)
 
     return Starlette(routes=[Route("/news/{slug}", page, methods=["GET", "HEAD"])])
@@ -103,3 +105,24 @@ def test_check_link_asks_the_site_before_approval(tmp_path: Path) -> None:
     assert all("did not answer 200" in str(p["last_error"]) for p in missing)
     shown = ws.run("show", str(exists[0]["id"]), "--json").output
     assert "derived link" not in shown  # a link that answered is as good as a found one
+
+
+def test_check_link_never_follows_a_redirect_into_the_local_network(tmp_path: Path) -> None:
+    ws = make_workspace(tmp_path)
+    hits: list[str] = []
+
+    async def secret(request: Request) -> PlainTextResponse:
+        hits.append(request.url.path)
+        return PlainTextResponse("internal")
+
+    with LiveServer(Starlette(routes=[Route("/secret", secret, methods=["GET", "HEAD"])])
+                    ) as inside:
+        port = inside.url.rsplit(":", 1)[1]
+        with LiveServer(_site(f"http://localhost:{port}/secret")) as site:
+            ws.config.write_text(ws.config.read_text().replace(
+                'base_url = "https://www.example.org/news/"',
+                f'base_url = "{site.url}/news/"\ncheck_link = true'))
+            (ws.content / "moved.txt").write_text(f"Ferry timetable changes\n\n{STORY}")
+            assert ws.run("fetch").exit_code == 0
+    assert hits == []                                    # the internal server saw nothing
+    assert {p["status"] for p in _queue(ws)} == {"held"}
