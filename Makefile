@@ -7,7 +7,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint fuzz bench clean
+.PHONY: demo test lint fuzz bench bench-peers clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit("pressbot needs Python 3.11 or newer") if sys.version_info < (3, 11) else None'
@@ -33,6 +33,10 @@ fuzz: $(STAMP)
 
 bench: $(STAMP)
 	for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+# side by side with feed2toot and feediverse (issue 17): needs ../shared/peers or PEERS_HARNESS
+bench-peers: $(STAMP)
+	bash bench/peers.sh
 
 clean:
 	rm -rf $(VENV) var build dist *.egg-info

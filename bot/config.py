@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from datetime import timedelta
+from datetime import timedelta, tzinfo
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -190,6 +190,12 @@ class SourceBase(Strict):
     channels: list[str] | None = None
     # hold posts of releases without a link found in them (none, or one derived from a name)
     require_link: bool = False
+    # the zone of dates the source writes without one (default: bot.timezone)
+    timezone: Annotated[str, AfterValidator(_check_timezone)] | None = None
+
+    def zone(self, default: tzinfo) -> tzinfo:
+        """Where this source's zone-less dates are read: its own zone, else the bot's."""
+        return ZoneInfo(self.timezone) if self.timezone else default
 
 
 class FolderSourceConfig(SourceBase):
@@ -212,8 +218,6 @@ class FeedSourceConfig(SourceBase):
     """The feed itself lives on this machine or the local network: its own host may be a
     private address. Redirects still may go only to that host or to public addresses."""
     allow_private_images: bool = False
-    # the zone of dates the feed writes without one (default: bot.timezone)
-    timezone: Annotated[str, AfterValidator(_check_timezone)] | None = None
     # WebSub: subscribe when the feed names a hub (in `run`); ask for this lease; poll again
     # when the hub has been silent this long
     # None: only when bot.public_url is a public address a hub can reach

@@ -24,7 +24,6 @@ from bot.errors import PressbotError, SourceError
 from bot.models import Release
 from bot.store import Store, meta, posts, releases
 from bot.store import sources as source_store
-from bot.workflow import plan_posts, rerender_release
 
 log = logging.getLogger("pressbot.fetch")
 
@@ -67,6 +66,9 @@ def backlog_keep(policy: str, items: list[Release]) -> set[str]:
 def store_releases(store: Store, config: Config, name: str, found: list[Release],
                    report: SourceReport) -> None:
     """Insert new releases, update changed ones, queue posts; one transaction per source."""
+    # rendering (Jinja2, the text fitter) is loaded only when a source brought something
+    from bot.workflow import plan_posts, rerender_release
+
     cfg = config.sources[name]
     with store.begin_immediate() as conn:
         state = source_store.get(conn, name)
@@ -165,7 +167,7 @@ def _scan_folder(name: str, cfg: FolderSourceConfig, config: Config,
                  state: source_store.SourceState, report: SourceReport) -> list[Release]:
     from bot.sources import folder
 
-    scan = folder.scan(name, cfg, config.resolve(cfg.path), state)
+    scan = folder.scan(name, cfg, config.resolve(cfg.path), state, cfg.zone(config.tz))
     report.errors.extend(scan.errors)
     report.failed += len(scan.errors)
     report.unchanged += scan.unchanged

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import tempfile
 from dataclasses import dataclass
+from datetime import UTC, tzinfo
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -73,6 +74,7 @@ class Origin:
     root: Path
     base_url: str | None
     language: str | None
+    tz: tzinfo
 
 
 def origin_of(config: Config, path: Path, source: str | None = None) -> Origin | None:
@@ -86,20 +88,21 @@ def origin_of(config: Config, path: Path, source: str | None = None) -> Origin |
         root = config.resolve(cfg.path).resolve()
         if source or target == root or target.is_relative_to(root):
             return Origin(name, root, str(cfg.base_url) if cfg.base_url else None,
-                          cfg.language)
+                          cfg.language, cfg.zone(config.tz))
     if source:
         raise PressbotError(f"no folder source named {source!r} in {config.source_file}")
     return None
 
 
-def load(target: str, origin: Origin | None = None) -> tuple[list[Release], list[str]]:
+def load(target: str, origin: Origin | None = None,
+         tz: tzinfo = UTC) -> tuple[list[Release], list[str]]:
     """Releases from a file, a folder, a feed file or a feed URL, plus per-file errors.
 
     Through `origin` (the source whose folder holds the path), a file is read exactly as
     `fetch` reads it: the source's name and base_url, its key relative to the folder.
     """
     if re.match(r"^https?://", target, re.IGNORECASE):
-        return _load_url(target), []
+        return _load_url(target, tz), []
     path = Path(target)
     if not path.exists():
         raise PressbotError(f"{path}: no such file or folder")
@@ -107,7 +110,7 @@ def load(target: str, origin: Origin | None = None) -> tuple[list[Release], list
             path.suffix.lower() not in (".html", ".htm", ".md", ".txt"):
         from bot.sources.feed import parse
 
-        return parse("preview", path.read_bytes(), url=path.resolve().as_uri()), []
+        return parse("preview", path.read_bytes(), url=path.resolve().as_uri(), tz=tz), []
     from bot.sources.files import read_release_file
     from bot.sources.folder import content_files
 
@@ -126,13 +129,14 @@ def load(target: str, origin: Origin | None = None) -> tuple[list[Release], list
                 file, source=origin.name if origin else "preview",
                 key=file.resolve().relative_to(base.resolve()).as_posix(),
                 base_url=origin.base_url if origin else None,
-                default_language=origin.language if origin else None))
+                default_language=origin.language if origin else None,
+                tz=origin.tz if origin else tz))
         except PressbotError as exc:
             errors.append(str(exc))
     return releases, errors
 
 
-def _load_url(url: str) -> list[Release]:
+def _load_url(url: str, tz: tzinfo) -> list[Release]:
     import asyncio
 
     import httpx
@@ -146,7 +150,7 @@ def _load_url(url: str) -> list[Release]:
             # the URL a person typed may be on their network; its redirects may not
             fetched = await fetch(client, url, private_host=urlsplit(url).hostname)
         return parse("preview", fetched.body, url=fetched.url,
-                     content_type=fetched.content_type)
+                     content_type=fetched.content_type, tz=tz)
 
     return asyncio.run(get())
 

@@ -95,6 +95,10 @@ class Publisher:
         self.in_flight: set[int] = set()
         self._handoff: dict[str, list[tuple[Post, bool]]] = {}
         """A channel's next post, claimed in the same transaction that recorded the last."""
+        self._upcoming: dict[str, Post] = {}
+        """The post likely to follow a channel's claimed one (read in the claim's
+        transaction), for channels that `prepare` posts ahead (upload their images)."""
+        self._preparing: set[asyncio.Task[None]] = set()
 
     def claim(self, channel: str | None = None) -> list[tuple[Post, bool]]:
         """Claim the head post of every channel (or one) that may publish now."""
@@ -114,9 +118,14 @@ class Publisher:
         if channel is None and self.config.bot.stale_after:
             self._hold_stale(conn, now, waiting)
         heads = post_store.due_heads(conn, now, channel, waiting=waiting, gone=worker_gone)
-        return [(post_store.claim(conn, post_id, worker=self.worker, lease=self.lease,
-                                  uncertain=uncertain), uncertain)
-                for post_id, uncertain in heads]
+        claimed = [(post_store.claim(conn, post_id, worker=self.worker, lease=self.lease,
+                                     uncertain=uncertain), uncertain)
+                   for post_id, uncertain in heads]
+        for post, _ in claimed:
+            if hasattr(self.channels.get(post.channel), "prepare") and \
+                    (upcoming := post_store.peek(conn, post.channel, now)):
+                self._upcoming[post.channel] = upcoming
+        return claimed
 
     def _hold_stale(self, conn: Connection, now: datetime, waiting: set[str]) -> None:
         """Approved posts whose slot passed long ago (the bot was down) wait for a person
@@ -158,6 +167,8 @@ class Publisher:
                 post, uncertain = following[0]
 
         await asyncio.gather(*(lane(post, uncertain) for post, uncertain in claimed))
+        # a head start still running is finished, not cut off mid-upload
+        await asyncio.gather(*self._preparing, return_exceptions=True)
         return report
 
     async def _publish(self, post: Post, uncertain: bool, report: PassReport) -> bool:
@@ -170,6 +181,7 @@ class Publisher:
             return False
         self.in_flight.add(post.id)
         renewer = asyncio.create_task(self._renew(post.id))
+        self._prepare_upcoming(channel, post)
         started = time.monotonic()
         try:
             receipt: Receipt | None = None
@@ -214,6 +226,29 @@ class Publisher:
             renewer.cancel()
             self.in_flight.discard(post.id)
         return False
+
+    def _prepare_upcoming(self, channel: Channel, post: Post) -> None:
+        """While `post` goes out, let the channel get the next one ready (upload its images
+        on a second connection), so uploads leave the one-at-a-time status line.
+
+        Only a head start: nothing is claimed or recorded, the next `publish` waits for it
+        and redoes what failed, and a post that turns out not to come next costs at most an
+        unattached upload, which the platform expires.
+        """
+        upcoming = self._upcoming.pop(post.channel, None)
+        prepare = getattr(channel, "prepare", None)
+        if upcoming is None or prepare is None or upcoming.id == post.id or self.stopping:
+            return
+        async def ahead() -> None:
+            try:
+                await prepare(upcoming)
+            except Exception as exc:  # the post's own turn redoes it, and reports it
+                log.info("post=%d channel=%s not prepared ahead: %s", upcoming.id,
+                         upcoming.channel, exc)
+
+        task = asyncio.create_task(ahead())
+        self._preparing.add(task)
+        task.add_done_callback(self._preparing.discard)
 
     async def _renew(self, post_id: int) -> None:
         interval = max(0.5, self.lease.total_seconds() / 3)

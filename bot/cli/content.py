@@ -6,12 +6,8 @@ import json
 import re
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import click
-
-if TYPE_CHECKING:
-    from rich.console import Console
 
 from bot.cli import App, cli, pass_app, plural, run_async
 
@@ -29,14 +25,13 @@ def fetch(app: App, only: str | None) -> None:
                                f"{', '.join(config.sources) or 'none'}")
     store = app.store
     names = [n for n in config.sources if only in (None, n)]
-    from rich.progress import Progress
-
-    with Progress(transient=True, disable=len(names) < 5 or not sys.stderr.isatty(),
-                  console=_err_console()) as progress:
-        task = progress.add_task("polling sources", total=len(names))
+    # a bar on the terminal for many sources; none in logs, pipes or cron mail
+    shown = len(names) >= 5 and sys.stderr.isatty()
+    with click.progressbar(length=len(names), label="polling sources", file=sys.stderr,
+                           hidden=not shown) as bar:
 
         def done(_: SourceReport) -> None:
-            progress.advance(task)
+            bar.update(1)
 
         reports = run_async(fetch_all(config, store, only=only, on_done=done))
     failed = 0
@@ -54,12 +49,6 @@ def fetch(app: App, only: str | None) -> None:
                f"{plural(failed, 'source')} with errors")
     if any(r.fatal for r in reports):
         sys.exit(1)
-
-
-def _err_console() -> Console:
-    from rich.console import Console
-
-    return Console(stderr=True)
 
 
 @cli.command()
@@ -87,7 +76,7 @@ def preview(app: App, target: str | None, channel: str | None, source: str | Non
     else:
         origin = None if re.match(r"^https?://", target, re.I) else \
             previewing.origin_of(config, Path(target), source)
-        releases, errors = previewing.load(target, origin)
+        releases, errors = previewing.load(target, origin, config.tz)
         for error in errors:
             click.echo(f"! {error}", err=True)
         if not releases and errors:

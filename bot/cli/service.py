@@ -5,8 +5,12 @@ from __future__ import annotations
 import sys
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
+
+if TYPE_CHECKING:
+    from click._termui_impl import ProgressBar
 
 from bot.cli import App, cli, pass_app, plural, run_async
 
@@ -53,21 +57,20 @@ def _show_newsletter_progress(channels: Mapping[str, object]) -> None:
     """A progress bar per newsletter on the terminal (stderr), fed by the channel's ledger."""
     if not sys.stderr.isatty():
         return
-    from rich.progress import Progress
-
-    progress = Progress(transient=False)
-    bars: dict[int, object] = {}
+    bars: dict[int, ProgressBar[int]] = {}
 
     def update(post: object, counts: dict[str, int]) -> None:
         post_id = post.id  # type: ignore[attr-defined]
         total = counts["sent"] + counts["failed"] + counts["remaining"]
-        if post_id not in bars:
-            progress.start()
-            bars[post_id] = progress.add_task(f"newsletter {post_id}", total=total)
-        progress.update(bars[post_id], completed=counts["sent"] + counts["failed"],  # type: ignore[arg-type]
-                        total=total)
+        bar = bars.get(post_id)
+        if bar is None:
+            bar = bars[post_id] = click.progressbar(length=total, file=sys.stderr,
+                                                    label=f"newsletter {post_id}")
+            bar.__enter__()
+        bar.length = total
+        bar.update(counts["sent"] + counts["failed"] - bar.pos)
         if not counts["remaining"]:
-            progress.stop()
+            bar.__exit__(None, None, None)
 
     for channel in channels.values():
         if hasattr(channel, "on_progress"):

@@ -422,7 +422,8 @@ def partition(paras: list[str], kinds: list[str] | None = None, *, keep_other: b
     follows is notes (about-us blocks, contacts), except page furniture and the "related"
     lists, which belong to the web page, not the release. Phone, e-mail, address, funder
     and social lines are notes wherever they stand. With `keep_other` (text a feed already
-    cleaned), other lines before the notes stay in the story instead of being dropped.
+    cleaned), other lines before the notes stay in the story instead of being dropped, but
+    for a "PRESS RELEASE" banner above the first line of the story.
     """
     kinds = kinds if kinds is not None else [line_kind(p) for p in paras]
     story: list[int] = []
@@ -436,8 +437,9 @@ def partition(paras: list[str], kinds: list[str] | None = None, *, keep_other: b
             if kind == "footer":
                 notes.append(n)
             continue
-        if skipping or (kind in _DROPPED and (tail or not keep_other or kind == "blank")):
-            continue
+        if skipping or (kind in _DROPPED and (tail or not keep_other or kind == "blank"
+                                              or (kind == "banner" and not story))):
+            continue  # a feed's text keeps its lines, but not a banner atop the story
         if kind == "boiler" or tail:
             notes.append(n)
         elif keep_other or kind in ("text", "bullet", "date"):

@@ -16,7 +16,6 @@ import re
 from datetime import UTC, datetime, tzinfo
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
-from zoneinfo import ZoneInfo
 
 import httpx
 
@@ -81,7 +80,7 @@ async def poll(name: str, cfg: FeedSourceConfig, state: SourceState,
         parse, name, fetched.body, url=fetched.url, content_type=fetched.content_type,
         language=cfg.language, allow_private_images=cfg.allow_private_images,
         content_location=fetched.content_location,
-        tz=ZoneInfo(cfg.timezone) if cfg.timezone else tz)
+        tz=cfg.zone(tz))
     return fetched, releases
 
 
@@ -242,8 +241,10 @@ def entry_to_release(name: str, entry: Any, language: str | None,
     source_html = content_html or summary_html
     title = " ".join(_text(entry.get("title")).split())
     body, notes = split_notes(_text(content_html or summary_html))
-    # the lede: the first paragraph of the feed's summary, else of the content
-    summary = _text(summary_html) if summary_html and summary_html != content_html else ""
+    # the lede: the first paragraph of the feed's summary (its banner, dateline or contact
+    # lines left out, as in the body), else of the content
+    summary = split_notes(_text(summary_html))[0] \
+        if summary_html and summary_html != content_html else ""
     summary = (summary or body).strip().split("\n\n", 1)[0]
     if not title and not body:
         return None

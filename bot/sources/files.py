@@ -6,14 +6,16 @@ mean), plain text pasted from a web page or pulled out of a PDF (we guess, with
 A file that holds no recognisable release raises `ExtractError` with a message that
 names the file and what to change, so the folder source can report it and go on.
 
-Dates: a date-only value means midnight UTC of that day; a datetime without a zone is
-read as UTC; every time is stored timezone-aware in UTC.
+Dates: a date-only value means midnight of that day and a datetime without a zone is a
+wall-clock time, both in the source's time zone (`sources.*.timezone`, else `bot.timezone`):
+a comms officer in Ljubljana who writes `embargo: 2026-05-04 09:00` means 09:00 there. Every
+time is stored timezone-aware in UTC.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, tzinfo
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -92,25 +94,26 @@ def _read_text(path: Path) -> str:
     return text.lstrip("\ufeff")
 
 
-def _to_utc(value: Any, key: str, path: Path) -> datetime | None:
-    """A front-matter or meta date as an aware UTC datetime; None when absent."""
+def _to_utc(value: Any, key: str, path: Path, tz: tzinfo) -> datetime | None:
+    """A front-matter or meta date as an aware UTC datetime (zone-less ones read in `tz`);
+    None when absent."""
     if value is None or value == "":
         return None
     if isinstance(value, datetime):
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        return (value if value.tzinfo else value.replace(tzinfo=tz)).astimezone(UTC)
     if isinstance(value, date):
-        return datetime(value.year, value.month, value.day, tzinfo=UTC)
+        return datetime(value.year, value.month, value.day, tzinfo=tz).astimezone(UTC)
     if isinstance(value, str):
         text = value.strip()
         try:
-            return _to_utc(datetime.fromisoformat(text.replace("Z", "+00:00")), key, path)
+            return _to_utc(datetime.fromisoformat(text.replace("Z", "+00:00")), key, path, tz)
         except ValueError:
             pass
         found = parse_date_line(text)
         if found:
-            return _to_utc(found, key, path)
+            return _to_utc(found, key, path, tz)
     raise _fail(path, f"'{key}: {value}' is not a date; write it as YYYY-MM-DD or"
-                " YYYY-MM-DD HH:MM (UTC unless it carries an offset like +01:00)")
+                f" YYYY-MM-DD HH:MM ({tz} unless it carries an offset like +01:00)")
 
 
 def _string_list(value: Any) -> list[str]:
@@ -293,7 +296,8 @@ def _images(meta: dict[str, Any], inline: list[tuple[str, str]], base_url: str |
     return list(images.values())
 
 
-def _read_markdown(text: str, path: Path, base_url: str | None) -> dict[str, Any]:
+def _read_markdown(text: str, path: Path, base_url: str | None,
+                   tz: tzinfo) -> dict[str, Any]:
     meta, body_md = _front_matter(text, path)
     title = _text_value(meta.get("title"))
     if title is None and (h1 := re.search(r"^#[ \t]+(.+?)[ \t#]*$", body_md, re.M)):
@@ -307,12 +311,12 @@ def _read_markdown(text: str, path: Path, base_url: str | None) -> dict[str, Any
         "body_html": story_html(markdown_to_html(body_md, title)),
         "title": title or ex.title, "extracted": ex,
         "url": _resolve(url, base_url) if url else None,
-        "published_at": _to_utc(meta.get("date"), "date", path),
+        "published_at": _to_utc(meta.get("date"), "date", path, tz),
         "summary": _text_value(meta.get("summary")),
         "images": _images(meta, inline_images, base_url),
         "tags": _string_list(meta.get("tags")),
         "language": _text_value(meta.get("language")),
-        "embargo_at": _to_utc(meta.get("embargo"), "embargo", path),
+        "embargo_at": _to_utc(meta.get("embargo"), "embargo", path, tz),
         "channels": _string_list(meta["channels"]) if meta.get("channels") else None,
         "overrides": _overrides(meta),
         "links": find_links(_MD_IMAGE.sub("", body_md)),
@@ -320,7 +324,8 @@ def _read_markdown(text: str, path: Path, base_url: str | None) -> dict[str, Any
     }
 
 
-def _read_plain(text: str, path: Path, base_url: str | None) -> dict[str, Any]:
+def _read_plain(text: str, path: Path, base_url: str | None,
+                tz: tzinfo) -> dict[str, Any]:
     ex = extract_text(text)
     return {"title": ex.title, "extracted": ex, "raw": text, "links": ex.links}
 
@@ -333,7 +338,8 @@ def _page_title(title: str | None) -> str | None:
     return head if len(head) >= 10 else title
 
 
-def _read_html(text: str, path: Path, base_url: str | None) -> dict[str, Any]:
+def _read_html(text: str, path: Path, base_url: str | None,
+               tz: tzinfo) -> dict[str, Any]:
     page = read_page(text)
     meta = page.meta
     title = page.h1 or meta.get("og:title") or _page_title(page.title)
@@ -341,7 +347,8 @@ def _read_html(text: str, path: Path, base_url: str | None) -> dict[str, Any]:
     url = meta.get("og:url") or page.canonical
     url = _resolve(url, base_url) if url else None
     try:  # a page's broken date meta is the site's doing: fall back to the text's date
-        published = _to_utc(meta.get("article:published_time") or page.time, "date", path)
+        published = _to_utc(meta.get("article:published_time") or page.time, "date", path,
+                            tz)
     except ExtractError:
         published = None
 
@@ -385,9 +392,9 @@ _DOCUMENTS = (".pdf", ".docx")
 
 
 def read_release_file(path: Path, *, source: str, key: str, base_url: str | None = None,
-                      default_language: str | None = None) -> Release:
+                      default_language: str | None = None, tz: tzinfo = UTC) -> Release:
     """Read one content file (.md with front matter, .txt, .html, .pdf, .docx) into a
-    release."""
+    release; dates without a zone are read in `tz` (the source's time zone)."""
     suffix = path.suffix.lower()
     reader = _READERS.get(suffix)
     if suffix in _DOCUMENTS:
@@ -396,7 +403,7 @@ def read_release_file(path: Path, *, source: str, key: str, base_url: str | None
         raise _fail(path, f"unsupported file type '{path.suffix or path.name}'; use .md, .txt,"
                     " .html, .pdf or .docx")
     else:
-        fields = reader(_read_text(path), path, base_url)
+        fields = reader(_read_text(path), path, base_url, tz)
     ex = fields.pop("extracted")
     raw = fields.pop("raw")
     title = fields.pop("title")
@@ -407,7 +414,7 @@ def read_release_file(path: Path, *, source: str, key: str, base_url: str | None
     derived = url is None and (url := _slug_url(path, base_url)) is not None
     published = fields.pop("published_at", None)
     if published is None and ex.date is not None:
-        published = _to_utc(ex.date, "date", path)
+        published = _to_utc(ex.date, "date", path, tz)
     return Release(
         source=source, key=key, url=url, title=title, published_at=published,
         summary=fields.pop("summary", None) or ex.lede, body=ex.body, notes=ex.notes,

@@ -9,6 +9,7 @@ name and the others go on.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -44,8 +45,10 @@ def content_files(root: Path) -> list[Path]:
     return sorted(found)
 
 
-def scan(name: str, cfg: FolderSourceConfig, root: Path, state: SourceState) -> FolderScan:
-    """Read new and changed files; `fingerprints` is what to remember for next time."""
+def scan(name: str, cfg: FolderSourceConfig, root: Path, state: SourceState,
+         tz: tzinfo = UTC) -> FolderScan:
+    """Read new and changed files; `fingerprints` is what to remember for next time.
+    Dates without a zone are read in `tz` (the source's zone)."""
     result = FolderScan()
     if not root.is_dir():
         raise SourceError(f"{root}: folder not found (sources.{name}.path)")
@@ -76,7 +79,7 @@ def scan(name: str, cfg: FolderSourceConfig, root: Path, state: SourceState) -> 
             release = read_release_file(
                 path, source=name, key=key,
                 base_url=str(cfg.base_url) if cfg.base_url else None,
-                default_language=cfg.language,
+                default_language=cfg.language, tz=tz,
             )
             if bundle:
                 release = attach_pictures(release, path.parent)

@@ -243,6 +243,15 @@ def due_heads(conn: Connection, now: datetime, channel: str | None = None, *,
     return _lockable(conn, picked)
 
 
+def peek(conn: Connection, channel: str, now: datetime) -> Post | None:
+    """The approved post that will most likely follow the one just claimed, when it is due
+    now: only a hint (for uploading its images early), never a claim."""
+    row = conn.execute(_HEAD[S.APPROVED], {"channel": channel}).first()
+    if row is None or (row.publish_at is not None and row.publish_at > now):
+        return None
+    return get(conn, row.id)
+
+
 _STALE = (sa.select(posts.c.id, posts.c.channel, posts.c.publish_at)
           .where(posts.c.channel == sa.bindparam("channel"),
                  posts.c.status == S.APPROVED.value,

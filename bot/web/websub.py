@@ -82,15 +82,13 @@ async def _body(request: Request, cap: int) -> bytes | None:
 def _ingest(config: Config, store: Store, name: str, cfg: FeedSourceConfig, body: bytes,
             content_type: str) -> SourceReport:
     """Pushed content is a feed document: stored as a poll's would be, at once."""
-    from zoneinfo import ZoneInfo
-
     from bot.ingest import store_releases
     from bot.sources import feed
 
     topic = websub.load(store, name).get("subscribed_topic") or str(cfg.url)
     found = feed.parse(name, body, url=topic, content_type=content_type,
                        language=cfg.language, allow_private_images=cfg.allow_private_images,
-                       tz=ZoneInfo(cfg.timezone) if cfg.timezone else config.tz)
+                       tz=cfg.zone(config.tz))
     report = SourceReport(name)
     if found:
         store_releases(store, config, name, found, report)

@@ -10,6 +10,8 @@ that finds the first part reports the post published.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from dataclasses import asdict, replace
 from typing import Any
@@ -21,7 +23,7 @@ import regex
 from bot import redact
 from bot.config import MastodonConfig
 from bot.fit import count
-from bot.models import Post, Receipt
+from bot.models import Image, Post, Receipt
 from channels.base import Ambiguous, Check, Limits, Permanent, Transient
 from channels.mastodon.api import _json, _receipt
 from channels.mastodon.errors import CONTENT_HINT, PLATFORM, _error_text
@@ -56,6 +58,8 @@ class MastodonChannel(MastodonMedia, MastodonLookup):
         self._budgets = {}
         self._uploads: dict[str, dict[str, str | None]] = {}
         """Per post uid, image URL → media id uploaded by a try that made no status."""
+        self._preparing: dict[str, asyncio.Future[dict[str, str | None]]] = {}
+        """Per post uid, the uploads `prepare` started ahead of the post's turn."""
 
     def __repr__(self) -> str:
         return f"MastodonChannel(name={self.name!r}, base_url={self._base!r})"
@@ -141,20 +145,44 @@ class MastodonChannel(MastodonMedia, MastodonLookup):
 
     # ------------------------------------------------------------------ publish
 
-    async def publish(self, post: Post) -> Receipt:
-        self._guard()  # before any upload: no orphan media when we are about to stop anyway
-        parts = self._parts(post)
+    async def prepare(self, post: Post) -> None:
+        """Upload the images of the post that comes next while the one before it is being
+        posted (the publisher's head start); `publish` reuses them and redoes what failed."""
+        task = asyncio.ensure_future(self._upload_all(post, self._images(post, warn=False)))
+        self._preparing[post.uid] = task
+        try:
+            await task
+        finally:
+            if self._preparing.get(post.uid) is task:
+                del self._preparing[post.uid]
+
+    def _images(self, post: Post, *, warn: bool = True) -> list[Image]:
         images = post.images
         if len(images) > self.limits.max_images:
-            log.warning("post %s: %d images, the instance takes %d; the rest are left out",
-                        post.id, len(images), self.limits.max_images)
+            if warn:
+                log.warning("post %s: %d images, the instance takes %d; the rest are left out",
+                            post.id, len(images), self.limits.max_images)
             images = images[: self.limits.max_images]
-        # Uploads of an earlier try that never reached a status are reused, not redone.
+        return images
+
+    async def _upload_all(self, post: Post, images: list[Image]) -> dict[str, str | None]:
+        """Uploads of an earlier try (or of `prepare`) are reused, not redone."""
+        self._guard()  # before any upload: no orphan media when we are about to stop anyway
         uploaded = self._uploads.setdefault(post.uid, {})
+        for image in images:
+            if image.url not in uploaded:
+                uploaded[image.url] = await self._upload(image)
+        return uploaded
+
+    async def publish(self, post: Post) -> Receipt:
+        self._guard()
+        parts = self._parts(post)
+        images = self._images(post)
+        if (early := self._preparing.get(post.uid)) is not None:
+            with contextlib.suppress(Exception):  # what it could not do is done below
+                await asyncio.shield(early)
         try:
-            for image in images:
-                if image.url not in uploaded:
-                    uploaded[image.url] = await self._upload(image)
+            uploaded = await self._upload_all(post, images)
             media_ids = [m for image in images if (m := uploaded.get(image.url))]
             language = post.language or self.config.language
             made: list[dict[str, Any]] = []

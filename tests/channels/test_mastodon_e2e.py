@@ -166,6 +166,41 @@ def test_a_folder_release_goes_out_with_its_text_link_image_and_alt(
     assert any("HTTP Request: POST" in r.getMessage() for r in logs.records)
 
 
+def test_the_next_posts_images_upload_while_a_status_is_in_flight(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fake: tuple[FakeMastodon, str],
+        images: Images) -> None:
+    """Statuses go one at a time (the timeline's order); the next post's images do not wait
+    in that line: they are uploaded while the status before them is still unanswered."""
+    state, url = fake
+    ws = workspace(tmp_path, monkeypatch, url, timeout="5s")
+    for n in (1, 2, 3):
+        release(ws, f"r{n}", f"Release number {n} of the week",
+                extra=f"image: {images.url}/img/r{n}.png\nimage_alt: Picture {n}\n")
+    cli(ws, "fetch")
+    ids = [p["id"] for p in sorted(queue(ws), key=lambda p: p["id"])]
+    for post_id in ids:
+        cli(ws, "approve", str(post_id))
+    order = [p["id"] for p in sorted(queue(ws), key=lambda p: (p["publish_at"], p["id"]))]
+    state.slow_after_processing("statuses", seconds=0.5, times=3)   # statuses answer late
+    assert "3 published, 0 failed (will retry), 0 held" in cli(ws, "publish").stdout
+
+    posted = [state.statuses[p["remote_id"]] for p in
+              sorted(queue(ws), key=lambda p: order.index(p["id"]))]
+    assert [s.id for s in posted] == sorted((s.id for s in posted), key=int)  # queue order
+    for status in posted:                            # each its own picture, none lost
+        [media_id] = status.media_ids
+        number = status.text.split()[2]
+        assert state.media[media_id].description == f"Picture {number}"
+    assert all(m.status_id for m in state.media.values())   # no upload left unattached
+    assert len(state.media) == 3
+    # what the server saw: post n+1's upload arrived before post n's status was answered
+    statuses = state.requests_to("statuses")
+    uploads = {u.form["description"][0]: u for u in state.requests_to("media")}
+    for n, status in enumerate(statuses[:2], start=1):
+        assert status.answered is not None
+        assert uploads[f"Picture {n + 1}"].received < status.answered
+
+
 # ── limits learnt by `check` ──────────────────────────────────────────────────────────────
 
 def test_check_learns_the_instance_limit_and_later_posts_fit_it(

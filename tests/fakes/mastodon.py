@@ -111,6 +111,9 @@ class Recorded:
     headers: dict[str, str]
     form: dict[str, list[str]]
     route: str | None = None
+    received: float = field(default_factory=time.monotonic)
+    """When the request arrived, and when its answer left (None: not yet, or never)."""
+    answered: float | None = None
 
 
 @dataclass
@@ -594,10 +597,17 @@ async def _serve(state: FakeMastodon, route: str, handler: Any, request: Request
         form = await _read_form(request)
     except ApiError as exc:
         return _error_response(state, exc.status, exc.message)
+    record = Recorded(request.method, request.url.path, dict(request.query_params),
+                      {k.lower(): v for k, v in request.headers.items()}, form, route)
     with state.lock:
-        state.requests.append(Recorded(
-            request.method, request.url.path, dict(request.query_params),
-            {k.lower(): v for k, v in request.headers.items()}, form, route))
+        state.requests.append(record)
+    response = await _answer(state, route, handler, request, form)
+    record.answered = time.monotonic()
+    return response
+
+
+async def _answer(state: FakeMastodon, route: str, handler: Any, request: Request,
+                  form: dict[str, list[str]]) -> Response:
     failure = state._take(state._failures, route)
     if failure is not None:
         return _failure_response(failure)

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from PIL import Image as PILImage
@@ -160,7 +162,10 @@ def test_pdf_and_word_releases_preview_right(tmp_path: Path, maker: object) -> N
     assert {i["channel"] for i in items} == {"mastodon", "facebook", "newsletter"}
     for item in items:
         assert item["release"]["title"] == TITLE
-        assert item["release"]["published"].startswith("2026-04-14")
+        # the document's "14 April 2026" is that day where the office is (the bot's zone)
+        published = datetime.fromisoformat(item["release"]["published"])
+        assert published.astimezone(ZoneInfo("Europe/Brussels")).date().isoformat() == \
+            "2026-04-14"
         assert item["release"]["summary"] == LEDE
         shown = " ".join(str(item.get(k) or "") for k in ("text", "subject", "html"))
         for phrase in [*NOTES, "PRESS RELEASE", "Page 1 of 2", "ENDS"]:

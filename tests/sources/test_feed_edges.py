@@ -131,3 +131,22 @@ async def test_dates_are_read_carefully(site: tuple[FeedSite, str], raw: str,
                                     f"<pubDate>{raw}</pubDate></item>"))
     [r] = await _poll(f"{base}/feed", **({"timezone": zone} if zone else {}))
     assert r.published_at == expected
+
+
+def test_a_summary_opening_with_a_press_release_banner_gives_the_real_lede() -> None:
+    """A CMS that writes "PRESS RELEASE / For immediate release" atop the description must
+    not have that posted as the lede (it reads as the whole message on Mastodon)."""
+    lede = ("Ljubljana, 3 May 2026 – Interreg partners opened the new cross-border cycling"
+            " route between the two towns on Saturday.")
+    item = ("<item><title>Cycling route opens</title><guid>c1</guid>"
+            "<link>https://www.example.org/news/c1</link><description><![CDATA["
+            "<p>PRESS RELEASE<br/>For immediate release</p>"
+            f"<p>{lede}</p><p>More partners joined later.</p>]]></description>"
+            "<content:encoded><![CDATA[<p>PRESS RELEASE<br/>For immediate release</p>"
+            f"<p>{lede}</p><p>More partners joined later.</p><p>The full story.</p>]]>"
+            "</content:encoded></item>")
+    body = doc(item).replace(b"<rss ", b'<rss xmlns:content='
+                             b'"http://purl.org/rss/1.0/modules/content/" ', 1)
+    [r] = feed.parse("site", body, url="https://www.example.org/feed")
+    assert r.summary == lede
+    assert "PRESS RELEASE" not in r.body and "immediate release" not in r.body
