@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from alembic.migration import MigrationContext
 
 from bot.errors import WorkflowError
 from bot.models import Image, PostStatus, Release
 from bot.store import Store, posts, releases
 from bot.store import sources as source_store
+from bot.store.db import HEAD
 
 S = PostStatus
 
@@ -35,6 +40,58 @@ def test_schema_is_created_and_reopening_is_a_no_op(store: Store) -> None:
 
     assert store.current_revision() == HEAD
     again = Store(store.url)
+    assert again.current_revision() == HEAD
+    again.dispose()
+
+
+def test_the_migrations_build_exactly_the_schema_a_new_database_gets(
+        database_url: str) -> None:
+    """A new database is created from `bot.store.schema` and stamped at head; one that
+    existed is brought there by the migrations. Both must be the same schema: a column,
+    index, type, default or key that one has and the other lacks fails here."""
+    from alembic.autogenerate import compare_metadata
+
+    from bot.store.db import HEAD
+    from bot.store.schema import metadata
+
+    migrated = Store(database_url, migrate=False)
+    migrated.upgrade()
+    try:
+        assert migrated.current_revision() == HEAD
+        with migrated.engine.connect() as conn:
+            context = MigrationContext.configure(conn, opts={
+                "compare_type": True, "compare_server_default": _same_default})
+            assert compare_metadata(context, metadata) == []
+    finally:
+        migrated.dispose()
+
+
+def _same_default(context: MigrationContext, _inspected: object, _column: object,
+                  inspected: str | None, _metadata: object, rendered: str | None
+                  ) -> bool | None:
+    """True when the defaults differ. A table SQLite rebuilt (batch migrations) reports
+    `DEFAULT ''` as "('')": compare the values without their brackets and quotes."""
+    if context.dialect.name != "sqlite":
+        return None  # Alembic's own comparison
+
+    def bare(value: str | None) -> str | None:
+        return None if value is None else value.strip().strip("()").strip("'\"")
+
+    return bare(inspected) != bare(rendered)
+
+
+def test_a_new_database_is_created_at_head_without_replaying_migrations(
+        tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/new.db"
+    code = ("import sys; from bot.store.db import Store, HEAD; s = Store(sys.argv[1]); "
+            "assert s.current_revision() == HEAD; print('alembic' in sys.modules)")
+    first = subprocess.run([sys.executable, "-c", code, url], capture_output=True, text=True,
+                           check=True)
+    assert first.stdout.strip() == "False", first.stderr   # Alembic was never loaded
+    with sa.create_engine(url).connect() as conn:
+        tables = set(sa.inspect(conn).get_table_names())
+    assert {"posts", "releases", "events", "alembic_version"} <= tables
+    again = Store(url)            # a second open finds it at head
     assert again.current_revision() == HEAD
     again.dispose()
 
