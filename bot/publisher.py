@@ -17,9 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import random
-import socket
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -32,34 +30,12 @@ from bot.models import Post, PostStatus, Receipt
 from bot.store import Store
 from bot.store import channels as channel_store
 from bot.store import posts as post_store
+from bot.workers import worker_gone, worker_id
 from channels.base import Ambiguous, AuthFailed, Channel, Permanent, Transient
 
 log = logging.getLogger("pressbot.publish")
 S = PostStatus
 _CLAIM_LOCK = 0x70726573  # pg advisory lock id: serialises the (tiny) claim step of replicas
-
-
-def worker_id() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
-
-
-def worker_gone(worker: str) -> bool:
-    """True when `worker` ran on this host and its process no longer exists.
-
-    Its claim then cannot be in flight, so a restart reconciles it at once instead of
-    waiting out the lease. A worker on another host (or a pid that was reused) keeps its
-    lease: only time proves it gone.
-    """
-    host, _, pid = worker.rpartition(":")
-    if host != socket.gethostname() or not pid.isdigit() or int(pid) == os.getpid():
-        return False
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return True
-    except OSError:
-        return False
-    return False
 
 
 @dataclass

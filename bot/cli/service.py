@@ -24,6 +24,14 @@ def publish(app: App, dry_run: bool) -> None:
     if dry_run:
         _publish_dry(app)
         return
+    from bot import clock
+    from bot.workers import anything_due
+
+    with app.store.begin() as conn:
+        idle = not anything_due(conn, clock.now())
+    if idle:  # a cron run with nothing due loads no channel, HTTP or SMTP code at all
+        click.echo("0 published, 0 failed (will retry), 0 held")
+        return
     from bot.publisher import Publisher
     from bot.runtime import live_channels
 

@@ -40,8 +40,8 @@ def html_blocks(html: str) -> list[str]:
     return blocks
 
 
-def _kind(block: str) -> str:
-    text = html_to_text(block)
+def _kind(text: str) -> str:
+    """The kind of a block, from its text (`html_to_text` of the block)."""
     if not text.strip():
         return "text"  # a picture alone: part of wherever it stands
     first = " ".join(text.split("\n", 1)[0].split())
@@ -54,6 +54,7 @@ def story_html(html: str) -> str:
     if not html:
         return html
     blocks = html_blocks(html)
-    texts = [" ".join(html_to_text(b).split()) for b in blocks]
-    story, _ = partition(texts, [_kind(b) for b in blocks], keep_other=True)
+    texts = [html_to_text(b) for b in blocks]   # each block parsed once
+    story, _ = partition([" ".join(t.split()) for t in texts], [_kind(t) for t in texts],
+                         keep_other=True)
     return "".join(blocks[n] for n in story).strip()

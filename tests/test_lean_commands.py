@@ -1,0 +1,53 @@
+"""Cron-style commands load only what their work needs (issue 17).
+
+Read from the process itself: `python -X importtime` lists every module a command
+imported, so a test fails the day a change pulls the HTTP stack, the channels or Jinja2
+back into a run that has nothing to do.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.helpers import make_workspace, write_release
+
+RUN = "import sys; from bot.cli import main; sys.argv[0] = 'pressbot'; main()"
+
+
+def imported(config: Path, *args: str) -> tuple[set[str], str]:
+    """The modules `pressbot --config CONFIG ARGS` imported, and what it printed."""
+    done = subprocess.run([sys.executable, "-X", "importtime", "-c", RUN, "--config",
+                           str(config), *args], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr[-2000:]
+    names = {line.rsplit("|", 1)[1].strip() for line in done.stderr.splitlines()
+             if line.startswith("import time:") and "|" in line}
+    return names, done.stdout
+
+
+def test_publish_with_nothing_due_loads_no_channel_or_http_code(tmp_path: Path) -> None:
+    ws = make_workspace(tmp_path)   # manual approval: a fetched release waits, not due
+    write_release(ws.content, "r1.md", "Release one")
+    names, out = imported(ws.config, "fetch")
+    assert "1 new release, 2 posts queued" in out
+    names, out = imported(ws.config, "publish")
+    assert out.strip() == "0 published, 0 failed (will retry), 0 held"
+    assert "sqlalchemy" in names                        # it did read the queue
+    assert not {"httpx", "channels.registry", "bot.publisher", "jinja2"} & names
+
+    first = min(p["id"] for p in json.loads(ws.run("queue", "--json").stdout))
+    assert ws.run("approve", str(first)).exit_code == 0
+    names, out = imported(ws.config, "publish")        # now one is due: the real pass
+    assert out.startswith("1 published"), out
+    assert "bot.publisher" in names
+
+
+def test_fetch_with_nothing_new_renders_nothing(tmp_path: Path) -> None:
+    ws = make_workspace(tmp_path)
+    write_release(ws.content, "r1.md", "Release one")
+    assert ws.run("fetch").exit_code == 0
+    names, out = imported(ws.config, "fetch")
+    assert "0 new releases" in out
+    assert not {"jinja2", "bot.render", "bot.workflow"} & names
