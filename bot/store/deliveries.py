@@ -55,6 +55,11 @@ def snapshot(conn: Connection, post_id: int, recipients: Iterable[tuple[int, str
     """Insert one pending row per (subscriber id, message id); a no-op once a post has rows."""
     if exists(conn, post_id):
         return 0
+    return add(conn, post_id, recipients)
+
+
+def add(conn: Connection, post_id: int, recipients: Iterable[tuple[int, str]]) -> int:
+    """Insert pending rows for these recipients (one page of a snapshot)."""
     now = clock.now()
     rows = [{"post_id": post_id, "subscriber_id": sid, "status": PENDING, "attempts": 0,
              "message_id": message_id, "updated_at": now} for sid, message_id in recipients]
@@ -63,8 +68,10 @@ def snapshot(conn: Connection, post_id: int, recipients: Iterable[tuple[int, str
     return len(rows)
 
 
-def due(conn: Connection, post_id: int, now: datetime) -> list[Delivery]:
-    """Pending rows whose retry time has come, oldest subscriber first."""
+def due(conn: Connection, post_id: int, now: datetime, *, after: int = 0,
+        limit: int | None = None) -> list[Delivery]:
+    """Pending rows whose retry time has come, oldest subscriber first; a page of them with
+    `after` (the last subscriber id seen) and `limit`."""
     query = (
         sa.select(deliveries.c.post_id, deliveries.c.subscriber_id, subscribers.c.email,
                   subscribers.c.name, subscribers.c.status.label("subscriber_status"),
@@ -72,9 +79,12 @@ def due(conn: Connection, post_id: int, now: datetime) -> list[Delivery]:
                   subscribers.c.language)
         .join(subscribers, subscribers.c.id == deliveries.c.subscriber_id)
         .where(deliveries.c.post_id == post_id, deliveries.c.status == PENDING,
+               deliveries.c.subscriber_id > after,
                sa.or_(deliveries.c.next_attempt_at.is_(None),
                       deliveries.c.next_attempt_at <= now))
         .order_by(deliveries.c.subscriber_id))
+    if limit is not None:
+        query = query.limit(limit)
     return [Delivery(**dict(r._mapping)) for r in conn.execute(query)]
 
 

@@ -81,11 +81,15 @@ def delete(conn: Connection, subscriber_id: int) -> None:
     conn.execute(subscribers.delete().where(subscribers.c.id == subscriber_id))
 
 
-def listing(conn: Connection, *, status: Iterable[str] | None = None) -> list[Subscriber]:
-    query = sa.select(subscribers).order_by(subscribers.c.id)
+def listing(conn: Connection, *, status: Iterable[str] | None = None, after: int = 0,
+            limit: int | None = None) -> list[Subscriber]:
+    """Subscribers by id; a page of them with `after` (the last id seen) and `limit`."""
+    query = sa.select(subscribers).where(subscribers.c.id > after).order_by(subscribers.c.id)
     wanted = list(status or [])
     if wanted:
         query = query.where(subscribers.c.status.in_(wanted))
+    if limit is not None:
+        query = query.limit(limit)
     return [_model(r) for r in conn.execute(query)]
 
 

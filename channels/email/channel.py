@@ -28,6 +28,9 @@ from channels.email.smtp import SmtpConnector, close_quietly
 from channels.email.verp import verp_address
 from channels.registry import DEFAULT_LIMITS
 
+PAGE = 1000
+"""Recipients read (and held) at a time, when the audience is snapshot and when it is sent."""
+
 
 class EmailChannel:
     """Newsletter by SMTP submission; `smtp` is the injected connection factory."""
@@ -93,14 +96,22 @@ class EmailChannel:
         with self._store().begin_immediate() as conn:
             if ledger.exists(conn, post.id):
                 return
-            audience = sub_store.mailable(conn)
-            ledger.snapshot(conn, post.id, [
-                (s.id, message_id_for(post, s.id, self.sender.domain)) for s in audience])
+            # page by page, so the audience is never all in memory at once
+            blocked = sub_store.suppressed_hashes(conn)
+            after = 0
+            while page := sub_store.listing(conn, status=[sub_store.ACTIVE], after=after,
+                                            limit=PAGE):
+                ledger.add(conn, post.id, [
+                    (s.id, message_id_for(post, s.id, self.sender.domain)) for s in page
+                    if sub_store.email_hash(s.email) not in blocked])
+                after = page[-1].id
 
-    def _due(self, post: Post) -> tuple[list[ledger.Delivery], int | None]:
+    def _due(self, post: Post, after: int = 0) -> tuple[list[ledger.Delivery], int | None]:
+        """The next page of recipients due now (after subscriber id `after`), and how many
+        messages the hourly limit still allows."""
         now = clock.now()
         with self._store().begin() as conn:
-            due = ledger.due(conn, post.id, now)
+            due = ledger.due(conn, post.id, now, after=after, limit=PAGE)
             budget = None
             if self.cfg.rate_per_hour:
                 budget = self.cfg.rate_per_hour - ledger.sent_since(
@@ -135,12 +146,18 @@ class EmailChannel:
             if self.on_progress:
                 self.on_progress(post, progress)
 
-        run = SendPass(post=post, due=due, store=self._store(), connector=self.smtp,
-                       sender=self.sender, settings=self.settings, pace=pace,
-                       unsubscribe_url=self._unsubscribe_url(key),
-                       envelope_from=self._envelope_from(key), on_progress=report)
         try:
-            result = await run.run()
+            while True:  # one page of recipients at a time: memory stays flat at any size
+                run = SendPass(post=post, due=due, store=self._store(), connector=self.smtp,
+                               sender=self.sender, settings=self.settings, pace=pace,
+                               unsubscribe_url=self._unsubscribe_url(key),
+                               envelope_from=self._envelope_from(key), on_progress=report)
+                result = await run.run()
+                if run.stopping or result.fatal or len(due) < PAGE:
+                    break
+                due, _ = await asyncio.to_thread(self._due, post, due[-1].subscriber_id)
+                if not due:
+                    break
         finally:
             progress = await asyncio.to_thread(self._progress, post)
             if self.on_progress:

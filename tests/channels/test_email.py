@@ -297,6 +297,31 @@ async def test_4xx_5xx_and_dropped_connections_end_with_everyone_mailed_once(
     assert await channel.lookup(post) == receipt
 
 
+async def test_a_big_audience_goes_page_by_page_each_recipient_once(
+        store: Store, fake: FakeSMTP, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The audience is snapshot and sent a page at a time (memory stays flat at 100,000):
+    across page edges nobody is skipped or mailed twice, a suppressed address stays out
+    and a recipient put off in one page is retried."""
+    monkeypatch.setattr("channels.email.channel.PAGE", 3)
+    emails = add_people(store, 10)
+    with store.begin() as conn:   # a complaint on file: active, but never mailed
+        sub_store.suppress(conn, sub_store.email_hash(emails[5]), "complained")
+    fake.script(emails[4], "451 4.3.0 try later")          # in the second page
+    channel = make_channel(store, fake.port, connections=1)
+    post = make_post(store)
+
+    with pytest.raises(Transient, match="8 sent, 0 failed, 1 remaining"):
+        await channel.publish(post)           # one pass walks every page…
+    receipt = await publish_until_done(channel, post)   # …and a later one the put-off one
+
+    assert receipt.remote_id == f"newsletter-{post.id}"
+    expected = [e for e in emails if e != emails[5]]
+    assert fake.counts() == {e: 1 for e in expected}
+    with store.begin() as conn:
+        assert ledger.progress(conn, post.id) == {"sent": 9, "failed": 0, "remaining": 0,
+                                                  "skipped": 0}
+
+
 async def test_resume_skips_sent_and_keeps_the_snapshot(store: Store, fake: FakeSMTP) -> None:
     emails = add_people(store, 4)
     fake.script(emails[2], "451 4.3.0 try later")
