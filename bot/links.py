@@ -8,15 +8,18 @@ page?", never a link to hand out.
 
 from __future__ import annotations
 
+import re
+from functools import lru_cache
 from urllib.parse import quote_plus, urlsplit, urlunsplit
 
 _HTTP = ("http", "https")
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+_SPACE = re.compile(r"\s")
 
 
 def is_http_url(value: str) -> bool:
     """True for an absolute http(s) URL with a host and no whitespace."""
-    if not value or any(char.isspace() for char in value):
+    if not value or _SPACE.search(value):
         return False
     try:
         parts = urlsplit(value)
@@ -49,6 +52,7 @@ def add_utm(url: str, source: str | None, medium: str | None, campaign: str | No
     return urlunsplit((parts.scheme, parts.netloc, path, query, parts.fragment))
 
 
+@lru_cache(maxsize=4096)  # a pure function, asked about the same links again and again
 def normalise_url(url: str) -> str:
     """A key for deduplication: the same page gives the same string.
 

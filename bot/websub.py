@@ -24,12 +24,12 @@ import hmac
 import logging
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import httpx
 
 from bot import clock
-from bot.config import Config, FeedSourceConfig
+from bot.config import Config, FeedSourceConfig, SourceConfig
 from bot.store import Store, meta
 
 log = logging.getLogger("pressbot.websub")
@@ -137,7 +137,8 @@ async def subscribe(config: Config, store: Store, client: httpx.AsyncClient, sou
 
     try:
         # the hub's address comes from the feed: no request into the local network for it
-        await check_public(hub, cfg.allow_private)
+        # (a source on the local network may name a hub on its own host, and only there)
+        await check_public(hub, _own_host(hub, cfg))
         response = await client.post(hub, data=form, timeout=20.0, follow_redirects=False)
     except NotPublicURL:
         _update(store, source, status="error", retry_at=_iso(now + RETRY_AFTER),
@@ -154,16 +155,29 @@ async def subscribe(config: Config, store: Store, client: httpx.AsyncClient, sou
     return f"subscription to {topic} requested at {hub}"
 
 
+def _own_host(hub: str, cfg: SourceConfig | None) -> bool:
+    """Whether `hub` may be a private address: the source allows its own host to be, and
+    the hub is on that host."""
+    return isinstance(cfg, FeedSourceConfig) and cfg.allow_private and \
+        urlsplit(hub).hostname == urlsplit(str(cfg.url)).hostname
+
+
 async def unsubscribe(store: Store, client: httpx.AsyncClient, source: str,
-                      callback: str) -> str:
-    """Tell the hub to stop: the source is gone or no longer takes pushes."""
+                      callback: str, cfg: SourceConfig | None = None) -> str:
+    """Tell the hub to stop: the source is gone or no longer takes pushes. The stored hub is
+    checked as a new one would be (a source gone from the config allows no private hub)."""
+    from bot.netguard import NotPublicURL, check_public
+
     state = load(store, source)
     hub, topic = state.get("subscribed_hub"), state.get("subscribed_topic")
     _update(store, source, status="unsubscribing", requested_at=_iso(clock.now()))
     form = {"hub.mode": "unsubscribe", "hub.topic": topic or "", "hub.callback": callback}
     try:
+        await check_public(str(hub), _own_host(str(hub), cfg))
         response = await client.post(str(hub), data=form, timeout=20.0,
                                      follow_redirects=False)
+    except NotPublicURL:
+        return f"hub {hub} is not a public address: not contacted; the lease runs out by itself"
     except httpx.HTTPError as exc:
         return f"hub {hub} unreachable ({type(exc).__name__}); the lease runs out by itself"
     return f"unsubscribe from {topic} requested at {hub} (HTTP {response.status_code})"
@@ -179,7 +193,8 @@ async def maintain(config: Config, store: Store, client: httpx.AsyncClient) -> l
     for name, state in known.items():
         if (isinstance(state, dict) and state.get("status") in ("active", "pending")
                 and not wanted(config, config.sources.get(name))):
-            outcome = await unsubscribe(store, client, name, callback_url(config, name))
+            outcome = await unsubscribe(store, client, name, callback_url(config, name),
+                                        config.sources.get(name))
             log.info("websub source=%s %s", name, outcome)
             done.append(f"{name}: {outcome}")
     for name, cfg in config.sources.items():

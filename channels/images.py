@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import mimetypes
+import os
 from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
 
@@ -46,6 +47,11 @@ async def load_image(client: httpx.AsyncClient, image: Image, cap: int, *, timeo
     return data, content_type, name or "image"
 
 
+def _moved(path: str) -> bool:
+    """Whether a link on the way (or in the file's place) leads somewhere else."""
+    return os.path.realpath(path) != os.path.abspath(path)
+
+
 async def read_local(url: str, cap: int) -> tuple[bytes, str] | None:
     """A folder source's image from disk: its bytes and name; None when over `cap`.
 
@@ -57,6 +63,12 @@ async def read_local(url: str, cap: int) -> tuple[bytes, str] | None:
         raise Permanent(f"image {url!r}: only http(s) URLs and files of the content folder "
                         "are read", "fix the image in the release, and approve again")
     path = anyio.Path(url)
+    # the folder source stored the file's real path: a link put there since then (to a
+    # picture elsewhere on this machine) is not followed
+    if await anyio.to_thread.run_sync(_moved, url):
+        raise Permanent(f"image {url}: the path now leads elsewhere (a link was put in its "
+                        "place since the release was read)",
+                        "put the picture itself back in the content folder, and approve again")
     if not await path.is_file():
         raise Permanent(f"image not found: {path}",
                         "fix the image path in the release or remove it, and approve again")

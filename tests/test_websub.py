@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from bot import clock, websub
-from bot.config import Config, load_config
+from bot.config import Config, FeedSourceConfig, load_config
 from bot.ingest import fetch_all
 from bot.store import Store
 from bot.store import releases as release_store
@@ -24,6 +24,7 @@ from tests.fakes.feeds import FeedSite, Page, make_app, rss
 from tests.fakes.server import LiveServer
 from tests.fakes.websub_hub import Hub
 from tests.fakes.websub_hub import make_app as make_hub
+from tests.helpers import make_workspace
 
 pytestmark = pytest.mark.anyio
 
@@ -268,3 +269,33 @@ async def test_turning_websub_off_unsubscribes(world: World, tmp_path: Path) -> 
     assert websub.should_poll(world.store, "site", config.sources["site"])
     async with httpx.AsyncClient() as client:  # once is enough
         assert await websub.maintain(config, world.store, client) == []
+
+
+async def test_a_local_feed_may_name_a_hub_only_on_its_own_host(tmp_path: Path) -> None:
+    """`allow_private` lets the feed's own host be local; a hub the feed names on another
+    private address (the router, a metadata service) is never contacted — not to subscribe,
+    nor later to unsubscribe from a stored one."""
+    store = Store(f"sqlite:///{tmp_path}/p.db")
+    ws = make_workspace(tmp_path, extra="")
+    config = load_config(ws.config)
+    cfg = FeedSourceConfig(type="feed", url="http://127.0.0.1:8081/feed.xml",
+                           allow_private=True)
+    contacted: list[str] = []
+
+    def record(request: httpx.Request) -> httpx.Response:
+        contacted.append(str(request.url))
+        return httpx.Response(202)
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(record)) as client:
+        websub._update(store, "site", hub="http://10.255.255.1/hub",
+                       topic="http://127.0.0.1:8081/feed.xml")
+        said = await websub.subscribe(config, store, client, "site", cfg)
+        assert "not a public address" in said and contacted == []
+        websub._update(store, "site", hub="http://127.0.0.1:9090/hub")   # its own host
+        said = await websub.subscribe(config, store, client, "site", cfg)
+        assert contacted == ["http://127.0.0.1:9090/hub"], said
+        # a stored private hub of a source no longer configured: not contacted
+        websub._update(store, "site", subscribed_hub="http://127.0.0.1:9090/hub")
+        said = await websub.unsubscribe(store, client, "site", "https://x.example/cb", None)
+        assert "not contacted" in said and len(contacted) == 1
+    store.dispose()

@@ -49,6 +49,18 @@ BOILERPLATE_MARKERS: tuple[re.Pattern[str], ...] = tuple(re.compile(p, re.I | re
     r"|электронная[ \t]+почта)[ \t]*:[ \t]*\S{0,80}@\S{1,80}[ \t]*$",
 ))
 
+
+
+def _any_of(patterns: tuple[re.Pattern[str], ...]) -> re.Pattern[str]:
+    """One pattern for "any of these": one scan of a paragraph instead of one per pattern."""
+    return re.compile("|".join(f"(?:{p.pattern})" for p in patterns), re.I | re.M)
+
+
+_PAGE_OR_END = _any_of(BOILERPLATE_MARKERS[:3])
+_NAVIGATION = _any_of(BOILERPLATE_MARKERS[3:5])
+_CONTACT_LINE = _any_of(BOILERPLATE_MARKERS[5:])
+_ANY_MARKER = _any_of(BOILERPLATE_MARKERS)
+
 _TERMINAL = (".", "!", "?", "…", '"', "”", "’", "»")
 _FRAGMENT_END = re.compile(
     r"(?:[,;:(/&–—-]|\b(?:and|or|of|the|a|an|to|for|in|on|with|by|at|from|as|into|its|their"
@@ -232,7 +244,7 @@ def line_kind(line: str) -> str:
     page, end, footer, related, banner, date, breadcrumb, stray, boiler."""
     if not line:
         return "blank"
-    if any(m.search(line) for m in BOILERPLATE_MARKERS[:3]):
+    if _PAGE_OR_END.search(line):
         return "end" if BOILERPLATE_MARKERS[2].search(line) else "page"
     if is_footer_heading(line):
         return "footer"
@@ -246,10 +258,9 @@ def line_kind(line: str) -> str:
             return "date"
         if _BREADCRUMB.match(line) or len(_CRUMB_SEP.findall(line)) >= 2:
             return "breadcrumb"
-        if not bare or _STRAY.fullmatch(bare) or any(m.search(line)
-                                                     for m in BOILERPLATE_MARKERS[3:5]):
+        if not bare or _STRAY.fullmatch(bare) or _NAVIGATION.search(line):
             return "stray"
-        if any(m.search(line) for m in BOILERPLATE_MARKERS[5:]):
+        if _CONTACT_LINE.search(line):
             return "boiler"  # a phone or e-mail line: kept in the notes
     if is_boilerplate(line):
         return "boiler"
@@ -477,7 +488,7 @@ def _body_paragraphs(paras: list[str], title: str | None) -> tuple[list[str], li
 
 def _join_body(paras: list[str]) -> str:
     """Paragraphs apart by a blank line, list items by a newline; marker lines never survive."""
-    kept = [p for p in paras if not any(m.search(p) for m in BOILERPLATE_MARKERS)]
+    kept = [p for p in paras if not _ANY_MARKER.search(p)]
     out: list[str] = []
     for n, p in enumerate(kept):
         if n:

@@ -79,3 +79,20 @@ async def test_channels_read_only_pictures_from_disk(tmp_path: Path) -> None:
     picture = tmp_path / "p.png"
     picture.write_bytes(PNG)
     assert await read_local(str(picture), 10_000) == (PNG, "p.png")
+
+
+@pytest.mark.anyio
+async def test_a_link_swapped_in_after_ingest_is_not_followed(tmp_path: Path) -> None:
+    """The store holds the picture's real path; a link later put in its place (to a
+    picture outside the content folder) is refused, not read."""
+    content, elsewhere = tmp_path / "content", tmp_path / "private"
+    content.mkdir()
+    elsewhere.mkdir()
+    (elsewhere / "secret.png").write_bytes(PNG + b"private")
+    stored = content / "photo.png"
+    stored.write_bytes(PNG)
+    assert await read_local(str(stored), 10_000) == (PNG, "photo.png")
+    stored.unlink()
+    stored.symlink_to(elsewhere / "secret.png")
+    with pytest.raises(Permanent, match="leads elsewhere"):
+        await read_local(str(stored), 10_000)
