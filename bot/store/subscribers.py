@@ -107,24 +107,23 @@ def mailable(conn: Connection) -> list[Subscriber]:
 
 def record_bounce(conn: Connection, subscriber_id: int, bounce_after: int) -> bool:
     """Count one permanent refusal; True when the subscriber is now `bounced`."""
-    conn.execute(subscribers.update().where(subscribers.c.id == subscriber_id)
-                 .values(bounces=subscribers.c.bounces + 1, updated_at=clock.now()))
-    result = conn.execute(
-        subscribers.update()
-        .where(subscribers.c.id == subscriber_id, subscribers.c.bounces >= bounce_after,
-               subscribers.c.status == ACTIVE)
-        .values(status=BOUNCED))
-    return result.rowcount == 1
+    return _count_bounce(conn, subscriber_id, subscribers.c.bounces, bounce_after)
 
 
 def record_soft_bounce(conn: Connection, subscriber_id: int, after: int) -> bool:
     """Count one temporary failure a DSN reported; True when the subscriber is now
     `bounced`. Not reset by a later accepted delivery: DSNs arrive after acceptance."""
+    return _count_bounce(conn, subscriber_id, subscribers.c.soft_bounces, after)
+
+
+def _count_bounce(conn: Connection, subscriber_id: int, counter: sa.Column[int],
+                  limit: int) -> bool:
+    """Add one to `counter`; an active subscriber who reached `limit` becomes bounced."""
     conn.execute(subscribers.update().where(subscribers.c.id == subscriber_id)
-                 .values(soft_bounces=subscribers.c.soft_bounces + 1, updated_at=clock.now()))
+                 .values({counter: counter + 1, subscribers.c.updated_at: clock.now()}))
     result = conn.execute(
         subscribers.update()
-        .where(subscribers.c.id == subscriber_id, subscribers.c.soft_bounces >= after,
+        .where(subscribers.c.id == subscriber_id, counter >= limit,
                subscribers.c.status == ACTIVE)
         .values(status=BOUNCED))
     return result.rowcount == 1
