@@ -330,6 +330,18 @@ def shorten(text: str, budget: int, limits: Limits) -> str:
     return _shorten(text, lambda s: count(s, limits) <= budget)
 
 
+def _remembered(assemble: Callable[[str], str]) -> Callable[[str], str]:
+    """`assemble` that renders each summary once (the search asks for some twice)."""
+    seen: dict[str, str] = {}
+
+    def once(summary: str) -> str:
+        if summary not in seen:
+            seen[summary] = assemble(summary)
+        return seen[summary]
+
+    return once
+
+
 def fit(parts: FitParts | str, limits: Limits, assemble: Callable[[str], str], *,
         spoiler: str = "") -> FitResult:
     """The post `assemble(summary)` fitted to `limits.max_chars` by shortening only the summary.
@@ -344,6 +356,7 @@ def fit(parts: FitParts | str, limits: Limits, assemble: Callable[[str], str], *
         parts = FitParts(parts)
     if spoiler:
         parts = FitParts(parts.summary, spoiler)
+    assemble = _remembered(assemble)  # pure: each candidate summary is rendered once
     summary = parts.summary
     text = assemble(summary)
     length = count(text, limits, parts.spoiler)

@@ -270,6 +270,8 @@ def html_to_text(html: str) -> str:
 
 def first_image(html: str) -> tuple[str, str] | None:
     """(src, alt) of the first real picture, skipping tracking pixels, avatars and emoji."""
+    if "<img" not in html.lower():  # most entries have none: no parse for them
+        return None
     return _parse(html).all.image
 
 

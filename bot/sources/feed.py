@@ -26,7 +26,7 @@ from bot.models import Image, Release
 from bot.netguard import is_public_http_url
 from bot.redact import safe_url
 from bot.sources.dates import parse_stamp
-from bot.sources.extract import split_notes
+from bot.sources.extract import line_kind, split_notes
 from bot.sources.http import Fetched, fetch
 from bot.sources.notes import story_html
 
@@ -157,6 +157,15 @@ def _declares_entities(body: bytes, content_type: str) -> bool:
     return any(_ENTITY_TEXT.search(text) for text in texts)
 
 
+def _lede(text: str) -> str:
+    """The first paragraph of a summary that is not a "PRESS RELEASE" banner."""
+    for para in re.split(r"\n[ \t]*\n", text):
+        line = " ".join(para.split())
+        if line and line_kind(line) != "banner":
+            return para.strip()
+    return ""
+
+
 def _text(value: Any) -> str:
     return html_to_text(value) if isinstance(value, str) else ""
 
@@ -242,12 +251,15 @@ def entry_to_release(name: str, entry: Any, language: str | None,
         content_html = entry["content"][0].get("value") or ""
     summary_html = entry.get("summary") or ""
     source_html = content_html or summary_html
-    title = " ".join(_text(entry.get("title")).split())
+    raw_title = entry.get("title") or ""
+    # most titles are plain text: no HTML parser for them
+    title = " ".join((_text(raw_title) if "<" in raw_title or "&" in raw_title
+                      else str(raw_title)).split())
     body, notes = split_notes(_text(content_html or summary_html))
     # the lede: the first paragraph of the feed's summary (its banner, dateline or contact
     # lines left out, as in the body), else of the content
-    summary = split_notes(_text(summary_html))[0] \
-        if summary_html and summary_html != content_html else ""
+    summary = _lede(_text(summary_html)) if summary_html and summary_html != content_html \
+        else ""
     summary = (summary or body).strip().split("\n\n", 1)[0]
     if not title and not body:
         return None
