@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from dataclasses import asdict, replace
 from typing import Any
 from urllib.parse import urlsplit
@@ -37,6 +38,15 @@ THREAD_PARTS = 4
 DEFAULT_MAX_CHARS = 500
 DEFAULT_URL_WEIGHT = 23
 DEFAULT_ALT_MAX = 1500
+UPLOAD_REUSE = 30 * 60.0
+"""Seconds an upload no status used yet may still be attached; Mastodon removes unattached
+media after a day, and an upload that old is more likely stale than useful."""
+
+
+def _upload_key(image: Image) -> str:
+    """What an upload stands for: the picture and its description (an edit of either needs
+    a new upload)."""
+    return f"{image.url}\n{image.alt}"
 
 
 class MastodonChannel(MastodonMedia, MastodonLookup):
@@ -57,7 +67,10 @@ class MastodonChannel(MastodonMedia, MastodonLookup):
         self._account: dict[str, Any] | None = None
         self._budgets = {}
         self._uploads: dict[str, dict[str, str | None]] = {}
-        """Per post uid, image URL → media id uploaded by a try that made no status."""
+        """Per post uid, (image URL, alt) → media id uploaded by a try that made no status
+        (or by `prepare`)."""
+        self._uploaded_at: dict[str, float] = {}
+        """Per post uid, when its first upload was made (monotonic)."""
         self._preparing: dict[str, asyncio.Future[dict[str, str | None]]] = {}
         """Per post uid, the uploads `prepare` started ahead of the post's turn."""
 
@@ -166,13 +179,26 @@ class MastodonChannel(MastodonMedia, MastodonLookup):
         return images
 
     async def _upload_all(self, post: Post, images: list[Image]) -> dict[str, str | None]:
-        """Uploads of an earlier try (or of `prepare`) are reused, not redone."""
+        """Uploads of an earlier try (or of `prepare`) are reused, not redone, while they
+        are fresh and show the same picture with the same alt text: an edit made since, or
+        an upload the server may have expired, means a new one."""
         self._guard()  # before any upload: no orphan media when we are about to stop anyway
+        await self._sweep()
         uploaded = self._uploads.setdefault(post.uid, {})
+        self._uploaded_at.setdefault(post.uid, time.monotonic())
         for image in images:
-            if image.url not in uploaded:
-                uploaded[image.url] = await self._upload(image)
+            if _upload_key(image) not in uploaded:
+                uploaded[_upload_key(image)] = await self._upload(image)
         return uploaded
+
+    async def _sweep(self) -> None:
+        """Forget (and delete) uploads kept longer than `UPLOAD_REUSE`: a post peeked at
+        that was then edited, rejected or published elsewhere."""
+        now = time.monotonic()
+        for uid in [u for u, at in self._uploaded_at.items() if now - at > UPLOAD_REUSE]:
+            del self._uploaded_at[uid]
+            if uid not in self._preparing:
+                await self._discard(self._uploads.pop(uid, {}))
 
     async def publish(self, post: Post) -> Receipt:
         self._guard()
@@ -183,7 +209,7 @@ class MastodonChannel(MastodonMedia, MastodonLookup):
                 await asyncio.shield(early)
         try:
             uploaded = await self._upload_all(post, images)
-            media_ids = [m for image in images if (m := uploaded.get(image.url))]
+            media_ids = [m for image in images if (m := uploaded.get(_upload_key(image)))]
             language = post.language or self.config.language
             made: list[dict[str, Any]] = []
             for index, text in enumerate(parts):
@@ -196,12 +222,17 @@ class MastodonChannel(MastodonMedia, MastodonLookup):
                     reply_to=str(made[-1]["id"]) if made else None))
         except Permanent:
             # The post will not go out as it is: its uploads would only pile up unattached.
+            self._uploaded_at.pop(post.uid, None)
             await self._discard(self._uploads.pop(post.uid, {}))
             raise
         except Ambiguous:
+            self._uploaded_at.pop(post.uid, None)
             self._uploads.pop(post.uid, None)   # they may be attached now
             raise
-        self._uploads.pop(post.uid, None)
+        self._uploaded_at.pop(post.uid, None)
+        kept = self._uploads.pop(post.uid, {})
+        used = set(media_ids)   # an edit changed a picture or its alt text since the upload
+        await self._discard({k: m for k, m in kept.items() if m not in used})
         return _receipt(made[0])
 
     async def _discard(self, uploaded: dict[str, str | None]) -> None:

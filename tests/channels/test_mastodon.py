@@ -157,6 +157,36 @@ async def test_uploads_are_reused_on_retry_and_deleted_when_the_post_fails_for_g
     assert len(fake.requests_to("media_delete")) == 1
 
 
+async def test_an_upload_made_ahead_is_redone_when_the_post_was_edited_or_it_aged(
+        fake: FakeMastodon, server: LiveServer, client: httpx.AsyncClient,
+        images: tuple[Images, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """`prepare` uploads a post's picture before its turn. A reviewer who then fixes the alt
+    text must see the fix on Mastodon, and an upload kept too long (the server expires
+    unattached media) is not trusted: both are uploaded again, the stale one deleted."""
+    _, base = images
+    channel = channel_for(server, client)
+    post = make_post(images=[Image(url=f"{base}/img/a.png", alt="A chart")])
+    await channel.prepare(post)
+    [early] = fake.media
+    edited = post.model_copy(update={"images": [Image(url=f"{base}/img/a.png",
+                                                      alt="A bar chart of visitors")]})
+    await channel.publish(edited)
+    [status] = fake.statuses.values()
+    [used] = status.media_ids
+    assert fake.media[used].description == "A bar chart of visitors"
+    assert early not in fake.media                      # the stale upload was deleted
+
+    later = make_post(2, images=[Image(url=f"{base}/img/b.png", alt="b")])
+    await channel.prepare(later)
+    [aged] = [m for m in fake.media if m != used]
+    monkeypatch.setattr("channels.mastodon.channel.UPLOAD_REUSE", -1.0)
+    await channel.publish(later)
+    newest = max(fake.statuses.values(), key=lambda s: int(s.id))
+    [fresh] = newest.media_ids
+    assert fresh != aged and aged not in fake.media
+    assert len(fake.requests_to("media")) == 4
+
+
 async def test_a_server_counting_links_in_full_gets_a_hold_naming_both_counts(
         fake: FakeMastodon, server: LiveServer, client: httpx.AsyncClient) -> None:
     fake.raw_counting = True                           # Takahē: advertises 23, counts raw
