@@ -75,6 +75,8 @@ class Publisher:
         """The post likely to follow a channel's claimed one (read in the claim's
         transaction), for channels that `prepare` posts ahead (upload their images)."""
         self._preparing: set[asyncio.Task[None]] = set()
+        self._outages: set[str] = set()
+        """Channels whose state showed an outage at the last claim (read in its transaction)."""
 
     def claim(self, channel: str | None = None) -> list[tuple[Post, bool]]:
         """Claim the head post of every channel (or one) that may publish now."""
@@ -88,6 +90,8 @@ class Publisher:
             conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_CLAIM_LOCK})")
         now = clock.now()
         states = channel_store.states(conn)
+        # channels with an outage on record: their next success clears it
+        self._outages = {name for name, state in states.items() if state.outages}
         if channel_store.ALL in states and states[channel_store.ALL].paused:
             return []
         waiting = {name for name, state in states.items() if state.waiting(now)}
@@ -339,7 +343,7 @@ class Publisher:
                                           **({"error": fields["last_error"]}
                                              if fields.get("last_error") else {})},
                                   **fields)
-                if to == S.PUBLISHED:
+                if to == S.PUBLISHED and post.channel in self._outages:
                     channel_store.recovered(conn, post.channel)
                 if claim_next and not self.stopping and post.channel in self.channels:
                     return self._claim_in(conn, post.channel)

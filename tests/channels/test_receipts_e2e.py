@@ -19,6 +19,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from bot.store import Store
+from bot.store import channels as channel_store
 from tests.channels.test_mastodon_e2e import (  # noqa: F401  (logs: the autouse secret check)
     TOKEN,
     cli,
@@ -169,6 +171,11 @@ def test_a_two_hour_outage_holds_nothing(
     sent = sorted(state.statuses.values(), key=lambda s: int(s.id))
     assert [s.text.splitlines()[0] for s in sent] == [
         f"Release {i} during an outage" for i in range(3)]
+    store = Store(f"sqlite:///{tmp_path}/pressbot.db")   # the outage is over on record too
+    with store.begin() as conn:
+        mastodon = channel_store.states(conn)["mastodon"]
+    store.dispose()
+    assert (mastodon.outages, mastodon.outage_until) == (0, None)
 
 
 def test_after_sigkill_a_restart_publishes_at_once_without_a_duplicate(
