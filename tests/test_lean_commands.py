@@ -50,4 +50,15 @@ def test_fetch_with_nothing_new_renders_nothing(tmp_path: Path) -> None:
     assert ws.run("fetch").exit_code == 0
     names, out = imported(ws.config, "fetch")
     assert "0 new releases" in out
-    assert not {"jinja2", "bot.render", "bot.workflow"} & names
+    assert not {"jinja2", "bot.render", "bot.workflow", "alembic", "argon2", "starlette",
+                "css_inline", "dateparser", "aiosmtplib"} & names
+
+
+def test_the_review_page_loads_password_hashing_at_the_first_sign_in() -> None:
+    """argon2 is a compiled extension the page needs only when someone signs in."""
+    done = subprocess.run([sys.executable, "-X", "importtime", "-c", "import bot.web.app"],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr[-2000:]
+    names = {line.rsplit("|", 1)[1].strip() for line in done.stderr.splitlines()
+             if line.startswith("import time:") and "|" in line}
+    assert "starlette" in names and "argon2" not in names

@@ -11,17 +11,19 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.engine import Connection
 
 from bot import clock
 from bot.errors import PressbotError
 from bot.store.posts import add_event
 from bot.store.schema import users
+
+if TYPE_CHECKING:
+    from argon2 import PasswordHasher
 
 ROLES = ("reviewer", "editor", "admin")
 """Each role may do what the ones before it may: reviewers approve and reject, editors also
@@ -31,8 +33,15 @@ PASSWORD_MIN = 10
 PASSWORD_MAX = 1024  # argon2 hashes anything, but a megabyte "password" is a denial of service
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,199}$")
 
-hasher = PasswordHasher()
 _dummy_hash: str | None = None
+
+
+@cache
+def _hasher() -> PasswordHasher:
+    """argon2 (a compiled extension) loads at the first password, not with the web page."""
+    from argon2 import PasswordHasher
+
+    return PasswordHasher()
 
 
 class UserError(PressbotError):
@@ -95,7 +104,7 @@ def add(conn: Connection, name: str, password: str, role: str, *, email: str | N
         raise UserError(f"an account named {name!r} already exists")
     email = check_email(email)
     conn.execute(users.insert().values(
-        name=name, password_hash=hasher.hash(password), role=role, email=email or None,
+        name=name, password_hash=_hasher().hash(password), role=role, email=email or None,
         disabled=False, created_at=clock.now()))
     add_event(conn, actor=actor, action="user-add", detail={"user": name, "role": role})
     created = get(conn, name)
@@ -136,7 +145,7 @@ def set_password(conn: Connection, name: str, password: str, *, actor: str) -> N
         raise UserError(f"no account named {name!r}")
     check_password(password)
     conn.execute(users.update().where(users.c.id == user.id)
-                 .values(password_hash=hasher.hash(password)))
+                 .values(password_hash=_hasher().hash(password)))
     end_sessions(conn, name)
     add_event(conn, actor=actor, action="user-password", detail={"user": name})
 
@@ -160,19 +169,21 @@ def authenticate(conn: Connection, name: str, password: str) -> User | None:
     user = get(conn, name.strip()) if len(password) <= PASSWORD_MAX else None
     if user is None:
         if _dummy_hash is None:
-            _dummy_hash = hasher.hash("pressbot-no-such-user")
+            _dummy_hash = _hasher().hash("pressbot-no-such-user")
         _verify(_dummy_hash, password[:PASSWORD_MAX])
         return None
     if not _verify(user.password_hash, password) or user.disabled:
         return None
-    if hasher.check_needs_rehash(user.password_hash):
+    if _hasher().check_needs_rehash(user.password_hash):
         conn.execute(users.update().where(users.c.id == user.id)
-                     .values(password_hash=hasher.hash(password)))
+                     .values(password_hash=_hasher().hash(password)))
     return user
 
 
 def _verify(password_hash: str, password: str) -> bool:
+    from argon2.exceptions import InvalidHashError, VerificationError
+
     try:
-        return hasher.verify(password_hash, password)
+        return _hasher().verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False

@@ -47,8 +47,8 @@ listen = "127.0.0.1:0"
 @pytest.fixture(autouse=True)
 def cheap_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
     """argon2's real cost (~0.1 s a hash) would dominate the suite; the code path is the same."""
-    monkeypatch.setattr(user_store, "hasher", PasswordHasher(time_cost=1, memory_cost=8,
-                                                             parallelism=1))
+    cheap = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    monkeypatch.setattr(user_store, "_hasher", lambda: cheap)
     monkeypatch.setattr(user_store, "_dummy_hash", None)
 
 
