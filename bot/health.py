@@ -16,7 +16,8 @@ from sqlalchemy.engine import Connection
 
 from bot import clock
 from bot.config import Config
-from bot.store import Store
+from bot.redact import safe_url
+from bot.store import Store, meta
 from bot.store import channels as channel_store
 from bot.store import sources as source_store
 from bot.store.schema import posts
@@ -45,6 +46,7 @@ class Health:
         try:
             with self.store.begin() as conn:
                 states = source_store.all_states(conn)
+                pushes = meta.with_prefix(conn, "websub:")
                 channels = channel_report(conn, self.config, now)
                 overdue, overdue_count = conn.execute(
                     sa.select(sa.func.min(posts.c.publish_at), sa.func.count()).where(
@@ -64,7 +66,8 @@ class Health:
             else None
         data["sources"] = {
             name: {"last_ok_at": s.last_ok_at.isoformat() if s.last_ok_at else None,
-                   "last_error": s.last_error, "failures": s.failures}
+                   "last_error": s.last_error, "failures": s.failures,
+                   **({"websub": _push(pushes[name])} if _push(pushes.get(name)) else {})}
             for name, s in states.items() if name in self.config.sources}
         data["oldest_overdue_post_at"] = overdue.isoformat() if overdue else None
         data["overdue_posts"] = int(overdue_count or 0)
@@ -79,6 +82,16 @@ class Health:
             data["status"] = "degraded" if problems else "ok"
         data["problems"] = problems
         return data["status"] == "ok", data
+
+
+def _push(state: Any) -> dict[str, Any] | None:
+    """A source's WebSub subscription as a monitor reads it: where it stands, the hub
+    (credentials never shown), the lease and when the hub last spoke."""
+    if not isinstance(state, dict) or not state.get("status"):
+        return None
+    hub = state.get("subscribed_hub") or state.get("hub")
+    return {"status": state["status"], "hub": safe_url(str(hub)) if hub else None,
+            **{key: state.get(key) for key in ("lease_until", "last_heard_at", "error")}}
 
 
 _HEAD_FAILING = (sa.select(posts.c.channel, sa.func.count())

@@ -66,6 +66,9 @@ url = "{self.site.url}/feed"
 backlog = "all"
 {source}
 
+[web]
+health_token = "monitor-token-websub-1"
+
 [channels.mastodon]
 type = "outbox"
 like = "mastodon"
@@ -128,6 +131,14 @@ async def test_subscribe_verify_push_and_renew(world: World,
     assert request["hub.mode"] == "subscribe" and len(request["hub.secret"]) == 64
     assert websub.load(world.store, "site")["status"] == "active"
     assert not websub.should_poll(world.store, "site", world.config.sources["site"])
+    # a monitor sees the subscription in /healthz's details
+    async with httpx.AsyncClient() as client:
+        answer = await client.get(f"{world.public}/healthz", timeout=5, headers={
+            "Authorization": "Bearer monitor-token-websub-1"})
+    health = answer.json()
+    push = health["sources"]["site"]["websub"]
+    assert (push["status"], push["hub"]) == ("active", f"{world.hub_server.url}/hub")
+    assert push["lease_until"] and push["last_heard_at"]
 
     # a signed push is stored at once, its posts queued
     assert world.hub.push(world.topic, world.serve_feed(1, 2)) == [204]
