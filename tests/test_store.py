@@ -150,6 +150,52 @@ def test_guarded_change_refuses_a_stale_status(store: Store) -> None:
     assert [e["action"] for e in events] == ["approve", "queued"]
 
 
+def test_a_change_returns_the_post_exactly_as_stored(store: Store) -> None:
+    """`change` and `claim` build the post from the row read before plus what they wrote:
+    it must equal a fresh read, field by field, including the first claim's time."""
+    pid = _post(store, publish_at=datetime.now(UTC) - timedelta(minutes=1))
+    with store.begin() as conn:
+        edited = posts.change(conn, pid, allowed_from=[S.APPROVED], to=None, actor="a",
+                              action="edit", text="edited", images=[Image(url="https://x/a.png",
+                                                                           alt="A")])
+    with store.begin() as conn:
+        assert edited == posts.require(conn, pid)
+        first = posts.claim(conn, pid, worker="w1", lease=timedelta(seconds=30),
+                            uncertain=False)
+    with store.begin() as conn:
+        assert first == posts.require(conn, pid)
+        assert first.first_claimed_at == first.claimed_at is not None
+        posts.change(conn, pid, allowed_from=[S.PUBLISHING], to=S.FAILED, actor="system",
+                     action="retry", returning=False, lease_until=None)
+        again = posts.claim(conn, pid, worker="w2", lease=timedelta(seconds=30),
+                            uncertain=True)
+    with store.begin() as conn:
+        assert again == posts.require(conn, pid)
+    assert again.first_claimed_at == first.first_claimed_at != again.claimed_at
+    with store.begin() as conn:
+        events = posts.list_events(conn, post_id=pid)
+    assert [(e["action"], e["from_status"], e["to_status"]) for e in events] == [
+        ("reclaim", "failed", "publishing"), ("retry", "publishing", "failed"),
+        ("claim", "approved", "publishing"), ("edit", "approved", "approved"),
+        ("queued", None, "approved")]
+    assert {e["release_id"] for e in events} == {first.release_id} != {None}
+
+
+def test_the_recording_path_refuses_a_post_that_moved_on(store: Store) -> None:
+    """The publisher's one-statement record names the status the post is really in."""
+    pid = _post(store)
+    with pytest.raises(WorkflowError, match="is approved: cannot hold it"), \
+            store.begin() as conn:
+        posts.change(conn, pid, allowed_from=[S.PUBLISHING], to=S.HELD, actor="system",
+                     action="hold", returning=False)
+    with pytest.raises(WorkflowError, match="does not exist"), store.begin() as conn:
+        posts.change(conn, pid + 1000, allowed_from=[S.PUBLISHING], to=S.HELD,
+                     actor="system", action="hold", returning=False)
+    with store.begin() as conn:
+        assert posts.require(conn, pid).status == S.APPROVED
+        assert [e["action"] for e in posts.list_events(conn, post_id=pid)] == ["queued"]
+
+
 def test_due_heads_keep_order_per_channel_and_skip_busy_channels(store: Store) -> None:
     now = datetime.now(UTC)
     first = _post(store, "mastodon", key="m1", publish_at=now - timedelta(minutes=2))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any, Literal, overload
+from typing import Any, Literal, NoReturn, overload
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -98,6 +98,7 @@ _GET_LOCKED = _GET.with_for_update(of=posts)
 # values given at execution time decide the SET clause; the names avoid the columns'
 _CHANGE = posts.update().where(posts.c.id == sa.bindparam("the_post"),
                                posts.c.status.in_(sa.bindparam("allowed", expanding=True)))
+_CHANGE_ONE = _CHANGE.returning(posts.c.release_id)
 
 
 def get(conn: Connection, post_id: int, *, lock: bool = False) -> Post | None:
@@ -108,8 +109,10 @@ def get(conn: Connection, post_id: int, *, lock: bool = False) -> Post | None:
     return _with_uid(row)
 
 
-def _with_uid(row: sa.Row[Any]) -> Post:
+def _with_uid(row: sa.Row[Any], changes: Mapping[str, Any] | None = None) -> Post:
     m = dict(row._mapping)
+    if changes:
+        m.update(changes)
     source, key = m.pop("source", None), m.pop("key", None)
     uid = f"{source}:{key}" if source is not None else None
     return to_model(m, uid)
@@ -144,9 +147,7 @@ def for_release(conn: Connection, release_id: int) -> list[Post]:
     return listing(conn, release_id=release_id)
 
 
-_BEFORE = (sa.select(posts.c.status, posts.c.release_id)
-           .where(posts.c.id == sa.bindparam("the_post")))
-_BEFORE_LOCKED = _BEFORE.with_for_update()
+_STATUS = sa.select(posts.c.status).where(posts.c.id == sa.bindparam("the_post"))
 
 
 @overload
@@ -172,25 +173,66 @@ def change(conn: Connection, post_id: int, *, allowed_from: Iterable[PostStatus]
     Returns the post as it is now, unless `returning=False` (the publisher's hot path).
     """
     allowed = [s.value for s in allowed_from]
+    if not returning and len(allowed) == 1:
+        # One status to start from is the event's "from", and the UPDATE hands back the
+        # release: no read before it (the publisher records every outcome this way).
+        values = _values(to, fields)
+        row = conn.execute(_CHANGE_ONE, {"the_post": post_id, "allowed": allowed,
+                                         **values}).first()
+        if row is None:
+            _refuse(conn, post_id, action, allowed)
+        add_event(conn, actor=actor, action=action, post_id=post_id, release_id=row.release_id,
+                  from_status=allowed[0], to_status=values.get("status", allowed[0]),
+                  detail=detail)
+        return None
+    before = _before(conn, post_id)
+    post = _apply(conn, before, allowed=allowed, to=to, actor=actor, action=action,
+                  detail=detail, fields=fields)
+    return post if returning else None
+
+
+def _values(to: PostStatus | None, fields: dict[str, Any]) -> dict[str, Any]:
     values: dict[str, Any] = {"updated_at": clock.now(), **fields}
     if "images" in values:
         values["images"] = [i.model_dump() if isinstance(i, Image) else i
                             for i in values["images"]]
     if to is not None:
         values["status"] = to.value
+    return values
+
+
+def _before(conn: Connection, post_id: int) -> sa.Row[Any]:
+    """The post's row as it is before a change (locked on PostgreSQL until commit)."""
     locked = conn.dialect.name == "postgresql"
-    before = conn.execute(_BEFORE_LOCKED if locked else _BEFORE, {"the_post": post_id}).first()
+    before = conn.execute(_GET_LOCKED if locked else _GET, {"the_post": post_id}).first()
     if before is None:
         raise WorkflowError(f"post {post_id} does not exist (see `pressbot queue`)")
-    result = conn.execute(_CHANGE, {"the_post": post_id, "allowed": allowed, **values})
+    return before
+
+
+def _apply(conn: Connection, before: sa.Row[Any], *, allowed: list[str],
+           to: PostStatus | None, actor: str, action: str, detail: dict[str, Any] | None,
+           fields: dict[str, Any]) -> Post:
+    """The guarded UPDATE and its event; the post returned is the row read before with the
+    written values laid over it (what the UPDATE stored, without reading it back)."""
+    values = _values(to, fields)
+    result = conn.execute(_CHANGE, {"the_post": before.id, "allowed": allowed, **values})
     if result.rowcount != 1:
         raise WorkflowError(
-            f"post {post_id} is {before.status}: cannot {action} it "
+            f"post {before.id} is {before.status}: cannot {action} it "
             f"(only a post that is {' or '.join(allowed)} can be)")
-    add_event(conn, actor=actor, action=action, post_id=post_id, release_id=before.release_id,
-              from_status=before.status, to_status=(to.value if to else before.status),
-              detail=detail)
-    return require(conn, post_id) if returning else None
+    add_event(conn, actor=actor, action=action, post_id=before.id,
+              release_id=before.release_id, from_status=before.status,
+              to_status=values.get("status", before.status), detail=detail)
+    return _with_uid(before, values)
+
+
+def _refuse(conn: Connection, post_id: int, action: str, allowed: list[str]) -> NoReturn:
+    now = conn.execute(_STATUS, {"the_post": post_id}).scalar()
+    if now is None:
+        raise WorkflowError(f"post {post_id} does not exist (see `pressbot queue`)")
+    raise WorkflowError(f"post {post_id} is {now}: cannot {action} it "
+                        f"(only a post that is {' or '.join(allowed)} can be)")
 
 
 _BUSY = (sa.select(posts.c.id, posts.c.lease_until, posts.c.claimed_by)
@@ -286,21 +328,24 @@ def _lockable(conn: Connection, picked: list[tuple[int, bool]]) -> list[tuple[in
     return [(post_id, uncertain) for post_id, uncertain in picked if post_id in locked]
 
 
+_CLAIMABLE = [S.APPROVED.value, S.FAILED.value, S.PUBLISHING.value]
+
+
 def claim(conn: Connection, post_id: int, *, worker: str, lease: timedelta,
           uncertain: bool) -> Post:
-    """Take a post for publishing under a lease (a reclaim when its old lease expired)."""
+    """Take a post for publishing under a lease (a reclaim when its old lease expired).
+
+    Three statements: the row read before (it has the release's uid and the first claim's
+    time), the guarded UPDATE, the event.
+    """
     now = clock.now()
-    change(conn, post_id, allowed_from=[S.APPROVED, S.FAILED, S.PUBLISHING], to=S.PUBLISHING,
-           actor="system", action="reclaim" if uncertain else "claim",
-           detail={"worker": worker}, claimed_by=worker, claimed_at=now,
-           lease_until=now + lease, uncertain=uncertain, returning=False)
-    conn.execute(_FIRST_CLAIM, {"the_post": post_id})
-    return require(conn, post_id)
-
-
-_FIRST_CLAIM = (posts.update()
-                .where(posts.c.id == sa.bindparam("the_post"), posts.c.first_claimed_at.is_(None))
-                .values(first_claimed_at=posts.c.claimed_at))
+    before = _before(conn, post_id)
+    return _apply(conn, before, allowed=_CLAIMABLE,
+                  to=S.PUBLISHING, actor="system",
+                  action="reclaim" if uncertain else "claim", detail={"worker": worker},
+                  fields={"claimed_by": worker, "claimed_at": now, "lease_until": now + lease,
+                          "uncertain": uncertain,
+                          "first_claimed_at": before.first_claimed_at or now})
 
 
 def renew(conn: Connection, post_id: int, worker: str, lease: timedelta) -> bool:
