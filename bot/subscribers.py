@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
-from email_validator import EmailNotValidError, validate_email
 from itsdangerous import BadSignature, SignatureExpired, URLSafeSerializer, URLSafeTimedSerializer
 
 from bot import clock
@@ -47,6 +46,8 @@ class SubscriberError(PressbotError):
 
 def normalise_email(raw: str) -> str:
     """A valid address in its one stored form, or SubscriberError saying what is wrong."""
+    from email_validator import EmailNotValidError, validate_email  # 20 ms: at first use
+
     value = (raw or "").strip()
     try:
         result = validate_email(value, check_deliverability=False)
