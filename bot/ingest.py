@@ -65,10 +65,11 @@ def backlog_keep(policy: str, items: list[Release]) -> set[str]:
 
 def store_releases(store: Store, config: Config, name: str, found: list[Release],
                    report: SourceReport) -> None:
-    """Insert new releases, update changed ones, queue posts; one transaction per source."""
-    # rendering (Jinja2, the text fitter) is loaded only when a source brought something
-    from bot.workflow import plan_posts, rerender_release
+    """Insert new releases, update changed ones, queue posts; one transaction per source.
 
+    Rendering (Jinja2, the text fitter, 2 MB) is loaded only for a release that gets posts
+    or changed: a first poll whose backlog is skipped leaves the service without it.
+    """
     cfg = config.sources[name]
     with store.begin_immediate() as conn:
         state = source_store.get(conn, name)
@@ -84,6 +85,8 @@ def store_releases(store: Store, config: Config, name: str, found: list[Release]
             elif row.id == 0:
                 report.unchanged += 1
             elif row.content_hash != release.content_hash():
+                from bot.workflow import rerender_release
+
                 releases.update(conn, row.id, release)
                 rerender_release(conn, config, row.id, release, learned=learned)
                 report.updated += 1
@@ -97,6 +100,8 @@ def store_releases(store: Store, config: Config, name: str, found: list[Release]
             if keep is not None and release.key not in keep:
                 report.skipped += 1
                 continue
+            from bot.workflow import plan_posts
+
             items += plan_posts(conn, config, release_id, release, cfg.channels,
                                 learned=learned, planned=planned)
         report.queued += len(posts.insert_many(conn, items, actor="system"))

@@ -54,9 +54,27 @@ def test_fetch_with_nothing_new_renders_nothing(tmp_path: Path) -> None:
                 "css_inline", "dateparser", "aiosmtplib"} & names
 
 
+def test_a_first_poll_whose_backlog_is_skipped_loads_no_rendering(tmp_path: Path) -> None:
+    """The service's first poll of a source records its backlog as seen: nothing to render,
+    so the service stays without Jinja2's sandbox and the fitter (2 MB) until a release
+    really gets posts."""
+    ws = make_workspace(tmp_path, backlog="skip")
+    write_release(ws.content, "r1.md", "Release one")
+    names, out = imported(ws.config, "fetch")
+    assert "1 new release, 0 posts queued" in out, out
+    assert "bot.ingest" in names
+    assert not {"bot.workflow", "bot.render", "bot.fit", "jinja2"} & names
+    write_release(ws.content, "r2.md", "Release two")      # a new one after that: rendered
+    names, out = imported(ws.config, "fetch")
+    assert "1 new release, 2 posts queued" in out, out
+    assert {"bot.workflow", "bot.render", "jinja2"} <= names
+
+
 def test_the_review_page_loads_password_hashing_at_the_first_sign_in() -> None:
-    """argon2 is a compiled extension the page needs only when someone signs in, and
-    address validation (20 ms to import) only when an address comes in."""
+    """argon2 is a compiled extension the page needs only when someone signs in, address
+    validation (20 ms to import) only when an address comes in, and the workflow with its
+    rendering and fitting stack only when a page is shown or a button pressed: an idle
+    service does not hold them."""
     done = subprocess.run([sys.executable, "-X", "importtime", "-c",
                            "import bot.web.app, bot.web.public"],
                           capture_output=True, text=True, timeout=60)
@@ -64,4 +82,5 @@ def test_the_review_page_loads_password_hashing_at_the_first_sign_in() -> None:
     names = {line.rsplit("|", 1)[1].strip() for line in done.stderr.splitlines()
              if line.startswith("import time:") and "|" in line}
     assert "starlette" in names and "bot.subscribers" in names
-    assert "argon2" not in names and "email_validator" not in names
+    assert not {"argon2", "email_validator", "bot.workflow", "bot.render", "bot.fit",
+                "regex"} & names

@@ -17,7 +17,6 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.engine import Connection
 
 from bot.config import BlueskyConfig, Config, MastodonConfig
-from bot.fit import count
 from bot.models import Image, Post, PostStatus, Release
 from bot.store import activity
 from bot.store.meta import learned_limits
@@ -99,6 +98,8 @@ class Viewer:
         self.learned = learned_limits(conn)
 
     def view(self, post: Post, release: Release | None) -> PostView:
+        from bot.fit import count  # with its Unicode-aware regex: at the first page view
+
         cfg = self.config.channels.get(post.channel)
         platform = kind(cfg) if cfg else "mastodon"
         limits = limits_for(cfg, self.learned.get(post.channel)) if cfg else Limits()

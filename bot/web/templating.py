@@ -17,12 +17,12 @@ from zoneinfo import ZoneInfo
 import jinja2
 from markupsafe import Markup, escape
 
-from bot.fit import find_urls
-
 TEMPLATES = Path(__file__).parent / "templates"
 
 
 def linkify(text: str, shown: Callable[[str], str] = str) -> Markup:
+    from bot.fit import find_urls  # with its Unicode-aware regex: at the first page shown
+
     pieces: list[str] = []
     position = 0
     for start, end in find_urls(text):

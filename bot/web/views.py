@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from starlette.responses import HTMLResponse, Response
 
-from bot import clock, workflow
+from bot import clock
 from bot.errors import WorkflowError
 from bot.models import Post, PostStatus
 from bot.store import posts as post_store
@@ -21,7 +21,6 @@ from bot.web.context import Ctx, safe_next
 from bot.web.previews import Viewer, queue_sections
 from bot.web.security import EMAIL_CSP
 from bot.when import parse_when
-from channels.email.message import fill_html
 
 S = PostStatus
 
@@ -56,6 +55,8 @@ def email_preview(ctx: Ctx) -> Response:
     post = _post_or_404(ctx)
     if post is None or not post.html:
         return ctx.refuse(404, "This post has no email version.")
+    from channels.email.message import fill_html  # the mail builder: only for this page
+
     # what one subscriber would see; the real values are filled in per recipient at send time
     # as the channel fills it when sending, for a subscriber with no name or language
     html = fill_html(post.html, None, "#unsubscribe", fallback=post.language)
@@ -83,6 +84,7 @@ def _when(ctx: Ctx, post: Post) -> str:
 
 
 def approve(ctx: Ctx) -> Response:
+    from bot import workflow  # its rendering stack loads at the first action
     post_id = int(ctx.request.path_params["post_id"])
     try:
         with ctx.begin() as conn:
@@ -94,6 +96,7 @@ def approve(ctx: Ctx) -> Response:
 
 
 def reject(ctx: Ctx) -> Response:
+    from bot import workflow  # its rendering stack loads at the first action
     post_id = int(ctx.request.path_params["post_id"])
     note = " ".join(ctx.form.get("reason", "").split())[:1000]
     try:
@@ -105,6 +108,7 @@ def reject(ctx: Ctx) -> Response:
 
 
 def edit(ctx: Ctx) -> Response:
+    from bot import workflow  # its rendering stack loads at the first action
     post_id = int(ctx.request.path_params["post_id"])
     text = ctx.form.get("text", "").replace("\r\n", "\n")
     subject = ctx.form.get("subject")
@@ -123,6 +127,7 @@ def edit(ctx: Ctx) -> Response:
 
 
 def schedule(ctx: Ctx) -> Response:
+    from bot import workflow  # its rendering stack loads at the first action
     post_id = int(ctx.request.path_params["post_id"])
     phrase = ctx.form.get("at", "").strip() or ctx.form.get("at_local", "").strip()
     try:
@@ -153,6 +158,7 @@ def reject_release(ctx: Ctx) -> Response:
 
 def bulk(ctx: Ctx) -> Response:
     """Approve or reject the posts ticked anywhere on the queue page, across releases."""
+    from bot import workflow  # its rendering stack loads at the first action
     action = ctx.form.get("action")
     ids = sorted(int(k.removeprefix("post-")) for k, v in ctx.form.items()
                  if k.startswith("post-") and k[5:].isdigit() and len(k) < 24 and v)
@@ -166,6 +172,7 @@ def bulk(ctx: Ctx) -> Response:
 
 
 def _each_of_release(ctx: Ctx, action: str) -> Response:
+    from bot import workflow  # its rendering stack loads at the first action
     release_id = int(ctx.request.path_params["release_id"])
     note = " ".join(ctx.form.get("reason", "").split())[:1000] or None
     with ctx.begin() as conn:
@@ -178,6 +185,7 @@ def _each_of_release(ctx: Ctx, action: str) -> Response:
 
 def _decide(ctx: Ctx, waiting: list[Post], action: str, note: str | None) -> Response:
     """Each post in its own transaction: one refusal (four-eyes, length) stops no other."""
+    from bot import workflow  # its rendering stack loads at the first action
     done, refused = [], []
     for post in waiting:
         try:
