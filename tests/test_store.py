@@ -319,6 +319,21 @@ def test_the_line_lookup_uses_the_index(store: Store) -> None:
     assert "TEMP B-TREE" not in plan and "Sort" not in plan  # the index gives the order
 
 
+def test_a_channels_line_is_three_index_lookups_in_one_statement(tmp_path: Path) -> None:
+    """The publisher's head query (publishing, approved, retrying: one row each) stays an
+    index search per status, never a scan or a sort of the channel's queue."""
+    store = Store(f"sqlite:///{tmp_path}/line.db")
+    with store.begin() as conn:
+        sql = str(posts._LINE.params(channel="m").compile(
+            conn, compile_kwargs={"literal_binds": True}))
+        plan = [str(r[-1]) for r in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql)]
+    store.dispose()
+    searches = [step for step in plan if step.startswith("SEARCH posts")]
+    assert len(searches) == 3, plan
+    assert all("ix_posts_channel_status_publish_at_id" in step for step in searches), plan
+    assert not [step for step in plan if "TEMP B-TREE" in step or step == "SCAN posts"], plan
+
+
 def test_batch_lookup_answers_like_one_by_one(store: Store) -> None:
     with store.begin() as conn:
         releases.insert(conn, release("old", url="https://www.example.org/news/old"))

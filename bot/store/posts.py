@@ -235,16 +235,17 @@ def _refuse(conn: Connection, post_id: int, action: str, allowed: list[str]) -> 
                         f"(only a post that is {' or '.join(allowed)} can be)")
 
 
-_BUSY = (sa.select(posts.c.id, posts.c.lease_until, posts.c.claimed_by)
-         .where(posts.c.channel == sa.bindparam("channel"),
-                posts.c.status == S.PUBLISHING.value)
-         .order_by(posts.c.publish_at, posts.c.id).limit(1))
-_HEAD = {status: (sa.select(posts.c.id, posts.c.publish_at, posts.c.next_attempt_at,
-                            posts.c.uncertain)
-                  .where(posts.c.channel == sa.bindparam("channel"),
-                         posts.c.status == status.value)
-                  .order_by(posts.c.publish_at, posts.c.id).limit(1))
-         for status in (S.APPROVED, S.FAILED)}
+def _first_in_line(status: PostStatus) -> sa.Subquery:
+    return (sa.select(posts.c.id, posts.c.status, posts.c.publish_at, posts.c.next_attempt_at,
+                      posts.c.uncertain, posts.c.lease_until, posts.c.claimed_by)
+            .where(posts.c.channel == sa.bindparam("channel"), posts.c.status == status.value)
+            .order_by(posts.c.publish_at, posts.c.id).limit(1).subquery())
+
+
+# A channel's line in one round trip: the first post publishing, approved and retrying,
+# each an indexed single-row lookup (channel, status, publish_at, id).
+_LINE = sa.union_all(*(sa.select(_first_in_line(status))
+                       for status in (S.PUBLISHING, S.APPROVED, S.FAILED)))
 _LIVE_CHANNELS = (sa.select(posts.c.channel).distinct()
                   .where(posts.c.status.in_([S.APPROVED.value, S.FAILED.value,
                                              S.PUBLISHING.value])))
@@ -261,24 +262,24 @@ def due_heads(conn: Connection, now: datetime, channel: str | None = None, *,
     its timeline in order. An expired lease, or one held by a worker that is `gone` (its
     process provably ended), is returned as uncertain, so the publisher looks it up before
     any retry. Channels in `waiting` (paused, or waiting out an outage) are skipped. Each
-    channel costs three indexed single-row lookups, whatever the size of the queue.
+    channel costs one statement of three indexed single-row lookups, whatever the size of
+    the queue.
     """
     channels = [channel] if channel is not None else list(conn.execute(_LIVE_CHANNELS).scalars())
     picked: list[tuple[int, bool]] = []
     for name in channels:
         if name in waiting:
             continue
-        busy = conn.execute(_BUSY, {"channel": name}).first()
+        line = conn.execute(_LINE, {"channel": name}).all()
+        busy = next((row for row in line if row.status == S.PUBLISHING.value), None)
         if busy is not None:
             if (busy.lease_until is not None and busy.lease_until <= now) or (
                     busy.claimed_by and gone(busy.claimed_by)):
                 picked.append((busy.id, True))
             continue
-        heads = [row for status in (S.APPROVED, S.FAILED)
-                 if (row := conn.execute(_HEAD[status], {"channel": name}).first())]
-        if not heads:
+        if not line:
             continue
-        head = min(heads, key=lambda r: (r.publish_at or now, r.id))
+        head = min(line, key=lambda r: (r.publish_at or now, r.id))
         due_at = max(filter(None, [head.publish_at, head.next_attempt_at]), default=None)
         if due_at is None or due_at <= now:
             picked.append((head.id, bool(head.uncertain)))
