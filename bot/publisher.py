@@ -98,9 +98,9 @@ class Publisher:
         if channel is None and self.config.bot.stale_after:
             self._hold_stale(conn, now, waiting)
         heads = post_store.due_heads(conn, now, channel, waiting=waiting, gone=worker_gone)
-        claimed = [(post_store.claim(conn, post_id, worker=self.worker, lease=self.lease,
-                                     uncertain=uncertain), uncertain)
-                   for post_id, uncertain in heads]
+        claimed = [(post, uncertain) for post_id, uncertain in heads
+                   if (post := post_store.claim(conn, post_id, worker=self.worker,
+                                                lease=self.lease, uncertain=uncertain))]
         for post, _ in claimed:
             if hasattr(self.channels.get(post.channel), "prepare") and \
                     (upcoming := post_store.peek(conn, post.channel, now)):

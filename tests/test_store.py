@@ -212,6 +212,35 @@ def test_due_heads_keep_order_per_channel_and_skip_busy_channels(store: Store) -
     assert claimed.channel not in again and again == {"facebook"}
 
 
+def _claim_pass(store: Store, now: datetime) -> list[int]:
+    """What a publisher's claim pass takes: every due head it can claim right now."""
+    with store.begin() as conn:
+        if not store.is_sqlite:  # a pass that waited on a row lock would fail here
+            conn.exec_driver_sql("SET LOCAL lock_timeout = '2s'")
+        claimed = [posts.claim(conn, post_id, worker="w1", lease=timedelta(seconds=30),
+                               uncertain=uncertain)
+                   for post_id, uncertain in posts.due_heads(conn, now)]
+    return [post.id for post in claimed if post is not None]
+
+
+def test_a_head_a_reviewer_holds_is_passed_over_not_waited_for(pg_url: str) -> None:
+    """On PostgreSQL a reviewer's edit locks the post until it commits: the claim pass
+    neither waits for that lock nor takes the post behind it (the line keeps its order);
+    the next pass after the edit claims the head."""
+    store = Store(pg_url)
+    now = datetime.now(UTC)
+    first = _post(store, publish_at=now - timedelta(minutes=2), key="one")
+    _post(store, publish_at=now - timedelta(minutes=1), key="two")
+    other = _post(store, "facebook", publish_at=now - timedelta(minutes=1), key="fb")
+    with store.engine.connect() as reviewer:
+        edit = reviewer.begin()
+        posts.require(reviewer, first, lock=True)
+        assert _claim_pass(store, now) == [other]
+        edit.commit()
+    assert _claim_pass(store, now) == [first]
+    store.dispose()
+
+
 def test_expired_lease_is_reclaimed_as_uncertain(store: Store) -> None:
     now = datetime.now(UTC)
     pid = _post(store, publish_at=now - timedelta(minutes=1))

@@ -95,6 +95,7 @@ _ROW = (sa.select(posts, releases.c.source, releases.c.key,
         .join(releases, releases.c.id == posts.c.release_id, isouter=True))
 _GET = _ROW.where(posts.c.id == sa.bindparam("the_post"))
 _GET_LOCKED = _GET.with_for_update(of=posts)
+_GET_SKIP_LOCKED = _GET.with_for_update(of=posts, skip_locked=True)
 # values given at execution time decide the SET clause; the names avoid the columns'
 _CHANGE = posts.update().where(posts.c.id == sa.bindparam("the_post"),
                                posts.c.status.in_(sa.bindparam("allowed", expanding=True)))
@@ -283,7 +284,7 @@ def due_heads(conn: Connection, now: datetime, channel: str | None = None, *,
         due_at = max(filter(None, [head.publish_at, head.next_attempt_at]), default=None)
         if due_at is None or due_at <= now:
             picked.append((head.id, bool(head.uncertain)))
-    return _lockable(conn, picked)
+    return picked
 
 
 _PEEK = (_ROW.where(posts.c.channel == sa.bindparam("channel"),
@@ -318,31 +319,25 @@ def stale(conn: Connection, before: datetime, *,
     return found
 
 
-def _lockable(conn: Connection, picked: list[tuple[int, bool]]) -> list[tuple[int, bool]]:
-    """On PostgreSQL, lock the heads with `FOR UPDATE SKIP LOCKED`; a head someone else holds
-    (a reviewer's edit in flight) is skipped, and so is its channel, to keep the order."""
-    if conn.dialect.name != "postgresql" or not picked:
-        return picked
-    ids = [post_id for post_id, _ in picked]
-    locked = set(conn.execute(sa.select(posts.c.id).where(posts.c.id.in_(ids))
-                              .with_for_update(skip_locked=True)).scalars())
-    return [(post_id, uncertain) for post_id, uncertain in picked if post_id in locked]
-
-
 _CLAIMABLE = [S.APPROVED.value, S.FAILED.value, S.PUBLISHING.value]
 
 
 def claim(conn: Connection, post_id: int, *, worker: str, lease: timedelta,
-          uncertain: bool) -> Post:
+          uncertain: bool) -> Post | None:
     """Take a post for publishing under a lease (a reclaim when its old lease expired).
 
-    Three statements: the row read before (it has the release's uid and the first claim's
-    time), the guarded UPDATE, the event.
+    None when it cannot be taken now: on PostgreSQL another transaction holds its row (a
+    reviewer's edit in flight: `FOR UPDATE SKIP LOCKED` passes over it instead of waiting)
+    or changed it after the line was read. The caller then leaves the channel for this
+    pass, so the post behind it does not jump the line. Three statements: the row (with
+    the release's uid and the first claim's time), the guarded UPDATE, the event.
     """
     now = clock.now()
-    before = _before(conn, post_id)
-    return _apply(conn, before, allowed=_CLAIMABLE,
-                  to=S.PUBLISHING, actor="system",
+    query = _GET_SKIP_LOCKED if conn.dialect.name == "postgresql" else _GET
+    before = conn.execute(query, {"the_post": post_id}).first()
+    if before is None or before.status not in _CLAIMABLE:
+        return None
+    return _apply(conn, before, allowed=_CLAIMABLE, to=S.PUBLISHING, actor="system",
                   action="reclaim" if uncertain else "claim", detail={"worker": worker},
                   fields={"claimed_by": worker, "claimed_at": now, "lease_until": now + lease,
                           "uncertain": uncertain,
