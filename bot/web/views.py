@@ -4,7 +4,8 @@ Every button calls `bot.workflow` — the one implementation of the rules, share
 CLI — inside one transaction; its `WorkflowError` (four-eyes, a post that moved on, a text
 too long) is shown to the person as it is. A successful change redirects (POST, redirect,
 GET), so reloading the page never repeats it; a refused one shows the post again with the
-error and the text as typed.
+error and the text as typed. The workflow (with rendering and the fitter) is imported by
+the handlers that use it, so an idle service does not hold it.
 """
 
 from __future__ import annotations
@@ -84,7 +85,7 @@ def _when(ctx: Ctx, post: Post) -> str:
 
 
 def approve(ctx: Ctx) -> Response:
-    from bot import workflow  # its rendering stack loads at the first action
+    from bot import workflow
     post_id = int(ctx.request.path_params["post_id"])
     try:
         with ctx.begin() as conn:
@@ -96,7 +97,7 @@ def approve(ctx: Ctx) -> Response:
 
 
 def reject(ctx: Ctx) -> Response:
-    from bot import workflow  # its rendering stack loads at the first action
+    from bot import workflow
     post_id = int(ctx.request.path_params["post_id"])
     note = " ".join(ctx.form.get("reason", "").split())[:1000]
     try:
@@ -108,7 +109,7 @@ def reject(ctx: Ctx) -> Response:
 
 
 def edit(ctx: Ctx) -> Response:
-    from bot import workflow  # its rendering stack loads at the first action
+    from bot import workflow
     post_id = int(ctx.request.path_params["post_id"])
     text = ctx.form.get("text", "").replace("\r\n", "\n")
     subject = ctx.form.get("subject")
@@ -127,7 +128,7 @@ def edit(ctx: Ctx) -> Response:
 
 
 def schedule(ctx: Ctx) -> Response:
-    from bot import workflow  # its rendering stack loads at the first action
+    from bot import workflow
     post_id = int(ctx.request.path_params["post_id"])
     phrase = ctx.form.get("at", "").strip() or ctx.form.get("at_local", "").strip()
     try:
@@ -158,7 +159,7 @@ def reject_release(ctx: Ctx) -> Response:
 
 def bulk(ctx: Ctx) -> Response:
     """Approve or reject the posts ticked anywhere on the queue page, across releases."""
-    from bot import workflow  # its rendering stack loads at the first action
+    from bot import workflow
     action = ctx.form.get("action")
     ids = sorted(int(k.removeprefix("post-")) for k, v in ctx.form.items()
                  if k.startswith("post-") and k[5:].isdigit() and len(k) < 24 and v)
@@ -172,7 +173,7 @@ def bulk(ctx: Ctx) -> Response:
 
 
 def _each_of_release(ctx: Ctx, action: str) -> Response:
-    from bot import workflow  # its rendering stack loads at the first action
+    from bot import workflow
     release_id = int(ctx.request.path_params["release_id"])
     note = " ".join(ctx.form.get("reason", "").split())[:1000] or None
     with ctx.begin() as conn:
@@ -185,7 +186,7 @@ def _each_of_release(ctx: Ctx, action: str) -> Response:
 
 def _decide(ctx: Ctx, waiting: list[Post], action: str, note: str | None) -> Response:
     """Each post in its own transaction: one refusal (four-eyes, length) stops no other."""
-    from bot import workflow  # its rendering stack loads at the first action
+    from bot import workflow
     done, refused = [], []
     for post in waiting:
         try:
