@@ -27,7 +27,7 @@ import regex
 from bot import redact
 from bot.config import BlueskyConfig
 from bot.fit import find_urls
-from bot.models import Post, Receipt
+from bot.models import Image, Post, Receipt
 from channels.base import Ambiguous, Check, Limits, Permanent, Transient
 from channels.bluesky.api import Session, _json
 from channels.bluesky.errors import CONTENT_HINT, PLATFORM, error_of, raise_for
@@ -62,6 +62,7 @@ class BlueskyChannel(BlueskyMedia, BlueskyLookup):
         self._session: Session | None = None
         self._renewing = asyncio.Lock()
         self._writes_left: tuple[int, float] | None = None
+        self._ahead = {}
 
     def __repr__(self) -> str:
         return f"BlueskyChannel(name={self.name!r}, pds_url={self._base!r}, " \
@@ -163,6 +164,20 @@ class BlueskyChannel(BlueskyMedia, BlueskyLookup):
                 log.warning("@%s is not a Bluesky handle: left as plain text", handle)
         return dids
 
+    async def prepare(self, post: Post) -> None:
+        """Make the blobs of the post that comes next while the record before it is being
+        written (the publisher's head start); `publish` takes them and redoes what failed."""
+        await self._make_ahead(self._wanted(post))
+
+    def _wanted(self, post: Post) -> list[tuple[Image, int]]:
+        """The pictures the post's embed uploads first, each with its size cap."""
+        kind = embed_kind(self.config.embed, images=bool(post.images), link=bool(post.link))
+        if kind == "images":
+            return [(image, IMAGE_MAX) for image in post.images[:MAX_IMAGES]]
+        if kind == "card" and self.config.embed == "card" and post.images:
+            return [(post.images[0], THUMB_MAX)]
+        return []
+
     async def _embed(self, post: Post) -> dict[str, Any] | None:
         kind = embed_kind(self.config.embed, images=bool(post.images), link=bool(post.link))
         if kind == "images":
@@ -170,8 +185,8 @@ class BlueskyChannel(BlueskyMedia, BlueskyLookup):
                 log.warning("post %s: %d images, Bluesky takes %d; the rest are left out",
                             post.id, len(post.images), MAX_IMAGES)
             items = []
-            for image in post.images[:MAX_IMAGES]:
-                blob = await self._blob(image, IMAGE_MAX)
+            for image, cap in self._wanted(post):
+                blob = await self._blob(image, cap)
                 if blob is not None:
                     items.append(_image(blob, image.alt))
             if items:

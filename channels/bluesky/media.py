@@ -8,14 +8,18 @@ own app does before upload. Pillow reads the size for `aspectRatio` (with the EX
 applied, so a portrait photo is not shown as landscape) and refuses decompression bombs.
 
 Blob uploads have no idempotency and need none: an unreferenced blob is dropped by the PDS,
-so a failure here is never ambiguous.
+so a failure here is never ambiguous. That is also what makes the publisher's head start
+cheap here: the blobs of the post that comes next are made while the record before it is
+being written (`prepare`), and one that no record ends up using costs nothing to leave.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import logging
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,6 +38,10 @@ IMAGE_MAX = 2_000_000
 THUMB_MAX = 1_000_000
 DOWNLOAD_MAX = 40 * 1024 * 1024
 LONG_SIDE = 2000
+BLOB_REUSE = 30 * 60.0
+"""Seconds a blob made ahead is used for its post: well inside the time a PDS keeps a blob
+no record references yet, and short enough that a picture changed at its address since
+is fetched again."""
 _ROTATED = (5, 6, 7, 8)  # EXIF orientations that swap width and height
 
 
@@ -46,9 +54,34 @@ class Blob:
 
 
 class BlueskyMedia(BlueskyApi):
-    """Blob uploads of `BlueskyChannel`."""
+    """Blob uploads of `BlueskyChannel`, and the ones made ahead for the next post."""
+
+    _ahead: dict[tuple[str, int], tuple[float, asyncio.Future[Blob | None]]]
+
+    async def _make_ahead(self, wanted: list[tuple[Image, int]]) -> None:
+        """Fetch, shrink and upload these blobs now, for `_blob` to take later; what fails
+        here is redone (and reported) when the post's own turn comes."""
+        self._guard_writes()  # no blob when a write would be refused anyway
+        now = time.monotonic()
+        for key in [k for k, (at, _) in self._ahead.items() if now - at > BLOB_REUSE]:
+            del self._ahead[key]
+        for image, cap in wanted:
+            key = (image.url, cap)
+            if key not in self._ahead:
+                self._ahead[key] = (now, asyncio.ensure_future(self._upload_blob(image, cap)))
+            await asyncio.shield(self._ahead[key][1])
 
     async def _blob(self, image: Image, cap: int) -> Blob | None:
+        """The blob made ahead for this picture (waiting for it if it is still on its way),
+        else a new one."""
+        made = self._ahead.pop((image.url, cap), None)
+        if made is not None and time.monotonic() - made[0] <= BLOB_REUSE:
+            with contextlib.suppress(Exception):  # what failed ahead is done again below
+                if (blob := await asyncio.shield(made[1])) is not None:
+                    return blob
+        return await self._upload_blob(image, cap)
+
+    async def _upload_blob(self, image: Image, cap: int) -> Blob | None:
         """Upload one image within `cap` bytes; None (logged) when it cannot be made to fit."""
         loaded = await load_image(self._client, image, DOWNLOAD_MAX, timeout=self._timeout,
                                   allow_private=self.config.allow_private_images)

@@ -252,6 +252,41 @@ async def test_images_carry_alt_text_and_aspect_ratio(
     assert all("authorization" not in h for h in images.headers)   # no token to image hosts
 
 
+async def test_a_blob_made_ahead_is_used_once_and_redone_when_it_failed_or_aged(
+        fake: FakePDS, server: LiveServer, client: httpx.AsyncClient, images: Images,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The head start's blob serves its post's record; one that failed ahead, or was made
+    longer ago than `BLOB_REUSE`, is made again at the post's own turn."""
+    from channels.bluesky import media
+
+    channel = channel_for(server, client)
+    uploads = lambda: len(fake.requests_to("com.atproto.repo.uploadBlob"))  # noqa: E731
+    first = make_post(1, images=[Image(url=images.add("a.png", picture(320, 200)), alt="A")])
+    await channel.prepare(first)
+    assert uploads() == 1
+    await channel.publish(first)
+    assert uploads() == 1                                     # taken, not made twice
+    [item] = only_record(fake).value["embed"]["images"]
+    assert fake.blobs[item["image"]["ref"]["$link"]].data == images.files["a.png"]
+
+    fake.fail("com.atproto.repo.uploadBlob", 503)
+    second = make_post(2, images=[Image(url=images.add("b.png", picture(321, 200)), alt="B")])
+    with pytest.raises(Transient):
+        await channel.prepare(second)
+    await channel.publish(second)                             # made again, and used
+    assert uploads() == 3
+
+    third = make_post(3, images=[Image(url=images.add("c.png", picture(322, 200)), alt="C")])
+    await channel.prepare(third)
+    monkeypatch.setattr(media, "BLOB_REUSE", 0.0)             # as if made long ago
+    await channel.publish(third)                              # too old to trust: made again
+    assert uploads() == 5
+    sizes = {r.value["text"].split()[2]: r.value["embed"]["images"][0]["aspectRatio"]["width"]
+             for r in fake.records.values()}
+    assert sizes == {"1": 320, "2": 321, "3": 322}            # each post its own picture
+    assert channel._ahead == {}                               # nothing left behind
+
+
 async def test_a_photo_over_2_mb_is_shrunk_not_dropped(
         fake: FakePDS, server: LiveServer, client: httpx.AsyncClient, images: Images) -> None:
     big = picture(1800, 1200, "PNG", noise=True)

@@ -149,3 +149,44 @@ def test_a_revoked_app_password_pauses_the_channel_with_a_hint(
     checked = cli(ws, "check", code=1)
     assert "bluesky: FAILED" in checked.stdout
     assert "BLUESKY_APP_PASSWORD" in checked.stdout
+
+
+def test_the_next_posts_blobs_upload_while_a_record_is_being_written(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fake: tuple[FakePDS, str]) -> None:
+    """Records go one at a time (the feed's order); the next post's pictures do not wait in
+    that line: they are fetched, shrunk and uploaded while the record before them is still
+    unanswered, and each post still gets its own picture, uploaded once."""
+    state, url = fake
+    ws = workspace(tmp_path, monkeypatch, url)
+    for n in (1, 2, 3):
+        out = io.BytesIO()
+        PILImage.new("RGB", (600 + n, 400), (40 * n, 120, 200)).save(out, "PNG")
+        (ws.content / f"photo{n}.png").write_bytes(out.getvalue())
+        (ws.content / f"r{n}.md").write_text(
+            f"---\ntitle: Release number {n} of the week\ndate: 2026-03-1{n}\n"
+            f"summary: In short, number {n}.\nurl: https://www.example.org/news/r{n}\n"
+            f"image: {(ws.content / f'photo{n}.png').as_uri()}\nimage_alt: Picture {n}\n"
+            "---\n\nThe body.\n", encoding="utf-8")
+    cli(ws, "fetch")
+    for post in sorted(queue(ws), key=lambda p: p["id"]):
+        cli(ws, "approve", str(post["id"]))
+    state.answer_late("com.atproto.repo.putRecord", 0.5, times=3)
+    assert "3 published, 0 failed (will retry), 0 held" in cli(ws, "publish").stdout
+
+    written = list(state.records.values())          # in the order the PDS stored them
+    in_line = sorted(queue(ws), key=lambda p: (p["publish_at"], p["id"]))
+    assert [r.uri for r in written] == [p["remote_id"] for p in in_line]
+    for record in written:                          # each its own picture, none swapped
+        [image] = record.value["embed"]["images"]
+        number = int(record.value["text"].split()[2])
+        assert image["alt"] == f"Picture {number}"
+        assert image["aspectRatio"] == {"width": 600 + number, "height": 400}
+        blob = state.blobs[image["image"]["ref"]["$link"]]
+        assert PILImage.open(io.BytesIO(blob.data)).size == (600 + number, 400)
+    assert len(state.requests_to("com.atproto.repo.uploadBlob")) == 3   # none made twice
+    # what the server saw: post n+1's blob arrived before post n's record was answered
+    records = state.requests_to("com.atproto.repo.putRecord")
+    blobs = state.requests_to("com.atproto.repo.uploadBlob")
+    for n, record in enumerate(records[:2]):
+        assert record.answered is not None
+        assert blobs[n + 1].received < record.answered

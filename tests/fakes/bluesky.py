@@ -27,6 +27,7 @@ text's UTF-8 bytes (`text_bytes`), so tests can slice them with the facets' offs
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import itertools
@@ -118,6 +119,9 @@ class Recorded:
     query: dict[str, str]
     headers: dict[str, str]
     body: bytes
+    received: float = 0.0
+    """`time.monotonic()` when the request arrived, and when its answer left."""
+    answered: float | None = None
 
 
 @dataclass
@@ -152,6 +156,7 @@ class FakePDS:
         self._ids = itertools.count(1)
         self._failures: dict[str, deque[_Failure]] = {}
         self._drops: dict[str, int] = {}
+        self._late: dict[str, deque[float]] = {}
         self._spent: dict[tuple[str, str, int], int] = {}
 
     # -- set-up and steering
@@ -193,6 +198,12 @@ class FakePDS:
         """Do the work, then send half an answer and hang up (the client cannot know)."""
         with self.lock:
             self._drops[nsid] = self._drops.get(nsid, 0) + times
+
+    def answer_late(self, nsid: str, seconds: float, *, times: int = 1) -> None:
+        """Do the work of the next `times` calls of `nsid`, then hold each answer `seconds`
+        (a slow PDS); other requests go on meanwhile."""
+        with self.lock:
+            self._late.setdefault(nsid, deque()).extend([seconds] * times)
 
     def advance(self, seconds: float) -> None:
         with self.lock:
@@ -571,9 +582,22 @@ async def xrpc(request: Request) -> Response:
     request.state.rate = None
     raw = await request.body()
     request.state.raw = raw
+    recorded = Recorded(request.method, nsid, dict(request.query_params),
+                        {k.lower(): v for k, v in request.headers.items()}, raw,
+                        received=time.monotonic())
     with state.lock:
-        state.requests.append(Recorded(request.method, nsid, dict(request.query_params),
-                                       {k.lower(): v for k, v in request.headers.items()}, raw))
+        state.requests.append(recorded)
+    response = await _answer(state, request, nsid, raw)
+    with state.lock:
+        late = state._late.get(nsid)
+        delay = late.popleft() if late else 0.0
+    if delay:
+        await asyncio.sleep(delay)
+    recorded.answered = time.monotonic()
+    return response
+
+
+async def _answer(state: FakePDS, request: Request, nsid: str, raw: bytes) -> Response:
     found = HANDLERS.get(nsid)
     if found is None:
         return _error(501, "MethodNotImplemented", "Method Not Implemented")
