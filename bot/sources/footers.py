@@ -1,0 +1,244 @@
+"""What an organisation's footer looks like, one paragraph at a time, in any of its shapes.
+
+A press release ends with what the organisation says under every release: an "about us"
+paragraph, contact lines, the funder's standard notice, a donation appeal, a trademark
+line. Some come under a heading ("About …", "Notes to editors", "Pressekontakt"); on real
+releases most do not, and contact details are often run together with a funder notice
+in one paragraph. Each test here judges one paragraph from its own text (a heading, a
+contact block, a self-description, an appeal); `bot.sources.extract.partition` decides from
+where they stand which of them end the story.
+
+Every pattern is anchored or bounded (no nested quantifiers), so a paragraph costs one
+linear scan per test.
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["contact_kinds", "is_about", "is_appeal", "is_boilerplate", "is_contact_block",
+           "is_footer_heading"]
+
+TERMINAL = (".", "!", "?", "…", '"', "”", "’", "»")
+LABEL_LINE = re.compile(r"(?:tags|categories|category|keywords|filed under|posted in|photos?"
+                        r"|images?|credits?|foto|source|copyright)\b[ \t]*:|©|\(c\)[ \t]"
+                        r"|(?:no|nr|ref(?:erence)?)\.?[ \t]*:?[ \t]*\d[\d/.-]*$", re.I)
+
+_FOOTER_HEAD = re.compile(
+    r"about[ \t]+(?![\d€$£])[^\n.!?:]{1,80}|about"
+    r"|notes?[ \t]+(?:to|for)[ \t]+(?:the[ \t]+)?editors?"
+    r"|editor['’]?s['’]?[ \t]+notes?|(?:press|media)[ \t]+(?:contacts?|enquiries|inquiries|office)"
+    r"|enquiries|inquiries"
+    r"|for (?:further|more) information,?[ \t]*(?:please[ \t]+)?(?:contact[^\n:]{0,30})?"
+    r"|further information|background(?:[ \t]+(?:information|notes?))?(?:[ \t]+for[ \t]+"
+    r"editors)?|notes|media[ \t]+resources"
+    # German
+    r"|[üu]ber[ \t]+(?![\d€$£])[^\n.!?:]{1,80}|(?:presse|medien)kontakte?|kontakte?"
+    r"|ansprechpartner(?:in|innen)?|f[üu]r[ \t]+r[üu]ckfragen(?:[^\n:]{0,30})?"
+    r"|weitere[ \t]+informationen|hinweise?[ \t]+(?:f[üu]r|an)[ \t]+(?:die[ \t]+)?"
+    r"redaktion(?:en)?|hintergrund(?:informationen)?|pressestelle"
+    r"|antecedentes|contexte|note[ \t]+aux[ \t]+r[ée]dactions"
+    # Spanish
+    r"|acerca[ \t]+de[ \t]+[^\n.!?:]{1,80}|sobre[ \t]+(?:el|la|los|las|nosotros)\b[^\n.!?:]{0,80}"
+    r"|contactos?(?:[ \t]+(?:de|para)[ \t]+(?:prensa|medios(?:[ \t]+de[ \t]+comunicaci[óo]n)?))?"
+    r"|notas?[ \t]+(?:para|a)[ \t]+(?:los[ \t]+)?(?:editores|redactores|periodistas|redacciones)"
+    r"|(?:para[ \t]+)?m[áa]s[ \t]+informaci[óo]n|(?:gabinete|oficina)[ \t]+de[ \t]+prensa"
+    # French
+    r"|[àa][ \t]+propos(?:[ \t]+(?:de|du|des|d['’])[^\n.!?:]{1,80})?"
+    r"|contacts?[ \t]+(?:presse|m[ée]dias?)|notes?[ \t]+(?:aux|pour les)[ \t]+(?:r[ée]dactions"
+    r"|r[ée]dacteurs|[ée]diteurs|journalistes)|pour[ \t]+(?:plus[ \t]+d['’]|de[ \t]+plus[ \t]+"
+    r"amples[ \t]+)informations?|(?:service|relations)[ \t]+(?:de[ \t]+)?presse"
+    # Russian
+    r"|об?[ \t]+[^\W\d_][^\n.!?:]{1,80}|справка|справочная[ \t]+информация"
+    r"|контакты(?:[ \t]+для[ \t]+(?:сми|прессы))?|контактная[ \t]+информация|пресс-служба"
+    r"|для[ \t]+справок|дополнительная[ \t]+информация"
+    r"|примечани[ея][ \t]+для[ \t]+редакт[а-я]+"
+    # last: the other languages' "contact …" headings start with it
+    r"|contacts?(?:[ \t]+(?:for|details|information)[^\n:.]{0,40})?", re.I)
+_PHONE = re.compile(r"(?:tel(?:ephone)?|phone|mobile|mob|cell|fax|t[ée]l[ée]?(?:fono|phone)?"
+                    r"|m[óo]vil|portable|тел(?:ефон)?|моб(?:ильный)?|факс|[tmfт])\.?[ \t]*:?[ \t]*"
+                    r"\+?[\d(][\d ()./-]{5,}|\+\d[\d ()./-]{6,}$", re.I)
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_POSTCODE = re.compile(r"\b(?:[A-Z]{1,2}-)?\d{4,5}[ \t]+[A-ZÄÖÜÉ][\w-]+|(?<!\d)\d{6},[ \t]*[А-ЯЁ]"
+                       r"|\b(?:ul\.|ул\.|улица|просп(?:ект|\.)|calle|c/|avenida|avda?\.|rue"
+                       r"|avenue|boulevard|bd|place|plaza|paseo)[ \t]+[^\n]{2,60}?\d")
+_FUNDER = re.compile(
+    r"(?:co-?)?(?:funded|financed)[ \t]+by|views and opinions expressed|(?:[\w'’ –-]{0,100}?[ \t])?"
+    r"(?:is|are|was|were|has been|have been)[ \t]+(?:co-?)?(?:funded|financed|co-financed)[ \t]+by"
+    r"|(?:[\w'’ –-]{0,100}?[ \t])?(?:co)?financiad[oa]s?[ \t]+por"
+    r"|el[ \t]+contenido[ \t]+de[ \t]+(?:esta|este)[ \t]+\w+[ \t]+es[ \t]+(?:de[ \t]+la[ \t]+)?"
+    r"responsabilidad|(?:[\w'’ –-]{0,100}?[ \t])?(?:co-?)?financ[ée]e?s?[ \t]+par"
+    r"|le[ \t]+contenu[ \t]+de[ \t]+(?:cette|ce)[ \t]+\w+[ \t]+rel[èe]ve"
+    r"|(?:[\w'’ –-]{0,100}?[ \t])?(?:со)?финансир[а-я]+[ \t]+"
+    r"|(?:[\w'’ –-]{0,100}?[ \t])?при[ \t]+(?:финансовой[ \t]+)?поддержке"
+    r"|содержание[ \t]+(?:данной|этой|настоящей)[ \t]+публикации",
+    re.I)
+_FUNDER_WHO = re.compile(r"european union|\beu\b|erdf|european regional development fund"
+                         r"|interreg|european commission|uni[óo]n europea|\bue\b"
+                         r"|union europ[ée]enne|commission europ[ée]enne|comisi[óo]n europea"
+                         r"|европейск[а-я]+[ \t]+(?:союз|комисс)|евросоюз|(?<!\w)ес(?!\w)", re.I)
+# the standard "The European Union is made up of 27 Member States…" notice, in any language
+_EU_NOTICE = re.compile(
+    r"(?:the[ \t]+)?european[ \t]+union|la[ \t]+uni[óo]n[ \t]+europea|l['’]union[ \t]+europ[ée]enne"
+    r"|европейский[ \t]+союз", re.I)
+_EU_MADE_OF = re.compile(
+    r"(?:is made up of|consists of|comprises|est (?:constitu[ée]e|compos[ée]e|form[ée]e) de"
+    r"|regroupe|est[áa] (?:formada|compuesta|integrada) por|se compone de"
+    r"|состоит из|объединяет)[ \t]+\d{1,2}", re.I)
+_SOCIAL = re.compile(r"(?:follow us|find us|join us|stay in touch|connect with us|unsubscribe"
+                     r"|web(?:site)?[ \t]*:|internet[ \t]*:|(?:facebook|twitter|x|linkedin"
+                     r"|instagram|youtube|mastodon|bluesky|telegram|vk|вконтакте|телеграм)"
+                     r"[ \t]*:|s[íi]guenos|encu[ée]ntranos|suivez[- ]nous|retrouvez[- ]nous"
+                     r"|следите за нами|подписывайтесь|мы в (?:социальных сетях|соцсетях)"
+                     r"|(?:sitio[ \t]+web|site[ \t]+(?:web|internet)|сайт|веб-сайт)[ \t]*:)", re.I)
+
+
+def is_footer_heading(text: str) -> bool:
+    """`About the programme`, `Notes to editors`, `Press contact:` — alone or before a colon."""
+    head = text[:140]
+    m = _FOOTER_HEAD.match(head)
+    if not m:
+        return False
+    rest = head[m.end():].lstrip(" \t")
+    if rest.startswith(":"):
+        return True
+    return not rest and len(text) <= 100 and not text.endswith((".", "!", "?"))
+
+
+def is_boilerplate(par: str) -> bool:
+    """A paragraph that belongs to a footer wherever it stands: phone, e-mail, address, funder."""
+    if len(par) <= 200 and _PHONE.match(par):
+        return True
+    if len(par) <= 160 and (re.match(r"(?:e-?mail|correo|courriel|эл\.?[ \t]*почта)[ \t]*:",
+                                     par, re.I) or (
+            _EMAIL.search(par) and len(par.split()) <= 8 and not par.endswith(TERMINAL))):
+        return True
+    if (len(par) <= 150 and "," in par and _POSTCODE.search(par)
+            and not par.endswith((".", "!", "?")) and len(par.split()) <= 16):
+        return True
+    if len(par) <= 400 and _FUNDER.match(par) and _FUNDER_WHO.search(par):
+        return True
+    if len(par) <= 800 and (m := _EU_NOTICE.match(par)) and _EU_MADE_OF.search(par, m.end(),
+                                                                              m.end() + 60):
+        return True
+    return len(par) <= 200 and bool(_SOCIAL.match(par) or LABEL_LINE.match(par))
+
+
+
+
+# --- contact details anywhere in a paragraph -------------------------------------------
+_PHONE_ANY = re.compile(
+    r"(?:\b(?:tel(?:ephone)?|phone|mobile|mob|cell|fax|t[ée]l[ée]?(?:fono|phone)?|m[óo]vil"
+    r"|portable|handy|тел(?:ефон)?|моб(?:ильный)?|факс|[tmfт])\.?[ \t]*:?[ \t]*\+?[\d(]"
+    r"|(?<![\w+])\+[1-9]\d{0,3}[ \t.(/-]{0,2}\d|(?<![\w(])\(\d{2,5}\)[ \t]?\d"
+    r"|(?<![\w.,])0\d{1,4}[ \t./-]\d{2,4}[ \t./-]\d{2,4})", re.I)
+_DIGIT = re.compile(r"\d")
+_WEB = re.compile(r"https?://|(?<![\w@.])www\.[\w-]", re.I)
+_HANDLE = re.compile(r"(?<![\w.@])@[A-Za-z_][\w.]{2,30}\b(?!\.[a-z]{2,})|\b(?:facebook|twitter"
+                     r"|x|linkedin|instagram|youtube|vk|t)\.(?:com|me)/\w", re.I)
+
+
+def contact_kinds(par: str) -> set[str]:
+    """Which kinds of contact detail a paragraph carries: email, phone, web, social, address."""
+    # plain string checks first: most story paragraphs have no "@", no address, few digits
+    kinds = set()
+    at = "@" in par
+    if at and _EMAIL.search(par):
+        kinds.add("email")
+    if "www." in par or "://" in par:
+        kinds.add("web")
+    if (at or ".com/" in par or ".me/" in par) and _HANDLE.search(_EMAIL.sub(" ", par)):
+        kinds.add("social")
+    if _DIGIT.search(par):
+        if _PHONE_ANY.search(par):
+            kinds.add("phone")
+        if _POSTCODE.search(par):
+            kinds.add("address")
+    return kinds
+
+
+def is_contact_block(par: str) -> bool:
+    """Contact details run together in one paragraph (`Press office, Rue X 12, 1000
+    Brussels, +32 2 …, press@…`), with or without a funder notice around them: two kinds
+    in a short paragraph, three in any."""
+    if len(par) > 1500:
+        return False
+    kinds = contact_kinds(par)
+    return len(kinds) >= 3 or (len(kinds) >= 2 and len(par.split()) <= 45)
+
+
+# --- an organisation describing itself --------------------------------------------------
+_ORG_NOUN = (
+    r"organi[sz]ation|agency|charity|foundation|company|network|programme|program|association"
+    r"|institution|university|fund|ngo|non-?profit|not-for-profit|alliance|federation"
+    r"|institute|group|leader|provider|initiative|partnership|society|union|council|authority"
+    r"|centre|center|platform|manufacturer|firm|corporation|cooperative|trust|body|movement"
+    r"|organizaci[óo]n|fundaci[óo]n|empresa|entidad|asociaci[óo]n|red|agencia|instituci[óo]n"
+    r"|programa|ong|universidad|federaci[óo]n|compa[ñn][íi]a|sociedad|plataforma|l[íi]der"
+    r"|association|fondation|entreprise|agence|r[ée]seau|[ée]tablissement|soci[ée]t[ée]"
+    r"|universit[ée]|organisme|f[ée]d[ée]ration|collectif|groupe|leader|acteur"
+    r"|stiftung|unternehmen|verein|netzwerk|agentur|einrichtung|hochschule|universit[äa]t"
+    r"|verband|institut|gesellschaft|anbieter|initiative|organisation|programm|hersteller"
+    r"|организаци|фонд|компани|агентств|сеть|программ|университет|ассоциаци|объединени"
+    r"|учреждени|движени|союз|лидер|центр|предприяти|проект")
+_DEFINES = re.compile(
+    # "X is a / the / one of …", in en, es, fr, de; "X — это …", "X является …" in ru
+    r"(?:\b(?:is|are)[ \t]+(?:a|an|the|one[ \t]+of|europe['’]s|the[ \t]+world['’]s)"
+    r"|\bes[ \t]+(?:una?|el|la)|\best[ \t]+(?:une?|le|la|l['’])|\bist[ \t]+(?:eine?[rs]?|der"
+    r"|die|das)|[ \t][—–-][ \t]*это|\bявля[а-я]*)[ \t]", re.I)
+_DEFINES_NOUN = re.compile(r"(?:[ \t][\w'’-]+){0,5}?[ \t](?:" + _ORG_NOUN + r")", re.I)
+_FOUNDED = re.compile(
+    r"(?:founded|established|fundad[ao]|fond[ée]e?|gegr[üu]ndet|основан[аоы]?"
+    r")[ \t]+(?:in[ \t]+|en[ \t]+|im[ \t]+(?:jahr[ \t]+)?|в[ \t]+)?(?:1[89]|20)\d\d\b", re.I)
+_DEFINE_OR_FOUND_WORDS = frozenset((
+    "is", "are", "es", "est", "ist", "это", "является", "являются", "founded", "established",
+    "fundada", "fundado", "fondée", "fondé", "fondee", "fonde", "gegründet", "gegrundet",
+    "основан", "основана", "основано", "основаны"))
+_SELF = re.compile(
+    r"\b(?:our[ \t]+mission|mission[ \t]+is|works?[ \t]+to|working[ \t]+to|committed[ \t]+to"
+    r"|dedicated[ \t]+to|headquartered|based[ \t]+in|employs|members?[ \t]+(?:in|from|of)"
+    r"|more[ \t]+(?:information|info)[ \t]+(?:at|on)|visit|learn[ \t]+more|largest|leading"
+    r"|countries|misi[óo]n|trabaja[ \t]+(?:para|por)|sede|pa[íi]ses|m[áa]s[ \t]+informaci[óo]n"
+    r"|mission|œuvre|oeuvre|si[èe]ge|pays|plus[ \t]+d['’]informations|engag[ée]e?"
+    r"|sitz|mitglieder|l[äa]ndern|besch[äa]ftigt|setzt[ \t]+sich|engagiert"
+    r"|мисси|штаб|стран|работает|подробн|сотрудник)", re.I)
+
+
+def is_about(par: str) -> bool:
+    """An organisation's self-description without a heading: `The Fund is a non-profit
+    organisation founded in 1998 …`, `Die Stiftung ist eine …`, `Фонд — это …`: it defines
+    an organisation (or says when it was founded) and speaks of its mission, size or site."""
+    if not 12 <= len(par.split()) <= 220:
+        return False
+    start = par[:300]
+    words = set(start.casefold().split())
+    if not words & _DEFINE_OR_FOUND_WORDS:  # a set lookup spares most paragraphs the scans
+        return False
+    founded = _FOUNDED.match(start) or _FOUNDED.search(start)
+    defines = _DEFINES.search(start)
+    if defines and not _DEFINES_NOUN.match(start, defines.end() - 1):
+        defines = None
+    if not (defines or founded):
+        return False
+    return bool(founded or _SELF.search(par) or _WEB.search(par) or _EMAIL.search(par))
+
+
+# --- appeals and notices -----------------------------------------------------------------
+_APPEAL = re.compile(
+    r"\b(?:donate|make[ \t]+a[ \t]+(?:donation|gift)|support[ \t]+our[ \t]+work|your[ \t]+"
+    r"(?:gift|donation)|give[ \t]+(?:today|now)|subscribe[ \t]+to[ \t]+(?:our|the)[ \t]+"
+    r"(?:news|newsletter|mailing|press)|sign[ \t]+up[ \t]+(?:for|to)[ \t]+(?:our|the)[ \t]+"
+    r"(?:news|newsletter|mailing)|registered[ \t]+trade[ \t]?marks?|trade[ \t]?marks?[ \t]+"
+    r"(?:of|are|is)|all[ \t]+rights[ \t]+reserved|haz(?:te)?[ \t]+(?:un[ \t]+)?(?:donativo"
+    r"|socio)|dona[ \t]+ahora|suscr[íi]bete|todos[ \t]+los[ \t]+derechos[ \t]+reservados"
+    r"|marca[ \t]+registrada|faire[ \t]+un[ \t]+don|faites[ \t]+un[ \t]+don|abonnez-vous"
+    r"|tous[ \t]+droits[ \t]+r[ée]serv[ée]s|marque[ \t]+d[ée]pos[ée]e|jetzt[ \t]+spenden"
+    r"|spenden[ \t]+sie|newsletter[ \t]+abonnieren|alle[ \t]+rechte[ \t]+vorbehalten"
+    r"|eingetragene[ \t]+(?:marke|warenzeichen)|пожертвова|поддержите[ \t]+нас"
+    r"|подпи(?:шитесь|саться)[ \t]+на[ \t]+(?:рассылку|новости)|все[ \t]+права[ \t]+защищены"
+    r"|зарегистрированн[а-я]+[ \t]+товарн)", re.I)
+
+
+def is_appeal(par: str) -> bool:
+    """A donation appeal, a "subscribe to our news" line or a trademark/rights notice."""
+    return len(par) <= 600 and bool(_APPEAL.search(par))
