@@ -374,6 +374,8 @@ def _read_head(lines: list[str], known_title: str | None
         i += 1
     if i >= len(lines):
         return known_title, head_date, i
+    if known_title is None and (found := _page_title_line(lines, i)) is not None:
+        i = found  # a web page's copy: the title stands by the article, not atop the menus
     candidate, j = _title_at(lines, i)
     if known_title is not None:
         same = candidate.casefold() == " ".join(known_title.split()).casefold()
@@ -389,6 +391,78 @@ def _read_head(lines: list[str], known_title: str | None
         if kind in ("text", "bullet", "related", "footer"):
             break
     return title, head_date, rest_at
+
+
+_BYLINE = re.compile(r"(?:by|von|par|por|автор|&)[ \t]", re.I)
+_CAPTION = re.compile(r"\b(?:photo|foto|фото|image|bild|credit|crédit|istock|getty|reuters|afp"
+                      r"|dpa|shutterstock)\b|©|\.(?:jpe?g|png|gif|webp)\b", re.I)
+_MENU_WORDS = 4
+
+
+def _article_start(lines: list[str]) -> int | None:
+    """The first line of the longest run of real paragraphs: on a copied web page, the
+    article itself rather than the teasers and menus around it."""
+    best, best_size = None, 0
+    start, size, gap = None, 0, 0
+    for n, s in enumerate(lines):
+        if not s:
+            continue
+        if _is_real_paragraph(s) and line_kind(s) == "text":
+            if start is None:
+                start, size = n, 0
+            size, gap = size + len(s), 0
+            if size > best_size:
+                best, best_size = start, size
+        elif start is not None:
+            gap += 1
+            if gap > 2:
+                start, size, gap = None, 0, 0
+    return best
+
+
+def _dateish(line: str) -> bool:
+    """A date line, or a line that opens with a date (`22.05.2014 - Gemeinde`)."""
+    return bool(date_line_span(line, parse_foreign=False)
+                or date_line_span(" ".join(line.split()[:4]), parse_foreign=False))
+
+
+def _page_title_line(lines: list[str], first: int) -> int | None:
+    """Where the title of a copied web page is, when menus come before it; None for a
+    release that starts with its title (the first line then is the title, as before).
+
+    Menus are runs of short lines. The article is the longest run of real paragraphs; its
+    title is a title-like line shortly before it, next to a date, not a byline or a photo
+    caption: each candidate is scored on those signs and the best one wins."""
+    start = _article_start(lines)
+    if start is None:
+        return None
+    head = [n for n in range(first, start) if lines[n]]
+    short = sum(1 for n in head if len(lines[n].split()) <= _MENU_WORDS)
+    if len(head) <= 8 or short < 0.5 * len(head):
+        return None
+    window = head[-15:]
+    best, best_score = None, 0
+    for pos, n in enumerate(window):
+        s = lines[n]
+        words = s.split()
+        if len(words) < 3 or s.endswith(":") or line_kind(s) != "text" or not _is_title(s):
+            continue
+        distance = len(window) - 1 - pos
+        score = 3 if distance == 0 else 2 if distance <= 3 else 1 if distance <= 6 else 0
+        after = [lines[k] for k in window[pos + 1:pos + 4]]
+        before = [lines[k] for k in window[max(0, pos - 2):pos]]
+        if any(_dateish(x) for x in after):
+            score += 3
+        elif any(_dateish(x) for x in before):
+            score += 2
+        score += len(words) >= 5
+        if s.count(",") >= 2 or _BYLINE.match(s):
+            score -= 2
+        if _CAPTION.search(s):
+            score -= 3
+        if score > best_score:
+            best, best_score = n, score
+    return best
 
 
 _GAP = re.compile(r"[ \t]{3,}")
