@@ -17,6 +17,14 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from bot.sources.dates import date_line_span, find_date, parse_date_line
+from bot.sources.footers import (
+    TERMINAL,
+    is_about,
+    is_appeal,
+    is_boilerplate,
+    is_contact_block,
+    is_footer_heading,
+)
 
 __all__ = ["BOILERPLATE_MARKERS", "Extracted", "extract_text", "find_date", "find_links",
            "join_notes", "line_kind", "normalise", "parse_date_line", "partition",
@@ -37,8 +45,9 @@ class Extracted:
 BOILERPLATE_MARKERS: tuple[re.Pattern[str], ...] = tuple(re.compile(p, re.I | re.M) for p in (
     r"^[ \t]*(?:page|seite|p\.)[ \t]*\d{1,4}(?:[ \t]*(?:of|/|von|sur|di)[ \t]*\d{1,4})?[ \t]*$",
     r"^[ \t]*(?:-[ \t]*\d{1,4}[ \t]*-|\d{1,3}(?:[ \t]*/[ \t]*\d{1,3})?)[ \t]*$",
-    r"^[ \t]*(?:#{3,}|\[?[-–—]*[ \t]*(?:ends?|fin|конец)[ \t]*[-–—]*\]?"
-    r"|[-–—]+[ \t]*(?:end|fin|конец)[ \t]*[-–—]+|-30-)[ \t]*$",
+    r"^[ \t]*(?:#(?:[ \t]*#){2,}|\[?[-–—]*[ \t]*(?:ends?|fin|ende|конец)[ \t]*[-–—]*\]?"
+    r"|[-–—]+[ \t]*(?:end|fin|ende|конец)[ \t]*[-–—]+|[-–—][ \t]*30[ \t]*[-–—]"
+    r"|\*(?:[ \t]*\*){2,}|fin del comunicado|fin du communiqu[ée])[ \t]*$",
     r"^[ \t]*(?:read more|continue reading|share(?: this(?: article| page| post)?)?|tweet"
     r"|print(?: this page)?|back to (?:news|overview|top)|related (?:news|articles|posts)"
     r"|more news|latest news|skip to (?:main )?content)[ \t]*[.:…»›>]*[ \t]*$",
@@ -61,7 +70,6 @@ _NAVIGATION = _any_of(BOILERPLATE_MARKERS[3:5])
 _CONTACT_LINE = _any_of(BOILERPLATE_MARKERS[5:])
 _ANY_MARKER = _any_of(BOILERPLATE_MARKERS)
 
-_TERMINAL = (".", "!", "?", "…", '"', "”", "’", "»")
 _FRAGMENT_END = re.compile(
     r"(?:[,;:(/&–—-]|\b(?:and|or|of|the|a|an|to|for|in|on|with|by|at|from|as|into|its|their"
     r"|und|der|die|das|für|mit|et|de|la|le|des|per|il|e|in))$", re.I)
@@ -90,72 +98,9 @@ _STRAY = re.compile(
     r"|back to (?:news|overview|top|the list)|see all news|all news|news|skip to (?:main )?content"
     r"|menu|search|top|subscribe|previous|next|newer|older|facebook|twitter|linkedin|x|instagram"
     r"|youtube|whatsapp|mastodon|bluesky|threads|copy link|download pdf|pdf|top of page)", re.I)
-_LABEL_LINE = re.compile(r"(?:tags|categories|category|keywords|filed under|posted in|photos?"
-                         r"|images?|credits?|foto|source|copyright)\b[ \t]*:|©|\(c\)[ \t]"
-                         r"|(?:no|nr|ref(?:erence)?)\.?[ \t]*:?[ \t]*\d[\d/.-]*$", re.I)
 _RELATED = re.compile(r"(?:related|more|latest|other|recent) (?:news|articles|posts|stories"
                       r"|content|releases)|you (?:may|might) also (?:like|be interested in)"
                       r"|see also", re.I)
-_FOOTER_HEAD = re.compile(
-    r"about[ \t]+(?![\d€$£])[^\n.!?:]{1,80}|about"
-    r"|notes?[ \t]+(?:to|for)[ \t]+(?:the[ \t]+)?editors?"
-    r"|editor['’]?s['’]?[ \t]+notes?|(?:press|media)[ \t]+(?:contacts?|enquiries|inquiries|office)"
-    r"|enquiries|inquiries"
-    r"|for (?:further|more) information,?[ \t]*(?:please[ \t]+)?(?:contact[^\n:]{0,30})?"
-    r"|further information|background information for editors"
-    # Spanish
-    r"|acerca[ \t]+de[ \t]+[^\n.!?:]{1,80}|sobre[ \t]+(?:el|la|los|las|nosotros)\b[^\n.!?:]{0,80}"
-    r"|contactos?(?:[ \t]+(?:de|para)[ \t]+(?:prensa|medios(?:[ \t]+de[ \t]+comunicaci[óo]n)?))?"
-    r"|notas?[ \t]+(?:para|a)[ \t]+(?:los[ \t]+)?(?:editores|redactores|periodistas|redacciones)"
-    r"|(?:para[ \t]+)?m[áa]s[ \t]+informaci[óo]n|(?:gabinete|oficina)[ \t]+de[ \t]+prensa"
-    # French
-    r"|[àa][ \t]+propos(?:[ \t]+(?:de|du|des|d['’])[^\n.!?:]{1,80})?"
-    r"|contacts?[ \t]+(?:presse|m[ée]dias?)|notes?[ \t]+(?:aux|pour les)[ \t]+(?:r[ée]dactions"
-    r"|r[ée]dacteurs|[ée]diteurs|journalistes)|pour[ \t]+(?:plus[ \t]+d['’]|de[ \t]+plus[ \t]+"
-    r"amples[ \t]+)informations?|(?:service|relations)[ \t]+(?:de[ \t]+)?presse"
-    # Russian
-    r"|об?[ \t]+[^\W\d_][^\n.!?:]{1,80}|справка|справочная[ \t]+информация"
-    r"|контакты(?:[ \t]+для[ \t]+(?:сми|прессы))?|контактная[ \t]+информация|пресс-служба"
-    r"|для[ \t]+справок|дополнительная[ \t]+информация"
-    r"|примечани[ея][ \t]+для[ \t]+редакт[а-я]+"
-    # last: the other languages' "contact …" headings start with it
-    r"|contacts?(?:[ \t]+(?:for|details|information)[^\n:.]{0,40})?", re.I)
-_PHONE = re.compile(r"(?:tel(?:ephone)?|phone|mobile|mob|cell|fax|t[ée]l[ée]?(?:fono|phone)?"
-                    r"|m[óo]vil|portable|тел(?:ефон)?|моб(?:ильный)?|факс|[tmfт])\.?[ \t]*:?[ \t]*"
-                    r"\+?[\d(][\d ()./-]{5,}|\+\d[\d ()./-]{6,}$", re.I)
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-_POSTCODE = re.compile(r"\b(?:[A-Z]{1,2}-)?\d{4,5}[ \t]+[A-ZÄÖÜÉ][\w-]+|(?<!\d)\d{6},[ \t]*[А-ЯЁ]"
-                       r"|\b(?:ul\.|ул\.|улица|просп(?:ект|\.)|calle|c/|avenida|avda?\.|rue"
-                       r"|avenue|boulevard|bd|place|plaza|paseo)[ \t]+[^\n]{2,60}?\d")
-_FUNDER = re.compile(
-    r"(?:co-?)?(?:funded|financed)[ \t]+by|views and opinions expressed|(?:[\w'’ –-]{0,100}?[ \t])?"
-    r"(?:is|are|was|were|has been|have been)[ \t]+(?:co-?)?(?:funded|financed|co-financed)[ \t]+by"
-    r"|(?:[\w'’ –-]{0,100}?[ \t])?(?:co)?financiad[oa]s?[ \t]+por"
-    r"|el[ \t]+contenido[ \t]+de[ \t]+(?:esta|este)[ \t]+\w+[ \t]+es[ \t]+(?:de[ \t]+la[ \t]+)?"
-    r"responsabilidad|(?:[\w'’ –-]{0,100}?[ \t])?(?:co-?)?financ[ée]e?s?[ \t]+par"
-    r"|le[ \t]+contenu[ \t]+de[ \t]+(?:cette|ce)[ \t]+\w+[ \t]+rel[èe]ve"
-    r"|(?:[\w'’ –-]{0,100}?[ \t])?(?:со)?финансир[а-я]+[ \t]+"
-    r"|(?:[\w'’ –-]{0,100}?[ \t])?при[ \t]+(?:финансовой[ \t]+)?поддержке"
-    r"|содержание[ \t]+(?:данной|этой|настоящей)[ \t]+публикации",
-    re.I)
-_FUNDER_WHO = re.compile(r"european union|\beu\b|erdf|european regional development fund"
-                         r"|interreg|european commission|uni[óo]n europea|\bue\b"
-                         r"|union europ[ée]enne|commission europ[ée]enne|comisi[óo]n europea"
-                         r"|европейск[а-я]+[ \t]+(?:союз|комисс)|евросоюз|(?<!\w)ес(?!\w)", re.I)
-# the standard "The European Union is made up of 27 Member States…" notice, in any language
-_EU_NOTICE = re.compile(
-    r"(?:the[ \t]+)?european[ \t]+union|la[ \t]+uni[óo]n[ \t]+europea|l['’]union[ \t]+europ[ée]enne"
-    r"|европейский[ \t]+союз", re.I)
-_EU_MADE_OF = re.compile(
-    r"(?:is made up of|consists of|comprises|est (?:constitu[ée]e|compos[ée]e|form[ée]e) de"
-    r"|regroupe|est[áa] (?:formada|compuesta|integrada) por|se compone de"
-    r"|состоит из|объединяет)[ \t]+\d{1,2}", re.I)
-_SOCIAL = re.compile(r"(?:follow us|find us|join us|stay in touch|connect with us|unsubscribe"
-                     r"|web(?:site)?[ \t]*:|internet[ \t]*:|(?:facebook|twitter|x|linkedin"
-                     r"|instagram|youtube|mastodon|bluesky|telegram|vk|вконтакте|телеграм)"
-                     r"[ \t]*:|s[íi]guenos|encu[ée]ntranos|suivez[- ]nous|retrouvez[- ]nous"
-                     r"|следите за нами|подписывайтесь|мы в (?:социальных сетях|соцсетях)"
-                     r"|(?:sitio[ \t]+web|site[ \t]+(?:web|internet)|сайт|веб-сайт)[ \t]*:)", re.I)
 _BULLET = re.compile(r"(?:[-*•–·▪]|\d{1,2}[.)])[ \t]+(?=\S)")
 
 _LINK = re.compile(r"(?:https?://|(?<![\w/.@:-])www\.)[^\s<>\"'`{}|\\^\[\]]+", re.I)
@@ -198,37 +143,6 @@ def _bare(line: str) -> str:
     return line.strip(" .:…»«›‹→←>|<-–—*•")
 
 
-def is_footer_heading(text: str) -> bool:
-    """`About the programme`, `Notes to editors`, `Press contact:` — alone or before a colon."""
-    head = text[:140]
-    m = _FOOTER_HEAD.match(head)
-    if not m:
-        return False
-    rest = head[m.end():].lstrip(" \t")
-    if rest.startswith(":"):
-        return True
-    return not rest and len(text) <= 100 and not text.endswith((".", "!", "?"))
-
-
-def is_boilerplate(par: str) -> bool:
-    """A paragraph that belongs to a footer wherever it stands: phone, e-mail, address, funder."""
-    if len(par) <= 200 and _PHONE.match(par):
-        return True
-    if len(par) <= 160 and (re.match(r"(?:e-?mail|correo|courriel|эл\.?[ \t]*почта)[ \t]*:",
-                                     par, re.I) or (
-            _EMAIL.search(par) and len(par.split()) <= 8 and not par.endswith(_TERMINAL))):
-        return True
-    if (len(par) <= 150 and "," in par and _POSTCODE.search(par)
-            and not par.endswith((".", "!", "?")) and len(par.split()) <= 16):
-        return True
-    if len(par) <= 400 and _FUNDER.match(par) and _FUNDER_WHO.search(par):
-        return True
-    if len(par) <= 800 and (m := _EU_NOTICE.match(par)) and _EU_MADE_OF.search(par, m.end(),
-                                                                              m.end() + 60):
-        return True
-    return len(par) <= 200 and bool(_SOCIAL.match(par) or _LABEL_LINE.match(par))
-
-
 def _banner_rest(line: str) -> str | None:
     m = _BANNER.match(line)
     if not m:
@@ -262,8 +176,10 @@ def line_kind(line: str) -> str:
             return "stray"
         if _CONTACT_LINE.search(line):
             return "boiler"  # a phone or e-mail line: kept in the notes
-    if is_boilerplate(line):
+    if is_boilerplate(line) or is_contact_block(line) or is_appeal(line):
         return "boiler"
+    if is_about(line):
+        return "about"
     return "bullet" if _BULLET.match(line) else "text"
 
 
@@ -285,7 +201,7 @@ def _continues(prev: str, nxt: str, width: int | None) -> bool:
     if width is None:
         return False
     room = len(prev) + 1 + len(nxt.split(None, 1)[0])
-    if prev.endswith(_TERMINAL) and nxt[:1].isupper():
+    if prev.endswith(TERMINAL) and nxt[:1].isupper():
         return room > width  # the next word would have fitted: the writer broke the line
     return room > 0.8 * width
 
@@ -300,7 +216,7 @@ def split_paragraphs(lines: list[str]) -> list[str]:
         kind = line_kind(s) if s else "blank"
         # a funder notice or the EU's standard notice wraps like any paragraph: its
         # first line alone would leave the rest of it in the story
-        if kind in ("text", "boiler") and cur and _continues(cur[-1], s, width):
+        if kind in ("text", "boiler", "about") and cur and _continues(cur[-1], s, width):
             cur.append(s)
             continue
         if cur:
@@ -308,7 +224,7 @@ def split_paragraphs(lines: list[str]) -> list[str]:
             cur = []
         if kind == "bullet" and (m := _BULLET.match(s)) and s[0] in "*•–·▪":
             s = "- " + s[m.end():]
-        if kind in ("text", "bullet") or (kind == "boiler" and len(s) >= 50):
+        if kind in ("text", "bullet", "about") or (kind == "boiler" and len(s) >= 50):
             cur = [s]
         elif kind != "blank":
             paras.append(s)
@@ -493,7 +409,7 @@ def _drop_running_heads(raw_lines: list[str]) -> list[str]:
 
 def _is_real_paragraph(par: str) -> bool:
     words = len(par.split())
-    return (words >= 6 and par.endswith(_TERMINAL)) or words >= 20
+    return (words >= 6 and par.endswith(TERMINAL)) or words >= 20
 
 
 _DROPPED = frozenset({"page", "end", "stray", "breadcrumb", "banner", "blank"})
@@ -503,10 +419,12 @@ def partition(paras: list[str], kinds: list[str] | None = None, *, keep_other: b
               ) -> tuple[list[int], list[int]]:
     """Which paragraphs are the story and which are notes, by index.
 
-    The story runs to the first footer heading, "related news" line or end marker; what
-    follows is notes (about-us blocks, contacts), except page furniture and the "related"
-    lists, which belong to the web page, not the release. Phone, e-mail, address, funder
-    and social lines are notes wherever they stand. With `keep_other` (text a feed already
+    The story runs to the first footer heading, "related news" line or end marker, or to
+    the first footer without a heading (an organisation describing itself after the story,
+    contact details or a funder notice in the release's second half); what follows is notes
+    (about-us blocks, contacts), except page furniture and the "related" lists, which belong
+    to the web page, not the release. Phone, e-mail, address, funder and social lines are
+    notes wherever they stand. With `keep_other` (text a feed already
     cleaned), other lines before the notes stay in the story instead of being dropped, but
     for a "PRESS RELEASE" banner above the first line of the story.
     """
@@ -525,9 +443,14 @@ def partition(paras: list[str], kinds: list[str] | None = None, *, keep_other: b
         if skipping or (kind in _DROPPED and (tail or not keep_other or kind == "blank"
                                               or (kind == "banner" and not story))):
             continue  # a feed's text keeps its lines, but not a banner atop the story
+        if kind == "about" and story:
+            tail = True  # an organisation describing itself after the story: its footer
         if kind == "boiler" or tail:
             notes.append(n)
-        elif keep_other or kind in ("text", "bullet", "date"):
+            # contact details or a funder notice in the second half of the release, after
+            # the story has begun, start its footer, heading or not
+            tail = tail or (len(story) >= 2 and 2 * n >= len(kinds))
+        elif keep_other or kind in ("text", "bullet", "date", "about"):
             story.append(n)
     # a signature block (`Delegation of the EU to …` above its address and phone) has no
     # heading: short lines at the story's end, followed by notes, belong to the notes
@@ -539,7 +462,7 @@ def partition(paras: list[str], kinds: list[str] | None = None, *, keep_other: b
 
 def _is_signature(par: str) -> bool:
     text = " ".join(par.split())
-    return (0 < len(text) <= 100 and not text.endswith(_TERMINAL) and not _BULLET.match(text)
+    return (0 < len(text) <= 100 and not text.endswith(TERMINAL) and not _BULLET.match(text)
             and "\n" not in par)
 
 
