@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.extraction.corpus import FIELDS, SHAPES, load_cases, score, table  # noqa: E402
+from tests.extraction.corpus import FIELDS, SHAPES, load_cases, score, table
 
 
 def main() -> int:

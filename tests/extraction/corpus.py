@@ -3,8 +3,9 @@
 Each case in `cases*.toml` names a file under `corpus/` (a pasted web page, a PDF's text,
 a real PDF or Word file, an HTML page, Markdown from a site's repository, or a feed) and
 what a careful person reads in it: title, date, lede, own link, a few short markers of the
-organisation's footer (which must end up in the release's notes and nowhere in what is
-posted) and of the story's last paragraph (which must stay in the body). Where the text came
+organisation's footer (which must appear nowhere in what is posted — field `footer` — and,
+except on web pages, whose site footer is page furniture, in the release's notes — field
+`notes`) and of the story's last paragraph (which must stay in the body). Where the text came
 from is recorded with it (`source`, `found`).
 
 The reading goes through the same entry points a folder or feed source uses
@@ -28,7 +29,9 @@ from bot.models import Release
 HERE = Path(__file__).parent
 CORPUS = HERE / "corpus"
 SHAPES = ("pasted-web", "pdf-text", "pdf", "docx", "html", "markdown", "feed")
-FIELDS = ("title", "date", "lede", "link", "footer", "story")
+FIELDS = ("title", "date", "lede", "link", "footer", "notes", "story")
+# a web page's site footer is page furniture: kept out of the post, it need not be in notes
+PAGE_SHAPES = ("pasted-web", "html")
 
 
 @dataclass(frozen=True)
@@ -153,9 +156,10 @@ def score(case: Case) -> Outcome:
               f"got {release.url!r}")
     if case.notes:
         leaked = [m for m in case.notes if norm(m) in posted]
-        unfound = [m for m in case.notes if norm(m) not in norm(release.notes)]
-        judge("footer", not leaked and not unfound,
-              f"in the post: {leaked}; not in the notes: {unfound}")
+        judge("footer", not leaked, f"in the post: {leaked}")
+        if case.shape not in PAGE_SHAPES:
+            unfound = [m for m in case.notes if norm(m) not in norm(release.notes)]
+            judge("notes", not unfound, f"not in the notes: {unfound}")
     if case.story:
         lost = [m for m in case.story if norm(m) not in norm(release.body)]
         judge("story", not lost, f"lost from the body: {lost}")
@@ -170,6 +174,8 @@ def _fields_of(case: Case) -> list[str]:
         names.append("link")
     if case.notes:
         names.append("footer")
+        if case.shape not in PAGE_SHAPES:
+            names.append("notes")
     if case.story:
         names.append("story")
     return names
