@@ -97,7 +97,13 @@ _STRAY = re.compile(
     r"(?: article| page| post)?|share on \w+|tweet|print|print this page|e-?mail this|back"
     r"|back to (?:news|overview|top|the list)|see all news|all news|news|skip to (?:main )?content"
     r"|menu|search|top|subscribe|previous|next|newer|older|facebook|twitter|linkedin|x|instagram"
-    r"|youtube|whatsapp|mastodon|bluesky|threads|copy link|download pdf|pdf|top of page)", re.I)
+    r"|youtube|whatsapp|mastodon|bluesky|threads|copy link|download pdf|pdf|top of page"
+    r"|partager|teilen|compartir|condividi|поделиться|imprimer|drucken|imprimir|печать"
+    r"|(?:skip|jump) to (?:main )?(?:content|navigation)|skip navigation|jump to navigation"
+    r"|springe (?:direkt )?zu:?(?: inhalt)?|zum (?:inhalt|hauptmen[üu]|untermen[üu])"
+    r"|zur suche|aller au (?:contenu(?: principal)?|menu)|ir al contenido(?: principal)?"
+    r"|saltar al contenido(?: principal)?|перейти к (?:основному )?(?:содержанию|контенту)"
+    r"|(?:zum inhalt|zum hauptmen[üu]|zur suche|zum untermen[üu]) accesskey \[\d\])", re.I)
 _RELATED = re.compile(r"(?:related|more|latest|other|recent) (?:news|articles|posts|stories"
                       r"|content|releases)|you (?:may|might) also (?:like|be interested in)"
                       r"|see also", re.I)
@@ -243,14 +249,52 @@ def _is_title(title: str) -> bool:
     return not (title.endswith(".") and len(words) >= 15)
 
 
+def _past_letterhead(lines: list[str], i: int) -> int:
+    """Line `i`, or the first line after a "PRESS RELEASE" banner that follows it: a line
+    above the banner is the letterhead (the organisation's name), not the title."""
+    ahead = [n for n in range(i + 1, min(len(lines), i + 6)) if lines[n]][:2]
+    for n in ahead:
+        if line_kind(lines[n]) == "banner" and not _banner_rest(lines[n]):
+            return next((k for k in range(n + 1, len(lines)) if lines[k]), i)
+    return i
+
+
+_TITLE_BLOCK = 5
+_DAY = re.compile(r"(?<!\d)\d{1,2}(?!\d)")
+
+
+def _title_block(lines: list[str], i: int) -> int | None:
+    """Where a title set over several lines ends: a PDF's large type wraps at a few words a
+    line, with no sign in the text but what comes under it — a dated line, or the story's
+    first long line. Each of its lines is short; None when the lines do not look so."""
+    longest = 0
+    for n in range(i, min(len(lines), i + _TITLE_BLOCK + 1)):
+        s = lines[n]
+        if not s:
+            return None
+        if n > i and ((_DAY.search(s) and _dateish(s)) or len(s) > 60):
+            return n
+        if (len(s) > 60 or s.endswith((".", ":", ";")) or line_kind(s) not in ("text", "date")
+                or (n > i and s.count(",") >= 2)):  # a byline (`Name, Role, Office`)
+            return None
+        if n > i and (len(lines[n - 1]) < 0.6 * longest or len(s) < 4):
+            return None  # the line above was not full (it ended the title), or a scrap
+        longest = max(longest, len(s))
+    return None
+
+
 def _title_at(lines: list[str], i: int) -> tuple[str, int]:
-    """The title starting at line `i`, joining a PDF title broken over up to three lines."""
+    """The title starting at line `i`, joining a PDF title broken over several lines."""
+    if (end := _title_block(lines, i)) is not None and end - i > 1:
+        joined = " ".join(lines[i:end])
+        if len(joined) <= 250:
+            return joined, end
     parts = [lines[i]]
     j = i + 1
     while j < len(lines) and len(parts) < 3:
         nxt = lines[j]
         cur = " ".join(parts)
-        if (not nxt or line_kind(nxt) != "text" or len(cur) + len(nxt) > 200
+        if (not nxt or line_kind(nxt) != "text" or len(cur) + len(nxt) > 200 or _dateish(nxt)
                 or not (nxt[:1].islower() or _FRAGMENT_END.search(cur)
                         or (cur.isupper() and nxt.isupper()))):
             break
@@ -290,6 +334,7 @@ def _read_head(lines: list[str], known_title: str | None
         i += 1
     if i >= len(lines):
         return known_title, head_date, i
+    i = _past_letterhead(lines, i)
     if known_title is None and (found := _page_title_line(lines, i)) is not None:
         i = found  # a web page's copy: the title stands by the article, not atop the menus
     candidate, j = _title_at(lines, i)
@@ -313,6 +358,9 @@ _BYLINE = re.compile(r"(?:by|von|par|por|автор|&)[ \t]", re.I)
 _CAPTION = re.compile(r"\b(?:photo|foto|фото|image|bild|credit|crédit|istock|getty|reuters|afp"
                       r"|dpa|shutterstock)\b|©|\.(?:jpe?g|png|gif|webp)\b", re.I)
 _MENU_WORDS = 4
+_READ_MORE = re.compile(r"read more|more|continue reading|weiter ?lesen|mehr(?: lesen| erfahren)?"
+                        r"|lire (?:la suite|plus)|en savoir plus|leer m[áa]s|ver m[áa]s"
+                        r"|читать (?:далее|дальше)|подробнее", re.I)
 
 
 def _article_start(lines: list[str]) -> int | None:
@@ -323,7 +371,7 @@ def _article_start(lines: list[str]) -> int | None:
     for n, s in enumerate(lines):
         if not s:
             continue
-        if _is_real_paragraph(s) and line_kind(s) == "text":
+        if _is_body_line(s):
             if start is None:
                 start, size = n, 0
             size, gap = size + len(s), 0
@@ -336,10 +384,26 @@ def _article_start(lines: list[str]) -> int | None:
     return best
 
 
+_QUOTED = re.compile(r"[«“\"„].*[»”\"]$")
+
+
+def _is_body_line(s: str) -> bool:
+    """A line of the article's text, not a headline: headlines end with "!", "?" or a
+    closing quote as often as without a stop, and are short."""
+    words = len(s.split())
+    if words < 20 and (s.endswith(("!", "?")) or _QUOTED.match(s)):
+        return False
+    return _is_real_paragraph(s) and line_kind(s) == "text"
+
+
 def _dateish(line: str) -> bool:
     """A date line, or a line that opens with a date (`22.05.2014 - Gemeinde`)."""
-    return bool(date_line_span(line, parse_foreign=False)
-                or date_line_span(" ".join(line.split()[:4]), parse_foreign=False))
+    line = line.rstrip(" .,")
+    if date_line_span(line, parse_foreign=False):
+        return True
+    words = line.split()
+    return any(date_line_span(" ".join(words[:k]), parse_foreign=False)
+               for k in range(1, min(4, len(words) - 1) + 1))
 
 
 def _page_title_line(lines: list[str], first: int) -> int | None:
@@ -357,14 +421,15 @@ def _page_title_line(lines: list[str], first: int) -> int | None:
     if len(head) <= 8 or short < 0.5 * len(head):
         return None
     window = head[-15:]
-    best, best_score = None, 0
+    best, best_score, best_pos = None, 0, 0
+    scores: dict[int, int] = {}
     for pos, n in enumerate(window):
         s = lines[n]
-        words = s.split()
-        if len(words) < 3 or s.endswith(":") or line_kind(s) != "text" or not _is_title(s):
+        if not _title_candidate(s):
             continue
         distance = len(window) - 1 - pos
         score = 3 if distance == 0 else 2 if distance <= 3 else 1 if distance <= 6 else 0
+        words = s.split()
         after = [lines[k] for k in window[pos + 1:pos + 4]]
         before = [lines[k] for k in window[max(0, pos - 2):pos]]
         if any(_dateish(x) for x in after):
@@ -376,9 +441,22 @@ def _page_title_line(lines: list[str], first: int) -> int | None:
             score -= 2
         if _CAPTION.search(s):
             score -= 3
-        if score > best_score:
-            best, best_score = n, score
+        if any(_READ_MORE.fullmatch(_bare(x)) for x in after[:2]):
+            score -= 4  # a teaser of another release, with its "Read more" link
+        if any(line_kind(lines[k]) == "related" for k in window[:pos]):
+            score -= 2  # in a "Related news" list
+        scores[pos] = score
+        if score >= best_score and score > 0:
+            best, best_score, best_pos = n, score, pos
+    # a headline over its subheadline: the line right above the best one, as good or nearly
+    if best is not None and scores.get(best_pos - 1, -99) >= best_score - 2:
+        best = window[best_pos - 1]
     return best
+
+
+def _title_candidate(s: str) -> bool:
+    return (len(s.split()) >= 3 and not s.endswith(":") and line_kind(s) == "text"
+            and _is_title(s) and not _dateish(s))
 
 
 _GAP = re.compile(r"[ \t]{3,}")
