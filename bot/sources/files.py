@@ -21,7 +21,7 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from bot.errors import ExtractError
-from bot.htmltext import read_page
+from bot.htmltext import Page, read_page
 from bot.models import Image, Release
 from bot.sources.dates import parse_date_line
 from bot.sources.extract import extract_text, find_links
@@ -330,19 +330,52 @@ def _read_plain(text: str, path: Path, base_url: str | None,
     return {"title": ex.title, "extracted": ex, "raw": text, "links": ex.links}
 
 
-def _page_title(title: str | None) -> str | None:
-    """`Third call opens | Interreg X` → `Third call opens`: drop the site's name."""
-    if not title:
-        return None
-    head = re.split(r"[ \t]+[|–—·][ \t]+|[ \t]+-[ \t]+", title, maxsplit=1)[0]
-    return head if len(head) >= 10 else title
+_TITLE_SEP = re.compile(r"[ \t]+(?:[|–—·•»]|::|-)[ \t]+")
+
+
+def _fold(text: str) -> str:
+    return " ".join(re.sub(r"[^\w]+", " ", text.casefold()).split())
+
+
+def _without_site(title: str, site: str | None) -> str:
+    """`Third call opens | Interreg X` → `Third call opens`: a trailing (or leading) part
+    that is the site's name (`og:site_name`), or a short name after a bar or dash."""
+    parts = _TITLE_SEP.split(title)
+    if len(parts) < 2:
+        return title
+    seps = _TITLE_SEP.findall(title)
+    folded_site = _fold(site) if site else ""
+    for edge, rest in ((parts[-1], " ".join(parts[:-1])), (parts[0], " ".join(parts[1:]))):
+        name = _fold(edge)
+        named = bool(folded_site) and (name in folded_site or folded_site in name)
+        if len(rest.split()) >= 3 and (named or (
+                edge is parts[-1] and len(edge.split()) <= 4 and seps[-1].strip() != "-")):
+            # keep the title's own punctuation: cut at the separator, not the split parts
+            return title[:title.rfind(seps[-1])] if edge is parts[-1] else \
+                title[title.find(seps[0]) + len(seps[0]):]
+    return title
+
+
+def _page_headline(page: Page) -> str | None:
+    """The release's title on a saved page: its `<h1>` when the page's own title tags
+    agree (a site's logo or a donation box can be the first `<h1>`), else `og:title`, else
+    `<title>`, each without the site's name."""
+    site = page.meta.get("og:site_name")
+    named = [_without_site(t, site) for t in (page.meta.get("og:title"),
+                                               page.meta.get("twitter:title"), page.title)
+             if t and t.strip()]
+    h1 = _without_site(page.h1, site) if page.h1 else None
+    if h1 and (not named or any(_fold(h1) in _fold(n) or _fold(n) in _fold(h1)
+                                for n in named)):
+        return h1
+    return named[0] if named else h1
 
 
 def _read_html(text: str, path: Path, base_url: str | None,
                tz: tzinfo) -> dict[str, Any]:
     page = read_page(text)
     meta = page.meta
-    title = page.h1 or meta.get("og:title") or _page_title(page.title)
+    title = _page_headline(page)
     ex = extract_text(page.text, known_title=title)
     url = meta.get("og:url") or page.canonical
     url = _resolve(url, base_url) if url else None
