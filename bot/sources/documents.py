@@ -13,6 +13,10 @@ fast):
   targets, and inline pictures with the alt text Word stores (`descr`). Page headers and
   footers (letterheads) are not part of the body and are left out.
 
+Both read hostile files too: `bot.sources.doclimits` bounds what one may cost (size,
+pages, CPU time, a Word file's parts), and every error the libraries raise on a broken
+file becomes an `ExtractError` that names the file.
+
 The largest picture (at least `MIN_SIDE` pixels wide and high: logos and icons are not
 a release's image) is written beside the document, in a hidden `.pressbot-images` folder
 the folder source does not scan, so channels read it like any local image.

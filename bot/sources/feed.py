@@ -154,7 +154,7 @@ def parse(name: str, body: bytes, *, url: str, content_type: str = "application/
 
 def _entry_name(entry: Any) -> str:
     """How a person finds the entry in the feed: its title and its link (else its id)."""
-    parts = []
+    parts: list[str] = []
     for key in ("title", "link", "id"):
         value = entry.get(key)
         if isinstance(value, str) and value.strip() and len(parts) < 2:

@@ -18,7 +18,9 @@ from pathlib import Path
 
 import pytest
 
+from bot.config import load_config
 from bot.errors import ExtractError
+from bot.health import Health
 from bot.sources import doclimits
 from bot.sources.files import read_release_file
 from bot.store import sources as source_store
@@ -63,9 +65,14 @@ def stored_titles(ws: Workspace) -> list[str]:
 
 
 def failed_files(ws: Workspace) -> dict[str, str]:
-    with Store(f"sqlite:///{ws.root}/pressbot.db").begin() as conn:
+    """The source state's record of the files that failed; /healthz shows the same."""
+    store = Store(f"sqlite:///{ws.root}/pressbot.db")
+    with store.begin() as conn:
         state = source_store.get(conn, "press")
-    return {key: entry["error"] for key, entry in state.data.get("failed", {}).items()}
+    failed = {key: entry["error"] for key, entry in state.data.get("failed", {}).items()}
+    _, health = Health(load_config(ws.config), store).report()
+    assert health["sources"]["press"].get("failed_files", []) == list(failed.values())
+    return failed
 
 
 @pytest.mark.parametrize("name", list(BAD))
