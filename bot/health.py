@@ -67,6 +67,10 @@ class Health:
         data["sources"] = {
             name: {"last_ok_at": s.last_ok_at.isoformat() if s.last_ok_at else None,
                    "last_error": s.last_error, "failures": s.failures,
+                   # a folder's files that failed stay listed until they change: they are
+                   # reported once by the poll that read them, then not read again
+                   **({"failed_files": [f.get("error") for f in s.data["failed"].values()]}
+                      if isinstance(s.data, dict) and s.data.get("failed") else {}),
                    **({"websub": _push(pushes[name])} if _push(pushes.get(name)) else {})}
             for name, s in states.items() if name in self.config.sources}
         data["oldest_overdue_post_at"] = overdue.isoformat() if overdue else None

@@ -38,6 +38,9 @@ class SourceReport:
     unchanged: int = 0
     skipped: int = 0
     failed: int = 0
+    not_retried: int = 0
+    """Files that failed on an earlier poll and have not changed since (not read again;
+    the source's state keeps their errors)."""
     queued: int = 0
     not_modified: bool = False
     fatal: bool = False
@@ -126,8 +129,12 @@ async def poll_source(name: str, cfg: SourceConfig, config: Config, store: Store
         if isinstance(cfg, FeedSourceConfig):
             from bot.sources import feed
 
+            entry_errors: list[str] = []
             async with limiter.slot(str(cfg.url)):
-                fetched, found = await feed.poll(name, cfg, state, client, tz=config.tz)
+                fetched, found = await feed.poll(name, cfg, state, client, tz=config.tz,
+                                                 errors=entry_errors)
+            report.errors.extend(entry_errors)
+            report.failed += len(entry_errors)
             state.etag, state.last_modified = fetched.etag, fetched.last_modified
             report.not_modified = fetched.unchanged
             from bot import websub
@@ -176,7 +183,8 @@ def _scan_folder(name: str, cfg: FolderSourceConfig, config: Config,
     report.errors.extend(scan.errors)
     report.failed += len(scan.errors)
     report.unchanged += scan.unchanged
-    state.data = {**state.data, "files": scan.fingerprints}
+    report.not_retried += scan.not_retried
+    state.data = {**state.data, "files": scan.fingerprints, "failed": scan.failed}
     return scan.releases
 
 

@@ -110,7 +110,9 @@ def load(target: str, origin: Origin | None = None,
             path.suffix.lower() not in (".html", ".htm", ".md", ".txt"):
         from bot.sources.feed import parse
 
-        return parse("preview", path.read_bytes(), url=path.resolve().as_uri(), tz=tz), []
+        entry_errors: list[str] = []
+        return parse("preview", path.read_bytes(), url=path.resolve().as_uri(), tz=tz,
+                     errors=entry_errors), entry_errors
     from bot.sources.files import read_release_file
     from bot.sources.folder import content_files
 

@@ -39,6 +39,9 @@ def fetch(app: App, only: str | None) -> None:
         state = "not modified" if r.not_modified else (
             f"{r.new} new, {r.updated} updated, {r.unchanged} unchanged, {r.skipped} skipped "
             f"(backlog), {r.failed} failed, {plural(r.queued, 'post')} queued")
+        if r.not_retried:
+            state += f"; {plural(r.not_retried, 'file')} that failed before not retried " \
+                     "(unchanged since)"
         click.echo(f"{r.name}: {state}")
         for error in r.errors:
             click.echo(f"  ! {error}")

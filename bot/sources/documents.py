@@ -13,6 +13,10 @@ fast):
   targets, and inline pictures with the alt text Word stores (`descr`). Page headers and
   footers (letterheads) are not part of the body and are left out.
 
+Both read hostile files too: `bot.sources.doclimits` bounds what one may cost (size,
+pages, CPU time, a Word file's parts), and every error the libraries raise on a broken
+file becomes an `ExtractError` that names the file.
+
 The largest picture (at least `MIN_SIDE` pixels wide and high: logos and icons are not
 a release's image) is written beside the document, in a hidden `.pressbot-images` folder
 the folder source does not scan, so channels read it like any local image.
@@ -29,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.errors import ExtractError
+from bot.sources.doclimits import Budget, checked_docx, pdf_limits, pdf_page_count, read_bytes
 
 log = logging.getLogger("pressbot.documents")
 
@@ -64,10 +69,7 @@ def _fail(path: Path, message: str) -> ExtractError:
 def read_document(path: Path) -> Document:
     """The text, title, links and image of a `.pdf` or `.docx` file; ExtractError when
     it cannot be read or holds no text."""
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise _fail(path, f"cannot read the file ({exc.strerror or exc})") from exc
+    data = read_bytes(path)
     if path.suffix.lower() == ".pdf":
         doc, pictures = _read_pdf(path, data)
     else:
@@ -96,22 +98,30 @@ def _read_pdf(path: Path, data: bytes) -> tuple[Document, list[_Picture]]:
     if not data.startswith(b"%PDF-"):
         raise _fail(path, "is not a PDF file (it does not start with %PDF-)")
     from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
+    from pypdf.errors import LimitReachedError, PyPdfError
 
     try:
-        reader = PdfReader(io.BytesIO(data))
-        if reader.is_encrypted and not reader.decrypt(""):
-            raise _fail(path, "the PDF is password-protected; save an unprotected copy")
-        texts: list[str] = []
-        links: list[str] = []
-        pictures: list[_Picture] = []
-        for page in reader.pages:
-            texts.append(page.extract_text() or "")
-            links.extend(_pdf_links(page))
-            pictures.extend(_pdf_pictures(page))
+        with pdf_limits():
+            reader = PdfReader(io.BytesIO(data))
+            if reader.is_encrypted and not reader.decrypt(""):
+                raise _fail(path, "the PDF is password-protected; save an unprotected copy")
+            total = pdf_page_count(path, reader)
+            budget = Budget(path)
+            texts: list[str] = []
+            links: list[str] = []
+            pictures: list[_Picture] = []
+            for number, page in enumerate(reader.pages):
+                budget.check(number, total)
+                texts.append(page.extract_text() or "")
+                links.extend(_pdf_links(page))
+                pictures.extend(_pdf_pictures(page))
     except ExtractError:
         raise
-    except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
+    except LimitReachedError as exc:
+        raise _fail(path, f"the PDF goes beyond what pressbot reads (pypdf's limit: "
+                          f"{str(exc)[:160]})") from None
+    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError,
+            RecursionError, OSError) as exc:
         raise _fail(path, f"the PDF cannot be read ({type(exc).__name__}: "
                           f"{str(exc)[:120]})") from None
     text = "\n\f\n".join(texts)
@@ -158,12 +168,17 @@ def _read_docx(path: Path, data: bytes) -> tuple[Document, list[_Picture]]:
 
     from docx import Document as open_docx
     from docx.opc.exceptions import PackageNotFoundError
+    from lxml.etree import LxmlError
 
     try:
-        doc = open_docx(io.BytesIO(data))
+        doc = open_docx(io.BytesIO(checked_docx(path, data)))
     except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as exc:
         raise _fail(path, f"is not a Word .docx file ({type(exc).__name__}); save it as "
                           ".docx from Word or LibreOffice") from None
+    except LxmlError as exc:
+        raise _fail(path, f"the Word file's XML is broken ({type(exc).__name__}: "
+                          f"{str(exc)[:160]}); open it in Word or LibreOffice and save it "
+                          "again") from None
     title: str | None = None
     lines: list[str] = []
     links: list[str] = []

@@ -12,6 +12,7 @@ import calendar
 import contextlib
 import hashlib
 import io
+import logging
 import re
 from datetime import UTC, datetime, tzinfo
 from typing import TYPE_CHECKING, Any
@@ -32,6 +33,8 @@ from bot.sources.notes import story_html
 
 if TYPE_CHECKING:
     from bot.store.sources import SourceState
+
+log = logging.getLogger("pressbot.feed")
 
 # Entity expansion, measured with feedparser 6.0.14 on Python 3.11 / expat 2.5:
 # - External entities and external DTDs (`<!DOCTYPE rss SYSTEM "http://…">`) are never
@@ -54,9 +57,10 @@ _HARMLESS_BOZO = ("CharacterEncodingOverride", "NonXMLContentType", "CharacterEn
 
 
 async def poll(name: str, cfg: FeedSourceConfig, state: SourceState,
-               client: httpx.AsyncClient, *, tz: tzinfo = UTC
-               ) -> tuple[Fetched, list[Release]]:
+               client: httpx.AsyncClient, *, tz: tzinfo = UTC,
+               errors: list[str] | None = None) -> tuple[Fetched, list[Release]]:
     """One conditional GET and parse; on 304 the list is empty and `fetched.unchanged`.
+    Entries that cannot be read are named in `errors` (see `parse`).
 
     `timeout` bounds the whole fetch, redirects included: httpx's own timeout applies to
     each read, so a server dripping a byte every few seconds would otherwise hold the
@@ -80,14 +84,19 @@ async def poll(name: str, cfg: FeedSourceConfig, state: SourceState,
         parse, name, fetched.body, url=fetched.url, content_type=fetched.content_type,
         language=cfg.language, allow_private_images=cfg.allow_private_images,
         content_location=fetched.content_location,
-        tz=cfg.zone(tz))
+        tz=cfg.zone(tz), errors=errors)
     return fetched, releases
 
 
 def parse(name: str, body: bytes, *, url: str, content_type: str = "application/xml",
           language: str | None = None, allow_private_images: bool = False,
-          content_location: str | None = None, tz: tzinfo = UTC) -> list[Release]:
+          content_location: str | None = None, tz: tzinfo = UTC,
+          errors: list[str] | None = None) -> list[Release]:
     """Entries of a feed document as releases; SourceError when it is not a usable feed.
+
+    Each entry is read on its own: one that cannot be (a date past the year 9999, or an
+    error no one foresaw) is named, with the reason, in `errors` and in the log, and
+    the other entries go on.
 
     Image addresses that are not http(s), or that point at this machine or a private
     network, are dropped unless `allow_private_images` (the source's config) says so.
@@ -126,13 +135,33 @@ def parse(name: str, body: bytes, *, url: str, content_type: str = "application/
     feed_lang = (parsed.get("feed") or {}).get("language") or language
     releases: list[Release] = []
     seen: set[str] = set()
-    for entry in entries:
-        release = entry_to_release(name, entry, feed_lang, allow_private_images, tz)
+    for number, entry in enumerate(entries, start=1):
+        try:
+            release = entry_to_release(name, entry, feed_lang, allow_private_images, tz)
+        except Exception as exc:  # one odd entry must cost that entry, never the feed
+            message = (f"{safe_url(url)}: entry {number}, {_entry_name(entry)}, cannot be "
+                       f"read ({type(exc).__name__}: {str(exc)[:120]})")
+            log.warning("source=%s %s", name, message, exc_info=True)
+            if errors is not None:
+                errors.append(message)
+            continue
         if release is None or release.key in seen:
             continue
         seen.add(release.key)
         releases.append(release)
     return releases
+
+
+def _entry_name(entry: Any) -> str:
+    """How a person finds the entry in the feed: its title and its link (else its id)."""
+    parts: list[str] = []
+    for key in ("title", "link", "id"):
+        value = entry.get(key)
+        if isinstance(value, str) and value.strip() and len(parts) < 2:
+            text = " ".join(value.split())
+            parts.append(text if len(text) <= 100 else text[:99] + "…")
+    return " ".join([repr(parts[0]), *(f"({p})" for p in parts[1:])]) if parts \
+        else "without title, link or id"
 
 
 def _declares_entities(body: bytes, content_type: str) -> bool:

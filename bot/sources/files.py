@@ -24,11 +24,13 @@ from bot.errors import ExtractError
 from bot.htmltext import Page, read_page
 from bot.models import Image, Release
 from bot.sources.dates import parse_date_line
+from bot.sources.doclimits import MB, read_bytes
 from bot.sources.extract import extract_text, find_links
 from bot.sources.notes import story_html
 
 __all__ = ["markdown_to_text", "read_release_file"]
 
+MAX_TEXT_BYTES = 10 * MB
 _KNOWN_KEYS = frozenset({"title", "date", "summary", "url", "tags", "image", "image_alt",
                          "language", "embargo", "channels"})
 _ATX = re.compile(r"(#{1,6})[ \t]+(.*?)[ \t]*#*[ \t]*$")
@@ -61,11 +63,9 @@ def _fail(path: Path, message: str) -> ExtractError:
 
 
 def _read_text(path: Path) -> str:
-    """The file's text: UTF-8 (with or without BOM), UTF-16 with BOM, else Windows-1252."""
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise _fail(path, f"cannot read the file ({exc.strerror or exc})") from exc
+    """The file's text: UTF-8 (with or without BOM), UTF-16 with BOM, else Windows-1252.
+    A release's text is a few kB: a file over `MAX_TEXT_BYTES` is not read."""
+    data = read_bytes(path, MAX_TEXT_BYTES)
     if data.startswith(b"%PDF-"):
         raise _fail(path, "is a PDF; copy its text into a .txt file (or save it as .md)")
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):

@@ -2,16 +2,20 @@
 recursively.
 
 A file's identity is its path relative to the folder. Unchanged files (same size and
-mtime as last time) are not even read; a file that cannot be understood is reported by
-name and the others go on.
+mtime as last time) are not even read. Each file is read on its own: one that cannot be
+read, for whatever reason (pressbot's own refusal, or an error no one foresaw in a
+library reading a hostile file), is reported by name with the reason and the others go
+on. It is reported once: remembered with its size and mtime, it is not read again until
+it changes (a bomb that costs seconds to refuse would otherwise cost them every poll).
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import UTC, tzinfo
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bot.config import FolderSourceConfig
 from bot.errors import ExtractError, SourceError
@@ -23,6 +27,8 @@ from bot.sources.local_images import confine_images
 if TYPE_CHECKING:
     from bot.store.sources import SourceState
 
+log = logging.getLogger("pressbot.folder")
+
 SUFFIXES = (".md", ".markdown", ".txt", ".html", ".htm", ".pdf", ".docx")
 
 
@@ -32,6 +38,14 @@ class FolderScan:
     errors: list[str] = field(default_factory=list)
     unchanged: int = 0
     fingerprints: dict[str, list[float]] = field(default_factory=dict)
+    failed: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Files that could not be read: key → {"fingerprint": […], "error": "…"}."""
+    not_retried: int = 0
+    """Files that failed before and have not changed since: not read this time."""
+
+    def error(self, key: str, fingerprint: list[float], message: str) -> None:
+        self.errors.append(message)
+        self.failed[key] = {"fingerprint": fingerprint, "error": message}
 
 
 def content_files(root: Path) -> list[Path]:
@@ -53,6 +67,7 @@ def scan(name: str, cfg: FolderSourceConfig, root: Path, state: SourceState,
     if not root.is_dir():
         raise SourceError(f"{root}: folder not found (sources.{name}.path)")
     known: dict[str, list[float]] = state.data.get("files", {})
+    failed_before: dict[str, dict[str, Any]] = state.data.get("failed", {})
     files = content_files(root)
     per_folder: dict[Path, int] = {}
     for path in files:
@@ -75,6 +90,11 @@ def scan(name: str, cfg: FolderSourceConfig, root: Path, state: SourceState,
             result.unchanged += 1
             result.fingerprints[key] = fingerprint
             continue
+        before = failed_before.get(key)
+        if before is not None and before.get("fingerprint") == fingerprint:
+            result.not_retried += 1
+            result.failed[key] = before
+            continue
         try:
             release = read_release_file(
                 path, source=name, key=key,
@@ -85,7 +105,12 @@ def scan(name: str, cfg: FolderSourceConfig, root: Path, state: SourceState,
                 release = attach_pictures(release, path.parent)
             release = confine_images(release, root, path)
         except ExtractError as exc:
-            result.errors.append(str(exc))
+            result.error(key, fingerprint, str(exc))
+            continue
+        except Exception as exc:  # one hostile file must cost that file, never the folder
+            log.exception("source=%s file=%s unexpected error", name, path)
+            result.error(key, fingerprint, f"{path}: cannot be read ({type(exc).__name__}: "
+                                           f"{str(exc)[:200]})")
             continue
         result.fingerprints[key] = fingerprint
         result.releases.append(release)

@@ -86,10 +86,11 @@ def _ingest(config: Config, store: Store, name: str, cfg: FeedSourceConfig, body
     from bot.sources import feed
 
     topic = websub.load(store, name).get("subscribed_topic") or str(cfg.url)
+    report = SourceReport(name)
     found = feed.parse(name, body, url=topic, content_type=content_type,
                        language=cfg.language, allow_private_images=cfg.allow_private_images,
-                       tz=cfg.zone(config.tz))
-    report = SourceReport(name)
+                       tz=cfg.zone(config.tz), errors=report.errors)
+    report.failed += len(report.errors)
     if found:
         store_releases(store, config, name, found, report)
     return report
