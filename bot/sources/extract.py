@@ -24,6 +24,7 @@ from bot.sources.footers import (
     is_boilerplate,
     is_contact_block,
     is_footer_heading,
+    is_supported_by,
 )
 
 __all__ = ["BOILERPLATE_MARKERS", "Extracted", "extract_text", "find_date", "find_links",
@@ -45,7 +46,7 @@ class Extracted:
 BOILERPLATE_MARKERS: tuple[re.Pattern[str], ...] = tuple(re.compile(p, re.I | re.M) for p in (
     r"^[ \t]*(?:page|seite|p\.)[ \t]*\d{1,4}(?:[ \t]*(?:of|/|von|sur|di)[ \t]*\d{1,4})?[ \t]*$",
     r"^[ \t]*(?:-[ \t]*\d{1,4}[ \t]*-|\d{1,3}(?:[ \t]*/[ \t]*\d{1,3})?)[ \t]*$",
-    r"^[ \t]*(?:#(?:[ \t]*#){2,}|\[?[-–—]*[ \t]*(?:ends?|fin|ende|конец)[ \t]*[-–—]*\]?"
+    r"^[ \t]*(?:#(?:[ \t]*#){2,}|\[?[-–—]*[ \t]*(?:ends?|fin|ende|termina|конец)[ \t]*[-–—]*\]?"
     r"|[-–—]+[ \t]*(?:end|fin|ende|конец)[ \t]*[-–—]+|[-–—][ \t]*30[ \t]*[-–—]"
     r"|\*(?:[ \t]*\*){2,}|fin del comunicado|fin du communiqu[ée])[ \t]*$",
     r"^[ \t]*(?:read more|continue reading|share(?: this(?: article| page| post)?)?|tweet"
@@ -182,7 +183,8 @@ def line_kind(line: str) -> str:
             return "stray"
         if _CONTACT_LINE.search(line):
             return "boiler"  # a phone or e-mail line: kept in the notes
-    if is_boilerplate(line) or is_contact_block(line) or is_appeal(line):
+    if (is_boilerplate(line) or is_contact_block(line) or is_appeal(line)
+            or is_supported_by(line)):
         return "boiler"
     if is_about(line):
         return "about"
@@ -511,6 +513,12 @@ def partition(paras: list[str], kinds: list[str] | None = None, *, keep_other: b
     notes: list[int] = []
     tail = False
     skipping = False
+    # how many real story paragraphs stand at or after each index, up to the first marker
+    story_after = [0] * (len(kinds) + 1)
+    for n in range(len(kinds) - 1, -1, -1):
+        real = kinds[n] == "text" and _is_real_paragraph(paras[n])
+        story_after[n] = 0 if kinds[n] in ("footer", "related", "end") else \
+            story_after[n + 1] + real
     for n, kind in enumerate(kinds):
         if kind in ("footer", "related", "end"):
             tail = True
@@ -521,13 +529,15 @@ def partition(paras: list[str], kinds: list[str] | None = None, *, keep_other: b
         if skipping or (kind in _DROPPED and (tail or not keep_other or kind == "blank"
                                               or (kind == "banner" and not story))):
             continue  # a feed's text keeps its lines, but not a banner atop the story
-        if kind == "about" and story:
-            tail = True  # an organisation describing itself after the story: its footer
+        # an organisation describing itself after the story, or contact details or a
+        # funder notice in the release's second half, start its footer, heading or not —
+        # unless the story goes on after them (a story may describe another organisation)
+        ends_story = story and story_after[n + 1] <= 1
+        if kind == "about" and ends_story:
+            tail = True
         if kind == "boiler" or tail:
             notes.append(n)
-            # contact details or a funder notice in the second half of the release, after
-            # the story has begun, start its footer, heading or not
-            tail = tail or (len(story) >= 2 and 2 * n >= len(kinds))
+            tail = tail or bool(ends_story and len(story) >= 2 and 2 * n >= len(kinds))
         elif keep_other or kind in ("text", "bullet", "date", "about"):
             story.append(n)
     # a signature block (`Delegation of the EU to …` above its address and phone) has no

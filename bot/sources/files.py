@@ -399,7 +399,8 @@ def _read_html(text: str, path: Path, base_url: str | None,
     return {
         "title": title or ex.title, "extracted": ex, "url": url,
         "published_at": published,
-        "summary": meta.get("og:description") or meta.get("description"),
+        # a page's description is a teaser the site wrote; the lede is the story's own
+        "summary": ex.lede or meta.get("og:description") or meta.get("description"),
         "images": images,
         "tags": _string_list(page.tags), "language": lang,
         "links": list(dict.fromkeys([*links, *ex.links])), "raw": page.text,

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 
 __all__ = ["contact_kinds", "is_about", "is_appeal", "is_boilerplate", "is_contact_block",
-           "is_footer_heading"]
+           "is_footer_heading", "is_supported_by"]
 
 TERMINAL = (".", "!", "?", "…", '"', "”", "’", "»")
 LABEL_LINE = re.compile(r"(?:tags|categories|category|keywords|filed under|posted in|photos?"
@@ -29,17 +29,19 @@ _FOOTER_HEAD = re.compile(
     r"|notes?[ \t]+(?:to|for)[ \t]+(?:the[ \t]+)?editors?"
     r"|editor['’]?s['’]?[ \t]+notes?|(?:press|media)[ \t]+(?:contacts?|enquiries|inquiries|office)"
     r"|enquiries|inquiries"
-    r"|for (?:further|more) information,?[ \t]*(?:please[ \t]+)?(?:contact[^\n:]{0,30})?"
+    r"|for (?:further|more) information(?:[ \t,][^\n:]{0,60}?(?:contact|write|call)\b[^\n:]{0,20})?"
+    r"|f[üu]r[ \t]+weitere[ \t]+informationen[^\n:]{0,60}?(?:an|kontaktieren[^\n:]{0,20})\b"
     r"|further information|background(?:[ \t]+(?:information|notes?))?(?:[ \t]+for[ \t]+"
     r"editors)?|notes|media[ \t]+resources"
     # German
     r"|[üu]ber[ \t]+(?![\d€$£])[^\n.!?:]{1,80}|(?:presse|medien)kontakte?|kontakte?"
+    r"|r[üu]ckfragehinweise?|r[üu]ckfragen"
     r"|ansprechpartner(?:in|innen)?|f[üu]r[ \t]+r[üu]ckfragen(?:[^\n:]{0,30})?"
     r"|weitere[ \t]+informationen|hinweise?[ \t]+(?:f[üu]r|an)[ \t]+(?:die[ \t]+)?"
     r"redaktion(?:en)?|hintergrund(?:informationen)?|pressestelle"
     r"|antecedentes|contexte|note[ \t]+aux[ \t]+r[ée]dactions"
     # Spanish
-    r"|acerca[ \t]+de[ \t]+[^\n.!?:]{1,80}|sobre[ \t]+(?:el|la|los|las|nosotros)\b[^\n.!?:]{0,80}"
+    r"|acerca[ \t]+de[ \t]+[^\n.!?:]{1,80}|sobre[ \t]+[^\n.!?:]{1,80}"
     r"|contactos?(?:[ \t]+(?:de|para)[ \t]+(?:prensa|medios(?:[ \t]+de[ \t]+comunicaci[óo]n)?))?"
     r"|notas?[ \t]+(?:para|a)[ \t]+(?:los[ \t]+)?(?:editores|redactores|periodistas|redacciones)"
     r"|(?:para[ \t]+)?m[áa]s[ \t]+informaci[óo]n|(?:gabinete|oficina)[ \t]+de[ \t]+prensa"
@@ -85,7 +87,8 @@ _EU_MADE_OF = re.compile(
     r"(?:is made up of|consists of|comprises|est (?:constitu[ée]e|compos[ée]e|form[ée]e) de"
     r"|regroupe|est[áa] (?:formada|compuesta|integrada) por|se compone de"
     r"|состоит из|объединяет)[ \t]+\d{1,2}", re.I)
-_SOCIAL = re.compile(r"(?:follow us|find us|join us|stay in touch|connect with us|unsubscribe"
+_SOCIAL = re.compile(r"(?:follow us|follow[ \t]+\S+(?:[ \t]+news)?[ \t]+on\b|find us|join us"
+                     r"|stay in touch|connect with us|unsubscribe"
                      r"|web(?:site)?[ \t]*:|internet[ \t]*:|(?:facebook|twitter|x|linkedin"
                      r"|instagram|youtube|mastodon|bluesky|telegram|vk|вконтакте|телеграм)"
                      r"[ \t]*:|s[íi]guenos|encu[ée]ntranos|suivez[- ]nous|retrouvez[- ]nous"
@@ -102,7 +105,22 @@ def is_footer_heading(text: str) -> bool:
     rest = head[m.end():].lstrip(" \t")
     if rest.startswith(":"):
         return True
-    return not rest and len(text) <= 100 and not text.endswith((".", "!", "?"))
+    if len(text) > 100 or text.endswith((".", "!", "?")):
+        return False
+    # `For more information, please contact` / `Pour plus d'informations, veuillez contacter`
+    return not rest or (rest.startswith(",") and len(rest.split()) <= 5)
+
+
+_SUPPORTED = re.compile(
+    r"[^.!?]{0,120}?\b(?:is|are|was|were|ist|wird|est|sont|es|son)[ \t]+(?:\w+[ \t]+){0,2}"
+    r"(?:supported|funded|financed|sponsored|gef[öo]rdert|unterst[üu]tzt|soutenue?s?|financ[ée]e?s?"
+    r"|financiad[oa]s?|apoyad[oa]s?|patrocinad[oa]s?)[ \t]+(?:by|durch|von|par|por)\b", re.I)
+
+
+def is_supported_by(par: str) -> bool:
+    """`The exhibition is kindly supported by the Berlin Senate …`: a funder's credit, in a
+    paragraph of at most two short sentences."""
+    return len(par.split()) <= 60 and par.count(". ") <= 1 and bool(_SUPPORTED.match(par))
 
 
 def is_boilerplate(par: str) -> bool:
@@ -172,6 +190,8 @@ _ORG_NOUN = (
     r"organi[sz]ation|agency|charity|foundation|company|network|programme|program|association"
     r"|institution|university|fund|ngo|non-?profit|not-for-profit|alliance|federation"
     r"|institute|group|leader|provider|initiative|partnership|society|union|council|authority"
+    r"|coalition|brand|b[üu]ndnis|koalition|marke|coalici[óo]n|alianza|marca|marque|коалици"
+    r"|бренд|объединени"
     r"|centre|center|platform|manufacturer|firm|corporation|cooperative|trust|body|movement"
     r"|organizaci[óo]n|fundaci[óo]n|empresa|entidad|asociaci[óo]n|red|agencia|instituci[óo]n"
     r"|programa|ong|universidad|federaci[óo]n|compa[ñn][íi]a|sociedad|plataforma|l[íi]der"
@@ -186,6 +206,11 @@ _DEFINES = re.compile(
     r"(?:\b(?:is|are)[ \t]+(?:a|an|the|one[ \t]+of|europe['’]s|the[ \t]+world['’]s)"
     r"|\bes[ \t]+(?:una?|el|la)|\best[ \t]+(?:une?|le|la|l['’])|\bist[ \t]+(?:eine?[rs]?|der"
     r"|die|das)|[ \t][—–-][ \t]*это|\bявля[а-я]*)[ \t]", re.I)
+# "The alliance consists of …", "Das Bündnis besteht aus …"
+_GROUPS = re.compile(r"(?:consists[ \t]+of|is[ \t]+made[ \t]+up[ \t]+of|brings[ \t]+together"
+                     r"|besteht[ \t]+(?:\w+[ \t]+)?aus|vereint|se[ \t]+compone[ \t]+de|re[úu]ne"
+                     r"|est[ \t]+compos[ée]e?[ \t]+de|regroupe|состоит[ \t]+из|объединяет)", re.I)
+_ORG_NOUN_RE = re.compile(_ORG_NOUN, re.I)
 _DEFINES_NOUN = re.compile(r"(?:[ \t][\w'’-]+){0,5}?[ \t](?:" + _ORG_NOUN + r")", re.I)
 _FOUNDED = re.compile(
     r"(?:founded|established|fundad[ao]|fond[ée]e?|gegr[üu]ndet|основан[аоы]?"
@@ -204,6 +229,11 @@ _SELF = re.compile(
     r"|мисси|штаб|стран|работает|подробн|сотрудник)", re.I)
 
 
+# a heading run into its paragraph by a PDF copy: `À propos de Canadian Club Canadian Club est …`
+_ABOUT_LEAD = re.compile(r"(?:about|[àa][ \t]+propos[ \t]+d(?:e|u|es|['’])|acerca[ \t]+de|sobre"
+                         r"|[üu]ber|об?)[ \t]", re.I)
+
+
 def is_about(par: str) -> bool:
     """An organisation's self-description without a heading: `The Fund is a non-profit
     organisation founded in 1998 …`, `Die Stiftung ist eine …`, `Фонд — это …`: it defines
@@ -211,6 +241,9 @@ def is_about(par: str) -> bool:
     if not 12 <= len(par.split()) <= 220:
         return False
     start = par[:300]
+    if _ABOUT_LEAD.match(start) and (d := _DEFINES.search(start, 0, 160)) and \
+            _DEFINES_NOUN.match(start, d.end() - 1):
+        return True
     words = set(start.casefold().split())
     if not words & _DEFINE_OR_FOUND_WORDS:  # a set lookup spares most paragraphs the scans
         return False
@@ -218,6 +251,9 @@ def is_about(par: str) -> bool:
     defines = _DEFINES.search(start)
     if defines and not _DEFINES_NOUN.match(start, defines.end() - 1):
         defines = None
+    if (not defines and (group := _GROUPS.search(start, 0, 160))
+            and _ORG_NOUN_RE.search(start, 0, group.start())):
+        return True
     if not (defines or founded):
         return False
     return bool(founded or _SELF.search(par) or _WEB.search(par) or _EMAIL.search(par))
@@ -236,7 +272,22 @@ _APPEAL = re.compile(
     r"|spenden[ \t]+sie|newsletter[ \t]+abonnieren|alle[ \t]+rechte[ \t]+vorbehalten"
     r"|eingetragene[ \t]+(?:marke|warenzeichen)|пожертвова|поддержите[ \t]+нас"
     r"|подпи(?:шитесь|саться)[ \t]+на[ \t]+(?:рассылку|новости)|все[ \t]+права[ \t]+защищены"
-    r"|зарегистрированн[а-я]+[ \t]+товарн)", re.I)
+    r"|зарегистрированн[а-я]+[ \t]+товарн"
+    # tax notices on gifts and fees, contributions asked for
+    r"|steuerlich[ \t]+absetzbar|tax[- ]deductible|d[ée]ductibles?[ \t]+de[ \t]+vos[ \t]+imp[ôo]ts"
+    r"|deducibles?|make[ \t]+an?[ \t]+(?:\w+[ \t]+)?(?:contribution|donation|gift)"
+    r"|we[ \t]+depend[ \t]+on[ \t]+(?:contributions|donations|support|gifts)|contribuez"
+    r"|adh[ée]rez|become[ \t]+a[ \t]+(?:member|supporter|sponsor|donor)|support[ \t]+(?:the|us)"
+    r"[ \t]+\S+[ \t]*\.?$|sign[ \t]+up[ \t]+for[ \t]+(?:\w+[ \t]+){0,2}(?:news|alerts|updates"
+    r"|newsletter|emails?)|newsletter[ \t]+(?:abonnieren|bestellen)|envoi[ \t]+de[ \t]+la[ \t]+"
+    r"newsletter|sign[ \t]+up[ \t]+here|want[ \t]+to[ \t]+be[ \t]+informed"
+    # a press office offering experts and interviews
+    r"|vermitteln[ \t]+gern|available[ \t]+for[ \t]+interviews?|interviews?[ \t]+(?:are|is)[ \t]+"
+    r"available|disponibles?[ \t]+pour[ \t]+(?:des[ \t]+)?interviews?|disponibles?[ \t]+para"
+    r"[ \t]+entrevistas"
+    # a credit line under the story
+    r"|^(?:report|text|story|words|photos?|pictures?|texto|texte|fotos?)[ \t]+(?:by|von|por|par)"
+    r"[ \t]+[^.\n]{1,60}$)", re.I)
 
 
 def is_appeal(par: str) -> bool:
