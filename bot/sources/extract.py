@@ -625,9 +625,43 @@ def extract_text(text: str, *, known_title: str | None = None) -> Extracted:
     if found_date is None and paras:
         found_date = find_date(" ".join(paras[:2])[:4000])
     body = _join_body(paras)
-    lede = body.split("\n", 1)[0] if body else ""
+    lede = lede_of(body)
     return Extracted(title=title, date=found_date, lede=lede, body=body, links=find_links(text),
                      notes=join_notes(notes))
+
+
+_NOT_LEDE = re.compile(
+    # a salutation, a byline or translator's credit, an editor's note, a photo caption
+    r"(?:dear|liebe|lieber|sehr geehrte|chers?|ch[èe]re?s?|querid[oa]s?|estimad[oa]s?"
+    r"|дорог[а-я]+|уважаем[а-я]+)\b[^.!?\n]{0,60}[,!:]?$"
+    r"|(?:authors?|autor(?:es|en|in)?|auteur(?:e|s)?|by|von|par|por|автор[ы]?|translat(?:ed by|ion)"
+    r"|traducci[óo]n|[üu]bersetzung|traduction|перевод)\b[ \t:]"
+    r"|(?:editor['’]?s?[ \t]+note|note[ \t]+(?:to|for)[ \t]+editors|nota[ \t]+del[ \t]+editor"
+    r"|note[ \t]+de[ \t]+la[ \t]+r[ée]daction|anmerkung[ \t]+der[ \t]+redaktion"
+    r"|примечание[ \t]+редакци[а-я]+|update|aktualisierung|mise[ \t]+[àa][ \t]+jour)\b"
+    r"|(?:photo|foto|фото|image|bild|caption|pie de foto|légende)[ \t]*(?:credit)?[ \t]*:", re.I)
+_LANGUAGES = frozenset((
+    "english", "deutsch", "français", "francais", "español", "espanol", "русский", "italiano",
+    "português", "nederlands", "polski", "en", "de", "fr", "es", "ru", "it", "pt", "nl", "pl",
+    "|", "/", "·"))
+
+
+def _is_lede(par: str) -> bool:
+    """Whether a paragraph can open the story: not a salutation, byline, editor's note,
+    photo caption, language switcher or a label ending in a colon."""
+    if _NOT_LEDE.match(par) or par.rstrip().endswith(":"):
+        return False
+    words = par.casefold().replace(",", " ").split()
+    return not (words and len(words) <= 12 and all(w in _LANGUAGES for w in words))
+
+
+def lede_of(body: str) -> str:
+    """The story's first real paragraph: its opening sentence(s), as the posts quote it."""
+    paras = [p for p in re.split(r"\n[ \t]*\n|\n(?=- )", body) if p.strip()]
+    for p in paras:
+        if _is_lede(p.strip()):
+            return p.strip().split("\n", 1)[0]
+    return paras[0].strip().split("\n", 1)[0] if paras else ""
 
 
 def join_notes(paras: list[str]) -> str:

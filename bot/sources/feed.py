@@ -27,7 +27,7 @@ from bot.models import Image, Release
 from bot.netguard import is_public_http_url
 from bot.redact import safe_url
 from bot.sources.dates import parse_stamp
-from bot.sources.extract import line_kind, split_notes
+from bot.sources.extract import lede_of, line_kind, split_notes
 from bot.sources.http import Fetched, fetch
 from bot.sources.notes import story_html
 
@@ -289,7 +289,7 @@ def entry_to_release(name: str, entry: Any, language: str | None,
     # lines left out, as in the body), else of the content
     summary = _lede(_text(summary_html)) if summary_html and summary_html != content_html \
         else ""
-    summary = (summary or body).strip().split("\n\n", 1)[0]
+    summary = summary.strip().split("\n\n", 1)[0] if summary else lede_of(body)
     if not title and not body:
         return None
     if not title:
