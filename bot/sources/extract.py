@@ -639,17 +639,19 @@ _NOT_LEDE = re.compile(
     r"|(?:editor['’]?s?[ \t]+note|note[ \t]+(?:to|for)[ \t]+editors|nota[ \t]+del[ \t]+editor"
     r"|note[ \t]+de[ \t]+la[ \t]+r[ée]daction|anmerkung[ \t]+der[ \t]+redaktion"
     r"|примечание[ \t]+редакци[а-я]+|update|aktualisierung|mise[ \t]+[àa][ \t]+jour)\b"
-    r"|(?:photo|foto|фото|image|bild|caption|pie de foto|légende)[ \t]*(?:credit)?[ \t]*:", re.I)
+    r"|(?:photo|foto|фото|image|bild|caption|pie de foto|légende)[ \t]*(?:credit)?[ \t]*:"
+    r"|[¡!]?(?:(?:mil|many|special|big)[ \t]+)?(?:thanks|thank you|gracias|merci|danke|спасибо)\b",
+    re.I)
 _LANGUAGES = frozenset((
     "english", "deutsch", "français", "francais", "español", "espanol", "русский", "italiano",
     "português", "nederlands", "polski", "en", "de", "fr", "es", "ru", "it", "pt", "nl", "pl",
     "|", "/", "·"))
 
 
-def _is_lede(par: str) -> bool:
+def is_lede(par: str) -> bool:
     """Whether a paragraph can open the story: not a salutation, byline, editor's note,
     photo caption, language switcher or a label ending in a colon."""
-    if _NOT_LEDE.match(par) or par.rstrip().endswith(":"):
+    if _NOT_LEDE.match(par) or (par.rstrip().endswith(":") and len(par.split()) <= 5):
         return False
     words = par.casefold().replace(",", " ").split()
     return not (words and len(words) <= 12 and all(w in _LANGUAGES for w in words))
@@ -659,7 +661,7 @@ def lede_of(body: str) -> str:
     """The story's first real paragraph: its opening sentence(s), as the posts quote it."""
     paras = [p for p in re.split(r"\n[ \t]*\n|\n(?=- )", body) if p.strip()]
     for p in paras:
-        if _is_lede(p.strip()):
+        if is_lede(p.strip()):
             return p.strip().split("\n", 1)[0]
     return paras[0].strip().split("\n", 1)[0] if paras else ""
 

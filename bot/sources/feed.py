@@ -27,7 +27,7 @@ from bot.models import Image, Release
 from bot.netguard import is_public_http_url
 from bot.redact import safe_url
 from bot.sources.dates import parse_stamp
-from bot.sources.extract import lede_of, line_kind, split_notes
+from bot.sources.extract import is_lede, lede_of, line_kind, split_notes
 from bot.sources.http import Fetched, fetch
 from bot.sources.notes import story_html
 
@@ -190,7 +190,7 @@ def _lede(text: str) -> str:
     """The first paragraph of a summary that is not a "PRESS RELEASE" banner."""
     for para in re.split(r"\n[ \t]*\n", text):
         line = " ".join(para.split())
-        if line and line_kind(line) != "banner":
+        if line and line_kind(line) != "banner" and is_lede(line):
             return para.strip()
     return ""
 

@@ -152,8 +152,8 @@ _PHONE_ANY = re.compile(
     r"|(?<![\w.,])0\d{1,4}[ \t./-]\d{2,4}[ \t./-]\d{2,4})", re.I)
 _DIGIT = re.compile(r"\d")
 _WEB = re.compile(r"https?://|(?<![\w@.])www\.[\w-]", re.I)
-_HANDLE = re.compile(r"(?<![\w.@])@[A-Za-z_][\w.]{2,30}\b(?!\.[a-z]{2,})|\b(?:facebook|twitter"
-                     r"|x|linkedin|instagram|youtube|vk|t)\.(?:com|me)/\w", re.I)
+_HANDLE = re.compile(r"(?<![\w.@])@[A-Za-z_][\w.]{2,30}\b(?!\.[a-z]{2,})")
+_URL = re.compile(r"https?://\S+|www\.\S+", re.I)
 
 
 def contact_kinds(par: str) -> set[str]:
@@ -165,7 +165,8 @@ def contact_kinds(par: str) -> set[str]:
         kinds.add("email")
     if "www." in par or "://" in par:
         kinds.add("web")
-    if (at or ".com/" in par or ".me/" in par) and _HANDLE.search(_EMAIL.sub(" ", par)):
+    # a handle (`@EUinMoldova`); a link to a social site is a link like any other
+    if at and _HANDLE.search(_URL.sub(" ", _EMAIL.sub(" ", par))):
         kinds.add("social")
     if _DIGIT.search(par):
         if _PHONE_ANY.search(par):
@@ -182,7 +183,9 @@ def is_contact_block(par: str) -> bool:
     if len(par) > 1500:
         return False
     kinds = contact_kinds(par)
-    return len(kinds) >= 3 or (len(kinds) >= 2 and len(par.split()) <= 45)
+    words = len(par.split())
+    prose = words >= 15 and par.rstrip().endswith(TERMINAL)  # a sentence that cites a link
+    return len(kinds) >= 3 or (len(kinds) >= 2 and words <= 45 and not prose)
 
 
 # --- an organisation describing itself --------------------------------------------------

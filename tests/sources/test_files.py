@@ -113,7 +113,8 @@ def test_relative_image_without_base_url_is_kept_as_given() -> None:
 def test_html_example_uses_open_graph() -> None:
     release = read(EXAMPLES / "2026-05-citizens-dialogue-villach.html")
     assert release.url == "https://www.drava-karawanken.example/news/citizens-dialogue-villach"
-    assert release.summary.startswith("On 6 June 2026, 120 randomly selected residents")
+    # the lede is the story's own first paragraph, not the site's og:description teaser
+    assert release.summary.startswith("Villach, 20 May 2026 – On 6 June 2026, 120 residents")
     assert release.images[0].url.endswith("/media/citizens-dialogue-villach.jpg")
     assert release.images[0].alt.startswith("Residents sit at round tables")
     assert release.tags == ["citizens' dialogue", "post-2027"]
