@@ -21,7 +21,7 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from bot.errors import ExtractError
-from bot.htmltext import Page, read_page
+from bot.htmltext import Page, html_to_text, read_page
 from bot.models import Image, Release
 from bot.sources.dates import parse_date_line
 from bot.sources.doclimits import MB, read_bytes
@@ -231,9 +231,25 @@ def markdown_to_text(md: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", "\n".join(out)).strip()
 
 
+# Site repositories often keep a release's body as HTML inside the Markdown file
+_RAW_HTML = re.compile(r"</?(?:div|p|b|strong|i|em|u|span|br|a|ul|ol|li|h[1-6]|table|tr|td"
+                       r"|section|article|center|font|img|blockquote)\b[^>\n]{0,500}>", re.I)
+
+
+_DIV = re.compile(r"<(/?)(?:div|section|article|center)\b[^>]*>", re.I)
+
+
+def has_raw_html(md: str) -> bool:
+    """Whether Markdown carries HTML tags of its own (two or more)."""
+    return len(_RAW_HTML.findall(md, 0, 200_000)[:2]) >= 2
+
+
 def markdown_to_html(md: str, title: str | None) -> str:
     """Markdown → the sanitised HTML an email shows (headings, lists, links stay what they
-    are); a leading `# Title` repeating the title is dropped, the email shows the title."""
+    are); a leading `# Title` repeating the title is dropped, the email shows the title.
+    HTML written in the Markdown is rendered, then sanitised like a feed's: only the tags
+    and attributes `sanitize_html` allows survive, so a `<div><b>` is bold text, never
+    markup of its own or a script."""
     from markdown_it import MarkdownIt
 
     from bot.htmltext import sanitize_html
@@ -241,8 +257,10 @@ def markdown_to_html(md: str, title: str | None) -> str:
     head = re.match(r"\s*#[ \t]+(.+?)[ \t#]*(?:\n|$)", md)
     if head and title and " ".join(_inline(head.group(1)).split()) == " ".join(title.split()):
         md = md[head.end():]
-    # raw HTML in the Markdown is shown as text, never passed on
-    html = MarkdownIt("commonmark", {"html": False}).render(md)
+    raw = has_raw_html(md)
+    html = MarkdownIt("commonmark", {"html": raw}).render(md)
+    if raw:  # a `<div>` is a block of text: a paragraph once sanitised, not run together
+        html = _DIV.sub(lambda m: f"<{m.group(1)}p>", html)
     return sanitize_html(html).strip()
 
 
@@ -305,10 +323,13 @@ def _read_markdown(text: str, path: Path, base_url: str | None,
         body_md = body_md[:h1.start()] + body_md[h1.end():]
     inline_images = [(m.group(2), " ".join(m.group(1).split()))
                      for m in _MD_IMAGE.finditer(body_md)]
-    ex = extract_text(markdown_to_text(body_md), known_title=title)
+    html = markdown_to_html(body_md, title)
+    # a body written as HTML is read from its rendering: no `<div><b>` reaches a post
+    text = html_to_text(html) if has_raw_html(body_md) else markdown_to_text(body_md)
+    ex = extract_text(text, known_title=title)
     url = _text_value(meta.get("url"))
     return {
-        "body_html": story_html(markdown_to_html(body_md, title)),
+        "body_html": story_html(html),
         "title": title or ex.title, "extracted": ex,
         "url": _resolve(url, base_url) if url else None,
         "published_at": _to_utc(meta.get("date"), "date", path, tz),

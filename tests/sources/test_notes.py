@@ -232,3 +232,44 @@ def test_a_digest_newsletter_carries_no_notes(tmp_path: Path) -> None:
         assert title in digest.text
         for phrase in notes:
             assert phrase not in out, (name, phrase)
+
+
+RAW_HTML_MD = """---
+title: Nueva línea de autobús transfronteriza
+date: 2024-03-12
+url: https://www.ejemplo.org/noticias/linea
+---
+<div class="lead"><b>Madrid, 12 de marzo de 2024.</b> La nueva línea conecta dos valles
+y ofrece <a href="https://www.ejemplo.org/horario">ocho viajes</a> diarios.</div>
+
+<div>El servicio empieza el <u>1 de abril</u> y cuesta <i>dos euros</i>.</div>
+
+<div><b>Acerca de la Fundación Ejemplo</b></div>
+<div>La Fundación Ejemplo es una organización sin ánimo de lucro fundada en 1990 que
+trabaja en doce países.</div>
+<script>alert("x")</script>
+"""
+
+
+def test_markdown_whose_body_is_html_leaves_no_tags_and_keeps_its_notes(tmp_path: Path
+                                                                        ) -> None:
+    """Site repositories keep bodies as HTML inside Markdown: no `<div><b>` reaches a post,
+    and the footer it carries goes to the notes like any other."""
+    ws = make_workspace(tmp_path, channels=CORPUS_CHANNELS)
+    (ws.content / "linea.md").write_text(RAW_HTML_MD, encoding="utf-8")
+    result = ws.run("preview", str(ws.content / "linea.md"), "--json")
+    assert result.exit_code == 0, result.output
+    items = json.loads(result.output)
+    assert {i["channel"] for i in items} == {"mastodon", "facebook", "bluesky", "newsletter"}
+    for item in items:
+        assert item["release"]["summary"].startswith("Madrid, 12 de marzo de 2024. La nueva")
+        out = " ".join(str(item.get(k) or "") for k in ("text", "subject"))
+        for tag in ("<div", "<b>", "</b>", "<u>", "<i>", "<script", "alert("):
+            assert tag not in out, (item["channel"], tag)
+        assert "Fundación Ejemplo" not in out and "Fundación Ejemplo" not in (item["html"] or "")
+        if item["type"] == "email":
+            assert "El servicio empieza el 1 de abril" in item["text"]
+            assert "<script" not in item["html"] and "alert(" not in item["html"]
+            assert "ocho viajes</a>" in item["html"]  # the link stays a link in the email
+    r = read_release_file(ws.content / "linea.md", source="press", key="linea.md")
+    assert "Fundación Ejemplo es una organización" in r.notes
