@@ -45,6 +45,9 @@ class Release(BaseModel):
                        "about-us blocks, funder notices, contacts; never posted")
     url_derived: bool = Field(default=False, description="the url was made from base_url and "
                               "the file name, not found: it may not exist")
+    doubts: list[str] = Field(default_factory=list, description="what the reading was not sure "
+                              "of (a guessed title): its posts wait for a person; not stored, "
+                              "a post is made from the release as just read")
 
     @property
     def uid(self) -> str:

@@ -245,6 +245,9 @@ def render(release: Release, target: Target, config: Config | None = None) -> Re
     if hold := _link_hold(release, config):
         rendered.warnings.append(hold)
         rendered.blocking = True
+    for doubt in release.doubts:  # never lose a release: hold it and say why
+        rendered.warnings.append(HOLD_PREFIX + doubt)
+        rendered.blocking = True
     rendered.language = release.language or target.cfg.language
     return rendered
 

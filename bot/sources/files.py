@@ -462,9 +462,14 @@ def read_release_file(path: Path, *, source: str, key: str, base_url: str | None
     ex = fields.pop("extracted")
     raw = fields.pop("raw")
     title = fields.pop("title")
-    if not title:
-        raise _fail(path, "no title found — add a 'title:' line to the front matter or put"
-                    " the title on the first line")
+    doubts: list[str] = []
+    if not title:  # never refuse a release for its title: take the best guess, and hold it
+        if not (ex.lede or ex.body):
+            raise _fail(path, "no release text found: neither a title nor a paragraph of a "
+                        "story — is this the right file?")
+        title = _guess_title(ex.lede or ex.body, path)
+        doubts.append(f"no title found in {path.name}; '{title}' was taken — check it, or add"
+                      " a 'title:' line to the front matter or put the title on the first line")
     url = fields.pop("url", None) or _own_page(raw, fields["links"], title)
     derived = url is None and (url := _slug_url(path, base_url)) is not None
     published = fields.pop("published_at", None)
@@ -474,5 +479,17 @@ def read_release_file(path: Path, *, source: str, key: str, base_url: str | None
         source=source, key=key, url=url, title=title, published_at=published,
         summary=fields.pop("summary", None) or ex.lede, body=ex.body, notes=ex.notes,
         language=fields.pop("language", None) or default_language, url_derived=derived,
-        **fields,
+        doubts=doubts, **fields,
     )
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?…])\s")
+
+
+def _guess_title(text: str, path: Path) -> str:
+    """A title for a release that shows none: its first sentence, cut at a word near 100
+    characters, else the file's name."""
+    first = _SENTENCE_END.split(" ".join(text.split()), maxsplit=1)[0].strip()
+    if len(first) > 100:
+        first = first[:100].rsplit(" ", 1)[0] + "…"
+    return first or path.stem.replace("-", " ").replace("_", " ").strip() or path.name

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import textwrap
@@ -14,6 +15,7 @@ from bot.errors import ExtractError
 from bot.models import Image, Release
 from bot.paths import data_dir
 from bot.sources.files import markdown_to_text, read_release_file
+from tests.helpers import make_workspace
 
 EXAMPLES = data_dir() / "examples" / "content"
 BASE = "https://www.drava-karawanken.example/news/"
@@ -313,10 +315,7 @@ def test_encodings(tmp_path: Path, data: bytes) -> None:
     ("doc.txt", b"%PDF-1.7\n%\xe2\xe3", "PDF"),
     ("empty.md", b"", "empty"),
     ("blank.txt", b"  \n\n \t\n", "empty"),
-    ("notitle.txt", b"PRESS RELEASE\n\nRead more\n", "no title found"),
-    ("notitle.md", b"---\ndate: 2026-03-12\n---\nThis body is one long sentence that goes on and"
-     b" on and never stops to give a title, with more words than any title would have in it.",
-     "no title found"),
+    ("notitle.txt", b"PRESS RELEASE\n\nRead more\n", "no release text found"),
     ("yaml.md", b"---\ntitle: [unclosed\n---\nBody", "not valid YAML"),
     ("list.md", b"---\n- a\n- b\n---\nBody", "key: value"),
     ("open.md", b"---\ntitle: A title\nBody without the closing line", "no closing"),
@@ -335,9 +334,20 @@ def test_bad_files(tmp_path: Path, name: str, data: bytes, message: str) -> None
     assert message in str(err.value)
 
 
-def test_no_title_message_says_what_to_do(tmp_path: Path) -> None:
-    with pytest.raises(ExtractError, match="add a 'title:' line to the front matter"):
-        read(write(tmp_path, "r.txt", b"Read more\n"))
+def test_a_release_without_a_title_is_read_and_held_with_the_reason(tmp_path: Path) -> None:
+    """Never lose a release: the best guess is its title, and its posts wait for a person
+    with a warning that says why and what to do."""
+    ws = make_workspace(tmp_path)
+    (ws.content / "notitle.md").write_bytes(
+        b"---\ndate: 2026-03-12\n---\nThis body is one long sentence that goes on and on and"
+        b" never stops to give a title, with more words than any title would have in it. A"
+        b" second sentence follows it.")
+    assert ws.run("fetch").exit_code == 0
+    queued = json.loads(ws.run("queue", "--json").output)
+    mine = [p for p in queued if p["release"]["title"].startswith("This body is one long")]
+    assert mine and all(p["status"] == "held" for p in mine), queued
+    assert all("no title found in notitle.md" in p["last_error"] for p in mine)
+    assert all("add a 'title:' line" in p["last_error"] for p in mine)
 
 
 def test_unreadable_directory(tmp_path: Path) -> None:
