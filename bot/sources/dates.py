@@ -41,10 +41,12 @@ _MONTHS = {name: n for n, names in enumerate(_MONTH_NAMES, 1) for name in names.
 _MON = "(" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")(?!\w)\.?"
 # `12 March 2026`, `1st of Sept, 2026`, `12 de marzo de 2024`, `1er mars 2024`, `12. März 2024`
 _DMY = re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th|er|º|°)?\.?[ \t]+(?:of[ \t]+|de[ \t]+)?{_MON}"
-                  r"[ \t]*,?[ \t]*(?:de[ \t]+|del[ \t]+)?(\d{4})\b", re.I)
-_MDY = re.compile(rf"\b{_MON}[ \t]+(\d{{1,2}})(?:st|nd|rd|th)?,?[ \t]+(\d{{4}})\b", re.I)
+                  r"[ \t]*,?[ \t]*(?:de[ \t]+|del[ \t]+)?(\d{4})(?!\d)", re.I)
+_MDY = re.compile(rf"\b{_MON}[ \t]+(\d{{1,2}})(?:st|nd|rd|th)?,?[ \t]+(\d{{4}})(?!\d)", re.I)
 _YMD = re.compile(r"(?<![\d.])(\d{4})([-/.])(\d{1,2})\2(\d{1,2})(?![\d])")
-_NUM = re.compile(r"(?<![\d.])(\d{1,2})([./-])(\d{1,2})\2(\d{4})\b")
+_NUM = re.compile(r"(?<![\d.])(\d{1,2})([./-])(\d{1,2})\2(\d{4})(?!\d)")
+# `02.12.19`: a two-digit year, believed only on a line that is nothing but the date
+_SHORT = re.compile(r"(?<![\d.])(\d{1,2})([./])(\d{1,2})\2(\d{2})(?![\d.])")
 _FOREIGN = re.compile(r"\b\d{1,2}\.?[ \t]+(?:de[ \t]+)?[^\W\d_]{3,12}\.?[ \t]+(?:de[ \t]+)?\d{4}\b")
 # what labels a publication date, and what labels a later change of the page
 _PUBLISHED_LABEL = (
@@ -61,7 +63,8 @@ _UPDATED_LABEL = (
 _DATE_NOISE = re.compile(
     rf"\b(?:{_UPDATED_LABEL}|{_PUBLISHED_LABEL}|on|last|created|am|le|el|il|vom|den|news|at"
     r"|monday|tuesday|wednesday|thursday|friday|saturday|sunday|mon|tue|wed|thu|fri|sat|sun"
-    r"|cet|cest|utc|gmt|uhr|am|pm|h|г|года)\b\.?|\d{1,2}[:.]\d{2}|[|,:;.–—/()•·-]",
+    r"|cet|cest|utc|gmt|uhr|am|pm|h|г|года|à|a|las|um|в)\b\.?|\d{1,2}[:.h]\d{2}"
+    r"|[|,:;.–—/()•·-]",
     re.I)
 _UPDATED_AT = re.compile(rf"[\W\d]*(?:{_UPDATED_LABEL})\b", re.I)
 _LABEL_ONLY = re.compile(rf"(?:(?P<updated>{_UPDATED_LABEL})|{_PUBLISHED_LABEL})"
@@ -131,6 +134,9 @@ def date_line_span(line: str, *, parse_foreign: bool) -> tuple[int, int, date | 
         return None
     span: tuple[int, int, date | None] | None = next(
         ((s, e, d) for s, e, d in _english_dates(line) if d), None)
+    if span is None and (m := _SHORT.fullmatch(line.strip())) and (
+            short := _date_from(2000 + int(m[4]), int(m[3]), int(m[1]))):
+        span = (0, len(line), short)
     if span is None and (m := _FOREIGN.search(line)):
         span = (m.start(), m.end(), _dateparser(m.group(0)) if parse_foreign else None)
     if span is None:

@@ -347,6 +347,9 @@ def _title_at(lines: list[str], i: int) -> tuple[str, int]:
 
 _JUNK = frozenset({"page", "end", "banner", "date", "breadcrumb", "stray", "related", "boiler",
                    "footer"})
+_HEAD_LINES = 10
+
+
 def _read_head(lines: list[str], known_title: str | None
                ) -> tuple[str | None, HeadDates, int]:
     """The title, the dates of the date lines around it, and the index where the rest starts."""
@@ -380,15 +383,24 @@ def _read_head(lines: list[str], known_title: str | None
         title, rest_at = candidate, j
     else:
         title, rest_at = None, i
-    for n in range(rest_at, min(rest_at + 8, len(lines))):
-        kind = line_kind(lines[n])
+    # the date line may stand a few short lines on: under a title broken over lines, a byline
+    # or tags, or after a section name above the title; the story's first line ends the head
+    start, text_seen = rest_at, False
+    for n in range(start, min(start + _HEAD_LINES, len(lines))):
+        s = lines[n]
+        kind = line_kind(s)
         if kind == "date":
-            see_date(lines[n], kind)
-        elif kind == "text" and dates.label(lines[n]):
-            rest_at = n + 1  # the label is no part of the story
+            see_date(s, kind)
+        elif kind == "text" and dates.label(s):
+            if not text_seen:
+                rest_at = n + 1  # the label is no part of the story
             continue
-        if kind in ("text", "bullet", "related", "footer"):
+        elif kind == "text" and s == title:
+            continue
+        if kind in ("related", "footer", "end") or (kind in ("text", "bullet") and (
+                len(s) >= 80 or (len(s.split()) >= 6 and s.endswith(_TERMINAL)))):
             break
+        text_seen |= kind in ("text", "bullet")
     return title, dates, rest_at
 
 
