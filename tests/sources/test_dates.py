@@ -10,6 +10,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from datetime import UTC, date, datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -17,6 +18,7 @@ import pytest
 from bot.sources import feed
 from bot.sources.dates import find_date, parse_date_line, parse_stamp
 from bot.sources.extract import extract_text, line_kind
+from bot.sources.files import read_release_file
 from tests.fakes.feeds import rss
 
 MARCH_12 = date(2024, 3, 12)
@@ -203,3 +205,30 @@ def test_a_feed_date_without_a_time_is_kept_as_its_day(stamp: str, day: date | N
                            tz=ZoneInfo("America/Bogota"))
     assert release.published_day == day
     assert release.published_at == instant
+
+
+HTML = ("<html><head><meta property='article:published_time' content='{stamp}'></head><body>"
+        "<h1>Fair opens in the old harbour</h1><p>The cross-border fair opened its doors in"
+        " the old harbour on Wednesday.</p></body></html>")
+
+
+@pytest.mark.parametrize(("name", "content", "day", "instant"), [
+    ("a.md", "---\ntitle: Fair opens\ndate: 2026-03-12\n---\nThe fair opened today.\n",
+     date(2026, 3, 12), datetime(2026, 3, 11, 18, tzinfo=UTC)),
+    ("b.md", "---\ntitle: Fair opens\ndate: '12 March 2026'\n---\nThe fair opened today.\n",
+     date(2026, 3, 12), datetime(2026, 3, 11, 18, tzinfo=UTC)),
+    ("c.md", "---\ntitle: Fair opens\ndate: 2026-03-12 09:30\n---\nThe fair opened today.\n",
+     None, datetime(2026, 3, 12, 3, 30, tzinfo=UTC)),
+    ("d.txt", "Fair opens in the old harbour\n\nDhaka, 12 March 2026\n\n" + LEDE["en"],
+     date(2026, 3, 12), datetime(2026, 3, 11, 18, tzinfo=UTC)),
+    ("e.html", HTML.format(stamp="2026-03-12"), date(2026, 3, 12),
+     datetime(2026, 3, 11, 18, tzinfo=UTC)),
+    ("f.html", HTML.format(stamp="2026-03-12T10:30:00+01:00"), None,
+     datetime(2026, 3, 12, 9, 30, tzinfo=UTC)),
+])
+def test_a_folder_date_without_a_time_is_kept_as_its_day(
+        tmp_path: Path, name: str, content: str, day: date | None, instant: datetime) -> None:
+    path = tmp_path / name
+    path.write_text(content, encoding="utf-8")
+    release = read_release_file(path, source="press", key=name, tz=ZoneInfo("Asia/Dhaka"))
+    assert (release.published_day, release.published_at) == (day, instant)
