@@ -1,13 +1,14 @@
 """Plain data that flows between the steps: releases found, posts rendered, receipts got.
 
-Pure data, no I/O. Times are timezone-aware UTC.
+Pure data, no I/O. Times are timezone-aware UTC; a release dated by its day alone also
+keeps that day (`published_day`), which no zone may move.
 """
 
 from __future__ import annotations
 
 import hashlib
 import uuid
-from datetime import datetime
+from datetime import date, datetime, tzinfo
 from enum import StrEnum
 from typing import Any
 
@@ -31,6 +32,10 @@ class Release(BaseModel):
     url: str | None = None
     title: str
     published_at: datetime | None = None
+    published_day: date | None = Field(
+        default=None, description="the day the release gave without a time (`date: "
+        "2026-03-12`, a dateline): shown as written in every zone; `published_at` is then "
+        "its midnight in the source's zone, for ordering and embargoes")
     summary: str = ""
     body: str = ""
     body_html: str = Field(default="", description="sanitised HTML body, when the source had HTML")
@@ -48,6 +53,13 @@ class Release(BaseModel):
     doubts: list[str] = Field(default_factory=list, description="what the reading was not sure "
                               "of (a guessed title): its posts wait for a person; not stored, "
                               "a post is made from the release as just read")
+
+    def published_in(self, tz: tzinfo) -> date | None:
+        """The release's date as a reader is shown it: the day as written when it gave no
+        time (the same day in every zone), else the instant in `tz`, the bot's zone."""
+        if self.published_day is not None:
+            return self.published_day
+        return self.published_at.astimezone(tz) if self.published_at else None
 
     @property
     def uid(self) -> str:

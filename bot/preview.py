@@ -50,8 +50,16 @@ class Item:
 
 def _info(release: Release) -> dict[str, Any]:
     return {"id": release.uid, "title": release.title, "url": release.url,
-            "published": release.published_at.isoformat() if release.published_at else None,
+            "published": _published(release),
             "summary": release.summary}
+
+
+def _published(release: Release) -> str | None:
+    """`2026-03-12` for a release dated by its day alone (that day in every zone), else the
+    instant in ISO 8601, UTC."""
+    if release.published_day is not None:
+        return release.published_day.isoformat()
+    return release.published_at.isoformat() if release.published_at else None
 
 
 def _looks_like_feed(path: Path) -> bool:

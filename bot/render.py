@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -114,7 +114,8 @@ def render_edited_email(text: str, title: str, target: Target,
     return inline_css(render_template(target, "email/edited.html.j2", context))
 
 
-def _format_date(value: datetime | None, fmt: str = "%-d %B %Y") -> str:
+def _format_date(value: date | None, fmt: str = "%-d %B %Y") -> str:
+    """A release's date: a day as written, or an instant already in the bot's zone."""
     return value.strftime(fmt) if value else ""
 
 
@@ -186,13 +187,16 @@ def context_for(release: Release, target: Target, config: Config | None) -> dict
     link = add_utm(url, utm.source, utm.medium, utm.campaign) if url else None
     images = [i for i in release.images if is_http_url(i.url)]
     image = images[0] if images else None
+    tz = config.tz if config else UTC
     return {
         "release": {
             "title": release.title, "url": url, "summary": release.summary,
             "body": release.body, "body_html": release.body_html,
-            "published": release.published_at, "tags": release.tags,
+            # a day as written, or an instant in the bot's zone: `| date` shows its own day
+            "published": release.published_in(tz), "tags": release.tags,
             "images": [i.model_dump() for i in images], "source": release.source,
-            "language": release.language, "embargo": release.embargo_at,
+            "language": release.language,
+            "embargo": release.embargo_at.astimezone(tz) if release.embargo_at else None,
         },
         "title": " ".join(release.title.split()),
         "notes": release.notes,

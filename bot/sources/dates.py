@@ -1,11 +1,18 @@
 """Dates as press releases write them: `12 March 2026`, `March 12, 2026`, `12.03.2026`,
-`2026-03-12`, `Published: 12/03/2026`, and, through dateparser, `12. März 2026`.
+`2026-03-12`, `Published: 12/03/2026`, `12 de marzo de 2024`, `le 12 mars 2024`,
+`12. März 2024`, `12 марта 2024 г.`, and, through dateparser, other languages' forms.
 
-English and numeric forms are read with a few linear patterns; numeric dates are read
+Month names in English, Spanish, French, German and Russian (the languages the releases
+come in) and numeric dates are read with a few linear patterns; numeric dates are read
 day-first, as European writers mean them, unless that is impossible (`03/25/2026`).
 dateparser handles other languages only as a fallback: it is slow to import and slower
 still when a candidate is not a date, so it is imported late, limited to the EU's
 languages and asked about two candidates at most.
+
+A release's head often carries two dates: when it was published and when the page was
+last changed. `HeadDates` keeps them apart, so "Last updated" never wins over the
+publication date, and reads a label alone on its line ("Published", "Publié le",
+"Опубликовано") as naming the date on the next line.
 """
 
 from __future__ import annotations
@@ -13,26 +20,55 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 
-__all__ = ["date_line_span", "find_date", "parse_date_line", "parse_stamp"]
+__all__ = ["HeadDates", "as_instant", "date_line_span", "day_of", "find_date", "has_clock",
+           "parse_date_line", "parse_stamp"]
 
-_MONTHS = {
-    "january": 1, "february": 2, "march": 3, "april": 4, "may": 5, "june": 6, "july": 7,
-    "august": 8, "september": 9, "october": 10, "november": 11, "december": 12,
-    "jan": 1, "feb": 2, "mar": 3, "apr": 4, "jun": 6, "jul": 7, "aug": 8, "sep": 9,
-    "sept": 9, "oct": 10, "nov": 11, "dec": 12,
-}
-_MON = "(" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?"
-_DMY = re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\.?[ \t]+(?:of[ \t]+)?{_MON}[ \t]*,?[ \t]*"
-                  r"(\d{4})\b", re.I)
-_MDY = re.compile(rf"\b{_MON}[ \t]+(\d{{1,2}})(?:st|nd|rd|th)?,?[ \t]+(\d{{4}})\b", re.I)
+_MONTH_NAMES = (
+    "january jan enero ene janvier janv januar jänner jän января янв",
+    "february feb febrero février fevrier févr fevr februar feber февраля фев февр",
+    "march mar marzo mars märz maerz mär марта мар",
+    "april apr abril abr avril avr апреля апр",
+    "may mayo mai мая",
+    "june jun junio juin juni июня июн",
+    "july jul julio juillet juil juli июля июл",
+    "august aug agosto ago août aout августа авг",
+    "september sep sept septiembre setiembre septembre сентября сен сент",
+    "october oct octubre octobre oktober okt октября окт",
+    "november nov noviembre novembre ноября ноя нояб",
+    "december dec diciembre dic décembre decembre déc dezember dez декабря дек",
+)
+_MONTHS = {name: n for n, names in enumerate(_MONTH_NAMES, 1) for name in names.split()}
+_MON = "(" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")(?!\w)\.?"
+# `12 March 2026`, `1st of Sept, 2026`, `12 de marzo de 2024`, `1er mars 2024`, `12. März 2024`
+_DMY = re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th|er|º|°)?\.?[ \t]+(?:of[ \t]+|de[ \t]+)?{_MON}"
+                  r"[ \t]*,?[ \t]*(?:de[ \t]+|del[ \t]+)?(\d{4})(?!\d)", re.I)
+_MDY = re.compile(rf"\b{_MON}[ \t]+(\d{{1,2}})(?:st|nd|rd|th)?,?[ \t]+(\d{{4}})(?!\d)", re.I)
 _YMD = re.compile(r"(?<![\d.])(\d{4})([-/.])(\d{1,2})\2(\d{1,2})(?![\d])")
-_NUM = re.compile(r"(?<![\d.])(\d{1,2})([./-])(\d{1,2})\2(\d{4})\b")
+_NUM = re.compile(r"(?<![\d.])(\d{1,2})([./-])(\d{1,2})\2(\d{4})(?!\d)")
+# `02.12.19`: a two-digit year, believed only on a line that is nothing but the date
+_SHORT = re.compile(r"(?<![\d.])(\d{1,2})([./])(\d{1,2})\2(\d{2})(?![\d.])")
 _FOREIGN = re.compile(r"\b\d{1,2}\.?[ \t]+(?:de[ \t]+)?[^\W\d_]{3,12}\.?[ \t]+(?:de[ \t]+)?\d{4}\b")
+# what labels a publication date, and what labels a later change of the page
+_PUBLISHED_LABEL = (
+    r"published|posted|released?|issued|dated|date(?:[ \t]+(?:of|de)[ \t]+publication)?"
+    r"|publication[ \t]+date|publi[ée]e?|mis[ \t]+en[ \t]+ligne|publicad[oa]"
+    r"|fecha(?:[ \t]+de[ \t]+publicaci[óo]n)?|ver[öo]ffentlicht|ver[öo]ffentlichungsdatum|datum"
+    r"|опубликовано|дата(?:[ \t]+публикации)?")
+_UPDATED_LABEL = (
+    r"(?:last[ \t]+)?(?:updated|modified|revised|changed)|(?:derni[èe]re[ \t]+)?mise[ \t]+[àa]"
+    r"[ \t]+jour|mis[ \t]+[àa][ \t]+jour|modifi[ée]e?|(?:[úu]ltima[ \t]+)?(?:actualizaci[óo]n"
+    r"|modificaci[óo]n)|actualizad[oa]|modificad[oa]|(?:zuletzt[ \t]+)?(?:aktualisiert|ge[äa]ndert)"
+    r"|aktualisierung|stand|обновлено|изменено|последнее[ \t]+обновление"
+    r"|(?:дата[ \t]+)?(?:последнего[ \t]+)?(?:обновления|изменения)")
 _DATE_NOISE = re.compile(
-    r"\b(?:published|posted|date|dated|on|updated|last|released?|issued|created|modified|am|le"
-    r"|el|il|vom|den|news|at|monday|tuesday|wednesday|thursday|friday|saturday|sunday|mon|tue"
-    r"|wed|thu|fri|sat|sun|cet|cest|utc|gmt|uhr|am|pm|h)\b\.?|\d{1,2}[:.]\d{2}|[|,:;–—/()•·-]",
+    rf"\b(?:{_UPDATED_LABEL}|{_PUBLISHED_LABEL}|on|last|created|am|le|el|il|vom|den|news|at"
+    r"|monday|tuesday|wednesday|thursday|friday|saturday|sunday|mon|tue|wed|thu|fri|sat|sun"
+    r"|cet|cest|utc|gmt|uhr|am|pm|h|г|года|à|a|las|um|в)\b\.?|\d{1,2}[:.h]\d{2}"
+    r"|[|,:;.–—/()•·-]",
     re.I)
+_UPDATED_AT = re.compile(rf"[\W\d]*(?:{_UPDATED_LABEL})\b", re.I)
+_LABEL_ONLY = re.compile(rf"(?:(?P<updated>{_UPDATED_LABEL})|{_PUBLISHED_LABEL})"
+                         r"(?:[ \t]+(?:on|le|el|am|the))?[ \t]*:?", re.I)
 
 
 def _date_from(y: int, m: int, d: int) -> date | None:
@@ -43,7 +79,8 @@ def _date_from(y: int, m: int, d: int) -> date | None:
 
 
 def _english_dates(text: str) -> list[tuple[int, int, date | None]]:
-    """(start, end, date) of every English or numeric date pattern's first hit."""
+    """(start, end, date) of every pattern's first hit: month names (English, Spanish, French,
+    German, Russian) or numbers."""
     hits: list[tuple[int, int, date | None]] = []
     if m := _DMY.search(text):
         hits.append((m.start(), m.end(), _date_from(int(m[3]), _MONTHS[m[2].lower()], int(m[1]))))
@@ -97,6 +134,9 @@ def date_line_span(line: str, *, parse_foreign: bool) -> tuple[int, int, date | 
         return None
     span: tuple[int, int, date | None] | None = next(
         ((s, e, d) for s, e, d in _english_dates(line) if d), None)
+    if span is None and (m := _SHORT.fullmatch(line.strip())) and (
+            short := _date_from(2000 + int(m[4]), int(m[3]), int(m[1]))):
+        span = (0, len(line), short)
     if span is None and (m := _FOREIGN.search(line)):
         span = (m.start(), m.end(), _dateparser(m.group(0)) if parse_foreign else None)
     if span is None:
@@ -118,10 +158,11 @@ _NUMERIC_STAMP = re.compile(
     r"\s*(Z|UTC|GMT|[+-]\d{2}:?\d{2})?\s*$", re.I)
 
 
-def parse_stamp(raw: str, tz: tzinfo) -> datetime | None:
-    """A feed's date string read carefully: RFC 822, ISO 8601, or numbers with the year
-    first (`2020/1/10 14:33:00`) or last (day-first, `10.01.2020`); a stamp without a zone
-    is in `tz`. None when the string is none of these."""
+def parse_stamp(raw: str, tz: tzinfo) -> date | datetime | None:
+    """A feed's (or a page's) date string read carefully: RFC 822, ISO 8601, or numbers with
+    the year first (`2020/1/10 14:33:00`) or last (day-first, `10.01.2020`); a stamp without
+    a zone is in `tz`. A stamp without a time (`2026-03-12`) is that day, a `date`, not an
+    instant: it is shown as written in every zone. None when the string is none of these."""
     from email.utils import parsedate_to_datetime
 
     text = raw.strip()
@@ -136,8 +177,10 @@ def parse_stamp(raw: str, tz: tzinfo) -> datetime | None:
             a, b = int(m[5]), int(m[7])
             d, mo = (b, a) if b > 12 >= a else (a, b)  # day-first unless impossible
             y = int(m[8])
+        if m[9] is None:
+            return _date_from(y, mo, d)
         try:
-            found = datetime(y, mo, d, int(m[9] or 0), int(m[10] or 0), int(m[11] or 0))
+            found = datetime(y, mo, d, int(m[9]), int(m[10]), int(m[11] or 0))
         except ValueError:
             return None
         zone = (m[12] or "").upper()
@@ -159,3 +202,65 @@ def parse_stamp(raw: str, tz: tzinfo) -> datetime | None:
     if found.tzinfo is None:
         found = found.replace(tzinfo=tz)
     return found
+
+
+def as_instant(value: date, tz: tzinfo) -> datetime:
+    """An aware UTC instant: a day alone is its midnight in `tz`, a zone-less time is in `tz`."""
+    if isinstance(value, datetime):
+        return (value if value.tzinfo else value.replace(tzinfo=tz)).astimezone(UTC)
+    return datetime(value.year, value.month, value.day, tzinfo=tz).astimezone(UTC)
+
+
+def day_of(value: date | None) -> date | None:
+    """The day of a date written without a time; None for an instant (or nothing)."""
+    return None if value is None or isinstance(value, datetime) else value
+
+
+_CLOCK = re.compile(r"\d{1,2}[:h]\d{2}\b|T\d{2}")
+
+
+def has_clock(raw: str) -> bool:
+    """Does a date string give a time of day (`14:30`, `14h30`, `T14`)?"""
+    return _CLOCK.search(raw) is not None
+
+
+_MAX_DATEPARSER_TRIES = 2
+
+
+class HeadDates:
+    """The dates of a release's head, fed line by line as the head is read.
+
+    The publication date wins over a "Last updated" one whatever their order; an update
+    date is kept as a last resort (`updated`), for a release that says nothing else. A label
+    alone on its line ("Published", "Publié le", "Опубликовано", "Last updated") names the
+    date on the next line. At most two date lines are parsed, so dateparser is asked about
+    two candidates at most.
+    """
+
+    def __init__(self) -> None:
+        self.published: date | None = None
+        self._updated: str | None = None
+        self._label: str | None = None
+        self._tries = 0
+
+    def label(self, line: str) -> bool:
+        """Is the line a date's label alone? Then it names the next date line."""
+        m = _LABEL_ONLY.fullmatch(line)
+        if m:
+            self._label = "updated" if m["updated"] else "published"
+        return m is not None
+
+    def line(self, line: str) -> None:
+        """A line that is only a date, maybe with its label, weekday, time or place."""
+        label, self._label = self._label, None
+        if self.published is not None:
+            return
+        if label == "updated" or _UPDATED_AT.match(line):
+            self._updated = self._updated or line
+        elif self._tries < _MAX_DATEPARSER_TRIES:
+            self._tries += 1
+            self.published = parse_date_line(line)
+
+    def updated(self) -> date | None:
+        """The date of the first "updated" line, for a release that gives no other."""
+        return parse_date_line(self._updated) if self._updated else None

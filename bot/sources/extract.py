@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 
-from bot.sources.dates import date_line_span, find_date, parse_date_line
+from bot.sources.dates import HeadDates, date_line_span, find_date, parse_date_line
 from bot.sources.footers import (
     TERMINAL,
     is_about,
@@ -74,7 +74,9 @@ _ANY_MARKER = _any_of(BOILERPLATE_MARKERS)
 _FRAGMENT_END = re.compile(
     r"(?:[,;:(/&–—-]|\b(?:and|or|of|the|a|an|to|for|in|on|with|by|at|from|as|into|its|their"
     r"|und|der|die|das|für|mit|et|de|la|le|des|per|il|e|in))$", re.I)
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f\u200b-\u200d\u2060\ufeff]")
+# control characters, and the invisible ones that mean nothing: zero-width space, word
+# joiner, BOM. ZWJ and ZWNJ stay: they make 👩‍💻 one emoji and spell Persian words.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f\u200b\u2060\ufeff]")
 _U_TAG = re.compile(r"</?u[ \t]*>", re.I)
 _U_WRAPPED = re.compile(r"<u>[ \t]*([^<\s]+(?:\n[^<\s]+)+)[ \t]*</u>", re.I)
 _HYPHEN_EOL = re.compile(r"(?<=\w)-[ \t]*\n[ \t]*(?=\w)")
@@ -307,35 +309,34 @@ def _title_at(lines: list[str], i: int) -> tuple[str, int]:
 
 _JUNK = frozenset({"page", "end", "banner", "date", "breadcrumb", "stray", "related", "boiler",
                    "footer"})
-_MAX_DATEPARSER_TRIES = 2
+_HEAD_LINES = 10
 
 
 def _read_head(lines: list[str], known_title: str | None
-               ) -> tuple[str | None, date | None, int]:
-    """The title, a date from a date line around it, and the index where the rest starts."""
-    head_date: date | None = None
-    tries = 0
+               ) -> tuple[str | None, HeadDates, int]:
+    """The title, the dates of the date lines around it, and the index where the rest starts."""
+    dates = HeadDates()
 
-    def line_date(s: str, kind: str) -> date | None:
-        nonlocal tries
+    def see_date(s: str, kind: str) -> None:
         rest = s if kind == "date" else _banner_rest(s)
-        if not rest or tries >= _MAX_DATEPARSER_TRIES:
-            return None
-        tries += 1
-        return parse_date_line(rest)
+        if rest:
+            dates.line(rest)
 
     i = 0
     while i < len(lines):
         kind = line_kind(lines[i])
-        if kind in ("date", "banner") and head_date is None:
-            head_date = line_date(lines[i], kind)
+        if kind in ("date", "banner"):
+            see_date(lines[i], kind)
+        elif kind == "text" and dates.label(lines[i]):  # "Published", its date below
+            i += 1
+            continue
         if kind == "end":  # everything after an end marker is footer, even the first line
-            return known_title, head_date, len(lines)
+            return known_title, dates, len(lines)
         if kind != "blank" and kind not in _JUNK:
             break
         i += 1
     if i >= len(lines):
-        return known_title, head_date, i
+        return known_title, dates, i
     i = _past_letterhead(lines, i)
     if known_title is None and (found := _page_title_line(lines, i)) is not None:
         i = found  # a web page's copy: the title stands by the article, not atop the menus
@@ -347,13 +348,25 @@ def _read_head(lines: list[str], known_title: str | None
         title, rest_at = candidate, j
     else:
         title, rest_at = None, i
-    for s in lines[rest_at:rest_at + 8]:
+    # the date line may stand a few short lines on: under a title broken over lines, a byline
+    # or tags, or after a section name above the title; the story's first line ends the head
+    start, text_seen = rest_at, False
+    for n in range(start, min(start + _HEAD_LINES, len(lines))):
+        s = lines[n]
         kind = line_kind(s)
-        if kind == "date" and head_date is None:
-            head_date = line_date(s, kind)
-        if kind in ("text", "bullet", "related", "footer"):
+        if kind == "date":
+            see_date(s, kind)
+        elif kind == "text" and dates.label(s):
+            if not text_seen:
+                rest_at = n + 1  # the label is no part of the story
+            continue
+        elif kind == "text" and s == title:
+            continue
+        if kind in ("related", "footer", "end") or (kind in ("text", "bullet") and (
+                len(s) >= 80 or (len(s.split()) >= 6 and s.endswith(TERMINAL)))):
             break
-    return title, head_date, rest_at
+        text_seen |= kind in ("text", "bullet")
+    return title, dates, rest_at
 
 
 _BYLINE = re.compile(r"(?:by|von|par|por|автор|&)[ \t]", re.I)
@@ -620,10 +633,13 @@ def extract_text(text: str, *, known_title: str | None = None) -> Extracted:
         text = str(text)
     text = rejoin_hyphenation(normalise(text))
     lines = _drop_running_heads(text.split("\n"))
-    title, found_date, rest_at = _read_head(lines, known_title)
+    title, dates, rest_at = _read_head(lines, known_title)
     paras, notes = _body_paragraphs(split_paragraphs(lines[rest_at:]), title)
+    found_date = dates.published
     if found_date is None and paras:
         found_date = find_date(" ".join(paras[:2])[:4000])
+    if found_date is None:  # a "Last updated" date only when the release gives no other
+        found_date = dates.updated()
     body = _join_body(paras)
     lede = lede_of(body)
     return Extracted(title=title, date=found_date, lede=lede, body=body, links=find_links(text),

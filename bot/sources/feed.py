@@ -14,7 +14,7 @@ import hashlib
 import io
 import logging
 import re
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, date, datetime, tzinfo
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
 
@@ -26,7 +26,7 @@ from bot.htmltext import first_image, html_to_text, sanitize_html
 from bot.models import Image, Release
 from bot.netguard import is_public_http_url
 from bot.redact import safe_url
-from bot.sources.dates import parse_stamp
+from bot.sources.dates import as_instant, day_of, has_clock, parse_date_line, parse_stamp
 from bot.sources.extract import is_lede, lede_of, line_kind, split_notes
 from bot.sources.http import Fetched, fetch
 from bot.sources.notes import story_html
@@ -296,7 +296,8 @@ def entry_to_release(name: str, entry: Any, language: str | None,
         title = summary[:120]
     key = (entry.get("id") or "").strip() or link or "hash:" + hashlib.sha256(
         (title + body[:2000]).encode()).hexdigest()
-    published = _published(entry, tz)
+    when = _published(entry, tz)
+    published = as_instant(when, tz) if when else None
     tags = [t.get("term", "").strip() for t in entry.get("tags") or [] if t.get("term")]
     entry_lang = None
     if entry.get("content"):
@@ -304,7 +305,7 @@ def entry_to_release(name: str, entry: Any, language: str | None,
     now = datetime.now(UTC)
     return Release(
         source=name, key=key, url=link, title=title, published_at=published,
-        summary=summary, body=body, notes=notes,
+        published_day=day_of(when), summary=summary, body=body, notes=notes,
         body_html=story_html(sanitize_html(source_html)) if source_html else "",
         images=_images(entry, source_html, allow_private_images),
         tags=tags, language=entry_lang or language,
@@ -313,28 +314,30 @@ def entry_to_release(name: str, entry: Any, language: str | None,
     )
 
 
-def _published(entry: Any, tz: tzinfo = UTC) -> datetime | None:
-    """The entry's date. feedparser's reading is checked against a careful one of the raw
-    string (it reads `2020/1/10 14:33:00` as 1 December, and a stamp without a zone as
-    UTC); where they disagree, the careful one wins."""
+def _published(entry: Any, tz: tzinfo = UTC) -> date | None:
+    """The entry's date: an aware datetime, or a `date` when the feed gives the day alone
+    (`<updated>2026-03-12</updated>`), which is shown as that day in every zone.
+
+    feedparser's reading is checked against a careful one of the raw string (it reads
+    `2020/1/10 14:33:00` as 1 December, and a stamp without a zone as UTC); where they
+    disagree, the careful one wins."""
     for field in ("published", "updated", "created"):
         raw = dict.get(entry, field)  # plain dict access: no deprecated fallback mapping
         value = dict.get(entry, f"{field}_parsed")
         careful = parse_stamp(raw, tz) if isinstance(raw, str) else None
         if careful is not None:
-            return careful.astimezone(UTC)
+            return careful
         if value:
             return datetime.fromtimestamp(calendar.timegm(value), UTC)
     raw = dict.get(entry, "published") or dict.get(entry, "updated")
     if raw and len(raw) <= _MAX_DATE_CHARS:
+        if not has_clock(raw) and (day := parse_date_line(raw)):
+            return day  # `12 de marzo de 2026`: read without dateparser
         import dateparser
 
-        guess = dateparser.parse(raw, settings={"RETURN_AS_TIMEZONE_AWARE": True,
-                                                "TIMEZONE": getattr(tz, "key", "UTC"),
-                                                "TO_TIMEZONE": "UTC", "DATE_ORDER": "DMY"})
-        if guess:
-            found: datetime = guess.astimezone(UTC)
-            return found
+        guess = dateparser.parse(raw, settings={"DATE_ORDER": "DMY"})
+        if guess:  # `12 de marzo de 2026` is that day, as written; a time is in `tz`
+            return as_instant(guess, tz) if has_clock(raw) else guess.date()
     return None
 
 

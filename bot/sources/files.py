@@ -6,10 +6,12 @@ mean), plain text pasted from a web page or pulled out of a PDF (we guess, with
 A file that holds no recognisable release raises `ExtractError` with a message that
 names the file and what to change, so the folder source can report it and go on.
 
-Dates: a date-only value means midnight of that day and a datetime without a zone is a
-wall-clock time, both in the source's time zone (`sources.*.timezone`, else `bot.timezone`):
-a comms officer in Ljubljana who writes `embargo: 2026-05-04 09:00` means 09:00 there. Every
-time is stored timezone-aware in UTC.
+Dates: a datetime without a zone is a wall-clock time in the source's time zone
+(`sources.*.timezone`, else `bot.timezone`): a comms officer in Ljubljana who writes
+`embargo: 2026-05-04 09:00` means 09:00 there. Every time is stored timezone-aware in UTC.
+A date without a time (`date: 2026-03-12`, a dateline) is that day: the release keeps it as
+`published_day`, shown as written in every zone, and its instant is midnight in the
+source's zone (for ordering and embargoes).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from urllib.parse import urljoin, urlsplit
 from bot.errors import ExtractError
 from bot.htmltext import Page, html_to_text, read_page
 from bot.models import Image, Release
-from bot.sources.dates import parse_date_line
+from bot.sources.dates import as_instant, day_of, parse_date_line, parse_stamp
 from bot.sources.doclimits import MB, read_bytes
 from bot.sources.extract import extract_text, find_links
 from bot.sources.notes import story_html
@@ -62,6 +64,11 @@ def _fail(path: Path, message: str) -> ExtractError:
     return ExtractError(f"{path}: {message}")
 
 
+_NOT_TEXT = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")
+"""Control characters, which text has (almost) none of and binary read as text is full of.
+Other invisible characters are text: ZWJ (👩‍💻), ZWNJ (Persian), variation selectors, tags."""
+
+
 def _read_text(path: Path) -> str:
     """The file's text: UTF-8 (with or without BOM), UTF-16 with BOM, else Windows-1252.
     A release's text is a few kB: a file over `MAX_TEXT_BYTES` is not read."""
@@ -85,8 +92,7 @@ def _read_text(path: Path) -> str:
     else:
         text = data.decode("latin-1")
     sample = text[:65536]
-    odd = sum(1 for c in sample if not c.isprintable() and c not in "\n\r\t\f")
-    if sample and odd > 0.05 * len(sample):
+    if sample and len(_NOT_TEXT.findall(sample)) > 0.05 * len(sample):
         raise _fail(path, "looks like a binary file, not text; save the release as .md, .txt"
                     " or .html")
     if not text.strip():
@@ -94,26 +100,28 @@ def _read_text(path: Path) -> str:
     return text.lstrip("\ufeff")
 
 
-def _to_utc(value: Any, key: str, path: Path, tz: tzinfo) -> datetime | None:
-    """A front-matter or meta date as an aware UTC datetime (zone-less ones read in `tz`);
-    None when absent."""
+def _when(value: Any, key: str, path: Path, tz: tzinfo) -> date | None:
+    """A front-matter or meta date as written: a `date` when it gives no time, else an aware
+    datetime (a zone-less one read in `tz`); None when absent."""
     if value is None or value == "":
         return None
     if isinstance(value, datetime):
-        return (value if value.tzinfo else value.replace(tzinfo=tz)).astimezone(UTC)
+        return value if value.tzinfo else value.replace(tzinfo=tz)
     if isinstance(value, date):
-        return datetime(value.year, value.month, value.day, tzinfo=tz).astimezone(UTC)
+        return value
     if isinstance(value, str):
-        text = value.strip()
-        try:
-            return _to_utc(datetime.fromisoformat(text.replace("Z", "+00:00")), key, path, tz)
-        except ValueError:
-            pass
-        found = parse_date_line(text)
+        found = parse_stamp(value, tz) or parse_date_line(value)
         if found:
-            return _to_utc(found, key, path, tz)
+            return found
     raise _fail(path, f"'{key}: {value}' is not a date; write it as YYYY-MM-DD or"
                 f" YYYY-MM-DD HH:MM ({tz} unless it carries an offset like +01:00)")
+
+
+def _to_utc(value: Any, key: str, path: Path, tz: tzinfo) -> datetime | None:
+    """A front-matter or meta date as an aware UTC datetime (a day alone is its midnight in
+    `tz`); None when absent."""
+    found = _when(value, key, path, tz)
+    return as_instant(found, tz) if found is not None else None
 
 
 def _string_list(value: Any) -> list[str]:
@@ -332,7 +340,7 @@ def _read_markdown(text: str, path: Path, base_url: str | None,
         "body_html": story_html(html),
         "title": title or ex.title, "extracted": ex,
         "url": _resolve(url, base_url) if url else None,
-        "published_at": _to_utc(meta.get("date"), "date", path, tz),
+        "published": _when(meta.get("date"), "date", path, tz),
         "summary": _text_value(meta.get("summary")),
         "images": _images(meta, inline_images, base_url),
         "tags": _string_list(meta.get("tags")),
@@ -401,8 +409,7 @@ def _read_html(text: str, path: Path, base_url: str | None,
     url = meta.get("og:url") or page.canonical
     url = _resolve(url, base_url) if url else None
     try:  # a page's broken date meta is the site's doing: fall back to the text's date
-        published = _to_utc(meta.get("article:published_time") or page.time, "date", path,
-                            tz)
+        published = _when(meta.get("article:published_time") or page.time, "date", path, tz)
     except ExtractError:
         published = None
 
@@ -419,7 +426,7 @@ def _read_html(text: str, path: Path, base_url: str | None,
     lang = (page.lang or "").split("-")[0].lower() or None
     return {
         "title": title or ex.title, "extracted": ex, "url": url,
-        "published_at": published,
+        "published": published,
         # a page's description is a teaser the site wrote; the lede is the story's own
         "summary": ex.lede or meta.get("og:description") or meta.get("description"),
         "images": images,
@@ -472,11 +479,11 @@ def read_release_file(path: Path, *, source: str, key: str, base_url: str | None
                       " a 'title:' line to the front matter or put the title on the first line")
     url = fields.pop("url", None) or _own_page(raw, fields["links"], title)
     derived = url is None and (url := _slug_url(path, base_url)) is not None
-    published = fields.pop("published_at", None)
-    if published is None and ex.date is not None:
-        published = _to_utc(ex.date, "date", path, tz)
+    published = fields.pop("published", None) or ex.date
     return Release(
-        source=source, key=key, url=url, title=title, published_at=published,
+        source=source, key=key, url=url, title=title,
+        published_at=as_instant(published, tz) if published else None,
+        published_day=day_of(published),
         summary=fields.pop("summary", None) or ex.lede, body=ex.body, notes=ex.notes,
         language=fields.pop("language", None) or default_language, url_derived=derived,
         doubts=doubts, **fields,

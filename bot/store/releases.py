@@ -103,6 +103,7 @@ def _values(release: Release) -> dict[str, Any]:
         "url_norm": normalise_url(release.url)[:KEY_MAX] if release.url else None,
         "title": release.title,
         "published_at": release.published_at,
+        "published_day": release.published_day,
         "summary": release.summary,
         "body": release.body,
         "body_html": release.body_html,
@@ -155,7 +156,8 @@ def to_model(row: sa.Row[Any]) -> Release:
     m = row._mapping
     return Release(
         source=m["source"], key=m["key"], url=m["url"], title=m["title"],
-        published_at=m["published_at"], summary=m["summary"], body=m["body"],
+        published_at=m["published_at"], published_day=m["published_day"],
+        summary=m["summary"], body=m["body"],
         body_html=m["body_html"],
         images=[Image(**i) for i in m["images"] or []], tags=m["tags"] or [],
         language=m["language"], embargo_at=m["embargo_at"], channels=m["channels"],

@@ -49,6 +49,7 @@ releases = sa.Table(
     sa.Column("url_norm", sa.String(1000)),
     sa.Column("title", sa.Text, nullable=False),
     sa.Column("published_at", UTCDateTime),
+    sa.Column("published_day", sa.Date),
     sa.Column("summary", sa.Text, nullable=False, default=""),
     sa.Column("body", sa.Text, nullable=False, default=""),
     sa.Column("body_html", sa.Text, nullable=False, default=""),

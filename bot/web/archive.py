@@ -53,8 +53,7 @@ class Archive:
         issues = await asyncio.to_thread(self._issues)
         items = "".join(
             f'<li><a href="{PATH}/{p.id}">{html.escape(p.subject or p.title)}</a> '
-            f'<span class="date">{(p.updated_at or p.created_at).strftime("%-d %B %Y")}'  # type: ignore[union-attr]
-            "</span></li>" for p in issues)
+            f'<span class="date">{self._sent_on(p)}</span></li>' for p in issues)
         body = f"<ul class=\"archive\">{items}</ul>" if items else "<p>Nothing sent yet.</p>"
         return HTMLResponse(
             "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
@@ -63,6 +62,12 @@ class Archive:
             "<link rel=\"stylesheet\" href=\"/static/style.css\"></head>"
             "<body><main id=\"main\" class=\"public\"><h1>Newsletter archive</h1>"
             f"{body}<p><a href=\"/subscribe\">Subscribe</a></p></main></body></html>\n")
+
+    def _sent_on(self, post: Post) -> str:
+        """The day an issue went out, in the bot's zone: an issue sent in the evening in
+        Bogotá is not listed under the next day."""
+        sent = post.updated_at or post.created_at
+        return sent.astimezone(self.config.tz).strftime("%-d %B %Y") if sent else ""
 
     def _issue(self, post_id: int) -> Post | None:
         with self.store.begin() as conn:

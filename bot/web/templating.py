@@ -9,7 +9,7 @@ form, the full address in the link).
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import date, datetime, time
 from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
@@ -63,15 +63,17 @@ def environment(tz: ZoneInfo) -> jinja2.Environment:
     def local(value: datetime | None, fmt: str = "%a %-d %b %Y, %H:%M") -> str:
         return value.astimezone(tz).strftime(fmt) if value else "—"
 
-    def day(value: datetime | None) -> str:
-        """A release date: the day alone when the release gave no time (stored as midnight
-        UTC), which shown in the bot's zone would read as a made-up hour."""
+    def day(value: date | None) -> str:
+        """A release's date: a day as written (a `date`) alone, an instant in the bot's zone
+        with its time, unless that is midnight there (a release stored before days were
+        kept, dated by its day in the bot's zone)."""
         if value is None:
             return "—"
-        utc = value.astimezone(UTC)
-        if (utc.hour, utc.minute, utc.second, utc.microsecond) == (0, 0, 0, 0):
-            return utc.strftime("%a %-d %b %Y")
-        return local(value)
+        if isinstance(value, datetime):
+            value = value.astimezone(tz)
+            if value.time() != time(0):
+                return local(value)
+        return value.strftime("%a %-d %b %Y")
 
     env.filters["local"] = local
     env.filters["day"] = day

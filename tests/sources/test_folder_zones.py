@@ -78,9 +78,9 @@ def test_an_explicit_offset_is_kept_and_preview_reads_as_fetch(tmp_path: Path) -
     assert result.exit_code == 0, result.output
     published = {item["release"]["published"] for item in json.loads(result.stdout)}
     assert published == {"2026-05-04T03:30:00+00:00"}
-    # a file outside every folder source is read in the bot's zone, as a new source would
+    # a file outside every folder source is read as a new source would; dated by its day
+    # alone, it is that day in every zone, not the instant of its midnight in Brussels
     loose = tmp_path / "loose.md"
     loose.write_text(MD, encoding="utf-8")
     result = ws.run("preview", str(loose), "--json")
-    assert {i["release"]["published"] for i in json.loads(result.stdout)} == \
-        {"2026-05-03T22:00:00+00:00"}
+    assert {i["release"]["published"] for i in json.loads(result.stdout)} == {"2026-05-04"}

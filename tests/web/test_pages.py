@@ -245,16 +245,18 @@ def test_links_from_data_are_web_links_only(client: TestClient, store: Store,
 
 def test_a_release_without_a_time_shows_its_day_alone(client: TestClient, store: Store,
                                                        config: Config) -> None:
-    from datetime import UTC, datetime
+    from datetime import UTC, date, datetime
 
     from tests.web.conftest import queue, release
 
-    queue(store, config, release(2, published_at=datetime(2026, 2, 24, tzinfo=UTC)))
+    # a day west of UTC: its instant (midnight in New York) is the 24th at 06:00 in Brussels
+    queue(store, config, release(2, published_at=datetime(2026, 2, 24, 5, tzinfo=UTC),
+                                 published_day=date(2026, 2, 24)))
     queue(store, config, release(3, published_at=datetime(2026, 2, 25, 9, 30, tzinfo=UTC)))
     sign_in(client, "rita")
     page = client.get("/").text
     assert "released Tue 24 Feb 2026<" in page or "released Tue 24 Feb 2026 " in page
-    assert "Tue 24 Feb 2026, 01:00" not in page          # no made-up hour in Brussels
+    assert "Tue 24 Feb 2026, 06:00" not in page          # no made-up hour in Brussels
     assert "released Wed 25 Feb 2026, 10:30" in page     # a real time is kept, local
 
 
