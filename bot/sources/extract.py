@@ -110,7 +110,11 @@ _STRAY = re.compile(
 _RELATED = re.compile(r"(?:related|more|latest|other|recent) (?:news|articles|posts|stories"
                       r"|content|releases)|you (?:may|might) also (?:like|be interested in)"
                       r"|see also", re.I)
-_BULLET = re.compile(r"(?:[-*•–·▪]|\d{1,2}[.)])[ \t]+(?=\S)")
+# "1. …" is a list item; "25. September 2025 – …" is a dateline
+_MONTH_START = (r"(?:jan|feb|m[aä]r|apr|ma[iy]|jun|jul|aug|sep|o[ck]t|nov|de[cz]|f[ée]v|avr|ao[uû]"
+                r"|d[ée]c|ene|abr|ago|dic|янв|фев|мар|апр|ма[йя]|июн|июл|авг|сен|окт|ноя|дек)")
+_BULLET = re.compile(r"(?:[-*•–·▪]|\d{1,2}[.)](?![ \t]+" + _MONTH_START + r"))[ \t]+(?=\S)",
+                     re.I)
 
 _LINK = re.compile(r"(?:https?://|(?<![\w/.@:-])www\.)[^\s<>\"'`{}|\\^\[\]]+", re.I)
 _LINK_TRAIL = ".,;:!?'\"”’»…*"
@@ -321,6 +325,8 @@ def _read_head(lines: list[str], known_title: str | None
         rest = s if kind == "date" else _banner_rest(s)
         if rest:
             dates.line(rest)
+            if dates.published is None and kind == "date":  # `July 25, 2019 | 11:15 PM`
+                dates.published = find_date(rest)
 
     i = 0
     while i < len(lines):
@@ -340,6 +346,11 @@ def _read_head(lines: list[str], known_title: str | None
     i = _past_letterhead(lines, i)
     if known_title is None and (found := _page_title_line(lines, i)) is not None:
         i = found  # a web page's copy: the title stands by the article, not atop the menus
+        dates = HeadDates()  # the menus' and teasers' dates are not the release's
+        above = [n for n in range(max(0, i - 6), i) if lines[n]][-2:]
+        for n in reversed(above):
+            if dates.published is None and _dateish(lines[n]):
+                dates.published = find_date(lines[n])
     candidate, j = _title_at(lines, i)
     if known_title is not None:
         same = candidate.casefold() == " ".join(known_title.split()).casefold()
@@ -362,8 +373,13 @@ def _read_head(lines: list[str], known_title: str | None
             continue
         elif kind == "text" and s == title:
             continue
-        if kind in ("related", "footer", "end") or (kind in ("text", "bullet") and (
-                len(s) >= 80 or (len(s.split()) >= 6 and s.endswith(TERMINAL)))):
+        elif kind == "text" and dates.published is None and len(s) <= 80 and _dateish(s):
+            dates.published = find_date(s)  # `July 25, 2019 | 11:15 PM`, `jeudi 13 juin, par …`
+        byline = s.count(",") >= 2 and not s.endswith(TERMINAL)  # `Name, Role, Office`
+        if kind in ("related", "footer", "end") or (kind in ("text", "bullet") and not byline
+                                                     and (len(s) >= 80 or (
+                                                         len(s.split()) >= 6
+                                                         and s.endswith(TERMINAL)))):
             break
         text_seen |= kind in ("text", "bullet")
     return title, dates, rest_at

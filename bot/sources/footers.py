@@ -283,7 +283,9 @@ _APPEAL = re.compile(
     r"|adh[ée]rez|become[ \t]+a[ \t]+(?:member|supporter|sponsor|donor)|support[ \t]+(?:the|us)"
     r"[ \t]+\S+[ \t]*\.?$|sign[ \t]+up[ \t]+for[ \t]+(?:\w+[ \t]+){0,2}(?:news|alerts|updates"
     r"|newsletter|emails?)|newsletter[ \t]+(?:abonnieren|bestellen)|envoi[ \t]+de[ \t]+la[ \t]+"
-    r"newsletter|sign[ \t]+up[ \t]+here|want[ \t]+to[ \t]+be[ \t]+informed"
+    r"newsletter|sign[ \t]+up[ \t]+here|want[ \t]+to[ \t]+be[ \t]+informed|mailing[ \t]+list"
+    r"|liste[ \t]+de[ \t]+diffusion|d[ée]sabonner|d[ée]sinscription|unsubscribe|darse[ \t]+de"
+    r"[ \t]+baja|abmelden|отписаться"
     # a press office offering experts and interviews
     r"|vermitteln[ \t]+gern|available[ \t]+for[ \t]+interviews?|interviews?[ \t]+(?:are|is)[ \t]+"
     r"available|disponibles?[ \t]+pour[ \t]+(?:des[ \t]+)?interviews?|disponibles?[ \t]+para"
