@@ -259,7 +259,8 @@ class HeadDates:
             self._updated = self._updated or line
         elif self._tries < _MAX_DATEPARSER_TRIES:
             self._tries += 1
-            self.published = parse_date_line(line)
+            # a date line with more around it (`July 25, 2019 | 11:15 PM`): its first date
+            self.published = parse_date_line(line) or find_date(line)
 
     def updated(self) -> date | None:
         """The date of the first "updated" line, for a release that gives no other."""

@@ -325,8 +325,6 @@ def _read_head(lines: list[str], known_title: str | None
         rest = s if kind == "date" else _banner_rest(s)
         if rest:
             dates.line(rest)
-            if dates.published is None and kind == "date":  # `July 25, 2019 | 11:15 PM`
-                dates.published = find_date(rest)
 
     i = 0
     while i < len(lines):
