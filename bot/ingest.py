@@ -130,31 +130,28 @@ class _History:
         self._boilerplate = boilerplate
         self._name = name
         self.history = boilerplate.History()
-        self.fresh: list[list[boilerplate.Print]] = []
-        self.changed: list[list[boilerplate.Print]] = []
+        self.read: dict[int, boilerplate.Paragraphs] = {}
         if not fresh and not changed:
             return
         stored = prints.recent(conn, name, boilerplate.WINDOW, _prints_json)
         for row_id, rows in stored.items():
             self.history.add(row_id, map(boilerplate.Print.from_json, rows))
-        self.fresh = [boilerplate.prints_of(r) for r in fresh]
-        self.changed = [boilerplate.prints_of(r) for _, r in changed]
-        for n, made in enumerate(self.fresh, 1):
-            self.history.add(-n, made)
-        for (row_id, _), made in zip(changed, self.changed, strict=True):
-            self.history.add(row_id, made)
+        owned = [*((-n, r) for n, r in enumerate(fresh, 1)), *changed]
+        for owner, release in owned:
+            self.read[owner] = boilerplate.Paragraphs(release)
+            self.history.add(owner, self.read[owner].stored)
 
     def learn(self, release: Release, owner: int) -> Release:
-        return self._boilerplate.learn(release, self.history, owner)
+        return self._boilerplate.learn(release, self.history, owner, self.read[owner])
 
     def save(self, conn: Connection, ids: list[int], changed: list[tuple[int, Release]]
              ) -> None:
         """Keep the prints of the releases as the source gave them, for later releases."""
         from bot.store import prints
 
-        made = [*zip(ids, self.fresh, strict=True),
-                *zip([i for i, _ in changed], self.changed, strict=True)]
-        prints.put(conn, self._name, [(i, [p.as_json() for p in found]) for i, found in made])
+        owners = [*((-n, i) for n, i in enumerate(ids, 1)), *((i, i) for i, _ in changed)]
+        prints.put(conn, self._name, [(i, [p.as_json() for p in self.read[owner].stored])
+                                      for owner, i in owners])
 
 
 def _prints_json(body: str, notes: str) -> list[list[int]]:

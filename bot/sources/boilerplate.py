@@ -13,15 +13,17 @@ estimates the Jaccard similarity of two paragraphs (a changed name or an added c
 still matches). Prints are stored per release (`bot.store.prints`), so a poll compares
 with the last `WINDOW` releases without reading their text again.
 
-What moves, and why it is safe (`learn`):
-- A story's text is new; only quotes or a standard introduction are repeated in a
-  follow-up. So the release must keep at least one paragraph found nowhere else, and
-  the last such paragraph (or the last short sentence) is the story's end, its anchor.
+What moves, and why it is safe (`learn`): only the end of a release, its footer.
+- A story's text is new; a follow-up repeats a quote, and a templated release repeats its
+  lede ("Today the group announces PostgreSQL 16…") and its stock lines ("Please update
+  the gem to version 3.3.9") with other numbers. So the release must keep at least one
+  paragraph found nowhere else, and the last such paragraph (or the last short sentence)
+  is the story's end, its anchor. Nothing before the anchor moves, however often it
+  recurs: in the extraction corpus the paragraphs that recur before it are such ledes
+  and stock lines, never a footer.
 - After the anchor, what recurs in one other release is the footer: it moves, from the
   first recurring paragraph to the end. Short lines (a heading, a phone number) go with
   it when the footer holds a long recurring paragraph or they recur in two other releases.
-- Before the anchor, only a long paragraph found in two other releases moves: one repeat
-  of a quote in a follow-up is not enough, three releases saying it is boilerplate.
 - A short sentence ("The event is free.") never moves: it is too short to be told apart
   from a story's own words.
 """
@@ -31,9 +33,9 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+import zlib
 from collections import Counter
-from collections.abc import Iterable, Sequence
-from itertools import pairwise
+from collections.abc import Callable, Iterable, Sequence
 from typing import NamedTuple
 
 from bot.htmltext import html_to_text
@@ -41,7 +43,7 @@ from bot.models import Release
 from bot.sources.extract import join_notes
 from bot.sources.notes import html_blocks
 
-__all__ = ["LONG", "WINDOW", "History", "Print", "learn", "prints_of", "prints_of_text"]
+__all__ = ["LONG", "WINDOW", "History", "Paragraphs", "Print", "learn", "prints_of_text"]
 
 WINDOW = 20
 """How many of a source's stored releases (the newest) a new one is compared with."""
@@ -80,19 +82,27 @@ def _hash(text: str, size: int) -> int:
 
 
 def _words(text: str) -> list[str]:
-    return [_DIGITS.sub("0", w) for w in _WORD.findall(unicodedata.normalize("NFKC", text)
-                                                        .casefold())]
+    return _WORD.findall(_DIGITS.sub("0", unicodedata.normalize("NFKC", text).casefold()))
 
 
 def paragraph_print(text: str) -> Print | None:
-    """The print of one paragraph, or None when it has no words."""
+    """The print of one paragraph, or None when it has no words.
+
+    A word pair's hash is the CRC-32 of "first second", the first word's part computed once
+    per word: a long paragraph has hundreds of pairs, and blake2b of each costs 3-4 times
+    more. CRC's linearity does not matter here: the texts are not chosen to collide, and
+    a source that wanted its own paragraphs dropped could simply not publish them.
+    """
     words = _words(text)
     if not words:
         return None
     exact = _hash(" ".join(words), 7)  # 56 bits: any JSON reader keeps it exact
     if len(words) < LONG:
         return Print(exact)
-    pairs = {_hash(f"{a} {b}", 4) for a, b in pairwise(words)}
+    encoded = [w.encode() for w in words]
+    firsts = [zlib.crc32(b" ", zlib.crc32(w)) for w in encoded[:-1]]
+    pairs = {zlib.crc32(second, first) for first, second in zip(firsts, encoded[1:],
+                                                               strict=True)}
     return Print(exact, tuple(sorted(pairs)[:SKETCH]))
 
 
@@ -113,15 +123,26 @@ def _units(text: str) -> list[list[str]]:
             for para in _PARAGRAPH_BREAK.split(text) if para.strip()]
 
 
-def prints_of_text(body: str, notes: str) -> list[Print]:
-    """The prints of every line of a release's body and notes, as the source gave them."""
-    found = [paragraph_print(line) for text in (body, notes) for para in _units(text)
-             for line in para]
+def _lines_prints(text: str) -> list[Print]:
+    found = (paragraph_print(line) for para in _units(text) for line in para)
     return [p for p in found if p is not None]
 
 
-def prints_of(release: Release) -> list[Print]:
-    return prints_of_text(release.body, release.notes)
+def prints_of_text(body: str, notes: str) -> list[Print]:
+    """The prints of every line of a release's body and notes, as the source gave them."""
+    return _lines_prints(body) + _lines_prints(notes)
+
+
+class Paragraphs:
+    """A release's body cut into lines, each with its print: made once per release, for
+    `learn` and for what is stored."""
+
+    def __init__(self, release: Release) -> None:
+        self.paras = _units(release.body)
+        self.lines = [line for para in self.paras for line in para]
+        self.prints = [paragraph_print(line) for line in self.lines]
+        self.stored = [p for p in self.prints if p] + _lines_prints(release.notes)
+        """The prints to keep for later releases: body and notes, as the source gave them."""
 
 
 class History:
@@ -177,21 +198,21 @@ def _moving(lines: list[str], counts: list[int], longs: list[bool]) -> set[int]:
         return set()  # nothing of it is new: a repeat of a release, not a footer
     anchor = max(n for n in range(len(lines))
                  if n in new_story or (not longs[n] and _sentence(lines[n])))
-    moving = {n for n in range(anchor) if longs[n] and counts[n] >= 2}
     tail = range(anchor + 1, len(lines))
     if any(longs[n] and counts[n] >= 1 for n in tail):
         start = next(n for n in tail if counts[n] >= 1)
     else:  # short lines alone: a contact block seen in two other releases
         start = next((n for n in tail if counts[n] >= 2), len(lines))
-    return moving | set(range(start, len(lines)))
+    return set(range(start, len(lines)))
 
 
-def learn(release: Release, history: History, own: int) -> Release:
+def learn(release: Release, history: History, own: int,
+          read: Paragraphs | None = None) -> Release:
     """The release with its learned boilerplate in the notes, out of body, body_html and
-    summary; the very release when nothing recurs. `own` is its owner id in `history`."""
-    paras = _units(release.body)
-    lines = [line for para in paras for line in para]
-    prints = [paragraph_print(line) for line in lines]
+    summary; the very release when nothing recurs. `own` is its owner id in `history`;
+    `read`, its `Paragraphs` when they were made already."""
+    read = read or Paragraphs(release)
+    paras, lines, prints = read.paras, read.lines, read.prints
     counts = [len(history.owners(p) - {own}) if p else 0 for p in prints]
     longs = [bool(p and p.sketch) for p in prints]
     moving = _moving(lines, counts, longs)
@@ -203,34 +224,46 @@ def learn(release: Release, history: History, own: int) -> Release:
         kept.append([line for k, line in enumerate(para, n) if k not in moving])
         n += len(para)
     body = "\n\n".join("\n".join(para) for para in kept if para)
-    moved = [p for n in sorted(moving) if (p := prints[n])]
+    hit = _matcher(read, moving)
     notes = "\n\n".join(x for x in (join_notes([lines[n] for n in sorted(moving)]),
                                     release.notes) if x)
     summary = release.summary
-    if summary and _matches(paragraph_print(summary), moved):
+    if summary and hit(summary):
         summary = body.split("\n\n", 1)[0]
     return release.model_copy(update={
         "body": body, "notes": notes, "summary": summary,
-        "body_html": _without(release.body_html, moved) if release.body_html else "",
+        "body_html": _without(release.body_html, hit) if release.body_html else "",
     })
 
 
-def _matches(p: Print | None, moved: list[Print]) -> bool:
-    return p is not None and any(p.exact == m.exact or similar(p, m) for m in moved)
+def _matcher(read: Paragraphs, moving: set[int]) -> Callable[[str], bool]:
+    """Is this text (a block of the HTML, the summary) one of the moved lines? A body
+    line's own text is answered at once; other text by its print."""
+    moved = [p for n in sorted(moving) if (p := read.prints[n])]
+    known = {" ".join(line.split()): n in moving for n, line in enumerate(read.lines)}
+
+    def hit(text: str) -> bool:
+        found = known.get(" ".join(text.split()))
+        if found is not None:
+            return found
+        p = paragraph_print(text)
+        return p is not None and any(p.exact == m.exact or similar(p, m) for m in moved)
+
+    return hit
 
 
-def _without(html: str, moved: list[Print], depth: int = 0) -> str:
+def _without(html: str, hit: Callable[[str], bool], depth: int = 0) -> str:
     """The HTML without the blocks whose every line was moved; a wrapper block holding
     some of them (a `<div>` around the whole entry) is opened and cut inside."""
     out: list[str] = []
     for block in html_blocks(html):
         units = [line for para in _units(html_to_text(block)) for line in para]
-        hits = [_matches(paragraph_print(u), moved) for u in units]
+        hits = [hit(u) for u in units]
         if units and all(hits):
             continue
         wrapper = _CONTAINER.fullmatch(block) if any(hits) and depth < 3 else None
         if wrapper:
             start, end = wrapper.span(2)
-            block = block[:start] + _without(block[start:end], moved, depth + 1) + block[end:]
+            block = block[:start] + _without(block[start:end], hit, depth + 1) + block[end:]
         out.append(block)
     return "".join(out).strip()
