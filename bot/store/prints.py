@@ -13,6 +13,12 @@ from bot.store.schema import release_prints, releases
 Prints = list[list[int]]
 """One list per paragraph, as `bot.sources.boilerplate.Print.as_json` writes it."""
 
+_KEPT = (
+    sa.select(release_prints.c.release_id, release_prints.c.prints)
+    .where(release_prints.c.source == sa.bindparam("source"))
+    .order_by(release_prints.c.release_id.desc())
+    .limit(sa.bindparam("limit"))
+)
 _RECENT = (
     sa.select(releases.c.id, release_prints.c.prints)
     .select_from(releases.outerjoin(release_prints, release_prints.c.release_id == releases.c.id))
@@ -27,8 +33,13 @@ def recent(conn: Connection, source: str, limit: int,
     """The prints of the source's `limit` newest releases, by release id.
 
     A release stored before prints were kept has none: `compute(body, notes)` makes them
-    from its stored text, once, and they are saved.
+    from its stored text, once, and they are saved. Every release stored since has its
+    prints, so once the source has `limit` of them they are the newest releases' and the
+    prints' own index answers (the releases table has no index by source and id).
     """
+    kept = conn.execute(_KEPT, {"source": source, "limit": limit}).all()
+    if len(kept) == limit:
+        return {row.release_id: row.prints for row in kept}
     found: dict[int, Prints] = {}
     missing: list[int] = []
     for row in conn.execute(_RECENT, {"source": source, "limit": limit}):

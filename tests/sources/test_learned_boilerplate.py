@@ -336,6 +336,16 @@ def test_nothing_before_the_storys_end_moves_however_often_it_recurs() -> None:
     assert learn(release, _history(*others), 9) is release
 
 
+def test_a_footer_of_short_lines_alone_needs_two_other_releases() -> None:
+    """Short lines ("Press office", a phone line) are weak evidence: one repeat is not a
+    footer, two are."""
+    lines = ["Press office", "Tel. 0049 30 1234 567", "presse@example.org"]
+    once = _release(9, [*STORY, *lines])
+    assert learn(once, _history(["Other news.", *lines]), 9) is once
+    twice = learn(once, _history(["Other news.", *lines], ["More news.", *lines]), 9)
+    assert twice.body == "\n\n".join(STORY) and twice.notes == "\n".join(lines)
+
+
 def test_a_repeated_release_is_not_emptied() -> None:
     """A release posted again under a new address is all repeats: none of it is a footer."""
     again = _release(9, [*STORY, *FOOTER])
@@ -355,3 +365,29 @@ def test_the_lede_and_the_html_follow_the_story() -> None:
     assert learned.body == "\n\n".join(STORY)
     assert learned.body_html == ("<div class=\"entry\">"
                                  + "".join(f"<p>{p}</p>" for p in STORY) + "</div>")
+
+
+def test_the_newest_prints_come_from_their_own_index_once_there_are_enough(
+        database_url: str) -> None:
+    from bot.store import prints
+
+    store = Store(database_url)
+    made: list[str] = []
+
+    def compute(body: str, notes: str) -> list[list[int]]:
+        made.append(body)
+        return [[len(body)]]
+
+    try:
+        with store.begin() as conn:
+            ids = [releases.insert(conn, _release(n, [f"Body {n}."])) for n in range(4)]
+            prints.put(conn, "s", [(ids[2], [[2]]), (ids[3], [[3]])])
+            # fewer kept than asked for: the releases table says which are the newest
+            assert prints.recent(conn, "s", 3, compute) == {ids[3]: [[3]], ids[2]: [[2]],
+                                                           ids[1]: [[7]]}
+            assert made == ["Body 1."]
+            assert prints.recent(conn, "s", 3, compute) == {ids[3]: [[3]], ids[2]: [[2]],
+                                                           ids[1]: [[7]]}
+            assert made == ["Body 1."]  # made once, kept
+    finally:
+        store.dispose()
