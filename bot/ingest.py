@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
+from sqlalchemy.engine import Connection
 
 from bot import clock
 from bot.config import Config, FeedSourceConfig, FolderSourceConfig, SourceConfig
@@ -80,25 +81,31 @@ def store_releases(store: Store, config: Config, name: str, found: list[Release]
         keep = None if state.initialised else backlog_keep(cfg.backlog, found)
         known = releases.Known(conn, name, found)
         fresh: list[Release] = []
+        changed: list[tuple[int, Release]] = []
         for release in found:
             row = known.find(release)
             if row is None:
                 known.add(0, release)  # a later item of this batch that is the same: skipped
                 fresh.append(release)
-            elif row.id == 0:
+            elif row.id == 0 or row.content_hash == release.content_hash():
                 report.unchanged += 1
-            elif row.content_hash != release.content_hash():
-                from bot.workflow import rerender_release
-
-                releases.update(conn, row.id, release)
-                rerender_release(conn, config, row.id, release, learned=learned)
-                report.updated += 1
             else:
-                report.unchanged += 1
+                changed.append((row.id, release))
+        history = _History(conn, name, fresh, changed)
+        for row_id, release in changed:
+            from bot.workflow import rerender_release
+
+            cleaned = history.learn(release, row_id)
+            releases.update(conn, row_id, cleaned, release.content_hash())
+            rerender_release(conn, config, row_id, cleaned, learned=learned)
+            report.updated += 1
         # new releases and their posts: a few statements per feed, not per item
         items: list[dict[str, Any]] = []
         planned: dict[str, datetime] = {}
-        for release_id, release in zip(releases.insert_many(conn, fresh), fresh, strict=True):
+        cleaned_fresh = [history.learn(r, -n) for n, r in enumerate(fresh, 1)]
+        ids = releases.insert_many(conn, cleaned_fresh, [r.content_hash() for r in fresh])
+        history.save(conn, ids, changed)
+        for release_id, release in zip(ids, cleaned_fresh, strict=True):
             report.new += 1
             if keep is not None and release.key not in keep:
                 report.skipped += 1
@@ -110,6 +117,50 @@ def store_releases(store: Store, config: Config, name: str, found: list[Release]
         report.queued += len(posts.insert_many(conn, items, actor="system"))
         state.initialised = True
         source_store.put(conn, state)
+
+
+class _History:
+    """A source's paragraphs, from its newest stored releases and this batch: what a release
+    repeats from the others is boilerplate (`bot.sources.boilerplate`). A release of the
+    batch is known by its row id when stored, else by -n (the n-th new one). Nothing is
+    read when the batch holds nothing new or changed (a poll of an unchanged feed)."""
+
+    def __init__(self, conn: Connection, name: str, fresh: list[Release],
+                 changed: list[tuple[int, Release]]) -> None:
+        from bot.sources import boilerplate
+        from bot.store import prints
+
+        self._boilerplate = boilerplate
+        self._name = name
+        self.history = boilerplate.History()
+        self.read: dict[int, boilerplate.Paragraphs] = {}
+        if not fresh and not changed:
+            return
+        stored = prints.recent(conn, name, boilerplate.WINDOW, _prints_json)
+        for row_id, rows in stored.items():
+            self.history.add(row_id, map(boilerplate.Print.from_json, rows))
+        owned = [*((-n, r) for n, r in enumerate(fresh, 1)), *changed]
+        for owner, release in owned:
+            self.read[owner] = boilerplate.Paragraphs(release)
+            self.history.add(owner, self.read[owner].stored)
+
+    def learn(self, release: Release, owner: int) -> Release:
+        return self._boilerplate.learn(release, self.history, owner, self.read[owner])
+
+    def save(self, conn: Connection, ids: list[int], changed: list[tuple[int, Release]]
+             ) -> None:
+        """Keep the prints of the releases as the source gave them, for later releases."""
+        from bot.store import prints
+
+        owners = [*((-n, i) for n, i in enumerate(ids, 1)), *((i, i) for i, _ in changed)]
+        prints.put(conn, self._name, [(i, [p.as_json() for p in self.read[owner].stored])
+                                      for owner, i in owners])
+
+
+def _prints_json(body: str, notes: str) -> list[list[int]]:
+    from bot.sources.boilerplate import prints_of_text
+
+    return [p.as_json() for p in prints_of_text(body, notes)]
 
 
 async def poll_source(name: str, cfg: SourceConfig, config: Config, store: Store,

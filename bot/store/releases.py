@@ -95,7 +95,10 @@ class _Added:
         self.__dict__.update(values)
 
 
-def _values(release: Release) -> dict[str, Any]:
+def _values(release: Release, content_hash: str | None = None) -> dict[str, Any]:
+    """A row's values; `content_hash` is the hash of the release as its source gave it, when
+    what is stored differs (learned boilerplate moved to the notes): a poll compares what the
+    source says now with what it said, not with what pressbot made of it."""
     return {
         "source": release.source,
         "key": store_key(release.key),
@@ -116,7 +119,7 @@ def _values(release: Release) -> dict[str, Any]:
         "links": release.links,
         "notes": release.notes,
         "url_derived": release.url_derived,
-        "content_hash": release.content_hash(),
+        "content_hash": content_hash or release.content_hash(),
     }
 
 
@@ -129,17 +132,21 @@ def insert(conn: Connection, release: Release) -> int:
 _INSERT_MANY = releases.insert().returning(releases.c.id, sort_by_parameter_order=True)
 
 
-def insert_many(conn: Connection, batch: list[Release]) -> list[int]:
-    """Insert releases in one statement; their ids in the batch's order."""
+def insert_many(conn: Connection, batch: list[Release],
+                hashes: list[str] | None = None) -> list[int]:
+    """Insert releases in one statement; their ids in the batch's order. `hashes`: each
+    release's hash as its source gave it (see `_values`)."""
     if not batch:
         return []
     now = clock.now()
-    rows = [{**_values(r), "first_seen_at": now, "updated_at": now} for r in batch]
+    rows = [{**_values(r, h), "first_seen_at": now, "updated_at": now}
+            for r, h in zip(batch, hashes or [r.content_hash() for r in batch], strict=True)]
     return [int(i) for i in conn.execute(_INSERT_MANY, rows).scalars()]
 
 
-def update(conn: Connection, release_id: int, release: Release) -> None:
-    values = _values(release)
+def update(conn: Connection, release_id: int, release: Release,
+           content_hash: str | None = None) -> None:
+    values = _values(release, content_hash)
     values.pop("key")  # the identity stays the one first seen
     conn.execute(
         releases.update().where(releases.c.id == release_id).values(**values,

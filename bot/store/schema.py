@@ -71,6 +71,17 @@ releases = sa.Table(
     sa.Index(None, "source", "content_hash"),
 )
 
+release_prints = sa.Table(
+    "release_prints", metadata,
+    sa.Column("release_id", sa.Integer, sa.ForeignKey("releases.id", ondelete="CASCADE"),
+              primary_key=True),
+    sa.Column("source", sa.String(200), nullable=False),
+    sa.Column("prints", JSON, nullable=False),
+    sa.Index(None, "source", "release_id"),
+)
+"""Per release, a print of each paragraph as the source gave it (`bot.sources.boilerplate`):
+what a new release of the source repeats from these is boilerplate, not story."""
+
 posts = sa.Table(
     "posts", metadata,
     sa.Column("id", sa.Integer, primary_key=True),
