@@ -48,6 +48,7 @@ _NOT_TITLE = frozenset({"banner", "date", "page", "end", "stray", "breadcrumb", 
                         "blank"})
 _HEAD_JUNK = frozenset({"banner", "date", "stray", "breadcrumb"})
 _DIGITS = re.compile(r"\d+")
+_LETTER = re.compile(r"[^\W\d_]")
 # what a broken PDF makes the arithmetic raise: the layout is given up, not the release
 _UNPLACEABLE = (ArithmeticError, AttributeError, IndexError, KeyError, TypeError, ValueError)
 
@@ -91,7 +92,7 @@ def _times(m: list[float], n: list[float]) -> tuple[float, ...]:
 
 
 def _letters(text: str) -> int:
-    return sum(c.isalpha() for c in text)
+    return len(_LETTER.findall(text))
 
 
 class LayoutReader:
@@ -167,7 +168,7 @@ def _page_lines(runs: list[_Run], page: Any, number: int) -> list[_Line]:
         sizes.clear()
 
     for run in runs:
-        text = run.text.replace("\n", "")
+        text = run.text.replace("\n", " ")  # pypdf broke the line here: at least a word gap
         if not text.strip():
             if base is not None and text:
                 parts.append(text)  # a word space pypdf sent on its own: no position
@@ -193,7 +194,7 @@ def _lay_out(lines: list[_Line], pages: int) -> LaidOut:
     furniture = _furniture(lines, kinds, pages, body)
     kept = [n for n in range(len(lines)) if n not in furniture]
     leading = _leading(lines, kept)
-    title = _title_block(lines, kinds, kept, body)
+    title = _title_block(lines, kinds, kept, body, furniture)
     if title is None:
         return LaidOut("\n".join(_paragraphs(lines, kept, leading)), None)
 
@@ -204,7 +205,7 @@ def _lay_out(lines: list[_Line], pages: int) -> LaidOut:
     banner_y = _banner_y(lines, kinds, kept)
     head = [lines[n].text for n in above if kinds[n] in _HEAD_JUNK]
     kicker = [n for n in above if kinds[n] not in _NOT_TITLE
-              and not _is_letterhead(lines, n, banner_y, furniture)]
+              and not _is_letterhead(lines, kinds, n, banner_y, furniture)]
     # a date under the title (maybe below a subtitle) goes right after it, where the
     # cleaning reads a release's date
     date_at = next((n for n in after[:8] if lines[n].page == 0 and kinds[n] == "date"), None)
@@ -287,23 +288,26 @@ def _banner_y(lines: list[_Line], kinds: list[str], kept: list[int]) -> float | 
     return max(ys) if ys else None
 
 
-def _recurs(lines: list[_Line], n: int) -> bool:
-    """Whether the line's text is found again in another line: an organisation's name in
-    its footer, its "About …" notes or its contact block."""
+def _recurs(lines: list[_Line], kinds: list[str], n: int, furniture: set[int]) -> bool:
+    """Whether the line's text comes back as the sender's name does: in a running header or
+    footer, as a line of its own (a signature), or in a footer heading ("About …"). Not
+    in a sentence: a project's name is its story's subject as often as its title."""
     text = lines[n].words.casefold()
-    return len(text) >= 3 and any(text in other.words.casefold()
-                                  for m, other in enumerate(lines) if m != n)
+    return len(text) >= 3 and any(
+        m != n and (text == other.words.casefold() or (
+            (m in furniture or kinds[m] == "footer") and text in other.words.casefold()))
+        for m, other in enumerate(lines))
 
 
-def _is_letterhead(lines: list[_Line], n: int, banner_y: float | None,
+def _is_letterhead(lines: list[_Line], kinds: list[str], n: int, banner_y: float | None,
                    furniture: set[int]) -> bool:
     line = lines[n]
     return ((banner_y is not None and line.y > banner_y) or n in furniture
-            or (len(line.words.split()) <= 8 and _recurs(lines, n)))
+            or (len(line.words.split()) <= 8 and _recurs(lines, kinds, n, furniture)))
 
 
-def _title_block(lines: list[_Line], kinds: list[str], kept: list[int], body: float
-                 ) -> list[int] | None:
+def _title_block(lines: list[_Line], kinds: list[str], kept: list[int], body: float,
+                 furniture: set[int]) -> list[int] | None:
     """The lines of the title: the largest type near the top of page one, or None."""
     blocks: list[list[int]] = []
     prev: int | None = None
@@ -321,9 +325,8 @@ def _title_block(lines: list[_Line], kinds: list[str], kept: list[int], body: fl
     banner_y = _banner_y(lines, kinds, kept)
 
     def letterhead(block: list[int]) -> bool:
-        last = lines[block[-1]]
-        return ((banner_y is not None and last.y > banner_y)
-                or (len(block) == 1 and len(last.words.split()) <= 8 and _recurs(lines, block[0])))
+        return (banner_y is not None and lines[block[-1]].y > banner_y) or (
+            len(block) == 1 and _is_letterhead(lines, kinds, block[0], banner_y, furniture))
 
     blocks = [b for b in blocks if not letterhead(b)] or blocks
     if not blocks:

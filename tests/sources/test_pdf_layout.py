@@ -149,12 +149,13 @@ def test_a_date_line_under_a_title_in_title_case(tmp_path: Path) -> None:
     check(path, "Ferry Service Across the Lake Resumes After Ten Years", never=["14 April"])
 
 
-def test_a_letterhead_above_the_banner_is_not_the_title(tmp_path: Path) -> None:
-    # the letterhead is set larger than the title: its place above the banner, and the
-    # name's return in the "About" notes, say it is the sender, not the news
+@pytest.mark.parametrize("banner", [["PRESS RELEASE"], []])
+def test_a_letterhead_is_not_the_title(tmp_path: Path, banner: list[str]) -> None:
+    # the letterhead is set larger than the title: its place above the banner, or the
+    # name's return in the "About …" heading, says it is the sender, not the news
     title = "Ferry service across the lake resumes after ten years"
     path = release(tmp_path / "letterhead.pdf", Sheet(), title=[title],
-                   above=[(ORG.upper(), 26), ("PRESS RELEASE", 12)])
+                   above=[(ORG.upper(), 26), *[(line, 12) for line in banner]])
     check(path, title, never=[ORG.upper(), "PRESS RELEASE"])
 
 
