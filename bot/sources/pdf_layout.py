@@ -78,10 +78,22 @@ class _Line:
     from_top: float  # baseline's distance from the top edge, as a share of the page height
     from_bottom: float
     text: str
+    words: str  # the text with single spaces
+    letters: int
 
-    @property
-    def words(self) -> str:
-        return " ".join(self.text.split())
+
+class _Kinds:
+    """`line_kind` of each line, worked out only for the lines a rule asks about: it is
+    the costliest step, and most lines are never asked."""
+
+    def __init__(self, lines: list[_Line]) -> None:
+        self._lines = lines
+        self._known: dict[int, str] = {}
+
+    def __getitem__(self, n: int) -> str:
+        if n not in self._known:
+            self._known[n] = line_kind(self._lines[n].words)
+        return self._known[n]
 
 
 def _times(m: list[float], n: list[float]) -> tuple[float, ...]:
@@ -134,7 +146,7 @@ class LayoutReader:
         if self._failed or not self._pages:
             return None
         lines = [line for page in self._pages for line in page]
-        if not lines or sum(_letters(s.text) for s in lines) < _MIN_KEPT * self._plain_letters:
+        if not lines or sum(s.letters for s in lines) < _MIN_KEPT * self._plain_letters:
             log.info("the PDF's text runs miss part of its text; reading its plain text")
             return None
         try:
@@ -163,7 +175,8 @@ def _page_lines(runs: list[_Run], page: Any, number: int) -> list[_Line]:
         if base is not None and text and bottom <= base.y <= top:
             size = sizes.most_common(1)[0][0] if sizes else base.size
             lines.append(_Line(number, base.y, size, (top - base.y) / height,
-                               (base.y - bottom) / height, text))
+                               (base.y - bottom) / height, text, " ".join(text.split()),
+                               _letters(text)))
         parts.clear()
         sizes.clear()
 
@@ -180,7 +193,7 @@ def _page_lines(runs: list[_Run], page: Any, number: int) -> list[_Line]:
             close()
             base = run
         parts.append(text)
-        sizes[round(run.size * 2) / 2] += sum(not c.isspace() for c in text)
+        sizes[round(run.size * 2) / 2] += len(text) - text.count(" ")
     close()
     return lines
 
@@ -188,9 +201,9 @@ def _page_lines(runs: list[_Run], page: Any, number: int) -> list[_Line]:
 def _lay_out(lines: list[_Line], pages: int) -> LaidOut:
     letters_by_size: Counter[float] = Counter()
     for line in lines:
-        letters_by_size[line.size] += _letters(line.text) or 1
+        letters_by_size[line.size] += line.letters or 1
     body = letters_by_size.most_common(1)[0][0]
-    kinds = [line_kind(line.words) for line in lines]
+    kinds = _Kinds(lines)
     furniture = _furniture(lines, kinds, pages, body)
     kept = [n for n in range(len(lines)) if n not in furniture]
     leading = _leading(lines, kept)
@@ -224,14 +237,15 @@ def _key(text: str) -> str:
     return " ".join(_DIGITS.sub("#", text.casefold()).split())
 
 
-def _furniture(lines: list[_Line], kinds: list[str], pages: int, body: float) -> set[int]:
+def _furniture(lines: list[_Line], kinds: _Kinds, pages: int, body: float) -> set[int]:
     """Running headers and footers, page numbers: the lines no reader reads as the release."""
     drop: set[int] = set()
     outer: dict[str, set[int]] = {}
     candidates: list[int] = []
     for n, line in enumerate(lines):
         edge = min(line.from_top, line.from_bottom)
-        if kinds[n] == "page" or (edge < _EDGE and line.size <= _SMALL * body):
+        if ((edge < _EDGE and line.size <= _SMALL * body)
+                or (len(line.words) <= 30 and kinds[n] == "page")):
             drop.add(n)
         elif edge < _BAND and line.size <= 1.1 * body:
             outer.setdefault(_key(line.text), set()).add(line.page)
@@ -281,39 +295,39 @@ def _paragraphs(lines: list[_Line], picked: list[int], leading: dict[float, floa
     return out
 
 
-def _banner_y(lines: list[_Line], kinds: list[str], kept: list[int]) -> float | None:
+def _banner_y(lines: list[_Line], kinds: _Kinds, kept: list[int]) -> float | None:
     """The baseline of the top-most "PRESS RELEASE" banner in the top part of page one."""
-    ys = [lines[n].y for n in kept if lines[n].page == 0 and kinds[n] == "banner"
-          and lines[n].from_top <= _TITLE_ZONE]
+    ys = [lines[n].y for n in kept if lines[n].page == 0 and lines[n].from_top <= _TITLE_ZONE
+          and kinds[n] == "banner"]
     return max(ys) if ys else None
 
 
-def _recurs(lines: list[_Line], kinds: list[str], n: int, furniture: set[int]) -> bool:
+def _recurs(lines: list[_Line], kinds: _Kinds, n: int, furniture: set[int]) -> bool:
     """Whether the line's text comes back as the sender's name does: in a running header or
     footer, as a line of its own (a signature), or in a footer heading ("About …"). Not
     in a sentence: a project's name is its story's subject as often as its title."""
     text = lines[n].words.casefold()
     return len(text) >= 3 and any(
         m != n and (text == other.words.casefold() or (
-            (m in furniture or kinds[m] == "footer") and text in other.words.casefold()))
+            text in other.words.casefold() and (m in furniture or kinds[m] == "footer")))
         for m, other in enumerate(lines))
 
 
-def _is_letterhead(lines: list[_Line], kinds: list[str], n: int, banner_y: float | None,
+def _is_letterhead(lines: list[_Line], kinds: _Kinds, n: int, banner_y: float | None,
                    furniture: set[int]) -> bool:
     line = lines[n]
     return ((banner_y is not None and line.y > banner_y) or n in furniture
             or (len(line.words.split()) <= 8 and _recurs(lines, kinds, n, furniture)))
 
 
-def _title_block(lines: list[_Line], kinds: list[str], kept: list[int], body: float,
+def _title_block(lines: list[_Line], kinds: _Kinds, kept: list[int], body: float,
                  furniture: set[int]) -> list[int] | None:
     """The lines of the title: the largest type near the top of page one, or None."""
     blocks: list[list[int]] = []
     prev: int | None = None
     for n in (n for n in kept if lines[n].page == 0):
         line = lines[n]
-        if kinds[n] not in _NOT_TITLE and line.size >= _TITLE_MIN * body:
+        if line.size >= _TITLE_MIN * body and kinds[n] not in _NOT_TITLE:
             last = lines[blocks[-1][-1]] if blocks and blocks[-1][-1] == prev else None
             if (last is not None and abs(line.size - last.size) <= 0.08 * last.size
                     and 0 < last.y - line.y <= 2 * last.size):
