@@ -26,6 +26,7 @@ import logging
 import math
 import re
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 from typing import Any
@@ -96,7 +97,7 @@ class _Kinds:
         return self._known[n]
 
 
-def _times(m: list[float], n: list[float]) -> tuple[float, ...]:
+def _times(m: Sequence[float], n: Sequence[float]) -> tuple[float, ...]:
     """The affine matrix product m × n, matrices as PDF writes them: [a b c d e f]."""
     return (m[0] * n[0] + m[1] * n[2], m[0] * n[1] + m[1] * n[3],
             m[2] * n[0] + m[3] * n[2], m[2] * n[1] + m[3] * n[3],
@@ -118,23 +119,14 @@ class LayoutReader:
 
     def read_page(self, page: Any) -> str:
         """The page's plain text (what the caller keeps if the layout fails)."""
-        runs: list[_Run] = []
-
-        def visit(text: Any, cm: Any, tm: Any, _font: Any, size: Any) -> None:
-            if self._failed or not isinstance(text, str) or not text:
-                return
-            try:
-                a, b, c, d, e, f = _times([float(v) for v in tm], [float(v) for v in cm])
-                runs.append(_Run(text, e, f, float(size) * math.hypot(c, d),
-                                 a > 0 and d > 0 and abs(b) <= 0.01 * a and abs(c) <= 0.01 * d))
-            except _UNPLACEABLE:
-                self._failed = True
-
-        plain = page.extract_text(visitor_text=visit) or ""
+        runs = _Runs()
+        plain = page.extract_text(visitor_text=runs.text, visitor_operand_before=runs.before,
+                                  visitor_operand_after=runs.after) or ""
         self._plain_letters += _letters(plain)
+        self._failed = self._failed or runs.failed
         if not self._failed:
             try:
-                self._pages.append(_page_lines(runs, page, len(self._pages)))
+                self._pages.append(_page_lines(runs.runs, page, len(self._pages)))
             except _UNPLACEABLE as exc:
                 log.info("PDF page %d has no usable layout (%s); reading its plain text",
                          len(self._pages) + 1, exc)
@@ -154,6 +146,50 @@ class LayoutReader:
         except _UNPLACEABLE as exc:
             log.info("the PDF has no usable layout (%s); reading its plain text", exc)
             return None
+
+
+class _Runs:
+    """pypdf's visitors for one page: every text run, placed on the page. pypdf reports
+    the text of a form XObject in the form's own space, so the CTM in force at each `Do`
+    that draws one is kept and applied to it (the form's /Matrix is not: pypdf ignores it
+    too). A run that cannot be placed marks the page `failed`, never stops the extraction."""
+
+    def __init__(self) -> None:
+        self.runs: list[_Run] = []
+        self.failed = False
+        self._outer: list[list[float]] = []  # the CTM at each `Do` whose form is drawing
+        self._pending: list[float] | None = None  # the last `Do`'s, until its form starts
+
+    def before(self, operator: Any, _operands: Any, cm: Any, _tm: Any) -> None:
+        if self._pending is not None:  # the `Do` drew a form: this is its first operator
+            self._outer.append(self._pending)
+            self._pending = None
+        if operator == b"Do":
+            try:
+                self._pending = [float(v) for v in cm]
+            except _UNPLACEABLE:
+                self.failed = True
+
+    def after(self, operator: Any, _operands: Any, _cm: Any, _tm: Any) -> None:
+        if operator != b"Do":
+            return
+        if self._pending is not None:  # an image, or an empty form
+            self._pending = None
+        elif self._outer:
+            self._outer.pop()
+
+    def text(self, text: Any, cm: Any, tm: Any, _font: Any, size: Any) -> None:
+        if self.failed or not isinstance(text, str) or not text:
+            return
+        try:
+            m = _times([float(v) for v in tm], [float(v) for v in cm])
+            for outer in reversed(self._outer):
+                m = _times(m, outer)
+            a, b, c, d, e, f = m
+            self.runs.append(_Run(text, e, f, float(size) * math.hypot(c, d),
+                                  a > 0 and d > 0 and abs(b) <= 0.01 * a and abs(c) <= 0.01 * d))
+        except _UNPLACEABLE:
+            self.failed = True
 
 
 def _page_lines(runs: list[_Run], page: Any, number: int) -> list[_Line]:

@@ -205,6 +205,40 @@ def test_gaps_between_lines_are_paragraph_breaks(tmp_path: Path) -> None:
     check(path, title, never=["PRESS RELEASE"])
 
 
+def test_text_drawn_from_a_form_xobject_is_placed_on_the_page(tmp_path: Path) -> None:
+    """Some PDF writers draw a page's content as a form XObject, in the form's own space:
+    the text keeps its place (here: a form moved 400 pt down, drawn 400 pt up)."""
+    from pypdf import PdfWriter
+    from pypdf.generic import (
+        ArrayObject,
+        DecodedStreamObject,
+        DictionaryObject,
+        NameObject,
+        NumberObject,
+    )
+
+    lines = ["Lakeside and Port Maren agree", "to run electric ferries across",
+             "the lake every hour from May", "until the end of October"]
+    made = release(tmp_path / "made.pdf", Sheet(), title=lines, size=24)
+    writer = PdfWriter(clone_from=made)
+    page = writer.pages[0]
+    form = DecodedStreamObject()
+    form.set_data(b"1 0 0 1 0 -400 cm\n" + page.get_contents().get_data())
+    form.update({NameObject("/Type"): NameObject("/XObject"),
+                 NameObject("/Subtype"): NameObject("/Form"),
+                 NameObject("/BBox"): ArrayObject(NumberObject(v) for v in (0, -400, 600, 850)),
+                 NameObject("/Resources"): page["/Resources"]})
+    resources = page["/Resources"].get_object()
+    resources.setdefault(NameObject("/XObject"), DictionaryObject())
+    resources["/XObject"][NameObject("/Fm0")] = writer._add_object(form)
+    drawn = DecodedStreamObject()
+    drawn.set_data(b"q 1 0 0 1 0 400 cm /Fm0 Do Q")
+    page.replace_contents(drawn)
+    path = tmp_path / "form.pdf"
+    writer.write(path)
+    check(path, " ".join(lines), never=["October "])
+
+
 def test_a_pdf_with_its_story_set_sideways_is_read_as_plain_text(tmp_path: Path) -> None:
     """Turned text has no layout this reader trusts: when it holds much of the text, the
     release is read from pypdf's plain extraction, as before, rather than lose its story."""
