@@ -258,14 +258,15 @@ def _lay_out(lines: list[_Line], pages: int) -> LaidOut:
     # a date under the title (maybe below a subtitle) goes right after it, where the
     # cleaning reads a release's date
     date_at = next((n for n in after[:8] if lines[n].page == 0 and kinds[n] == "date"), None)
-    out = [*head, "", _title_text(lines, title)]
+    title_text = _title_text(lines, title)
+    out = [*head, "", title_text]
     if date_at is not None:
         out.append(lines[date_at].text)
         after.remove(date_at)
     if kicker:
         out.extend(["", *_paragraphs(lines, kicker, leading)])
     out.extend(["", *_paragraphs(lines, after, leading)])
-    return LaidOut("\n".join(out).strip("\n"), _title_text(lines, title))
+    return LaidOut("\n".join(out).strip("\n"), title_text)
 
 
 def _key(text: str) -> str:
