@@ -5,8 +5,11 @@ library, imported only when such a file is read (`pressbot preview` of a `.md` s
 fast):
 
 - PDF: pypdf — pure Python (no system library to install), maintained, reads the text
-  layer page by page and the embedded images. Its plain extraction keeps the PDF's hard
-  line breaks, which `bot.sources.extract` already rejoins, as for pasted PDF text.
+  layer page by page and the embedded images. `bot.sources.pdf_layout` reads where each
+  line stands and how large it is set: the title is the large type on page one, running
+  headers and footers are dropped, gaps between lines mark paragraphs. Lines keep their
+  hard breaks, which `bot.sources.extract` rejoins as for pasted PDF text; when the layout
+  cannot be read, the plain extraction is used as it is.
   A PDF without a text layer (a scan) is refused with a clear error: no OCR here.
 - Word: python-docx — the standard reader of Office Open XML: paragraphs in order with
   their style (so the `Title` paragraph is the title and list items stay items), link
@@ -100,6 +103,9 @@ def _read_pdf(path: Path, data: bytes) -> tuple[Document, list[_Picture]]:
     from pypdf import PdfReader
     from pypdf.errors import LimitReachedError, PyPdfError
 
+    from bot.sources.pdf_layout import LayoutReader
+
+    layout = LayoutReader()
     try:
         with pdf_limits():
             reader = PdfReader(io.BytesIO(data))
@@ -112,7 +118,7 @@ def _read_pdf(path: Path, data: bytes) -> tuple[Document, list[_Picture]]:
             pictures: list[_Picture] = []
             for number, page in enumerate(reader.pages):
                 budget.check(number, total)
-                texts.append(page.extract_text() or "")
+                texts.append(layout.read_page(page))
                 links.extend(_pdf_links(page))
                 pictures.extend(_pdf_pictures(page))
     except ExtractError:
@@ -128,7 +134,13 @@ def _read_pdf(path: Path, data: bytes) -> tuple[Document, list[_Picture]]:
     if sum(c.isalpha() for c in text) < _MIN_TEXT:
         raise _fail(path, "the PDF has no text layer (a scanned page?): run text "
                           "recognition (OCR) on it, or save its text as a .txt file")
-    return Document(text=text, links=list(dict.fromkeys(links))), pictures
+    links = list(dict.fromkeys(links))
+    laid = layout.result()
+    # a layout that dropped (nearly) everything as running heads — every page alike — is
+    # no reading of the release: the plain text is
+    if laid is not None and sum(c.isalpha() for c in laid.text) >= _MIN_TEXT:
+        return Document(text=laid.text, title=laid.title, links=links), pictures
+    return Document(text=text, links=links), pictures
 
 
 def _pdf_links(page: Any) -> list[str]:
