@@ -41,6 +41,12 @@ _NOT_A_PICTURE = re.compile(
     r"|avatar|gravatar|emoji|smiley|feeds\.feedburner|feedsportal|stats\.wordpress|pixel\.wp"
     r"|doubleclick|google-analytics|facebook\.com/tr|/wp-includes/images/smilies", re.I)
 _HIDDEN = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
+# class names that hide an element from sighted readers (Bootstrap's `hidden`/`d-none`,
+# `sr-only`, `visually-hidden`, WordPress's `screen-reader-text`, `aural`, `u-hidden`…);
+# not `overflow-hidden` (clips) nor `hidden-xs`/`mobile-hidden` (one screen size only)
+_HIDDEN_CLASS = re.compile(
+    r"(?<![\w-])(?:(?:u|is|h|js|util)-)?(?:hidden|hide|invisible|aural|d-none|sr-only"
+    r"|visually-?hidden|screen-reader-text|element-invisible)(?![\w-])", re.I)
 _DECLARATION = re.compile(r"<!(?!--)")
 _LEADING_INT = re.compile(r"\s*(\d+)")
 
@@ -66,6 +72,10 @@ class _Text:
         self.parts.append(_BR)
         self.bullet = True
 
+    def end_item(self) -> None:
+        """An item that had no text (a share button's icon) puts no dash on what follows."""
+        self.bullet = False
+
     def result(self) -> str:
         paras: list[str] = []
         lines: list[str] = []
@@ -87,14 +97,16 @@ class _Text:
 class _Parser(HTMLParser):
     """One pass over a document: text of the whole and of its article/main/body, and metadata."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, reveal: bool = False) -> None:
         super().__init__(convert_charrefs=True)
+        self.reveal = reveal  # read what the page hides too (its only text may be hidden)
         self.all = _Text()
         self.scopes = {name: _Text() for name in _SCOPES}
         self.depth = dict.fromkeys(_SCOPES, 0)
         self.done: set[str] = set()
         self.skip: list[str] = []
         self.lists = 0
+        self.small = 0  # inside <small>: an <h1>'s kicker or date, not the headline
         self.meta: dict[str, str] = {}
         self.tags: list[str] = []
         self.lang: str | None = None
@@ -116,15 +128,16 @@ class _Parser(HTMLParser):
         a = {k.lower(): (v or "") for k, v in attrs}
         if self.skip == ["head"] and tag not in _IN_HEAD:
             self.skip.clear()  # content before any <body>: the head ended without saying so
-        self._metadata(tag, a)
-        if tag in _SKIP:
-            if tag not in _VOID:
-                self.skip.append(tag)
+        hidden = not self.reveal and tag not in _VOID and _hidden(a)
+        self._metadata(tag, a, shown=not (self.skip or hidden))
+        if tag in _SKIP or hidden or self.skip:
+            if tag not in _VOID:  # every element inside a skipped one too, so that its
+                self.skip.append(tag)  # own end tag closes it, not the skipped one
             return
         if tag in _SCOPES and tag not in self.done:
             self.depth[tag] += 1
-        if self.skip:
-            return
+        if tag == "small":
+            self.small += 1
         if tag == "h1":
             for sink in self._active():
                 if sink.h1 is None:
@@ -160,17 +173,23 @@ class _Parser(HTMLParser):
     def handle_endtag(self, tag: str) -> None:
         if tag == "title":
             self.in_title = False
+        if tag in self.skip:  # also closes skipped elements left open inside it
+            del self.skip[len(self.skip) - 1 - self.skip[::-1].index(tag):]
+            return
         if tag in _SCOPES and self.depth[tag]:
             self.depth[tag] -= 1
             if not self.depth[tag]:
                 self.done.add(tag)
         if self.skip:
-            if tag in self.skip:  # also closes skipped elements left open inside it
-                del self.skip[len(self.skip) - 1 - self.skip[::-1].index(tag):]
             return
         if tag == "h1":
             for sink in (self.all, *self.scopes.values()):
                 sink.in_h1 = False
+        elif tag == "small":
+            self.small = max(0, self.small - 1)
+        if tag in _LISTS or tag == "li":
+            for sink in self._active():
+                sink.end_item()
         if tag in _LISTS:
             self.lists = max(0, self.lists - 1)
             self._emit(_BR if self.lists else _PARA)
@@ -187,10 +206,10 @@ class _Parser(HTMLParser):
             return
         for sink in self._active():
             sink.data(data)
-            if sink.in_h1 and sink.h1 is not None:
+            if sink.in_h1 and sink.h1 is not None and not self.small:
                 sink.h1.append(data)
 
-    def _metadata(self, tag: str, a: dict[str, str]) -> None:
+    def _metadata(self, tag: str, a: dict[str, str], *, shown: bool) -> None:
         if tag == "title" and self.title is None:
             self.title, self.in_title = [], True
         elif tag == "html" and a.get("lang"):
@@ -204,7 +223,7 @@ class _Parser(HTMLParser):
                 self.meta.setdefault(name, content)
         elif tag == "link" and "canonical" in a.get("rel", "").lower().split() and a.get("href"):
             self.canonical = self.canonical or a["href"].strip()
-        elif tag == "time" and a.get("datetime") and self.time is None:
+        elif tag == "time" and shown and a.get("datetime") and self.time is None:
             self.time = a["datetime"].strip()
         elif tag == "body" and "head" in self.skip:
             self.skip.clear()  # a <head> nobody closed ends where the body starts
@@ -224,11 +243,18 @@ def _drop_unclosed(html: str) -> str:
     return html
 
 
-def _parse(html: str) -> _Parser:
+def _hidden(a: dict[str, str]) -> bool:
+    """An element no sighted reader sees: `hidden`, an inline `display: none`, or a class
+    that hides it (a site's duplicate menus, screen-reader labels, schema.org blocks)."""
+    return ("hidden" in a or bool(_HIDDEN.search(a.get("style", "")))
+            or bool(_HIDDEN_CLASS.search(a.get("class", ""))))
+
+
+def _parse(html: str, *, reveal: bool = False) -> _Parser:
     html = _drop_unclosed(html)
-    parser = _Parser()
+    parser = _Parser(reveal=reveal)
     for attempt in (html, _DECLARATION.sub("&lt;!", html)):
-        parser = _Parser()
+        parser = _Parser(reveal=reveal)
         try:
             parser.feed(attempt)
             parser.close()
@@ -344,6 +370,8 @@ def read_page(html: str) -> Page:
     """The page's metadata and the text, links and first picture of its `<article>`, else
     `<main>`, else `<body>`, else the whole document."""
     p = _parse(html)
+    if not p.all.result():  # a page that hides all it has (shown by a script) is read whole
+        p = _parse(html, reveal=True)
     part = next((s for s in (*(p.scopes[n] for n in _SCOPES), p.all) if s.result()), p.all)
 
     def joined(chunks: list[str] | None) -> str | None:
