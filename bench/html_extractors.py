@@ -20,7 +20,8 @@ All go into the same `extract_text` cleaning (title, date, lede, story vs footer
 `-v` lists every miss per variant. `--tree PATH` reads with the pressbot source at PATH
 (e.g. `git archive main | tar -x -C /tmp/main`) for before/after figures. The import cost
 is measured in fresh child processes: seconds and resident memory of `import
-bot.sources.files`, then of `import trafilatura` on top of it.
+bot.sources.files`, then of `import htmldate` (what reading an .html file now loads), then
+of `import trafilatura` on top of them (what adopting it would add).
 
 Caveat for reading the figures: most of these pages come from trafilatura's and
 htmldate's own test sets (the cases' `found` field), so both libraries are scored on pages
@@ -43,17 +44,20 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 
 IMPORT_CHILD = """
-import json, resource, sys, time
+import json, sys, time
 sys.path.insert(0, sys.argv[1])
-def rss():
-    with open("/proc/self/status") as fh:
-        return next(int(l.split()[1]) for l in fh if l.startswith("VmRSS")) / 1024
+def rss(field="VmRSS"):  # VmHWM: this process's peak (ru_maxrss keeps the parent's
+    with open("/proc/self/status") as fh:  # across fork and exec)
+        return next(int(l.split()[1]) for l in fh if l.startswith(field)) / 1024
 out = {"python_mb": rss()}
 t = time.perf_counter(); import bot.sources.files
 out["files_s"], out["files_mb"] = time.perf_counter() - t, rss()
+t = time.perf_counter(); import htmldate, lxml.html
+out["htmldate_s"], out["htmldate_mb"] = time.perf_counter() - t, rss()
+out["htmldate_peak_mb"] = rss("VmHWM")
 t = time.perf_counter(); import trafilatura
 out["traf_s"], out["traf_mb"] = time.perf_counter() - t, rss()
-out["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+out["peak_mb"] = rss("VmHWM")
 print(json.dumps(out))
 """
 
@@ -148,8 +152,11 @@ def main() -> int:
     print()
     print(f"import bot.sources.files: {cost['files_s']:.2f} s, RSS {cost['python_mb']:.0f} ->"
           f" {cost['files_mb']:.0f} MB")
+    print(f"then import htmldate:     {cost['htmldate_s']:.2f} s, RSS -> "
+          f"{cost['htmldate_mb']:.0f} MB (+{cost['htmldate_mb'] - cost['files_mb']:.0f} MB);"
+          f" peak {cost['htmldate_peak_mb']:.0f} MB")
     print(f"then import trafilatura:  {cost['traf_s']:.2f} s, RSS -> {cost['traf_mb']:.0f} MB"
-          f" (+{cost['traf_mb'] - cost['files_mb']:.0f} MB); peak {cost['peak_mb']:.0f} MB")
+          f" (+{cost['traf_mb'] - cost['htmldate_mb']:.0f} MB); peak {cost['peak_mb']:.0f} MB")
     if args.verbose:
         for name, lines in misses.items():
             print(f"\n{name}:")

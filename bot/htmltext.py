@@ -2,7 +2,10 @@
 
 Plain text comes from the standard library's `html.parser` (cheap to import, forgiving of
 broken markup); the same pass also reads what a release page says about itself (`<title>`,
-`<h1>`, Open Graph tags, the first real picture) for the folder source. Sanitising is not
+`<h1>`, Open Graph tags, the first real picture) for the folder source, and leaves out
+what its reader does not see or read as the release (`read_page`). A main-content
+extractor (trafilatura) was measured against this on the corpus's saved pages and did
+not read them better (`bench/html_extractors.py`). Sanitising is not
 something to do with regular expressions: `sanitize_html` hands it to nh3 (ammonia) with
 an explicit allow-list, imported only when called.
 """
@@ -24,11 +27,14 @@ _BLOCK = frozenset({
 _LINE = frozenset({"tr", "dt", "dd"})
 _LISTS = frozenset({"ul", "ol", "menu"})
 _SKIP = frozenset({"script", "style", "noscript", "template", "svg", "math", "iframe", "object",
-                   "canvas", "select", "button", "nav", "title", "head", "figcaption"})
+                   "canvas", "select", "button", "nav", "title", "head", "figcaption",
+                   "dialog"})
 _IN_HEAD = frozenset({"meta", "link", "title", "style", "script", "base", "noscript", "template"})
 _VOID = frozenset({"br", "img", "meta", "link", "input", "hr", "source", "wbr", "col", "area",
                    "base", "embed", "param", "track"})
 _SCOPES = ("article", "main", "body")
+_PROSE_WORDS = 12  # a block this long outside lists and links is running text
+_WORD = re.compile(r"\w")
 
 _EMAIL_TAGS = {"p", "br", "a", "strong", "em", "b", "i", "ul", "ol", "li", "h2", "h3", "h4",
                "blockquote", "img"}
@@ -47,6 +53,18 @@ _HIDDEN = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 _HIDDEN_CLASS = re.compile(
     r"(?<![\w-])(?:(?:u|is|h|js|util)-)?(?:hidden|hide|invisible|aural|d-none|sr-only"
     r"|visually-?hidden|screen-reader-text|element-invisible)(?![\w-])", re.I)
+# a cookie or consent banner, by the names sites and consent managers give it: compounds
+# only, since a bare "cookie" is also a state class on the body (`cookies-not-set`) and a
+# topic class on a page about cookies
+_CONSENT = re.compile(
+    r"cookies?[-_]?(?:banner|bar|consent|notice|notification|law|popup|layer|dialog|modal"
+    r"|message|hint|overlay|box|info|wall|settings)|(?:consent|privacy)[-_]?(?:banner|manager"
+    r"|popup|layer|dialog|modal|sdk|wall)|gdpr[-_]?(?:banner|consent|popup|notice|bar)"
+    r"|cookiebot|onetrust|usercentrics|borlabs|cmplz|didomi|iubenda|tarteaucitron|klaro"
+    r"|cookieyes|cky-consent|sp_message", re.I)
+# landmarks that are not the page's content: menus, search, dialogs (cookie, newsletter)
+_NOT_CONTENT_ROLES = frozenset({"navigation", "search", "dialog", "alertdialog", "menubar",
+                                "menu"})
 _DECLARATION = re.compile(r"<!(?!--)")
 _LEADING_INT = re.compile(r"\s*(\d+)")
 
@@ -61,12 +79,39 @@ class _Text:
         self.image: tuple[str, str] | None = None
         self.h1: list[str] | None = None  # text of this part's first <h1>
         self.in_h1 = False
+        # the block being read (a list is one block): where it began, its links, whether it
+        # has words outside links and how many outside lists and links
+        self.mark = (0, 0)
+        self.linked = 0
+        self.plain = False
+        self.words = 0
+        self.prose = False  # a block of running text (not a title or a menu) has been read
 
-    def data(self, text: str) -> None:
+    def data(self, text: str, *, in_link: bool, in_list: bool) -> None:
         if self.bullet and text.strip():
             self.parts.append("- ")
             self.bullet = False
         self.parts.append(text)
+        if not in_link:
+            self.plain = self.plain or _WORD.search(text) is not None
+            if not in_list:
+                self.words += len(text.split())
+
+    def link(self, href: str) -> None:
+        self.links.append(href)
+        self.linked += 1
+
+    def block(self, part: str, *, menus: bool) -> None:
+        """End the block being read with `part`; with `menus`, drop it when it is only
+        links (two or more, nothing but punctuation between them) and no running text
+        came before it: a site's menu, breadcrumb, share buttons or tag list."""
+        if menus and not self.prose and self.linked >= 2 and not self.plain:
+            del self.parts[self.mark[0]:], self.links[self.mark[1]:]
+        if self.words >= _PROSE_WORDS:
+            self.prose = True
+        self.linked, self.plain, self.words = 0, False, 0
+        self.parts.append(part)
+        self.mark = (len(self.parts), len(self.links))
 
     def item(self) -> None:
         self.parts.append(_BR)
@@ -97,8 +142,9 @@ class _Text:
 class _Parser(HTMLParser):
     """One pass over a document: text of the whole and of its article/main/body, and metadata."""
 
-    def __init__(self, *, reveal: bool = False) -> None:
+    def __init__(self, *, page: bool = False, reveal: bool = False) -> None:
         super().__init__(convert_charrefs=True)
+        self.page = page  # a whole page, whose leading link lists are its menus
         self.reveal = reveal  # read what the page hides too (its only text may be hidden)
         self.all = _Text()
         self.scopes = {name: _Text() for name in _SCOPES}
@@ -107,6 +153,7 @@ class _Parser(HTMLParser):
         self.skip: list[str] = []
         self.lists = 0
         self.small = 0  # inside <small>: an <h1>'s kicker or date, not the headline
+        self.in_link = 0
         self.meta: dict[str, str] = {}
         self.tags: list[str] = []
         self.lang: str | None = None
@@ -122,17 +169,25 @@ class _Parser(HTMLParser):
         for sink in self._active():
             if part == _PARA and sink.bullet:
                 continue  # a <p> right inside an <li> belongs on the item's line
-            sink.parts.append(part)
+            if part == _PARA:
+                sink.block(part, menus=self.page)
+            else:
+                sink.parts.append(part)
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         a = {k.lower(): (v or "") for k, v in attrs}
         if self.skip == ["head"] and tag not in _IN_HEAD:
             self.skip.clear()  # content before any <body>: the head ended without saying so
-        hidden = not self.reveal and tag not in _VOID and _hidden(a)
-        self._metadata(tag, a, shown=not (self.skip or hidden))
-        if tag in _SKIP or hidden or self.skip:
+        if self.skip:
+            self._metadata(tag, a, shown=False)
             if tag not in _VOID:  # every element inside a skipped one too, so that its
                 self.skip.append(tag)  # own end tag closes it, not the skipped one
+            return
+        unread = not self.reveal and tag not in _VOID and _unread(tag, a)
+        self._metadata(tag, a, shown=not unread)
+        if tag in _SKIP or unread:
+            if tag not in _VOID:
+                self.skip.append(tag)
             return
         if tag in _SCOPES and tag not in self.done:
             self.depth[tag] += 1
@@ -142,6 +197,10 @@ class _Parser(HTMLParser):
             for sink in self._active():
                 if sink.h1 is None:
                     sink.h1, sink.in_h1 = [], True
+        if tag in ("li", "p"):
+            self.in_link = 0  # an <a> left open ends with its item or paragraph
+        elif tag == "a":
+            self.in_link += 1
         if tag == "br":
             self._emit(_BR)
         elif tag in _LISTS:
@@ -158,7 +217,7 @@ class _Parser(HTMLParser):
             self._emit(" ")
         elif tag == "a" and a.get("href"):
             for sink in self._active():
-                sink.links.append(a["href"].strip())
+                sink.link(a["href"].strip())
         elif tag == "img" and (found := _picture(a)):
             for sink in self._active():
                 sink.image = sink.image or found
@@ -187,6 +246,10 @@ class _Parser(HTMLParser):
                 sink.in_h1 = False
         elif tag == "small":
             self.small = max(0, self.small - 1)
+        elif tag == "a":
+            self.in_link = max(0, self.in_link - 1)
+        elif tag in ("li", "p"):
+            self.in_link = 0
         if tag in _LISTS or tag == "li":
             for sink in self._active():
                 sink.end_item()
@@ -205,7 +268,7 @@ class _Parser(HTMLParser):
         if self.skip:
             return
         for sink in self._active():
-            sink.data(data)
+            sink.data(data, in_link=bool(self.in_link), in_list=bool(self.lists))
             if sink.in_h1 and sink.h1 is not None and not self.small:
                 sink.h1.append(data)
 
@@ -243,18 +306,33 @@ def _drop_unclosed(html: str) -> str:
     return html
 
 
-def _hidden(a: dict[str, str]) -> bool:
-    """An element no sighted reader sees: `hidden`, an inline `display: none`, or a class
-    that hides it (a site's duplicate menus, screen-reader labels, schema.org blocks)."""
-    return ("hidden" in a or bool(_HIDDEN.search(a.get("style", "")))
-            or bool(_HIDDEN_CLASS.search(a.get("class", ""))))
+_WRAPPERS = frozenset({"html", "body", "main", "article"})  # their classes are page states
 
 
-def _parse(html: str, *, reveal: bool = False) -> _Parser:
+def _unread(tag: str, a: dict[str, str]) -> bool:
+    """An element no sighted reader sees (`hidden`, an inline `display: none`, a class that
+    hides it: a site's duplicate menus, screen-reader labels, schema.org blocks) or does
+    not read as the page's content (a cookie or consent banner, a menu or search box marked
+    by its role, a dialog), whatever comes after it."""
+    if "hidden" in a:
+        return True
+    style, names = a.get("style"), a.get("class", "")
+    if (style and _HIDDEN.search(style)) or (names and _HIDDEN_CLASS.search(names)):
+        return True
+    if tag in _WRAPPERS:
+        return False
+    role = a.get("role")
+    if role and role.strip().lower() in _NOT_CONTENT_ROLES:
+        return True
+    ident = a.get("id", "")
+    return bool((ident or names) and _CONSENT.search(f"{ident} {names}"))
+
+
+def _parse(html: str, *, page: bool = False, reveal: bool = False) -> _Parser:
     html = _drop_unclosed(html)
-    parser = _Parser(reveal=reveal)
+    parser = _Parser(page=page, reveal=reveal)
     for attempt in (html, _DECLARATION.sub("&lt;!", html)):
-        parser = _Parser(reveal=reveal)
+        parser = _Parser(page=page, reveal=reveal)
         try:
             parser.feed(attempt)
             parser.close()
@@ -368,10 +446,18 @@ class Page:
 
 def read_page(html: str) -> Page:
     """The page's metadata and the text, links and first picture of its `<article>`, else
-    `<main>`, else `<body>`, else the whole document."""
-    p = _parse(html)
-    if not p.all.result():  # a page that hides all it has (shown by a script) is read whole
-        p = _parse(html, reveal=True)
+    `<main>`, else `<body>`, else the whole document.
+
+    What a reader of the page does not read as the release is left out, so that it is
+    never taken for the title or the lede: navigation, dialogs, cookie and consent
+    banners, elements the page hides (`hidden`, `display: none`, `sr-only`…; a `<time>`
+    in them is not the page's date) and, before the first paragraph of running text,
+    blocks and lists of nothing but links (menus, breadcrumbs, share buttons, tags).
+    A page left with no text that way (all of it hidden until a script shows it, or
+    only links) is read whole."""
+    p = _parse(html, page=True)
+    if not p.all.result():  # a page that hides all it has (shown by a script) or is only
+        p = _parse(html, reveal=True)  # links is read whole
     part = next((s for s in (*(p.scopes[n] for n in _SCOPES), p.all) if s.result()), p.all)
 
     def joined(chunks: list[str] | None) -> str | None:
