@@ -2,7 +2,10 @@
 
 Plain text comes from the standard library's `html.parser` (cheap to import, forgiving of
 broken markup); the same pass also reads what a release page says about itself (`<title>`,
-`<h1>`, Open Graph tags, the first real picture) for the folder source. Sanitising is not
+`<h1>`, Open Graph tags, the first real picture) for the folder source, and leaves out
+what its reader does not see or read as the release (`read_page`). A main-content
+extractor (trafilatura) was measured against this on the corpus's saved pages and did
+not read them better (`bench/html_extractors.py`). Sanitising is not
 something to do with regular expressions: `sanitize_html` hands it to nh3 (ammonia) with
 an explicit allow-list, imported only when called.
 """
@@ -24,11 +27,14 @@ _BLOCK = frozenset({
 _LINE = frozenset({"tr", "dt", "dd"})
 _LISTS = frozenset({"ul", "ol", "menu"})
 _SKIP = frozenset({"script", "style", "noscript", "template", "svg", "math", "iframe", "object",
-                   "canvas", "select", "button", "nav", "title", "head", "figcaption"})
+                   "canvas", "select", "button", "nav", "title", "head", "figcaption",
+                   "dialog"})
 _IN_HEAD = frozenset({"meta", "link", "title", "style", "script", "base", "noscript", "template"})
 _VOID = frozenset({"br", "img", "meta", "link", "input", "hr", "source", "wbr", "col", "area",
                    "base", "embed", "param", "track"})
 _SCOPES = ("article", "main", "body")
+_PROSE_WORDS = 12  # a block this long outside lists and links is running text
+_WORD = re.compile(r"\w")
 
 _EMAIL_TAGS = {"p", "br", "a", "strong", "em", "b", "i", "ul", "ol", "li", "h2", "h3", "h4",
                "blockquote", "img"}
@@ -41,6 +47,24 @@ _NOT_A_PICTURE = re.compile(
     r"|avatar|gravatar|emoji|smiley|feeds\.feedburner|feedsportal|stats\.wordpress|pixel\.wp"
     r"|doubleclick|google-analytics|facebook\.com/tr|/wp-includes/images/smilies", re.I)
 _HIDDEN = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
+# class names that hide an element from sighted readers (Bootstrap's `hidden`/`d-none`,
+# `sr-only`, `visually-hidden`, WordPress's `screen-reader-text`, `aural`, `u-hidden`…);
+# not `overflow-hidden` (clips) nor `hidden-xs`/`mobile-hidden` (one screen size only)
+_HIDDEN_CLASS = re.compile(
+    r"(?<![\w-])(?:(?:u|is|h|js|util)-)?(?:hidden|hide|invisible|aural|d-none|sr-only"
+    r"|visually-?hidden|screen-reader-text|element-invisible)(?![\w-])", re.I)
+# a cookie or consent banner, by the names sites and consent managers give it: compounds
+# only, since a bare "cookie" is also a state class on the body (`cookies-not-set`) and a
+# topic class on a page about cookies
+_CONSENT = re.compile(
+    r"cookies?[-_]?(?:banner|bar|consent|notice|notification|law|popup|layer|dialog|modal"
+    r"|message|hint|overlay|box|info|wall|settings)|(?:consent|privacy)[-_]?(?:banner|manager"
+    r"|popup|layer|dialog|modal|sdk|wall)|gdpr[-_]?(?:banner|consent|popup|notice|bar)"
+    r"|cookiebot|onetrust|usercentrics|borlabs|cmplz|didomi|iubenda|tarteaucitron|klaro"
+    r"|cookieyes|cky-consent|sp_message", re.I)
+# landmarks that are not the page's content: menus, search, dialogs (cookie, newsletter)
+_NOT_CONTENT_ROLES = frozenset({"navigation", "search", "dialog", "alertdialog", "menubar",
+                                "menu"})
 _DECLARATION = re.compile(r"<!(?!--)")
 _LEADING_INT = re.compile(r"\s*(\d+)")
 
@@ -55,16 +79,47 @@ class _Text:
         self.image: tuple[str, str] | None = None
         self.h1: list[str] | None = None  # text of this part's first <h1>
         self.in_h1 = False
+        # the block being read (a list is one block): where it began, its links, whether it
+        # has words outside links and how many outside lists and links
+        self.mark = (0, 0)
+        self.linked = 0
+        self.plain = False
+        self.words = 0
+        self.prose = False  # a block of running text (not a title or a menu) has been read
 
-    def data(self, text: str) -> None:
+    def data(self, text: str, *, in_link: bool, in_list: bool) -> None:
         if self.bullet and text.strip():
             self.parts.append("- ")
             self.bullet = False
         self.parts.append(text)
+        if not in_link:
+            self.plain = self.plain or _WORD.search(text) is not None
+            if not in_list:
+                self.words += len(text.split())
+
+    def link(self, href: str) -> None:
+        self.links.append(href)
+        self.linked += 1
+
+    def block(self, part: str, *, menus: bool) -> None:
+        """End the block being read with `part`; with `menus`, drop it when it is only
+        links (two or more, nothing but punctuation between them) and no running text
+        came before it: a site's menu, breadcrumb, share buttons or tag list."""
+        if menus and not self.prose and self.linked >= 2 and not self.plain:
+            del self.parts[self.mark[0]:], self.links[self.mark[1]:]
+        if self.words >= _PROSE_WORDS:
+            self.prose = True
+        self.linked, self.plain, self.words = 0, False, 0
+        self.parts.append(part)
+        self.mark = (len(self.parts), len(self.links))
 
     def item(self) -> None:
         self.parts.append(_BR)
         self.bullet = True
+
+    def end_item(self) -> None:
+        """An item that had no text (a share button's icon) puts no dash on what follows."""
+        self.bullet = False
 
     def result(self) -> str:
         paras: list[str] = []
@@ -87,14 +142,18 @@ class _Text:
 class _Parser(HTMLParser):
     """One pass over a document: text of the whole and of its article/main/body, and metadata."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, page: bool = False, reveal: bool = False) -> None:
         super().__init__(convert_charrefs=True)
+        self.page = page  # a whole page, whose leading link lists are its menus
+        self.reveal = reveal  # read what the page hides too (its only text may be hidden)
         self.all = _Text()
         self.scopes = {name: _Text() for name in _SCOPES}
         self.depth = dict.fromkeys(_SCOPES, 0)
         self.done: set[str] = set()
         self.skip: list[str] = []
         self.lists = 0
+        self.small = 0  # inside <small>: an <h1>'s kicker or date, not the headline
+        self.in_link = 0
         self.meta: dict[str, str] = {}
         self.tags: list[str] = []
         self.lang: str | None = None
@@ -110,25 +169,38 @@ class _Parser(HTMLParser):
         for sink in self._active():
             if part == _PARA and sink.bullet:
                 continue  # a <p> right inside an <li> belongs on the item's line
-            sink.parts.append(part)
+            if part == _PARA:
+                sink.block(part, menus=self.page)
+            else:
+                sink.parts.append(part)
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         a = {k.lower(): (v or "") for k, v in attrs}
         if self.skip == ["head"] and tag not in _IN_HEAD:
             self.skip.clear()  # content before any <body>: the head ended without saying so
-        self._metadata(tag, a)
-        if tag in _SKIP:
+        if self.skip:
+            self._metadata(tag, a, shown=False)
+            if tag not in _VOID:  # every element inside a skipped one too, so that its
+                self.skip.append(tag)  # own end tag closes it, not the skipped one
+            return
+        unread = not self.reveal and tag not in _VOID and _unread(tag, a)
+        self._metadata(tag, a, shown=not unread)
+        if tag in _SKIP or unread:
             if tag not in _VOID:
                 self.skip.append(tag)
             return
         if tag in _SCOPES and tag not in self.done:
             self.depth[tag] += 1
-        if self.skip:
-            return
+        if tag == "small":
+            self.small += 1
         if tag == "h1":
             for sink in self._active():
                 if sink.h1 is None:
                     sink.h1, sink.in_h1 = [], True
+        if tag in ("li", "p"):
+            self.in_link = 0  # an <a> left open ends with its item or paragraph
+        elif tag == "a":
+            self.in_link += 1
         if tag == "br":
             self._emit(_BR)
         elif tag in _LISTS:
@@ -145,7 +217,7 @@ class _Parser(HTMLParser):
             self._emit(" ")
         elif tag == "a" and a.get("href"):
             for sink in self._active():
-                sink.links.append(a["href"].strip())
+                sink.link(a["href"].strip())
         elif tag == "img" and (found := _picture(a)):
             for sink in self._active():
                 sink.image = sink.image or found
@@ -160,17 +232,27 @@ class _Parser(HTMLParser):
     def handle_endtag(self, tag: str) -> None:
         if tag == "title":
             self.in_title = False
+        if tag in self.skip:  # also closes skipped elements left open inside it
+            del self.skip[len(self.skip) - 1 - self.skip[::-1].index(tag):]
+            return
         if tag in _SCOPES and self.depth[tag]:
             self.depth[tag] -= 1
             if not self.depth[tag]:
                 self.done.add(tag)
         if self.skip:
-            if tag in self.skip:  # also closes skipped elements left open inside it
-                del self.skip[len(self.skip) - 1 - self.skip[::-1].index(tag):]
             return
         if tag == "h1":
             for sink in (self.all, *self.scopes.values()):
                 sink.in_h1 = False
+        elif tag == "small":
+            self.small = max(0, self.small - 1)
+        elif tag == "a":
+            self.in_link = max(0, self.in_link - 1)
+        elif tag in ("li", "p"):
+            self.in_link = 0
+        if tag in _LISTS or tag == "li":
+            for sink in self._active():
+                sink.end_item()
         if tag in _LISTS:
             self.lists = max(0, self.lists - 1)
             self._emit(_BR if self.lists else _PARA)
@@ -186,11 +268,11 @@ class _Parser(HTMLParser):
         if self.skip:
             return
         for sink in self._active():
-            sink.data(data)
-            if sink.in_h1 and sink.h1 is not None:
+            sink.data(data, in_link=bool(self.in_link), in_list=bool(self.lists))
+            if sink.in_h1 and sink.h1 is not None and not self.small:
                 sink.h1.append(data)
 
-    def _metadata(self, tag: str, a: dict[str, str]) -> None:
+    def _metadata(self, tag: str, a: dict[str, str], *, shown: bool) -> None:
         if tag == "title" and self.title is None:
             self.title, self.in_title = [], True
         elif tag == "html" and a.get("lang"):
@@ -204,7 +286,7 @@ class _Parser(HTMLParser):
                 self.meta.setdefault(name, content)
         elif tag == "link" and "canonical" in a.get("rel", "").lower().split() and a.get("href"):
             self.canonical = self.canonical or a["href"].strip()
-        elif tag == "time" and a.get("datetime") and self.time is None:
+        elif tag == "time" and shown and a.get("datetime") and self.time is None:
             self.time = a["datetime"].strip()
         elif tag == "body" and "head" in self.skip:
             self.skip.clear()  # a <head> nobody closed ends where the body starts
@@ -224,11 +306,33 @@ def _drop_unclosed(html: str) -> str:
     return html
 
 
-def _parse(html: str) -> _Parser:
+_WRAPPERS = frozenset({"html", "body", "main", "article"})  # their classes are page states
+
+
+def _unread(tag: str, a: dict[str, str]) -> bool:
+    """An element no sighted reader sees (`hidden`, an inline `display: none`, a class that
+    hides it: a site's duplicate menus, screen-reader labels, schema.org blocks) or does
+    not read as the page's content (a cookie or consent banner, a menu or search box marked
+    by its role, a dialog), whatever comes after it."""
+    if "hidden" in a:
+        return True
+    style, names = a.get("style"), a.get("class", "")
+    if (style and _HIDDEN.search(style)) or (names and _HIDDEN_CLASS.search(names)):
+        return True
+    if tag in _WRAPPERS:
+        return False
+    role = a.get("role")
+    if role and role.strip().lower() in _NOT_CONTENT_ROLES:
+        return True
+    ident = a.get("id", "")
+    return bool((ident or names) and _CONSENT.search(f"{ident} {names}"))
+
+
+def _parse(html: str, *, page: bool = False, reveal: bool = False) -> _Parser:
     html = _drop_unclosed(html)
-    parser = _Parser()
+    parser = _Parser(page=page, reveal=reveal)
     for attempt in (html, _DECLARATION.sub("&lt;!", html)):
-        parser = _Parser()
+        parser = _Parser(page=page, reveal=reveal)
         try:
             parser.feed(attempt)
             parser.close()
@@ -342,8 +446,18 @@ class Page:
 
 def read_page(html: str) -> Page:
     """The page's metadata and the text, links and first picture of its `<article>`, else
-    `<main>`, else `<body>`, else the whole document."""
-    p = _parse(html)
+    `<main>`, else `<body>`, else the whole document.
+
+    What a reader of the page does not read as the release is left out, so that it is
+    never taken for the title or the lede: navigation, dialogs, cookie and consent
+    banners, elements the page hides (`hidden`, `display: none`, `sr-only`…; a `<time>`
+    in them is not the page's date) and, before the first paragraph of running text,
+    blocks and lists of nothing but links (menus, breadcrumbs, share buttons, tags).
+    A page left with no text that way (all of it hidden until a script shows it, or
+    only links) is read whole."""
+    p = _parse(html, page=True)
+    if not p.all.result():  # a page that hides all it has (shown by a script) or is only
+        p = _parse(html, reveal=True)  # links is read whole
     part = next((s for s in (*(p.scopes[n] for n in _SCOPES), p.all) if s.result()), p.all)
 
     def joined(chunks: list[str] | None) -> str | None:

@@ -400,6 +400,28 @@ def _page_headline(page: Page) -> str | None:
     return named[0] if named else h1
 
 
+def _marked_date(html: str) -> str | None:
+    """The publication date the page's markup gives beyond `article:published_time` and a
+    visible `<time>`: JSON-LD, Dublin Core and other meta tags, elements classed as dates
+    (htmldate, imported only when a page is read). Its extensive search (any date in the
+    text) is not used: on a page without a marked date it takes one from the sidebar's
+    older news, and no date is better than a wrong one.
+
+    htmldate is handed a parsed tree, never the text: a string that starts with `http`
+    it would download."""
+    from htmldate import find_date
+    from lxml import etree
+    from lxml import html as lxml_html
+
+    try:
+        tree = lxml_html.document_fromstring(
+            html.encode("utf-8", "replace"), parser=lxml_html.HTMLParser(encoding="utf-8"))
+        return find_date(tree, original_date=True, extensive_search=False,
+                         outputformat="%Y-%m-%d")
+    except (ValueError, etree.LxmlError):  # markup lxml cannot read: the text's date is next
+        return None
+
+
 def _read_html(text: str, path: Path, base_url: str | None,
                tz: tzinfo) -> dict[str, Any]:
     page = read_page(text)
@@ -412,6 +434,8 @@ def _read_html(text: str, path: Path, base_url: str | None,
         published = _when(meta.get("article:published_time") or page.time, "date", path, tz)
     except ExtractError:
         published = None
+    if published is None and (marked := _marked_date(text)):
+        published = _to_utc(marked, "date", path, tz)
 
     def absolute(href: str) -> str:
         return urljoin(url, href) if url else _resolve(href, base_url)
