@@ -594,6 +594,11 @@ def _body_paragraphs(paras: list[str], title: str | None) -> tuple[list[str], li
         _, notes = partition(paras[end:], kinds[end:])
         return [], [paras[end + n] for n in notes]
     first = real[0] if real else next(n for n in starts if n < end)
+    # a subheadline set apart above the story: no full stop, and the story's first
+    # paragraph right after it has one
+    if (real and not paras[first].endswith(TERMINAL) and len(real) > 1
+            and real[1] <= first + 2 and paras[real[1]].endswith(TERMINAL)):
+        first = real[1]
     story, notes = partition(paras[first:], kinds[first:])
     return [paras[first + n] for n in story], [paras[first + n] for n in notes]
 
@@ -670,7 +675,9 @@ _NOT_LEDE = re.compile(
     r"|note[ \t]+de[ \t]+la[ \t]+r[ée]daction|anmerkung[ \t]+der[ \t]+redaktion"
     r"|примечание[ \t]+редакци[а-я]+|update|aktualisierung|mise[ \t]+[àa][ \t]+jour)\b"
     r"|(?:photo|foto|фото|image|bild|caption|pie de foto|légende)[ \t]*(?:credit)?[ \t]*:"
-    r"|[¡!]?(?:(?:mil|many|special|big)[ \t]+)?(?:thanks|thank you|gracias|merci|danke|спасибо)\b",
+    r"|[¡!]?(?:(?:mil|many|special|big)[ \t]+)?(?:thanks|thank you|gracias|merci|danke|спасибо)\b"
+    # a label over a list: `Artists: Ana Alenso, Marco Barotti, …`
+    r"|[\w*]{2,25}(?:[ \t][\w*]{2,25})?:[ \t][^.:\n]{0,150},[^.:\n]{0,150},",
     re.I)
 _LANGUAGES = frozenset((
     "english", "deutsch", "français", "francais", "español", "espanol", "русский", "italiano",
@@ -690,7 +697,8 @@ def is_lede(par: str) -> bool:
 def lede_of(body: str) -> str:
     """The story's first real paragraph: its opening sentence(s), as the posts quote it."""
     paras = [p for p in re.split(r"\n[ \t]*\n|\n(?=- )", body) if p.strip()]
-    for p in paras:
+    prose = [p for p in paras if not _BULLET.match(p.strip())]
+    for p in prose or paras:  # a list of highlights opens some releases: the prose is the lede
         if is_lede(p.strip()):
             return p.strip().split("\n", 1)[0]
     return paras[0].strip().split("\n", 1)[0] if paras else ""

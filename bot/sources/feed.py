@@ -190,7 +190,7 @@ def _lede(text: str) -> str:
     """The first paragraph of a summary that is not a "PRESS RELEASE" banner."""
     for para in re.split(r"\n[ \t]*\n", text):
         line = " ".join(para.split())
-        if line and line_kind(line) != "banner" and is_lede(line):
+        if line and line_kind(line) not in ("banner", "bullet") and is_lede(line):
             return para.strip()
     return ""
 

@@ -4,6 +4,8 @@ that begins with navigation is read, not refused (issue 24)."""
 
 from __future__ import annotations
 
+import contextlib
+
 import textwrap
 import threading
 from collections.abc import Iterator
@@ -184,7 +186,8 @@ def server() -> Iterator[str]:
 def test_a_page_that_is_an_address_is_not_fetched(tmp_path: Path, server: str) -> None:
     """htmldate downloads a string that starts with `http`: it is handed a parsed tree."""
     _Recorder.hits.clear()
-    with pytest.raises(ExtractError):
+    # held with a guessed title, or refused: either way read from the file alone
+    with contextlib.suppress(ExtractError):
         read(tmp_path, server)
     assert _Recorder.hits == []
 
