@@ -194,7 +194,7 @@ class Publisher:
         self._prepare_upcoming(channel, post)
         try:
             with fenced(claim.check):
-                return await self._attempt(channel, post, uncertain, report, claim)
+                return await self._attempt(channel, post, uncertain, report)
         except LostClaim as exc:
             # the post is another worker's now: what this one would write is stale
             log.warning("post=%d channel=%s stopped: %s", post.id, post.channel, exc)
@@ -205,7 +205,7 @@ class Publisher:
             self.in_flight.discard(post.id)
 
     async def _attempt(self, channel: Channel, post: Post, uncertain: bool,
-                       report: PassReport, claim: _Claim) -> bool:
+                       report: PassReport) -> bool:
         started = time.monotonic()
         try:
             receipt: Receipt | None = None
@@ -214,8 +214,7 @@ class Publisher:
                 if receipt is not None:
                     await self._published(post, receipt, report, reconciled=True)
                     return True
-            await claim.check()
-            receipt = await channel.publish(post)
+            receipt = await channel.publish(post)  # it checks the fence before it sends
         except LostClaim:
             raise
         except AuthFailed as exc:

@@ -17,7 +17,7 @@ import pytest
 import sqlalchemy as sa
 
 from bot.config import Config
-from bot.health import Health
+from bot.health import Health, channel_report
 from bot.models import Post
 from bot.publisher import Publisher
 from bot.store import Store
@@ -128,8 +128,10 @@ async def test_a_message_accepted_before_the_database_failed_is_not_sent_again(
         row = conn.execute(sa.select(ledger.deliveries).where(
             ledger.deliveries.c.status == ledger.UNCERTAIN)).one()
         shown = post_store.require(conn, post.id).extra["progress"]
+        health = channel_report(conn, channel.config, T0)["newsletter"]
     assert row.subscriber_id == 4 and "never recorded" in row.last_error
     assert shown["uncertain"] == 1  # what `queue`, `show` and the review page read
+    assert health["uncertain_recipients"] == 1  # what /healthz says
 
 
 # ── item 3: the "250" after DATA came later than the timeout ────────────────────────────
