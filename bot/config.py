@@ -318,6 +318,9 @@ class EmailConfig(ChannelBase):
     rate_per_second: float | None = Field(default=None, gt=0)
     rate_per_hour: int | None = Field(default=None, gt=0)
     bounce_after: int = Field(default=1, ge=1)
+    uncertain: Literal["skip", "resend"] = "skip"
+    """A message whose server answer never came (or was never recorded): not sent again
+    (at most once), or sent again (at least once)."""
     bounce_domain: str | None = Field(default=None, pattern=r"^[A-Za-z0-9.-]+\.[A-Za-z]{2,}$")
     soft_bounce_after: int = Field(default=3, ge=1)
     imap_host: str | None = None

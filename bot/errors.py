@@ -6,6 +6,7 @@
     ├── ExtractError       a file held no recognisable release (no title, binary, unreadable)
     ├── TemplateError      a template failed: names the file and line; holds that post only
     ├── WorkflowError      an illegal transition (approve a published post, …)
+    │   └── LostClaim      another worker took this worker's post over: stop, write nothing
     └── ChannelError       see `channels.base`: Transient, Permanent, Ambiguous
 
 Messages say which thing, which value and what to do; they never carry a secret
@@ -41,3 +42,12 @@ class TemplateError(PressbotError):
 
 class WorkflowError(PressbotError):
     """A status change the workflow does not allow."""
+
+
+class LostClaim(WorkflowError):
+    """This worker's claim on a post is no longer the current one.
+
+    Its lease ran out while it was paused (SIGSTOP, a GC pause, a frozen VM) and another
+    worker claimed the post: whatever this worker still holds in memory is stale, so it
+    sends nothing more and records nothing.
+    """

@@ -15,9 +15,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from bot import clock
-from bot.config import Config
+from bot.config import Config, EmailConfig
 from bot.redact import safe_url
-from bot.store import Store, meta
+from bot.store import Store, deliveries, meta
 from bot.store import channels as channel_store
 from bot.store import sources as source_store
 from bot.store.schema import posts
@@ -104,10 +104,14 @@ _HEAD_FAILING = (sa.select(posts.c.channel, sa.func.count())
 
 
 def channel_report(conn: Connection, config: Config, now: datetime) -> dict[str, dict[str, Any]]:
-    """Per configured channel: `ok`, `paused` (a person must act), `outage` (waiting for the
-    platform), `failing` (a post is being retried) — and `paused` for all under pause-all."""
+    """Per configured channel: `ok`, `paused` (a person must act), `outage` (the platform
+    did not answer, and has not answered since: also between two backoff waits), `failing`
+    (a post is being retried) — and `paused` for all under pause-all. A newsletter channel
+    also counts its `uncertain_recipients` (a message whose answer never came, not re-sent)."""
     states = channel_store.states(conn)
     failing: dict[str, int] = {str(c): int(n) for c, n in conn.execute(_HEAD_FAILING)}
+    unknown = deliveries.uncertain_by_channel(conn) \
+        if any(isinstance(c, EmailConfig) for c in config.channels.values()) else {}
     everything = states.get(channel_store.ALL)
     report: dict[str, dict[str, Any]] = {}
     for name in config.channels:
@@ -117,7 +121,7 @@ def channel_report(conn: Connection, config: Config, now: datetime) -> dict[str,
             kind, detail = "paused", everything
         elif state is not None and state.paused:
             kind, detail = "paused", state
-        elif state is not None and state.waiting(now):
+        elif state is not None and (state.waiting(now) or state.outages):
             kind, detail = "outage", state
         elif failing.get(name):
             kind, detail = "failing", state
@@ -129,5 +133,7 @@ def channel_report(conn: Connection, config: Config, now: datetime) -> dict[str,
                            if kind == "paused" and detail is not None else {}),
                         **({"until": detail.outage_until.isoformat()}
                            if kind == "outage" and detail is not None and detail.outage_until
-                           else {})}
+                           else {}),
+                        **({"uncertain_recipients": unknown.get(name, 0)}
+                           if isinstance(config.channels[name], EmailConfig) else {})}
     return report

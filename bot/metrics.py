@@ -28,6 +28,9 @@ outages = Counter("pressbot_channel_outages_total", "Attempts that found the pla
                   ["channel"], registry=registry)
 reconciles = Counter("pressbot_reconciles_total", "Unknown outcomes found on the platform",
                      ["channel"], registry=registry)
+lost_claims = Counter("pressbot_lost_claims_total",
+                      "Sends stopped because another worker took the post over (this worker "
+                      "was paused past its lease)", ["channel"], registry=registry)
 
 
 class QueueCollector(Collector):

@@ -138,6 +138,8 @@ class Post(BaseModel):
     claimed_at: datetime | None = None
     first_claimed_at: datetime | None = None
     lease_until: datetime | None = None
+    claim_token: int = 0
+    """Raised by every claim: the fencing token a worker's sends and writes must name."""
     remote_id: str | None = None
     remote_url: str | None = None
     last_error: str | None = None

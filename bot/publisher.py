@@ -7,6 +7,10 @@ Exactly once, by construction:
 3. Anything that leaves the outcome unknown — a timeout after the request was sent, a
    dropped connection, a crash, an expired lease — marks the post *uncertain*, and an
    uncertain post is looked up on the platform (`Channel.lookup`) before any new attempt.
+4. Every claim carries a fencing token (`posts.claim_token`). A worker paused past its
+   lease while another took the post over finds, at its next check — before each request
+   that creates something (`bot.fence`), in each outcome it writes, at each renewal —
+   that its token is stale, and stops: it sends nothing more and records nothing.
 
 One post per channel is in flight at a time, so an account's timeline keeps the queue's
 order; different channels publish side by side.
@@ -22,10 +26,13 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from bot import clock, metrics
 from bot.config import Config
+from bot.errors import LostClaim
+from bot.fence import fenced
 from bot.models import Post, PostStatus, Receipt
 from bot.store import Store
 from bot.store import channels as channel_store
@@ -55,6 +62,28 @@ def backoff(attempt: int, base: timedelta, cap: timedelta,
         return timedelta(seconds=retry_after + random.uniform(0, 0.1 * retry_after + 0.05))
     ceiling = min(cap.total_seconds(), base.total_seconds() * 2 ** max(0, attempt - 1))
     return timedelta(seconds=random.uniform(ceiling / 2, ceiling))
+
+
+class _Claim:
+    """This worker's claim on one post: the fence its channel checks before each send."""
+
+    def __init__(self, store: Store, post: Post) -> None:
+        self.store = store
+        self.post = post
+        self.lost = False
+        """Set by a failed renewal: no need to ask the database again."""
+
+    def _holds(self) -> bool:
+        with self.store.begin() as conn:
+            return post_store.holds(conn, self.post.id, self.post.claim_token)
+
+    async def check(self) -> None:
+        if not self.lost and await asyncio.to_thread(self._holds):
+            return
+        self.lost = True
+        raise LostClaim(f"post {self.post.id}: another worker took it over after this "
+                        f"worker's lease ran out (claim {self.post.claim_token} is stale); "
+                        "not sending")
 
 
 class Publisher:
@@ -160,8 +189,23 @@ class Publisher:
                                           "back to the config, or reject the post")
             return False
         self.in_flight.add(post.id)
-        renewer = asyncio.create_task(self._renew(post.id))
+        claim = _Claim(self.store, post)
+        renewer = asyncio.create_task(self._renew(claim))
         self._prepare_upcoming(channel, post)
+        try:
+            with fenced(claim.check):
+                return await self._attempt(channel, post, uncertain, report)
+        except LostClaim as exc:
+            # the post is another worker's now: what this one would write is stale
+            log.warning("post=%d channel=%s stopped: %s", post.id, post.channel, exc)
+            metrics.lost_claims.labels(post.channel).inc()
+            return False
+        finally:
+            renewer.cancel()
+            self.in_flight.discard(post.id)
+
+    async def _attempt(self, channel: Channel, post: Post, uncertain: bool,
+                       report: PassReport) -> bool:
         started = time.monotonic()
         try:
             receipt: Receipt | None = None
@@ -170,17 +214,20 @@ class Publisher:
                 if receipt is not None:
                     await self._published(post, receipt, report, reconciled=True)
                     return True
-            receipt = await channel.publish(post)
+            receipt = await channel.publish(post)  # it checks the fence before it sends
+        except LostClaim:
+            raise
         except AuthFailed as exc:
             report.paused[post.channel] = str(exc)
             await self._pause(post, exc, uncertain=uncertain)
         except Transient as exc:
-            if exc.outage and not exc.progressed:
+            if exc.outage:  # also after some progress: a newsletter half sent, SMTP down
                 await self._outage(post, exc, report, uncertain=uncertain)
             else:
                 await self._retry(post, str(exc), exc.retry_after, report,
                                   uncertain=uncertain,
-                                  counts=not (exc.progressed or exc.throttled))
+                                  counts=not (exc.progressed or exc.throttled),
+                                  answered=exc.progressed or exc.throttled)
         except Ambiguous as exc:
             await self._retry(post, str(exc), None, report, uncertain=True)
         except Permanent as exc:
@@ -202,9 +249,6 @@ class Publisher:
             metrics.publish_seconds.labels(post.channel).observe(time.monotonic() - started)
             await self._published(post, receipt, report)
             return True
-        finally:
-            renewer.cancel()
-            self.in_flight.discard(post.id)
         return False
 
     def _prepare_upcoming(self, channel: Channel, post: Post) -> None:
@@ -230,12 +274,31 @@ class Publisher:
         self._preparing.add(task)
         task.add_done_callback(self._preparing.discard)
 
-    async def _renew(self, post_id: int) -> None:
+    async def _renew(self, claim: _Claim) -> None:
+        """Keep the lease while the post is in flight; a renewal that finds the claim gone
+        (this worker was paused past its lease) marks it lost, so the next fence check
+        stops the send without asking the database."""
+        post = claim.post
         interval = max(0.5, self.lease.total_seconds() / 3)
+
+        def renew() -> bool:
+            with self.store.begin() as conn:
+                return post_store.renew(conn, post.id, self.worker, self.lease,
+                                        post.claim_token)
+
         while True:
             await asyncio.sleep(interval)
-            with self.store.begin() as conn:
-                post_store.renew(conn, post_id, self.worker, self.lease)
+            try:
+                held = await asyncio.to_thread(renew)
+            except sa.exc.SQLAlchemyError as exc:  # the fence still guards every send
+                log.warning("post=%d channel=%s lease not renewed: %s", post.id, post.channel,
+                            exc)
+                continue
+            if not held:
+                claim.lost = True
+                log.warning("post=%d channel=%s lease lost to another worker: stopping",
+                            post.id, post.channel)
+                return
 
     async def _pause(self, post: Post, exc: AuthFailed, *, uncertain: bool) -> None:
         """The account, not the post, failed: pause the channel, give the post back."""
@@ -243,6 +306,7 @@ class Publisher:
             with self.store.begin_immediate() as conn:
                 post_store.change(conn, post.id, allowed_from=[S.PUBLISHING], to=S.APPROVED,
                                   actor="system", action="wait", returning=False,
+                                  fence=post.claim_token,
                                   detail={"reason": "channel paused", "worker": self.worker},
                                   uncertain=uncertain, lease_until=None,
                                   last_error=f"channel paused: {exc}")
@@ -275,6 +339,7 @@ class Publisher:
                 channel_store.outage(conn, post.channel, until=until, error=str(exc))
                 post_store.change(conn, post.id, allowed_from=[S.PUBLISHING], to=S.FAILED,
                                   actor="system", action="retry", returning=False,
+                                  fence=post.claim_token,
                                   detail={"retry_in": delay.total_seconds(), "outage": True,
                                           "error": str(exc), "worker": self.worker},
                                   last_error=str(exc), next_attempt_at=until,
@@ -303,7 +368,10 @@ class Publisher:
                  receipt.remote_id, " (found by reconcile)" if reconciled else "")
 
     async def _retry(self, post: Post, error: str, retry_after: float | None,
-                     report: PassReport, *, uncertain: bool, counts: bool = True) -> None:
+                     report: PassReport, *, uncertain: bool, counts: bool = True,
+                     answered: bool = False) -> None:
+        """Try again later; `answered`: the platform did answer (mailed some, or set a rate
+        limit), which ends an outage on record as a published post does."""
         attempts = post.attempts + 1 if counts else post.attempts
         cfg = self.config.channels.get(post.channel)
         limit = (cfg.max_attempts if cfg and cfg.max_attempts else None) or \
@@ -326,11 +394,12 @@ class Publisher:
                      post.channel, delay.total_seconds(), error)
         await self._record(post, S.FAILED, report.failed, action="retry", attempts=attempts,
                            last_error=error, next_attempt_at=clock.now() + delay,
-                           uncertain=uncertain, detail={"retry_in": delay.total_seconds()})
+                           uncertain=uncertain, detail={"retry_in": delay.total_seconds()},
+                           answered=answered)
 
     async def _record(self, post: Post, to: PostStatus, bucket: list[int], *, action: str,
                       detail: dict[str, object] | None = None, claim_next: bool = False,
-                      **fields: object) -> None:
+                      answered: bool = False, **fields: object) -> None:
         """Commit the outcome; with `claim_next`, claim the channel's next post in the same
         transaction (one commit and one thread hop per post instead of two)."""
         def write() -> list[tuple[Post, bool]] | None:
@@ -339,11 +408,12 @@ class Publisher:
             with self.store.begin_immediate() as conn:
                 post_store.change(conn, post.id, allowed_from=[S.PUBLISHING], to=to,
                                   actor="system", action=action, returning=False,
+                                  fence=post.claim_token,
                                   detail={**(detail or {}), "worker": self.worker,
                                           **({"error": fields["last_error"]}
                                              if fields.get("last_error") else {})},
                                   **fields)
-                if to == S.PUBLISHED and post.channel in self._outages:
+                if (to == S.PUBLISHED or answered) and post.channel in self._outages:
                     channel_store.recovered(conn, post.channel)
                 if claim_next and not self.stopping and post.channel in self.channels:
                     return self._claim_in(conn, post.channel)

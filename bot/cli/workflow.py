@@ -75,11 +75,18 @@ def queue(app: App, statuses: tuple[str, ...], channel: str | None, as_json: boo
             note = f"  ← {p.last_error[:70]}"
         progress = p.extra.get("progress")
         if progress:
-            note += f"  [{progress.get('sent', 0)} sent / {progress.get('failed', 0)} failed / "
-            note += f"{progress.get('remaining', 0)} remaining]"
+            note += f"  [{_recipients(progress)}]"
         click.echo(f"{p.id:>5}  {p.channel[:12]:<12} {p.status!s:<10} {when or '—':<16}  "
                    f"{p.title[:50]}{note}")
     click.echo(f"({plural(len(items), 'post')}; times in {app.config.bot.timezone})")
+
+
+def _recipients(progress: dict[str, int]) -> str:
+    """A newsletter's ledger in one line: `12 sent / 0 failed / 3 remaining / 1 uncertain`."""
+    text = (f"{progress.get('sent', 0)} sent / {progress.get('failed', 0)} failed / "
+            f"{progress.get('remaining', 0)} remaining")
+    return text + (f" / {progress['uncertain']} uncertain" if progress.get("uncertain")
+                   else "")
 
 
 @cli.command()
@@ -107,6 +114,11 @@ def show(app: App, post_id: int, as_json: bool) -> None:
         click.echo(f"published as {post.remote_id} {post.remote_url or ''}")
     if post.last_error:
         click.echo(f"last error: {post.last_error}")
+    if progress := post.extra.get("progress"):
+        click.echo(f"recipients: {_recipients(progress)}")
+        if progress.get("uncertain"):
+            click.echo("  uncertain: the server may have their message, its answer never came "
+                       "or was never recorded; not sent again (uncertain = \"skip\")")
     if post.subject:
         click.echo(f"subject: {post.subject}")
     click.echo("\n" + post.text + "\n")

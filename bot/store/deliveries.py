@@ -1,15 +1,24 @@
 """The per-recipient delivery ledger of newsletter posts.
 
-One row per (post, subscriber), written before the message goes out (`pending`) and
-committed as `sent` right after the server accepted it. A crash therefore re-sends at most
-the message that was in flight on each connection, and a resumed send skips every `sent`
-row. The rows of a post are inserted once, on its first attempt: that snapshot is the
-audience, so a person who subscribes halfway does not get an old newsletter.
+One row per (post, subscriber), inserted `pending` on the post's first attempt: that
+snapshot is the audience, so a person who subscribes halfway does not get an old
+newsletter. Before a message goes out its row is marked `sending` in a committed
+transaction that also checks the sender's claim on the post is still the current one
+(`start`): one worker per address, and none whose claim another worker took over. The
+server's answer is committed right after it.
 
-    pending ──► sent
-       │  └───► bounced   (5xx on RCPT: the address is refused)
-       │  └───► failed    (5xx on DATA, a message that could not be built, too many 4xx)
-       └──────► skipped   (unsubscribed, bounced or erased after the snapshot)
+    pending ──► sending ──► sent
+       │           ├──────► bounced    (5xx on RCPT: the address is refused)
+       │           ├──────► failed     (5xx on DATA, too many 4xx)
+       │           ├──────► pending    (4xx, 421, connection lost before DATA: not sent)
+       │           └──────► uncertain  (no answer after the body went out, or the answer
+       │                                was never recorded: a crash, a database outage)
+       ├──────────────────► failed     (the message could not be built)
+       └──────────────────► skipped    (unsubscribed, bounced or erased after the snapshot)
+
+`uncertain` is at most once: the server may well have the message, so it is not sent
+again (the email channel's `uncertain = "resend"` chooses at least once instead). A row
+left `sending` by an earlier attempt is settled so when the next attempt starts.
 """
 
 from __future__ import annotations
@@ -24,10 +33,12 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from bot import clock
+from bot.errors import LostClaim
 from bot.store.schema import UTCDateTime, deliveries, posts, subscribers
 
-PENDING, SENT, BOUNCED, FAILED, SKIPPED = "pending", "sent", "bounced", "failed", "skipped"
-DONE = (SENT, BOUNCED, FAILED, SKIPPED)
+PENDING, SENDING, SENT = "pending", "sending", "sent"
+BOUNCED, FAILED, SKIPPED, UNCERTAIN = "bounced", "failed", "skipped", "uncertain"
+DONE = (SENT, BOUNCED, FAILED, SKIPPED, UNCERTAIN)
 
 
 @dataclass(frozen=True)
@@ -92,42 +103,108 @@ def _where(post_id: int, subscriber_id: int) -> Any:
     return sa.and_(deliveries.c.post_id == post_id, deliveries.c.subscriber_id == subscriber_id)
 
 
+def _mine(post_id: int, subscriber_id: int, token: int) -> Any:
+    """The row this claim marked `sending` (a row another claim took is left alone)."""
+    return sa.and_(_where(post_id, subscriber_id), deliveries.c.status == SENDING,
+                   deliveries.c.claim_token == token)
+
+
+_START = (
+    deliveries.update()
+    .where(deliveries.c.post_id == sa.bindparam("p_post"),
+           deliveries.c.subscriber_id == sa.bindparam("p_subscriber"),
+           deliveries.c.status == PENDING,
+           sa.exists().where(posts.c.id == sa.bindparam("p_post"),
+                             posts.c.claim_token == sa.bindparam("p_token")))
+    .values(status=SENDING, claim_token=sa.bindparam("p_token"),
+            updated_at=sa.bindparam("p_at", type_=UTCDateTime)))
+
+
+def start(conn: Connection, post_id: int, subscriber_id: int, token: int) -> bool:
+    """Mark a recipient `sending` under claim `token`, before anything goes to the server.
+
+    False when the row is no longer pending (so nobody mails the address twice);
+    `LostClaim` when `token` is no longer the post's claim: its worker was paused past
+    its lease and another took the post over, so it must stop sending altogether.
+    """
+    params = {"p_post": post_id, "p_subscriber": subscriber_id, "p_token": token,
+              "p_at": clock.now()}
+    if conn.execute(_START, params).rowcount == 1:
+        return True
+    current = conn.execute(sa.select(posts.c.claim_token).where(posts.c.id == post_id)).scalar()
+    if current != token:
+        raise LostClaim(f"newsletter {post_id}: another worker took it over after this "
+                        f"worker's lease ran out (claim {token} is stale, now {current}); "
+                        "stopping before the next message")
+    return False
+
+
 _MARK_SENT = (
     deliveries.update()
     .where(deliveries.c.post_id == sa.bindparam("p_post"),
-           deliveries.c.subscriber_id == sa.bindparam("p_subscriber"))
+           deliveries.c.subscriber_id == sa.bindparam("p_subscriber"),
+           deliveries.c.status.in_([SENDING, UNCERTAIN]),
+           deliveries.c.claim_token == sa.bindparam("p_token"))
     .values(status=SENT, attempts=deliveries.c.attempts + 1, last_error=None,
             next_attempt_at=None, updated_at=sa.bindparam("p_at", type_=UTCDateTime)))
 """Built once: it runs once per message sent, and building a statement costs more than
-running it on SQLite."""
+running it on SQLite. From `uncertain` too: the answer of a worker that was paused past
+its lease came late, but it is the truth about that message."""
 
 
-def mark_sent(conn: Connection, post_id: int, subscriber_id: int, *,
+def mark_sent(conn: Connection, post_id: int, subscriber_id: int, token: int, *,
               reset_bounces: bool = False) -> None:
     """Accepted by the server; `reset_bounces` clears earlier refusals of the address."""
     conn.execute(_MARK_SENT, {"p_post": post_id, "p_subscriber": subscriber_id,
-                              "p_at": clock.now()})
+                              "p_token": token, "p_at": clock.now()})
     if reset_bounces:
         conn.execute(subscribers.update().where(subscribers.c.id == subscriber_id)
                      .values(bounces=0))
 
 
-def mark_retry(conn: Connection, post_id: int, subscriber_id: int, error: str,
+def release(conn: Connection, post_id: int, subscriber_id: int, token: int,
+            error: str) -> None:
+    """Nothing went out (the connection failed before DATA): pending again, no attempt
+    spent — a server that is down is the channel's outage, not the recipient's failure."""
+    conn.execute(deliveries.update().where(_mine(post_id, subscriber_id, token)).values(
+        status=PENDING, last_error=error[:1000], updated_at=clock.now()))
+
+
+def mark_retry(conn: Connection, post_id: int, subscriber_id: int, token: int, error: str,
                next_attempt_at: datetime) -> None:
-    conn.execute(deliveries.update().where(_where(post_id, subscriber_id)).values(
-        attempts=deliveries.c.attempts + 1, last_error=error[:1000],
+    conn.execute(deliveries.update().where(_mine(post_id, subscriber_id, token)).values(
+        status=PENDING, attempts=deliveries.c.attempts + 1, last_error=error[:1000],
         next_attempt_at=next_attempt_at, updated_at=clock.now()))
 
 
 def mark_done(conn: Connection, post_id: int, subscriber_id: int, status: str,
-              error: str | None, *, attempted: bool = True) -> None:
-    """Close a row for good (bounced, failed or skipped)."""
+              error: str | None, *, token: int | None = None) -> None:
+    """Close a row for good: one this claim was `sending` (an answer: bounced, failed,
+    uncertain), or, without `token`, a pending one nothing was sent to (skipped, a
+    message that could not be built)."""
     assert status in DONE
     values: dict[str, Any] = {"status": status, "last_error": error and error[:1000],
                               "next_attempt_at": None, "updated_at": clock.now()}
-    if attempted:
+    if token is not None:
+        where = _mine(post_id, subscriber_id, token)
         values["attempts"] = deliveries.c.attempts + 1
-    conn.execute(deliveries.update().where(_where(post_id, subscriber_id)).values(**values))
+    else:
+        where = sa.and_(_where(post_id, subscriber_id), deliveries.c.status == PENDING)
+    conn.execute(deliveries.update().where(where).values(**values))
+
+
+def settle(conn: Connection, post_id: int, *, resend: bool = False) -> int:
+    """Before an attempt sends anything: rows an earlier one left `sending` (a crash, a
+    database outage after the server's answer, a worker paused past its lease) become
+    `uncertain`, or with `resend` pending again. Returns how many."""
+    left = sa.and_(deliveries.c.post_id == post_id, deliveries.c.status == SENDING)
+    values: dict[str, Any] = {"updated_at": clock.now(), "last_error": _LEFT}
+    values["status"] = PENDING if resend else UNCERTAIN
+    return int(conn.execute(deliveries.update().where(left).values(**values)).rowcount)
+
+
+_LEFT = ("the message was handed to the SMTP server, but its answer was never recorded "
+         "(a crash, a database outage or a worker paused past its lease)")
 
 
 def counts(conn: Connection, post_id: int) -> dict[str, int]:
@@ -138,10 +215,22 @@ def counts(conn: Connection, post_id: int) -> dict[str, int]:
 
 
 def progress(conn: Connection, post_id: int) -> dict[str, int]:
-    """`{"sent", "failed", "remaining", "skipped"}`; failed counts bounced and failed rows."""
+    """`{"sent", "failed", "remaining", "skipped", "uncertain"}`; failed counts bounced and
+    failed rows, remaining the pending ones and those in flight."""
     c = counts(conn, post_id)
     return {"sent": c.get(SENT, 0), "failed": c.get(BOUNCED, 0) + c.get(FAILED, 0),
-            "remaining": c.get(PENDING, 0), "skipped": c.get(SKIPPED, 0)}
+            "remaining": c.get(PENDING, 0) + c.get(SENDING, 0), "skipped": c.get(SKIPPED, 0),
+            "uncertain": c.get(UNCERTAIN, 0)}
+
+
+def uncertain_by_channel(conn: Connection) -> dict[str, int]:
+    """Recipients whose message's outcome is unknown, per channel (for `/healthz`)."""
+    rows = conn.execute(sa.select(posts.c.channel, sa.func.count())
+                        .select_from(deliveries)
+                        .join(posts, posts.c.id == deliveries.c.post_id)
+                        .where(deliveries.c.status == UNCERTAIN)
+                        .group_by(posts.c.channel))
+    return {str(r[0]): int(r[1]) for r in rows}
 
 
 def write_progress(conn: Connection, post_id: int) -> dict[str, int]:

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from bot import clock
-from bot.errors import WorkflowError
+from bot.errors import LostClaim, WorkflowError
 from bot.models import Image, Post, PostStatus, new_post_uid
 from bot.store.schema import events, posts, releases
 
@@ -100,6 +100,8 @@ _GET_SKIP_LOCKED = _GET.with_for_update(of=posts, skip_locked=True)
 _CHANGE = posts.update().where(posts.c.id == sa.bindparam("the_post"),
                                posts.c.status.in_(sa.bindparam("allowed", expanding=True)))
 _CHANGE_ONE = _CHANGE.returning(posts.c.release_id)
+_CHANGE_FENCED = _CHANGE_ONE.where(posts.c.claim_token == sa.bindparam("the_claim"))
+"""A publisher's outcome: written only while its claim is still the post's current one."""
 
 
 def get(conn: Connection, post_id: int, *, lock: bool = False) -> Post | None:
@@ -168,18 +170,28 @@ def change(conn: Connection, post_id: int, *, allowed_from: Iterable[PostStatus]
 def change(conn: Connection, post_id: int, *, allowed_from: Iterable[PostStatus],
            to: PostStatus | None, actor: str, action: str,
            detail: dict[str, Any] | None = None, returning: bool = True,
-           **fields: Any) -> Post | None:
+           fence: int | None = None, **fields: Any) -> Post | None:
     """Apply one guarded change and record it; raise WorkflowError if the status moved on.
 
     Returns the post as it is now, unless `returning=False` (the publisher's hot path).
+    With `fence` (a claim's token) the change is written only while that claim is the
+    post's current one, else `LostClaim`.
     """
     allowed = [s.value for s in allowed_from]
+    if fence is not None and (returning or len(allowed) != 1):
+        raise ValueError("a fenced change is the publisher's: returning=False, one status")
     if not returning and len(allowed) == 1:
         # One status to start from is the event's "from", and the UPDATE hands back the
         # release: no read before it (the publisher records every outcome this way).
         values = _values(to, fields)
-        row = conn.execute(_CHANGE_ONE, {"the_post": post_id, "allowed": allowed,
-                                         **values}).first()
+        params = {"the_post": post_id, "allowed": allowed, **values}
+        if fence is None:
+            row = conn.execute(_CHANGE_ONE, params).first()
+        else:
+            row = conn.execute(_CHANGE_FENCED, {**params, "the_claim": fence}).first()
+            if row is None and not holds(conn, post_id, fence):
+                raise LostClaim(f"post {post_id}: this worker's claim {fence} was taken over "
+                                f"by another worker; not recording {action!r}")
         if row is None:
             _refuse(conn, post_id, action, allowed)
         add_event(conn, actor=actor, action=action, post_id=post_id, release_id=row.release_id,
@@ -337,18 +349,31 @@ def claim(conn: Connection, post_id: int, *, worker: str, lease: timedelta,
     before = conn.execute(query, {"the_post": post_id}).first()
     if before is None or before.status not in _CLAIMABLE:
         return None
+    token = before.claim_token + 1
     return _apply(conn, before, allowed=_CLAIMABLE, to=S.PUBLISHING, actor="system",
-                  action="reclaim" if uncertain else "claim", detail={"worker": worker},
+                  action="reclaim" if uncertain else "claim",
+                  detail={"worker": worker, "claim": token},
                   fields={"claimed_by": worker, "claimed_at": now, "lease_until": now + lease,
-                          "uncertain": uncertain,
+                          "uncertain": uncertain, "claim_token": token,
                           "first_claimed_at": before.first_claimed_at or now})
 
 
-def renew(conn: Connection, post_id: int, worker: str, lease: timedelta) -> bool:
+def renew(conn: Connection, post_id: int, worker: str, lease: timedelta,
+          token: int) -> bool:
+    """Extend a claim's lease; False when the claim is no longer this worker's."""
     result = conn.execute(posts.update().where(
         posts.c.id == post_id, posts.c.status == S.PUBLISHING.value,
-        posts.c.claimed_by == worker).values(lease_until=clock.now() + lease))
+        posts.c.claimed_by == worker, posts.c.claim_token == token)
+        .values(lease_until=clock.now() + lease))
     return result.rowcount == 1
+
+
+_TOKEN = sa.select(posts.c.claim_token).where(posts.c.id == sa.bindparam("the_post"))
+
+
+def holds(conn: Connection, post_id: int, token: int) -> bool:
+    """Whether the claim with this token is still the post's current one (the fence)."""
+    return conn.execute(_TOKEN, {"the_post": post_id}).scalar() == token
 
 
 def counts(conn: Connection) -> dict[tuple[str, str], int]:

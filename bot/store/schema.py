@@ -104,6 +104,7 @@ posts = sa.Table(
     sa.Column("claimed_at", UTCDateTime),
     sa.Column("first_claimed_at", UTCDateTime),
     sa.Column("lease_until", UTCDateTime),
+    sa.Column("claim_token", sa.Integer, nullable=False, default=0, server_default="0"),
     sa.Column("uncertain", sa.Boolean, nullable=False, default=False),
     sa.Column("remote_id", sa.Text),
     sa.Column("remote_url", sa.Text),
@@ -196,6 +197,7 @@ deliveries = sa.Table(
     sa.Column("last_error", sa.Text),
     sa.Column("next_attempt_at", UTCDateTime),
     sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.Column("claim_token", sa.Integer),
     sa.Index(None, "post_id", "status"),
 )
 

@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 import httpx
 import regex
 
-from bot import redact
+from bot import fence, redact
 from bot.config import BlueskyConfig
 from bot.fit import find_urls
 from bot.models import Image, Post, Receipt
@@ -130,6 +130,7 @@ class BlueskyChannel(BlueskyMedia, BlueskyLookup):
         if embed:
             record["embed"] = embed
         self._guard_writes()
+        await fence.hold()
         response = await self._xrpc("POST", "com.atproto.repo.putRecord", ambiguous=True,
                                     where="the post", json={
                                         "repo": session.did, "collection": COLLECTION,

@@ -10,6 +10,7 @@ reads the same ledger. Progress goes to `posts.extra["progress"]` for `queue`/`s
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
@@ -28,6 +29,7 @@ from channels.email.smtp import SmtpConnector, close_quietly
 from channels.email.verp import verp_address
 from channels.registry import DEFAULT_LIMITS
 
+log = logging.getLogger("pressbot.email")
 PAGE = 1000
 """Recipients read (and held) at a time, when the audience is snapshot and when it is sent."""
 
@@ -51,7 +53,8 @@ class EmailChannel:
             connections=cfg.connections, per_connection=cfg.per_connection,
             bounce_after=cfg.bounce_after,
             max_attempts=cfg.max_attempts or config.bot.max_attempts,
-            retry_base=retry_base, retry_max=retry_max)
+            retry_base=retry_base, retry_max=retry_max,
+            resend_uncertain=cfg.uncertain == "resend")
         self.on_progress: Callable[[Post, dict[str, int]], None] | None = None
         """Called about once a second during a send (e.g. a CLI progress bar)."""
         self._key: str | None = None
@@ -122,6 +125,15 @@ class EmailChannel:
         with self._store().begin_immediate() as conn:
             return ledger.write_progress(conn, post.id)
 
+    def _settle(self, post: Post) -> None:
+        """Recipients an earlier attempt left `sending`: their outcome is unknown."""
+        with self._store().begin_immediate() as conn:
+            count = ledger.settle(conn, post.id, resend=self.settings.resend_uncertain)
+        if count:
+            log.warning("post=%d: %d recipient(s) were left 'sending' by an earlier attempt: "
+                        "%s", post.id, count, "sent again (uncertain = \"resend\")"
+                        if self.settings.resend_uncertain else "uncertain, not sent again")
+
     def _retry_after(self, post: Post, budget_spent: bool) -> float | None:
         now = clock.now()
         with self._store().begin() as conn:
@@ -137,6 +149,7 @@ class EmailChannel:
     async def publish(self, post: Post) -> Receipt:
         key = await self._signing_key()
         await asyncio.to_thread(self._snapshot, post)
+        await asyncio.to_thread(self._settle, post)
         before = (await asyncio.to_thread(self._progress, post))["remaining"]
         due, budget = await asyncio.to_thread(self._due, post)
         pace = Pace(self.cfg.rate_per_second, budget)
@@ -170,11 +183,12 @@ class EmailChannel:
         retry_after = await asyncio.to_thread(self._retry_after, post,
                                               result.budget_spent and pace.exhausted)
         why = ("the hourly sending limit (rate_per_hour) is reached" if result.budget_spent
-               else result.last_error or "some recipients are due later")
+               else result.outage or result.last_error or "some recipients are due later")
+        unknown = f", {progress['uncertain']} uncertain" if progress["uncertain"] else ""
         raise Transient(
-            f"newsletter {post.id}: {progress['sent']} sent, {progress['failed']} failed, "
-            f"{remaining} remaining — {why}", retry_after=retry_after,
-            progressed=remaining < before)
+            f"newsletter {post.id}: {progress['sent']} sent, {progress['failed']} failed"
+            f"{unknown}, {remaining} remaining — {why}", retry_after=retry_after,
+            progressed=remaining < before, outage=result.outage is not None)
 
     def _receipt(self, post: Post) -> Receipt:
         """Done; with the archive on, `remote_url` is the issue's public page."""
@@ -182,7 +196,8 @@ class EmailChannel:
         return Receipt(remote_id=f"newsletter-{post.id}", remote_url=url)
 
     async def lookup(self, post: Post) -> Receipt | None:
-        """The ledger is the truth: done when no recipient is pending any more."""
+        """The ledger is the truth: done when no recipient is pending or left `sending`
+        any more (`publish` settles those first)."""
         def read() -> dict[str, int] | None:
             with self._store().begin() as conn:
                 if not ledger.exists(conn, post.id):

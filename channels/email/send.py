@@ -1,22 +1,29 @@
 """One pass over a newsletter's due recipients through a small pool of SMTP connections.
 
 Each connection is a worker taking recipients from one shared queue; it reconnects after
-`per_connection` messages and after the server drops it or answers 421. Every outcome is
-committed to the ledger right after the server's reply, before the worker moves on, so
-what a crash can repeat is the message in flight on each connection, nothing more.
+`per_connection` messages and after the server drops it or answers 421. Before a message
+goes out its recipient is marked `sending` in a committed transaction that also checks
+the post's claim (`ledger.start`): two workers never mail one address, and a worker whose
+claim was taken over stops. The server's answer is committed right after it, so what a
+crash, a database outage or a late answer can leave open is the message in flight on
+each connection, and that one is `uncertain`, never sent blindly again.
 
 How replies become ledger states (RFC 5321 §4.2, per recipient):
 - 250 after DATA → `sent`;
 - 5yz on RCPT → `bounced` (and the subscriber counts a bounce); 5yz on DATA → `failed`;
 - 4yz → pending again with a later `next_attempt_at`, `failed` after too many attempts;
-- 421, a dropped connection, a timeout → reconnect and try that recipient again in this
-  pass (a few times), then leave it pending for the next pass;
+- 421, a dropped connection or a timeout before DATA → pending again (nothing went out),
+  reconnect and try that recipient again in this pass (a few times);
+- a dropped connection or a timeout after DATA (the body may have been delivered: the
+  server's "250" may be on its way) → `uncertain`;
+- the server unreachable, or dropping every connection → stop the pass: an outage;
 - 5yz on MAIL FROM or a refused login → stop the pass: a human must fix the config.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import email.errors
 import logging
 import random
@@ -28,6 +35,7 @@ from datetime import timedelta
 from typing import Any
 
 import aiosmtplib
+from aiosmtplib.email import parse_address
 
 from bot import clock
 from bot.models import Post
@@ -52,6 +60,8 @@ class Settings:
     max_attempts: int
     retry_base: float
     retry_max: float
+    resend_uncertain: bool = False
+    """At least once instead of at most once for a message whose answer never came."""
 
 
 @dataclass
@@ -59,8 +69,15 @@ class PassResult:
     sent: int = 0
     last_error: str | None = None
     fatal: ChannelError | None = None
+    outage: str | None = None
+    """The server was unreachable or dropped every connection: the channel's outage."""
     budget_spent: bool = False
+    error: BaseException | None = None
+    """What stopped the pass from outside SMTP: a lost claim, a database error."""
     stats: dict[str, int] = field(default_factory=dict)
+
+
+_ANSWER_LOST = (TimeoutError, aiosmtplib.SMTPException, OSError)
 
 
 class SendPass:
@@ -72,6 +89,7 @@ class SendPass:
                  envelope_from: Callable[[ledger.Delivery], str] | None = None,
                  on_progress: Callable[[], None] | None = None) -> None:
         self.post = post
+        self.token = post.claim_token
         self.store = store
         self.connector = connector
         self.sender = sender
@@ -91,27 +109,38 @@ class SendPass:
         self._last_progress = time.monotonic()
 
     async def run(self) -> PassResult:
+        """Send; raises what stopped a connection from outside SMTP (`LostClaim`, a database
+        error) once every connection has recorded the message it had in flight."""
         count = min(self.settings.connections, self.queue.qsize())
         try:
             if count:
-                await asyncio.gather(*(self._worker() for _ in range(count)))
+                await asyncio.gather(*(self._guarded() for _ in range(count)))
         finally:
             self.writer.shutdown(wait=True)
+        if self.result.error is not None:
+            raise self.result.error
         return self.result
+
+    async def _guarded(self) -> None:
+        try:
+            await self._worker()
+        except Exception as exc:  # the other connections stop at their next recipient
+            self.result.error = self.result.error or exc
+            self.stopping = True
 
     # ── the ledger (synchronous SQL run in a thread; each call is one committed transaction)
 
-    async def _write(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
-        def go() -> None:
+    async def _write(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        def go() -> Any:
             with self.store.begin() as conn:
-                fn(conn, *args, **kwargs)
+                return fn(conn, *args, **kwargs)
 
         # one writer thread: connections committing side by side would only make SQLite's
         # busy handler sleep
-        await asyncio.get_running_loop().run_in_executor(self.writer, go)
+        return await asyncio.get_running_loop().run_in_executor(self.writer, go)
 
     async def _sent(self, d: ledger.Delivery) -> None:
-        await self._write(ledger.mark_sent, d.post_id, d.subscriber_id,
+        await self._write(ledger.mark_sent, d.post_id, d.subscriber_id, self.token,
                           reset_bounces=d.bounces > 0)
         self.result.sent += 1
         if self.on_progress and time.monotonic() - self._last_progress > 1.0:
@@ -120,15 +149,30 @@ class SendPass:
 
     async def _bounced(self, d: ledger.Delivery, error: str) -> None:
         def both(conn: Any) -> None:
-            ledger.mark_done(conn, d.post_id, d.subscriber_id, ledger.BOUNCED, error)
+            ledger.mark_done(conn, d.post_id, d.subscriber_id, ledger.BOUNCED, error,
+                             token=self.token)
             sub_store.record_bounce(conn, d.subscriber_id, self.settings.bounce_after)
 
         await self._write(both)
         log.warning("post=%d subscriber=%d bounced: %s", d.post_id, d.subscriber_id, error)
 
-    async def _failed(self, d: ledger.Delivery, error: str) -> None:
-        await self._write(ledger.mark_done, d.post_id, d.subscriber_id, ledger.FAILED, error)
+    async def _failed(self, d: ledger.Delivery, error: str, *, sent: bool = True) -> None:
+        """Failed for good; `sent=False` for a message that never reached `sending`."""
+        await self._write(ledger.mark_done, d.post_id, d.subscriber_id, ledger.FAILED, error,
+                          token=self.token if sent else None)
         log.warning("post=%d subscriber=%d failed: %s", d.post_id, d.subscriber_id, error)
+
+    async def _uncertain(self, d: ledger.Delivery, error: str) -> None:
+        """The body went out and no answer came: the server may have the message."""
+        self.result.last_error = error
+        if self.settings.resend_uncertain:
+            await self._again(d, error)
+            return
+        await self._write(ledger.mark_done, d.post_id, d.subscriber_id, ledger.UNCERTAIN,
+                          f"no answer after the message was sent, not sent again: {error}",
+                          token=self.token)
+        log.warning("post=%d subscriber=%d uncertain (not sent again): %s", d.post_id,
+                    d.subscriber_id, error)
 
     async def _later(self, d: ledger.Delivery, error: str) -> None:
         """A temporary refusal: try this recipient in a later pass, or give up."""
@@ -139,7 +183,7 @@ class SendPass:
             return
         ceiling = min(self.settings.retry_max, self.settings.retry_base * 2 ** (attempts - 1))
         delay = random.uniform(ceiling / 2, ceiling)
-        await self._write(ledger.mark_retry, d.post_id, d.subscriber_id, error,
+        await self._write(ledger.mark_retry, d.post_id, d.subscriber_id, self.token, error,
                           clock.now() + timedelta(seconds=delay))
 
     # ── one connection ────────────────────────────────────────────────────────────────────
@@ -156,13 +200,12 @@ class SendPass:
                     return
                 if d.subscriber_status != sub_store.ACTIVE:
                     await self._write(ledger.mark_done, d.post_id, d.subscriber_id,
-                                      ledger.SKIPPED, f"subscriber is {d.subscriber_status}",
-                                      attempted=False)
+                                      ledger.SKIPPED, f"subscriber is {d.subscriber_status}")
                     continue
                 try:
-                    data, options, to = self._build(d)
+                    data, options, to, envelope = self._build(d)
                 except (ValueError, UnicodeError, TypeError, email.errors.MessageError) as exc:
-                    await self._failed(d, f"the message could not be built: {exc}")
+                    await self._failed(d, f"the message could not be built: {exc}", sent=False)
                     continue
                 if smtp is not None and used >= self.settings.per_connection:
                     await close_quietly(smtp)
@@ -177,19 +220,25 @@ class SendPass:
                     except Transient as exc:
                         # the server is unreachable: leave the rest pending for a later pass
                         self.result.last_error = str(exc)
+                        if exc.outage:
+                            self.result.outage = str(exc)
                         self.stopping = True
                         return
                 if not await self.pace.slot():
                     self.result.budget_spent = True
                     self.stopping = True
                     return
+                if not await self._write(ledger.start, d.post_id, d.subscriber_id, self.token):
+                    continue  # no longer pending: another connection or worker has it
                 used += 1
-                dropped = await self._send(smtp, d, to, data, options)
+                dropped = await self._send(smtp, d, to, envelope, data, options)
                 if dropped:
                     await close_quietly(smtp)
                     smtp = None
                     drops += 1
-                    if drops >= IN_PASS_TRIES * 2:
+                    if drops >= IN_PASS_TRIES * 2:  # every connection dies: the server's fault
+                        self.result.outage = f"the SMTP server keeps dropping the " \
+                                             f"connection: {self.result.last_error}"
                         self.stopping = True
                 else:
                     drops = 0
@@ -200,53 +249,65 @@ class SendPass:
         self.result.fatal = self.result.fatal or exc
         self.stopping = True
 
-    def _build(self, d: ledger.Delivery) -> tuple[bytes, list[str], str]:
+    def _build(self, d: ledger.Delivery) -> tuple[bytes, list[str], str, str]:
         msg = self.factory.build(to_email=d.email, to_name=d.name, message_id=d.message_id,
                                  unsubscribe_url=self.unsubscribe_url(d.subscriber_id, d.email),
                                  language=d.language)
         to = wire_address(d.email)
-        return (*serialise(msg, to), to)
+        envelope = self.envelope_from(d)
+        for address in (envelope, to):  # what aiosmtplib would refuse mid-transaction
+            parse_address(address)
+        return (*serialise(msg, to), to, envelope)
 
     async def _again(self, d: ledger.Delivery, error: str) -> None:
-        """The connection failed under this recipient: retry it now, a few times."""
+        """Nothing went out (the connection failed under this recipient): pending again,
+        and tried again now, a few times; no attempt is spent either way."""
         self.result.last_error = error
+        await self._write(ledger.release, d.post_id, d.subscriber_id, self.token, error)
         tries = self.tries.get(d.subscriber_id, 0) + 1
         self.tries[d.subscriber_id] = tries
-        if tries >= IN_PASS_TRIES:
-            await self._later(d, error)
-        else:
+        if tries < IN_PASS_TRIES:
             self.queue.put_nowait(d)
 
-    async def _send(self, smtp: aiosmtplib.SMTP, d: ledger.Delivery, to: str, data: bytes,
-                    options: list[str]) -> bool:
-        """Send one message and record the outcome; True when the connection is gone."""
+    async def _send(self, smtp: aiosmtplib.SMTP, d: ledger.Delivery, to: str, envelope: str,
+                    data: bytes, options: list[str]) -> bool:
+        """Send one message (MAIL, RCPT, DATA) and record the outcome; True when the
+        connection is gone. Step by step, so a lost answer after DATA is told apart from
+        one before it: only the first may have delivered the message."""
+        utf8 = "SMTPUTF8" in options
+        if utf8 and not smtp.supports_extension("smtputf8"):
+            await self._failed(d, "SMTPUTF8 is not supported by this server, so it cannot "
+                                  f"take the address {to}")
+            return False
+        size = [f"SIZE={len(data)}"] if smtp.supports_extension("size") else []
+        encoding = "utf-8" if utf8 else "ascii"
+        stage = "MAIL"
         try:
-            await smtp.sendmail(self.envelope_from(d), [to], data, mail_options=options)
-        except aiosmtplib.SMTPRecipientsRefused as exc:
-            refusal = exc.recipients[0]
-            return await self._refused(d, refusal.code, reply_text(refusal), "RCPT")
+            await smtp.mail(envelope, options=[*size, *options], encoding=encoding)
+            stage = "RCPT"
+            await smtp.rcpt(to, encoding=encoding)
+            stage = "DATA"
+            await smtp.data(data)
         except aiosmtplib.SMTPSenderRefused as exc:
+            await _reset(smtp)
             if exc.code >= 500:
                 self._stop(Permanent(
                     f"the SMTP server refused the sender {self.sender.envelope_from}: "
                     f"{reply_text(exc)}", "check `from` and that the account may send as it"))
-                self.queue.put_nowait(d)
+                await self._write(ledger.release, d.post_id, d.subscriber_id, self.token,
+                                  reply_text(exc))
                 return False
             return await self._refused(d, exc.code, reply_text(exc), "MAIL")
-        except aiosmtplib.SMTPDataError as exc:
-            return await self._refused(d, exc.code, reply_text(exc), "DATA")
-        except aiosmtplib.SMTPNotSupported as exc:
-            await self._failed(d, str(exc))
-            return False
-        except aiosmtplib.SMTPResponseException as exc:
-            await self._again(d, reply_text(exc))
+        except aiosmtplib.SMTPResponseException as exc:  # RCPT or DATA refused, or 421
+            if stage != "DATA":
+                await _reset(smtp)
+            return await self._refused(d, exc.code, reply_text(exc), stage)
+        except _ANSWER_LOST as exc:
+            if stage == "DATA":
+                await self._uncertain(d, f"{reply_text(exc)} after DATA")
+            else:
+                await self._again(d, f"connection lost: {reply_text(exc)}")
             return True
-        except (TimeoutError, aiosmtplib.SMTPException, OSError) as exc:
-            await self._again(d, f"connection lost: {reply_text(exc)}")
-            return True
-        except ValueError as exc:  # aiosmtplib refuses an address it cannot send safely
-            await self._failed(d, f"address not usable: {exc}")
-            return False
         await self._sent(d)
         return False
 
@@ -262,3 +323,9 @@ class SendPass:
             return False
         await self._later(d, error)
         return False
+
+
+async def _reset(smtp: aiosmtplib.SMTP) -> None:
+    """RSET after a refusal, so the connection can take the next message."""
+    with contextlib.suppress(aiosmtplib.SMTPException, OSError, TimeoutError):
+        await smtp.rset()

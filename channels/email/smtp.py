@@ -110,7 +110,11 @@ class SmtpConnector:
             if 500 <= exc.code < 600 and not isinstance(exc, aiosmtplib.SMTPConnectError):
                 return Permanent(f"SMTP server {where} refused us: {reply_text(exc)}",
                                  "check smtp_host, smtp_port and security")
-            return Transient(f"SMTP server {where} answered {reply_text(exc)}")
+            # a greeting other than 220 (421 "too busy", 554 "no service"), or a 4xx to
+            # EHLO or STARTTLS: the server is not taking mail now, which is the channel's
+            # outage, not a newsletter's failure
+            return Transient(f"SMTP server {where} is not taking mail: {reply_text(exc)}",
+                             outage=True)
         if isinstance(exc, aiosmtplib.SMTPException | OSError | asyncio.TimeoutError):
             return Transient(f"SMTP server {where} unreachable: {reply_text(exc)}", outage=True)
         return Transient(f"SMTP connection to {where} failed: {reply_text(exc)}")

@@ -14,7 +14,7 @@ from urllib.parse import quote, quote_plus
 
 import httpx
 
-from bot import redact
+from bot import fence, redact
 from bot.config import FacebookConfig
 from bot.models import Post, Receipt
 from channels.base import Ambiguous, ChannelError, Limits, Permanent, Transient
@@ -97,6 +97,7 @@ class FacebookChannel(PageCheck):
             params = {"message": post.text, "published": "false", "fields": "id,permalink_url"}
             if post.link:
                 params["link"] = post.link
+            await fence.hold()
             try:
                 created = await self._call("POST", f"{page_id}/feed", params, write=True)
             except _NoAnswer as exc:
@@ -133,6 +134,7 @@ class FacebookChannel(PageCheck):
                                 "use a smaller image, or switch post_as to \"link\"")
             data, name = local
             files = {"source": (name, data, sniff(data) or "application/octet-stream")}
+        await fence.hold()
         created = await self._call("POST", f"{self.config.page_id}/photos", params, write=True,
                                    files=files)
         post_id = str(created.get("post_id") or created["id"])

@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 import httpx
 import regex
 
-from bot import redact
+from bot import fence, redact
 from bot.config import MastodonConfig
 from bot.fit import count
 from bot.models import Image, Post, Receipt
@@ -255,6 +255,7 @@ class MastodonChannel(MastodonMedia, MastodonLookup):
     async def _post_status(self, text: str, media_ids: list[str], key: str, *,
                            language: str | None, reply_to: str | None = None) -> dict[str, Any]:
         self._guard()
+        await fence.hold()  # a worker paused past its lease must not post a second copy
         data: dict[str, Any] = {"status": text, "visibility": self.config.visibility}
         if language:
             data["language"] = language

@@ -8,6 +8,9 @@ transactions per connection. Tests script it:
     fake.script("b@x.org", then="550 5.1.1 no such user")   # every RCPT refused
     fake.drop_after = 3        # close each connection when it starts a 4th message
     fake.on_data = hook        # called before a message is accepted; may return a reply
+    fake.greeting = "421 4.3.2 too busy"   # greet new connections so, and hang up
+    fake.answer_late.add("c@x.org")        # accept c's next message, and answer only once
+                                           # the client gave up waiting (never, so)
 
 and read back `fake.messages` (raw bytes, envelope, TLS and login of each accepted one).
 """
@@ -105,6 +108,8 @@ class FakeSMTP:
     drop_after: int | None = None
     drop_limit: int | None = None            # stop dropping after this many drops
     on_data: Callable[[Envelope], str | None] | None = None
+    greeting: str | None = None
+    answer_late: set[str] = field(default_factory=set)
     messages: list[Received] = field(default_factory=list)
     logins: list[str] = field(default_factory=list)
     connections: int = 0
@@ -177,7 +182,11 @@ class FakeSMTP:
                 tls=session.ssl is not None or self.security == "ssl",
                 login=getattr(session, "login_name", None),
                 mail_options=list(envelope.mail_options)))
+            late = [a for a in envelope.rcpt_tos if a.lower() in self.answer_late]
+            self.answer_late.difference_update(a.lower() for a in late)
         session.accepted = getattr(session, "accepted", 0) + 1  # type: ignore[attr-defined]
+        if late:  # queued for delivery; the "250" would come after the client gave up:
+            await asyncio.sleep(120)  # aiosmtpd cancels this when the client hangs up
         return "250 2.0.0 queued"
 
     def _authenticate(self, server: SMTP, session: Session, envelope: Envelope,
@@ -193,8 +202,10 @@ class FakeSMTP:
 
     # ── serving ───────────────────────────────────────────────────────────────────────────
 
-    def _factory(self, loop: asyncio.AbstractEventLoop) -> SMTP:
+    def _factory(self, loop: asyncio.AbstractEventLoop) -> asyncio.Protocol:
         self.connections += 1
+        if self.greeting is not None:
+            return _Greeting(self.greeting)
         tls = self.cert.server_context() if self.cert and self.security == "starttls" else None
         return SMTP(self, hostname="fake.smtp.test", loop=loop, tls_context=tls,
                     authenticator=self._authenticate if self.users else None,
@@ -203,6 +214,18 @@ class FakeSMTP:
 
     def running(self) -> Running:
         return Running(self)
+
+
+class _Greeting(asyncio.Protocol):
+    """A server that is up but not taking mail: it greets with a refusal and hangs up."""
+
+    def __init__(self, reply: str) -> None:
+        self.reply = reply
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.WriteTransport)
+        transport.write(f"{self.reply}\r\n".encode())
+        transport.close()
 
 
 class Running:

@@ -5,7 +5,6 @@ that begins with navigation is read, not refused (issue 24)."""
 from __future__ import annotations
 
 import contextlib
-
 import textwrap
 import threading
 from collections.abc import Iterator
