@@ -189,8 +189,10 @@ def line_kind(line: str) -> str:
             return "stray"
         if _CONTACT_LINE.search(line):
             return "boiler"  # a phone or e-mail line: kept in the notes
-    if (is_boilerplate(line) or is_contact_block(line) or is_appeal(line)
-            or is_supported_by(line)):
+    # an item of a list may be a footer's line too (`- Follow us on X @…`)
+    item = line[m.end():] if (m := _BULLET.match(line)) else line
+    if (is_boilerplate(item) or is_contact_block(item) or is_appeal(item)
+            or is_supported_by(item)):
         return "boiler"
     if is_about(line):
         return "about"

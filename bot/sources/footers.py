@@ -32,7 +32,8 @@ _FOOTER_HEAD = re.compile(
     r"|for (?:further|more) information(?:[ \t,][^\n:]{0,60}?(?:contact|write|call)\b[^\n:]{0,20})?"
     r"|f[üu]r[ \t]+weitere[ \t]+informationen[^\n:]{0,60}?(?:an|kontaktieren[^\n:]{0,20})\b"
     r"|further information|background(?:[ \t]+(?:information|notes?))?(?:[ \t]+for[ \t]+"
-    r"editors)?|notes|media[ \t]+resources"
+    r"editors)?|notes|(?:media|additional|multimedia)[ \t]+resources|related[ \t]+links|downloads?"
+    r"|recursos[ \t]+adicionales|ressources|weitere[ \t]+links|материалы[ \t]+для[ \t]+сми"
     # German
     r"|[üu]ber[ \t]+(?![\d€$£])[^\n.!?:]{1,80}|(?:presse|medien)kontakte?|kontakte?"
     r"|r[üu]ckfragehinweise?|r[üu]ckfragen"
@@ -228,6 +229,7 @@ _SELF = re.compile(
     r"|more[ \t]+(?:information|info)[ \t]+(?:at|on)|visit|learn[ \t]+more|largest|leading"
     r"|countries|misi[óo]n|trabaja[ \t]+(?:para|por)|sede|pa[íi]ses|m[áa]s[ \t]+informaci[óo]n"
     r"|mission|œuvre|oeuvre|si[èe]ge|pays|plus[ \t]+d['’]informations|engag[ée]e?"
+    r"|founded|gegr[üu]ndet|fundad[ao]|fond[ée]e?|основан"
     r"|sitz|mitglieder|l[äa]ndern|besch[äa]ftigt|setzt[ \t]+sich|engagiert"
     r"|мисси|штаб|стран|работает|подробн|сотрудник)", re.I)
 
@@ -266,7 +268,8 @@ def is_about(par: str) -> bool:
 _APPEAL = re.compile(
     r"\b(?:donate|make[ \t]+a[ \t]+(?:donation|gift)|support[ \t]+our[ \t]+work|your[ \t]+"
     r"(?:gift|donation)|give[ \t]+(?:today|now)|subscribe[ \t]+to[ \t]+(?:our|the)[ \t]+"
-    r"(?:news|newsletter|mailing|press)|sign[ \t]+up[ \t]+(?:for|to)[ \t]+(?:our|the)[ \t]+"
+    r"(?:news|newsletter|mailing|press)|subscribe[ \t]+to[ \t]+(?:\S+[ \t]+){0,3}(?:news|newsletter"
+    r"|mailing|updates)|sign[ \t]+up[ \t]+(?:for|to)[ \t]+(?:our|the)[ \t]+"
     r"(?:news|newsletter|mailing)|registered[ \t]+trade[ \t]?marks?|trade[ \t]?marks?[ \t]+"
     r"(?:of|are|is)|all[ \t]+rights[ \t]+reserved|haz(?:te)?[ \t]+(?:un[ \t]+)?(?:donativo"
     r"|socio)|dona[ \t]+ahora|suscr[íi]bete|todos[ \t]+los[ \t]+derechos[ \t]+reservados"
