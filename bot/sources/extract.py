@@ -24,6 +24,7 @@ from bot.sources.footers import (
     is_boilerplate,
     is_contact_block,
     is_footer_heading,
+    is_run_in_about,
     is_supported_by,
 )
 
@@ -173,7 +174,9 @@ def line_kind(line: str) -> str:
         return "blank"
     if _PAGE_OR_END.search(line):
         return "end" if BOILERPLATE_MARKERS[2].search(line) else "page"
-    if is_footer_heading(line):
+    # an item of a list may be a footer's line too (`- Kontakt: …`, `- Follow us on X @…`)
+    item = line[m.end():] if (m := _BULLET.match(line)) else line
+    if is_footer_heading(item) or is_run_in_about(item):
         return "footer"
     if len(line) <= 160:
         bare = _bare(line)
@@ -189,8 +192,6 @@ def line_kind(line: str) -> str:
             return "stray"
         if _CONTACT_LINE.search(line):
             return "boiler"  # a phone or e-mail line: kept in the notes
-    # an item of a list may be a footer's line too (`- Follow us on X @…`)
-    item = line[m.end():] if (m := _BULLET.match(line)) else line
     if (is_boilerplate(item) or is_contact_block(item) or is_appeal(item)
             or is_supported_by(item)):
         return "boiler"

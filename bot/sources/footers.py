@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 
 __all__ = ["contact_kinds", "is_about", "is_appeal", "is_boilerplate", "is_contact_block",
-           "is_footer_heading", "is_supported_by"]
+           "is_footer_heading", "is_run_in_about", "is_supported_by"]
 
 TERMINAL = (".", "!", "?", "…", '"', "”", "’", "»")
 LABEL_LINE = re.compile(r"(?:tags|categories|category|keywords|filed under|posted in|photos?"
@@ -239,16 +239,26 @@ _ABOUT_LEAD = re.compile(r"(?:about|[àa][ \t]+propos[ \t]+d(?:e|u|es|['’])|ac
                          r"|[üu]ber|об?)[ \t]", re.I)
 
 
+def is_run_in_about(par: str) -> bool:
+    """`À propos de Canadian Club Canadian Club est une marque …`: an "About" heading a PDF
+    copy ran into its paragraph, however long the paragraph it made of the rest. A footer
+    heading like any other: what follows it is notes."""
+    start = par[:300]
+    return bool(_ABOUT_LEAD.match(start) and (d := _DEFINES.search(start, 0, 160))
+                and _DEFINES_NOUN.match(start, d.end() - 1))
+
+
 def is_about(par: str) -> bool:
     """An organisation's self-description without a heading: `The Fund is a non-profit
     organisation founded in 1998 …`, `Die Stiftung ist eine …`, `Фонд — это …`: it defines
     an organisation (or says when it was founded) and speaks of its mission, size or site."""
+    start = par[:300]
+    if start[:1] in "«“\"„‘'":
+        return False  # a quotation: someone speaking in the story, not the self-description
     if not 12 <= len(par.split()) <= 220:
         return False
-    start = par[:300]
-    if _ABOUT_LEAD.match(start) and (d := _DEFINES.search(start, 0, 160)) and \
-            _DEFINES_NOUN.match(start, d.end() - 1):
-        return True
+    if (group := _GROUPS.search(start, 0, 160)) and _ORG_NOUN_RE.search(start, 0, group.start()):
+        return True  # "The alliance consists of …", "Das Bündnis besteht aus …"
     words = set(start.casefold().split())
     if not words & _DEFINE_OR_FOUND_WORDS:  # a set lookup spares most paragraphs the scans
         return False
@@ -256,9 +266,6 @@ def is_about(par: str) -> bool:
     defines = _DEFINES.search(start)
     if defines and not _DEFINES_NOUN.match(start, defines.end() - 1):
         defines = None
-    if (not defines and (group := _GROUPS.search(start, 0, 160))
-            and _ORG_NOUN_RE.search(start, 0, group.start())):
-        return True
     if not (defines or founded):
         return False
     return bool(founded or _SELF.search(par) or _WEB.search(par) or _EMAIL.search(par))
