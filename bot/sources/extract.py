@@ -545,7 +545,9 @@ def partition(paras: list[str], kinds: list[str] | None = None, *, keep_other: b
     skipping = False
     # how many real story paragraphs stand at or after each index, up to the first marker
     story_after = [0] * (len(kinds) + 1)
+    marked_after = [False] * (len(kinds) + 1)  # an end mark or footer heading still to come
     for n in range(len(kinds) - 1, -1, -1):
+        marked_after[n] = marked_after[n + 1] or kinds[n] in ("footer", "end")
         real = kinds[n] == "text" and _is_real_paragraph(paras[n])
         story_after[n] = 0 if kinds[n] in ("footer", "related", "end") else \
             story_after[n + 1] + real
@@ -562,7 +564,8 @@ def partition(paras: list[str], kinds: list[str] | None = None, *, keep_other: b
         # an organisation describing itself after the story, or contact details or a
         # funder notice in the release's second half, start its footer, heading or not —
         # unless the story goes on after them (a story may describe another organisation)
-        ends_story = story and story_after[n + 1] <= 1
+        # where the writer marked the story's end further on, the mark is trusted instead
+        ends_story = story and story_after[n + 1] <= 1 and not marked_after[n + 1]
         if kind == "about" and ends_story:
             tail = True
         if kind == "boiler" or tail:
