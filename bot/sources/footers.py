@@ -305,6 +305,18 @@ _APPEAL = re.compile(
     r"[ \t]+[^.\n]{1,60}$)", re.I)
 
 
+# a publisher's disclaimer: "… solely those of the authors and do not necessarily reflect …"
+_DISCLAIMER = re.compile(
+    r"do(?:es)?[ \t]+not[ \t]+necessarily[ \t]+reflect"
+    r"|solely[ \t]+(?:those|the[ \t]+responsibility)[ \t]+of|makes?[ \t]+no[ \t]+representation"
+    r"|no[ \t]+refleja[n]?[ \t]+necesariamente"
+    r"|n['’]engagent?[ \t]+que|ne[ \t]+refl[èe]tent?[ \t]+pas[ \t]+n[ée]cessairement"
+    r"|geben[ \t]+nicht[ \t]+(?:notwendigerweise|unbedingt)|не[ \t]+обязательно[ \t]+отражает",
+    re.I)
+
+
 def is_appeal(par: str) -> bool:
-    """A donation appeal, a "subscribe to our news" line or a trademark/rights notice."""
-    return len(par) <= 600 and bool(_APPEAL.search(par))
+    """A donation appeal, a "subscribe to our news" line, a trademark/rights notice or a
+    publisher's disclaimer."""
+    return (len(par) <= 600 and bool(_APPEAL.search(par))) or (
+        len(par) <= 2000 and bool(_DISCLAIMER.search(par)))
