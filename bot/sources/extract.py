@@ -606,7 +606,9 @@ def _body_paragraphs(paras: list[str], title: str | None) -> tuple[list[str], li
             and real[1] <= first + 2 and paras[real[1]].endswith(TERMINAL)):
         first = real[1]
     story, notes = partition(paras[first:], kinds[first:])
-    return [paras[first + n] for n in story], [paras[first + n] for n in notes]
+    # contact lines above the story (a PDF's fact box) are notes too, not lost
+    head_notes = [p for p, k in zip(paras[:first], kinds[:first], strict=True) if k == "boiler"]
+    return [paras[first + n] for n in story], head_notes + [paras[first + n] for n in notes]
 
 
 def _join_body(paras: list[str]) -> str:
