@@ -428,7 +428,7 @@ def _read_html(text: str, path: Path, base_url: str | None,
     meta = page.meta
     title = _page_headline(page)
     ex = extract_text(page.text, known_title=title)
-    url = meta.get("og:url") or page.canonical
+    url = page.canonical or meta.get("og:url")  # the canonical link is the page's own word
     url = _resolve(url, base_url) if url else None
     try:  # a page's broken date meta is the site's doing: fall back to the text's date
         published = _when(meta.get("article:published_time") or page.time, "date", path, tz)
