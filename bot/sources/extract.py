@@ -684,8 +684,10 @@ _NOT_LEDE = re.compile(
     r"|примечание[ \t]+редакци[а-я]+|update|aktualisierung|mise[ \t]+[àa][ \t]+jour)\b"
     r"|(?:photo|foto|фото|image|bild|caption|pie de foto|légende)[ \t]*(?:credit)?[ \t]*:"
     r"|[¡!]?(?:(?:mil|many|special|big)[ \t]+)?(?:thanks|thank you|gracias|merci|danke|спасибо)\b"
+    # the rest of a sentence broken off by a copy's reading order: `(assemblage) of …`
+    r"|\([^)\n]{0,60}\)(?:[ \t]+[a-zà-öø-ÿа-яё]|[ \t]*[,;])|[,;]"
     # a label over a list: `Artists: Ana Alenso, Marco Barotti, …`
-    r"|[\w*]{2,25}(?:[ \t][\w*]{2,25})?:[ \t][^.:\n]{0,150},[^.:\n]{0,150},",
+    r"|[\w*]{2,25}(?:[ \t][\w*]{2,25}){0,3}:[ \t][^.:\n]{0,150},[^.:\n]{0,150},",
     re.I)
 _LANGUAGES = frozenset((
     "english", "deutsch", "français", "francais", "español", "espanol", "русский", "italiano",
@@ -706,9 +708,11 @@ def lede_of(body: str) -> str:
     """The story's first real paragraph: its opening sentence(s), as the posts quote it."""
     paras = [p for p in re.split(r"\n[ \t]*\n|\n(?=- )", body) if p.strip()]
     prose = [p for p in paras if not _BULLET.match(p.strip())]
-    for p in prose or paras:  # a list of highlights opens some releases: the prose is the lede
-        if is_lede(p.strip()):
-            return p.strip().split("\n", 1)[0]
+    # a list of highlights opens some releases: the prose is the lede, a real paragraph first
+    for wanted in (lambda p: _is_real_paragraph(p) and is_lede(p), is_lede):
+        for p in prose or paras:
+            if wanted(p.strip()):
+                return p.strip().split("\n", 1)[0]
     return paras[0].strip().split("\n", 1)[0] if paras else ""
 
 

@@ -322,6 +322,20 @@ def _images(meta: dict[str, Any], inline: list[tuple[str, str]], base_url: str |
     return list(images.values())
 
 
+# what site generators call a release's lead paragraph in front matter (Hugo's
+# `description`, Jekyll's `excerpt`, a French site's `chapeau`, a British `standfirst`)
+_LEAD_KEY = re.compile(r"(?:description|excerpt|lead|lede|intro|teaser|abstract|standfirst"
+                       r"|chapeau|chapo|entradilla|vorspann|anrei(?:ss|ß)er)(?:[-_ ]?text)?")
+
+
+def _lead_of(meta: dict[str, Any]) -> str | None:
+    """The lead paragraph the front matter gives under one of its usual names, if any."""
+    for key, value in meta.items():
+        if _LEAD_KEY.fullmatch(key) and (text := _text_value(value)) and len(text.split()) >= 6:
+            return text
+    return None
+
+
 def _read_markdown(text: str, path: Path, base_url: str | None,
                    tz: tzinfo) -> dict[str, Any]:
     meta, body_md = _front_matter(text, path)
@@ -341,7 +355,7 @@ def _read_markdown(text: str, path: Path, base_url: str | None,
         "title": title or ex.title, "extracted": ex,
         "url": _resolve(url, base_url) if url else None,
         "published": _when(meta.get("date"), "date", path, tz),
-        "summary": _text_value(meta.get("summary")),
+        "summary": _text_value(meta.get("summary")) or _lead_of(meta),
         "images": _images(meta, inline_images, base_url),
         "tags": _string_list(meta.get("tags")),
         "language": _text_value(meta.get("language")),
