@@ -66,6 +66,7 @@ _CONSENT = re.compile(
 _NOT_CONTENT_ROLES = frozenset({"navigation", "search", "dialog", "alertdialog", "menubar",
                                 "menu"})
 _DECLARATION = re.compile(r"<!(?!--)")
+_SUBHEADINGS = frozenset({"h2", "h3", "h4", "h5", "h6"})
 _LEADING_INT = re.compile(r"\s*(\d+)")
 
 
@@ -79,6 +80,8 @@ class _Text:
         self.image: tuple[str, str] | None = None
         self.h1: list[str] | None = None  # text of this part's first <h1>
         self.in_h1 = False
+        self.headings: list[list[str]] = []  # texts of its <h2>…<h6>: never a lede
+        self.in_heading = False
         # the block being read (a list is one block): where it began, its links, whether it
         # has words outside links and how many outside lists and links
         self.mark = (0, 0)
@@ -197,6 +200,10 @@ class _Parser(HTMLParser):
             for sink in self._active():
                 if sink.h1 is None:
                     sink.h1, sink.in_h1 = [], True
+        elif tag in _SUBHEADINGS:
+            for sink in self._active():
+                sink.headings.append([])
+                sink.in_heading = True
         if tag in ("li", "p"):
             self.in_link = 0  # an <a> left open ends with its item or paragraph
         elif tag == "a":
@@ -244,6 +251,9 @@ class _Parser(HTMLParser):
         if tag == "h1":
             for sink in (self.all, *self.scopes.values()):
                 sink.in_h1 = False
+        elif tag in _SUBHEADINGS:
+            for sink in (self.all, *self.scopes.values()):
+                sink.in_heading = False
         elif tag == "small":
             self.small = max(0, self.small - 1)
         elif tag == "a":
@@ -271,6 +281,8 @@ class _Parser(HTMLParser):
             sink.data(data, in_link=bool(self.in_link), in_list=bool(self.lists))
             if sink.in_h1 and sink.h1 is not None and not self.small:
                 sink.h1.append(data)
+            elif sink.in_heading and sink.headings:
+                sink.headings[-1].append(data)
 
     def _metadata(self, tag: str, a: dict[str, str], *, shown: bool) -> None:
         if tag == "title" and self.title is None:
@@ -435,6 +447,7 @@ class Page:
     text: str
     title: str | None = None
     h1: str | None = None  # the first <h1> of the part the text comes from, else of the page
+    headings: tuple[str, ...] = ()  # the part's <h2>…<h6>: subheadings, never its lede
     meta: dict[str, str] = field(default_factory=dict)
     tags: list[str] = field(default_factory=list)
     lang: str | None = None
@@ -463,7 +476,9 @@ def read_page(html: str) -> Page:
     def joined(chunks: list[str] | None) -> str | None:
         return " ".join("".join(chunks).split()) or None if chunks is not None else None
 
+    heads = tuple(h for h in (joined(c) for c in part.headings) if h)
     return Page(text=part.result(), title=joined(p.title), h1=joined(part.h1 or p.all.h1),
+                headings=heads,
                 meta=p.meta,
                 tags=p.tags, lang=p.lang, canonical=p.canonical, time=p.time,
                 links=part.links, image=part.image)

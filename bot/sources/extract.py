@@ -704,9 +704,11 @@ def is_lede(par: str) -> bool:
     return not (words and len(words) <= 12 and all(w in _LANGUAGES for w in words))
 
 
-def lede_of(body: str) -> str:
-    """The story's first real paragraph: its opening sentence(s), as the posts quote it."""
-    paras = [p for p in re.split(r"\n[ \t]*\n|\n(?=- )", body) if p.strip()]
+def lede_of(body: str, *, headings: frozenset[str] = frozenset()) -> str:
+    """The story's first real paragraph: its opening sentence(s), as the posts quote it;
+    never one of the page's `headings` (a subheadline set in an `<h2>`)."""
+    paras = [p for p in re.split(r"\n[ \t]*\n|\n(?=- )", body)
+             if p.strip() and " ".join(p.split()) not in headings]
     prose = [p for p in paras if not _BULLET.match(p.strip())]
     # a list of highlights opens some releases: the prose is the lede, a real paragraph first
     for wanted in (lambda p: _is_real_paragraph(p) and is_lede(p), is_lede):

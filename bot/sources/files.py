@@ -27,7 +27,7 @@ from bot.htmltext import Page, html_to_text, read_page
 from bot.models import Image, Release
 from bot.sources.dates import as_instant, day_of, parse_date_line, parse_stamp
 from bot.sources.doclimits import MB, read_bytes
-from bot.sources.extract import extract_text, find_links
+from bot.sources.extract import extract_text, find_links, lede_of
 from bot.sources.notes import story_html
 
 __all__ = ["markdown_to_text", "read_release_file"]
@@ -466,7 +466,8 @@ def _read_html(text: str, path: Path, base_url: str | None,
         "title": title or ex.title, "extracted": ex, "url": url,
         "published": published,
         # a page's description is a teaser the site wrote; the lede is the story's own
-        "summary": ex.lede or meta.get("og:description") or meta.get("description"),
+        "summary": lede_of(ex.body, headings=frozenset(page.headings)) or ex.lede
+        or meta.get("og:description") or meta.get("description"),
         "images": images,
         "tags": _string_list(page.tags), "language": lang,
         "links": list(dict.fromkeys([*links, *ex.links])), "raw": page.text,
