@@ -600,6 +600,10 @@ def _body_paragraphs(paras: list[str], title: str | None) -> tuple[list[str], li
         _, notes = partition(paras[end:], kinds[end:])
         return [], [paras[end + n] for n in notes]
     first = real[0] if real else next(n for n in starts if n < end)
+    # `Wolfgang Weber, chair, on the draft law:` above the quote it introduces opens the story
+    if (first > 0 and kinds[first - 1] == "text" and paras[first - 1].endswith(":")
+            and len(paras[first - 1].split()) >= 6 and paras[first][:1] in _QUOTE_MARKS):
+        first -= 1
     # a subheadline set apart above the story: no full stop, and the story's first
     # paragraph right after it has one
     if (real and not paras[first].endswith(TERMINAL) and len(real) > 1
@@ -704,6 +708,14 @@ def is_lede(par: str) -> bool:
     return not (words and len(words) <= 12 and all(w in _LANGUAGES for w in words))
 
 
+_QUOTE_MARKS = "„“\"«‚‘»"
+
+
+def _introduces(par: str) -> bool:
+    """`Wolfgang Weber, chair, on the draft law:` — a sentence that introduces a quote."""
+    return par.endswith(":") and len(par.split()) >= 6
+
+
 def lede_of(body: str, *, headings: frozenset[str] = frozenset()) -> str:
     """The story's first real paragraph: its opening sentence(s), as the posts quote it;
     never one of the page's `headings` (a subheadline set in an `<h2>`)."""
@@ -711,7 +723,7 @@ def lede_of(body: str, *, headings: frozenset[str] = frozenset()) -> str:
              if p.strip() and " ".join(p.split()) not in headings]
     prose = [p for p in paras if not _BULLET.match(p.strip())]
     # a list of highlights opens some releases: the prose is the lede, a real paragraph first
-    for wanted in (lambda p: _is_real_paragraph(p) and is_lede(p), is_lede):
+    for wanted in (lambda p: (_is_real_paragraph(p) or _introduces(p)) and is_lede(p), is_lede):
         for p in prose or paras:
             if wanted(p.strip()):
                 return p.strip().split("\n", 1)[0]

@@ -19,7 +19,7 @@ import re
 __all__ = ["contact_kinds", "is_about", "is_appeal", "is_boilerplate", "is_contact_block",
            "is_footer_heading", "is_run_in_about", "is_supported_by"]
 
-TERMINAL = (".", "!", "?", "…", '"', "”", "’", "»")
+TERMINAL = (".", "!", "?", "…", '"', "”", "“", "’", "»", "«")
 LABEL_LINE = re.compile(r"(?:tags|categories|category|keywords|filed under|posted in|photos?"
                         r"|images?|credits?|foto|source|copyright)\b[ \t]*:|©|\(c\)[ \t]"
                         r"|(?:no|nr|ref(?:erence)?)\.?[ \t]*:?[ \t]*\d[\d/.-]*$", re.I)
