@@ -55,6 +55,7 @@ class Document:
     links: list[str] = field(default_factory=list)
     image: Path | None = None
     image_alt: str = ""
+    marked: bool = False  # paragraphs apart by blank lines where the page leaves a gap
 
 
 @dataclass
@@ -139,7 +140,7 @@ def _read_pdf(path: Path, data: bytes) -> tuple[Document, list[_Picture]]:
     # a layout that dropped (nearly) everything as running heads — every page alike — is
     # no reading of the release: the plain text is
     if laid is not None and sum(c.isalpha() for c in laid.text) >= _MIN_TEXT:
-        return Document(text=laid.text, title=laid.title, links=links), pictures
+        return Document(text=laid.text, title=laid.title, links=links, marked=True), pictures
     return Document(text=text, links=links), pictures
 
 

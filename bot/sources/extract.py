@@ -114,6 +114,7 @@ _RELATED = re.compile(r"(?:related|more|latest|other|recent) (?:news|articles|po
 # "1. …" is a list item; "25. September 2025 – …" is a dateline
 _MONTH_START = (r"(?:jan|feb|m[aä]r|apr|ma[iy]|jun|jul|aug|sep|o[ck]t|nov|de[cz]|f[ée]v|avr|ao[uû]"
                 r"|d[ée]c|ene|abr|ago|dic|янв|фев|мар|апр|ма[йя]|июн|июл|авг|сен|окт|ноя|дек)")
+_BARE_ADDRESS = re.compile(r"(?:https?://|www\.)\S{3,200}", re.I)
 _BULLET = re.compile(r"(?:[-*•–·▪]|\d{1,2}[.)](?![ \t]+" + _MONTH_START + r"))[ \t]+(?=\S)",
                      re.I)
 
@@ -223,17 +224,26 @@ def _continues(prev: str, nxt: str, width: int | None) -> bool:
     return room > 0.8 * width
 
 
-def split_paragraphs(lines: list[str]) -> list[str]:
-    """Lines → paragraphs: re-joins hard-wrapped lines; junk lines stay on their own."""
+def split_paragraphs(lines: list[str], *, marked: bool = False) -> list[str]:
+    """Lines → paragraphs: re-joins hard-wrapped lines; junk lines stay on their own.
+    With `marked` (a PDF read by its layout: a blank line wherever the page leaves a gap),
+    every line of a block continues its paragraph — a German noun's capital at a line's
+    start breaks nothing."""
     clean = [" ".join(s.split()) for s in lines]
     width = _wrap_width(clean)
     paras: list[str] = []
     cur: list[str] = []
+    cur_kind = "text"  # the kind of the paragraph's first line
     for s in clean:
         kind = line_kind(s) if s else "blank"
         # a funder notice or the EU's standard notice wraps like any paragraph: its
         # first line alone would leave the rest of it in the story
-        if kind in ("text", "boiler", "about") and cur and _continues(cur[-1], s, width):
+        # a web address alone on its line is a block of its own (a fact box's links)
+        address = bool(_BARE_ADDRESS.fullmatch(s))
+        if cur and ((marked and kind in ("text", "boiler", "about", "stray")
+                     and (kind == "boiler") == (cur_kind == "boiler")
+                     and address == bool(_BARE_ADDRESS.fullmatch(cur[-1])))
+                    or (kind in ("text", "boiler", "about") and _continues(cur[-1], s, width))):
             cur.append(s)
             continue
         if cur:
@@ -241,8 +251,8 @@ def split_paragraphs(lines: list[str]) -> list[str]:
             cur = []
         if kind == "bullet" and (m := _BULLET.match(s)) and s[0] in "*•–·▪":
             s = "- " + s[m.end():]
-        if kind in ("text", "bullet", "about") or (kind == "boiler" and len(s) >= 50):
-            cur = [s]
+        if kind in ("text", "bullet", "about") or (kind == "boiler" and (len(s) >= 50 or marked)):
+            cur, cur_kind = [s], kind
         elif kind != "blank":
             paras.append(s)
     if cur:
@@ -600,15 +610,16 @@ def _body_paragraphs(paras: list[str], title: str | None) -> tuple[list[str], li
         _, notes = partition(paras[end:], kinds[end:])
         return [], [paras[end + n] for n in notes]
     first = real[0] if real else next(n for n in starts if n < end)
+    # a subheadline set apart above the story: no full stop, and the story's first
+    # paragraph right after it has one
+    if (real and not paras[first].endswith(TERMINAL) and len(paras[first].split()) <= 45
+            and len(real) > 1
+            and real[1] <= first + 2 and paras[real[1]].endswith(TERMINAL)):
+        first = real[1]
     # `Wolfgang Weber, chair, on the draft law:` above the quote it introduces opens the story
     if (first > 0 and kinds[first - 1] == "text" and paras[first - 1].endswith(":")
             and len(paras[first - 1].split()) >= 6 and paras[first][:1] in _QUOTE_MARKS):
         first -= 1
-    # a subheadline set apart above the story: no full stop, and the story's first
-    # paragraph right after it has one
-    if (real and not paras[first].endswith(TERMINAL) and len(real) > 1
-            and real[1] <= first + 2 and paras[real[1]].endswith(TERMINAL)):
-        first = real[1]
     story, notes = partition(paras[first:], kinds[first:])
     # contact lines above the story (a PDF's fact box) are notes too, not lost
     head_notes = [p for p, k in zip(paras[:first], kinds[:first], strict=True) if k == "boiler"]
@@ -654,7 +665,8 @@ def find_links(text: str) -> list[str]:
     return list(seen)
 
 
-def extract_text(text: str, *, known_title: str | None = None) -> Extracted:
+def extract_text(text: str, *, known_title: str | None = None, marked: bool = False
+                 ) -> Extracted:
     """Title, date, lede, body and links of a pasted page or PDF extraction.
 
     `known_title` (from HTML or front matter) replaces title detection; a leading line equal
@@ -665,7 +677,7 @@ def extract_text(text: str, *, known_title: str | None = None) -> Extracted:
     text = rejoin_hyphenation(normalise(text))
     lines = _drop_running_heads(text.split("\n"))
     title, dates, rest_at = _read_head(lines, known_title)
-    paras, notes = _body_paragraphs(split_paragraphs(lines[rest_at:]), title)
+    paras, notes = _body_paragraphs(split_paragraphs(lines[rest_at:], marked=marked), title)
     found_date = dates.published
     if found_date is None and paras:
         found_date = find_date(" ".join(paras[:2])[:4000])

@@ -483,7 +483,7 @@ def _read_document(path: Path) -> dict[str, Any]:
     from bot.sources.documents import read_document
 
     doc = read_document(path)
-    ex = extract_text(doc.text, known_title=doc.title)
+    ex = extract_text(doc.text, known_title=doc.title, marked=doc.marked)
     images = [Image(url=str(doc.image), alt=doc.image_alt)] if doc.image else []
     return {"title": doc.title or ex.title, "extracted": ex, "raw": doc.text,
             "links": list(dict.fromkeys([*doc.links, *ex.links])), "images": images}
