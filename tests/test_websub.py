@@ -502,3 +502,68 @@ async def test_a_hub_that_denies_a_request_puts_polling_back_and_is_asked_again(
     _wait(lambda: len(world.hub.verifications) == 2)
     assert world.hub.requests[1]["hub.callback"] != world.hub.requests[0]["hub.callback"]
     assert websub.load(world.store, "site")["status"] == "active"
+
+
+def test_pressbot_run_keeps_polling_after_a_strangers_verification(tmp_path: Path) -> None:
+    """The attack as it was run: `pressbot run` asks a (slow) hub; a stranger answers the
+    verification first with a year's lease. Before, polling stopped there and new releases
+    were never fetched; now the next poll still brings them in."""
+    import os
+    import subprocess
+    import sys
+
+    site_state, hub = FeedSite(), Hub(hold=True)
+    site, hub_server = LiveServer(make_app(site_state)).start(), LiveServer(make_hub(hub)).start()
+    port = _free_port()
+    topic = f"{site.url}/feed"
+
+    def serve(*numbers: int) -> None:
+        site_state.pages["/feed"] = Page(rss([_item(n) for n in numbers]), headers={
+            "Link": f'<{hub_server.url}/hub>; rel="hub", <{topic}>; rel="self"'})
+
+    serve(1)
+    config = tmp_path / "pressbot.toml"
+    config.write_text(f"""
+[bot]
+database_url = "sqlite:///{tmp_path / 'pressbot.db'}"
+public_url = "http://127.0.0.1:{port}"
+outbox = "{tmp_path / 'outbox'}"
+
+[sources.site]
+type = "feed"
+url = "{topic}"
+backlog = "all"
+poll_every = "1s"
+{DEFAULT_SOURCE}
+
+[web]
+listen = "127.0.0.1:{port}"
+
+[channels.mastodon]
+type = "outbox"
+like = "mastodon"
+""", encoding="utf-8")
+    proc = subprocess.Popen([sys.executable, "-m", "bot", "--config", str(config), "run"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    store = Store(f"sqlite:///{tmp_path / 'pressbot.db'}", migrate=False)
+
+    def titles() -> set[str]:
+        with store.begin() as conn:
+            return {r.title for r in (release_store.get(conn, n) for n in range(1, 9)) if r}
+
+    try:
+        _wait(lambda: hub.requests, seconds=60)  # polled, found the hub, asked it
+        assert "Release number 1 from the site" in titles()
+        stranger = httpx.get(f"http://127.0.0.1:{port}/websub/site", timeout=5, params={
+            "hub.mode": "subscribe", "hub.topic": topic, "hub.challenge": "x",
+            "hub.lease_seconds": YEAR})
+        serve(1, 2)
+        _wait(lambda: "Release number 2 from the site" in titles(), seconds=15)
+        assert stranger.status_code == 404
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        store.dispose()
+        hub_server.stop()
+        site.stop()
