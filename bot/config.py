@@ -218,8 +218,8 @@ class FeedSourceConfig(SourceBase):
     """The feed itself lives on this machine or the local network: its own host may be a
     private address. Redirects still may go only to that host or to public addresses."""
     allow_private_images: bool = False
-    # WebSub: subscribe when the feed names a hub (in `run`); ask for this lease; poll again
-    # when the hub has been silent this long
+    # WebSub: subscribe when the feed names a hub (in `run`); ask for this lease (the longest
+    # pressbot accepts); poll again this long after the hub's last signed push
     # None: only when bot.public_url is a public address a hub can reach
     websub: bool | None = None
     websub_lease: Duration = timedelta(days=1)

@@ -90,12 +90,13 @@ class Health:
 
 def _push(state: Any) -> dict[str, Any] | None:
     """A source's WebSub subscription as a monitor reads it: where it stands, the hub
-    (credentials never shown), the lease and when the hub last spoke."""
+    (credentials never shown), the lease and the hub's last signed push (nonces and
+    callbacks never shown: they are what proves a verification came from the hub)."""
     if not isinstance(state, dict) or not state.get("status"):
         return None
     hub = state.get("subscribed_hub") or state.get("hub")
     return {"status": state["status"], "hub": safe_url(str(hub)) if hub else None,
-            **{key: state.get(key) for key in ("lease_until", "last_heard_at", "error")}}
+            **{key: state.get(key) for key in ("lease_until", "last_push_at", "error")}}
 
 
 _HEAD_FAILING = (sa.select(posts.c.channel, sa.func.count())

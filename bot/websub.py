@@ -2,16 +2,24 @@
 
 - Discovery: a poll notes the feed's `<link rel="hub">` and `rel="self"` (the topic).
 - Subscribe: `maintain` (every 30 s in `pressbot run`) asks the hub to push to
-  `{public_url}/websub/{source}`, with a per-subscription secret derived from the bot's
-  signing key (never stored, never logged), and asks again before the granted lease ends.
-- Verify intent: the hub's GET is answered with its challenge only for the topic we asked
-  for, in the mode we asked for; anything else is a 404.
+  `{public_url}/websub/{source}/{nonce}`, with a per-subscription HMAC secret derived from
+  the bot's signing key (never stored, never logged), and asks again before the granted
+  lease ends. Every request carries a fresh random nonce in its callback, kept with the
+  pending request in the store: only the hub we asked has seen it.
+- Verify intent: the hub's GET is answered with its challenge only while a request we sent
+  is pending, and only for its nonce, topic and mode; anything else is a 404 (a stranger's
+  "verification" or "denial" changes nothing), malformed parameters a 400. The lease is
+  what the hub grants, at most what we asked for.
 - Push: a POST whose `X-Hub-Signature` (sha1/sha256/sha384/sha512 HMAC of the body) does not
   match is acknowledged and dropped, as the spec says; a good one is parsed like a polled
-  feed and stored at once (the same `store_releases`, so nothing is queued twice).
+  feed and stored at once (the same `store_releases`, so nothing is queued twice). A signed
+  push to a callback we no longer use (the one a renewal replaced) is stored too and
+  answered 410, which tells the hub to drop that subscription.
 - Unsubscribe: a source removed from the config, or turned off, ends its subscription.
-- Fallback: while a subscription is live and the hub spoke within `websub_silence`, the
-  scheduled polls are skipped; a silent, refused or expired one puts polling back.
+- Fallback: the scheduled polls are skipped only while a subscription is live *and* its
+  last signed push is less than `websub_silence` old. A verification is not a push: until
+  the hub has delivered something real, and again after `websub_silence` without one,
+  polling goes on; a refused or expired subscription puts polling back too.
 
 Its state lives in the `meta` table under `websub:<source>`, apart from the poll's own
 row, so a push and a poll never overwrite each other's bookkeeping.
@@ -22,6 +30,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import re
+import secrets
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -39,6 +49,9 @@ _HASHES = {"sha1": hashlib.sha1, "sha256": hashlib.sha256, "sha384": hashlib.sha
 PENDING_FOR = timedelta(minutes=10)
 """A subscription the hub has not verified in this long is asked for again."""
 RETRY_AFTER = timedelta(minutes=10)
+_LEASE = re.compile(r"[0-9]{1,30}")
+"""`hub.lease_seconds` as a hub writes it; anything else (signs, exponents, other digits,
+a number too long to mean anything) is refused."""
 
 
 def _key(source: str) -> str:
@@ -53,10 +66,15 @@ def load(store: Store, source: str) -> dict[str, Any]:
 
 def _update(store: Store, source: str, **changes: Any) -> dict[str, Any]:
     with store.begin_immediate() as conn:
-        value = meta.get(conn, _key(source), {})
+        value = meta.get(conn, _key(source), {}, locked=True)
         value = {**(value if isinstance(value, dict) else {}), **changes}
         meta.put(conn, _key(source), value)
     return value
+
+
+def _record(value: Any) -> dict[str, Any]:
+    """A request stored in the state (pending or live), or an empty one."""
+    return dict(value) if isinstance(value, dict) else {}
 
 
 def _iso(at: datetime) -> str:
@@ -78,8 +96,11 @@ def secret(config: Config, store: Store, source: str, topic: str) -> str:
     return value
 
 
-def callback_url(config: Config, source: str) -> str:
-    return f"{str(config.bot.public_url).rstrip('/')}/websub/{quote(source, safe='')}"
+def callback_url(config: Config, source: str, nonce: str) -> str:
+    """Where the hub calls us for one request. An empty nonce is the bare
+    `/websub/{source}` of subscriptions made before callbacks carried one."""
+    base = f"{str(config.bot.public_url).rstrip('/')}/websub/{quote(source, safe='')}"
+    return f"{base}/{nonce}" if nonce else base
 
 
 def discovered(store: Store, source: str, hub: str | None, topic: str | None) -> None:
@@ -110,15 +131,18 @@ def _due(state: dict[str, Any], now: datetime) -> bool:
     if state.get("subscribed_hub") != state["hub"] or state.get("subscribed_topic") != \
             state["topic"]:
         return True
-    status = state.get("status")
-    if status == "pending":
-        requested = _at(state.get("requested_at"))
-        return requested is None or now - requested > PENDING_FOR
-    if status == "active":
+    request = state.get("request")
+    if isinstance(request, dict):
+        asked = _at(request.get("at"))
+        if asked is not None and now - asked <= PENDING_FOR:
+            return False  # the hub's answer is awaited
+    if state.get("status") == "active" and isinstance(state.get("live"), dict):
         until, granted = _at(state.get("lease_until")), state.get("lease_seconds") or 0
         # renew when a fifth of the lease is left
         return until is None or now >= until - timedelta(seconds=granted / 5)
-    return status == "denied" and bool(state.get("retry_at"))
+    # nothing live (never asked, unanswered, denied, refused, unsubscribed), or live on the
+    # bare callback of an older version: ask (again)
+    return True
 
 
 async def subscribe(config: Config, store: Store, client: httpx.AsyncClient, source: str,
@@ -126,13 +150,20 @@ async def subscribe(config: Config, store: Store, client: httpx.AsyncClient, sou
     """Ask the hub for a subscription; returns what happened, in words."""
     state = load(store, source)
     hub, topic = state["hub"], state["topic"]
-    form = {"hub.mode": "subscribe", "hub.topic": topic,
-            "hub.callback": callback_url(config, source),
+    lease = int(cfg.websub_lease.total_seconds())
+    nonce = secrets.token_urlsafe(24)
+    callback = callback_url(config, source, nonce)
+    form = {"hub.mode": "subscribe", "hub.topic": topic, "hub.callback": callback,
             "hub.secret": secret(config, store, source, topic),
-            "hub.lease_seconds": str(int(cfg.websub_lease.total_seconds()))}
+            "hub.lease_seconds": str(lease)}
     now = clock.now()
-    _update(store, source, status="pending", requested_at=_iso(now), subscribed_hub=hub,
-            subscribed_topic=topic, retry_at=None)
+    renewal = state.get("status") == "active" and state.get("subscribed_hub") == hub and \
+        state.get("subscribed_topic") == topic
+    # stored before the hub is asked: it may verify before it answers
+    _update(store, source, status="active" if renewal else "pending", requested_at=_iso(now),
+            subscribed_hub=hub, subscribed_topic=topic, retry_at=None,
+            request={"mode": "subscribe", "nonce": nonce, "topic": topic, "lease": lease,
+                     "callback": callback, "at": _iso(now)})
     from bot.netguard import NotPublicURL, check_public
 
     try:
@@ -142,15 +173,15 @@ async def subscribe(config: Config, store: Store, client: httpx.AsyncClient, sou
         response = await client.post(hub, data=form, timeout=20.0, follow_redirects=False)
     except NotPublicURL:
         _update(store, source, status="error", retry_at=_iso(now + RETRY_AFTER),
-                error="hub address not public")
+                request=None, error="hub address not public")
         return f"hub {hub} is not a public address (sources.{source}.allow_private)"
     except httpx.HTTPError as exc:
         _update(store, source, status="error", retry_at=_iso(now + RETRY_AFTER),
-                error=f"{type(exc).__name__}")
+                request=None, error=f"{type(exc).__name__}")
         return f"hub {hub} unreachable ({type(exc).__name__}); polling goes on"
     if response.status_code not in (202, 204):
         _update(store, source, status="error", retry_at=_iso(now + RETRY_AFTER),
-                error=f"HTTP {response.status_code}")
+                request=None, error=f"HTTP {response.status_code}")
         return f"hub {hub} refused the subscription (HTTP {response.status_code})"
     return f"subscription to {topic} requested at {hub}"
 
@@ -162,16 +193,23 @@ def _own_host(hub: str, cfg: SourceConfig | None) -> bool:
         urlsplit(hub).hostname == urlsplit(str(cfg.url)).hostname
 
 
-async def unsubscribe(store: Store, client: httpx.AsyncClient, source: str,
-                      callback: str, cfg: SourceConfig | None = None) -> str:
+async def unsubscribe(config: Config, store: Store, client: httpx.AsyncClient, source: str,
+                      cfg: SourceConfig | None = None) -> str:
     """Tell the hub to stop: the source is gone or no longer takes pushes. The stored hub is
-    checked as a new one would be (a source gone from the config allows no private hub)."""
+    checked as a new one would be (a source gone from the config allows no private hub).
+    The request names the live subscription's own callback: that is how the hub knows it."""
     from bot.netguard import NotPublicURL, check_public
 
     state = load(store, source)
-    hub, topic = state.get("subscribed_hub"), state.get("subscribed_topic")
-    _update(store, source, status="unsubscribing", requested_at=_iso(clock.now()))
-    form = {"hub.mode": "unsubscribe", "hub.topic": topic or "", "hub.callback": callback}
+    hub, topic = state.get("subscribed_hub"), state.get("subscribed_topic") or ""
+    live = _record(state.get("live"))
+    nonce = str(live.get("nonce") or "")
+    callback = str(live.get("callback") or callback_url(config, source, nonce))
+    now = clock.now()
+    _update(store, source, status="unsubscribing", requested_at=_iso(now), request={
+        "mode": "unsubscribe", "nonce": nonce, "topic": topic, "callback": callback,
+        "at": _iso(now)})
+    form = {"hub.mode": "unsubscribe", "hub.topic": topic, "hub.callback": callback}
     try:
         await check_public(str(hub), _own_host(str(hub), cfg))
         response = await client.post(str(hub), data=form, timeout=20.0,
@@ -193,8 +231,7 @@ async def maintain(config: Config, store: Store, client: httpx.AsyncClient) -> l
     for name, state in known.items():
         if (isinstance(state, dict) and state.get("status") in ("active", "pending")
                 and not wanted(config, config.sources.get(name))):
-            outcome = await unsubscribe(store, client, name, callback_url(config, name),
-                                        config.sources.get(name))
+            outcome = await unsubscribe(config, store, client, name, config.sources.get(name))
             log.info("websub source=%s %s", name, outcome)
             done.append(f"{name}: {outcome}")
     for name, cfg in config.sources.items():
@@ -208,36 +245,69 @@ async def maintain(config: Config, store: Store, client: httpx.AsyncClient) -> l
     return done
 
 
-def verify(store: Store, source: str, params: dict[str, str]) -> str | None:
-    """The challenge to echo for a hub's verification of intent, or None (a 404)."""
-    state = load(store, source)
+def verify(store: Store, source: str, nonce: str, params: dict[str, str]) -> tuple[int, str]:
+    """The answer to a hub's verification of intent (or denial): status and body.
+
+    200 with the challenge only for the pending request whose callback carries `nonce`, in
+    its mode and for its topic; a denial also for the live subscription's own callback (a
+    hub may withdraw one it granted). Anything else is a 404 and changes nothing: whoever
+    knows the callback's shape can send this GET, only the hub we asked knows the nonce.
+    Malformed parameters are a 400.
+    """
     mode, topic = params.get("hub.mode"), params.get("hub.topic")
-    if not state or topic != state.get("subscribed_topic"):
-        return None
+    challenge = params.get("hub.challenge")
+    if mode not in ("subscribe", "unsubscribe", "denied") or not topic:
+        return 400, "expected hub.mode subscribe, unsubscribe or denied, and hub.topic"
+    if mode != "denied" and not challenge:
+        return 400, "expected hub.challenge"
+    granted = params.get("hub.lease_seconds")
+    if mode == "subscribe" and granted is not None and (
+            not _LEASE.fullmatch(granted) or int(granted) == 0):
+        return 400, "expected hub.lease_seconds: a whole number of seconds, at least 1"
     now = clock.now()
+    with store.begin_immediate() as conn:  # check and change in one step: one answer counts
+        state = _record(meta.get(conn, _key(source), {}, locked=True))
+        request, live = _record(state.get("request")), _record(state.get("live"))
+        pending = bool(request) and _same(request.get("nonce"), nonce) and \
+            request.get("topic") == topic and \
+            request.get("mode") == ("subscribe" if mode == "denied" else mode)
+        withdrawn = mode == "denied" and state.get("status") == "active" and bool(live) and \
+            _same(live.get("nonce"), nonce) and live.get("topic") == topic
+        if not (pending or withdrawn):
+            return 404, "no such subscription request"
+        if mode == "denied":
+            state.update(status="denied", request=None, live=None, lease_until=None,
+                         retry_at=_iso(now + RETRY_AFTER),
+                         error=params.get("hub.reason", "denied by the hub")[:200])
+        elif mode == "unsubscribe":
+            state.update(status="unsubscribed", request=None, live=None, lease_until=None)
+        else:
+            # the hub decides the lease, but never for longer than we asked: a lease of a
+            # year (or of 10**14 seconds) would only keep a stale subscription counted live
+            lease = min(int(granted), int(request["lease"])) if granted else \
+                int(request["lease"])
+            state.update(status="active", request=None, live=request, verified_at=_iso(now),
+                         lease_seconds=lease, error=None,
+                         lease_until=_iso(now + timedelta(seconds=lease)))
+        meta.put(conn, _key(source), state)
     if mode == "denied":
-        _update(store, source, status="denied", retry_at=_iso(now + RETRY_AFTER),
-                error=params.get("hub.reason", "denied by the hub")[:200])
         log.warning("websub source=%s the hub denied the subscription; polling goes on",
                     source)
-        return ""
-    challenge = params.get("hub.challenge")
-    if mode == "unsubscribe" and challenge and state.get("status") == "unsubscribing":
-        _update(store, source, status="unsubscribed", lease_until=None)
-        log.info("websub source=%s unsubscribed", source)
-        return challenge
-    if mode != "subscribe" or not challenge or state.get("status") not in ("pending",
-                                                                           "active"):
-        return None
-    try:
-        lease = max(1, int(params.get("hub.lease_seconds") or 0))
-    except ValueError:
-        lease = 0
-    lease = lease or 86400
-    _update(store, source, status="active", verified_at=_iso(now), lease_seconds=lease,
-            lease_until=_iso(now + timedelta(seconds=lease)), last_heard_at=_iso(now))
-    log.info("websub source=%s subscription verified, lease %d s", source, lease)
-    return challenge
+        return 200, ""
+    log.info("websub source=%s %s verified%s", source, mode,
+             f", lease {state['lease_seconds']} s" if mode == "subscribe" else "")
+    return 200, str(challenge)
+
+
+def _same(known: Any, given: str) -> bool:
+    """Constant-time comparison of a stored nonce with the one in the request's path."""
+    return isinstance(known, str) and hmac.compare_digest(known.encode(), given.encode())
+
+
+def current_callback(store: Store, source: str, nonce: str) -> bool:
+    """Is `nonce` the live subscription's callback (else one a renewal replaced)?"""
+    live = load(store, source).get("live")
+    return isinstance(live, dict) and _same(live.get("nonce"), nonce)
 
 
 def signature_ok(config: Config, store: Store, source: str, body: bytes,
@@ -256,16 +326,18 @@ def signature_ok(config: Config, store: Store, source: str, body: bytes,
     return hmac.compare_digest(expected, given.strip().lower())
 
 
-def heard(store: Store, source: str) -> None:
-    _update(store, source, last_heard_at=_iso(clock.now()))
+def pushed(store: Store, source: str) -> None:
+    """A push with a good signature arrived: the only proof that the hub delivers."""
+    _update(store, source, last_push_at=_iso(clock.now()))
 
 
 def should_poll(store: Store, source: str, cfg: Any) -> bool:
-    """False while a live subscription has spoken within `websub_silence`."""
+    """False only while a live subscription's last signed push is within `websub_silence`:
+    a verification, however long its lease, never stops polling by itself."""
     if not isinstance(cfg, FeedSourceConfig) or cfg.websub is False:
         return True
     state = load(store, source)
     now = clock.now()
-    until, heard_at = _at(state.get("lease_until")), _at(state.get("last_heard_at"))
+    until, push_at = _at(state.get("lease_until")), _at(state.get("last_push_at"))
     live = state.get("status") == "active" and until is not None and now < until
-    return not (live and heard_at is not None and now - heard_at < cfg.websub_silence)
+    return not (live and push_at is not None and now - push_at < cfg.websub_silence)

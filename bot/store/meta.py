@@ -11,8 +11,12 @@ from sqlalchemy.engine import Connection
 from bot.store.schema import meta
 
 
-def get(conn: Connection, key: str, default: Any = None) -> Any:
-    row = conn.execute(sa.select(meta.c.value).where(meta.c.key == key)).first()
+def get(conn: Connection, key: str, default: Any = None, *, locked: bool = False) -> Any:
+    """The value under `key`. `locked` holds its row until the transaction ends (PostgreSQL
+    `FOR UPDATE`; SQLite's `begin_immediate` already locks the whole file), so that a
+    read-change-write of one value cannot lose a concurrent one's change."""
+    query = sa.select(meta.c.value).where(meta.c.key == key)
+    row = conn.execute(query.with_for_update() if locked else query).first()
     return json.loads(row[0]) if row else default
 
 

@@ -14,7 +14,7 @@ Routes and who may use them:
     POST /channels/pause-all                      reviewer and up (the emergency stop)
     POST /channels/{name}/resume                  editor and up
     GET  /users · POST /users, /users/{name}/…    admin
-    GET/POST /websub/{source}                     WebSub hubs (HMAC-signed pushes)
+    GET/POST /websub/{source}/{nonce}             WebSub hubs (HMAC-signed pushes)
     …    public newsletter pages                  anyone: `bot.web.public`, when present
 
 Every response carries the security headers of `bot.web.security`.

@@ -1,7 +1,9 @@
-"""The WebSub callback, `/websub/{source}`: hubs verify intents (GET) and push (POST).
+"""The WebSub callback, `/websub/{source}/{nonce}`: hubs verify intents (GET) and push (POST).
 
-No session, no CSRF: a hub is not a browser. Authenticity is the HMAC signature over the
-body (`bot.websub.signature_ok`); a push that fails it is acknowledged and dropped.
+No session, no CSRF: a hub is not a browser. A verification counts only with the nonce of
+a request we sent (`bot.websub.verify`); a push only with the HMAC signature over the body
+(`bot.websub.signature_ok`): one that fails it is acknowledged and dropped. The bare
+`/websub/{source}` takes the pushes of subscriptions made before callbacks had a nonce.
 """
 
 from __future__ import annotations
@@ -25,22 +27,19 @@ log = logging.getLogger("pressbot.websub")
 def routes(config: Config, store: Store) -> list[BaseRoute]:
     async def callback(request: Request) -> Response:
         name = request.path_params["source"]
+        nonce = request.path_params.get("nonce", "")
         cfg = config.sources.get(name)
-        if request.method == "GET" and request.query_params.get("hub.mode") == "unsubscribe":
-            # also for a source that is gone: its hub must hear that we meant it
-            challenge = await asyncio.to_thread(websub.verify, store, name,
-                                                dict(request.query_params))
-            if challenge is None:
-                return PlainTextResponse("no such subscription", status_code=404)
-            return PlainTextResponse(challenge)
+        if request.method == "GET":
+            mode = request.query_params.get("hub.mode")
+            # an unsubscribe also for a source that is gone: its hub must hear we meant it
+            if mode != "unsubscribe" and (not isinstance(cfg, FeedSourceConfig)
+                                          or not websub.wanted(config, cfg)):
+                return PlainTextResponse("no such subscription request", status_code=404)
+            status, text = await asyncio.to_thread(websub.verify, store, name, nonce,
+                                                   dict(request.query_params))
+            return PlainTextResponse(text, status_code=status)
         if not isinstance(cfg, FeedSourceConfig) or not websub.wanted(config, cfg):
             return PlainTextResponse("no such subscription", status_code=404)
-        if request.method == "GET":
-            challenge = await asyncio.to_thread(websub.verify, store, name,
-                                                dict(request.query_params))
-            if challenge is None:
-                return PlainTextResponse("no such subscription", status_code=404)
-            return PlainTextResponse(challenge)
         body = await _body(request, cfg.max_bytes)
         if body is None:
             return PlainTextResponse("too large", status_code=413)
@@ -50,7 +49,7 @@ def routes(config: Config, store: Store) -> list[BaseRoute]:
             log.warning("websub source=%s push with a missing or wrong signature: dropped",
                         name)
             return Response(status_code=202)  # the spec: acknowledge, then ignore
-        await asyncio.to_thread(websub.heard, store, name)
+        await asyncio.to_thread(websub.pushed, store, name)
         try:
             report = await asyncio.to_thread(
                 _ingest, config, store, name, cfg, body,
@@ -60,9 +59,14 @@ def routes(config: Config, store: Store) -> list[BaseRoute]:
             return Response(status_code=202)
         log.info("websub source=%s push new=%d updated=%d queued=%d", name, report.new,
                  report.updated, report.queued)
+        if not await asyncio.to_thread(websub.current_callback, store, name, nonce):
+            # signed, so stored; but a callback a renewal replaced: the spec's 410 lets the
+            # hub drop that subscription instead of delivering everything twice till it ends
+            return Response(status_code=410)
         return Response(status_code=204)
 
-    return [Route("/websub/{source}", callback, methods=["GET", "POST"])]
+    return [Route("/websub/{source}", callback, methods=["GET", "POST"]),
+            Route("/websub/{source}/{nonce}", callback, methods=["GET", "POST"])]
 
 
 async def _body(request: Request, cap: int) -> bytes | None:

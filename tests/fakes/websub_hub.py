@@ -3,6 +3,11 @@ recommendation asks of a hub — takes form-encoded (un)subscription requests (2
 verifies the subscriber's intent with a GET carrying a random challenge that must come
 back exactly, and pushes content with an `X-Hub-Signature: sha256=…` HMAC of the body.
 It keeps its own records so tests read what the hub saw, not what the bot thinks.
+
+`hold = True` keeps accepted requests unverified until `release()` (a slow hub: the bot's
+request stays pending for as long as a test needs); `deny = True` answers them with a
+`hub.mode=denied` GET instead; a subscriber answering a push with 410 is dropped, as the
+recommendation allows.
 """
 
 from __future__ import annotations
@@ -35,6 +40,9 @@ class Subscription:
 class Hub:
     lease: int = 3600
     refuse: bool = False
+    hold: bool = False
+    deny: bool = False
+    held: list[tuple[Subscription, str]] = field(default_factory=list)
     requests: list[dict[str, str]] = field(default_factory=list)
     verifications: list[dict[str, Any]] = field(default_factory=list)
     subscriptions: dict[tuple[str, str], Subscription] = field(default_factory=dict)
@@ -55,30 +63,46 @@ class Hub:
                 "Content-Type": content_type, "X-Hub-Signature": signature,
                 "Link": f'<{topic}>; rel="self"'})
             statuses.append(response.status_code)
+            if response.status_code == 410:  # "the hub MAY terminate the subscription"
+                with self.lock:
+                    self.subscriptions.pop((sub.callback, sub.topic), None)
         return statuses
+
+    def release(self) -> None:
+        """Verify the requests kept back by `hold`, now."""
+        with self.lock:
+            held, self.held = self.held, []
+        for sub, mode in held:
+            verify(self, sub, mode)
+
+
+def verify(hub: Hub, sub: Subscription, mode: str) -> None:
+    """Check the subscriber's intent (or tell it of a denial) with a GET to its callback."""
+    challenge = secrets.token_urlsafe(16)
+    if hub.deny and mode == "subscribe":
+        params = {"hub.mode": "denied", "hub.topic": sub.topic,
+                  "hub.reason": "not on the list"}
+    else:
+        params = {"hub.mode": mode, "hub.topic": sub.topic, "hub.challenge": challenge,
+                  "hub.lease_seconds": str(sub.lease)}
+    try:
+        response = httpx.get(sub.callback, params=params, timeout=10)
+        ok = 200 <= response.status_code < 300 and (
+            params["hub.mode"] == "denied" or response.text == challenge)
+        status: int | str = response.status_code
+    except httpx.HTTPError as exc:
+        ok, status = False, type(exc).__name__
+    with hub.lock:
+        hub.verifications.append({"callback": sub.callback, "topic": sub.topic,
+                                  "mode": params["hub.mode"], "status": status, "ok": ok})
+        if ok and params["hub.mode"] == "subscribe":
+            sub.verified = True
+            hub.subscriptions[(sub.callback, sub.topic)] = sub
+        if ok and mode == "unsubscribe":
+            hub.subscriptions.pop((sub.callback, sub.topic), None)
 
 
 def make_app(hub: Hub) -> Starlette:
-    async def verify(sub: Subscription, mode: str) -> None:
-        challenge = secrets.token_urlsafe(16)
-        params = {"hub.mode": mode, "hub.topic": sub.topic, "hub.challenge": challenge,
-                  "hub.lease_seconds": str(sub.lease)}
-        try:
-            async with httpx.AsyncClient() as client:
-                response = await client.get(sub.callback, params=params, timeout=10)
-            ok = 200 <= response.status_code < 300 and response.text == challenge
-            status = response.status_code
-        except httpx.HTTPError as exc:
-            ok, status = False, type(exc).__name__
-        with hub.lock:
-            hub.verifications.append({"callback": sub.callback, "topic": sub.topic,
-                                      "mode": mode, "status": status, "ok": ok})
-            if ok and mode == "subscribe":
-                sub.verified = True
-                hub.subscriptions[(sub.callback, sub.topic)] = sub
-            if ok and mode == "unsubscribe":
-                hub.subscriptions.pop((sub.callback, sub.topic), None)
-
     async def subscribe(request: Request) -> Response:
         form = {k: str(v) for k, v in (await request.form()).items()}
         with hub.lock:
@@ -94,6 +118,11 @@ def make_app(hub: Hub) -> Starlette:
         if len(secret.encode()) >= 200:  # the recommendation's limit
             return PlainTextResponse("secret too long", status_code=400)
         sub = Subscription(callback, topic, secret, hub.lease)
-        return Response(status_code=202, background=BackgroundTask(verify, sub, mode))
+        if hub.hold:
+            with hub.lock:
+                hub.held.append((sub, mode))
+            return Response(status_code=202)
+        # a sync task: starlette runs it in a worker thread, after the 202 has gone out
+        return Response(status_code=202, background=BackgroundTask(verify, hub, sub, mode))
 
     return Starlette(routes=[Route("/hub", subscribe, methods=["POST"])])
