@@ -146,8 +146,9 @@ def score(case: Case) -> Outcome:
     judge("title", norm(release.title) == norm(case.title), f"got {release.title!r}")
     if case.date is not None:
         # a day written without a time is kept as written; a time is read in UTC here
-        got = release.published_day or (release.published_at.astimezone(UTC).date()
-                                        if release.published_at else None)
+        day = getattr(release, "published_day", None)  # None on code before the day was kept
+        got = day or (release.published_at.astimezone(UTC).date()
+                      if release.published_at else None)
         judge("date", got == case.date, f"got {got}")
     summary = norm(release.summary)
     judge("lede", bool(summary) and summary.startswith(norm(case.lede))
