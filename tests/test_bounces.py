@@ -5,15 +5,18 @@ it, and the next newsletter skips whoever bounced, complained or asked to leave.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import unquote
 
 import pytest
 from click.testing import CliRunner
 
 from bot import subscribers
 from bot.bounces import check_mailbox
+from bot.models import Post
 from bot.store import Store
 from bot.store import subscribers as sub_store
 from channels.email import reports
@@ -127,9 +130,59 @@ Content-Type: message/rfc822
 """).replace("\n", "\r\n").encode() + received.data + b"\r\n--b2--\r\n"
 
 
-def unsubscribe_mail(sender: str) -> bytes:
-    return (f"From: {sender}\r\nTo: unsubscribe@example.org\r\nSubject: unsubscribe\r\n"
-            f"Message-ID: <u.{sender}>\r\n\r\nplease stop\r\n").encode()
+def unsubscribe_mail(sender: str, *, subject: str = "unsubscribe",
+                     to: str = "unsubscribe@example.org", headers: str = "") -> bytes:
+    """A mail to the unsubscribe address; `headers` go on top, where the receiving server
+    puts its Authentication-Results."""
+    return (f"{headers}From: {sender}\r\nTo: {to}\r\nSubject: {subject}\r\n"
+            f"Message-ID: <u.{abs(hash(sender + subject + headers))}@example.net>\r\n\r\n"
+            "please stop\r\n").encode()
+
+
+def mailto_request(received: Received, sender: str | None = None) -> bytes:
+    """What a mail client sends for the `mailto:` in a message's List-Unsubscribe: to its
+    address, with its subject (RFC 6068: percent-decoded)."""
+    head = received.parse()
+    uri = next(u for u in re.findall(r"<([^<>]+)>", str(head["List-Unsubscribe"]))
+               if u.startswith("mailto:"))
+    address, _, query = uri.removeprefix("mailto:").partition("?")
+    subject = next(unquote(v) for k, _, v in (p.partition("=") for p in query.split("&"))
+                   if k == "subject")
+    return unsubscribe_mail(sender or received.rcpt_tos[0], subject=subject, to=address)
+
+
+def legacy_message_id(post: Post, subscriber_id: int, domain: str = "example.org") -> str:
+    """The Message-ID earlier versions gave (an unkeyed hash), as anyone can work it out
+    from the post id (public: /newsletter/<id>), its creation time and a subscriber id."""
+    stamp = post.created_at.isoformat() if post.created_at else ""
+    digest = hashlib.sha256(f"{post.id}:{stamp}:{subscriber_id}".encode()).hexdigest()[:12]
+    return f"<pressbot.{post.id}.{subscriber_id}.{digest}@{domain}>"
+
+
+def returned(received: Received, **replace: str) -> Received:
+    """A received message with some header values changed, as a forger edits their own."""
+    data = received.data
+    for name, value in replace.items():
+        data = re.sub(rf"(?m)^{name.replace('_', '-')}: [^\r\n]*".encode(),
+                      f"{name.replace('_', '-')}: {value}".encode(), data, count=1)
+    return Received(received.mail_from, received.rcpt_tos, data, received.tls,
+                    received.login)
+
+
+def complaint_naming(address: str, attached: bytes | None = None) -> bytes:
+    """A feedback report (RFC 5965) that names an address and nothing pressbot issued."""
+    message = attached or (f"From: news@example.org\r\nTo: {address}\r\n"
+                           "Subject: First\r\nMessage-ID: <made-up.1@example.org>\r\n\r\n"
+                           "the newsletter\r\n").encode()
+    return ("From: Feedback Loop <fbl@isp.example.net>\r\nTo: abuse@example.org\r\n"
+            "Subject: complaint about message\r\nMessage-ID: <arf.forged@isp.example.net>\r\n"
+            "MIME-Version: 1.0\r\n"
+            "Content-Type: multipart/report; report-type=feedback-report; boundary=\"b3\"\r\n"
+            "\r\n--b3\r\nContent-Type: text/plain\r\n\r\nThis is an email abuse report.\r\n"
+            "\r\n--b3\r\nContent-Type: message/feedback-report\r\n\r\nFeedback-Type: abuse\r\n"
+            f"User-Agent: SomeISP-FBL/1.0\r\nVersion: 1\r\nOriginal-Rcpt-To: <{address}>\r\n"
+            "Arrival-Date: Sat, 5 Dec 2026 10:00:00 +0000\r\n\r\n--b3\r\n"
+            "Content-Type: message/rfc822\r\n\r\n").encode() + message + b"\r\n--b3--\r\n"
 
 
 def statuses(store: Store) -> dict[str, tuple[str, int]]:
@@ -178,7 +231,7 @@ def test_bounces_complaints_and_unsubscribe_mails_end_to_end(
         dsn(sent["hard@example.net"], "5.1.1"),
         arf(sent["complains@example.net"]),
         dsn(sent["soft@example.net"], "4.2.2"),
-        unsubscribe_mail("Leaves <leaves@example.net>"),
+        mailto_request(sent["leaves@example.net"], "Leaves <leaves@example.net>"),
         forged,
         auto_reply,
     )
