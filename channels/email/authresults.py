@@ -4,8 +4,9 @@ Anyone can write an `Authentication-Results` header into a mail they send, so on
 receiving server's own verdict counts: the topmost such header (the last server to add
 one is the one nearest the mailbox), and only when it carries the authserv-id the operator
 named (`imap_authserv_id`). That server must add the header to every mail it accepts and
-drop copies carrying its id from incoming mail, as RFC 8601 §5 asks; a header that cannot
-be parsed, or that is long enough to be an attack on the parser, proves nothing.
+drop copies carrying its id from incoming mail, as RFC 8601 §5 asks. A header that cannot
+be parsed, that is long enough to be an attack on the parser, or that holds two DMARC or
+two SPF verdicts (one smuggled in through a value the sender chose) proves nothing.
 
 The sender counts as authenticated when DMARC passed for exactly the `From` domain, or
 when both SPF and DKIM passed for it (strict alignment: the same domain, not a parent).
@@ -49,11 +50,13 @@ def from_domain_passed(msg: EmailMessage, authserv_id: str | None) -> bool:
         return False
     if str(parsed.authserv_id).lower() != authserv_id.lower():
         return False
+    methods = [str(getattr(r, "method", "")).lower() for r in parsed.results]
+    if methods.count("dmarc") > 1 or methods.count("spf") > 1:
+        return False  # one verdict each per server: a second one was written into a value
     passed: set[str] = set()
-    for result in parsed.results:
+    for method, result in zip(methods, parsed.results, strict=True):
         if str(getattr(result, "result", "")).lower() != "pass":
             continue
-        method = str(result.method).lower()
         props = {f"{p.type}.{p.name}".lower(): str(p.value) for p in result.properties}
         if method == "dmarc" and _domain(props.get("header.from", "")) == domain:
             passed.add("dmarc")
