@@ -35,6 +35,7 @@ _LANGUAGE = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8}){0,3}")
 _MSGID = re.compile(r"<[A-Za-z0-9.\-]{1,200}@[A-Za-z0-9.\-]{1,200}>")
 _URI = re.compile(r"<[\x21-\x2b\x2d-\x3b\x3d\x3f-\x7e]{1,900}>")
 """An angle-bracketed URI of printable ASCII, without spaces, commas, '<' or '>'."""
+_UNRESERVED = re.compile(r"[A-Za-z0-9._~-]+")
 
 
 @dataclass(frozen=True)
@@ -134,21 +135,25 @@ class _MailtoTemplate:
     (`mailto:leave@example.org?subject=unsubscribe%20<token>`), split once per send."""
 
     def __init__(self, uri: str) -> None:
-        self.address, _, query = uri.partition("?")
-        self.subject = "unsubscribe"
-        self.rest: list[str] = []
+        address, _, query = uri.partition("?")
+        subject = "unsubscribe"
+        rest: list[str] = []
         for pair in filter(None, query.split("&")):
             name, _, value = pair.partition("=")
             if name.lower() == "subject":
-                self.subject = unquote(value) or self.subject
+                subject = unquote(value) or subject
             else:
-                self.rest.append(pair)
+                rest.append(pair)
+        # percent-encoded, never '+': in a mailto URI '+' is a plus sign (RFC 6068)
+        self.head = f"{address}?subject={quote(subject, safe='')}"
+        self.tail = "".join(f"&{pair}" for pair in rest)
 
     def uri(self, token: str | None) -> str:
-        subject = f"{self.subject} {token}" if token else self.subject
-        # percent-encoded, never '+': in a mailto URI '+' is a plus sign (RFC 6068)
-        return f"{self.address}?" + "&".join([f"subject={quote(subject, safe='')}",
-                                              *self.rest])
+        if not token:
+            return self.head + self.tail
+        # a signed token is all unreserved characters; anything else is encoded
+        shown = token if _UNRESERVED.fullmatch(token) else quote(token, safe="")
+        return f"{self.head}%20{shown}{self.tail}"
 
 
 class MessageFactory:
