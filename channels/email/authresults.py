@@ -17,6 +17,8 @@ from __future__ import annotations
 from email.message import EmailMessage
 from email.utils import getaddresses
 
+import authres
+
 MAX_HEADER = 4000
 """Characters of the header parsed at most (the parser slices its text on every token)."""
 
@@ -35,8 +37,6 @@ def _domain(value: str) -> str:
 
 def from_domain_passed(msg: EmailMessage, authserv_id: str | None) -> bool:
     """True when the trusted receiving server says the `From` domain is authentic."""
-    import authres  # only the bounce reader needs it
-
     headers = msg.get_all("Authentication-Results") or []
     domain = sender_domain(msg)
     if not authserv_id or not headers or domain is None:
