@@ -5,12 +5,20 @@
   puts the address on the suppression list, like the person's own unsubscribe;
 - a soft bounce (a DSN saying `failed` with 4.x.x) counts; after `soft_bounce_after` of
   them the address is `bounced`. `delayed` reports change nothing;
-- a mail to the `unsubscribe_mailto` address unsubscribes its sender (RFC 2369's mailto).
+- a mail to the `unsubscribe_mailto` address unsubscribes (RFC 2369's mailto).
 
-Whose report it is comes from the VERP envelope address it was delivered to (signed, see
-`channels.email.verp`), else from a pressbot Message-ID in the returned headers (checked
-against the delivery ledger); a bounce naming neither is left alone (anyone can mail a
-"DSN"), while a complaint or unsubscribe request may also name the address itself.
+Anyone can mail this mailbox, and a report or a request that names an address proves
+nothing, so what each counts for comes from proof only pressbot or the subscriber has:
+- a bounce or a complaint is the subscriber's whose signed VERP envelope address it was
+  delivered to (`channels.email.verp`; a complaint's Original-Mail-From counts too), else
+  whose keyed Message-ID the returned message carries (`channels.email.msgid`) as the
+  ledger holds it for them. A Message-ID in the unkeyed format of earlier versions counts
+  only beside that same subscriber's signed unsubscribe link in the returned headers;
+- an unsubscribe request is the subscriber's whose signed token its Subject or To carries
+  (the `mailto:` URI in List-Unsubscribe puts it in the subject), else its sender's when
+  the receiving server's Authentication-Results (`imap_authserv_id`) says DMARC, or SPF
+  and DKIM, passed for the `From` domain.
+Anything else, a report naming only an address included, is left for a person.
 Each message's outcome is committed before the message is deleted from the mailbox; one
 pressbot does not understand is left there, marked read, for a person.
 """
@@ -23,12 +31,13 @@ import ssl
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from bot import subscribers
 from bot.config import Config, EmailConfig
 from bot.store import Store
 from bot.store import deliveries as ledger
 from bot.store import subscribers as sub_store
 from bot.store.subscribers import Subscriber, email_hash
-from channels.email import reports
+from channels.email import msgid, reports
 from channels.email.verp import read_verp
 
 log = logging.getLogger("pressbot.bounces")
@@ -45,23 +54,41 @@ class Outcome:
         self.counts[what] = self.counts.get(what, 0) + 1
 
 
-def _subscriber(store: Store, key: str, report: reports.Report) -> Subscriber | None:
+def _requester(store: Store, key: str, report: reports.Report) -> Subscriber | None:
+    """Whose unsubscribe request it is: a signed token's, else an authenticated sender's."""
+    for token in report.tokens:
+        found = subscribers.read_unsubscribe_token(store, key, token)
+        if found is not None:
+            return found
+    if not (report.authenticated and report.recipients):
+        return None  # `From:` alone is what anyone can write
     with store.begin() as conn:
-        if report.kind != reports.UNSUBSCRIBE:  # a request is the sender's, never VERP's
-            verp = read_verp(key, report.envelope)
-            if verp is not None:
-                return sub_store.get(conn, verp[1])
-            for message_id in report.message_ids:
-                found = ledger.subscriber_for_message_id(conn, message_id)
-                if found is not None:
-                    return sub_store.get(conn, found)
-        if report.kind in (reports.HARD, reports.SOFT):
-            return None  # anyone can mail a "DSN": only our own VERP or Message-ID count
-        for address in report.recipients:
-            subscriber = sub_store.by_email(conn, address.lower())
-            if subscriber is not None:
-                return subscriber
-    return None
+        return sub_store.by_email(conn, report.recipients[0])
+
+
+def _token_holders(store: Store, key: str, report: reports.Report) -> set[int]:
+    """The subscribers whose signed unsubscribe links the returned message carries."""
+    found = (subscribers.read_unsubscribe_token(store, key, t) for t in report.tokens)
+    return {s.id for s in found if s is not None}
+
+
+def _subscriber(store: Store, key: str, report: reports.Report) -> Subscriber | None:
+    if report.kind == reports.UNSUBSCRIBE:
+        return _requester(store, key, report)
+    verp = read_verp(key, report.envelope)
+    cited = [(m, c) for m in report.message_ids if (c := msgid.cited(m)) is not None]
+    # an unkeyed id of earlier versions is derivable by anyone: believed only beside the
+    # same person's signed link
+    holders = _token_holders(store, key, report) if any(c.legacy for _, c in cited) else set()
+    with store.begin() as conn:
+        if verp is not None:
+            return sub_store.get(conn, verp[1])
+        for message_id, ours in cited:
+            if ours.legacy and ours.subscriber_id not in holders:
+                continue
+            if ledger.issued(conn, ours.post_id, ours.subscriber_id, message_id):
+                return sub_store.get(conn, ours.subscriber_id)
+    return None  # an address named in a report proves nothing: left for a person
 
 
 def apply(store: Store, cfg: EmailConfig, key: str, report: reports.Report) -> str | None:
@@ -103,7 +130,7 @@ def check_mailbox(config: Config, store: Store, channel: str, *,
     outcome = Outcome()
     with open_mailbox(cfg, tls_context=tls_context) as box:
         for uid, data in box.unseen():
-            report = reports.parse(data, cfg.unsubscribe_mailto)
+            report = reports.parse(data, cfg.unsubscribe_mailto, cfg.imap_authserv_id)
             what = apply(store, cfg, key, report)
             if what is None:
                 outcome.unknown += 1

@@ -330,6 +330,10 @@ class EmailConfig(ChannelBase):
     imap_password: SecretStr | None = None
     imap_folder: str = "INBOX"
     imap_every: Duration = timedelta(minutes=5)
+    imap_authserv_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9._-]+$")
+    """The authserv-id of the server that receives the bounce mailbox's mail, as it writes
+    it in Authentication-Results: an unsubscribe mail without its token is honoured when
+    that header says the sender's domain passed DMARC (unset: never)."""
     approval: Literal["manual", "auto"] = "manual"
 
     @field_validator("from_", "reply_to")

@@ -23,7 +23,6 @@ left `sending` by an earlier attempt is settled so when the next attempt starts.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -277,13 +276,9 @@ def oldest_sent_since(conn: Connection, channel: str, since: datetime) -> dateti
     return value
 
 
-def subscriber_for_message_id(conn: Connection, message_id: str) -> int | None:
-    """The recipient of a message pressbot sent with this Message-ID (ids are in it; the
-    ledger's copy must match, so a made-up one names nobody)."""
-    match = re.fullmatch(r"<pressbot\.(\d+)\.(\d+)\.[0-9a-f]+@[^<>\s]+>", message_id)
-    if match is None:
-        return None
-    post_id, subscriber_id = int(match.group(1)), int(match.group(2))
+def issued(conn: Connection, post_id: int, subscriber_id: int, message_id: str) -> bool:
+    """True when the ledger holds exactly `message_id` as what post `post_id` was sent to
+    subscriber `subscriber_id` with: a made-up or borrowed id names nobody."""
     row = conn.execute(sa.select(deliveries.c.message_id)
                        .where(_where(post_id, subscriber_id))).first()
-    return subscriber_id if row is not None and row[0] == message_id else None
+    return row is not None and row[0] == message_id

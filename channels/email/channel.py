@@ -22,7 +22,8 @@ from bot.store import Store
 from bot.store import deliveries as ledger
 from bot.store import subscribers as sub_store
 from channels.base import ChannelError, Check, Permanent, Transient
-from channels.email.message import message_id_for, sender_for
+from channels.email.message import sender_for
+from channels.email.msgid import message_id_for
 from channels.email.pace import Pace
 from channels.email.send import SendPass, Settings
 from channels.email.smtp import SmtpConnector, close_quietly
@@ -74,13 +75,15 @@ class EmailChannel:
             self._key = await asyncio.to_thread(signing_key, self.config, self._store())
         return self._key
 
-    def _unsubscribe_url(self, key: str) -> Callable[[int, str], str]:
+    def _unsubscribe(self, key: str) -> Callable[[int, str], tuple[str, str]]:
+        """A recipient's one-click unsubscribe URL and the signed token it carries."""
         from bot.subscribers import unsubscribe_token
 
-        def url(subscriber_id: int, email: str) -> str:
-            return f"{self.public_url}/u/{unsubscribe_token(key, subscriber_id, email)}"
+        def link(subscriber_id: int, email: str) -> tuple[str, str]:
+            token = unsubscribe_token(key, subscriber_id, email)
+            return f"{self.public_url}/u/{token}", token
 
-        return url
+        return link
 
     def _envelope_from(self, key: str) -> Callable[[ledger.Delivery], str] | None:
         """VERP when a bounce domain is configured: each bounce says whose it is."""
@@ -93,7 +96,7 @@ class EmailChannel:
 
         return envelope
 
-    def _snapshot(self, post: Post) -> None:
+    def _snapshot(self, post: Post, key: str) -> None:
         # read-then-write: take SQLite's write lock first, or a concurrent commit makes
         # the upgrade fail at once with "database is locked"
         with self._store().begin_immediate() as conn:
@@ -105,7 +108,7 @@ class EmailChannel:
             while page := sub_store.listing(conn, status=[sub_store.ACTIVE], after=after,
                                             limit=PAGE):
                 ledger.add(conn, post.id, [
-                    (s.id, message_id_for(post, s.id, self.sender.domain)) for s in page
+                    (s.id, message_id_for(key, post, s.id, self.sender.domain)) for s in page
                     if sub_store.email_hash(s.email) not in blocked])
                 after = page[-1].id
 
@@ -148,7 +151,7 @@ class EmailChannel:
 
     async def publish(self, post: Post) -> Receipt:
         key = await self._signing_key()
-        await asyncio.to_thread(self._snapshot, post)
+        await asyncio.to_thread(self._snapshot, post, key)
         await asyncio.to_thread(self._settle, post)
         before = (await asyncio.to_thread(self._progress, post))["remaining"]
         due, budget = await asyncio.to_thread(self._due, post)
@@ -163,7 +166,7 @@ class EmailChannel:
             while True:  # one page of recipients at a time: memory stays flat at any size
                 run = SendPass(post=post, due=due, store=self._store(), connector=self.smtp,
                                sender=self.sender, settings=self.settings, pace=pace,
-                               unsubscribe_url=self._unsubscribe_url(key),
+                               unsubscribe=self._unsubscribe(key),
                                envelope_from=self._envelope_from(key), on_progress=report)
                 result = await run.run()
                 if run.stopping or result.fatal or len(due) < PAGE:

@@ -11,7 +11,6 @@ recipient gets their own; the HTML part gets them HTML-escaped.
 from __future__ import annotations
 
 import binascii
-import hashlib
 import html
 import re
 import secrets
@@ -21,6 +20,7 @@ from email.headerregistry import Address
 from email.message import EmailMessage, MIMEPart
 from email.utils import format_datetime, parseaddr
 from typing import Any
+from urllib.parse import quote, unquote
 
 from bot import clock
 from bot.config import Config, EmailConfig
@@ -35,6 +35,7 @@ _LANGUAGE = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8}){0,3}")
 _MSGID = re.compile(r"<[A-Za-z0-9.\-]{1,200}@[A-Za-z0-9.\-]{1,200}>")
 _URI = re.compile(r"<[\x21-\x2b\x2d-\x3b\x3d\x3f-\x7e]{1,900}>")
 """An angle-bracketed URI of printable ASCII, without spaces, commas, '<' or '>'."""
+_UNRESERVED = re.compile(r"[A-Za-z0-9._~-]+")
 
 
 @dataclass(frozen=True)
@@ -95,17 +96,6 @@ def sender_for(name: str, cfg: EmailConfig) -> Sender:
                   feedback_id=clean_header(cfg.feedback_id) if cfg.feedback_id else None)
 
 
-def message_id_for(post: Post, subscriber_id: int, domain: str) -> str:
-    """Unique per (post, recipient), the same on every retry of that recipient.
-
-    The post's creation time is mixed in so that a fresh database reusing post ids does not
-    reuse Message-IDs (Gmail throttles a sender who repeats one).
-    """
-    stamp = post.created_at.isoformat() if post.created_at else ""
-    digest = hashlib.sha256(f"{post.id}:{stamp}:{subscriber_id}".encode()).hexdigest()[:12]
-    return f"<pressbot.{post.id}.{subscriber_id}.{digest}@{domain}>"
-
-
 def greeting(name: str | None, words: Words | None = None) -> str:
     words = words or words_for()
     name = clean_header(name or "")
@@ -138,6 +128,32 @@ class _Fixed(str):
 
     def fold(self, *, policy: Any) -> str:
         return self._line
+
+
+class _MailtoTemplate:
+    """The `mailto:` unsubscribe URI with a recipient's token added to its subject
+    (`mailto:leave@example.org?subject=unsubscribe%20<token>`), split once per send."""
+
+    def __init__(self, uri: str) -> None:
+        address, _, query = uri.partition("?")
+        subject = "unsubscribe"
+        rest: list[str] = []
+        for pair in filter(None, query.split("&")):
+            name, _, value = pair.partition("=")
+            if name.lower() == "subject":
+                subject = unquote(value) or subject
+            else:
+                rest.append(pair)
+        # percent-encoded, never '+': in a mailto URI '+' is a plus sign (RFC 6068)
+        self.head = f"{address}?subject={quote(subject, safe='')}"
+        self.tail = "".join(f"&{pair}" for pair in rest)
+
+    def uri(self, token: str | None) -> str:
+        if not token:
+            return self.head + self.tail
+        # a signed token is all unreserved characters; anything else is encoded
+        shown = token if _UNRESERVED.fullmatch(token) else quote(token, safe="")
+        return f"{self.head}%20{shown}{self.tail}"
 
 
 class MessageFactory:
@@ -179,6 +195,8 @@ class MessageFactory:
         self.part_types = {sub: _Fixed("Content-Type", f'text/{sub}; charset="utf-8"')
                            for sub in ("plain", "html")}
         self.qp = _Fixed("Content-Transfer-Encoding", "quoted-printable")
+        self.mailto = _MailtoTemplate(sender.unsubscribe_mailto) \
+            if sender.unsubscribe_mailto else None
         self._dates: tuple[int, str] = (-1, "")
 
     def _date(self, when: datetime) -> str:
@@ -188,10 +206,14 @@ class MessageFactory:
         return self._dates[1]
 
     def build(self, *, to_email: str, to_name: str | None, message_id: str,
-              unsubscribe_url: str, date: datetime | None = None,
-              language: str | None = None) -> EmailMessage:
-        """The message for one recipient; `ValueError` when an address or id is not usable."""
-        shared, sender = self.shared, self.sender
+              unsubscribe_url: str, unsubscribe_token: str | None = None,
+              date: datetime | None = None, language: str | None = None) -> EmailMessage:
+        """The message for one recipient; `ValueError` when an address or id is not usable.
+
+        `unsubscribe_token` (the signed token of `unsubscribe_url`) goes into the subject of
+        the `mailto:` unsubscribe address too: a request mailed there counts only with it.
+        """
+        shared = self.shared
         to_email = wire_address(to_email)
         msg = EmailMessage(policy=WIRE if to_email.isascii() else WIRE_UTF8)
         for name in ("Subject", "From", "Reply-To"):
@@ -203,8 +225,8 @@ class MessageFactory:
             raise ValueError(f"not a Message-ID pressbot makes: {message_id!r}")
         msg.set_raw("Message-ID", message_id)
         links = [f"<{clean_header(unsubscribe_url)}>"]
-        if sender.unsubscribe_mailto:
-            links.append(f"<{sender.unsubscribe_mailto}>")
+        if self.mailto is not None:
+            links.append(f"<{self.mailto.uri(unsubscribe_token)}>")
         if not all(_URI.fullmatch(link) for link in links):
             raise ValueError(f"not a usable List-Unsubscribe value: {links}")
         # one URI a line: each stays whole and unencoded, as Gmail and Yahoo read it
@@ -247,12 +269,13 @@ def fill_html(html_text: str, to_name: str | None, unsubscribe_url: str,
 
 
 def build_message(post: Post, sender: Sender, *, to_email: str, to_name: str | None,
-                  message_id: str, unsubscribe_url: str, date: datetime | None = None,
-                  language: str | None = None) -> EmailMessage:
+                  message_id: str, unsubscribe_url: str, unsubscribe_token: str | None = None,
+                  date: datetime | None = None, language: str | None = None) -> EmailMessage:
     """One message for one recipient (a send uses one `MessageFactory` for all of them)."""
     return MessageFactory(post, sender).build(
         to_email=to_email, to_name=to_name, message_id=message_id,
-        unsubscribe_url=unsubscribe_url, date=date, language=language)
+        unsubscribe_url=unsubscribe_url, unsubscribe_token=unsubscribe_token, date=date,
+        language=language)
 
 
 def wire_address(email: str) -> str:
@@ -293,7 +316,7 @@ def build_preview_message(post: Post, config: Config) -> bytes:
     public_url = str(config.bot.public_url).rstrip("/")
     sender = sender_from_config(post.channel, config)
     msg = build_message(post, sender, to_email="reader@example.invalid", to_name="Reader",
-                        message_id=message_id_for(post, 0, sender.domain),
+                        message_id=f"<pressbot.preview.{secrets.token_hex(16)}@{sender.domain}>",
                         unsubscribe_url=f"{public_url}/u/PREVIEW")
     return msg.as_bytes(policy=WIRE)
 

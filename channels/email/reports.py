@@ -5,6 +5,10 @@ notification), a complaint (RFC 5965 feedback report), an unsubscribe request to
 Only the structured parts are read (`message/delivery-status`, `message/feedback-report`
 and the returned headers); the human-readable text of a bounce is never guessed at, so an
 auto-reply ("I am on holiday") is not mistaken for a bounce.
+
+This module only reads; it collects what could prove whose a report is (a VERP address,
+Message-IDs, signed unsubscribe tokens, the receiving server's verdict on the sender) and
+`bot.bounces` decides what of it holds.
 """
 
 from __future__ import annotations
@@ -16,10 +20,18 @@ from email.message import EmailMessage, Message
 from email.parser import BytesParser
 from email.utils import getaddresses, parseaddr
 
+from channels.email.authresults import from_domain_passed
+
 HARD, SOFT, DELAYED = "hard", "soft", "delayed"
 COMPLAINT, UNSUBSCRIBE = "complaint", "unsubscribe"
 _STATUS = re.compile(r"^([245])\.\d{1,3}\.\d{1,3}")
 _MSGID = re.compile(r"<pressbot\.[^<>\s]+>")
+_SIGNED = r"[A-Za-z0-9_-]{8,200}\.[A-Za-z0-9_-]{27}(?![A-Za-z0-9_-])"
+"""An unsubscribe token as `itsdangerous` signs it: payload, '.', a 27-character HMAC."""
+_LINK_TOKEN = re.compile(rf"/u/({_SIGNED})")
+_BARE_TOKEN = re.compile(rf"(?<![A-Za-z0-9_.-]){_SIGNED}")
+MAX_TOKENS = 5
+"""Candidate tokens checked per mail: a flood of look-alikes costs no more than this."""
 
 
 @dataclass
@@ -32,8 +44,14 @@ class Report:
     message_ids: list[str] = field(default_factory=list)
     """pressbot Message-IDs found in the returned message."""
     envelope: str = ""
-    """Where the report was delivered (To, Delivered-To, X-Original-To): a VERP address."""
+    """Where the report was delivered (To, Delivered-To, X-Original-To; a complaint's
+    Original-Mail-From too): where a VERP address is looked for."""
     detail: str = ""
+    tokens: list[str] = field(default_factory=list)
+    """Unsubscribe tokens (signature not yet checked): from the returned message's
+    List-Unsubscribe in a report, from the Subject or To of an unsubscribe request."""
+    authenticated: bool = False
+    """An unsubscribe request whose `From` domain the receiving server authenticated."""
 
 
 def _fields(block: Message) -> dict[str, str]:
@@ -46,19 +64,24 @@ def _address(value: str) -> str:
     return parseaddr(addr.strip())[1].strip().lower()
 
 
-def _returned_ids(msg: EmailMessage) -> list[str]:
-    found: list[str] = []
+def _returned(msg: EmailMessage) -> tuple[list[str], list[str]]:
+    """pressbot Message-IDs and unsubscribe tokens in the returned message or headers."""
+    ids: list[str] = []
+    tokens: list[str] = []
     for part in msg.walk():
         ctype = part.get_content_type()
         if ctype in ("message/rfc822", "message/global"):
             inner = part.get_payload()
             inner = inner[0] if isinstance(inner, list) and inner else inner
             if isinstance(inner, Message):
-                found += _MSGID.findall(str(inner.get("Message-ID", "")))
+                ids += _MSGID.findall(str(inner.get("Message-ID", "")))
+                tokens += _LINK_TOKEN.findall(str(inner.get("List-Unsubscribe", "")))
         elif ctype in ("text/rfc822-headers", "message/rfc822-headers",
                        "text/global-headers"):
-            found += _MSGID.findall(str(part.get_payload(decode=False) or ""))
-    return list(dict.fromkeys(found))
+            text = str(part.get_payload(decode=False) or "")
+            ids += _MSGID.findall(text)
+            tokens += _LINK_TOKEN.findall(text)
+    return list(dict.fromkeys(ids)), list(dict.fromkeys(tokens))[:MAX_TOKENS]
 
 
 def _delivery_status(part: Message) -> list[dict[str, str]]:
@@ -74,19 +97,25 @@ def _delivery_status(part: Message) -> list[dict[str, str]]:
     return [b for b in blocks if "final-recipient" in b or "original-recipient" in b]
 
 
-def parse(data: bytes, unsubscribe_address: str | None = None) -> Report:
+def parse(data: bytes, unsubscribe_address: str | None = None,
+          authserv_id: str | None = None) -> Report:
+    """What one mail in the bounce mailbox says. `authserv_id` names the receiving server
+    whose Authentication-Results header is believed (see `authresults`)."""
     msg = BytesParser(policy=policy.default).parsebytes(data)
     assert isinstance(msg, EmailMessage)
     envelope = ", ".join(str(v) for h in ("To", "Cc", "Delivered-To", "X-Original-To",
                                           "Envelope-To") for v in msg.get_all(h, []))
     ctype = msg.get_content_type()
     report_type = (msg.get_param("report-type") or "") if ctype == "multipart/report" else ""
-    ids = _returned_ids(msg)
+    ids, tokens = _returned(msg)
     if str(report_type).lower() == "feedback-report":
-        return _feedback(msg, ids, envelope)
-    if str(report_type).lower() == "delivery-status":
-        return _dsn(msg, ids, envelope)
-    return _unsubscribe(msg, envelope, unsubscribe_address)
+        report = _feedback(msg, ids, envelope)
+    elif str(report_type).lower() == "delivery-status":
+        report = _dsn(msg, ids, envelope)
+    else:
+        return _unsubscribe(msg, envelope, unsubscribe_address, authserv_id)
+    report.tokens = tokens
+    return report
 
 
 def _feedback(msg: EmailMessage, ids: list[str], envelope: str) -> Report:
@@ -102,6 +131,8 @@ def _feedback(msg: EmailMessage, ids: list[str], envelope: str) -> Report:
                 str(payload).strip().encode()))
         kind = fields.get("feedback-type", "").lower()
         recipients = [_address(fields[k]) for k in ("original-rcpt-to",) if k in fields]
+        # the envelope sender of the reported message: our VERP address, when it was one
+        envelope = ", ".join(filter(None, [envelope, fields.get("original-mail-from")]))
         if kind in ("abuse", "fraud", "virus", "other", ""):
             return Report(COMPLAINT, recipients, ids, envelope, f"feedback-type {kind or '?'}")
         return Report(None, recipients, ids, envelope, f"feedback-type {kind}: ignored")
@@ -137,7 +168,8 @@ def _dsn(msg: EmailMessage, ids: list[str], envelope: str) -> Report:
     return Report(None, [], ids, envelope, "delivery report with no failed recipient")
 
 
-def _unsubscribe(msg: EmailMessage, envelope: str, address: str | None) -> Report:
+def _unsubscribe(msg: EmailMessage, envelope: str, address: str | None,
+                 authserv_id: str | None) -> Report:
     if not address:
         return Report(None, detail="not a report")
     target = address.removeprefix("mailto:").split("?", 1)[0].lower()
@@ -145,6 +177,8 @@ def _unsubscribe(msg: EmailMessage, envelope: str, address: str | None) -> Repor
     if target not in sent_to:
         return Report(None, detail="not a report")
     sender = parseaddr(str(msg.get("From", "")))[1].lower()
-    if not sender or "@" not in sender:
-        return Report(None, detail="unsubscribe request without a sender address")
-    return Report(UNSUBSCRIBE, [sender], [], envelope, f"mail to {target}")
+    carried = " ".join(str(v) for h in ("Subject", "To") for v in msg.get_all(h, []))
+    tokens = list(dict.fromkeys(_BARE_TOKEN.findall(carried)))[:MAX_TOKENS]
+    return Report(UNSUBSCRIBE, [sender] if "@" in sender else [], [], envelope,
+                  f"mail to {target} from {sender or '?'}", tokens=tokens,
+                  authenticated=from_domain_passed(msg, authserv_id))

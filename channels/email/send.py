@@ -85,7 +85,7 @@ class SendPass:
 
     def __init__(self, *, post: Post, due: list[ledger.Delivery], store: Store,
                  connector: SmtpConnector, sender: Sender, settings: Settings, pace: Pace,
-                 unsubscribe_url: Callable[[int, str], str],
+                 unsubscribe: Callable[[int, str], tuple[str, str]],
                  envelope_from: Callable[[ledger.Delivery], str] | None = None,
                  on_progress: Callable[[], None] | None = None) -> None:
         self.post = post
@@ -95,7 +95,8 @@ class SendPass:
         self.sender = sender
         self.settings = settings
         self.pace = pace
-        self.unsubscribe_url = unsubscribe_url
+        self.unsubscribe = unsubscribe
+        """(subscriber id, address) → (one-click URL, the signed token in it)."""
         self.envelope_from = envelope_from or (lambda d: sender.envelope_from)
         self.factory = MessageFactory(post, sender)
         self.on_progress = on_progress
@@ -250,8 +251,9 @@ class SendPass:
         self.stopping = True
 
     def _build(self, d: ledger.Delivery) -> tuple[bytes, list[str], str, str]:
+        url, token = self.unsubscribe(d.subscriber_id, d.email)
         msg = self.factory.build(to_email=d.email, to_name=d.name, message_id=d.message_id,
-                                 unsubscribe_url=self.unsubscribe_url(d.subscriber_id, d.email),
+                                 unsubscribe_url=url, unsubscribe_token=token,
                                  language=d.language)
         to = wire_address(d.email)
         envelope = self.envelope_from(d)

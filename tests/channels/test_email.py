@@ -144,7 +144,9 @@ async def test_one_message_per_recipient_with_required_headers(store: Store,
         assert msg["From"].addresses[0].addr_spec == "news@example.org"
         links = [s.strip().strip("<>") for s in str(msg["List-Unsubscribe"]).split(",")]
         assert links[0].startswith("https://news.example.org/u/")
-        assert links[1] == "mailto:unsubscribe@example.org?subject=unsubscribe"
+        # the reader's own signed token, in the subject a mail client sends (RFC 6068)
+        token = links[0].rpartition("/u/")[2]
+        assert links[1] == f"mailto:unsubscribe@example.org?subject=unsubscribe%20{token}"
         text = msg.get_body(("plain",)).get_content()  # type: ignore[union-attr]
         html = msg.get_body(("html",)).get_content()  # type: ignore[union-attr]
         assert links[0] in text

@@ -84,8 +84,9 @@ async def test_list_unsubscribe_goes_out_unencoded(store: Store, fake: FakeSMTP)
         assert_well_formed(received)
         headers = raw_headers(received)
         [value] = headers["list-unsubscribe"]
-        assert re.fullmatch(r"<https://news\.example\.org/u/[A-Za-z0-9._\-]+>, "
-                            r"<mailto:unsubscribe@example\.org\?subject=unsubscribe>", value), value
+        assert re.fullmatch(r"<https://news\.example\.org/u/([A-Za-z0-9._\-]+)>, "
+                            r"<mailto:unsubscribe@example\.org\?subject=unsubscribe%20\1>",
+                            value), value
         assert headers["list-unsubscribe-post"] == ["List-Unsubscribe=One-Click"]
         [message_id] = headers["message-id"]
         assert re.fullmatch(r"<pressbot\.[^<>@\s]+@example\.org>", message_id)
