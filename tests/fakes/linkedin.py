@@ -160,8 +160,8 @@ class FakeLinkedIn:
         self.versions = set(versions)
         self.detect_duplicates = detect_duplicates
         self.processing_polls = processing_polls
-        self.now = datetime.now(UTC)
-        """The fake's clock, for token lifetimes; tests move it with `advance`."""
+        self.offset = timedelta(0)
+        """How far the fake's clock is from the real one; tests move it with `advance`."""
         self.tokens: dict[str, Token] = {}
         self.refresh_tokens: dict[str, RefreshToken] = {}
         self.clients: dict[str, str] = {}
@@ -176,6 +176,10 @@ class FakeLinkedIn:
     @property
     def author(self) -> str:
         return f"urn:li:organization:{self.organization_id}"
+
+    @property
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self.offset
 
     # ── steering ──────────────────────────────────────────────────────────────────────
     def add_token(self, *, value: str | None = None, scopes: tuple[str, ...] = SCOPES,
@@ -210,7 +214,7 @@ class FakeLinkedIn:
 
     def advance(self, delta: timedelta) -> None:
         with self.lock:
-            self.now += delta
+            self.offset += delta
 
     def fail_next(self, route: str, status: int, *, n: int = 1,
                   body: dict[str, Any] | None = None) -> None:
