@@ -8,7 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import BlueskyConfig, EmailConfig, MastodonConfig, load_config, parse_duration
+from bot.config import (
+    BlueskyConfig,
+    EmailConfig,
+    LinkedInConfig,
+    MastodonConfig,
+    load_config,
+    parse_duration,
+)
 from bot.errors import ConfigError
 
 MASTODON = """
@@ -28,9 +35,12 @@ def write(tmp_path: Path, text: str) -> Path:
 def test_the_demo_and_the_example_configs_load(monkeypatch: pytest.MonkeyPatch) -> None:
     demo = load_config("config/pressbot.toml")
     assert set(demo.channels) == {"mastodon", "facebook", "newsletter"}
-    for var in ("MASTODON_TOKEN", "BLUESKY_APP_PASSWORD", "FACEBOOK_PAGE_TOKEN", "SMTP_PASSWORD"):
+    for var in ("MASTODON_TOKEN", "BLUESKY_APP_PASSWORD", "FACEBOOK_PAGE_TOKEN", "SMTP_PASSWORD",
+                "LINKEDIN_ACCESS_TOKEN"):
         monkeypatch.setenv(var, "a-secret-value-123")
     example = load_config("config/example.toml")
+    assert isinstance(example.channels["linkedin"], LinkedInConfig)
+    assert example.channels["linkedin"].api_version == "202608"
     assert isinstance(example.channels["newsletter"], EmailConfig)
     assert example.channels["newsletter"].from_ == "Example News <news@example.org>"
     assert isinstance(example.channels["bluesky"], BlueskyConfig)
