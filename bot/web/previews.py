@@ -51,6 +51,11 @@ class PostView:
     """Bluesky: the link card's description."""
 
     @property
+    def platform(self) -> str:
+        """The platform's name as people write it."""
+        return {"linkedin": "LinkedIn"}.get(self.kind, self.kind.capitalize())
+
+    @property
     def too_long(self) -> bool:
         return self.limit is not None and self.length > self.limit
 
@@ -144,9 +149,9 @@ class Viewer:
             found.append(f"channel {post.channel!r} is no longer configured: reject this post")
         if view.too_long:
             found.append(f"too long: {view.length}/{view.limit} characters as "
-                         f"{view.kind.capitalize()} counts them — edit it")
+                         f"{view.platform} counts them — edit it")
         if limits.soft_chars and view.length > limits.soft_chars and not view.too_long:
-            found.append(f"over {limits.soft_chars} characters: {view.kind.capitalize()} "
+            found.append(f"over {limits.soft_chars} characters: {view.platform} "
                          "shows the start and hides the rest behind “See more”")
         missing_alt = [i for i in post.images if not i.alt.strip()]
         if missing_alt:
@@ -154,7 +159,7 @@ class Viewer:
                          f"{'s' * (len(missing_alt) != 1)}: add image_alt so everyone can "
                          "read it")
         if len(post.images) > limits.max_images:
-            found.append(f"{len(post.images)} images: {view.kind.capitalize()} shows "
+            found.append(f"{len(post.images)} images: {view.platform} shows "
                          f"{limits.max_images}; the rest are left out")
         if view.kind == "email" and post.subject and limits.subject_max and \
                 len(post.subject) > limits.subject_max:

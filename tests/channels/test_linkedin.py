@@ -154,10 +154,7 @@ async def test_pictures_go_out_with_their_alt_text(
     await channel(url, client, post_as="images").publish(sent)
     [made] = state.posts_of()
     content: dict[str, Any] = made.content or {}
-    if n == 1:
-        items = [content["media"]]
-    else:
-        items = content["multiImage"]["images"]
+    items = [content["media"]] if n == 1 else content["multiImage"]["images"]
     assert [i["altText"] for i in items] == [f"Roof {i} with panels" for i in range(n)]
     assert [state.images[i["id"]].data for i in items] == [PNG + bytes([i]) for i in range(n)]
     assert len(state.requests_to("images.init")) == n
@@ -175,9 +172,9 @@ async def test_a_sunset_version_pauses_the_channel_naming_api_version(
     assert state.posts == {}
 
 
-async def test_the_fake_wants_a_version_and_the_protocol_header(
+def test_the_fake_wants_a_version_and_the_protocol_header(
         fake: tuple[FakeLinkedIn, str]) -> None:
-    state, url = fake
+    _, url = fake
     auth = {"Authorization": f"Bearer {TOKEN}"}
     answer = httpx.get(f"{url}/rest/images/x", headers=auth)
     assert (answer.status_code, answer.json()["code"]) == (400, "VERSION_MISSING")
@@ -305,7 +302,7 @@ async def test_check_reads_the_expiry_and_warns_a_week_before(
 
 async def test_without_client_credentials_check_takes_token_expires(
         fake: tuple[FakeLinkedIn, str], client: httpx.AsyncClient) -> None:
-    state, url = fake
+    _, url = fake
     today = datetime.now(UTC).date()
     result = await channel(url, client, token_expires=today + timedelta(days=30)).check()
     assert result.ok

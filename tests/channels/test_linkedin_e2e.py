@@ -122,8 +122,9 @@ def test_a_folder_release_goes_out_as_a_link_post_with_its_card(
     state, url = fake
     ws = workspace(tmp_path, monkeypatch, url)
     (ws.content / "roof.png").write_bytes(PNG)
+    picture = (ws.content / "roof.png").as_uri()
     link = release(ws, "solar-roofs", "Solar panels (phase 2) on forty school roofs",
-                   extra=f"image: {(ws.content / 'roof.png').as_uri()}\nimage_alt: Panels on a roof\n")
+                   extra=f"image: {picture}\nimage_alt: Panels on a roof\n")
     post = fetch_and_approve(ws)
     assert state.posts == {}
     assert "1 published, 0 failed (will retry), 0 held" in cli(ws, "publish").stdout
@@ -152,7 +153,8 @@ def test_three_pictures_go_out_with_their_alt_text(
     items = []
     for i in range(3):
         (ws.content / f"roof-{i}.png").write_bytes(PNG + bytes([i]))
-        items.append(f"  - src: {(ws.content / f'roof-{i}.png').as_uri()}\n    alt: Roof {i}, panels\n")
+        picture = (ws.content / f"roof-{i}.png").as_uri()
+        items.append(f"  - src: {picture}\n    alt: Roof {i}, panels\n")
     release(ws, "three-roofs", "Three roofs", extra="image:\n" + "".join(items))
     fetch_and_approve(ws)
     assert "1 published" in cli(ws, "publish").stdout
