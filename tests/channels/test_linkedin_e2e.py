@@ -328,3 +328,4 @@ def test_run_killed_again_and_again_posts_each_release_once(
     print(f"kills={kills} reclaimed={actions['reclaim']} reconciled={actions['reconciled']}")
     assert actions["reclaim"] >= 1, "no kill landed while a post was in flight:\n" + \
         log.read_text()[-2000:]
+
