@@ -55,5 +55,9 @@ async def check_channels(config: Config, store: Store) -> list[tuple[str, Check]
         if isinstance(limits, dict):
             with store.begin() as conn:
                 meta.put(conn, f"limits:{name}", limits)
+        act_by = result.details.get("act_by")
+        if isinstance(act_by, str):  # when a person must renew the credential (LinkedIn)
+            with store.begin() as conn:
+                meta.put(conn, f"token:{name}", {"act_by": act_by})
         out.append((name, result))
     return out

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from datetime import timedelta, tzinfo
+from datetime import date, timedelta, tzinfo
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -295,6 +295,32 @@ class FacebookConfig(ChannelBase):
     expiry_warning_days: int = Field(default=14, ge=0)
 
 
+class LinkedInConfig(ChannelBase):
+    type: Literal["linkedin"]
+    organization_id: Annotated[str, Field(pattern=r"^\d+$")]
+    """The Page's organisation id: the number in `urn:li:organization:…`."""
+    access_token: Credential
+    """A 3-legged OAuth access token of a Page administrator (w_organization_social and
+    r_organization_social)."""
+    refresh_token: SecretStr | None = None
+    client_id: str | None = None
+    client_secret: SecretStr | None = None
+    """With all three, an expired access token is refreshed and `check` asks LinkedIn when
+    the token expires (token introspection)."""
+    token_expires: date | None = None
+    """The day LinkedIn said the access token expires, for the warning when pressbot cannot
+    ask (no client_id/client_secret)."""
+    refresh_token_expires: date | None = None
+    """The day the refresh token expires (a year after authorisation): re-authorise before."""
+    api_url: HttpUrl = HttpUrl("https://api.linkedin.com")
+    oauth_url: HttpUrl = HttpUrl("https://www.linkedin.com")
+    api_version: Annotated[str, Field(pattern=r"^\d{6}(\.\d{2})?$")] = "202608"
+    """LinkedIn-Version (YYYYMM): each is served for at least a year, then answers 426."""
+    post_as: Literal["auto", "article", "images"] = "auto"
+    expiry_warning_days: int = Field(default=7, ge=0)
+    allow_private_images: bool = False
+
+
 class EmailConfig(ChannelBase):
     type: Literal["email"]
     smtp_host: str
@@ -346,14 +372,15 @@ class OutboxConfig(ChannelBase):
     """A dry-run destination: writes each post as a file in the outbox folder."""
 
     type: Literal["outbox"]
-    like: Literal["mastodon", "bluesky", "facebook", "email"] | None = None
+    like: Literal["mastodon", "bluesky", "facebook", "linkedin", "email"] | None = None
     max_characters: int | None = Field(default=None, ge=10)
     approval: Literal["manual", "auto"] = "auto"
 
 
 SourceConfig = Annotated[FolderSourceConfig | FeedSourceConfig, Field(discriminator="type")]
 ChannelConfig = Annotated[
-    MastodonConfig | BlueskyConfig | FacebookConfig | EmailConfig | OutboxConfig,
+    MastodonConfig | BlueskyConfig | FacebookConfig | LinkedInConfig | EmailConfig
+    | OutboxConfig,
     Field(discriminator="type"),
 ]
 
@@ -430,7 +457,7 @@ def _expand(value: Any, env: dict[str, str], key: str, problems: list[str]) -> A
 def _friendly(error: dict[str, Any]) -> str:
     loc = [str(p) for p in error["loc"]]
     if len(loc) >= 3 and loc[0] in ("sources", "channels") and loc[2] in (
-        "folder", "feed", "mastodon", "bluesky", "facebook", "email", "outbox"):
+        "folder", "feed", "mastodon", "bluesky", "facebook", "linkedin", "email", "outbox"):
         del loc[2]
     if loc and loc[-1] == "from_":
         loc[-1] = "from"
@@ -517,7 +544,7 @@ def _register_secrets(config: Config) -> None:
         values.append(config.web.health_token.get_secret_value())
     for channel in config.channels.values():
         for name in ("access_token", "page_access_token", "app_secret", "app_token", "password",
-                     "app_password"):
+                     "app_password", "refresh_token", "client_secret"):
             secret = getattr(channel, name, None)
             if isinstance(secret, SecretStr):
                 values.append(secret.get_secret_value())

@@ -220,6 +220,10 @@ def _rewrite(text: str, limits: Limits) -> str:
 
 def count(text: str, limits: Limits, spoiler: str = "") -> int:
     """Length of `text` as the platform counts it, including the spoiler (content warning)."""
+    if limits.little_text:
+        from channels.linkedin.little import sent_length
+
+        return sent_length(spoiler + text)
     if limits.url_weight is not None or limits.mentions_local:
         text = _rewrite(text, limits)
     return _length(spoiler + text, limits.graphemes)

@@ -44,6 +44,9 @@ class Limits:
     image_max_bytes: int | None = None
     subject_max: int | None = None
     """Past this a subject gets a warning (what inboxes show), never a cut."""
+    little_text: bool = False
+    """Count the text as LinkedIn receives it: in its "little" format (reserved characters
+    escaped, hashtags as templates), in UTF-16 units, the high side of what it may count."""
 
 
 @dataclass

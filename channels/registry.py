@@ -21,6 +21,7 @@ CLASSES = {
     "mastodon": "channels.mastodon:MastodonChannel",
     "bluesky": "channels.bluesky:BlueskyChannel",
     "facebook": "channels.facebook:FacebookChannel",
+    "linkedin": "channels.linkedin.channel:LinkedInChannel",
     "email": "channels.email:EmailChannel",
     "outbox": "channels.outbox:OutboxChannel",
 }
@@ -33,6 +34,9 @@ DEFAULT_LIMITS = {
                       alt_max=2000, image_max_bytes=2_000_000),
     # Facebook allows 63,206 characters; past ~500 a post hides behind "See more".
     "facebook": Limits(max_chars=63206, graphemes=False, soft_chars=500, max_images=1),
+    # LinkedIn: 3,000 characters of commentary as sent (escapes included); up to 20 images.
+    "linkedin": Limits(max_chars=3000, graphemes=False, little_text=True, max_images=20,
+                       image_max_bytes=10 * 1024 * 1024),
     "email": Limits(max_chars=None, graphemes=False, subject_max=60, max_images=1),
 }
 

@@ -8,7 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import BlueskyConfig, EmailConfig, MastodonConfig, load_config, parse_duration
+from bot.config import (
+    BlueskyConfig,
+    EmailConfig,
+    LinkedInConfig,
+    MastodonConfig,
+    load_config,
+    parse_duration,
+)
 from bot.errors import ConfigError
 
 MASTODON = """
@@ -28,9 +35,12 @@ def write(tmp_path: Path, text: str) -> Path:
 def test_the_demo_and_the_example_configs_load(monkeypatch: pytest.MonkeyPatch) -> None:
     demo = load_config("config/pressbot.toml")
     assert set(demo.channels) == {"mastodon", "facebook", "newsletter"}
-    for var in ("MASTODON_TOKEN", "BLUESKY_APP_PASSWORD", "FACEBOOK_PAGE_TOKEN", "SMTP_PASSWORD"):
+    for var in ("MASTODON_TOKEN", "BLUESKY_APP_PASSWORD", "FACEBOOK_PAGE_TOKEN", "SMTP_PASSWORD",
+                "LINKEDIN_ACCESS_TOKEN"):
         monkeypatch.setenv(var, "a-secret-value-123")
     example = load_config("config/example.toml")
+    assert isinstance(example.channels["linkedin"], LinkedInConfig)
+    assert example.channels["linkedin"].api_version == "202608"
     assert isinstance(example.channels["newsletter"], EmailConfig)
     assert example.channels["newsletter"].from_ == "Example News <news@example.org>"
     assert isinstance(example.channels["bluesky"], BlueskyConfig)
@@ -159,3 +169,23 @@ def test_an_empty_credential_is_a_config_error_naming_the_key(
     with pytest.raises(ConfigError) as caught:
         load_config(path)
     assert f"channels.c.{key}: empty" in str(caught.value)
+
+
+def test_init_writes_a_linkedin_table_and_template_that_load(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from bot.config import LinkedInConfig
+    from tests.helpers import cli as pressbot
+
+    result = CliRunner().invoke(pressbot, ["init", str(tmp_path)], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    for var in ("MASTODON_TOKEN", "BLUESKY_APP_PASSWORD", "FACEBOOK_PAGE_TOKEN",
+                "SMTP_PASSWORD", "LINKEDIN_ACCESS_TOKEN"):
+        monkeypatch.setenv(var, "a-secret-value-123")
+    config = load_config(tmp_path / "config" / "pressbot.toml")
+    table = config.channels["linkedin"]
+    assert isinstance(table, LinkedInConfig)
+    assert (table.organization_id, table.post_as, table.expiry_warning_days) == \
+        ("2414183", "auto", 7)
+    assert (tmp_path / "templates" / "linkedin.txt.j2").is_file()

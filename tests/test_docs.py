@@ -58,7 +58,7 @@ def test_example_config_documents_every_key_and_only_real_keys() -> None:
     models: list[type[BaseModel]] = [
         cfg.BotConfig, cfg.WebConfig, cfg.NotifyConfig, cfg.FolderSourceConfig,
         cfg.FeedSourceConfig, cfg.MastodonConfig, cfg.BlueskyConfig, cfg.FacebookConfig,
-        cfg.EmailConfig,
+        cfg.LinkedInConfig, cfg.EmailConfig,
         cfg.OutboxConfig, cfg.Utm]
     real = _documented_keys(models)
     shown = _example_keys()
@@ -68,7 +68,8 @@ def test_example_config_documents_every_key_and_only_real_keys() -> None:
 
 
 def test_readme_documents_every_source_and_channel_type() -> None:
-    for kind in ("feed", "folder", "mastodon", "bluesky", "facebook", "email", "outbox"):
+    for kind in ("feed", "folder", "mastodon", "bluesky", "facebook", "linkedin", "email",
+                 "outbox"):
         assert f'type = "{kind}"' in README
     for key in ("title", "date", "summary", "url", "tags", "image", "image_alt", "language",
                 "embargo", "channels"):

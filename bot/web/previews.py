@@ -9,16 +9,16 @@ call a post fine that approval would then refuse.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Connection
 
-from bot.config import BlueskyConfig, Config, MastodonConfig
+from bot.config import BlueskyConfig, ChannelConfig, Config, LinkedInConfig, MastodonConfig
 from bot.models import Image, Post, PostStatus, Release
-from bot.store import activity
+from bot.store import activity, meta
 from bot.store.meta import learned_limits
 from channels.base import Limits
 from channels.registry import kind, limits_for
@@ -45,9 +45,15 @@ class PostView:
     warnings: list[str] = field(default_factory=list)
     advice: str | None = None
     embed: str | None = None
-    """Bluesky: what the record carries, "images" or a link "card"."""
+    """What the post carries: Bluesky "images" or a link "card"; LinkedIn "images" or an
+    "article"."""
     description: str = ""
     """Bluesky: the link card's description."""
+
+    @property
+    def platform(self) -> str:
+        """The platform's name as people write it."""
+        return {"linkedin": "LinkedIn"}.get(self.kind, self.kind.capitalize())
 
     @property
     def too_long(self) -> bool:
@@ -96,6 +102,7 @@ class Viewer:
         self.now = now
         self.tz: ZoneInfo = config.tz
         self.learned = learned_limits(conn)
+        self.tokens = meta.with_prefix(conn, "token:")
 
     def view(self, post: Post, release: Release | None) -> PostView:
         from bot.fit import count  # with its Unicode-aware regex: at the first page view
@@ -110,6 +117,8 @@ class Viewer:
             handle = f"{post.channel}@{cfg.base_url.host}"
         elif isinstance(cfg, BlueskyConfig):
             handle = cfg.handle
+        elif isinstance(cfg, LinkedInConfig):
+            handle = f"urn:li:organization:{cfg.organization_id}"
         view = PostView(post=post, kind=platform, limits=limits, length=length,
                         limit=limits.max_chars, spoiler=spoiler, handle=handle)
         if platform == "bluesky":
@@ -118,7 +127,16 @@ class Viewer:
             mode = cfg.embed if isinstance(cfg, BlueskyConfig) else "auto"
             view.embed = embed_kind(mode, images=bool(post.images), link=bool(post.link))
             view.description = card_description(post) if view.embed == "card" else ""
+        elif platform == "linkedin":
+            from channels.bluesky import card_description
+            from channels.linkedin.channel import content_kind
+
+            view.embed = content_kind(cfg.post_as if isinstance(cfg, LinkedInConfig) else "auto",
+                                      images=len(post.images), link=bool(post.link))
+            view.description = card_description(post) if view.embed == "article" else ""
         view.warnings = self._warnings(view, release, configured=cfg is not None)
+        if isinstance(cfg, LinkedInConfig) and post.status not in DONE:
+            view.warnings[:0] = self._token_warning(post.channel, cfg)
         if post.status in (S.HELD, S.FAILED):
             view.advice = advice(post)
         return view
@@ -131,9 +149,9 @@ class Viewer:
             found.append(f"channel {post.channel!r} is no longer configured: reject this post")
         if view.too_long:
             found.append(f"too long: {view.length}/{view.limit} characters as "
-                         f"{view.kind.capitalize()} counts them — edit it")
+                         f"{view.platform} counts them — edit it")
         if limits.soft_chars and view.length > limits.soft_chars and not view.too_long:
-            found.append(f"over {limits.soft_chars} characters: {view.kind.capitalize()} "
+            found.append(f"over {limits.soft_chars} characters: {view.platform} "
                          "shows the start and hides the rest behind “See more”")
         missing_alt = [i for i in post.images if not i.alt.strip()]
         if missing_alt:
@@ -141,7 +159,7 @@ class Viewer:
                          f"{'s' * (len(missing_alt) != 1)}: add image_alt so everyone can "
                          "read it")
         if len(post.images) > limits.max_images:
-            found.append(f"{len(post.images)} images: {view.kind.capitalize()} shows "
+            found.append(f"{len(post.images)} images: {view.platform} shows "
                          f"{limits.max_images}; the rest are left out")
         if view.kind == "email" and post.subject and limits.subject_max and \
                 len(post.subject) > limits.subject_max:
@@ -152,6 +170,30 @@ class Viewer:
             found.append(f"embargoed until {local} ({self.tz.key}): it will not go out before")
         found.extend(w for w in post.warnings if not w.startswith(_RECOMPUTED))
         return found
+
+
+    def _token_warning(self, name: str, cfg: ChannelConfig) -> list[str]:
+        """LinkedIn's tokens end (60 days; a refresh token's year): say so a week before."""
+        assert isinstance(cfg, LinkedInConfig)
+        refreshes = bool(cfg.refresh_token and cfg.client_id and cfg.client_secret)
+        known = (self.tokens.get(name) or {}).get("act_by")
+        configured = cfg.refresh_token_expires if refreshes else cfg.token_expires
+        act_by = datetime.fromisoformat(known) if isinstance(known, str) else (
+            datetime.combine(configured, time.max, UTC) if configured else None)
+        if act_by is None:
+            return []
+        what = "refresh token" if refreshes else "access token"
+        local = act_by.astimezone(self.tz).strftime("%a %-d %b %Y")
+        renew = ("authorise the app again on LinkedIn as a Page administrator, set the new "
+                 "token, then run pressbot check")
+        if act_by <= self.now:
+            return [f"the LinkedIn {what} expired on {local}: nothing goes out on "
+                    f"{name} until you {renew}"]
+        if act_by - self.now <= timedelta(days=cfg.expiry_warning_days):
+            days = (act_by - self.now).days
+            return [f"the LinkedIn {what} expires on {local} (in {days} day"
+                    f"{'s' * (days != 1)}): {renew}"]
+        return []
 
 
 def advice(post: Post) -> str:

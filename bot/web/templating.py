@@ -79,7 +79,15 @@ def environment(tz: ZoneInfo) -> jinja2.Environment:
     env.filters["day"] = day
     env.filters["linkify"] = linkify
     env.filters["shortlinks"] = shortlinks
+    env.filters["mentions"] = _mentions
     env.filters["href"] = href
     env.filters["iso"] = lambda value: value.isoformat() if value else ""
     env.globals["timezone"] = str(tz)
     return env
+
+
+def _mentions(text: str) -> str:
+    """LinkedIn shows a mention `@[Name](urn:li:organization:…)` as its name."""
+    from channels.linkedin.little import display
+
+    return display(text)

@@ -124,7 +124,7 @@ def edit(ctx: Ctx) -> Response:
     measured = f"{view.length}/{view.limit}" if view.limit else str(view.length)
     again = " It waits for approval again." if post.status == S.PENDING else ""
     return _done(ctx, post, f"Post {post_id} ({post.channel}) saved: {measured} characters "
-                            f"as {view.kind.capitalize()} counts them.{again}")
+                            f"as {view.platform} counts them.{again}")
 
 
 def schedule(ctx: Ctx) -> Response:

@@ -18,16 +18,25 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import pytest
 
-from bot.config import BlueskyConfig, Config, EmailConfig, FacebookConfig, MastodonConfig
+from bot.config import (
+    BlueskyConfig,
+    Config,
+    EmailConfig,
+    FacebookConfig,
+    LinkedInConfig,
+    MastodonConfig,
+)
 from bot.models import Image, Post, PostStatus
 from channels.base import Channel, Limits
 from channels.bluesky import BlueskyChannel
 from channels.facebook import FacebookChannel
+from channels.linkedin.channel import LinkedInChannel
 from channels.mastodon import MastodonChannel
 from channels.outbox import OutboxChannel
 from tests.channels.contract import ChannelContract, Platform
 from tests.channels.memory import MemoryChannel
 from tests.fakes import bluesky as fake_pds
+from tests.fakes import linkedin as fake_linkedin
 from tests.fakes.facebook import FakeGraph, create_app
 from tests.fakes.mastodon import FakeMastodon, make_app
 from tests.fakes.server import LiveServer
@@ -295,6 +304,67 @@ class TestFacebookPhotoContract(ChannelContract):
     def platform(self, graph_server: LiveServer, client: httpx.AsyncClient) -> Platform:
         return FacebookPlatform(fresh_graph(graph_server), graph_server.url, client,
                                 post_as="photo")
+
+
+# ── LinkedIn, against the fake LinkedIn over real HTTP ────────────────────────────────────
+
+LINKEDIN_TOKEN = "AQVcontract-linkedin-token-4242"
+
+
+def unescaped(commentary: str) -> str:
+    """A commentary as a reader sees it: little text's escapes and hashtag templates undone
+    (written here, not taken from the channel, so the contract reads the platform)."""
+    import re
+
+    text = re.sub(r"\{hashtag\|\\#\|([^}]*)\}", r"#\1", commentary)
+    return re.sub(r"\\(.)", r"\1", text)
+
+
+class LinkedInPlatform(Platform):
+    secret = LINKEDIN_TOKEN
+
+    def __init__(self, fake: fake_linkedin.FakeLinkedIn, url: str,
+                 client: httpx.AsyncClient) -> None:
+        self.fake, self.url, self.client = fake, url, client
+
+    def _build(self, token: str) -> LinkedInChannel:
+        config = LinkedInConfig(type="linkedin", organization_id=self.fake.organization_id,
+                                access_token=token, api_url=self.url, oauth_url=self.url,
+                                api_version="202608", timeout="3s")
+        return LinkedInChannel("linkedin", config, self.client, poll_interval=0.01)
+
+    def channel(self) -> Channel:
+        return self._build(LINKEDIN_TOKEN)
+
+    def post(self, n: int) -> Post:
+        return social_post("linkedin", n, title=f"Contract release {n}")
+
+    def held(self, post: Post) -> list[str]:
+        return [unescaped(p.commentary) for p in self.fake.posts_of()
+                if ((p.content or {}).get("article") or {}).get("source") == post.link
+                or (post.link or "") in unescaped(p.commentary)]
+
+    def refused(self) -> tuple[Channel, str]:
+        revoked = "AQVnot-a-token-linkedin-knows-8080"
+        return self._build(revoked), revoked
+
+
+@pytest.fixture(scope="module")
+def linkedin_server() -> Iterator[tuple[LiveServer, Swap]]:
+    swap = Swap()
+    with LiveServer(swap) as live:
+        yield live, swap
+
+
+class TestLinkedInContract(ChannelContract):
+    @pytest.fixture
+    def platform(self, linkedin_server: tuple[LiveServer, Swap],
+                 client: httpx.AsyncClient) -> Platform:
+        server, swap = linkedin_server
+        fake = fake_linkedin.FakeLinkedIn(detect_duplicates=False)
+        fake.add_token(value=LINKEDIN_TOKEN)
+        swap.app = fake_linkedin.make_app(fake)
+        return LinkedInPlatform(fake, server.url, client)
 
 
 # ── the email newsletter, against a real SMTP server ──────────────────────────────────────

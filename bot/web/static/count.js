@@ -29,6 +29,12 @@
     if (box.dataset.mentionsLocal === "1") {
       text = text.replace(MENTION, function (_, before, user) { return before + "@" + user; });
     }
+    if (box.dataset.little === "1") {
+      // LinkedIn's little text: each reserved character goes out escaped, counted in UTF-16
+      // units (a hashtag goes out as a longer template: the server's count decides).
+      text = text.replace(/[\\|{}@\[\]()<>#*_~]/g, "\\$&");
+      return text.length;
+    }
     return length(text, box.dataset.graphemes === "1") + (parseInt(box.dataset.spoiler, 10) || 0);
   }
 
