@@ -128,7 +128,8 @@ def channel_report(conn: Connection, config: Config, now: datetime) -> dict[str,
         else:
             kind, detail = "ok", state
         report[name] = {"state": kind, "failing_posts": int(failing.get(name, 0)),
-                        **({"reason": detail.reason, "hint": detail.hint,
+                        **({"paused_by": detail.who(), "reason": detail.reason,
+                            "hint": detail.hint,
                             "since": detail.paused_at.isoformat() if detail.paused_at else None}
                            if kind == "paused" and detail is not None else {}),
                         **({"until": detail.outage_until.isoformat()}

@@ -310,7 +310,7 @@ class Publisher:
                                   detail={"reason": "channel paused", "worker": self.worker},
                                   uncertain=uncertain, lease_until=None,
                                   last_error=f"channel paused: {exc}")
-                return channel_store.pause(conn, post.channel, by="system",
+                return channel_store.pause(conn, post.channel, by=channel_store.PRESSBOT,
                                            reason=exc.reason, hint=exc.hint)
 
         if not await asyncio.to_thread(write):
