@@ -15,7 +15,7 @@ import contextlib
 import logging
 import time
 from dataclasses import asdict, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -30,6 +30,9 @@ from channels.mastodon.api import _json, _receipt
 from channels.mastodon.errors import CONTENT_HINT, PLATFORM, _error_text
 from channels.mastodon.lookup import MastodonLookup
 from channels.mastodon.media import DEFAULT_IMAGE_MAX, MastodonMedia
+
+if TYPE_CHECKING:
+    from bot.store import Store
 
 # The package's logger name, which log filters and tests select on.
 log = logging.getLogger("channels.mastodon")
@@ -53,9 +56,11 @@ class MastodonChannel(MastodonMedia, MastodonLookup):
     """One Mastodon account; `client` is the service's shared `httpx.AsyncClient`."""
 
     def __init__(self, name: str, config: MastodonConfig, client: httpx.AsyncClient, *,
-                 poll_interval: float = 0.5, max_polls: int = 40) -> None:
+                 store: Store | None = None, poll_interval: float = 0.5,
+                 max_polls: int = 40) -> None:
         self.name = name
         self.config = config
+        self._store = store
         self._client = client
         self._base = str(config.base_url).rstrip("/")
         self._token = config.access_token.get_secret_value()
