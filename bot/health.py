@@ -1,15 +1,18 @@
-"""What `/healthz` reports: database reachable, scheduler alive, polls, channels, overdue posts.
+"""What `/healthz` reports: database reachable and writable, loops alive, polls, channels,
+overdue posts.
 
 Three states. `ok`; `degraded` — the service runs but posts are not going out as planned
 (a channel paused or waiting out an outage, a channel's head post failing, approved posts
-overdue, everything paused); `unhealthy` — the database is unreachable or the scheduler
-stalled. Only `ok` answers 200: a paused channel must page someone, not pass a check.
+overdue, everything paused, a poll or publish pass not completed for twice its interval);
+`unhealthy` — the database is unreachable or cannot write (disk full). Only `ok` answers
+200: a paused channel must page someone, not pass a check.
 """
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -22,7 +25,11 @@ from bot.store import channels as channel_store
 from bot.store import sources as source_store
 from bot.store.schema import posts
 
+if TYPE_CHECKING:
+    from bot.loops import Loops
+
 OVERDUE_AFTER = timedelta(minutes=5)
+log = logging.getLogger("pressbot.health")
 
 
 class Health:
@@ -33,9 +40,31 @@ class Health:
         self.store = store
         self.started_at = clock.now()
         self.last_pass_at: datetime | None = None
+        self.loops: Loops | None = None
+        """The service's loops, whose last completed passes tell liveness (None: `web`)."""
+        self.cannot_write: str | None = None
+        """Why the database refuses writes ("disk full"), until a probe write succeeds."""
 
     def published(self) -> None:
         self.last_pass_at = clock.now()
+
+    def write_failed(self, why: str, exc: BaseException) -> None:
+        """A pass failed because the database refuses writes: one log line per episode."""
+        if self.cannot_write is None:
+            log.error("unhealthy: database cannot write (%s): %s — polls and publishing "
+                      "wait; they resume on their own once it can", why,
+                      str(getattr(exc, "orig", None) or exc).splitlines()[0][:200])
+        self.cannot_write = why
+
+    def probe_writes(self) -> None:
+        """While writes fail, one small write per publish pass tells when they work again
+        (raises as long as they do not)."""
+        if self.cannot_write is None:
+            return
+        with self.store.begin_immediate() as conn:
+            meta.put(conn, "health:write-probe", clock.now().isoformat())
+        log.warning("database writes again (it could not: %s)", self.cannot_write)
+        self.cannot_write = None
 
     def polled(self, name: str, ok: bool) -> None:
         """Poll outcomes are kept in the store's source state; nothing to hold here."""
@@ -57,11 +86,10 @@ class Health:
         except sa.exc.SQLAlchemyError as exc:
             return False, {**data, "status": "unhealthy",
                            "database": f"unreachable: {type(exc).__name__}"}
-        every = self.config.bot.publish_every.total_seconds()
-        alive = self.last_pass_at is not None and (
-            now - self.last_pass_at).total_seconds() < max(60, every * 6)
-        starting = (now - self.started_at).total_seconds() < 60
-        data["scheduler"] = "ok" if alive or starting else "stalled"
+        stalled = self.loops.stalled() if self.loops is not None else []
+        data["scheduler"] = "off" if self.loops is None else "stalled" if stalled else "ok"
+        if self.cannot_write:
+            data["database"] = f"cannot write ({self.cannot_write})"
         data["last_publish_pass_at"] = self.last_pass_at.isoformat() if self.last_pass_at \
             else None
         data["sources"] = {
@@ -80,7 +108,13 @@ class Health:
                     if info["state"] != "ok"]
         if overdue_count:
             problems.append(f"{overdue_count} approved post(s) overdue")
-        if data["scheduler"] != "ok":
+        for loop, age in stalled:
+            what = "publish pass" if loop.name == "publish" else \
+                f"poll of source {loop.name.removeprefix('poll:')}"
+            problems.append(f"{what} stalled: none completed for {age:.0f} s "
+                            f"(every {loop.every:g} s)")
+        if self.cannot_write:
+            problems.insert(0, f"database cannot write ({self.cannot_write})")
             data["status"] = "unhealthy"
         else:
             data["status"] = "degraded" if problems else "ok"
@@ -129,7 +163,8 @@ def channel_report(conn: Connection, config: Config, now: datetime) -> dict[str,
         else:
             kind, detail = "ok", state
         report[name] = {"state": kind, "failing_posts": int(failing.get(name, 0)),
-                        **({"reason": detail.reason, "hint": detail.hint,
+                        **({"paused_by": detail.who(), "reason": detail.reason,
+                            "hint": detail.hint,
                             "since": detail.paused_at.isoformat() if detail.paused_at else None}
                            if kind == "paused" and detail is not None else {}),
                         **({"until": detail.outage_until.isoformat()}

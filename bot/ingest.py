@@ -25,6 +25,7 @@ from bot.errors import PressbotError, SourceError
 from bot.models import Release
 from bot.store import Store, meta, posts, releases
 from bot.store import sources as source_store
+from bot.store.faults import cannot_write
 
 log = logging.getLogger("pressbot.fetch")
 
@@ -211,6 +212,8 @@ async def poll_source(name: str, cfg: SourceConfig, config: Config, store: Store
         report.fatal = True
         state.last_error, state.failures = str(exc)[:2000], state.failures + 1
     except Exception as exc:  # a bug must cost one source one poll, never the whole cycle
+        if cannot_write(exc):
+            raise  # the database's condition, not the source's: the service reports it once
         log.exception("source=%s unexpected error", name)
         report.errors.append(f"unexpected error: {type(exc).__name__}: {exc}")
         report.failed += 1

@@ -23,6 +23,7 @@ import contextlib
 import logging
 import random
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -106,6 +107,12 @@ class Publisher:
         self._preparing: set[asyncio.Task[None]] = set()
         self._outages: set[str] = set()
         """Channels whose state showed an outage at the last claim (read in its transaction)."""
+        self._paused: set[str] = set()
+        """Channels (and `*`) paused at the last claim; one no longer paused was resumed."""
+        self._resumed: set[str] = set()
+        self.on_resume: Callable[[set[str]], Awaitable[object]] | None = None
+        """Called with the channels resumed since the last pass (`*`: every channel),
+        before any of their posts is sent: the service re-reads their credentials."""
 
     def claim(self, channel: str | None = None) -> list[tuple[Post, bool]]:
         """Claim the head post of every channel (or one) that may publish now."""
@@ -121,6 +128,9 @@ class Publisher:
         states = channel_store.states(conn)
         # channels with an outage on record: their next success clears it
         self._outages = {name for name, state in states.items() if state.outages}
+        paused = {name for name, state in states.items() if state.paused}
+        self._resumed |= self._paused - paused
+        self._paused = paused
         if channel_store.ALL in states and states[channel_store.ALL].paused:
             return []
         waiting = {name for name, state in states.items() if state.waiting(now)}
@@ -163,6 +173,9 @@ class Publisher:
         if self.stopping:
             return report
         claimed = await asyncio.to_thread(self.claim)
+        if self._resumed and self.on_resume is not None:
+            resumed, self._resumed = self._resumed, set()
+            await self.on_resume(resumed)
 
         async def lane(post: Post, uncertain: bool) -> None:
             for _ in range(limit):
@@ -310,7 +323,7 @@ class Publisher:
                                   detail={"reason": "channel paused", "worker": self.worker},
                                   uncertain=uncertain, lease_until=None,
                                   last_error=f"channel paused: {exc}")
-                return channel_store.pause(conn, post.channel, by="system",
+                return channel_store.pause(conn, post.channel, by=channel_store.PRESSBOT,
                                            reason=exc.reason, hint=exc.hint)
 
         if not await asyncio.to_thread(write):

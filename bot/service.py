@@ -1,10 +1,13 @@
-"""`pressbot run`: the scheduler, the publisher and the web page in one asyncio process.
+"""`pressbot run`: the polls, the publisher and the web page in one asyncio process.
 
-APScheduler only triggers work — poll each source on its interval (with jitter), run a
-publish pass every few seconds, build digests on their cron — and holds no state that
-matters: everything lives in the store, so a restart loses nothing. Work starts at once,
-not one interval later. SIGTERM/SIGINT stop the claiming, let in-flight requests finish
-(or leave them for reconcile), and exit 0 within the contract's 20 s.
+Polls (each source on its interval, with jitter), publish passes and upkeep run as loops
+timed on the event loop's monotonic clock (`bot.loops`), so a wall clock stepped back does
+not stop them; APScheduler only fires the digests' cron schedules, which are about wall
+time. Nothing here holds state that matters: everything lives in the store, so a restart
+loses nothing. Work starts at once, not one interval later. SIGTERM/SIGINT stop the
+claiming, let in-flight requests finish (or leave them for reconcile), and exit 0 within
+the contract's 20 s. SIGHUP, and a channel resumed (by `check`, `resume` or the review
+page), re-read the channels' credentials (`bot.runtime.LiveChannels.reload`).
 """
 
 from __future__ import annotations
@@ -12,9 +15,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fcntl
+import functools
 import logging
 import signal
-from datetime import timedelta
 from pathlib import Path
 from typing import IO, Any
 
@@ -23,9 +26,11 @@ from bot.config import Config, EmailConfig, FolderSourceConfig
 from bot.errors import PressbotError
 from bot.health import Health
 from bot.ingest import Limiter, http_client, poll_source
+from bot.loops import Loops
 from bot.publisher import Publisher
 from bot.runtime import live_channels
 from bot.store import Store
+from bot.store.faults import cannot_write
 
 log = logging.getLogger("pressbot.service")
 SHUTDOWN_GRACE = 15.0
@@ -55,8 +60,6 @@ def single_instance_lock(store: Store) -> IO[str] | None:
 
 async def serve(config: Config, store: Store, *, dry_run: bool, workers: bool = True) -> int:
     """Run until SIGTERM/SIGINT; returns the process exit code."""
-    from apscheduler.schedulers.asyncio import AsyncIOScheduler
-
     lock = single_instance_lock(store) if workers else None
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -64,30 +67,35 @@ async def serve(config: Config, store: Store, *, dry_run: bool, workers: bool = 
         loop.add_signal_handler(sig, stop.set)
     health = Health(config, store)
     metrics.attach_store(store, config)
-    scheduler = AsyncIOScheduler(timezone=config.tz)
     async with live_channels(config, store, dry_run=dry_run) as channels, \
             http_client(config) as feed_client:
         publisher = Publisher(config, store, channels)
-        passes: set[asyncio.Task[Any]] = set()
-        if workers:
-            _schedule_work(scheduler, config, store, publisher, feed_client, health, passes)
-            scheduler.start()
+        publisher.on_resume = channels.reload
+        reloads: set[asyncio.Task[Any]] = set()
+
+        def reload_all() -> None:
+            task = asyncio.create_task(channels.reload(set(channels), why="SIGHUP"))
+            reloads.add(task)
+            task.add_done_callback(reloads.discard)
+
+        loop.add_signal_handler(signal.SIGHUP, reload_all)
+        loops = Loops(lambda name, exc: _failed(name, exc, health))
+        scheduler = _schedule_work(loops, config, store, publisher, feed_client, health) \
+            if workers else None
+        health.loops = loops if workers else None
         web_task = asyncio.create_task(_web(config, store, health, publisher))
-        watch_task = asyncio.create_task(_watch_folders(config, scheduler)) if workers else None
+        watch_task = asyncio.create_task(_watch_folders(config, loops)) if workers else None
         log.info("pressbot running sources=%d channels=%d dry_run=%s web=%s",
                  len(config.sources), len(channels), dry_run, config.web.listen)
         await stop.wait()
         log.info("stopping: no new claims; waiting for in-flight posts")
         publisher.stopping = True
-        if scheduler.running:
+        if scheduler is not None and scheduler.running:
             scheduler.shutdown(wait=False)
         if watch_task:
             watch_task.cancel()
-        pending = [t for t in passes if not t.done()]
-        if pending:
-            _, late = await asyncio.wait(pending, timeout=SHUTDOWN_GRACE)
-            for task in late:  # left publishing: reconcile finds them after the lease
-                task.cancel()
+        # a publish pass in flight finishes (or is left to reconcile after the lease)
+        await loops.stop(SHUTDOWN_GRACE, finish={"publish"})
         web_task.cancel()
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await asyncio.wait_for(web_task, 3)
@@ -97,12 +105,21 @@ async def serve(config: Config, store: Store, *, dry_run: bool, workers: bool = 
     return 0
 
 
-def _schedule_work(scheduler: Any, config: Config, store: Store, publisher: Publisher,
-                   feed_client: Any, health: Health, passes: set[asyncio.Task[Any]]) -> None:
-    from apscheduler.triggers.cron import CronTrigger
-    from apscheduler.triggers.interval import IntervalTrigger
+def _failed(name: str, exc: Exception, health: Health) -> None:
+    """A loop's pass failed: a database that cannot write is one condition, reported once
+    (health); anything else is logged with its traceback."""
+    why = cannot_write(exc)
+    if why is not None:
+        health.write_failed(why, exc)
+    elif name == "publish":
+        log.exception("publish pass failed", exc_info=exc)
+    else:
+        log.exception("%s failed", name, exc_info=exc)
 
-    now = clock.now()
+
+def _schedule_work(loops: Loops, config: Config, store: Store, publisher: Publisher,
+                   feed_client: Any, health: Health) -> Any:
+    """Start the loops; returns the APScheduler that fires the digests (None without any)."""
     limiter = Limiter(config.bot.poll_concurrency, config.bot.poll_per_host)
 
     async def poll(name: str) -> None:
@@ -119,56 +136,56 @@ def _schedule_work(scheduler: Any, config: Config, store: Store, publisher: Publ
         health.polled(name, report.ok)
 
     async def publish_pass() -> None:
-        task = asyncio.create_task(publisher.run_once())
-        passes.add(task)
-        try:
-            await task
-            health.published()
-        except Exception:
-            log.exception("publish pass failed")
-        finally:
-            passes.discard(task)
+        await asyncio.to_thread(health.probe_writes)  # only while writes failed
+        await publisher.run_once()
+        health.published()
 
     for name, cfg in config.sources.items():
         every = cfg.poll_every.total_seconds()
-        scheduler.add_job(poll, IntervalTrigger(seconds=every, jitter=min(60, every / 10)),
-                          args=[name], id=f"poll:{name}", next_run_time=now, max_instances=1,
-                          coalesce=True, misfire_grace_time=int(every))
-    scheduler.add_job(publish_pass, IntervalTrigger(seconds=config.bot.publish_every
-                                                    .total_seconds()),
-                      id="publish", next_run_time=now + timedelta(seconds=0.2),
-                      max_instances=1, coalesce=True)
+        loops.start(f"poll:{name}", every, functools.partial(poll, name),
+                    jitter=min(60, every / 10), watched=True)
+    loops.start("publish", config.bot.publish_every.total_seconds(), publish_pass,
+                delay=0.2, watched=True)
+
     async def websub_pass() -> None:
         from bot import websub
 
         try:
             await websub.maintain(config, store, feed_client)
-        except Exception:  # a hub's trouble must not stop the service: polling goes on
-            log.exception("websub maintenance failed")
+        except Exception as exc:  # a hub's trouble must not stop the service: polling goes on
+            if cannot_write(exc) is None:
+                log.exception("websub maintenance failed")
+            else:
+                raise
 
     from bot import websub
 
     if any(websub.wanted(config, c) for c in config.sources.values()):
-        scheduler.add_job(websub_pass, IntervalTrigger(seconds=30), id="websub",
-                          next_run_time=now + timedelta(seconds=2), max_instances=1,
-                          coalesce=True)
+        loops.start("websub", 30, websub_pass, delay=2)
     from bot.bounces import check_all, check_every
 
     bounce_every = check_every(config)
     if bounce_every is not None:
-        scheduler.add_job(check_all, IntervalTrigger(seconds=bounce_every.total_seconds()),
-                          args=[config, store], id="bounces", max_instances=1, coalesce=True,
-                          next_run_time=now)
+        loops.start("bounces", bounce_every.total_seconds(),
+                    functools.partial(check_all, config, store))
     if config.notify is not None:
-        scheduler.add_job(_notify, IntervalTrigger(seconds=config.notify.every.total_seconds()),
-                          args=[config, store], id="notify", max_instances=1, coalesce=True,
-                          next_run_time=now + timedelta(seconds=30))
-    for name, channel_cfg in config.channels.items():
-        if isinstance(channel_cfg, EmailConfig) and channel_cfg.mode == "digest":
-            scheduler.add_job(_digest, CronTrigger.from_crontab(channel_cfg.schedule,
-                                                                timezone=config.tz),
-                              args=[config, store, name], id=f"digest:{name}",
-                              max_instances=1, coalesce=True)
+        loops.start("notify", config.notify.every.total_seconds(),
+                    functools.partial(_notify, config, store), delay=30)
+    digests = {name: c for name, c in config.channels.items()
+               if isinstance(c, EmailConfig) and c.mode == "digest"}
+    if not digests:
+        return None
+    from apscheduler.schedulers.asyncio import AsyncIOScheduler
+    from apscheduler.triggers.cron import CronTrigger
+
+    scheduler = AsyncIOScheduler(timezone=config.tz)
+    for name, channel_cfg in digests.items():
+        scheduler.add_job(_digest, CronTrigger.from_crontab(channel_cfg.schedule,
+                                                            timezone=config.tz),
+                          args=[config, store, name], id=f"digest:{name}",
+                          max_instances=1, coalesce=True)
+    scheduler.start()
+    return scheduler
 
 
 async def _digest(config: Config, store: Store, channel: str) -> None:
@@ -191,7 +208,7 @@ async def _notify(config: Config, store: Store) -> None:
         log.warning("could not notify reviewers: %s: %s", type(exc).__name__, exc)
 
 
-async def _watch_folders(config: Config, scheduler: Any) -> None:
+async def _watch_folders(config: Config, loops: Loops) -> None:
     """Poll a folder source as soon as a file changes, when watchfiles is installed."""
     folders = {name: config.resolve(cfg.path) for name, cfg in config.sources.items()
                if isinstance(cfg, FolderSourceConfig) and cfg.watch}
@@ -207,9 +224,7 @@ async def _watch_folders(config: Config, scheduler: Any) -> None:
         for _, changed in changes:
             for root, name in by_path.items():
                 if changed.startswith(root):
-                    job = scheduler.get_job(f"poll:{name}")
-                    if job:
-                        job.modify(next_run_time=clock.now())
+                    loops.wake(f"poll:{name}")
 
 
 async def _web(config: Config, store: Store, health: Health, publisher: Publisher) -> None:

@@ -88,4 +88,6 @@ def build(name: str, cfg: ChannelConfig, config: Config, *, dry_run: bool,
     cls = getattr(import_module(module), attr)
     if cfg.type == "email":
         return cls(name, cfg, config=config, store=store, smtp=smtp)  # type: ignore[no-any-return]
+    if cfg.type in ("bluesky", "mastodon"):  # they keep a session or uploads in the store
+        return cls(name, cfg, client, store=store)  # type: ignore[no-any-return]
     return cls(name, cfg, client)  # type: ignore[no-any-return]

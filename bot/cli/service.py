@@ -132,12 +132,18 @@ def check(app: App, offline: bool) -> None:
             mark = "OK" if result.ok else "FAILED"
             click.echo(f"{name}: {mark}: {result.summary}")
             with app.store.begin_immediate() as conn:
-                if result.ok and channel_store.resume(conn, name, by="pressbot check"):
+                if result.ok and channel_store.resume_after_check(conn, name,
+                                                                  by="pressbot check"):
                     click.echo(f"  ▶ {name} was paused; its credentials work again, so it "
                                "is resumed")
-                elif not result.ok and (state := channel_store.states(conn).get(name)) \
-                        and state.paused:
-                    click.echo(f"  ⏸ {name} stays paused: {state.reason}")
+                elif (state := channel_store.states(conn).get(name)) and state.paused:
+                    since = state.paused_at.astimezone(config.tz).strftime("%Y-%m-%d %H:%M") \
+                        if state.paused_at else "?"
+                    click.echo(f"  ⏸ {name} stays paused, by {state.who()} since {since}: "
+                               f"{state.reason}")
+                    if state.paused_by_person:
+                        click.echo(f"    a person paused it: only `pressbot resume {name}` "
+                                   "lifts it")
             for warning in result.warnings:
                 click.echo(f"  ⚠ {warning}")
             failed = failed or not result.ok

@@ -57,7 +57,8 @@ def queue(app: App, statuses: tuple[str, ...], channel: str | None, as_json: boo
         return
     for name, state in sorted(paused.items()):
         what = "EVERY CHANNEL" if name == channel_store.ALL else f"channel {name}"
-        click.echo(f"⏸ {what} paused since {_local(app, state.paused_at)}: {state.reason}"
+        click.echo(f"⏸ {what} paused by {state.who()} since {_local(app, state.paused_at)}: "
+                   f"{state.reason}"
                    + (f" — {state.hint}" if state.hint else "")
                    + f"  (resume: pressbot resume {'--all' if name == '*' else name})")
     if not items:
@@ -95,11 +96,15 @@ def _recipients(progress: dict[str, int]) -> str:
 @pass_app
 def show(app: App, post_id: int, as_json: bool) -> None:
     """Show one post in full, with its audit trail."""
+    from bot.store import channels as channel_store
     from bot.store import posts
 
     with app.store.begin() as conn:
         post = posts.require(conn, post_id)
         events = posts.list_events(conn, post_id=post_id)
+        states = channel_store.states(conn)
+    pause = next((s for s in (states.get(channel_store.ALL), states.get(post.channel))
+                  if s is not None and s.paused), None)
     if as_json:
         data = post_json(post) | {"events": [
             {**e, "at": e["at"].isoformat()} for e in reversed(events)]}
@@ -114,6 +119,10 @@ def show(app: App, post_id: int, as_json: bool) -> None:
         click.echo(f"published as {post.remote_id} {post.remote_url or ''}")
     if post.last_error:
         click.echo(f"last error: {post.last_error}")
+    if pause is not None and post.status in ("approved", "failed"):
+        what = "every channel" if pause.channel == channel_store.ALL else post.channel
+        click.echo(f"waiting: {what} paused by {pause.who()} since "
+                   f"{_local(app, pause.paused_at)}: {pause.reason}")
     if progress := post.extra.get("progress"):
         click.echo(f"recipients: {_recipients(progress)}")
         if progress.get("uncertain"):

@@ -26,6 +26,7 @@ from bot.htmltext import first_image, html_to_text, sanitize_html
 from bot.models import Image, Release
 from bot.netguard import is_public_http_url
 from bot.redact import safe_url
+from bot.sources import charset
 from bot.sources.dates import as_instant, day_of, has_clock, parse_date_line, parse_stamp
 from bot.sources.extract import is_lede, lede_of, line_kind, split_notes
 from bot.sources.http import Fetched, fetch
@@ -107,6 +108,9 @@ def parse(name: str, body: bytes, *, url: str, content_type: str = "application/
     """
     if not body.strip():
         raise SourceError(f"{url}: empty response, expected an RSS or Atom feed")
+    content_type, wrong_charset = charset.settle(body, content_type)
+    if wrong_charset:
+        log.warning("source=%s %s: %s", name, safe_url(url), wrong_charset)
     if _declares_entities(body, content_type):
         raise SourceError(f"{url}: feed declares XML entities; refused (entity expansion guard)")
     import feedparser

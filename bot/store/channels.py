@@ -20,6 +20,10 @@ from bot.store.posts import add_event
 from bot.store.schema import channel_state
 
 ALL = "*"
+PRESSBOT = "system"
+"""`paused_by` of a pause pressbot made itself (the platform refused the credentials): the
+only kind a passing `pressbot check` lifts. Any other actor is a person, whose pause — for
+crisis communication, say — stays until a person resumes."""
 log = logging.getLogger("pressbot.channels")
 
 
@@ -36,6 +40,15 @@ class ChannelState:
     @property
     def paused(self) -> bool:
         return self.paused_at is not None
+
+    @property
+    def paused_by_person(self) -> bool:
+        return self.paused and self.paused_by != PRESSBOT
+
+    def who(self) -> str:
+        """Who paused, as a person reads it."""
+        return "pressbot (credentials refused)" if self.paused_by == PRESSBOT \
+            else str(self.paused_by or "someone")
 
     def waiting(self, now: datetime) -> bool:
         """True while the channel may not publish: paused, or inside an outage's backoff."""
@@ -70,7 +83,7 @@ def pause(conn: Connection, channel: str, *, by: str, reason: str, hint: str = "
     if current is not None and current.paused:
         return False
     _upsert(conn, channel, paused_at=clock.now(), paused_by=by, reason=reason, hint=hint)
-    if by != "system":  # the publisher logs its own pauses, with the fix, at ERROR
+    if by != PRESSBOT:  # the publisher logs its own pauses, with the fix, at ERROR
         log.warning("channel=%s paused by %s: %s", channel, by, reason)
     add_event(conn, actor=by, action="pause",
               detail={"channel": channel, "reason": reason, **({"hint": hint} if hint else {})})
@@ -87,6 +100,18 @@ def resume(conn: Connection, channel: str, *, by: str) -> bool:
     log.warning("channel=%s resumed by %s", channel, by)
     add_event(conn, actor=by, action="resume", detail={"channel": channel})
     return bool(current.paused)
+
+
+def resume_after_check(conn: Connection, channel: str, *, by: str) -> bool:
+    """A passing credentials check: lift pressbot's own pause, never a person's (that one
+    keeps its reason until a person resumes); an outage wait ends either way, since the
+    platform just answered. True when the channel was resumed."""
+    current = states(conn).get(channel)
+    if current is not None and current.paused_by_person:
+        conn.execute(channel_state.update().where(channel_state.c.channel == channel)
+                     .values(outage_until=None, outages=0))
+        return False
+    return resume(conn, channel, by=by)
 
 
 def outage(conn: Connection, channel: str, *, until: datetime, error: str) -> int:

@@ -26,6 +26,10 @@ def put(conn: Connection, key: str, value: Any) -> None:
         conn.execute(meta.insert().values(key=key, value=data))
 
 
+def delete(conn: Connection, key: str) -> None:
+    conn.execute(meta.delete().where(meta.c.key == key))
+
+
 def with_prefix(conn: Connection, prefix: str) -> dict[str, Any]:
     """Every value whose key starts with `prefix`, by the rest of the key."""
     rows = conn.execute(sa.select(meta).where(meta.c.key.startswith(prefix, autoescape=True)))

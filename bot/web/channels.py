@@ -24,7 +24,8 @@ def banners(ctx: Ctx) -> list[dict[str, Any]]:
     for name, state in sorted(states.items(), key=lambda item: item[0] != channel_store.ALL):
         if state.paused or state.waiting(now):
             shown.append({"channel": name, "all": name == channel_store.ALL,
-                          "paused": state.paused, "reason": state.reason, "hint": state.hint,
+                          "paused": state.paused, "by": state.who() if state.paused else None,
+                          "reason": state.reason, "hint": state.hint,
                           "since": state.paused_at, "until": state.outage_until})
     return shown
 

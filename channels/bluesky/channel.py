@@ -18,7 +18,7 @@ import asyncio
 import logging
 from dataclasses import asdict
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -36,6 +36,9 @@ from channels.bluesky.media import IMAGE_MAX, THUMB_MAX, Blob, BlueskyMedia
 from channels.bluesky.richtext import SHORT_URL, build, mentioned_handles
 from channels.bluesky.rkey import record_key
 
+if TYPE_CHECKING:
+    from bot.store import Store
+
 log = logging.getLogger("channels.bluesky")
 
 MAX_GRAPHEMES = 300
@@ -51,9 +54,11 @@ _HASHTAGS_ONLY = regex.compile(r"^(?:\s*[#＃]\S+)+\s*$")
 class BlueskyChannel(BlueskyMedia, BlueskyLookup):
     """One Bluesky account; `client` is the service's shared `httpx.AsyncClient`."""
 
-    def __init__(self, name: str, config: BlueskyConfig, client: httpx.AsyncClient) -> None:
+    def __init__(self, name: str, config: BlueskyConfig, client: httpx.AsyncClient, *,
+                 store: Store | None = None) -> None:
         self.name = name
         self.config = config
+        self._store = store
         self._client = client
         self._base = str(config.pds_url).rstrip("/")
         self._password = config.app_password.get_secret_value()
@@ -84,6 +89,8 @@ class BlueskyChannel(BlueskyMedia, BlueskyLookup):
             warnings.append("app_password does not look like an app password (xxxx-xxxx-xxxx-"
                             "xxxx): use one made for pressbot, never the account password")
         try:
+            # a stored session's access token outlives a revoked app password
+            await self._renew_stored()
             session = await self._signed_in()
             response = await self._xrpc("GET", "com.atproto.server.getSession",
                                         where="the session")

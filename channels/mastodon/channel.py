@@ -15,7 +15,8 @@ import contextlib
 import logging
 import time
 from dataclasses import asdict, replace
-from typing import Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -30,6 +31,9 @@ from channels.mastodon.api import _json, _receipt
 from channels.mastodon.errors import CONTENT_HINT, PLATFORM, _error_text
 from channels.mastodon.lookup import MastodonLookup
 from channels.mastodon.media import DEFAULT_IMAGE_MAX, MastodonMedia
+
+if TYPE_CHECKING:
+    from bot.store import Store
 
 # The package's logger name, which log filters and tests select on.
 log = logging.getLogger("channels.mastodon")
@@ -53,9 +57,11 @@ class MastodonChannel(MastodonMedia, MastodonLookup):
     """One Mastodon account; `client` is the service's shared `httpx.AsyncClient`."""
 
     def __init__(self, name: str, config: MastodonConfig, client: httpx.AsyncClient, *,
-                 poll_interval: float = 0.5, max_polls: int = 40) -> None:
+                 store: Store | None = None, poll_interval: float = 0.5,
+                 max_polls: int = 40) -> None:
         self.name = name
         self.config = config
+        self._store = store
         self._client = client
         self._base = str(config.base_url).rstrip("/")
         self._token = config.access_token.get_secret_value()
@@ -179,26 +185,87 @@ class MastodonChannel(MastodonMedia, MastodonLookup):
         return images
 
     async def _upload_all(self, post: Post, images: list[Image]) -> dict[str, str | None]:
-        """Uploads of an earlier try (or of `prepare`) are reused, not redone, while they
-        are fresh and show the same picture with the same alt text: an edit made since, or
-        an upload the server may have expired, means a new one."""
+        """Uploads of an earlier try (or of `prepare`, or of a process that crashed before
+        the status was made) are reused, not redone, while they are fresh and show the same
+        picture with the same alt text: an edit made since, or an upload the server may
+        have expired, means a new one. Each upload's id is recorded in the store before
+        anything could attach it."""
         self._guard()  # before any upload: no orphan media when we are about to stop anyway
         await self._sweep()
+        if post.uid not in self._uploads and (kept := await asyncio.to_thread(
+                self._recorded, post.uid)) is not None:
+            self._uploads[post.uid], age = kept
+            self._uploaded_at[post.uid] = time.monotonic() - age
         uploaded = self._uploads.setdefault(post.uid, {})
         self._uploaded_at.setdefault(post.uid, time.monotonic())
         for image in images:
             if _upload_key(image) not in uploaded:
                 uploaded[_upload_key(image)] = await self._upload(image)
+                await asyncio.to_thread(self._record, post.uid, dict(uploaded))
         return uploaded
 
     async def _sweep(self) -> None:
         """Forget (and delete) uploads kept longer than `UPLOAD_REUSE`: a post peeked at
-        that was then edited, rejected or published elsewhere."""
+        that was then edited, rejected or published elsewhere — also those an earlier
+        process recorded and never used (it was killed between upload and status)."""
         now = time.monotonic()
         for uid in [u for u, at in self._uploaded_at.items() if now - at > UPLOAD_REUSE]:
             del self._uploaded_at[uid]
             if uid not in self._preparing:
-                await self._discard(self._uploads.pop(uid, {}))
+                await self._forget(uid, self._uploads.pop(uid, {}))
+        for uid, media in await asyncio.to_thread(self._stale_records):
+            if uid not in self._uploads:
+                await self._forget(uid, media)
+
+    async def _forget(self, uid: str, uploaded: dict[str, str | None]) -> None:
+        await self._discard(uploaded)
+        await asyncio.to_thread(self._record, uid, None)
+
+    # -- uploads recorded in the store, so a crash between upload and status orphans none
+
+    def _record_key(self, uid: str = "") -> str:
+        return f"mastodon-upload:{self.name}:{uid}"
+
+    def _record(self, uid: str, uploaded: dict[str, str | None] | None) -> None:
+        """Write (or, with None, drop) the uploads of a post not yet attached to a status."""
+        if self._store is None:
+            return
+        from bot import clock
+        from bot.store import meta
+
+        with self._store.begin() as conn:
+            if uploaded is None:
+                meta.delete(conn, self._record_key(uid))
+                return
+            since = (meta.get(conn, self._record_key(uid)) or {}).get("at") \
+                or clock.now().isoformat()
+            meta.put(conn, self._record_key(uid), {"at": since, "media": uploaded})
+
+    def _recorded(self, uid: str) -> tuple[dict[str, str | None], float] | None:
+        """A post's recorded uploads and their age in seconds, while young enough to use."""
+        if self._store is None:
+            return None
+        from bot import clock
+        from bot.store import meta
+
+        with self._store.begin() as conn:
+            data = meta.get(conn, self._record_key(uid))
+        age = _age(data, clock.now())
+        if age is None or age > UPLOAD_REUSE:
+            return None
+        return dict(data["media"]), age
+
+    def _stale_records(self) -> list[tuple[str, dict[str, str | None]]]:
+        if self._store is None:
+            return []
+        from bot import clock
+        from bot.store import meta
+
+        with self._store.begin() as conn:
+            found = meta.with_prefix(conn, self._record_key())
+        now = clock.now()
+        return [(uid, dict(data.get("media") or {})) for uid, data in found.items()
+                if (age := _age(data, now)) is None or age > UPLOAD_REUSE]
 
     async def publish(self, post: Post) -> Receipt:
         self._guard()
@@ -223,16 +290,17 @@ class MastodonChannel(MastodonMedia, MastodonLookup):
         except Permanent:
             # The post will not go out as it is: its uploads would only pile up unattached.
             self._uploaded_at.pop(post.uid, None)
-            await self._discard(self._uploads.pop(post.uid, {}))
+            await self._forget(post.uid, self._uploads.pop(post.uid, {}))
             raise
         except Ambiguous:
             self._uploaded_at.pop(post.uid, None)
             self._uploads.pop(post.uid, None)   # they may be attached now
+            await asyncio.to_thread(self._record, post.uid, None)
             raise
         self._uploaded_at.pop(post.uid, None)
         kept = self._uploads.pop(post.uid, {})
         used = set(media_ids)   # an edit changed a picture or its alt text since the upload
-        await self._discard({k: m for k, m in kept.items() if m not in used})
+        await self._forget(post.uid, {k: m for k, m in kept.items() if m not in used})
         return _receipt(made[0])
 
     async def _discard(self, uploaded: dict[str, str | None]) -> None:
@@ -326,6 +394,14 @@ def split_thread(text: str, limits: Limits) -> list[str]:
     if rest:
         parts.append(rest)
     return parts
+
+
+def _age(record: Any, now: datetime) -> float | None:
+    """Seconds since a recorded upload was made (None: the record is unreadable)."""
+    try:
+        return (now - datetime.fromisoformat(record["at"])).total_seconds()
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 def _positive(value: Any) -> int | None:

@@ -2,7 +2,8 @@
 
 Past the server's idempotency hour, or on servers that ignore the key (Takahē), the
 publisher calls `lookup` before retrying an `Ambiguous` failure. A status comes back as HTML,
-so its text is read with a small parser and compared as the server renders it (whitespace,
+so its text is read with a small parser (each link as its `href`, whatever text the server
+shows for it) and compared as the server renders it (whitespace,
 `@user@domain` mentions, Unicode normalisation). A status is ours only when it was created
 after the post's first claim (less clock slack) AND carries the approved text: the release
 link alone proves nothing (a colleague may have shared it). Paging never follows a `Link`
@@ -102,21 +103,35 @@ def _same_origin(url: str, base: str) -> bool:
 
 
 class _Content(HTMLParser):
-    """Hrefs and visible-or-not text of a status's HTML (hidden URL parts are text too)."""
+    """A status's text as written: a link stands for its `href`, not its visible text.
+
+    Servers show links differently — Mastodon hides the scheme and the tail in `invisible`
+    spans, GoToSocial drops the scheme and cuts the text short — but every one keeps the
+    address whole in `href`. Mentions (`@user`) and hashtags (`#tag`) keep their text: their
+    `href` is the server's profile or tag page, not what was written."""
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
-        self.hrefs: list[str] = []
         self.parts: list[str] = []
+        self._link: tuple[str, list[str]] | None = None
+        """The open `<a>`: its href and the text read inside it so far."""
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag == "a":
-            self.hrefs.extend(v for k, v in attrs if k == "href" and v)
+            href = next((v for k, v in attrs if k == "href" and v), None)
+            self._link = (href, []) if href else None
         elif tag in ("br", "p"):
             self.parts.append("\n")
 
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "a" and self._link is not None:
+            href, inside = self._link
+            self._link = None
+            shown = "".join(inside)
+            self.parts.append(shown if shown.lstrip().startswith(("#", "@")) else href)
+
     def handle_data(self, data: str) -> None:
-        self.parts.append(data)
+        (self._link[1] if self._link is not None else self.parts).append(data)
 
 
 _URL = regex.compile(r"https?://[^\s<>\"]+")

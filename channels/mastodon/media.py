@@ -1,8 +1,10 @@
 """A post's images: downloaded (or read from disk), uploaded, and waited on until processed.
 
-Media uploads have no idempotency, so `MastodonChannel.publish` keeps a post's uploads while
-it retries in the same process and reuses them, and deletes them when the post fails for
-good (a kill mid-upload leaves at most an orphan, which Mastodon removes after a day). The
+Media uploads have no idempotency, so `MastodonChannel.publish` records each upload's id in
+the store before any status could attach it, reuses a post's uploads when it retries (in
+this process or the next one, after a crash), and deletes them when the post fails for good
+or they sit unused past `UPLOAD_REUSE` (servers such as Takahē never expire them). Only a
+kill between the server's answer to the upload and that record leaves an orphan. The
 download itself is `channels.images`: no token to the image's host, netguard on every hop,
 bounded in time and size (an image over the instance's limit is left out with a warning
 rather than failing the post).

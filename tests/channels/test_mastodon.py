@@ -451,6 +451,25 @@ async def test_lookup_needs_the_approved_text_not_just_the_link(
     assert await channel.lookup(make_post(3, text=f"Worth a read: {link}", link=link)) is None
 
 
+async def test_lookup_reads_links_by_href_where_the_server_shortens_their_text(
+        fake: FakeMastodon, server: LiveServer, client: httpx.AsyncClient) -> None:
+    """GoToSocial writes a link's text without its scheme and cuts it short: the receipt is
+    still found, by the link's href, and a different link with the same visible text is not."""
+    fake.link_style = "gotosocial"
+    channel = channel_for(server, client)
+    link = "https://www.example.org/news/2026/03/third-call-for-projects-opens"
+    ours = make_post(1, text=f"Our third call is open!\n\n{link} #GreenMobility", link=link)
+    receipt = await channel.publish(ours)
+    content = fake.statuses[receipt.remote_id].content
+    assert f'href="{link}"' in content and f">{link}<" not in content
+    found = await channel.lookup(ours)
+    assert found_id(found) == receipt.remote_id
+    assert found is not None and found.matched and "approved text" in found.matched
+    other = link.replace("opens", "closes")
+    assert await channel.lookup(make_post(2, text=f"Our third call is open!\n\n{other} "
+                                          "#GreenMobility", link=other)) is None
+
+
 async def test_lookup_by_text_pages_and_stops_at_the_cutoff(
         fake: FakeMastodon, server: LiveServer, client: httpx.AsyncClient) -> None:
     channel = channel_for(server, client)

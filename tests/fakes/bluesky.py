@@ -168,13 +168,17 @@ class FakePDS:
             self.accounts[did] = account
             return account
 
-    def revoke(self, app_password: str) -> None:
-        """Revoke an app password and every session signed in with it."""
+    def revoke(self, app_password: str, *, access_survives: bool = False) -> None:
+        """Revoke an app password and every session signed in with it. With
+        `access_survives`, as the reference PDS does, the refresh tokens die but access
+        tokens (stateless JWTs there) keep working until they expire."""
         with self.lock:
             for account in self.accounts.values():
                 account.app_passwords.discard(app_password)
-            for token in [t for t, v in self.tokens.items() if v.app_password == app_password]:
-                del self.tokens[token]
+            for token, value in list(self.tokens.items()):
+                if value.app_password == app_password and not (
+                        access_survives and value.kind == "access"):
+                    del self.tokens[token]
 
     def expire_access_tokens(self) -> None:
         """Every access token issued so far is now past its expiry."""

@@ -152,6 +152,8 @@ class FakeMastodon:
     slow_media: bool = False
     processing_polls: int = 2
     version: str = "4.3.0"
+    link_style: Literal["mastodon", "gotosocial"] = "mastodon"
+    """How a status's links read in `content`: GoToSocial shows them without the scheme."""
 
     accounts: dict[str, Account] = field(default_factory=dict)
     tokens: dict[str, tuple[str, frozenset[str]]] = field(default_factory=dict)
@@ -408,7 +410,7 @@ async def create_status(state: FakeMastodon, request: Request, form: dict[str, l
             in_reply_to_id=reply_to, created_at=state.now(),
             url=f"{base}/@{account.username}/{status_id}",
             uri=f"{base}/users/{account.username}/statuses/{status_id}",
-            content=render_content(text, base), idempotency_key=key,
+            content=render_content(text, base, state.link_style), idempotency_key=key,
         )
         state.statuses[status_id] = status
         for media in found:

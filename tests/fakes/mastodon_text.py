@@ -62,7 +62,12 @@ def _rewrite_mentions(text: str) -> str:
 
 # ---------------------------------------------------------------- HTML content
 
-def _link(url: str) -> str:
+def _link(url: str, style: str = "mastodon") -> str:
+    if style == "gotosocial":  # the text drops the scheme and is cut short; only href is whole
+        rest = url.split("://", 1)[1]
+        shown = rest if len(rest) <= 30 else rest[:29] + "…"
+        return (f'<a href="{html.escape(url)}" rel="nofollow noreferrer noopener" '
+                f'target="_blank">{html.escape(shown)}</a>')
     scheme, rest = url.split("://", 1)
     prefix = scheme + "://"
     if rest.startswith("www."):
@@ -75,12 +80,12 @@ def _link(url: str) -> str:
             f'<span class="invisible">{html.escape(hidden)}</span></a>')
 
 
-def _line_html(line: str, base: str) -> str:
+def _line_html(line: str, base: str, style: str) -> str:
     out: list[str] = []
     pos = 0
     for start, end in url_spans(line):
         out.append(_tags_html(line[pos:start], base))
-        out.append(_link(line[start:end]))
+        out.append(_link(line[start:end], style))
         pos = end
     out.append(_tags_html(line[pos:], base))
     return "".join(out)
@@ -98,11 +103,12 @@ def _tags_html(text: str, base: str) -> str:
     return "".join(out)
 
 
-def render_content(text: str, base: str) -> str:
-    """Status text as Mastodon serves it: paragraphs, `<br />`, linkified URLs and hashtags."""
+def render_content(text: str, base: str, style: str = "mastodon") -> str:
+    """Status text as Mastodon serves it: paragraphs, `<br />`, linkified URLs and hashtags.
+    `style = "gotosocial"` writes a link's text as GoToSocial does: no scheme, cut short."""
     paragraphs = [p for p in regex.split(r"\n\s*\n", text.strip()) if p.strip()]
     return "".join(
-        "<p>" + "<br />".join(_line_html(line, base) for line in para.split("\n")) + "</p>"
+        "<p>" + "<br />".join(_line_html(line, base, style) for line in para.split("\n")) + "</p>"
         for para in paragraphs
     )
 

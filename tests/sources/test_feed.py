@@ -151,6 +151,41 @@ def test_non_utf8_encoding_is_decoded() -> None:
     assert releases[0].title == "Coopération transfrontalière à Besançon"
 
 
+@pytest.mark.parametrize("declared", ["iso-8859-1", None])
+async def test_a_wrong_charset_in_the_header_falls_back_to_the_document(
+        site: tuple[FeedSite, str], caplog: pytest.LogCaptureFixture,
+        declared: str | None) -> None:
+    """A latin-1 feed served as `charset=utf-16`: read by its XML declaration, else by what
+    its bytes look like, with a warning naming the wrong header."""
+    state, base = site
+    body = rss([{"title": "Coopération transfrontalière à Besançon",
+                 "link": "https://www.example.org/fr/besancon",
+                 "description": "Réunion des partenaires à Besançon, première étape."}],
+               encoding="iso-8859-1")
+    if declared is None:  # no encoding in the declaration: only the bytes can tell
+        body = body.replace(b' encoding="iso-8859-1"', b"")
+    body += b"\n" * (len(body) % 2)  # even: it decodes as UTF-16, into garbage
+    state.pages["/feed"] = Page(body, content_type="application/rss+xml; charset=utf-16")
+    async with httpx.AsyncClient() as client:
+        _, releases = await feed.poll("site", cfg(f"{base}/feed"), SourceState("site"), client)
+    assert [r.title for r in releases] == ["Coopération transfrontalière à Besançon"]
+    [warning] = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert "charset=utf-16" in warning and "source=site" in warning
+    assert ("XML declaration" if declared else "sniffed") in warning
+
+
+async def test_a_right_charset_in_the_header_is_taken_silently(
+        site: tuple[FeedSite, str], caplog: pytest.LogCaptureFixture) -> None:
+    state, base = site
+    body = rss([{"title": "Москва: партнёры встретились", "link": "https://www.example.org/ru"}],
+               encoding="koi8-r", declared="windows-1251")   # the header wins over the document
+    state.pages["/feed"] = Page(body, content_type="application/rss+xml; charset=koi8-r")
+    async with httpx.AsyncClient() as client:
+        _, releases = await feed.poll("site", cfg(f"{base}/feed"), SourceState("site"), client)
+    assert [r.title for r in releases] == ["Москва: партнёры встретились"]
+    assert not [r for r in caplog.records if r.levelname == "WARNING"]
+
+
 def test_relative_links_resolve_against_the_feed_url() -> None:
     body = (b'<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom" '
             b'xml:base="https://www.example.org/de/"><title>t</title><id>x</id>'
