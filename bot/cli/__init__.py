@@ -58,6 +58,18 @@ def run_async(coroutine: Coroutine[Any, Any, T]) -> T:
     return asyncio.run(coroutine)
 
 
+def require_channel(app: App, name: str, *, also: frozenset[str] = frozenset()) -> None:
+    """Refuse an unknown channel name as a usage error (exit 2), naming the configured ones.
+
+    Without it `queue --channel nope` listed nothing and exited 0: a typo read as "no posts".
+    `also` admits names the caller knows another way (posts of a channel since removed).
+    """
+    if name in app.config.channels or name in also:
+        return
+    raise click.UsageError(f"no channel named {name!r} in {app.config.source_file}; "
+                           f"configured: {', '.join(app.config.channels) or 'none'}")
+
+
 def plural(n: int, word: str, many: str | None = None) -> str:
     """`1 post`, `2 posts` — counts in messages read as a person would write them."""
     return f"{n} {word if n == 1 else many or word + 's'}"

@@ -1,0 +1,139 @@
+"""The command line as an operator meets it (issue 29, items 13-16), through the real
+`pressbot` process: exit codes, what it prints, and the service's log read line by line."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import Workspace, make_workspace, write_release
+from tests.test_service import free_port
+
+
+def pressbot(ws: Workspace, *args: str,
+             cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "bot", "--config", str(ws.config), *args],
+                          capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL,
+                          cwd=cwd, env={**os.environ, "PYTHONPATH": str(Path.cwd())})
+
+
+@pytest.fixture
+def ws(tmp_path: Path) -> Workspace:
+    ws = make_workspace(tmp_path)
+    write_release(ws.content, "r1.md", "Release one")
+    assert pressbot(ws, "fetch").returncode == 0
+    return ws
+
+
+def test_an_unknown_channel_or_missing_path_is_a_usage_error(ws: Workspace) -> None:
+    for args in (["queue", "--channel", "nope"], ["preview", "--channel", "nope"],
+                 ["pause", "nope"], ["resume", "nope"]):
+        done = pressbot(ws, *args)
+        assert done.returncode == 2, (args, done.stdout, done.stderr)
+        assert "no channel named 'nope'" in done.stderr, args
+        assert "mastodon, facebook" in done.stderr, args     # the configured ones
+        assert "queue is empty" not in done.stdout
+
+    missing = pressbot(ws, "preview", str(ws.root / "nonexistent"))
+    assert missing.returncode == 2
+    assert f"{ws.root / 'nonexistent'}: no such file or folder" in missing.stderr
+    source = pressbot(ws, "preview", str(ws.content), "--source", "nope")
+    assert source.returncode == 2 and "no folder source named 'nope'" in source.stderr
+    assert "folder sources: press" in source.stderr
+    fetch = pressbot(ws, "fetch", "--source", "nope")
+    assert fetch.returncode == 2 and "configured: press" in fetch.stderr
+    bounces = pressbot(ws, "subscribers", "bounces", "--channel", "nope")
+    assert bounces.returncode == 2 and "named 'nope'" in bounces.stderr
+
+    known = pressbot(ws, "queue", "--channel", "mastodon")
+    assert known.returncode == 0 and "Release one" in known.stdout
+
+
+def test_a_removed_channel_still_lists_its_posts(ws: Workspace) -> None:
+    ws.config.write_text(ws.config.read_text().replace("[channels.facebook]",
+                                                       "[channels.fb2]"))
+    done = pressbot(ws, "queue", "--channel", "facebook")
+    assert done.returncode == 0 and "Release one" in done.stdout
+
+
+def test_a_very_short_edit_is_refused_without_force(ws: Workspace) -> None:
+    post = json.loads(pressbot(ws, "queue", "--json", "--channel", "mastodon").stdout)[0]
+    short = pressbot(ws, "edit", str(post["id"]), "--text", "…")
+    assert short.returncode == 2
+    assert "1 character long (under 20)" in short.stderr and "--force" in short.stderr
+    after = json.loads(pressbot(ws, "show", str(post["id"]), "--json").stdout)
+    assert after["text"] == post["text"]                       # nothing saved
+
+    forced = pressbot(ws, "edit", str(post["id"]), "--text", "Short.", "--force")
+    assert forced.returncode == 0, forced.stderr
+    assert json.loads(pressbot(ws, "show", str(post["id"]), "--json").stdout)["text"] == \
+        "Short."
+
+    # the README's tour example saves as it reads
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    line = next(x for x in readme.splitlines() if x.startswith("pressbot edit 4 --text"))
+    tour = line.split('"', 1)[1].rstrip(" \\") + " " + \
+        readme.split(line, 1)[1].splitlines()[1].strip().rstrip('"')
+    done = pressbot(ws, "edit", str(post["id"]), "--text", tour)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(pressbot(ws, "show", str(post["id"]), "--json").stdout)["text"] == tour
+
+
+def test_run_says_what_leaves_and_logs_json_fields(tmp_path: Path) -> None:
+    """Every channel an outbox: the start line says nothing leaves; in JSON every line is
+    an object whose fields are keys (post, channel), not text inside msg."""
+    port = free_port()
+    channels = '\n[channels.mastodon]\ntype = "outbox"\nlike = "mastodon"\napproval = "auto"\n'
+    ws = make_workspace(tmp_path, channels=channels, extra=(
+        f'\n[web]\nlisten = "127.0.0.1:{port}"\n'))
+    ws.config.write_text(ws.config.read_text().replace(
+        "[bot]\n", '[bot]\nlog_format = "json"\nlog_level = "INFO"\n'))
+    write_release(ws.content, "a.md", "Service release")
+    log = tmp_path / "run.log"
+    with log.open("w") as err:
+        proc = subprocess.Popen([sys.executable, "-m", "bot", "--config", str(ws.config), "run"],
+                                stdout=subprocess.DEVNULL, stderr=err, text=True,
+                                env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    try:
+        deadline = time.monotonic() + 30
+        while '"published"' not in log.read_text() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert '"published"' in log.read_text(), log.read_text()[-3000:]
+        approve_cli = pressbot(ws, "queue", "--json")
+        assert approve_cli.returncode == 0
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=25) == 0
+    lines = [json.loads(line) for line in log.read_text().splitlines()]  # each one JSON
+    for entry in lines:
+        assert {"ts", "level", "logger", "msg"} <= entry.keys(), entry
+        assert entry["ts"].endswith("Z") and entry["ts"][10] == "T", entry
+        assert "post=" not in entry["msg"] and "channel=" not in entry["msg"], entry
+    start = next(e for e in lines if e["msg"].startswith("pressbot running")
+                 or e.get("mode"))
+    assert start["mode"] == "outbox"
+    assert "every channel is an outbox; nothing leaves this machine" in start["msg"]
+    assert "dry_run" not in json.dumps(start)
+    published = next(e for e in lines if e["msg"] == "published")
+    assert published["channel"] == "mastodon" and isinstance(published["post"], int)
+    assert published["level"] == "info" and published["logger"] == "pressbot.publish"
+
+
+def test_run_dry_run_and_mixed_channels_say_so() -> None:
+    from bot.config import Config
+    from bot.service import what_leaves
+
+    config = Config(channels={
+        "mastodon": {"type": "mastodon", "base_url": "https://m.example", "token": "t" * 12},
+        "news": {"type": "outbox", "like": "email"}})
+    assert what_leaves(config, dry_run=False, workers=True) == (
+        "live", "publishing to mastodon; outbox only: news")
+    assert what_leaves(config, dry_run=True, workers=True)[0] == "dry-run"
+    assert what_leaves(config, dry_run=False, workers=False)[0] == "web"
