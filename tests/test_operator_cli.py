@@ -137,3 +137,39 @@ def test_run_dry_run_and_mixed_channels_say_so() -> None:
         "live", "publishing to mastodon; outbox only: news")
     assert what_leaves(config, dry_run=True, workers=True)[0] == "dry-run"
     assert what_leaves(config, dry_run=False, workers=False)[0] == "web"
+
+
+def test_logfmt_lines_parse_back_to_their_fields() -> None:
+    import logging
+    import re
+
+    from bot.logformat import FieldsFilter, LogfmtFormatter
+
+    def line(msg: str, *args: object) -> str:
+        record = logging.LogRecord("pressbot.x", logging.WARNING, __file__, 1, msg, args, None)
+        FieldsFilter().filter(record)
+        return LogfmtFormatter().format(record)
+
+    pair = re.compile(r'(\S+?)=("(?:[^"\\]|\\.)*"|\S*)(?:\s|$)')
+    text = line("post=%d channel=%s held: %s", 3, "news letter", 'said "no"\nthen')
+    assert "\n" not in text
+    parsed = {k: json.loads(v) if v.startswith('"') else v for k, v in pair.findall(text)}
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", parsed["ts"])
+    assert parsed | {"ts": ""} == {"ts": "", "level": "warning", "logger": "pressbot.x",
+                                   "msg": 'held: said "no"\nthen', "post": "3",
+                                   "channel": "news letter"}
+    assert "".join(f"{k}={v} " for k, v in pair.findall(text)).strip() == text
+
+
+def test_an_approval_and_an_edit_are_logged(ws: Workspace, monkeypatch: pytest.MonkeyPatch,
+                                            caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    monkeypatch.setattr(logging.getLogger(), "_pressbot", True, raising=False)
+    caplog.set_level(logging.INFO, logger="pressbot.workflow")
+    post = json.loads(ws.run("queue", "--json", "--channel", "mastodon").stdout)[0]["id"]
+    assert ws.run("edit", str(post), "--text", "A text long enough to be a post.").exit_code == 0
+    assert ws.run("approve", str(post)).exit_code == 0
+    said = [r.getMessage() for r in caplog.records if r.name == "pressbot.workflow"]
+    assert said[0].startswith(f"post={post} channel=mastodon by=cli:") and "edited" in said[0]
+    assert said[1].endswith("approved") and "publish_at=" in said[1]
