@@ -173,3 +173,37 @@ def test_an_approval_and_an_edit_are_logged(ws: Workspace, monkeypatch: pytest.M
     said = [r.getMessage() for r in caplog.records if r.name == "pressbot.workflow"]
     assert said[0].startswith(f"post={post} channel=mastodon by=cli:") and "edited" in said[0]
     assert said[1].endswith("approved") and "publish_at=" in said[1]
+
+
+def test_the_container_healthcheck_fails_only_when_unhealthy_or_silent() -> None:
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from bot.healthcheck import probe
+
+    answers = {"/ok": (200, "ok"), "/degraded": (503, "degraded"),
+               "/unhealthy": (503, "unhealthy")}
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            code, status = answers[self.path]
+            body = json.dumps({"ok": code == 200, "status": status}).encode()
+            self.send_response(code)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        assert probe(f"{base}/ok")[0] and probe(f"{base}/degraded")[0]
+        assert probe(f"{base}/unhealthy") == (False, f"{base}/unhealthy: unhealthy")
+    finally:
+        server.shutdown()
+        server.server_close()
+    alive, said = probe(base + "/ok")
+    assert not alive and "no answer" in said
