@@ -131,7 +131,7 @@ def test_run_dry_run_and_mixed_channels_say_so() -> None:
     from bot.service import what_leaves
 
     config = Config(channels={
-        "mastodon": {"type": "mastodon", "base_url": "https://m.example", "token": "t" * 12},
+        "mastodon": {"type": "mastodon", "base_url": "https://m.example", "access_token": "t" * 12},
         "news": {"type": "outbox", "like": "email"}})
     assert what_leaves(config, dry_run=False, workers=True) == (
         "live", "publishing to mastodon; outbox only: news")
