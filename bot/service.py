@@ -85,8 +85,9 @@ async def serve(config: Config, store: Store, *, dry_run: bool, workers: bool = 
         health.loops = loops if workers else None
         web_task = asyncio.create_task(_web(config, store, health, publisher))
         watch_task = asyncio.create_task(_watch_folders(config, loops)) if workers else None
-        log.info("pressbot running sources=%d channels=%d dry_run=%s web=%s",
-                 len(config.sources), len(channels), dry_run, config.web.listen)
+        mode, what = what_leaves(config, dry_run=dry_run, workers=workers)
+        log.info("pressbot running sources=%d channels=%d web=%s mode=%s %s",
+                 len(config.sources), len(channels), config.web.listen, mode, what)
         await stop.wait()
         log.info("stopping: no new claims; waiting for in-flight posts")
         publisher.stopping = True
@@ -115,6 +116,22 @@ def _failed(name: str, exc: Exception, health: Health) -> None:
         log.exception("publish pass failed", exc_info=exc)
     else:
         log.exception("%s failed", name, exc_info=exc)
+
+
+def what_leaves(config: Config, *, dry_run: bool, workers: bool) -> tuple[str, str]:
+    """What this process will send, in a word and a sentence, for the start-up line.
+
+    `dry_run=False` read as "live" when every channel was an outbox anyway."""
+    outboxes = sorted(n for n, c in config.channels.items() if c.type == "outbox" or c.dry_run)
+    live = sorted(n for n in config.channels if n not in outboxes)
+    if not workers:
+        return "web", "review page only: nothing is fetched or published"
+    if dry_run:
+        return "dry-run", "--dry-run: every channel is an outbox; nothing leaves this machine"
+    if not live:
+        return "outbox", "every channel is an outbox; nothing leaves this machine"
+    kept = f"; outbox only: {', '.join(outboxes)}" if outboxes else ""
+    return "live", f"publishing to {', '.join(live)}{kept}"
 
 
 def _schedule_work(loops: Loops, config: Config, store: Store, publisher: Publisher,

@@ -13,6 +13,7 @@ transaction.
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -28,6 +29,8 @@ from bot.render import HOLD_PREFIX, Target, render, render_edited_email, targets
 from bot.schedule import next_slot
 from bot.store import posts as post_store
 from bot.store.schema import posts as posts_table
+
+log = logging.getLogger("pressbot.workflow")
 
 S = PostStatus
 EDITABLE = (S.PENDING, S.APPROVED, S.FAILED, S.HELD)
@@ -154,9 +157,14 @@ def approve(conn: Connection, config: Config, post_id: int, actor: str) -> Post:
     slot = slot_for(conn, config, post.channel, not_before=max(filter(None, [embargo,
                                                                              publish_at]),
                                                                 default=None), exclude=post.id)
-    return post_store.change(conn, post_id, allowed_from=APPROVABLE, to=S.APPROVED, actor=actor,
-                             action="approve", detail={"publish_at": slot.isoformat()},
-                             publish_at=slot, attempts=0, next_attempt_at=None, last_error=None)
+    approved = post_store.change(conn, post_id, allowed_from=APPROVABLE, to=S.APPROVED,
+                                 actor=actor, action="approve",
+                                 detail={"publish_at": slot.isoformat()}, publish_at=slot,
+                                 attempts=0, next_attempt_at=None, last_error=None)
+    # the audit trail is in the database; the log lets an operator follow the day without it
+    log.info("post=%d channel=%s by=%s publish_at=%s approved", post_id, post.channel, actor,
+             slot.isoformat())
+    return approved
 
 
 def editors_of_current_text(conn: Connection, post_id: int) -> set[str]:
@@ -172,10 +180,13 @@ def editors_of_current_text(conn: Connection, post_id: int) -> set[str]:
 
 
 def reject(conn: Connection, post_id: int, actor: str, reason: str | None) -> Post:
-    return post_store.change(conn, post_id, allowed_from=(S.PENDING, S.APPROVED, S.HELD,
-                                                          S.FAILED),
-                             to=S.REJECTED, actor=actor, action="reject",
-                             detail={"reason": reason or ""}, last_error=reason or None)
+    rejected = post_store.change(conn, post_id, allowed_from=(S.PENDING, S.APPROVED, S.HELD,
+                                                              S.FAILED),
+                                 to=S.REJECTED, actor=actor, action="reject",
+                                 detail={"reason": reason or ""}, last_error=reason or None)
+    log.info("post=%d channel=%s by=%s reason=%s rejected", post_id, rejected.channel, actor,
+             reason or "")
+    return rejected
 
 
 def edit(conn: Connection, config: Config, post_id: int, actor: str, text: str,
@@ -194,10 +205,13 @@ def edit(conn: Connection, config: Config, post_id: int, actor: str, text: str,
         fields["subject"] = " ".join(subject.split())
     if post.html is not None:  # an email: every part says what was approved
         fields["html"] = _edited_html(config, post, text)
-    return post_store.change(conn, post_id, allowed_from=EDITABLE, to=to, actor=actor,
-                             action="edit", returning=True, detail={"previous_text": post.text,
-                                                    "previous_subject": post.subject},
-                             **fields)
+    edited = post_store.change(conn, post_id, allowed_from=EDITABLE, to=to, actor=actor,
+                               action="edit", returning=True,
+                               detail={"previous_text": post.text,
+                                       "previous_subject": post.subject}, **fields)
+    log.info("post=%d channel=%s by=%s chars=%d status=%s edited", post_id, post.channel, actor,
+             len(text), edited.status)
+    return edited
 
 
 def _edited_html(config: Config, post: Post, text: str) -> str:
@@ -219,9 +233,12 @@ def schedule(conn: Connection, config: Config, post_id: int, actor: str,
         raise WorkflowError(f"post {post_id} is embargoed until {embargo.isoformat()}: "
                             "it cannot be scheduled before that")
     extra = {**post.extra, "scheduled_by": actor}
-    return post_store.change(conn, post_id, allowed_from=EDITABLE, to=None, actor=actor,
-                             action="schedule", detail={"publish_at": when.isoformat()},
-                             publish_at=when, extra=extra)
+    scheduled = post_store.change(conn, post_id, allowed_from=EDITABLE, to=None, actor=actor,
+                                  action="schedule", detail={"publish_at": when.isoformat()},
+                                  publish_at=when, extra=extra)
+    log.info("post=%d channel=%s by=%s publish_at=%s scheduled", post_id, post.channel, actor,
+             when.isoformat())
+    return scheduled
 
 
 def _embargo(conn: Connection, post: Post) -> datetime | None:

@@ -82,7 +82,8 @@ def test_no_argument_previews_the_pending_queue(tmp_path: Path) -> None:
 
 
 def test_bad_arguments(ws: Workspace) -> None:
-    assert ws.run("preview", "nope.md").exit_code == 1
+    missing = ws.run("preview", "nope.md")   # a missing path is a usage error (issue 29)
+    assert missing.exit_code == 2 and "nope.md: no such file or folder" in missing.stderr
     unknown = ws.run("preview", str(EXAMPLES), "--channel", "twitter")
     assert unknown.exit_code == 2 and "no channel named 'twitter'" in unknown.stderr
 

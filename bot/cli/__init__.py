@@ -24,6 +24,9 @@ class App:
         self.config_path = config_path
         self._config: Config | None = None
         self._store: Store | None = None
+        self.upgrade_schema = False
+        """Only the service upgrades an older schema by itself; the other commands
+        refuse it (`pressbot db upgrade`)."""
 
     @property
     def config(self) -> Config:
@@ -42,7 +45,8 @@ class App:
         if self._store is None:
             from bot.store import Store
 
-            self._store = Store(self.config.bot.database_url)
+            self._store = Store(self.config.bot.database_url,
+                                migrate=True if self.upgrade_schema else "new")
         return self._store
 
 
@@ -56,6 +60,18 @@ def run_async(coroutine: Coroutine[Any, Any, T]) -> T:
     import asyncio
 
     return asyncio.run(coroutine)
+
+
+def require_channel(app: App, name: str, *, also: frozenset[str] = frozenset()) -> None:
+    """Refuse an unknown channel name as a usage error (exit 2), naming the configured ones.
+
+    Without it `queue --channel nope` listed nothing and exited 0: a typo read as "no posts".
+    `also` admits names the caller knows another way (posts of a channel since removed).
+    """
+    if name in app.config.channels or name in also:
+        return
+    raise click.UsageError(f"no channel named {name!r} in {app.config.source_file}; "
+                           f"configured: {', '.join(app.config.channels) or 'none'}")
 
 
 def plural(n: int, word: str, many: str | None = None) -> str:
@@ -92,6 +108,14 @@ def cli(ctx: click.Context, config_path: str | None) -> None:
 
 
 def main() -> None:
-    from bot.cli import channels, content, service, subscribers, users, workflow  # noqa: F401  (registers)
+    from bot.cli import (  # noqa: F401  (registers)
+        channels,
+        content,
+        operate,
+        service,
+        subscribers,
+        users,
+        workflow,
+    )
 
     cli(prog_name="pressbot")

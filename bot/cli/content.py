@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from bot.cli import App, cli, pass_app, plural, run_async
+from bot.cli import App, cli, pass_app, plural, require_channel, run_async
 
 
 @cli.command()
@@ -21,8 +21,8 @@ def fetch(app: App, only: str | None) -> None:
 
     config = app.config
     if only and only not in config.sources:
-        raise click.UsageError(f"no source named {only!r}; configured: "
-                               f"{', '.join(config.sources) or 'none'}")
+        raise click.UsageError(f"no source named {only!r} in {config.source_file}; "
+                               f"configured: {', '.join(config.sources) or 'none'}")
     store = app.store
     names = [n for n in config.sources if only in (None, n)]
     # a bar on the terminal for many sources; none in logs, pipes or cron mail
@@ -69,16 +69,22 @@ def preview(app: App, target: str | None, channel: str | None, source: str | Non
     With no argument, shows the queue's pending posts as they are stored.
     """
     from bot import preview as previewing
+    from bot.config import FolderSourceConfig
 
     config = app.config
-    if channel and channel not in config.channels:
-        raise click.UsageError(f"no channel named {channel!r}; configured: "
-                               f"{', '.join(config.channels) or 'none'}")
+    if channel:
+        require_channel(app, channel)
+    folders = [n for n, c in config.sources.items() if isinstance(c, FolderSourceConfig)]
+    if source and source not in folders:
+        raise click.UsageError(f"no folder source named {source!r} in {config.source_file}; "
+                               f"folder sources: {', '.join(folders) or 'none'}")
+    is_url = target is not None and re.match(r"^https?://", target, re.I)
+    if target is not None and not is_url and not Path(target).exists():
+        raise click.UsageError(f"{target}: no such file or folder")
     if target is None:
         items = previewing.from_queue(app.store, channel)
     else:
-        origin = None if re.match(r"^https?://", target, re.I) else \
-            previewing.origin_of(config, Path(target), source)
+        origin = None if is_url else previewing.origin_of(config, Path(target), source)
         releases, errors = previewing.load(target, origin, config.tz)
         for error in errors:
             click.echo(f"! {error}", err=True)

@@ -161,6 +161,7 @@ def run(app: App, dry_run: bool) -> None:
 
     config = app.config
     setup_logging(config.bot.log_level, config.bot.log_format, force=True)
+    app.upgrade_schema = True   # what a package upgrade restarts; logged as a warning
     sys.exit(run_async(serve(config, app.store, dry_run=dry_run)))
 
 

@@ -123,10 +123,14 @@ def bounces(app: App, channel: str | None) -> None:
     from bot.errors import ConfigError
     from channels.base import ChannelError
 
-    names = [n for n in bounce_channels(app.config) if channel in (None, n)]
+    mailboxes = list(bounce_channels(app.config))
+    if channel and channel not in mailboxes:
+        raise click.UsageError(f"no email channel with a bounce mailbox (imap_host) named "
+                               f"{channel!r} in {app.config.source_file}; with one: "
+                               f"{', '.join(mailboxes) or 'none'}")
+    names = [n for n in mailboxes if channel in (None, n)]
     if not names:
-        raise ConfigError("no email channel with a bounce mailbox (imap_host)"
-                          + (f" named {channel!r}" if channel else ""))
+        raise ConfigError("no email channel with a bounce mailbox (imap_host)")
     failed = False
     for name in names:
         try:

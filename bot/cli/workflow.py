@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import getpass
 import json
+import sys
 from typing import Any
 
 import click
 
-from bot.cli import App, cli, pass_app, plural
+from bot.cli import App, cli, pass_app, plural, require_channel
 
 STATUSES = ["pending", "approved", "publishing", "published", "failed", "rejected", "held"]
 
@@ -50,6 +51,8 @@ def queue(app: App, statuses: tuple[str, ...], channel: str | None, as_json: boo
     from bot.store import posts
 
     with app.store.begin() as conn:
+        if channel:  # a channel since removed from the config still lists its posts
+            require_channel(app, channel, also=posts.channel_names(conn))
         items = posts.listing(conn, status=list(statuses) or None, channel=channel)
         paused = {name: s for name, s in channel_store.states(conn).items() if s.paused}
     if as_json:
@@ -173,12 +176,19 @@ def reject(app: App, post_id: int, reason: str) -> None:
     click.echo(f"post {post_id} rejected")
 
 
+MIN_TEXT = 20
+"""Fewer characters than this is a slip far more often than a post: the README's tour once
+read `edit 4 --text "…"`, and copying it saved a one-character post."""
+
+
 @cli.command()
 @click.argument("post_id", type=int)
 @click.option("--text", help="The new text (otherwise $EDITOR opens).")
 @click.option("--subject", help="New subject (email).")
+@click.option("--force", is_flag=True,
+              help=f"Save a text under {MIN_TEXT} characters without asking.")
 @pass_app
-def edit(app: App, post_id: int, text: str | None, subject: str | None) -> None:
+def edit(app: App, post_id: int, text: str | None, subject: str | None, force: bool) -> None:
     """Edit a post's text; the original stays in the audit trail."""
     from bot import workflow
     from bot.store import posts
@@ -190,12 +200,30 @@ def edit(app: App, post_id: int, text: str | None, subject: str | None) -> None:
         if text is None:
             click.echo("no change")
             return
+    _confirm_short(post_id, text, force)
     with app.store.begin_immediate() as conn:
         post = workflow.edit(conn, app.config, post_id, actor(), text, subject)
         length, limit = workflow.measure(conn, app.config, post.channel, post.text)
     counted = f"{length}/{limit}" if limit else str(length)
     click.echo(f"post {post_id} edited: {counted} characters as {post.channel} counts them; "
                f"status {post.status}")
+
+
+def _confirm_short(post_id: int, text: str, force: bool) -> None:
+    """A text under MIN_TEXT: asked on a terminal, refused (exit 2) in a script unless
+    `--force`. An empty one is left to the workflow, which refuses it whatever the flag."""
+    size = len(text.strip())
+    if force or not size or size >= MIN_TEXT:
+        return
+    warning = (f"post {post_id}: the new text is {plural(size, 'character')} long "
+               f"(under {MIN_TEXT}): {text.strip()!r}")
+    if sys.stdin.isatty() and sys.stdout.isatty():
+        click.echo(f"⚠ {warning}", err=True)
+        if click.confirm("Save it anyway?", default=False, err=True):
+            return
+        click.echo("not saved", err=True)
+        sys.exit(1)
+    raise click.UsageError(f"{warning}; not saved — give --force to save it anyway")
 
 
 @cli.command()

@@ -1,11 +1,13 @@
-"""Engine, connection settings and automatic schema upgrades.
+"""Engine, connection settings and schema upgrades.
 
 SQLite runs in WAL mode with a busy timeout so read-only commands and workflow commands
-work while `run` holds the file. PostgreSQL is used as is. The schema is upgraded by
-Alembic the first time a process opens the database; when it is already at head the
-check costs one query and Alembic is not even imported. An empty database gets the
+work while `run` holds the file. PostgreSQL is used as is. An empty database gets the
 newest schema straight from `bot.store.schema` and is stamped at head (Alembic's own
 advice for new databases): a first run does not replay every migration.
+An older schema is upgraded by Alembic only when asked (`migrate=True`: the service and
+`pressbot db upgrade`); other commands refuse it with `SchemaMismatch`, so that an upgrade
+is a step an operator takes (after a backup), not a side effect of `pressbot queue`. When
+the schema is at head the check costs one query and Alembic is not even imported.
 `tests/test_store.py` proves the two schemas the same on SQLite and PostgreSQL.
 """
 
@@ -15,7 +17,7 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -59,10 +61,42 @@ def make_engine(url: str) -> Engine:
     return sa.create_engine(parsed, pool_pre_ping=True, pool_size=5, max_overflow=5)
 
 
+class SchemaMismatch(ConfigError):
+    """The database's schema is not the one this pressbot was built for (exit 2)."""
+
+
+def _scripts() -> Any:
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory(str(Path(__file__).parent.parent / "migrations"))
+
+
+def pending(current: str | None) -> list[tuple[str, str]]:
+    """The migrations (revision, what it does) from `current` to HEAD, oldest first;
+    raises SchemaMismatch for a revision this pressbot does not know (a newer one)."""
+    scripts = _scripts()
+    known = {s.revision: s for s in scripts.walk_revisions()}
+    if current is not None and current not in known:
+        raise SchemaMismatch(
+            f"the database is at schema {current}, which this pressbot (schema {HEAD}) does "
+            "not know: a newer pressbot upgraded it. Run that version, or roll the schema "
+            f"back with it first (`pressbot db downgrade {HEAD}`), or restore a backup")
+    steps = []
+    revision: str | None = HEAD
+    while revision and revision != current:
+        script = known[revision]
+        steps.append((revision, (script.doc or "").strip().splitlines()[0]
+                      if script.doc else ""))
+        revision = script.down_revision
+    return steps[::-1]
+
+
 class Store:
     """One database. Use `with store.begin() as conn:` and the functions of the store modules."""
 
-    def __init__(self, url: str, *, migrate: bool = True) -> None:
+    def __init__(self, url: str, *, migrate: bool | Literal["new"] = True) -> None:
+        """`migrate`: True creates or upgrades the schema; "new" creates it in an empty
+        database and refuses an older one (SchemaMismatch); False touches nothing."""
         self.url = url
         try:
             self.engine = make_engine(url)
@@ -70,7 +104,7 @@ class Store:
             raise ConfigError(f"bot.database_url: cannot use this database: {exc}") from None
         self.is_sqlite = self.engine.dialect.name == "sqlite"
         if migrate:
-            self.migrate()
+            self.migrate(upgrade=migrate is True)
 
     @contextmanager
     def begin(self) -> Iterator[Connection]:
@@ -104,15 +138,26 @@ class Store:
             row = conn.exec_driver_sql("SELECT version_num FROM alembic_version").first()
             return row[0] if row else None
 
-    def migrate(self) -> None:
-        """Bring the schema to the newest revision (a no-op when it is already there)."""
+    def migrate(self, *, upgrade: bool = True) -> None:
+        """Bring the schema to the newest revision (a no-op when it is already there).
+
+        An empty database is created at head either way; an older schema is upgraded only
+        with `upgrade`, else refused with what to run."""
         try:
             if self.current_revision() == HEAD or self._create_if_empty():
                 return
+            current = self.current_revision()
         except sa.exc.OperationalError as exc:
             raise ConfigError(
                 f"bot.database_url: cannot open the database: {exc.orig}"
             ) from None
+        steps = pending(current)   # raises for a schema newer than this pressbot
+        if not upgrade:
+            raise SchemaMismatch(
+                f"the database is at schema {current or 'none (tables without a version)'}; "
+                f"this pressbot needs {HEAD} ({len(steps)} migration(s) to apply). Back it "
+                "up (`pressbot backup FILE`), then run `pressbot db upgrade`")
+        log.warning("upgrading the database schema from %s to %s", current, HEAD)
         self.upgrade()
 
     def _create_if_empty(self) -> bool:
@@ -138,16 +183,26 @@ class Store:
                          {"v": HEAD})
         return True
 
-    def upgrade(self) -> None:
-        """Run Alembic's migrations from the stamped revision to head."""
-        from alembic import command
+    def _alembic(self) -> Any:
         from alembic.config import Config as AlembicConfig
 
         cfg = AlembicConfig()
         cfg.set_main_option("script_location", str(Path(__file__).parent.parent / "migrations"))
         cfg.attributes["engine"] = self.engine
-        log.info("upgrading database schema to %s", HEAD)
-        command.upgrade(cfg, "head")
+        return cfg
+
+    def upgrade(self) -> None:
+        """Run Alembic's migrations from the stamped revision to head."""
+        from alembic import command
+
+        command.upgrade(self._alembic(), "head")
+
+    def downgrade(self, revision: str) -> None:
+        """Run the migrations' downgrades back to `revision` (a rollback after upgrading
+        with this version; the data in dropped columns and tables is lost)."""
+        from alembic import command
+
+        command.downgrade(self._alembic(), revision)
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -146,6 +146,11 @@ def listing(conn: Connection, *, status: Sequence[str] | None = None,
     return [_with_uid(r) for r in conn.execute(query)]
 
 
+def channel_names(conn: Connection) -> frozenset[str]:
+    """Every channel that has posts, configured or not."""
+    return frozenset(conn.execute(sa.select(posts.c.channel).distinct()).scalars())
+
+
 def for_release(conn: Connection, release_id: int) -> list[Post]:
     return listing(conn, release_id=release_id)
 
