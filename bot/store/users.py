@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -20,7 +20,7 @@ from sqlalchemy.engine import Connection
 from bot import clock
 from bot.errors import PressbotError
 from bot.store.posts import add_event
-from bot.store.schema import users
+from bot.store.schema import signin_addresses, users
 
 if TYPE_CHECKING:
     from argon2 import PasswordHasher
@@ -136,6 +136,38 @@ def sessions_ended_at(conn: Connection, name: str) -> float:
     from bot.store import meta
 
     return float(meta.get(conn, f"sessions-ended:{name}", 0.0))
+
+
+KNOWN_FOR = timedelta(days=180)
+"""An address the account has not signed in from for this long is a stranger's again."""
+
+
+def knows_address(conn: Connection, name: str, address: str) -> bool:
+    """Has the account `name` signed in from `address` (within KNOWN_FOR)?"""
+    row = conn.execute(
+        sa.select(signin_addresses.c.last_at)
+        .join(users, users.c.id == signin_addresses.c.user_id)
+        .where(users.c.name == name, signin_addresses.c.address == address[:100])).first()
+    return row is not None and row[0] > clock.now() - KNOWN_FOR
+
+
+def remember_address(conn: Connection, user: User, address: str) -> None:
+    """Record a successful sign-in from `address`; forget the account's stale addresses.
+
+    Inserted without a prior check (`ON CONFLICT DO NOTHING`), so two replicas signing the
+    same person in at once do not fail on the key."""
+    now = clock.now()
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    conn.execute(insert(signin_addresses).values(user_id=user.id, address=address[:100],
+                                                 last_at=now).on_conflict_do_nothing())
+    conn.execute(signin_addresses.update().where(
+        signin_addresses.c.user_id == user.id, signin_addresses.c.address == address[:100])
+        .values(last_at=now))
+    conn.execute(signin_addresses.delete().where(
+        signin_addresses.c.user_id == user.id, signin_addresses.c.last_at < now - KNOWN_FOR))
 
 
 def set_password(conn: Connection, name: str, password: str, *, actor: str) -> None:
