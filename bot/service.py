@@ -152,6 +152,12 @@ def _schedule_work(scheduler: Any, config: Config, store: Store, publisher: Publ
         scheduler.add_job(websub_pass, IntervalTrigger(seconds=30), id="websub",
                           next_run_time=now + timedelta(seconds=2), max_instances=1,
                           coalesce=True)
+    from bot.confirmations import newsletter
+
+    if newsletter(config) is not None:
+        scheduler.add_job(_confirmations, IntervalTrigger(seconds=60), args=[config, store],
+                          id="confirmations", next_run_time=now + timedelta(seconds=5),
+                          max_instances=1, coalesce=True)
     from bot.bounces import check_all, check_every
 
     bounce_every = check_every(config)
@@ -180,6 +186,17 @@ async def _digest(config: Config, store: Store, channel: str) -> None:
 
     post_id = await asyncio.to_thread(build)
     log.info("digest channel=%s post=%s", channel, post_id or "skipped (nothing new)")
+
+
+async def _confirmations(config: Config, store: Store) -> None:
+    """The subscribe form's mails still due: failed ones, or those of a web process that
+    stopped before sending them (the web process sends the others at once)."""
+    from bot.confirmations import send_due
+
+    try:
+        await send_due(config, store)
+    except Exception:  # the store's trouble must not stop the service; the next pass retries
+        log.exception("sending confirmation mails failed")
 
 
 async def _notify(config: Config, store: Store) -> None:

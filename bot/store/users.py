@@ -156,13 +156,12 @@ def remember_address(conn: Connection, user: User, address: str) -> None:
 
     Inserted without a prior check (`ON CONFLICT DO NOTHING`), so two replicas signing the
     same person in at once do not fail on the key."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
     now = clock.now()
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    conn.execute(insert(signin_addresses).values(user_id=user.id, address=address[:100],
-                                                 last_at=now).on_conflict_do_nothing())
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    conn.execute(dialect.insert(signin_addresses).values(
+        user_id=user.id, address=address[:100], last_at=now).on_conflict_do_nothing())
     conn.execute(signin_addresses.update().where(
         signin_addresses.c.user_id == user.id, signin_addresses.c.address == address[:100])
         .values(last_at=now))
