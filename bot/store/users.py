@@ -9,7 +9,7 @@ audit events like any change of a post.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -206,8 +206,11 @@ def authenticate(conn: Connection, name: str, password: str) -> User | None:
     if not _verify(user.password_hash, password) or user.disabled:
         return None
     if _hasher().check_needs_rehash(user.password_hash):
+        # the session carries a fingerprint of the hash: it must be the new one, or the
+        # first sign-in after a change of parameters ends at the next page
+        user = replace(user, password_hash=_hasher().hash(password))
         conn.execute(users.update().where(users.c.id == user.id)
-                     .values(password_hash=_hasher().hash(password)))
+                     .values(password_hash=user.password_hash))
     return user
 
 

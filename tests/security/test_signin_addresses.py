@@ -7,47 +7,16 @@ so `X-Forwarded-For` plays each client's address (as a reverse proxy in front wo
 
 from __future__ import annotations
 
-import os
 import re
-import signal
-import subprocess
-import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 
-from tests.helpers import Workspace, make_workspace
-from tests.test_service import free_port, wait_for
+from tests.helpers import make_workspace
+from tests.web.live import listening_copy, pressbot_web
 
 PASSWORD = "a-long-enough-password"
 OFFICE = "192.0.2.10"
-
-
-def web_config(ws: Workspace, name: str) -> Path:
-    """A copy of the workspace's config listening on a port of its own (a replica)."""
-    path = ws.root / f"{name}.toml"
-    path.write_text(ws.config.read_text(encoding="utf-8") +
-                    f'\n[web]\nlisten = "127.0.0.1:{free_port()}"\n'
-                    'trusted_proxies = ["127.0.0.1"]\n', encoding="utf-8")
-    return path
-
-
-@contextmanager
-def pressbot_web(config: Path) -> Iterator[str]:
-    port = re.search(r'listen = "127\.0\.0\.1:(\d+)"', config.read_text())
-    assert port
-    proc = subprocess.Popen([sys.executable, "-m", "bot", "--config", str(config), "web"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    base = f"http://127.0.0.1:{port.group(1)}"
-    try:
-        wait_for(base + "/healthz")
-        yield base
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=25)
 
 
 def sign_in(base: str, address: str, password: str) -> int:
@@ -67,9 +36,10 @@ def test_a_known_address_is_known_to_every_process(tmp_path: Path) -> None:
     added = ws.run("users", "add", "rita", "--role", "reviewer", "--password-stdin",
                    input=PASSWORD + "\n")
     assert added.exit_code == 0, added.output
-    with pressbot_web(web_config(ws, "first")) as first:
+    proxy = 'trusted_proxies = ["127.0.0.1"]\n'
+    with pressbot_web(listening_copy(ws.config, "first", proxy)) as first:
         assert sign_in(first, OFFICE, PASSWORD) == 303          # her usual address
-        with pressbot_web(web_config(ws, "second")) as other:
+        with pressbot_web(listening_copy(ws.config, "second", proxy)) as other:
             # empty passwords: counted like any failure, and no hash to wait for
             guesses = [sign_in(other, f"198.51.100.{i}", "") for i in range(10)
                        for _ in range(5)]
