@@ -26,6 +26,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeSerializer, URLS
 from sqlalchemy import exc as sa_exc
 
 from bot import clock
+from bot.csvcells import cell, plain
 from bot.errors import PressbotError
 from bot.store import Store
 from bot.store import subscribers as sub_store
@@ -296,7 +297,7 @@ def import_csv(store: Store, source: Path | str) -> ImportReport:
         start, line = line + 1, reader.line_num
         if not any(v.strip() for v in record):
             continue
-        row = dict(zip(header, record, strict=False))
+        row = dict(zip(header, map(plain, record), strict=False))
         try:
             address = normalise_email(row.get("email") or "")
             name = normalise_name(row.get("name"))
@@ -342,12 +343,13 @@ EXPORT_FIELDS = ("email", "name", "language", "status", "consent_source", "conse
 
 
 def export_csv(subscribers: Iterable[Subscriber]) -> str:
-    """CSV with a header; re-importable (`email,name,language` come first)."""
+    """CSV with a header; re-importable (`email,name,language` come first). A name or an
+    address a spreadsheet would read as a formula is written as text (`bot.csvcells`)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(EXPORT_FIELDS)
     for s in subscribers:
         values = [getattr(s, f) for f in EXPORT_FIELDS]
-        writer.writerow(["" if v is None else v.isoformat() if hasattr(v, "isoformat") else v
-                         for v in values])
+        writer.writerow([cell("" if v is None else v.isoformat() if hasattr(v, "isoformat")
+                              else v) for v in values])
     return out.getvalue()

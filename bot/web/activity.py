@@ -2,7 +2,8 @@
 
 The CSV is streamed in id order in batches, so an export of years of events neither
 holds a transaction open nor builds the file in memory. Cells that a spreadsheet would
-read as a formula are prefixed with an apostrophe: a rejection note is typed by people.
+read as a formula are prefixed with an apostrophe (`bot.csvcells`): a rejection note is
+typed by people.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 from starlette.responses import Response, StreamingResponse
 
 from bot import clock
+from bot.csvcells import cell
 from bot.store import activity
 from bot.web.context import Ctx
 
@@ -24,7 +26,6 @@ PER_PAGE = 50
 BATCH = 1000
 COLUMNS = ["id", "at", "actor", "action", "post_id", "release_id", "from_status", "to_status",
            "detail"]
-_FORMULA = ("=", "+", "-", "@", "\t", "\r")
 
 
 _HIDDEN = frozenset({"worker"})
@@ -79,12 +80,6 @@ def activity_page(ctx: Ctx) -> Response:
     return ctx.render("activity.html", events=events, page=page, pages=pages, total=total)
 
 
-def _cell(value: Any) -> Any:
-    if isinstance(value, str) and value.startswith(_FORMULA):
-        return "'" + value
-    return value
-
-
 def _rows(ctx: Ctx) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
@@ -94,7 +89,7 @@ def _rows(ctx: Ctx) -> Iterator[str]:
         with ctx.begin() as conn:
             batch = activity.events_after(conn, after, BATCH)
         for e in batch:
-            writer.writerow([_cell(v) for v in (
+            writer.writerow([cell(v) for v in (
                 e["id"], e["at"].isoformat(), e["actor"], e["action"], e["post_id"],
                 e["release_id"], e["from_status"], e["to_status"],
                 json.dumps(e["detail"] or {}, ensure_ascii=False, sort_keys=True))])
