@@ -20,6 +20,7 @@ from starlette.responses import Response, StreamingResponse
 from bot import clock
 from bot.csvcells import cell
 from bot.store import activity
+from bot.web import params
 from bot.web.context import Ctx
 
 PER_PAGE = 50
@@ -66,10 +67,7 @@ def _readable(key: str, value: Any, tz: tzinfo) -> str:
 
 
 def activity_page(ctx: Ctx) -> Response:
-    try:
-        page = max(1, int(ctx.request.query_params.get("page", "1")))
-    except ValueError:
-        page = 1
+    page = params.page_number(ctx.request.query_params.get("page"))
     with ctx.begin() as conn:
         total = activity.events_count(conn)
         pages = max(1, -(-total // PER_PAGE))

@@ -4,7 +4,8 @@
 then — in a worker thread, because the store and argon2 block — loads the account and
 refuses before the handler runs: a POST without this session's CSRF token is 403, a
 signed-out GET page redirects to sign-in, a role too low is 403. Nothing a handler does
-can happen before those checks.
+can happen before those checks. A parameter a handler cannot use (`bot.web.params`) is a
+400 naming it.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from bot.config import Config
 from bot.store import Store
 from bot.store import users as user_store
 from bot.store.users import User
+from bot.web.params import BadParameter, no_nul
 from bot.web.security import FailureLimiter
 from bot.web.sessions import COOKIE, CSRF_FIELD, SessionCodec, fingerprint
 
@@ -150,7 +152,11 @@ def _guarded(ctx: Ctx, handler: Handler, role: str | None, post: bool) -> Respon
         if not ctx.user.may(role):
             return ctx.refuse(403, f"Your account ({ctx.user.role}) may not do this: it needs "
                                    f"the {role} role. Ask an admin.")
-    return handler(ctx)
+    try:
+        no_nul([*ctx.request.query_params.multi_items(), *ctx.form.items()])
+        return handler(ctx)
+    except BadParameter as exc:
+        return ctx.refuse(400, f"This link or form has a value that cannot be used: {exc}.")
 
 
 def endpoint(web: Web, handler: Handler, *, role: str | None,
