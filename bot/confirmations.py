@@ -55,16 +55,16 @@ async def send_due(config: Config, store: Store, *, smtp: object | None = None,
     found = newsletter(config)
     if found is None:
         return 0
-    if key is None:
-        from bot.signing import signing_key
-
-        key = await asyncio.to_thread(signing_key, config, store)
     sent = 0
     while True:
         now = clock.now()
         subscriber = await asyncio.to_thread(_claim, store, now)
         if subscriber is None:
             return sent
+        if key is None:  # read when there is something to sign: an idle pass only looks
+            from bot.signing import signing_key
+
+            key = await asyncio.to_thread(signing_key, config, store)
         try:
             await _send(config, found, subscriber, key, smtp=smtp, dry_run=dry_run)
         except Exception as exc:
@@ -75,6 +75,9 @@ async def send_due(config: Config, store: Store, *, smtp: object | None = None,
 
 
 def _claim(store: Store, now: datetime) -> sub_store.Subscriber | None:
+    with store.begin() as conn:  # nothing due (the usual case): no write lock taken
+        if not sub_store.confirmation_due(conn, now):
+            return None
     for _ in range(5):  # another process took the one we looked at: look again
         with store.begin_immediate() as conn:  # read, then write: the write lock first
             claimed = sub_store.claim_due_confirmation(conn, now, until=now + LEASE)
