@@ -22,7 +22,7 @@ from markupsafe import Markup, escape
 from bot import clock, paths
 from bot.config import ChannelConfig, Config, EmailConfig
 from bot.errors import TemplateError
-from bot.fit import count, fit, subject_line
+from bot.fit import count, find_urls, fit, subject_line
 from bot.hashtags import hashtags
 from bot.htmltext import non_web_urls, sanitize_html
 from bot.links import add_utm, is_http_url
@@ -71,10 +71,10 @@ def _environment(user_dir: str | None) -> BoundedEnvironment:
 def text_to_html(text: str, links: bool = False) -> Markup:
     """Plain text as HTML: blank lines make paragraphs, `- ` lines make a list, other line
     breaks stay line breaks; every character escaped; with `links`, http(s) URLs become
-    links."""
+    links — the ones `bot.fit.find_urls` finds, as the review page shows them, in time
+    linear in the text (a backtracking pattern took 10 s on "http://a" and 20,000 dots)."""
     def line_html(line: str) -> str:
-        escaped = str(escape(line))
-        return _URL_IN_TEXT.sub(_anchor, escaped) if links else escaped
+        return _linked(line) if links else str(escape(line))
 
     blocks = []
     for block in (b.strip() for b in (text or "").split("\n\n")):
@@ -89,13 +89,18 @@ def text_to_html(text: str, links: bool = False) -> Markup:
     return Markup("\n".join(blocks))  # noqa: S704 (every piece escaped above)
 
 
-_URL_IN_TEXT = re.compile(r"https?://[^\s<>\"']+?(?=[.,;:!?)\]]*(?:\s|$))")
 _SIGNATURE = re.compile(r"\n-- ?\n")
 
 
-def _anchor(match: re.Match[str]) -> str:
-    url = match.group(0)  # already HTML-escaped, so it is a valid attribute value as is
-    return f'<a href="{url}">{url}</a>'
+def _linked(line: str) -> str:
+    """One line, escaped, its URLs made links."""
+    pieces, position = [], 0
+    for start, end in find_urls(line):
+        url = escape(line[start:end])  # escaped: a valid attribute value as it is
+        pieces += [str(escape(line[position:start])), f'<a href="{url}">{url}</a>']
+        position = end
+    pieces.append(str(escape(line[position:])))
+    return "".join(pieces)
 
 
 def render_edited_email(text: str, title: str, target: Target,

@@ -179,6 +179,11 @@ def _schedule_work(loops: Loops, config: Config, store: Store, publisher: Publis
 
     if any(websub.wanted(config, c) for c in config.sources.values()):
         loops.start("websub", 30, websub_pass, delay=2)
+    from bot.confirmations import newsletter
+
+    if newsletter(config) is not None:
+        loops.start("confirmations", 60, functools.partial(_confirmations, config, store),
+                    delay=5)
     from bot.bounces import check_all, check_every
 
     bounce_every = check_every(config)
@@ -214,6 +219,17 @@ async def _digest(config: Config, store: Store, channel: str) -> None:
 
     post_id = await asyncio.to_thread(build)
     log.info("digest channel=%s post=%s", channel, post_id or "skipped (nothing new)")
+
+
+async def _confirmations(config: Config, store: Store) -> None:
+    """The subscribe form's mails still due: failed ones, or those of a web process that
+    stopped before sending them (the web process sends the others at once)."""
+    from bot.confirmations import send_due
+
+    try:
+        await send_due(config, store)
+    except Exception:  # the store's trouble must not stop the service; the next pass retries
+        log.exception("sending confirmation mails failed")
 
 
 async def _notify(config: Config, store: Store) -> None:

@@ -23,8 +23,10 @@ from datetime import timedelta
 from pathlib import Path
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeSerializer, URLSafeTimedSerializer
+from sqlalchemy import exc as sa_exc
 
 from bot import clock
+from bot.csvcells import cell, plain
 from bot.errors import PressbotError
 from bot.store import Store
 from bot.store import subscribers as sub_store
@@ -213,42 +215,38 @@ def erase(store: Store, email: str) -> bool:
 
 def request(store: Store, email: str, *, name: str | None = None,
             language: str | None = None) -> Subscriber | None:
-    """The subscribe form: a pending subscriber awaiting confirmation.
+    """The subscribe form: a pending subscriber, with a confirmation mail queued (sent by
+    `bot.confirmations` after the form's answer) unless one was queued less than
+    CONFIRM_RESEND_AFTER ago.
 
-    Returns the subscriber to send a confirmation to, or None when there is nothing to
-    confirm (already active). A suppressed address may ask again: that is the person.
+    Returns the pending subscriber, or None when there is nothing to confirm (already
+    active: nothing is queued). A suppressed address may ask again: that is the person.
     """
     address = normalise_email(email)
     name, language = normalise_name(name), normalise_language(language)
-    with store.begin() as conn:
+    try:
+        return _request(store, address, name, language)
+    except sa_exc.IntegrityError:  # the same new address sent twice at once: the other
+        return _request(store, address, name, language)  # request inserted it first
+
+
+def _request(store: Store, address: str, name: str | None,
+             language: str | None) -> Subscriber | None:
+    now = clock.now()
+    with store.begin_immediate() as conn:  # read, then write: SQLite's write lock first
         existing = sub_store.by_email(conn, address)
         if existing is None:
-            return sub_store.insert(conn, email=address, name=name, language=language,
-                                    status=PENDING, consent_source=None)
-        if existing.status == ACTIVE:
+            found = sub_store.insert(conn, email=address, name=name, language=language,
+                                     status=PENDING, consent_source=None)
+        elif existing.status == ACTIVE:
             return None
-        sub_store.update(conn, existing.id, name=name or existing.name,
-                         language=language or existing.language)
-        return sub_store.get(conn, existing.id)
-
-
-def claim_confirmation(store: Store, subscriber: Subscriber) -> bool:
-    """True when a confirmation may be mailed to `subscriber` now (and records that it is);
-    False when one went out less than CONFIRM_RESEND_AFTER ago."""
-    now = clock.now()
-    with store.begin() as conn:
-        return sub_store.claim_confirmation(conn, subscriber.id, now,
-                                            not_since=now - CONFIRM_RESEND_AFTER)
-
-
-def confirmation_failed(store: Store, subscriber: Subscriber) -> None:
-    """The mail did not go out: allow another try at once, and forget a pending row that
-    never got a confirmation (it could only ever be a leftover)."""
-    with store.begin() as conn:
-        if subscriber.status == PENDING and subscriber.confirm_sent_at is None:
-            sub_store.delete(conn, subscriber.id)
         else:
-            sub_store.update(conn, subscriber.id, confirm_sent_at=subscriber.confirm_sent_at)
+            sub_store.update(conn, existing.id, name=name or existing.name,
+                             language=language or existing.language)
+            found = existing
+        sub_store.queue_confirmation(conn, found.id, now,
+                                     not_since=now - CONFIRM_RESEND_AFTER)
+        return sub_store.get(conn, found.id)
 
 
 def confirm(store: Store, subscriber: Subscriber) -> Subscriber:
@@ -299,7 +297,7 @@ def import_csv(store: Store, source: Path | str) -> ImportReport:
         start, line = line + 1, reader.line_num
         if not any(v.strip() for v in record):
             continue
-        row = dict(zip(header, record, strict=False))
+        row = dict(zip(header, map(plain, record), strict=False))
         try:
             address = normalise_email(row.get("email") or "")
             name = normalise_name(row.get("name"))
@@ -345,12 +343,13 @@ EXPORT_FIELDS = ("email", "name", "language", "status", "consent_source", "conse
 
 
 def export_csv(subscribers: Iterable[Subscriber]) -> str:
-    """CSV with a header; re-importable (`email,name,language` come first)."""
+    """CSV with a header; re-importable (`email,name,language` come first). A name or an
+    address a spreadsheet would read as a formula is written as text (`bot.csvcells`)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(EXPORT_FIELDS)
     for s in subscribers:
         values = [getattr(s, f) for f in EXPORT_FIELDS]
-        writer.writerow(["" if v is None else v.isoformat() if hasattr(v, "isoformat") else v
-                         for v in values])
+        writer.writerow([cell("" if v is None else v.isoformat() if hasattr(v, "isoformat")
+                              else v) for v in values])
     return out.getvalue()

@@ -189,6 +189,11 @@ def reject(conn: Connection, post_id: int, actor: str, reason: str | None) -> Po
     return rejected
 
 
+EDIT_MAX = 100_000
+"""Characters an edited text may have: every edit is measured, rendered and linked, and the
+request body alone would allow a megabyte."""
+
+
 def edit(conn: Connection, config: Config, post_id: int, actor: str, text: str,
          subject: str | None = None) -> Post:
     post = post_store.require(conn, post_id, lock=True)
@@ -198,6 +203,9 @@ def edit(conn: Connection, config: Config, post_id: int, actor: str, text: str,
     text = text.strip()
     if not text:
         raise WorkflowError("the new text is empty")
+    if len(text) > EDIT_MAX:
+        raise WorkflowError(f"the new text has {len(text):,} characters: an edit may have at "
+                            f"most {EDIT_MAX:,} (far more than any post or newsletter needs)")
     _check_length(conn, config, post, text)
     to = S.PENDING if config.channels[post.channel].approval == "manual" else post.status
     fields: dict[str, Any] = {"text": text, "edited_by": actor, "warnings": []}

@@ -173,10 +173,15 @@ subscribers = sa.Table(
     sa.Column("bounces", sa.Integer, nullable=False, default=0),
     sa.Column("soft_bounces", sa.Integer, nullable=False, default=0, server_default="0"),
     sa.Column("confirm_sent_at", UTCDateTime),
+    sa.Column("confirm_due_at", UTCDateTime),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
     sa.Index(None, "status"),
+    sa.Index(None, "confirm_due_at"),
 )
+"""`confirm_sent_at`: when the form last queued a confirmation mail (at most one per 15
+minutes); `confirm_due_at`: when the queued mail is (next) to be sent, NULL when none is
+waiting. The form answers before any mail is sent: `bot.confirmations` sends them."""
 
 suppressions = sa.Table(
     "suppressions", metadata,
@@ -211,6 +216,17 @@ users = sa.Table(
     sa.Column("disabled", sa.Boolean, nullable=False, default=False),
     sa.Column("created_at", UTCDateTime, nullable=False),
 )
+
+signin_addresses = sa.Table(
+    "signin_addresses", metadata,
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"),
+              primary_key=True),
+    sa.Column("address", sa.String(100), primary_key=True),
+    sa.Column("last_at", UTCDateTime, nullable=False),
+)
+"""Per account, the client addresses it signed in from: guesses from strangers' addresses
+cannot lock a person out of her usual one (`bot.web.auth`), whichever replica she reaches
+and after a restart."""
 
 meta = sa.Table(
     "meta", metadata,

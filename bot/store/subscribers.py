@@ -38,6 +38,7 @@ class Subscriber:
     updated_at: datetime
     soft_bounces: int = 0
     confirm_sent_at: datetime | None = None
+    confirm_due_at: datetime | None = None
 
 
 def email_hash(email: str) -> str:
@@ -137,15 +138,48 @@ def mark_bounced(conn: Connection, subscriber_id: int) -> bool:
     return result.rowcount == 1
 
 
-def claim_confirmation(conn: Connection, subscriber_id: int, now: datetime, *,
+def queue_confirmation(conn: Connection, subscriber_id: int, now: datetime, *,
                        not_since: datetime) -> bool:
-    """Record a confirmation mail at `now` unless one was recorded after `not_since`."""
+    """Queue a confirmation mail, due at `now`, unless one was queued after `not_since`."""
     result = conn.execute(subscribers.update().where(
         subscribers.c.id == subscriber_id,
         sa.or_(subscribers.c.confirm_sent_at.is_(None),
                subscribers.c.confirm_sent_at < not_since))
-        .values(confirm_sent_at=now))
+        .values(confirm_sent_at=now, confirm_due_at=now))
     return result.rowcount == 1
+
+
+def claim_due_confirmation(conn: Connection, now: datetime, *,
+                           until: datetime) -> Subscriber | None:
+    """The subscriber with the oldest confirmation mail due by `now`, now claimed: due again
+    at `until` (if the claimer dies, another process sends it then). None when none is due,
+    or another process claimed it first (ask again)."""
+    row = conn.execute(sa.select(subscribers.c.id, subscribers.c.confirm_due_at)
+                       .where(subscribers.c.confirm_due_at <= now)
+                       .order_by(subscribers.c.confirm_due_at, subscribers.c.id)
+                       .limit(1)).first()
+    if row is None:
+        return None
+    result = conn.execute(subscribers.update().where(
+        subscribers.c.id == row.id, subscribers.c.confirm_due_at == row.confirm_due_at)
+        .values(confirm_due_at=until))
+    return get(conn, row.id) if result.rowcount == 1 else None
+
+
+def confirmation_due(conn: Connection, now: datetime) -> bool:
+    """Is any confirmation mail due by `now`?"""
+    return conn.execute(sa.select(subscribers.c.id)
+                        .where(subscribers.c.confirm_due_at <= now).limit(1)
+                        ).first() is not None
+
+
+def reschedule_confirmation(conn: Connection, subscriber_id: int, claimed_until: datetime,
+                            due: datetime | None) -> None:
+    """After a send under the claim that ends `claimed_until`: due again at `due`, or done
+    (None). A claim that was taken over in the meantime changes nothing."""
+    conn.execute(subscribers.update().where(
+        subscribers.c.id == subscriber_id, subscribers.c.confirm_due_at == claimed_until)
+        .values(confirm_due_at=due))
 
 
 def suppressed_at(conn: Connection, hashed: str) -> datetime | None:

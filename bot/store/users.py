@@ -9,8 +9,8 @@ audit events like any change of a post.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -20,7 +20,7 @@ from sqlalchemy.engine import Connection
 from bot import clock
 from bot.errors import PressbotError
 from bot.store.posts import add_event
-from bot.store.schema import users
+from bot.store.schema import signin_addresses, users
 
 if TYPE_CHECKING:
     from argon2 import PasswordHasher
@@ -138,6 +138,37 @@ def sessions_ended_at(conn: Connection, name: str) -> float:
     return float(meta.get(conn, f"sessions-ended:{name}", 0.0))
 
 
+KNOWN_FOR = timedelta(days=180)
+"""An address the account has not signed in from for this long is a stranger's again."""
+
+
+def knows_address(conn: Connection, name: str, address: str) -> bool:
+    """Has the account `name` signed in from `address` (within KNOWN_FOR)?"""
+    row = conn.execute(
+        sa.select(signin_addresses.c.last_at)
+        .join(users, users.c.id == signin_addresses.c.user_id)
+        .where(users.c.name == name, signin_addresses.c.address == address[:100])).first()
+    return row is not None and row[0] > clock.now() - KNOWN_FOR
+
+
+def remember_address(conn: Connection, user: User, address: str) -> None:
+    """Record a successful sign-in from `address`; forget the account's stale addresses.
+
+    Inserted without a prior check (`ON CONFLICT DO NOTHING`), so two replicas signing the
+    same person in at once do not fail on the key."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    now = clock.now()
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    conn.execute(dialect.insert(signin_addresses).values(
+        user_id=user.id, address=address[:100], last_at=now).on_conflict_do_nothing())
+    conn.execute(signin_addresses.update().where(
+        signin_addresses.c.user_id == user.id, signin_addresses.c.address == address[:100])
+        .values(last_at=now))
+    conn.execute(signin_addresses.delete().where(
+        signin_addresses.c.user_id == user.id, signin_addresses.c.last_at < now - KNOWN_FOR))
+
+
 def set_password(conn: Connection, name: str, password: str, *, actor: str) -> None:
     """A new password; every session of the account ends."""
     user = get(conn, name)
@@ -175,8 +206,11 @@ def authenticate(conn: Connection, name: str, password: str) -> User | None:
     if not _verify(user.password_hash, password) or user.disabled:
         return None
     if _hasher().check_needs_rehash(user.password_hash):
+        # the session carries a fingerprint of the hash: it must be the new one, or the
+        # first sign-in after a change of parameters ends at the next page
+        user = replace(user, password_hash=_hasher().hash(password))
         conn.execute(users.update().where(users.c.id == user.id)
-                     .values(password_hash=_hasher().hash(password)))
+                     .values(password_hash=user.password_hash))
     return user
 
 

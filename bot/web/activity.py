@@ -2,7 +2,8 @@
 
 The CSV is streamed in id order in batches, so an export of years of events neither
 holds a transaction open nor builds the file in memory. Cells that a spreadsheet would
-read as a formula are prefixed with an apostrophe: a rejection note is typed by people.
+read as a formula are prefixed with an apostrophe (`bot.csvcells`): a rejection note is
+typed by people.
 """
 
 from __future__ import annotations
@@ -17,14 +18,15 @@ from typing import Any
 from starlette.responses import Response, StreamingResponse
 
 from bot import clock
+from bot.csvcells import cell
 from bot.store import activity
+from bot.web import params
 from bot.web.context import Ctx
 
 PER_PAGE = 50
 BATCH = 1000
 COLUMNS = ["id", "at", "actor", "action", "post_id", "release_id", "from_status", "to_status",
            "detail"]
-_FORMULA = ("=", "+", "-", "@", "\t", "\r")
 
 
 _HIDDEN = frozenset({"worker"})
@@ -65,10 +67,7 @@ def _readable(key: str, value: Any, tz: tzinfo) -> str:
 
 
 def activity_page(ctx: Ctx) -> Response:
-    try:
-        page = max(1, int(ctx.request.query_params.get("page", "1")))
-    except ValueError:
-        page = 1
+    page = params.page_number(ctx.request.query_params.get("page"))
     with ctx.begin() as conn:
         total = activity.events_count(conn)
         pages = max(1, -(-total // PER_PAGE))
@@ -77,12 +76,6 @@ def activity_page(ctx: Ctx) -> Response:
     for event in events:
         event["summary"] = summary(event["detail"] or {}, ctx.config.tz)
     return ctx.render("activity.html", events=events, page=page, pages=pages, total=total)
-
-
-def _cell(value: Any) -> Any:
-    if isinstance(value, str) and value.startswith(_FORMULA):
-        return "'" + value
-    return value
 
 
 def _rows(ctx: Ctx) -> Iterator[str]:
@@ -94,7 +87,7 @@ def _rows(ctx: Ctx) -> Iterator[str]:
         with ctx.begin() as conn:
             batch = activity.events_after(conn, after, BATCH)
         for e in batch:
-            writer.writerow([_cell(v) for v in (
+            writer.writerow([cell(v) for v in (
                 e["id"], e["at"].isoformat(), e["actor"], e["action"], e["post_id"],
                 e["release_id"], e["from_status"], e["to_status"],
                 json.dumps(e["detail"] or {}, ensure_ascii=False, sort_keys=True))])

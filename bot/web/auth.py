@@ -1,11 +1,13 @@
 """Signing in and out of the review page.
 
 Failed sign-ins are limited per account *and* address (5 in 15 minutes), per address (20,
-against one password tried on many accounts) and per account from unknown addresses (50,
-against guessing spread over many addresses). An address the account signed in from
-before is not held back by that last limit, so strangers cannot lock a person out. Each
-attempt is counted before its password is hashed, in one step with the check, so a burst
-of simultaneous guesses gets no more tries than a sequence; and at most two passwords are
+against one password tried on many accounts) and per account (50, against guessing spread
+over many addresses). An address the account signed in from before (kept in the store, so
+every replica knows it, after a restart too) is held back only by the first limit:
+strangers elsewhere cannot lock a person out, nor can failures of others behind the same
+address (an office's NAT) lock out her colleagues who signed in from there. Each attempt
+is counted before its password is hashed, in one step with the check, so a burst of
+simultaneous guesses gets no more tries than a sequence; and at most two passwords are
 hashed at a time (Argon2 takes 64 MiB each), so a flood cannot exhaust the memory.
 
 The client address is the connection's unless `web.trusted_proxies` names the proxy in
@@ -46,8 +48,11 @@ def signin(ctx: Ctx) -> Response:
     account, client = name.strip().lower(), _client(ctx)
     limiter = ctx.web.limiter
     pair = f"pair:{account}|{client}"
-    limits = {pair: limiter.limit, f"ip:{client}": limiter.limit * ADDRESS_FACTOR}
-    if client not in limiter.known.get(account, ()):
+    limits = {pair: limiter.limit}
+    with ctx.web.store.begin() as conn:
+        known = bool(name.strip()) and user_store.knows_address(conn, name.strip(), client)
+    if not known:
+        limits[f"ip:{client}"] = limiter.limit * ADDRESS_FACTOR
         limits[f"name:{account}"] = limiter.limit * ACCOUNT_FACTOR
     wait, stamp = limiter.attempt(limits)
     if wait is not None:
@@ -65,13 +70,14 @@ def signin(ctx: Ctx) -> Response:
         with ctx.web.store.begin() as conn:
             user = user_store.authenticate(conn, name, password) if name and password \
                 else None
+            if user is not None:
+                user_store.remember_address(conn, user, client)
     finally:
         HASHING.release()
     if user is None:
         return ctx.render("signin.html", status=401, next=next_url, name=name,
                           error="Wrong name or password (or the account is disabled).")
     limiter.succeeded(stamp, pair)
-    limiter.known.setdefault(account, set()).add(client)
     ctx.sign_in(user)
     return ctx.redirect(next_url)
 

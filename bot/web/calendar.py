@@ -6,23 +6,21 @@ apply: windows, embargo, the strict time reader; the calendar only lays posts ou
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from starlette.responses import Response
 
 from bot import clock
 from bot.store.history import slotted
+from bot.web import params
 from bot.web.context import Ctx
 
 
 def calendar_page(ctx: Ctx) -> Response:
     tz = ctx.config.tz
     today = clock.now().astimezone(tz).date()
-    try:
-        start = date.fromisoformat(ctx.request.query_params.get("start", ""))
-    except ValueError:
-        start = today
+    start = params.day("start", ctx.request.query_params.get("start")) or today
     start -= timedelta(days=start.weekday())            # weeks start on Monday
     begin = datetime.combine(start, time(0), tz)
     with ctx.begin() as conn:

@@ -1,10 +1,12 @@
 """What every review-page route shares: the session, the signed-in account, and the guard.
 
-`endpoint` wraps a plain (synchronous) handler: it reads the form and the session cookie,
-then — in a worker thread, because the store and argon2 block — loads the account and
+`endpoint` wraps a plain (synchronous) handler: it reads the session cookie and loads the
+account (in a worker thread: the store and argon2 block) before it reads a form, so a
+staff POST from a session that ended is refused before its body is read; then it
 refuses before the handler runs: a POST without this session's CSRF token is 403, a
 signed-out GET page redirects to sign-in, a role too low is 403. Nothing a handler does
-can happen before those checks.
+can happen before those checks. A parameter a handler cannot use (`bot.web.params`) is a
+400 naming it.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from bot.config import Config
 from bot.store import Store
 from bot.store import users as user_store
 from bot.store.users import User
+from bot.web.params import BadParameter, no_nul
 from bot.web.security import FailureLimiter
 from bot.web.sessions import COOKIE, CSRF_FIELD, SessionCodec, fingerprint
 
@@ -135,7 +138,6 @@ def safe_next(url: str | None, default: str = "/") -> str:
 
 
 def _guarded(ctx: Ctx, handler: Handler, role: str | None, post: bool) -> Response:
-    ctx.load_user()
     if post and not ctx.web.codec.csrf_ok(ctx.session, ctx.form.get(CSRF_FIELD)):
         return ctx.refuse(403, "This form has expired or did not come from this page. "
                                "Reload the page and try again.")
@@ -150,7 +152,11 @@ def _guarded(ctx: Ctx, handler: Handler, role: str | None, post: bool) -> Respon
         if not ctx.user.may(role):
             return ctx.refuse(403, f"Your account ({ctx.user.role}) may not do this: it needs "
                                    f"the {role} role. Ask an admin.")
-    return handler(ctx)
+    try:
+        no_nul([*ctx.request.query_params.multi_items(), *ctx.form.items()])
+        return handler(ctx)
+    except BadParameter as exc:
+        return ctx.refuse(400, f"This link or form has a value that cannot be used: {exc}.")
 
 
 def endpoint(web: Web, handler: Handler, *, role: str | None,
@@ -158,19 +164,20 @@ def endpoint(web: Web, handler: Handler, *, role: str | None,
     """A Starlette endpoint running `handler` behind the session, CSRF and role checks."""
 
     async def run(request: Request) -> Response:
-        form: dict[str, str] = {}
         post = request.method == "POST"
-        if post and role is not None and not (web.codec.load(request.cookies.get(COOKIE))
-                                              or {}).get("u"):
-            # no signed-in session: refuse before reading (let alone parsing) the body
-            return HTMLResponse("You are signed out. Sign in and try again.", 403)
-        if post:
-            async with request.form(max_files=0, max_fields=50) as data:
-                form = {k: v for k, v in data.multi_items() if isinstance(v, str)}
         session = web.codec.load(request.cookies.get(COOKIE))
-        fresh = session is None
-        ctx = Ctx(web, request, session or web.codec.new(), form, dirty=fresh)
-        response = await run_in_threadpool(_guarded, ctx, handler, role, post)
+        ctx = Ctx(web, request, session or web.codec.new(), {}, dirty=session is None)
+        if ctx.session.get("u"):
+            await run_in_threadpool(ctx.load_user)
+        if post and role is not None and ctx.user is None:
+            # signed out, or a session ended on the server (signed out elsewhere, account
+            # disabled, password changed): refuse before reading (let alone parsing) the body
+            response: Response = HTMLResponse("You are signed out. Sign in and try again.", 403)
+        else:
+            if post:
+                async with request.form(max_files=0, max_fields=50) as data:
+                    ctx.form = {k: v for k, v in data.multi_items() if isinstance(v, str)}
+            response = await run_in_threadpool(_guarded, ctx, handler, role, post)
         if ctx.dirty:
             response.set_cookie(value=web.codec.dump(ctx.session), **web.codec.cookie_args())
         return response

@@ -13,6 +13,7 @@ from starlette.responses import FileResponse, Response
 
 from bot.models import PostStatus
 from bot.store.history import Filters, search
+from bot.web import params
 from bot.web.context import Ctx
 
 PER_PAGE = 50
@@ -21,28 +22,21 @@ PER_PAGE = 50
 def history_page(ctx: Ctx) -> Response:
     query = ctx.request.query_params
     tz = ctx.config.tz
-
-    def day(name: str) -> datetime | None:
-        try:
-            return datetime.combine(datetime.strptime(query.get(name, ""), "%Y-%m-%d").date(),
-                                    time(0), tz)
-        except ValueError:
-            return None
-
-    until = day("to")
+    page = params.page_number(query.get("page"))
+    since, until = params.day("from", query.get("from")), params.day("to", query.get("to"))
     filters = Filters(
-        status=query.get("status") if query.get("status") in set(PostStatus) else None,
-        channel=query.get("channel") if query.get("channel") in ctx.config.channels else None,
-        source=query.get("source") if query.get("source") in ctx.config.sources else None,
-        since=day("from"), until=until + timedelta(days=1) if until else None,
+        status=params.choice("status", query.get("status"), [s.value for s in PostStatus]),
+        channel=params.choice("channel", query.get("channel"), ctx.config.channels),
+        source=params.choice("source", query.get("source"), ctx.config.sources),
+        since=datetime.combine(since, time(0), tz) if since else None,
+        until=datetime.combine(until + timedelta(days=1), time(0), tz) if until else None,
         words=query.get("q", "")[:200])
-    try:
-        page = max(1, int(query.get("page", "1")))
-    except ValueError:
-        page = 1
     with ctx.begin() as conn:
         found, total = search(conn, filters, offset=(page - 1) * PER_PAGE, limit=PER_PAGE)
     pages = max(1, -(-total // PER_PAGE))
+    if page > pages:
+        return ctx.refuse(404, f"There is no page {page}: the posts found fill {pages} "
+                               f"page{'s' * (pages != 1)}.")
     kept = {k: v for k, v in query.items() if k != "page" and v}
     return ctx.render("history.html", posts=found, total=total, page=page, pages=pages,
                       query=kept, statuses=[s.value for s in PostStatus],
@@ -53,8 +47,12 @@ def history_page(ctx: Ctx) -> Response:
 def outbox_file(ctx: Ctx) -> Response:
     """A dry-run post as the outbox wrote it: only files inside the configured outbox."""
     root = ctx.config.resolve(Path(ctx.config.bot.outbox)).resolve()
-    wanted = (root / ctx.request.path_params["path"]).resolve()
-    if not wanted.is_relative_to(root) or not wanted.is_file():
+    try:
+        wanted = (root / ctx.request.path_params["path"]).resolve()
+        found = wanted.is_relative_to(root) and wanted.is_file()
+    except (OSError, ValueError):  # a NUL in the path, a name too long for the system
+        found = False
+    if not found:
         return ctx.refuse(404, "There is no such outbox file.")
     media = "text/plain; charset=utf-8" if wanted.suffix in (".txt", ".eml", ".json") \
         else "application/octet-stream"

@@ -1,7 +1,8 @@
 """The newsletter's public pages: subscribe, confirm, unsubscribe. No sign-in, no cookies.
 
     GET  /subscribe           the form
-    POST /subscribe           a pending subscriber + a confirmation mail with a signed link
+    POST /subscribe           a pending subscriber + a confirmation mail with a signed link,
+                              queued and sent after the answer (`bot.confirmations`)
     GET  /confirm/{token}     a button to confirm (mail scanners open links; they confirm nothing)
     POST /confirm/{token}     double opt-in done (the link expires after 7 days)
     GET  /u/{token}           a page with an "Unsubscribe" button; it changes nothing, because
@@ -12,7 +13,8 @@
 
 The token in the URL is the only authority (RFC 8058: the mailbox provider's POST carries
 no cookies). The subscribe form answers alike whether an address was new or already
-subscribed, so it cannot be used to find out who reads the newsletter.
+subscribed, and before any mail is sent (whatever the mail server's state), so it cannot
+be used to find out who reads the newsletter.
 """
 
 from __future__ import annotations
@@ -20,14 +22,14 @@ from __future__ import annotations
 import asyncio
 import html
 import logging
-from pathlib import Path
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
 from bot import subscribers as subs
-from bot.config import Config, EmailConfig, OutboxConfig
+from bot.config import Config
+from bot.confirmations import Sender, list_name, newsletter
 from bot.store import Store
 from bot.web.security import FailureLimiter
 
@@ -55,18 +57,12 @@ class PublicPages:
     def __init__(self, config: Config, store: Store, smtp: object | None = None) -> None:
         self.config = config
         self.store = store
-        self.smtp = smtp
         # each subscribe request sends a mail: at most 10 per client address an hour, so the
         # form cannot be used to flood strangers' inboxes or our sending reputation
         self.requests = FailureLimiter(limit=10, window=3600)
-        self.public_url = str(config.bot.public_url).rstrip("/")
-        found: tuple[str | None, EmailConfig | OutboxConfig | None] = next(
-            ((n, c) for n, c in config.channels.items()
-             if isinstance(c, EmailConfig) or (isinstance(c, OutboxConfig) and c.like == "email")),
-            (None, None))
-        self.channel, self.cfg = found
-        list_name = self.cfg.list_name if isinstance(self.cfg, EmailConfig) else None
-        self.list_name = list_name or "our newsletter"
+        self.cfg = newsletter(config)
+        self.list_name = list_name(config)
+        self.sender = Sender(config, store, smtp)
         self._key: str | None = None
 
     async def key(self) -> str:
@@ -119,55 +115,14 @@ class PublicPages:
         if form.get("website"):  # the hidden field: only robots fill it in
             return done
         try:
-            pending = await asyncio.to_thread(subs.request, self.store, email, name=name,
-                                              language=language)
+            await asyncio.to_thread(subs.request, self.store, email, name=name,
+                                    language=language)
         except subs.SubscriberError as exc:
             return _page("Subscribe", self._form(str(exc), email, name), 400)
-        # the same answer when a mail went out a moment ago: nobody learns who subscribed
-        if pending is not None and await asyncio.to_thread(subs.claim_confirmation,
-                                                           self.store, pending):
-            try:
-                await self._send_confirmation(pending)
-            except Exception as exc:
-                await asyncio.to_thread(subs.confirmation_failed, self.store, pending)
-                log.warning("confirmation mail to subscriber %d not sent: %s", pending.id, exc)
-                return _page("Please try again later", _p(
-                    "We could not send the confirmation message just now."), 503)
+        # queued, not sent: the answer is the same, as soon, for an address already
+        # subscribed, one that got a mail a moment ago, and whatever the mail server does
+        self.sender.kick()
         return done
-
-    async def _send_confirmation(self, subscriber: subs.Subscriber) -> None:
-        assert self.cfg is not None
-        assert self.channel is not None
-        from channels.email.message import (
-            sender_from_config,
-            serialise,
-            single_message,
-            wire_address,
-        )
-
-        token = subs.confirm_token(await self.key(), subscriber)
-        link = f"{self.public_url}/confirm/{token}"
-        sender = sender_from_config(self.channel, self.config)
-        to = wire_address(subscriber.email)
-        msg = single_message(
-            sender=sender, to_email=to, to_name=subscriber.name,
-            subject=f"Confirm your subscription to {self.list_name}",
-            text=f"Hello,\n\nSomeone, probably you, asked to receive {self.list_name} at this "
-                 f"address. To confirm, open this link within 7 days:\n\n{link}\n\n"
-                 "If it was not you, ignore this message: nothing will be sent.\n")
-        data, options = serialise(msg, to)
-        if self.cfg.dry_run or not isinstance(self.cfg, EmailConfig):  # dry run: to the outbox
-            folder = self.config.resolve(Path(self.config.bot.outbox)) / self.channel
-            await asyncio.to_thread(_write, folder / f"confirm-{subscriber.id}.eml", data)
-            return
-        from channels.email.smtp import SmtpConnector, close_quietly
-
-        connector = self.smtp if isinstance(self.smtp, SmtpConnector) else SmtpConnector(self.cfg)
-        smtp = await connector.connect()
-        try:
-            await smtp.sendmail(sender.envelope_from, [to], data, mail_options=options)
-        finally:
-            await close_quietly(smtp)
 
     async def confirm_page(self, request: Request) -> Response:
         """The link in the mail shows a button: mail scanners open links, people press buttons."""
@@ -232,11 +187,6 @@ class PublicPages:
         await asyncio.to_thread(subs.unsubscribe, self.store, found.id)
         return _page("You are unsubscribed", _p(f"{found.email} gets no more messages from "
                                                 f"{self.list_name}."))
-
-
-def _write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
 
 
 def public_routes(config: Config, store: Store, *, smtp: object | None = None) -> list[Route]:

@@ -5,7 +5,8 @@ needs other ones (the email preview, which must be framed by our own page) sets 
 and the middleware leaves those alone.
 
 Failed sign-ins are counted in process memory per account name and per client address:
-the page is used by a handful of people, and a restart forgetting the counts is harmless.
+the page is used by a handful of people, and a restart forgetting the counts is harmless
+(what must survive one, the addresses each account signed in from, is in the store).
 """
 
 from __future__ import annotations
@@ -76,8 +77,6 @@ class FailureLimiter:
         self.clock = clock
         self._failures: MutableMapping[str, deque[float]] = {}
         self._lock = threading.Lock()
-        self.known: dict[str, set[str]] = {}
-        """Per account, the addresses it signed in from (kept in memory, per process)."""
 
     def _recent(self, key: str, now: float) -> deque[float]:
         stamps = self._failures.setdefault(key, deque())

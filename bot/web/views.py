@@ -17,6 +17,7 @@ from bot.errors import WorkflowError
 from bot.models import Post, PostStatus
 from bot.store import posts as post_store
 from bot.store import releases as release_store
+from bot.web import params
 from bot.web.channels import banners
 from bot.web.context import Ctx, safe_next
 from bot.web.previews import Viewer, queue_sections
@@ -138,6 +139,9 @@ def schedule(ctx: Ctx) -> Response:
         when = parse_when(phrase, ctx.config.tz, clock.now())
         if when < clock.now():
             raise ValueError(f"{phrase!r} is in the past: pick a time still to come")
+        if when.astimezone(ctx.config.tz).date() > params.LAST_DAY:
+            raise ValueError(f"{phrase!r} is after {params.LAST_DAY.year}: pick a time the "
+                             "calendar can show")
         with ctx.begin() as conn:
             post = workflow.schedule(conn, ctx.config, post_id, ctx.actor, when)
     except (WorkflowError, ValueError) as exc:
@@ -161,8 +165,11 @@ def bulk(ctx: Ctx) -> Response:
     """Approve or reject the posts ticked anywhere on the queue page, across releases."""
     from bot import workflow
     action = ctx.form.get("action")
-    ids = sorted(int(k.removeprefix("post-")) for k, v in ctx.form.items()
-                 if k.startswith("post-") and k[5:].isdigit() and len(k) < 24 and v)
+    ticked = [k.removeprefix("post-") for k, v in ctx.form.items()
+              if k.startswith("post-") and v]
+    if wrong := [k for k in ticked if params.row_id(k) is None]:
+        raise params.BadParameter(f"post-{wrong[0][:40]}: not a post")
+    ids = sorted(int(k) for k in ticked)
     if action not in ("approve", "reject") or not ids:
         ctx.flash("error", "Tick the posts to decide on, then approve or reject them.")
         return ctx.redirect("/")

@@ -172,7 +172,7 @@ def test_the_cli_refuses_such_a_name(tmp_path: object) -> None:
 
 def test_the_form_refuses_such_a_name_and_the_confirmation_has_a_message_id(
         store: Store, fake: FakeSMTP) -> None:
-    from tests.test_public_web import make_config
+    from tests.test_public_web import make_config, received
 
     config = make_config(store, fake.port)
     cfg = config.channels["newsletter"]
@@ -186,9 +186,9 @@ def test_the_form_refuses_such_a_name_and_the_confirmation_has_a_message_id(
         done = client.post("/subscribe", data={"email": "ann@example.org",
                                                "name": "Ann Ångström"})
         assert done.status_code == 200
-    [received] = fake.messages
-    assert_well_formed(received)
-    headers = raw_headers(received)
+        [mail] = received(fake, 1)
+    assert_well_formed(mail)
+    headers = raw_headers(mail)
     [message_id] = headers["message-id"]
     assert re.fullmatch(r"<[^<>@\s]+@example\.org>", message_id)
     assert len(headers["date"]) == 1

@@ -267,3 +267,21 @@ def test_passwords_are_hashed_two_at_a_time(config: Config, store: Store,
             ).status_code, range(16)))
     assert codes == [401] * 16
     assert most[0] == 2
+
+
+def test_a_password_rehashed_at_sign_in_keeps_the_session(config: Config, store: Store,
+                                                          monkeypatch: pytest.MonkeyPatch
+                                                          ) -> None:
+    """New Argon2 parameters rehash the password at sign-in: the session must carry the
+    new hash's fingerprint, or the first page after signing in signs the person out."""
+    from argon2 import PasswordHasher
+
+    add_user(store, "rita", "reviewer")                  # hashed with the cheap parameters
+    stronger = PasswordHasher(time_cost=2, memory_cost=16, parallelism=1)
+    monkeypatch.setattr(user_store, "_hasher", lambda: stronger)
+    with client_for(config, store) as client:
+        assert sign_in(client, "rita").status_code == 303
+        assert client.get("/").status_code == 200
+    with store.begin() as conn:
+        rita = user_store.get(conn, "rita")
+    assert rita is not None and "t=2" in rita.password_hash
