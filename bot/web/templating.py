@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, datetime, time
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
@@ -78,8 +79,15 @@ def environment(tz: ZoneInfo) -> jinja2.Environment:
     env.filters["local"] = local
     env.filters["day"] = day
     env.filters["linkify"] = linkify
+    env.filters["editable"] = _editable
     env.filters["shortlinks"] = shortlinks
     env.filters["href"] = href
     env.filters["iso"] = lambda value: value.isoformat() if value else ""
     env.globals["timezone"] = str(tz)
     return env
+
+
+def _editable(post: Any) -> str:
+    from bot.workflow import editable_text
+
+    return editable_text(post)
