@@ -232,7 +232,10 @@ def test_sender_identity_preheader_and_colour_scheme(tmp_path: Path, fake: FakeS
     finally:
         db.dispose()
     head = fake.messages[0].data.split(b"\r\n\r\n", 1)[0]
-    assert re.search(rb"^Feedback-ID: newsletter:pressbot\r?$", head, re.M)
+    # the issue's id first, so a provider's feedback loop says which issue drew complaints
+    assert re.search(rb"^Feedback-ID: 1:newsletter:pressbot\r?$", head, re.M)
+    assert re.search(rb"^List-Archive: <https://news\.example\.org/newsletter>\r?$", head,
+                     re.M)
 
 
 def test_greeting_and_footer_follow_the_subscribers_language(tmp_path: Path,

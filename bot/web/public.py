@@ -139,22 +139,33 @@ class PublicPages:
         assert self.cfg is not None
         assert self.channel is not None
         from channels.email.message import (
+            greeting,
             sender_from_config,
             serialise,
             single_message,
             wire_address,
         )
+        from channels.email.verp import verp_address
 
-        token = subs.confirm_token(await self.key(), subscriber)
+        key = await self.key()
+        token = subs.confirm_token(key, subscriber)
         link = f"{self.public_url}/confirm/{token}"
         sender = sender_from_config(self.channel, self.config)
         to = wire_address(subscriber.email)
+        who = [getattr(self.cfg, "organisation", None), getattr(self.cfg, "postal_address", None)]
+        signed = " · ".join(w for w in who if w)
         msg = single_message(
             sender=sender, to_email=to, to_name=subscriber.name,
             subject=f"Confirm your subscription to {self.list_name}",
-            text=f"Hello,\n\nSomeone, probably you, asked to receive {self.list_name} at this "
-                 f"address. To confirm, open this link within 7 days:\n\n{link}\n\n"
-                 "If it was not you, ignore this message: nothing will be sent.\n")
+            text=f"{greeting(subscriber.name)}\n\nSomeone, probably you, asked to receive "
+                 f"{self.list_name} at this address. To confirm, open this link within 7 "
+                 f"days:\n\n{link}\n\n"
+                 "If it was not you, ignore this message: nothing will be sent.\n"
+                 + (f"\n-- \n{signed}\n" if signed else ""))
+        bounce_domain = getattr(self.cfg, "bounce_domain", None)
+        # VERP as for the newsletter (post 0: no issue), so a bounce reaches the processor
+        envelope = verp_address(key, bounce_domain, 0, subscriber.id) if bounce_domain \
+            else sender.envelope_from
         data, options = serialise(msg, to)
         if self.cfg.dry_run or not isinstance(self.cfg, EmailConfig):  # dry run: to the outbox
             folder = self.config.resolve(Path(self.config.bot.outbox)) / self.channel
@@ -165,7 +176,7 @@ class PublicPages:
         connector = self.smtp if isinstance(self.smtp, SmtpConnector) else SmtpConnector(self.cfg)
         smtp = await connector.connect()
         try:
-            await smtp.sendmail(sender.envelope_from, [to], data, mail_options=options)
+            await smtp.sendmail(envelope, [to], data, mail_options=options)
         finally:
             await close_quietly(smtp)
 

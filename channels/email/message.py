@@ -182,8 +182,10 @@ class MessageFactory:
         shared["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
         shared["Precedence"] = "bulk"
         shared["Auto-Submitted"] = "auto-generated"
-        if sender.feedback_id:
-            shared["Feedback-ID"] = sender.feedback_id
+        if sender.feedback_id:  # the issue first: a feedback loop then says which one
+            shared["Feedback-ID"] = f"{post.id}:{sender.feedback_id}"
+        if sender.archive_base:  # RFC 2369: where the list's past issues are
+            shared["List-Archive"] = f"<{clean_header(sender.archive_base)}/newsletter>"
         if post.language and _LANGUAGE.fullmatch(post.language):
             shared["Content-Language"] = post.language
         self.shared = shared
@@ -231,8 +233,8 @@ class MessageFactory:
             raise ValueError(f"not a usable List-Unsubscribe value: {links}")
         # one URI a line: each stays whole and unencoded, as Gmail and Yahoo read it
         msg.set_raw("List-Unsubscribe", ",\r\n ".join(links))
-        for name in ("List-Id", "List-Unsubscribe-Post", "Precedence", "Auto-Submitted",
-                     "Feedback-ID", "Content-Language"):
+        for name in ("List-Id", "List-Archive", "List-Unsubscribe-Post", "Precedence",
+                     "Auto-Submitted", "Feedback-ID", "Content-Language"):
             if name in shared:
                 msg.set_raw(name, shared[name])
         msg.set_raw("MIME-Version", "1.0")
@@ -322,9 +324,10 @@ def build_preview_message(post: Post, config: Config) -> bytes:
 
 
 def single_message(*, sender: Sender, to_email: str, to_name: str | None, subject: str,
-                   text: str, auto: str = "auto-replied") -> EmailMessage:
+                   text: str, auto: str = "auto-generated") -> EmailMessage:
     """A one-off plain-text mail (a double opt-in confirmation) with every header a
-    provider expects of it: a Message-ID, Date, and `Auto-Submitted`."""
+    provider expects of it: a Message-ID, Date, and `Auto-Submitted: auto-generated` (RFC
+    3834 keeps `auto-replied` for answers to a message; a confirmation answers a form)."""
     to_email = wire_address(to_email)
     msg = EmailMessage(policy=WIRE if to_email.isascii() else WIRE_UTF8)
     msg.set_raw("Subject", fold_text("Subject", subject))
