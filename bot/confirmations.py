@@ -108,7 +108,14 @@ def _failed(store: Store, subscriber: sub_store.Subscriber, now: datetime,
 async def _send(config: Config, channel: tuple[str, EmailConfig | OutboxConfig],
                 subscriber: sub_store.Subscriber, key: str, *, smtp: object | None,
                 dry_run: bool) -> None:
-    from channels.email.message import sender_from_config, serialise, single_message, wire_address
+    from channels.email.message import (
+        greeting,
+        sender_from_config,
+        serialise,
+        single_message,
+        wire_address,
+    )
+    from channels.email.verp import verp_address
 
     name, cfg = channel
     title = list_name(config)
@@ -116,12 +123,19 @@ async def _send(config: Config, channel: tuple[str, EmailConfig | OutboxConfig],
     link = f"{str(config.bot.public_url).rstrip('/')}/confirm/{token}"
     sender = sender_from_config(name, config)
     to = wire_address(subscriber.email)
+    who = [getattr(cfg, "organisation", None), getattr(cfg, "postal_address", None)]
+    signed = " · ".join(w for w in who if w)
     msg = single_message(
         sender=sender, to_email=to, to_name=subscriber.name,
         subject=f"Confirm your subscription to {title}",
-        text=f"Hello,\n\nSomeone, probably you, asked to receive {title} at this "
-             f"address. To confirm, open this link within 7 days:\n\n{link}\n\n"
-             "If it was not you, ignore this message: nothing will be sent.\n")
+        text=f"{greeting(subscriber.name)}\n\nSomeone, probably you, asked to receive {title}"
+             f" at this address. To confirm, open this link within 7 days:\n\n{link}\n\n"
+             "If it was not you, ignore this message: nothing will be sent.\n"
+             + (f"\n-- \n{signed}\n" if signed else ""))
+    bounce_domain = getattr(cfg, "bounce_domain", None)
+    # VERP as for the newsletter (post 0: no issue), so a bounce reaches the processor
+    envelope = verp_address(key, bounce_domain, 0, subscriber.id) if bounce_domain \
+        else sender.envelope_from
     data, options = serialise(msg, to)
     if dry_run or cfg.dry_run or not isinstance(cfg, EmailConfig):  # to the outbox
         folder = config.resolve(Path(config.bot.outbox)) / name
@@ -132,7 +146,7 @@ async def _send(config: Config, channel: tuple[str, EmailConfig | OutboxConfig],
     connector = smtp if isinstance(smtp, SmtpConnector) else SmtpConnector(cfg)
     connection = await connector.connect()
     try:
-        await connection.sendmail(sender.envelope_from, [to], data, mail_options=options)
+        await connection.sendmail(envelope, [to], data, mail_options=options)
     finally:
         await close_quietly(connection)
 

@@ -391,10 +391,11 @@ def first_image(html: str) -> tuple[str, str] | None:
     return _parse(html).all.image
 
 
-def sanitize_html(html: str) -> str:
+def sanitize_html(html: str, *, headline: bool = False) -> str:
     """HTML safe to put in an e-mail: an allow-list of tags, absolute http(s) links and
     images only (a relative or `mailto:` link goes, its text stays), no scripts or event
-    handlers, `rel="noopener noreferrer"` on links."""
+    handlers, `rel="noopener noreferrer"` on links; with `headline`, `<h1>` stays (an
+    email edited whole, whose title is its own `# heading`)."""
     import nh3  # compiled extension: only the e-mail path pays for loading it
 
     from bot.links import is_http_url
@@ -403,7 +404,8 @@ def sanitize_html(html: str) -> str:
         return value if attribute not in _URL_ATTRS or is_http_url(value) else None
 
     return nh3.clean(
-        html, tags=_EMAIL_TAGS, attributes=_EMAIL_ATTRS, clean_content_tags=_DROP_WITH_CONTENT,
+        html, tags=_EMAIL_TAGS | {"h1"} if headline else _EMAIL_TAGS, attributes=_EMAIL_ATTRS,
+        clean_content_tags=_DROP_WITH_CONTENT,
         url_schemes={"http", "https"}, link_rel="noopener noreferrer",
         strip_comments=True, attribute_filter=web_only,
     )

@@ -7,6 +7,7 @@ email channel, with the same safe connection rules as the newsletter.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 from email.message import EmailMessage
@@ -66,7 +67,8 @@ async def notify_reviewers(config: Config, store: Store, *, connector: object = 
     with store.begin() as conn:
         if meta.get(conn, "notify:last") == fingerprint:
             return False
-    await _send(cfg, to, "pressbot: posts are waiting for review", text, connector)
+    await _send(cfg, to, "pressbot: posts are waiting for review", text, connector,
+                await asyncio.to_thread(_envelope, config, store, cfg))
     with store.begin() as conn:
         meta.put(conn, "notify:last", fingerprint)
     log.info("notified reviewers=%d", len(to))
@@ -86,12 +88,24 @@ async def notify_channel_paused(config: Config, store: Store, channel: str, reas
             + f"\nAfter the fix, run `pressbot check` or `pressbot resume {channel}`"
             + (f", or use the review page: {config.bot.public_url}" if config.bot.public_url
                else "") + ".\nIts approved posts keep their place in line.\n")
-    await _send(cfg, to, f"pressbot: channel {channel} is paused", text, connector)
+    await _send(cfg, to, f"pressbot: channel {channel} is paused", text, connector,
+                await asyncio.to_thread(_envelope, config, store, cfg))
     return True
 
 
+def _envelope(config: Config, store: Store, cfg: EmailConfig) -> str | None:
+    """A VERP envelope sender on the bounce domain (no issue, no subscriber: 0, 0), so a
+    notice that bounces lands in the bounce mailbox, not in the sender's inbox."""
+    if not cfg.bounce_domain:
+        return None
+    from bot.signing import signing_key
+    from channels.email.verp import verp_address
+
+    return verp_address(signing_key(config, store), cfg.bounce_domain, 0, 0)
+
+
 async def _send(cfg: EmailConfig, to: list[str], subject: str, text: str,
-                connector: object) -> None:
+                connector: object, envelope: str | None = None) -> None:
     """One short plain-text mail to the reviewers, headers built as the newsletter's."""
     from channels.email.headers import WIRE, fold_text, mailbox
     from channels.email.smtp import SmtpConnector, close_quietly
@@ -109,6 +123,6 @@ async def _send(cfg: EmailConfig, to: list[str], subject: str, text: str,
     message.set_content(text)
     smtp = await (connector or SmtpConnector(cfg)).connect()  # type: ignore[attr-defined]
     try:
-        await smtp.sendmail(sender, to, message.as_bytes(policy=WIRE))
+        await smtp.sendmail(envelope or sender, to, message.as_bytes(policy=WIRE))
     finally:
         await close_quietly(smtp)

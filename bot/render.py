@@ -63,9 +63,25 @@ def _environment(user_dir: str | None) -> BoundedEnvironment:
     )
     env.filters["date"] = _format_date
     env.filters["paragraphs"] = text_to_html
-    env.filters["sanitize"] = lambda html: Markup(sanitize_html(html or ""))  # noqa: S704 (nh3 output)
+    env.filters["sanitize"] = _email_html
+    env.filters["plaintext"] = _email_text
     env.bound_filters()
     return env
+
+
+def _email_html(html: str | None) -> Markup:
+    """A release's HTML body as an email shows it: sanitised, a link that is not http(s)
+    left as its text."""
+    from bot.emailbody import unwrap_dead_links
+
+    return Markup(unwrap_dead_links(sanitize_html(html or "")))  # noqa: S704 (nh3 output)
+
+
+def _email_text(html: str | None) -> str:
+    """The plain-text part's body, written from the very HTML the HTML part shows."""
+    from bot.emailbody import html_to_text
+
+    return html_to_text(str(_email_html(html)))
 
 
 def text_to_html(text: str, links: bool = False) -> Markup:
@@ -90,6 +106,7 @@ def text_to_html(text: str, links: bool = False) -> Markup:
 
 
 _SIGNATURE = re.compile(r"\n-- ?\n")
+_URL_IN_TEXT = re.compile(r"https?://[^\s<>\"']+?(?=[.,;:!?)\]]*(?:\s|$))")
 
 
 def _linked(line: str) -> str:
@@ -103,20 +120,24 @@ def _linked(line: str) -> str:
     return "".join(pieces)
 
 
-def render_edited_email(text: str, title: str, target: Target,
-                        image: dict[str, str] | None = None) -> str:
-    """The HTML part of an email post whose text a person edited: that text, in the
-    channel's layout, so the HTML most subscribers read says what was approved.
+def render_edited_email(markdown: str, title: str, target: Target,
+                        image: dict[str, str] | None = None) -> tuple[str, str]:
+    """(HTML part, plain-text part) of an email post a person edited as Markdown: both
+    written from the same HTML, each in the channel's layout, which adds the greeting,
+    the footer, the unsubscribe link and the postal address: none of them is part of the
+    text a person edits, so no edit can remove them."""
+    from bot.emailbody import html_to_text, markdown_to_html
 
-    The signature (after `-- `) is left to the layout's own footer."""
-    body = _SIGNATURE.split(text, maxsplit=1)[0]
-    context = {"title": title, "body": text_to_html(body, links=True),
+    body = markdown_to_html(markdown)
+    text = html_to_text(body)
+    context = {"title": title, "body": Markup(body),  # noqa: S704 (sanitised by nh3)
+               "text": text,
                "image": image if image and is_http_url(image.get("url", "")) else None,
                "unsubscribe_url": UNSUBSCRIBE, "greeting": GREETING,
                "archive_url": ARCHIVE if _archived(target) else None, "footer": FOOTER,
-               "sender": sender_context(target), "preheader": _preheader(body.replace(
-                   GREETING, ""))}
-    return inline_css(render_template(target, "email/edited.html.j2", context))
+               "sender": sender_context(target), "preheader": _preheader(text)}
+    html = inline_css(render_template(target, "email/edited.html.j2", context))
+    return html, _tidy(render_template(target, "email/edited.txt.j2", context))
 
 
 def _format_date(value: date | None, fmt: str = "%-d %B %Y") -> str:

@@ -134,6 +134,7 @@ def rerender_release(conn: Connection, config: Config, release_id: int, release:
                     "previous_text": post.text},
             title=release.title,
             last_error="; ".join(rendered.warnings) if rendered.blocking else None,
+            extra={k: v for k, v in post.extra.items() if k != "markdown"},
             **_rendered_fields(rendered),
         )
         outcome["rerendered"] += 1
@@ -211,18 +212,31 @@ def edit(conn: Connection, config: Config, post_id: int, actor: str, text: str,
     fields: dict[str, Any] = {"text": text, "edited_by": actor, "warnings": []}
     if subject is not None:
         fields["subject"] = " ".join(subject.split())
-    if post.html is not None:  # an email: every part says what was approved
-        fields["html"] = _edited_html(config, post, text)
+    if post.html is not None:  # an email, edited as Markdown: both parts rendered from it
+        fields["html"], fields["text"] = _edited_email(config, post, text)
+        fields["extra"] = {**post.extra, "markdown": text}
     edited = post_store.change(conn, post_id, allowed_from=EDITABLE, to=to, actor=actor,
-                               action="edit", returning=True,
-                               detail={"previous_text": post.text,
-                                       "previous_subject": post.subject}, **fields)
+                             action="edit", returning=True, detail={"previous_text": post.text,
+                                                    "previous_subject": post.subject},
+                             **fields)
     log.info("post=%d channel=%s by=%s chars=%d status=%s edited", post_id, post.channel, actor,
              len(text), edited.status)
     return edited
 
 
-def _edited_html(config: Config, post: Post, text: str) -> str:
+def editable_text(post: Post) -> str:
+    """What a person edits: a social post's text; an email's Markdown (its last edit, or
+    written from its HTML's content), never its layout (greeting, footer, unsubscribe)."""
+    if post.html is None:
+        return post.text
+    if isinstance(source := post.extra.get("markdown"), str):
+        return source
+    from bot.emailbody import content_html, html_to_markdown
+
+    return html_to_markdown(content_html(post.html))
+
+
+def _edited_email(config: Config, post: Post, text: str) -> tuple[str, str]:
     if post.channel not in config.channels:
         raise WorkflowError(f"channel {post.channel!r} is no longer configured")
     image = next((i.model_dump() for i in post.images), None)

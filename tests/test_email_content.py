@@ -24,15 +24,14 @@ from tests.channels.test_email import add_people, make_channel, make_post
 from tests.fakes.smtp import FakeSMTP
 from tests.helpers import EXAMPLES
 
-EDIT = ("%%GREETING%%\n\nEdited: the café opens on Tuesday.\n\n"
-        "More: https://www.example.org/x?a=1&b=2\n\n-- \nUnsubscribe: %%UNSUBSCRIBE_URL%%")
+EDIT = "Edited: the café opens on Tuesday.\n\nMore: <https://www.example.org/x?a=1&b=2>"
 
 
 def parts(data: bytes) -> tuple[str, str]:
     msg: EmailMessage = BytesParser(policy=policy.default).parsebytes(data)  # type: ignore[assignment]
     text, html = msg.get_body(("plain",)), msg.get_body(("html",))
     assert text is not None and html is not None
-    return text.get_content(), html.get_content()
+    return text.get_content().replace("\r\n", "\n"), html.get_content()
 
 
 @pytest.fixture
@@ -60,6 +59,84 @@ def test_an_edit_reaches_both_parts_on_the_wire(tmp_path: Path, fake: FakeSMTP) 
     assert "Spring report" not in text + html.split("<title>")[0]
     assert "Hello Reader 0," in html and "Hello Reader 0," in text
     assert re.search(r'href="https://news\.example\.org/u/[^"]+"', html)
+
+
+MARKDOWN_EDIT = """# Spring report
+
+10 June 2026
+
+## Who to ask
+
+- [Write to the press office](mailto:press@example.org)
+- [Call us](tel:+43463123456)
+- [Our site](https://www.example.org/contact)
+
+The office is open on weekdays.
+
+A [trap](javascript:alert(1)) and an [archive](ftp://files.example.org/a.zip).
+"""
+
+
+def test_a_markdown_edit_keeps_the_design_and_the_layout_on_the_wire(
+        tmp_path: Path, fake: FakeSMTP) -> None:
+    """Edited as Markdown with no footer at all: the HTML keeps its h1/h2 and list, both
+    parts carry every list item and the paragraph after it apart, a link that is not
+    http(s) is its text in both, and the layout adds greeting, footer and unsubscribe."""
+    db = Store(f"sqlite:///{tmp_path}/md.db")
+    try:
+        add_people(db, 1)
+        channel = make_channel(db, fake.port, organisation="Joint Secretariat",
+                               postal_address="Seeweg 14, 9020 Klagenfurt")
+        post = make_post(db)
+        with db.begin() as conn:
+            edited = workflow.edit(conn, channel.config, post.id, "ed", MARKDOWN_EDIT)
+        assert workflow.editable_text(edited) == MARKDOWN_EDIT.strip()
+        asyncio.run(channel.publish(edited))
+    finally:
+        db.dispose()
+    [received] = fake.messages
+    text, html = parts(received.data)
+    assert re.search(r"<h1[^>]*>Spring report</h1>", html)
+    assert re.search(r"<h2[^>]*>Who to ask</h2>", html)
+    assert re.findall(r"<li[^>]*>(.*?)</li>", html) == [
+        "Write to the press office", "Call us",
+        re.findall(r"<li[^>]*>(<a [^>]*>Our site</a>)</li>", html)[0]]
+    assert "- Write to the press office\n- Call us\n- Our site " \
+           "(https://www.example.org/contact)\n\nThe office is open on weekdays." in text
+    assert "A trap and an archive." in text and "A trap and an archive." in html
+    for part in (text, html):
+        assert "tel:" not in part and "javascript" not in part and "ftp:" not in part
+        assert "mailto:press" not in part and "## " not in part and "[" not in part
+        assert "Hello Reader 0," in part
+        assert "Seeweg 14, 9020 Klagenfurt" in part
+        assert re.search(r"https://news\.example\.org/u/\S+", part)
+    assert not re.search(r"<a(?![^>]*href)[^>]*>", html)  # no dead link styled as one
+    assert "\n-- \n" in text and "Unsubscribe: https://news.example.org/u/" in text
+
+
+def test_a_rendered_markdown_release_is_edited_as_the_markdown_it_came_from(
+        demo: Config) -> None:
+    """What the editor opens with renders back to the same content: headings, lists and
+    links survive an edit saved unchanged."""
+    from bot.emailbody import content_html, html_to_text, markdown_to_html
+
+    target = next(t for t in targets(demo) if t.name == "newsletter")
+    release = dict(_examples())[EXAMPLES / "2026-03-12-third-call-green-mobility.md"]
+    rendered = render(release, target, demo)  # type: ignore[arg-type]
+    html = rendered.html or ""
+    from bot.models import Post
+
+    post = Post(id=1, uid="x", channel="newsletter", status="pending", text=rendered.text,
+                html=html, created_at="2026-01-01T00:00:00Z", updated_at="2026-01-01T00:00:00Z")
+    source = workflow.editable_text(post)
+    assert source.startswith("# Third call for projects")
+    assert "\n## What the call supports\n" in source
+    assert "%%" not in source and "Unsubscribe" not in source
+    again = markdown_to_html(source)
+    assert re.search(r"<h2>What the call supports</h2>", again)
+    assert re.search(r"<li>shared timetables", again)
+    assert 'href="https://apply.drava-karawanken.example/calls/3"' in again
+    assert html_to_text(again) == html_to_text(content_html(html).replace(' class="date"', ""))
 
 
 @pytest.fixture
@@ -155,7 +232,10 @@ def test_sender_identity_preheader_and_colour_scheme(tmp_path: Path, fake: FakeS
     finally:
         db.dispose()
     head = fake.messages[0].data.split(b"\r\n\r\n", 1)[0]
-    assert re.search(rb"^Feedback-ID: newsletter:pressbot\r?$", head, re.M)
+    # the issue's id first, so a provider's feedback loop says which issue drew complaints
+    assert re.search(rb"^Feedback-ID: 1:newsletter:pressbot\r?$", head, re.M)
+    assert re.search(rb"^List-Archive: <https://news\.example\.org/newsletter>\r?$", head,
+                     re.M)
 
 
 def test_greeting_and_footer_follow_the_subscribers_language(tmp_path: Path,

@@ -34,6 +34,7 @@ smtp_host = "127.0.0.1"
 smtp_port = {fake.port}
 security = "none"
 from = "News <news@example.org>"
+bounce_domain = "bounces.example.org"
 
 [notify]
 to = ["comms@example.org"]
@@ -63,3 +64,5 @@ channel = "newsletter"
     assert "Waiting release" in body and config.bot.public_url.host in body
     assert "nothing is approved from this mail" in body
     assert "/approve" not in body
+    # VERP on the bounce domain: a notice that bounces reaches the bounce processor
+    assert re.fullmatch(r"bounce\+0-0-[0-9a-f]{12}@bounces\.example\.org", mail.mail_from)

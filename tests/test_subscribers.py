@@ -248,3 +248,97 @@ def test_cli_add_list_import_remove_export(tmp_path: Path) -> None:
     assert "erased" in err
     code, out, _ = _cli(tmp_path, "subscribers", "list", "--status", "unsubscribed", "--json")
     assert json.loads(out) == []
+
+
+# ── moving the audience: export → import into a new database ──────────────────────────────
+
+def test_export_import_brings_back_nobody_who_left(tmp_path: Path) -> None:
+    """Through the real CLI, from one database into a fresh one: status, consent and the
+    suppression list survive, and nobody who left becomes mailable again."""
+    old, new = tmp_path / "old", tmp_path / "new"
+    old.mkdir()
+    new.mkdir()
+    assert _cli(old, "subscribers", "add", "ann@example.org", "--name", "Ann")[0] == 0
+    assert _cli(old, "subscribers", "add", "bob@example.org")[0] == 0
+    assert _cli(old, "subscribers", "add", "cem@example.org")[0] == 0
+    assert _cli(old, "subscribers", "add", "gone@example.org")[0] == 0
+    store = Store(f"sqlite:///{old}/cli.db")
+    with store.begin() as conn:
+        bob = sub_store.by_email(conn, "bob@example.org")
+        cem = sub_store.by_email(conn, "cem@example.org")
+        assert bob is not None and cem is not None
+        sub_store.mark_bounced(conn, cem.id)
+    subs.unsubscribe(store, bob.id)
+    subs.request(store, "dee@example.org")  # pending: never confirmed
+    ann_before = next(s for s in subs.listing(store) if s.email == "ann@example.org")
+    store.dispose()
+    assert _cli(old, "subscribers", "remove", "gone@example.org")[0] == 0
+
+    people, hashes = old / "people.csv", old / "suppressed.csv"
+    code, _, err = _cli(old, "subscribers", "export", str(people), "--suppressions",
+                        str(hashes))
+    assert code == 0, err
+    assert "gone@example.org" not in hashes.read_text() + people.read_text()
+    code, out, err = _cli(new, "subscribers", "import", str(people), "--suppressions",
+                          str(hashes))
+    assert code == 0, err
+
+    moved = Store(f"sqlite:///{new}/cli.db")
+    try:
+        found = {s.email: s for s in subs.listing(moved)}
+        assert {e: s.status for e, s in found.items()} == {
+            "ann@example.org": "active", "bob@example.org": "unsubscribed",
+            "cem@example.org": "bounced", "dee@example.org": "pending"}
+        ann = found["ann@example.org"]
+        assert (ann.consent_source, ann.consent_at) == ("cli", ann_before.consent_at)
+        assert found["dee@example.org"].consent_source is None
+        with moved.begin() as conn:
+            assert [s.email for s in sub_store.mailable(conn)] == ["ann@example.org"]
+            for gone in ("bob@example.org", "gone@example.org"):
+                assert sub_store.is_suppressed(conn, sub_store.email_hash(gone))
+    finally:
+        moved.dispose()
+    # and a later plain import (or add) cannot bring them back either
+    again = tmp_path / "again.csv"
+    again.write_text("email\nbob@example.org\ncem@example.org\ngone@example.org\n")
+    code, out, err = _cli(new, "subscribers", "import", str(again))
+    assert "0 added, 0 activated" in out
+    assert err.count("not imported") == 3
+    assert _cli(new, "subscribers", "add", "gone@example.org")[0] == 1
+
+
+def test_an_export_saying_someone_left_wins_over_an_active_row(store: Store) -> None:
+    subs.add(store, "ann@example.org")
+    report = subs.import_csv(store, "email,status\nann@example.org,unsubscribed\n"
+                                    "bob@example.org,complained\n")
+    assert report.left == 2
+    with store.begin() as conn:
+        assert sub_store.mailable(conn) == []
+        assert {e[1] for e in sub_store.suppression_list(conn)} == {"unsubscribed", "complaint"}
+
+
+def test_import_names_a_bad_status_or_time_by_line(store: Store) -> None:
+    report = subs.import_csv(store, "email,status,consent_at\na@example.org,maybe,\n"
+                                    "b@example.org,active,yesterday\n")
+    assert [(line, msg.split(":")[0]) for line, msg in report.errors] == [
+        (2, "status"), (3, "consent_at")]
+
+
+@pytest.mark.parametrize("raw", [
+    "ann@example.org", "Ann.Lee+news@Example.ORG", "o'neil@x-y.example.com", "a@b.co",
+    "x@xn--bcher-kva.org", "x@a--b.org", "x@ex.123", "x@example.test", "a..b@x.org",
+    "x@a-.org", "x@-a.org", "x@a.b", "x" * 65 + "@example.org", "Zoë@example.org",
+    "x@" + "a" * 64 + ".org", "x@localhost", "_@x.org", "a.@x.org", ".a@x.org"])
+def test_the_fast_address_check_agrees_with_email_validator(raw: str) -> None:
+    from email_validator import EmailNotValidError, validate_email
+
+    try:
+        expected: str | None = str(validate_email(raw, check_deliverability=False)
+                                   .normalized).lower()
+    except EmailNotValidError:
+        expected = None
+    try:
+        got: str | None = subs.normalise_email(raw)
+    except subs.SubscriberError:
+        got = None
+    assert got == expected

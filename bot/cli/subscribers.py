@@ -47,17 +47,25 @@ def remove(app: App, email: str) -> None:
 
 @subscribers.command(name="import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--suppressions", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="The suppression list `export --suppressions` wrote: read first.")
 @pass_app
-def import_(app: App, file: Path) -> None:
-    """Import FILE.csv (header: email, optional name, language) as active subscribers.
+def import_(app: App, file: Path, suppressions: Path | None) -> None:
+    """Import FILE.csv (header: email, optional name, language, status, consent_source,
+    consent_at, confirmed_at).
 
-    Valid rows are imported even when others are not; the bad rows are listed by line
-    number and the exit code is then 1.
+    Without a status column every row becomes an active subscriber (consent: "import",
+    now). With one (an `export`), each keeps its status and consent: nobody who left is
+    brought back. Valid rows are imported even when others are not; the bad rows are
+    listed by line number and the exit code is then 1.
     """
     from bot import subscribers as subs
 
+    rows = max(0, file.read_bytes().count(b"\n") - 1)
     try:
-        report = subs.import_csv(app.store, file)
+        with click.progressbar(length=rows, label="importing", file=sys.stderr) as bar:
+            report = subs.import_csv(app.store, file, suppressions=suppressions,
+                                     progress=bar.update)
     except UnicodeDecodeError:
         raise subs.SubscriberError(f"{file}: not UTF-8 text; save the CSV as UTF-8") from None
     for line, problem in report.errors:
@@ -65,7 +73,8 @@ def import_(app: App, file: Path) -> None:
     for line, reason in report.refused:
         click.echo(f"{file}:{line}: not imported: {reason}", err=True)
     click.echo(f"{report.added} added, {report.reactivated} activated, {report.unchanged} "
-               f"already subscribed, {len(report.refused)} refused, "
+               f"already subscribed, {report.left} not mailed (as the file says), "
+               f"{report.suppressed} suppressed, {len(report.refused)} refused, "
                f"{len(report.errors)} invalid rows")
     if report.errors:
         sys.exit(1)
@@ -98,12 +107,25 @@ def list_(app: App, status: tuple[str, ...], as_json: bool) -> None:
 @click.argument("file", required=False, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--status", type=click.Choice(STATUSES), multiple=True,
               help="Only these statuses (repeatable).")
+@click.option("--suppressions", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the suppression list (hashes of addresses that left or "
+                   "were erased) to this file; `import --suppressions` reads it.")
 @pass_app
-def export(app: App, file: Path | None, status: tuple[str, ...]) -> None:
-    """Write subscribers as CSV to FILE (default: stdout); `import` reads it back."""
+def export(app: App, file: Path | None, status: tuple[str, ...],
+           suppressions: Path | None) -> None:
+    """Write subscribers as CSV to FILE (default: stdout); `import` reads it back.
+
+    Moving to a new database? Give `--suppressions` too: the erased have no row, only a
+    hash on the suppression list, and without it they could be imported again later.
+    """
     from bot import subscribers as subs
 
     text = subs.export_csv(subs.listing(app.store, status=status or None))
+    if suppressions is not None:
+        listed = subs.export_suppressions(app.store)
+        suppressions.write_text(listed, encoding="utf-8")
+        click.echo(f"{suppressions}: {listed.count(chr(10)) - 1} suppressed addresses (hashed)",
+                   err=True)
     if file is None:
         click.echo(text, nl=False)
     else:

@@ -196,7 +196,8 @@ def edit(app: App, post_id: int, text: str | None, subject: str | None, force: b
     if text is None:
         with app.store.begin() as conn:
             current = posts.require(conn, post_id)
-        text = click.edit(current.text, extension=".txt")
+        email = current.html is not None
+        text = click.edit(workflow.editable_text(current), extension=".md" if email else ".txt")
         if text is None:
             click.echo("no change")
             return

@@ -60,6 +60,20 @@ def by_email(conn: Connection, email: str) -> Subscriber | None:
     return _model(row) if row else None
 
 
+def by_emails(conn: Connection, emails: list[str]) -> dict[str, Subscriber]:
+    """The stored subscribers among `emails` (one query: an import asks per batch)."""
+    if not emails:
+        return {}
+    rows = conn.execute(sa.select(subscribers).where(subscribers.c.email.in_(emails)))
+    return {r.email: _model(r) for r in rows}
+
+
+def insert_many(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    """Insert whole subscriber rows in one statement (executemany)."""
+    if rows:
+        conn.execute(subscribers.insert(), rows)
+
+
 def insert(conn: Connection, *, email: str, name: str | None, language: str | None,
            status: str, consent_source: str | None, consent_at: datetime | None = None,
            confirmed_at: datetime | None = None) -> Subscriber:
@@ -208,6 +222,27 @@ def suppress(conn: Connection, hashed: str, reason: str) -> None:
     elif row[0] != "erased":
         conn.execute(suppressions.update().where(suppressions.c.email_hash == hashed)
                      .values(reason=reason, at=clock.now()))
+
+
+def suppress_many(conn: Connection, entries: Iterable[tuple[str, str, datetime]]) -> int:
+    """Add (hash, reason, at) entries not yet on the list; returns how many were new. An
+    entry already there keeps its reason and time (an import never weakens "erased")."""
+    wanted = {hashed: (reason, at) for hashed, reason, at in entries}
+    if not wanted:
+        return 0
+    have = {r[0] for r in conn.execute(sa.select(suppressions.c.email_hash)
+                                       .where(suppressions.c.email_hash.in_(list(wanted))))}
+    rows = [{"email_hash": h, "reason": reason, "at": at}
+            for h, (reason, at) in wanted.items() if h not in have]
+    if rows:
+        conn.execute(suppressions.insert(), rows)
+    return len(rows)
+
+
+def suppression_list(conn: Connection) -> list[tuple[str, str, datetime]]:
+    return [(r[0], r[1], r[2]) for r in conn.execute(
+        sa.select(suppressions.c.email_hash, suppressions.c.reason, suppressions.c.at)
+        .order_by(suppressions.c.at, suppressions.c.email_hash))]
 
 
 def unsuppress(conn: Connection, hashed: str) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, datetime, time
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
@@ -78,6 +79,7 @@ def environment(tz: ZoneInfo) -> jinja2.Environment:
     env.filters["local"] = local
     env.filters["day"] = day
     env.filters["linkify"] = linkify
+    env.filters["editable"] = _editable
     env.filters["shortlinks"] = shortlinks
     env.filters["mentions"] = _mentions
     env.filters["href"] = href
@@ -91,3 +93,9 @@ def _mentions(text: str) -> str:
     from channels.linkedin.little import display
 
     return display(text)
+
+
+def _editable(post: Any) -> str:
+    from bot.workflow import editable_text
+
+    return editable_text(post)

@@ -182,8 +182,10 @@ class MessageFactory:
         shared["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
         shared["Precedence"] = "bulk"
         shared["Auto-Submitted"] = "auto-generated"
-        if sender.feedback_id:
-            shared["Feedback-ID"] = sender.feedback_id
+        if sender.feedback_id:  # the issue first: a feedback loop then says which one
+            shared["Feedback-ID"] = f"{post.id}:{sender.feedback_id}"
+        if sender.archive_base:  # RFC 2369: where the list's past issues are
+            shared["List-Archive"] = f"<{clean_header(sender.archive_base)}/newsletter>"
         if post.language and _LANGUAGE.fullmatch(post.language):
             shared["Content-Language"] = post.language
         self.shared = shared
@@ -198,6 +200,7 @@ class MessageFactory:
         self.mailto = _MailtoTemplate(sender.unsubscribe_mailto) \
             if sender.unsubscribe_mailto else None
         self._dates: tuple[int, str] = (-1, "")
+        self._templates: dict[Words, _WireTemplate] = {}
 
     def _date(self, when: datetime) -> str:
         second = int(when.timestamp())
@@ -231,8 +234,8 @@ class MessageFactory:
             raise ValueError(f"not a usable List-Unsubscribe value: {links}")
         # one URI a line: each stays whole and unencoded, as Gmail and Yahoo read it
         msg.set_raw("List-Unsubscribe", ",\r\n ".join(links))
-        for name in ("List-Id", "List-Unsubscribe-Post", "Precedence", "Auto-Submitted",
-                     "Feedback-ID", "Content-Language"):
+        for name in ("List-Id", "List-Archive", "List-Unsubscribe-Post", "Precedence",
+                     "Auto-Submitted", "Feedback-ID", "Content-Language"):
             if name in shared:
                 msg.set_raw(name, shared[name])
         msg.set_raw("MIME-Version", "1.0")
@@ -250,6 +253,38 @@ class MessageFactory:
             msg.attach(part)  # type: ignore[arg-type]  # typeshed: EmailMessage only
         return msg
 
+    def wire(self, *, to_email: str, to_name: str | None, message_id: str,
+             unsubscribe_url: str, unsubscribe_token: str | None = None,
+             date: datetime | None = None, language: str | None = None) -> bytes:
+        """The bytes `build` + `serialise` give for an ASCII address, written without the
+        `email` package: what every copy shares is serialised once per language, and each
+        copy only fills in its own header lines and the body lines holding a placeholder
+        (greeting, unsubscribe link). A non-ASCII address takes `build`'s path."""
+        to_email = wire_address(to_email)
+        if not to_email.isascii():
+            return serialise(self.build(
+                to_email=to_email, to_name=to_name, message_id=message_id,
+                unsubscribe_url=unsubscribe_url, unsubscribe_token=unsubscribe_token,
+                date=date, language=language), to_email)[0]
+        if not _MSGID.fullmatch(message_id):
+            raise ValueError(f"not a Message-ID pressbot makes: {message_id!r}")
+        links = [f"<{clean_header(unsubscribe_url)}>"]
+        if self.mailto is not None:
+            links.append(f"<{self.mailto.uri(unsubscribe_token)}>")
+        if not all(_URI.fullmatch(link) for link in links):
+            raise ValueError(f"not a usable List-Unsubscribe value: {links}")
+        words = words_for(language, self.post.language)
+        template = self._templates.get(words)
+        if template is None:
+            template = self._templates[words] = _WireTemplate(self, words)
+        unsubscribe = ",\r\n ".join(links)
+        own = (f"To: {mailbox(to_name, to_email)}\r\n"
+               f"Date: {self._date(date or clock.now())}\r\n"
+               f"Message-ID: {message_id}\r\n"
+               f"List-Unsubscribe: {unsubscribe}\r\n").encode("ascii")
+        hello = greeting(to_name, words)
+        return template.fill(own, hello, unsubscribe_url)
+
     def _set_text(self, part: MIMEPart, content: str, subtype: str) -> None:
         body = content.replace("\r\n", "\n").replace("\r", "\n")
         if not body.endswith("\n"):
@@ -257,6 +292,76 @@ class MessageFactory:
         part.set_raw("Content-Type", self.part_types[subtype])
         part.set_raw("Content-Transfer-Encoding", self.qp)
         part.set_payload(binascii.b2a_qp(body.encode("utf-8"), istext=True).decode("ascii"))
+
+
+def _qp(line: str) -> bytes:
+    """One line, quoted-printable, its soft line breaks CRLF as on the wire."""
+    return binascii.b2a_qp(line.encode("utf-8"), istext=True).replace(b"\n", b"\r\n")
+
+
+class _Body:
+    """One part's body, quoted-printable, as fixed bytes and the lines left to fill."""
+
+    def __init__(self, content: str) -> None:
+        body = content.replace("\r\n", "\n").replace("\r", "\n")
+        if not body.endswith("\n"):
+            body += "\n"
+        # b2a_qp encodes line by line: a line encoded alone is encoded as in the whole
+        self.pieces: list[bytes | str] = []
+        fixed: list[bytes] = []
+        for line in body[:-1].split("\n"):
+            if GREETING in line or UNSUBSCRIBE in line:
+                if fixed:
+                    self.pieces.append(b"".join(fixed))
+                    fixed = []
+                self.pieces.append(line)
+            else:
+                fixed.append(_qp(line) + b"\r\n")
+        if fixed:
+            self.pieces.append(b"".join(fixed))
+
+    def fill(self, hello: str, url: str) -> list[bytes]:
+        return [p if isinstance(p, bytes) else
+                _qp(p.replace(GREETING, hello).replace(UNSUBSCRIBE, url)) + b"\r\n"
+                for p in self.pieces]
+
+
+class _WireTemplate:
+    """One language's message with every shared byte serialised once."""
+
+    def __init__(self, factory: MessageFactory, words: Words) -> None:
+        shared = factory.shared
+        self.head = "".join(f"{name}: {shared[name]}\r\n" for name in
+                            ("Subject", "From", "Reply-To") if name in shared).encode()
+        tail = "".join(f"{name}: {shared[name]}\r\n" for name in
+                       ("List-Id", "List-Archive", "List-Unsubscribe-Post", "Precedence",
+                        "Auto-Submitted", "Feedback-ID", "Content-Language")
+                       if name in shared) + "MIME-Version: 1.0\r\n"
+        # this language's footer words filled once; greeting and link stay placeholders
+        text = _fill(factory.text, GREETING, UNSUBSCRIBE, words)
+        part_head = ("Content-Type: {}\r\nContent-Transfer-Encoding: quoted-printable\r\n"
+                     "\r\n")
+        self.html: _Body | None = None
+        if not factory.html:
+            self.tail = (tail + part_head.format(factory.part_types["plain"])).encode()
+            self.text = _Body(text)
+            return
+        boundary = str(factory.content_type).split('boundary="', 1)[1].rstrip('"')
+        self.tail = (tail + f"Content-Type: {factory.content_type}\r\n\r\n"
+                     f"--{boundary}\r\n"
+                     + part_head.format(factory.part_types["plain"])).encode()
+        self.text = _Body(text)
+        self.between = (f"\r\n--{boundary}\r\n"
+                        + part_head.format(factory.part_types["html"])).encode()
+        self.html = _Body(_fill(factory.html, GREETING, UNSUBSCRIBE, words, escape=True))
+        self.end = f"\r\n--{boundary}--\r\n".encode()
+
+    def fill(self, own: bytes, hello: str, url: str) -> bytes:
+        parts = [self.head, own, self.tail, *self.text.fill(hello, url)]
+        if self.html is not None:
+            safe_hello, safe_url = html.escape(hello), html.escape(url)
+            parts += [self.between, *self.html.fill(safe_hello, safe_url), self.end]
+        return b"".join(parts)
 
 
 def fill_html(html_text: str, to_name: str | None, unsubscribe_url: str,
@@ -322,9 +427,10 @@ def build_preview_message(post: Post, config: Config) -> bytes:
 
 
 def single_message(*, sender: Sender, to_email: str, to_name: str | None, subject: str,
-                   text: str, auto: str = "auto-replied") -> EmailMessage:
+                   text: str, auto: str = "auto-generated") -> EmailMessage:
     """A one-off plain-text mail (a double opt-in confirmation) with every header a
-    provider expects of it: a Message-ID, Date, and `Auto-Submitted`."""
+    provider expects of it: a Message-ID, Date, and `Auto-Submitted: auto-generated` (RFC
+    3834 keeps `auto-replied` for answers to a message; a confirmation answers a form)."""
     to_email = wire_address(to_email)
     msg = EmailMessage(policy=WIRE if to_email.isascii() else WIRE_UTF8)
     msg.set_raw("Subject", fold_text("Subject", subject))

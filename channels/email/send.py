@@ -43,7 +43,7 @@ from bot.store import Store
 from bot.store import deliveries as ledger
 from bot.store import subscribers as sub_store
 from channels.base import ChannelError, Permanent, Transient
-from channels.email.message import MessageFactory, Sender, serialise, wire_address
+from channels.email.message import MessageFactory, Sender, wire_address
 from channels.email.pace import Pace
 from channels.email.smtp import SmtpConnector, close_quietly, reply_text
 
@@ -252,14 +252,14 @@ class SendPass:
 
     def _build(self, d: ledger.Delivery) -> tuple[bytes, list[str], str, str]:
         url, token = self.unsubscribe(d.subscriber_id, d.email)
-        msg = self.factory.build(to_email=d.email, to_name=d.name, message_id=d.message_id,
+        data = self.factory.wire(to_email=d.email, to_name=d.name, message_id=d.message_id,
                                  unsubscribe_url=url, unsubscribe_token=token,
                                  language=d.language)
         to = wire_address(d.email)
         envelope = self.envelope_from(d)
         for address in (envelope, to):  # what aiosmtplib would refuse mid-transaction
             parse_address(address)
-        return (*serialise(msg, to), to, envelope)
+        return data, ([] if to.isascii() else ["SMTPUTF8"]), to, envelope
 
     async def _again(self, d: ledger.Delivery, error: str) -> None:
         """Nothing went out (the connection failed under this recipient): pending again,

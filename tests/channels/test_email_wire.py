@@ -192,7 +192,30 @@ def test_the_form_refuses_such_a_name_and_the_confirmation_has_a_message_id(
     [message_id] = headers["message-id"]
     assert re.fullmatch(r"<[^<>@\s]+@example\.org>", message_id)
     assert len(headers["date"]) == 1
-    assert headers["auto-submitted"] == ["auto-replied"]
+    assert headers["auto-submitted"] == ["auto-generated"]  # RFC 3834: not a reply
+
+
+def test_a_confirmation_greets_by_name_signs_with_the_address_and_bounces_by_verp(
+        store: Store, fake: FakeSMTP) -> None:
+    from channels.email.verp import read_verp
+    from tests.test_public_web import make_config
+
+    config = make_config(store, fake.port, organisation="Joint Secretariat",
+                         postal_address="Seeweg 14, 9020 Klagenfurt",
+                         bounce_domain="bounces.example.org")
+    cfg = config.channels["newsletter"]
+    assert isinstance(cfg, EmailConfig)
+    routes = public_routes(config, store, smtp=SmtpConnector(cfg, local_hostname="web.test"))
+    with TestClient(Starlette(routes=routes), base_url="https://news.example.org") as client:
+        assert client.post("/subscribe", data={"email": "ann@example.org",
+                                               "name": "Ann Lee"}).status_code == 200
+    [received] = fake.messages
+    body = received.parse().get_content()
+    assert body.startswith("Hello Ann Lee,")
+    assert "Joint Secretariat · Seeweg 14, 9020 Klagenfurt" in body
+    assert received.mail_from.endswith("@bounces.example.org")
+    pending = subscribers.listing(store)[0]
+    assert read_verp("test-signing-key-0123456789", received.mail_from) == (0, pending.id)
 
 
 class _Urls(HTMLParser):

@@ -104,7 +104,12 @@ def test_editor_edits_an_email_subject(client: TestClient, store: Store,
     response = _submit(client, post_id, "edit", text="Plain words", subject="New  subject")
     assert response.status_code == 303
     post = _post(store, post_id)
-    assert (post.subject, post.text) == ("New subject", "Plain words")
+    assert (post.subject, post.extra["markdown"]) == ("New subject", "Plain words")
+    # the plain-text part is the layout around it: greeting and footer are not editable
+    assert post.text.startswith("%%GREETING%%\n\nPlain words\n\n-- \n")
+    assert "%%UNSUBSCRIBE_URL%%" in post.text
+    page = client.get(f"/posts/{post_id}").text
+    assert ">Plain words</textarea>" in page
 
 
 def test_editor_schedules_with_a_phrase_or_a_date(client: TestClient, store: Store,
