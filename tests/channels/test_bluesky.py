@@ -246,9 +246,10 @@ async def test_images_carry_alt_text_and_aspect_ratio(
         ("Pupils on a roof 👩‍🔧", {"width": 640, "height": 360}),
         ("Το δημαρχείο", {"width": 300, "height": 400}),   # EXIF-rotated: shown upright
     ]
-    for item in embed["images"]:
-        blob = fake.blobs[item["image"]["ref"]["$link"]]
-        assert blob.data in images.files.values()   # sent unchanged: under the cap already
+    sent = [fake.blobs[item["image"]["ref"]["$link"]].data for item in embed["images"]]
+    assert sent[0] == images.files["wide.png"]   # sent unchanged: under the cap, no metadata
+    with PILImage.open(io.BytesIO(sent[1])) as turned:  # the tag applied to the pixels
+        assert turned.size == (300, 400) and not turned.getexif()
     assert all("authorization" not in h for h in images.headers)   # no token to image hosts
 
 

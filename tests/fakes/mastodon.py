@@ -78,6 +78,7 @@ class Media:
     description: str | None
     polls_left: int
     status_id: str | None = None
+    data: bytes = b""  # the uploaded bytes, as a visitor would fetch them
 
     @property
     def processed(self) -> bool:
@@ -440,7 +441,7 @@ async def upload_media(state: FakeMastodon, request: Request, form: dict[str, li
     with state.lock:
         media = Media(id=str(900000 + next(state._ids)), account_id=account_id,
                       content_type=content_type, size=len(data), description=description,
-                      polls_left=state.processing_polls if slow else 0)
+                      polls_left=state.processing_polls if slow else 0, data=data)
         state.media[media.id] = media
         return JSONResponse(_media_json(media, _base(request)), 202 if slow else 200)
 
