@@ -57,8 +57,10 @@ def limits_for(cfg: ChannelConfig, learned: dict[str, Any] | None = None) -> Lim
     override = getattr(cfg, "max_characters", None)
     if override:
         limits = replace(limits, max_chars=override)
-    if getattr(cfg, "counting", None) == "raw":
-        limits = replace(limits, url_weight=None, mentions_local=False)
+    counting = getattr(cfg, "counting", None)  # unset: as learned from the server by `check`
+    if counting in ("takahe", "pleroma"):  # links and mentions in full; Takahē: code points
+        limits = replace(limits, url_weight=None, mentions_local=False,
+                         graphemes=counting == "pleroma")
     return limits
 
 
