@@ -260,10 +260,18 @@ class MastodonConfig(ChannelBase):
     visibility: Literal["public", "unlisted", "private", "direct"] = "public"
     spoiler_text: str | None = None
     max_characters: int | None = Field(default=None, ge=50)
-    counting: Literal["mastodon", "raw"] = "mastodon"
-    """"raw" for servers that count every character of a URL or mention (Takahē)."""
+    counting: Literal["mastodon", "takahe", "pleroma"] | None = None
+    """How the server counts a status: "mastodon" (grapheme clusters, a URL as 23,
+    @user@domain as @user), "takahe" (every code point, links and mentions in full), or
+    "pleroma" (Pleroma/Akkoma: grapheme clusters, links and mentions in full). Unset: as
+    the server the instance's version names. "raw" is the old name of "takahe"."""
     thread: bool = False
     allow_private_images: bool = False
+
+    @field_validator("counting", mode="before")
+    @classmethod
+    def _old_name(cls, value: Any) -> Any:
+        return "takahe" if value == "raw" else value
 
 
 class BlueskyConfig(ChannelBase):

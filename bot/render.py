@@ -272,6 +272,8 @@ def render(release: Release, target: Target, config: Config | None = None) -> Re
         return Rendered(text="", warnings=[f"template error: {exc}"], blocking=True,
                         limit=target.limits.max_chars)
     rendered.warnings.extend(_release_warnings(release))
+    if dropped := _images_left_out(release, target):
+        rendered.warnings.append(dropped)
     if hold := _link_hold(release, config):
         rendered.warnings.append(hold)
         rendered.blocking = True
@@ -372,6 +374,18 @@ def inline_css(html: str) -> str:
         raise TemplateError(f"the email links to {bad[0][:80]!r}: only absolute http(s) links "
                             "and images are sent — fix the template or the release")
     return inlined
+
+
+def _images_left_out(release: Release, target: Target) -> str | None:
+    """A picture past the platform's count is not published: said on the post, where the
+    person approving it looks, not only in a log line at publish time."""
+    most = target.limits.max_images
+    if most is None or len(release.images) <= most:
+        return None
+    left = release.images[most:]
+    names = ", ".join(image.url.rsplit("/", 1)[-1][:60] for image in left)
+    return (f"{len(release.images)} pictures, {target.name} takes {most}: "
+            f"{'the last' if len(left) > 1 else 'the'} {len(left)} left out ({names})")
 
 
 def _release_warnings(release: Release) -> list[str]:

@@ -2,7 +2,8 @@
 
 Image addresses come from feeds, so the download never carries a platform token, checks every
 hop with `bot.netguard` (unless the channel sets `allow_private_images`) and is bounded in time
-and size: an image over `cap` is left out with a warning rather than failing the post. A
+and size: an image over `cap` is left out with a warning rather than failing the post. Every
+picture leaves here without its EXIF, XMP and IPTC metadata (`channels.imagemeta`). A
 missing local file or a refused address is the post's fault (`Permanent`); a host that is down
 is `Transient`.
 """
@@ -22,6 +23,7 @@ import httpx
 from bot import netguard
 from bot.models import Image
 from channels.base import Permanent, Transient, map_transport_error, user_agent
+from channels.imagemeta import UncleanableImage, strip_metadata
 
 log = logging.getLogger("channels.images")
 
@@ -37,6 +39,10 @@ async def load_image(client: httpx.AsyncClient, image: Image, cap: int, *, timeo
             return None
         data, declared = fetched
         name = Path(unquote(urlsplit(url).path)).name
+        if sniff(data) is None and data[4:8] != b"ftyp":  # ftyp: AVIF, HEIC
+            # e.g. an error page served with an image type: no picture to show
+            log.warning("image %s is not an image by its content: left out", url)
+            return None
     else:
         local = await read_local(url, cap)
         if local is None:
@@ -44,7 +50,19 @@ async def load_image(client: httpx.AsyncClient, image: Image, cap: int, *, timeo
         data, name = local
     content_type = (sniff(data) or (declared or "").split(";")[0].strip()
                     or mimetypes.guess_type(name)[0] or "application/octet-stream")
-    return data, content_type, name or "image"
+    return await clean(url, data, content_type), content_type, name or "image"
+
+
+async def clean(url: str, data: bytes, content_type: str) -> bytes:
+    """The picture without its metadata (GPS and all), or `Permanent` when that cannot be
+    shown: see `channels.imagemeta`. Pictures are cleaned here, where every channel loads
+    them, so no upload path can forget it."""
+    try:
+        return await anyio.to_thread.run_sync(strip_metadata, data, content_type)
+    except UncleanableImage as exc:
+        raise Permanent(f"image {url}: {exc}; it is not uploaded with its metadata (GPS "
+                        "position, camera) still in it",
+                        "use the picture as JPEG, PNG or WebP, and approve again") from None
 
 
 def _moved(path: str) -> bool:

@@ -31,7 +31,7 @@ DEFAULT_LIMITS = {
                        max_images=4, alt_max=1500, image_max_bytes=16 * 1024 * 1024),
     # Bluesky: 300 graphemes; links are sent in a short form of at most 30 (channels.bluesky).
     "bluesky": Limits(max_chars=300, url_weight=30, graphemes=True, max_images=4,
-                      alt_max=2000, image_max_bytes=2_000_000),
+                      alt_max=2000, image_max_bytes=1_000_000),
     # Facebook allows 63,206 characters; past ~500 a post hides behind "See more".
     "facebook": Limits(max_chars=63206, graphemes=False, soft_chars=500, max_images=1),
     # LinkedIn: 3,000 characters of commentary as sent (escapes included); up to 20 images.
@@ -57,8 +57,10 @@ def limits_for(cfg: ChannelConfig, learned: dict[str, Any] | None = None) -> Lim
     override = getattr(cfg, "max_characters", None)
     if override:
         limits = replace(limits, max_chars=override)
-    if getattr(cfg, "counting", None) == "raw":
-        limits = replace(limits, url_weight=None, mentions_local=False)
+    counting = getattr(cfg, "counting", None)  # unset: as learned from the server by `check`
+    if counting in ("takahe", "pleroma"):  # links and mentions in full; Takahē: code points
+        limits = replace(limits, url_weight=None, mentions_local=False,
+                         graphemes=counting == "pleroma")
     return limits
 
 

@@ -74,6 +74,17 @@ def test_mastodon_post_fits_the_limit_and_keeps_link_and_hashtags() -> None:
     assert rendered.text.split("\n\n")[1].endswith(("…", "."))
 
 
+def test_a_fifth_picture_on_a_four_picture_platform_is_a_warning_on_the_post() -> None:
+    config = load_config("config/pressbot.toml")
+    target = next(t for t in targets(config) if t.name == "mastodon")
+    five = RELEASE.model_copy(update={"images": [
+        Image(url=f"https://www.example.org/roof-{i}.jpg", alt=f"Roof {i}") for i in range(5)]})
+    rendered = render(five, target, config)
+    assert "5 pictures, mastodon takes 4: the 1 left out (roof-4.jpg)" in rendered.warnings
+    assert not rendered.blocking
+    assert not any("pictures" in w for w in render(RELEASE, target, config).warnings)
+
+
 def test_a_post_that_cannot_fit_is_held_not_truncated() -> None:
     config = load_config("config/pressbot.toml")
     target = next(t for t in targets(config) if t.name == "mastodon")

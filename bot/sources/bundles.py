@@ -55,12 +55,29 @@ def _file_name(url: str) -> str:
     return Path(unquote(urlsplit(url).path)).name
 
 
-def attach_pictures(release: Release, folder: Path) -> Release:
-    """The release with the folder's pictures as its images (local paths, with alt text)."""
+def _front_alt(content: Path | None) -> str:
+    """`image_alt` of the release's front matter: with no `image:` it names no picture,
+    so it is only known here, where the one picture it can mean is found."""
+    if content is None or content.suffix.lower() not in (".md", ".markdown"):
+        return ""
+    from bot.sources.files import _front_matter, _read_text, _text_value
+
+    meta, _ = _front_matter(_read_text(content), content)
+    return _text_value(meta.get("image_alt")) or ""
+
+
+def attach_pictures(release: Release, folder: Path, content: Path | None = None) -> Release:
+    """The release with the folder's pictures as its images (local paths, with alt text).
+
+    `content` is the release's own file: in a one-picture folder its `image_alt` (without
+    an `image:` list) is that picture's alt text."""
     pictures = {p.name: p for p in bundle_files(folder) if p.suffix.lower() in IMAGE_SUFFIXES}
     if not pictures:
         return release
     alts = _sidecar(folder)
+    if len(pictures) == 1 and not release.images:
+        [only] = pictures
+        alts[only] = _front_alt(content) or alts.get(only, "")  # the front matter wins
     named: list[tuple[str, str]] = []  # front-matter images that are these files, in order
     others: list[Image] = []
     for image in release.images:

@@ -102,7 +102,7 @@ def scan(name: str, cfg: FolderSourceConfig, root: Path, state: SourceState,
                 default_language=cfg.language, tz=tz,
             )
             if bundle:
-                release = attach_pictures(release, path.parent)
+                release = attach_pictures(release, path.parent, path)
             release = confine_images(release, root, path)
         except ExtractError as exc:
             result.error(key, fingerprint, str(exc))

@@ -11,7 +11,8 @@ Why it is built this way:
 - Links, hashtags and mentions are facets over UTF-8 byte ranges (`richtext`); links show a
   short form in the text, as in Bluesky's app, so 300 graphemes go to words.
 - Bluesky renders no link previews itself: the card (title, description, thumbnail) travels in
-  the record. Images are shrunk to the 2 MB blob limit rather than dropped (`media`).
+  the record. Images are shrunk to the lexicon's 1,000,000-byte blob limit rather than dropped
+  (`media`), and shrunk further when the PDS still answers `BlobTooLarge`.
 - Rate limits are read from `RateLimit-Remaining`/`-Reset` (a Unix time): a write that would
   overdraw the budget waits before it is sent, a 429 waits too, and neither counts as a
   failed attempt.

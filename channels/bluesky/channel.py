@@ -49,6 +49,9 @@ _GRAPHEME = regex.compile(r"\X")
 _APP_PASSWORD = regex.compile(r"^[a-z0-9]{4}-[a-z0-9]{4}-[a-z0-9]{4}-[a-z0-9]{4}$")
 _LANG = regex.compile(r"^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{1,8})*$")
 _HASHTAGS_ONLY = regex.compile(r"^(?:\s*[#＃]\S+)+\s*$")
+_MAX_SIZE = regex.compile(r"maximum size is ([0-9]+(?:\.[0-9]+)?)\s*([KMG]?B)\b", regex.I)
+RESHRINKS = 2
+"""Times the post's blobs are made again, smaller, after a `BlobTooLarge` refusal."""
 
 
 class BlueskyChannel(BlueskyMedia, BlueskyLookup):
@@ -133,16 +136,21 @@ class BlueskyChannel(BlueskyMedia, BlueskyLookup):
         language = post.language or self.config.language
         if language and _LANG.match(language):
             record["langs"] = [language]
-        embed = await self._embed(post)
-        if embed:
-            record["embed"] = embed
-        self._guard_writes()
-        await fence.hold()
-        response = await self._xrpc("POST", "com.atproto.repo.putRecord", ambiguous=True,
-                                    where="the post", json={
-                                        "repo": session.did, "collection": COLLECTION,
-                                        "rkey": rkey, "record": record, "swapRecord": None})
-        self._note_writes(response)
+        cap = IMAGE_MAX
+        for _ in range(RESHRINKS + 1):
+            embed = await self._embed(post, cap)
+            record.pop("embed", None)
+            if embed:
+                record["embed"] = embed
+            response = await self._put(session.did, rkey, record)
+            name, message = error_of(response)
+            if response.status_code != 400 or name != "BlobTooLarge" or not embed:
+                break
+            # The PDS holds a smaller maxSize than the lexicon we know (or one of ours
+            # grew): make the post's blobs again, under the limit it names.
+            cap = min(refused_limit(message) or cap, cap) * 9 // 10
+            log.warning("post %s: %s refused a picture as too big (%s); shrinking to %d "
+                        "bytes and writing the post again", post.id, PLATFORM, message, cap)
         if response.status_code == 400 and error_of(response)[0] == "InvalidSwap":
             # Something is already at this post's key: an earlier attempt made it.
             existing = await self._record_at(rkey)
@@ -155,6 +163,16 @@ class BlueskyChannel(BlueskyMedia, BlueskyLookup):
         if not isinstance(body, dict) or not isinstance(body.get("uri"), str):
             raise Ambiguous(f"{PLATFORM} answered {response.status_code} without the post's uri")
         return self._receipt(body["uri"])
+
+    async def _put(self, did: str, rkey: str, record: dict[str, Any]) -> httpx.Response:
+        self._guard_writes()
+        await fence.hold()
+        response = await self._xrpc("POST", "com.atproto.repo.putRecord", ambiguous=True,
+                                    where="the post", json={
+                                        "repo": did, "collection": COLLECTION,
+                                        "rkey": rkey, "record": record, "swapRecord": None})
+        self._note_writes(response)
+        return response
 
     async def _resolve(self, handles: list[str]) -> dict[str, str]:
         """Handles → DIDs; one that does not resolve stays plain text (logged)."""
@@ -177,24 +195,25 @@ class BlueskyChannel(BlueskyMedia, BlueskyLookup):
         written (the publisher's head start); `publish` takes them and redoes what failed."""
         await self._make_ahead(self._wanted(post))
 
-    def _wanted(self, post: Post) -> list[tuple[Image, int]]:
-        """The pictures the post's embed uploads first, each with its size cap."""
+    def _wanted(self, post: Post, cap: int = IMAGE_MAX) -> list[tuple[Image, int]]:
+        """The pictures the post's embed uploads first, each with its size cap (`cap`
+        lower than the lexicon's after the PDS refused one as too big)."""
         kind = embed_kind(self.config.embed, images=bool(post.images), link=bool(post.link))
         if kind == "images":
-            return [(image, IMAGE_MAX) for image in post.images[:MAX_IMAGES]]
+            return [(image, min(cap, IMAGE_MAX)) for image in post.images[:MAX_IMAGES]]
         if kind == "card" and self.config.embed == "card" and post.images:
-            return [(post.images[0], THUMB_MAX)]
+            return [(post.images[0], min(cap, THUMB_MAX))]
         return []
 
-    async def _embed(self, post: Post) -> dict[str, Any] | None:
+    async def _embed(self, post: Post, cap: int = IMAGE_MAX) -> dict[str, Any] | None:
         kind = embed_kind(self.config.embed, images=bool(post.images), link=bool(post.link))
         if kind == "images":
             if len(post.images) > MAX_IMAGES:
                 log.warning("post %s: %d images, Bluesky takes %d; the rest are left out",
                             post.id, len(post.images), MAX_IMAGES)
             items = []
-            for image, cap in self._wanted(post):
-                blob = await self._blob(image, cap)
+            for image, each in self._wanted(post, cap):
+                blob = await self._blob(image, each)
                 if blob is not None:
                     items.append(_image(blob, image.alt))
             if items:
@@ -205,10 +224,20 @@ class BlueskyChannel(BlueskyMedia, BlueskyLookup):
         card: dict[str, Any] = {"uri": post.link, "title": post.title or "",
                                 "description": card_description(post)}
         if self.config.embed == "card" and post.images:
-            thumb = await self._blob(post.images[0], THUMB_MAX)
+            thumb = await self._blob(post.images[0], min(cap, THUMB_MAX))
             if thumb:
                 card["thumb"] = thumb.ref
         return {"$type": "app.bsky.embed.external", "external": card}
+
+
+def refused_limit(message: str) -> int | None:
+    """The byte limit a `BlobTooLarge` answer names ("… the maximum size is 976.56KB.", the
+    `bytes` package's 1024-based units); None when it names none."""
+    found = _MAX_SIZE.search(message)
+    if not found:
+        return None
+    scale = {"b": 1, "kb": 1024, "mb": 1024 ** 2, "gb": 1024 ** 3}[found[2].lower()]
+    return int(float(found[1]) * scale)
 
 
 def embed_kind(mode: str, *, images: bool, link: bool) -> str | None:

@@ -1,11 +1,13 @@
 """Images as blobs: fetched, shrunk to Bluesky's size limit when needed, measured, uploaded.
 
-The lexicon caps an image at 2,000,000 bytes (`app.bsky.embed.images`) and a link card's
-thumbnail at 1,000,000 (`app.bsky.embed.external`); press photos are often larger, so instead
-of leaving them out (as for Mastodon's 16 MB) an image over the cap is re-encoded as JPEG, at
-most 2000 px on its longer side, lowering quality and then size until it fits — what Bluesky's
-own app does before upload. Pillow reads the size for `aspectRatio` (with the EXIF rotation
-applied, so a portrait photo is not shown as landscape) and refuses decompression bombs.
+The lexicon caps an image at 1,000,000 bytes (`maxSize` of `app.bsky.embed.images#image`,
+the same as a link card's thumbnail in `app.bsky.embed.external`); the PDS takes a bigger
+blob at upload (its own limit is 5 MB) and refuses the record that uses it (`BlobTooLarge`).
+Press photos are often larger, so instead of leaving them out (as for Mastodon's 16 MB) an
+image over the cap is re-encoded as JPEG, at most 2000 px on its longer side, lowering
+quality and then size until it fits — what Bluesky's own app does before upload. Pillow
+reads the size for `aspectRatio` and refuses decompression bombs. (The picture has no
+metadata by now, its orientation already applied: `channels.imagemeta`.)
 
 Blob uploads have no idempotency and need none: an unreferenced blob is dropped by the PDS,
 so a failure here is never ambiguous. That is also what makes the publisher's head start
@@ -34,7 +36,7 @@ from channels.images import load_image
 
 log = logging.getLogger("channels.bluesky")
 
-IMAGE_MAX = 2_000_000
+IMAGE_MAX = 1_000_000
 THUMB_MAX = 1_000_000
 DOWNLOAD_MAX = 40 * 1024 * 1024
 LONG_SIDE = 2000

@@ -21,7 +21,7 @@ from channels.base import Ambiguous, ChannelError, Limits, Permanent, Transient
 from channels.facebook.check import PageCheck
 from channels.facebook.errors import _NoAnswer
 from channels.facebook.graph import _guard_http_logs, proof
-from channels.images import read_local, sniff
+from channels.images import clean, read_local, sniff
 
 # The package's logger name, which log filters and tests select on.
 log = logging.getLogger("channels.facebook")
@@ -133,7 +133,8 @@ class FacebookChannel(PageCheck):
                 raise Permanent(f"the image {image.url!r} is over Facebook's 4 MB photo limit",
                                 "use a smaller image, or switch post_as to \"link\"")
             data, name = local
-            files = {"source": (name, data, sniff(data) or "application/octet-stream")}
+            kind = sniff(data) or "application/octet-stream"
+            files = {"source": (name, await clean(image.url, data, kind), kind)}
         await fence.hold()
         created = await self._call("POST", f"{self.config.page_id}/photos", params, write=True,
                                    files=files)

@@ -31,6 +31,7 @@ from channels.mastodon.api import _json, _receipt
 from channels.mastodon.errors import CONTENT_HINT, PLATFORM, _error_text
 from channels.mastodon.lookup import MastodonLookup
 from channels.mastodon.media import DEFAULT_IMAGE_MAX, MastodonMedia
+from channels.mastodon.servers import COUNTING, HOW, display_name, server_of
 
 if TYPE_CHECKING:
     from bot.store import Store
@@ -96,6 +97,16 @@ class MastodonChannel(MastodonMedia, MastodonLookup):
                        soft_chars=single.max_chars)
 
     @property
+    def server(self) -> str | None:
+        """The Mastodon-API server the instance's version names (None: Mastodon)."""
+        return server_of((self._instance or {}).get("version"))
+
+    @property
+    def counting(self) -> str:
+        """The channel's `counting`, else the rule of the server that answers."""
+        return self.config.counting or COUNTING.get(self.server or "", "mastodon")
+
+    @property
     def status_limits(self) -> Limits:
         """One status: the instance's limits once read, less the spoiler text's length."""
         conf = self._instance or {}
@@ -105,13 +116,13 @@ class MastodonChannel(MastodonMedia, MastodonLookup):
                      or DEFAULT_MAX_CHARS)
         if self.config.spoiler_text:
             max_chars -= len(regex.findall(r"\X", self.config.spoiler_text))
-        raw = self.config.counting == "raw"
+        full = self.counting != "mastodon"  # links and mentions counted in full
         return Limits(
             max_chars=max_chars,
-            url_weight=None if raw else (
+            url_weight=None if full else (
                 _positive(statuses.get("characters_reserved_per_url")) or DEFAULT_URL_WEIGHT),
-            graphemes=True,
-            mentions_local=not raw,
+            graphemes=self.counting != "takahe",  # Takahē: code points
+            mentions_local=not full,
             max_images=_positive(statuses.get("max_media_attachments")) or 4,
             alt_max=_positive(media.get("description_limit")) or DEFAULT_ALT_MAX,
             image_max_bytes=_positive(media.get("image_size_limit")) or DEFAULT_IMAGE_MAX,
@@ -155,12 +166,30 @@ class MastodonChannel(MastodonMedia, MastodonLookup):
                 instance_max:
             warnings.append(f"max_characters = {self.config.max_characters} is above the "
                             f"instance's limit of {instance_max}: posts would be refused")
+        warnings += self._counting_warnings()
         acct = f"@{account.get('acct') or account.get('username')}"
         details.update(account=acct, account_url=account.get("url"),
                        version=(self._instance or {}).get("version"), limits=asdict(limits))
-        summary = (f"{acct} on {urlsplit(self._base).netloc}: {limits.max_chars} characters, "
+        summary = (f"{acct} on {urlsplit(self._base).netloc} ({display_name(self.server)}): "
+                   f"{limits.max_chars} characters counted as {self.counting}, "
                    f"up to {limits.max_images} images")
         return Check(ok=True, summary=summary, details=details, warnings=warnings)
+
+    def _counting_warnings(self) -> list[str]:
+        """What `check` says when the server counts otherwise than the channel does."""
+        server, name = self.server, display_name(self.server)
+        if server is None:
+            return []
+        known = COUNTING.get(server)
+        if known is None:
+            return [f"{name} answered: pressbot does not know how {name} counts a status; "
+                    f"if a post is refused as too long, set counting = \"takahe\" (it "
+                    f"counts highest: {HOW['takahe']})"]
+        if self.config.counting and self.config.counting != known:
+            return [f"{name} answered: it counts {HOW[known]}, but counting = "
+                    f"\"{self.config.counting}\" — set counting = \"{known}\" (or remove "
+                    "it) or posts that fit the preview may be refused"]
+        return []
 
     # ------------------------------------------------------------------ publish
 
@@ -336,7 +365,9 @@ class MastodonChannel(MastodonMedia, MastodonLookup):
         response = await self._request("POST", "/api/v1/statuses", data=data,
                                        headers={"Idempotency-Key": key},
                                        budget="statuses", ambiguous=True)
-        if response.status_code == 422 and "character" in response.text.lower():
+        answer = response.text.lower()
+        if (response.status_code == 422 and "character" in answer) or \
+                (response.status_code == 400 and "too long" in answer):  # 400: Takahē
             raise self._too_long(text, response)
         self._raise(response, scope="write:statuses", where="the post", ambiguous=True)
         status = _json(response)
@@ -346,20 +377,24 @@ class MastodonChannel(MastodonMedia, MastodonLookup):
         return status
 
     def _too_long(self, text: str, response: httpx.Response) -> Permanent:
-        """The server counted longer than we did: say both counts and what to cut."""
+        """The server counted longer than we did: say both counts, and the counting mode
+        of the server that answered."""
         limits = self.status_limits
         ours = count(text, limits, self.config.spoiler_text or "")
-        raw = count(text, replace(limits, url_weight=None, mentions_local=False),
-                    self.config.spoiler_text or "")
+        strict = replace(limits, url_weight=None, mentions_local=False, graphemes=False)
+        raw = count(text, strict, self.config.spoiler_text or "")
         over = max(1, raw - (limits.max_chars or raw))
-        how = ("URLs as 23 characters and @user@domain as @user"
-               if self.config.counting == "mastodon" else "every character")
+        name = display_name(self.server)
+        mode = COUNTING.get(self.server or "", "takahe")
+        advice = (f"cut about {over} characters and approve again"
+                  if self.counting == mode else
+                  f"cut about {over} characters and approve again; {name} counts "
+                  f"{HOW[mode]}: set counting = \"{mode}\" on the channel so the preview "
+                  "counts as it does")
         return Permanent(
-            f"{PLATFORM} refused the length: {_error_text(response)} — pressbot counted "
-            f"{ours}/{limits.max_chars} ({how}); counting every character of links and "
-            f"mentions it is {raw}",
-            f"cut about {over} characters and approve again; if this server always counts "
-            f"links in full (Takahē does), set counting = \"raw\" on the channel")
+            f"{name} refused the length: {_error_text(response)} — pressbot counted "
+            f"{ours}/{limits.max_chars} ({HOW[self.counting]}); counting every code point, "
+            f"links and mentions in full, it is {raw}", advice)
 
 
 # ---------------------------------------------------------------------- helpers

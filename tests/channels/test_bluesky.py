@@ -29,6 +29,7 @@ from bot.fit import count
 from bot.models import Image, Post, PostStatus, new_post_uid
 from channels.base import Ambiguous, AuthFailed, Permanent, Transient
 from channels.bluesky import BlueskyChannel, build, record_key, short_url
+from channels.bluesky.channel import refused_limit
 from channels.bluesky.rkey import TID, decode_tid
 from channels.registry import DEFAULT_LIMITS
 from tests.fakes.bluesky import FakePDS, running
@@ -246,9 +247,10 @@ async def test_images_carry_alt_text_and_aspect_ratio(
         ("Pupils on a roof 👩‍🔧", {"width": 640, "height": 360}),
         ("Το δημαρχείο", {"width": 300, "height": 400}),   # EXIF-rotated: shown upright
     ]
-    for item in embed["images"]:
-        blob = fake.blobs[item["image"]["ref"]["$link"]]
-        assert blob.data in images.files.values()   # sent unchanged: under the cap already
+    sent = [fake.blobs[item["image"]["ref"]["$link"]].data for item in embed["images"]]
+    assert sent[0] == images.files["wide.png"]   # sent unchanged: under the cap, no metadata
+    with PILImage.open(io.BytesIO(sent[1])) as turned:  # the tag applied to the pixels
+        assert turned.size == (300, 400) and not turned.getexif()
     assert all("authorization" not in h for h in images.headers)   # no token to image hosts
 
 
@@ -295,11 +297,42 @@ async def test_a_photo_over_2_mb_is_shrunk_not_dropped(
     await channel_for(server, client).publish(make_post(images=[Image(url=url, alt="Roof")]))
     [item] = only_record(fake).value["embed"]["images"]
     blob = fake.blobs[item["image"]["ref"]["$link"]]
-    assert len(blob.data) <= 2_000_000
+    assert len(blob.data) <= 1_000_000
     assert blob.mime == "image/jpeg"
     shrunk = PILImage.open(io.BytesIO(blob.data))
     assert item["aspectRatio"] == {"width": shrunk.width, "height": shrunk.height}
     assert abs(shrunk.width / shrunk.height - 1.5) < 0.01
+
+
+async def test_a_photo_between_1_and_2_mb_is_shrunk_to_the_lexicons_limit(
+        fake: FakePDS, server: LiveServer, client: httpx.AsyncClient, images: Images) -> None:
+    photo = picture(700, 600, "PNG", noise=True)  # the fake refuses blobs over 1,000,000
+    assert 1_000_000 < len(photo) < 2_000_000
+    url = images.add("photo.png", photo)
+    await channel_for(server, client).publish(make_post(images=[Image(url=url, alt="Roof")]))
+    [item] = only_record(fake).value["embed"]["images"]
+    assert len(fake.blobs[item["image"]["ref"]["$link"]].data) <= 1_000_000
+
+
+async def test_a_blob_too_large_refusal_makes_the_pictures_again_smaller(
+        fake: FakePDS, server: LiveServer, client: httpx.AsyncClient, images: Images,
+        caplog: pytest.LogCaptureFixture) -> None:
+    fake.lexicon_blob_max = {1_000_000: 400_000}  # a PDS stricter than the lexicon
+    photo = picture(1400, 1000, "PNG", noise=True)  # shrunk to ~0.8 MB first
+    url = images.add("photo.png", photo)
+    with caplog.at_level(logging.WARNING):
+        await channel_for(server, client).publish(
+            make_post(images=[Image(url=url, alt="Roof")]))
+    [item] = only_record(fake).value["embed"]["images"]   # one post, written once
+    assert len(fake.blobs[item["image"]["ref"]["$link"]].data) <= 400_000
+    assert len(fake.requests_to("com.atproto.repo.putRecord")) == 2   # refused, then written
+    assert "maximum size is 390.6" in caplog.text   # the limit the PDS named
+
+
+def test_the_limit_a_refusal_names_is_read_in_the_pds_units() -> None:
+    assert refused_limit("This file is too large. It is 1.18MB but the maximum size is "
+                         "976.56KB.") == 999_997
+    assert refused_limit("too large") is None
 
 
 async def test_a_page_that_is_no_image_is_left_out_and_the_card_goes_instead(

@@ -187,26 +187,76 @@ async def test_an_upload_made_ahead_is_redone_when_the_post_was_edited_or_it_age
     assert len(fake.requests_to("media")) == 4
 
 
-async def test_a_server_counting_links_in_full_gets_a_hold_naming_both_counts(
+async def test_takahe_refusing_with_400_gets_the_length_hint_naming_takahe(
         fake: FakeMastodon, server: LiveServer, client: httpx.AsyncClient) -> None:
-    fake.raw_counting = True                           # Takahē: advertises 23, counts raw
+    fake.raw_counting = True    # Takahē: advertises 23, counts len(), answers 400
     fake.max_characters = 100
     link = "https://www.example.org/news/2026/03/a-rather-long-address-for-one-press-release"
     text = f"Solar roofs on forty schools: the plan is out. {link}"
-    channel = channel_for(server, client)
+    channel = channel_for(server, client, counting="mastodon")  # set against the server
     await channel.load_limits()
     assert count(text, channel.limits) <= 100 < len(text)   # fits as Mastodon counts
     with pytest.raises(Permanent) as caught:
         await channel.publish(make_post(text=text, link=link))
-    message = str(caught.value)
+    message, hint = str(caught.value), caught.value.hint
+    assert message.startswith("Mastodon refused the length: Status is too long")
     assert f"pressbot counted {count(text, channel.limits)}/100" in message
     assert f"it is {len(text)}" in message
-    assert f"cut about {len(text) - 100} characters" in message
-    assert 'counting = "raw"' in message
+    assert f"cut about {len(text) - 100} characters" in hint
+    assert 'counting = "takahe"' in hint
 
-    raw = channel_for(server, client, counting="raw")
-    await raw.load_limits()
-    assert count(text, raw.limits) == len(text) > 100   # the renderer now shortens it first
+    fake.version = "takahe/0.11.0"
+    named = channel_for(server, client, counting="mastodon")
+    await named.load_limits()
+    with pytest.raises(Permanent, match=r"^Takahē refused the length"):
+        await named.publish(make_post(text=text, link=link))
+
+    for mode in ("raw", "takahe", None):   # "raw" is the old name; unset: as the server counts
+        counted = channel_for(server, client, **({"counting": mode} if mode else {}))
+        await counted.load_limits()
+        assert count(text, counted.limits) == len(text) > 100  # the renderer shortens it first
+
+
+async def test_takahe_counting_is_code_points_as_takahe_counts(
+        fake: FakeMastodon, server: LiveServer, client: httpx.AsyncClient) -> None:
+    fake.raw_counting = True
+    fake.max_characters = 60
+    fake.version = "takahe/0.11.0"
+    flags = "🇪🇺🇳🇱👩‍🔧"           # 3 grapheme clusters, 7 code points
+    text = "Solar roofs on forty schools " + flags * 4   # 29 + 12 clusters, 29 + 28 points
+    channel = channel_for(server, client, counting="raw")
+    await channel.load_limits()
+    assert count(text, channel.limits) == len(text) == 57
+    fake.max_characters = 50
+    await channel.load_limits()
+    assert count(text, channel.limits) > channel.limits.max_chars  # the preview says too long
+    fake.max_characters = 60
+    await channel.publish(make_post(text=text, link=None))
+    assert len(fake.statuses) == 1
+
+
+@pytest.mark.parametrize(("version", "shown", "expected"), [
+    ("takahe/0.11.0", "Takahē", None),
+    ("2.7.2 (compatible; Akkoma 3.13.2)", "Akkoma", None),
+    ("3.0.0 (compatible; Sharkey 2024.8.1)", "Sharkey", 'set counting = "takahe"'),
+    ("0.17.3 git-6b1a4bc (GoToSocial)", "GoToSocial", 'set counting = "takahe"'),
+])
+async def test_check_names_the_server_and_its_counting(
+        fake: FakeMastodon, server: LiveServer, client: httpx.AsyncClient, version: str,
+        shown: str, expected: str | None) -> None:
+    fake.version = version
+    checked = await channel_for(server, client).check()
+    assert f"({shown})" in checked.summary
+    if expected is None:
+        assert checked.warnings == []
+        assert ("takahe" if "takahe" in version else "pleroma") in checked.summary
+    else:
+        [warning] = checked.warnings
+        assert warning.startswith(f"{shown} answered") and expected in warning
+    wrong = await channel_for(server, client, counting="mastodon").check()
+    if expected is None:
+        [warning] = wrong.warnings
+        assert f"{shown} answered: it counts" in warning
 
 
 async def test_slow_media_is_polled_until_processed(

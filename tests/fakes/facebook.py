@@ -611,7 +611,7 @@ class _Graph:
         caption = params.get("caption") or params.get("message") or ""
         with fake.lock:
             photo_id = str(fake._next_id())
-            fake.photos[photo_id] = {"url": url, "bytes": len(upload or b""),
+            fake.photos[photo_id] = {"url": url, "bytes": len(upload or b""), "data": upload,
                                      "caption": caption, "published": published}
             if not published:
                 return {"id": photo_id}

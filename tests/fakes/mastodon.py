@@ -31,7 +31,6 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 from urllib.parse import urlencode
 
-import regex
 from starlette.applications import Starlette
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
@@ -78,6 +77,7 @@ class Media:
     description: str | None
     polls_left: int
     status_id: str | None = None
+    data: bytes = b""  # the uploaded bytes, as a visitor would fetch them
 
     @property
     def processed(self) -> bool:
@@ -148,7 +148,8 @@ class FakeMastodon:
     request_window: float = 300.0
     compat_mode: bool = False
     raw_counting: bool = False
-    """Count every character of URLs and mentions, as Takahē does (while advertising 23)."""
+    """Count as Takahē does (while advertising 23): `len()` of spoiler + text, i.e. code
+    points with links and mentions in full, and refuse with 400 "Status is too long"."""
     slow_media: bool = False
     processing_polls: int = 2
     version: str = "4.3.0"
@@ -396,9 +397,11 @@ async def create_status(state: FakeMastodon, request: Request, form: dict[str, l
             raise ApiError(422, "Validation failed: Visibility is not included in the list")
         if not text.strip() and not media_ids:
             raise ApiError(422, "Validation failed: Text can't be blank")
-        length = len(regex.findall(r"\X", spoiler + text)) if state.raw_counting else \
-            status_length(text, spoiler, state.characters_reserved_per_url)
-        if length > state.max_characters:
+        # Takahē: len() of the text, 400 "Status is too long"
+        if state.raw_counting and len(spoiler + text) > state.max_characters:
+            raise ApiError(400, "Status is too long")
+        length = status_length(text, spoiler, state.characters_reserved_per_url)
+        if not state.raw_counting and length > state.max_characters:
             raise ApiError(422, "Validation failed: Text character limit of "
                                 f"{state.max_characters} exceeded")
         state._spend(account_id, "statuses", state.statuses_limit, state.statuses_window, request)
@@ -442,7 +445,7 @@ async def upload_media(state: FakeMastodon, request: Request, form: dict[str, li
     with state.lock:
         media = Media(id=str(900000 + next(state._ids)), account_id=account_id,
                       content_type=content_type, size=len(data), description=description,
-                      polls_left=state.processing_polls if slow else 0)
+                      polls_left=state.processing_polls if slow else 0, data=data)
         state.media[media.id] = media
         return JSONResponse(_media_json(media, _base(request)), 202 if slow else 200)
 

@@ -109,10 +109,12 @@ def test_blob_references_must_exist_for_the_account_and_fit(env: Env) -> None:
              "size": 3}
     images = {"$type": "app.bsky.embed.images", "images": [{"image": ghost, "alt": ""}]}
     assert "Could not find blob" in error(env.put(token, post(embed=images)))[2]
-    big = env.http.post("com.atproto.repo.uploadBlob", content=b"\x89PNG" + b"0" * 2_000_000,
+    big = env.http.post("com.atproto.repo.uploadBlob", content=b"\x89PNG" + b"0" * 1_000_000,
                         headers={**auth, "Content-Type": "image/png"}).json()["blob"]
     images["images"] = [{"image": big, "alt": "too big for a post"}]
-    assert "too big" in error(env.put(token, post(embed=images)))[2]
+    assert error(env.put(token, post(embed=images))) == (  # the lexicon's 1,000,000 bytes
+        400, "BlobTooLarge", "This file is too large. It is 976.57KB but the maximum size "
+                             "is 976.56KB.")
     small = env.http.post("com.atproto.repo.uploadBlob", content=b"\x89PNG small",
                           headers={**auth, "Content-Type": "image/png"}).json()["blob"]
     images["images"] = [{"image": small, "alt": "fits", "aspectRatio": {"width": 4,

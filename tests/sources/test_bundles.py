@@ -74,6 +74,21 @@ def test_a_release_folder_brings_its_pictures_and_their_alt_text(tmp_path: Path)
         "zz-map.png", "Map of the new line")
 
 
+def test_image_alt_without_an_image_list_is_the_one_pictures_alt_text(tmp_path: Path) -> None:
+    ws = make_workspace(tmp_path)
+    bus = ws.content / "2026-06-bus"
+    bus.mkdir()
+    (bus / "release.md").write_text(
+        "---\ntitle: One bus, one photo\nurl: https://www.example.org/n/one\n"
+        "image_alt: An electric bus at the border crossing\n"
+        "---\nFrom Monday, electric buses link Villach and Tarvisio.\n")
+    _picture(bus / "bus.png", "green")
+    result = ws.run("fetch")
+    assert result.exit_code == 0, result.output
+    assert _release_images(ws, "One bus, one photo") == [
+        ("bus.png", "An electric bus at the border crossing")]
+
+
 def test_a_broken_sidecar_is_reported_by_name(tmp_path: Path) -> None:
     ws = make_workspace(tmp_path)
     folder = ws.content / "r"
