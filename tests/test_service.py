@@ -17,11 +17,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.helpers import Workspace, make_workspace, write_release
+from tests.helpers import SAFETY, Workspace, make_workspace, write_release
 
-SAFETY = 300
-"""Seconds to wait for the service before giving up: a net against a hang on a machine busy
-with other work, never the thing a test asserts."""
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(3 * SAFETY)]
 
 

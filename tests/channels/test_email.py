@@ -548,7 +548,7 @@ def test_sigkill_mid_newsletter_then_resume_sends_each_exactly_once(
     with store.begin() as conn:
         assert ledger.progress(conn, post.id)["sent"] == 7
 
-    second = subprocess.run(args, cwd=ROOT, env=env, timeout=60, check=False)
+    second = subprocess.run(args, cwd=ROOT, env=env, timeout=300, check=False)
 
     assert second.returncode == 0
     assert fake.counts() == {e: 1 for e in emails}

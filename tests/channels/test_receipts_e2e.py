@@ -31,9 +31,7 @@ from tests.channels.test_mastodon_e2e import (  # noqa: F401  (logs: the autouse
     workspace,
 )
 from tests.fakes.mastodon import FakeMastodon, running
-
-SAFETY = 300
-"""Seconds to wait for a process before giving up (a net against a hang, never asserted)."""
+from tests.helpers import SAFETY
 
 
 @pytest.fixture
@@ -202,7 +200,7 @@ def test_after_sigkill_a_restart_publishes_at_once_without_a_duplicate(
                                "publish"], env=env, stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL)
     try:
-        deadline = time.monotonic() + SAFETY          # a net against a hang, not a measure
+        deadline = time.monotonic() + SAFETY
         while not state.statuses:
             assert worker.poll() is None, "the worker ended before its status was created"
             assert time.monotonic() < deadline, "the status was never created"
