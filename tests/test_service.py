@@ -55,6 +55,10 @@ def wait_until_queued(ws: Workspace, done: Callable[[list[dict[str, Any]]], bool
         time.sleep(0.1)
 
 
+def titles(queue: list[dict[str, Any]]) -> set[str]:
+    return {p["release"]["title"] for p in queue}
+
+
 def test_run_polls_publishes_reports_health_and_stops_cleanly(tmp_path: Path) -> None:
     port = free_port()
     channels = """
@@ -103,10 +107,9 @@ def test_folder_changes_are_picked_up_while_running(tmp_path: Path) -> None:
     proc = start(ws)
     try:
         # the first poll is done (its release is queued): the next file comes while running
-        wait_until_queued(ws, lambda queue: len(queue) == 1)
+        wait_until_queued(ws, lambda queue: titles(queue) == {"There before the start"})
         write_release(ws.content, "new.md", "Dropped in while running")
-        wait_until_queued(ws, lambda queue: "Dropped in while running" in
-                          {p["release"]["title"] for p in queue})
+        wait_until_queued(ws, lambda queue: "Dropped in while running" in titles(queue))
     finally:
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=SAFETY) == 0
