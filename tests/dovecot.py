@@ -37,7 +37,7 @@ class Dovecot:
     log: Path
 
     def client(self) -> imaplib.IMAP4:
-        imap = imaplib.IMAP4(self.host, self.port, timeout=10)
+        imap = imaplib.IMAP4(self.host, self.port, timeout=120)
         imap.login(self.user, self.password)
         return imap
 
@@ -150,7 +150,7 @@ userdb {{
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     server = Dovecot("127.0.0.1", port, USER, PASSWORD, root / "dovecot.log")
     try:
-        deadline = time.monotonic() + 15
+        deadline = time.monotonic() + 120   # a net against a hang on a busy machine
         while True:
             try:
                 server.client().logout()

@@ -18,6 +18,11 @@ from bot.cli import cli, content, service, subscribers, users, workflow  # noqa:
 
 EXAMPLES = paths.data_dir() / "examples" / "content"
 
+SAFETY = 300.0
+"""Seconds a test waits for a process, a server or a count before it gives up: a net against
+a hang on a machine busy with other work, never the thing a test asserts (a test proves order
+and outcome; durations are for bench/)."""
+
 CHANNELS = """
 [channels.mastodon]
 type = "outbox"
@@ -112,7 +117,8 @@ def checked_logs(monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixtu
 
 
 def wait_until(what: Callable[[], bool], seconds: float, log: Path) -> None:
-    """Poll `what` until it holds; on time-out fail with the tail of the service's log."""
+    """Poll `what` until it holds; after `seconds` (give `SAFETY`) fail with the tail of the
+    service's log."""
     deadline = time.monotonic() + seconds
     while not what():
         if time.monotonic() > deadline:

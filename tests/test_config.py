@@ -148,12 +148,12 @@ def test_durations() -> None:
 def test_the_cli_exits_2_on_a_config_error(tmp_path: Path) -> None:
     path = write(tmp_path, MASTODON.format(url="mastodon.example"))
     result = subprocess.run([sys.executable, "-m", "bot", "--config", str(path), "queue"],
-                            capture_output=True, text=True, timeout=60,
+                            capture_output=True, text=True, timeout=300,
                             env={"PATH": "/usr/bin:/bin", "MASTODON_TOKEN": "x" * 12})
     assert result.returncode == 2
     assert "channels.mastodon.base_url: not a URL: 'mastodon.example'" in result.stderr
     missing = subprocess.run([sys.executable, "-m", "bot", "--config", "nope.toml", "queue"],
-                             capture_output=True, text=True, timeout=60)
+                             capture_output=True, text=True, timeout=300)
     assert missing.returncode == 2 and "config file not found" in missing.stderr
 
 

@@ -324,7 +324,7 @@ def test_the_installed_script_exits_2_naming_the_key(tmp_path: Path, table: str,
     assert SCRIPT.exists(), f"console script not installed at {SCRIPT}"
     file = _write(tmp_path, _with(table, key, value))
     done = subprocess.run([str(SCRIPT), "--config", str(file), "check", "--offline"],
-                          capture_output=True, text=True, timeout=60, check=False)
+                          capture_output=True, text=True, timeout=300, check=False)
     assert done.returncode == 2, (done.returncode, done.stdout, done.stderr)
     assert f"{table}.{key}:" in done.stderr
     assert done.stdout == ""

@@ -29,9 +29,9 @@ from bot.workflow import queue_release
 from tests.fakes import bluesky as fake_pds
 from tests.fakes.mastodon import FakeMastodon, make_app, running
 from tests.fakes.server import LiveServer
-from tests.helpers import make_workspace
+from tests.helpers import SAFETY, make_workspace, wait_until
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(8 * SAFETY)]
 TOKEN = "crash-test-token-0123456789"
 BLUESKY_PASSWORD = "crsh-test-pass-word"
 
@@ -138,6 +138,13 @@ def published(store: Store) -> int:
         return sum(p.status == "published" for p in posts.listing(conn))
 
 
+def wait_publishing(store: Store, before: int, proc: subprocess.Popen[bytes], log: Path) -> None:
+    """Until `proc` has recorded a post of its own (more than `before` published): then it
+    is up and in the middle of its work, however long starting took on a busy machine."""
+    wait_until(lambda: published(store) > before or proc.poll() is not None, SAFETY, log)
+    assert proc.poll() is None, f"pressbot run exited early:\n{log.read_text()[-3000:]}"
+
+
 def check_exactly_once(store: Store, state: FakeMastodon, account: object, n: int,
                        pds: tuple[fake_pds.FakePDS, object] | None = None) -> None:
     links: collections.Counter[int] = collections.Counter()
@@ -190,36 +197,40 @@ def crash_loop(tmp_path: Path, database_url: str, fake: tuple[FakeMastodon, str,
     rng = random.Random(1234)
     log = tmp_path / "run.log"
     kills = 0
-    deadline = time.monotonic() + 150
-    while published(store) < 2 * n and time.monotonic() < deadline:
-        proc = start(ws.config, log)
-        time.sleep(rng.uniform(0.6, 2.0))
-        proc.send_signal(signal.SIGKILL)
-        proc.wait()
-        kills += 1
-        if kills >= 12:
-            break
-    # a last run to finish, then a graceful stop
-    proc = start(ws.config, log)
-    while published(store) < 2 * n and time.monotonic() < deadline:
-        time.sleep(0.2)
-    proc.send_signal(signal.SIGTERM)
-    began = time.monotonic()
-    code = proc.wait(timeout=25)
-    assert code == 0, log.read_text()[-3000:]
-    assert time.monotonic() - began < 20
-    assert kills >= 3, "the crash loop should have killed the service several times"
-    check_exactly_once(store, state, account, n, (pds_state, pds_account))
-    with store.begin() as conn:
-        channel_of = {p.id: p.channel for p in posts.listing(conn)}
-        actions = collections.Counter((channel_of.get(e["post_id"]), e["action"])
-                                      for e in posts.list_events(conn))
+    procs: list[subprocess.Popen[bytes]] = []
+    try:
+        while kills < 12 and published(store) < 2 * n:
+            before = published(store)
+            procs.append(proc := start(ws.config, log))
+            # once it is up and publishing (a post of its own recorded: startup takes seconds
+            # on a busy machine), die at a random point of a post's journey
+            wait_publishing(store, before, proc, log)
+            time.sleep(rng.uniform(0, 0.3))
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
+            kills += 1
+        # a last run to finish, then a graceful stop
+        procs.append(proc := start(ws.config, log))
+        wait_until(lambda: published(store) >= 2 * n, 2 * SAFETY, log)
+        proc.send_signal(signal.SIGTERM)
+        code = proc.wait(timeout=SAFETY)
+        assert code == 0, log.read_text()[-3000:]
+        assert kills >= 3, "the crash loop should have killed the service several times"
+        check_exactly_once(store, state, account, n, (pds_state, pds_account))
+        with store.begin() as conn:
+            channel_of = {p.id: p.channel for p in posts.listing(conn)}
+            actions = collections.Counter((channel_of.get(e["post_id"]), e["action"])
+                                          for e in posts.list_events(conn))
+    finally:   # also when an assertion failed: no process or connection left behind
+        for proc in procs:
+            proc.kill()
+            proc.wait()
+        store.dispose()
     print(f"kills={kills} " + " ".join(f"{c}: reclaimed={actions[(c, 'reclaim')]} "
                                        f"reconciled={actions[(c, 'reconciled')]}"
                                        for c in ("mastodon", "bluesky")))
     reclaimed = actions[("mastodon", "reclaim")] + actions[("bluesky", "reclaim")]
     assert reclaimed >= 1, "no kill landed while a post was in flight"
-    store.dispose()
 
 
 def test_sigkill_during_publishing_sqlite(
@@ -251,14 +262,17 @@ def test_a_flaky_server_ends_with_every_post_published_once(
                                                   "X-RateLimit-Reset": reset})
     state.slow_after_processing("statuses", mode="stall", seconds=1.5, times=4)
     state.slow_after_processing("statuses", mode="drop", times=4)
-    proc = start(ws.config, tmp_path / "run.log")
-    deadline = time.monotonic() + 90
-    while published(store) < n and time.monotonic() < deadline:
-        time.sleep(0.2)
-    proc.send_signal(signal.SIGTERM)
-    assert proc.wait(timeout=25) == 0
-    check_exactly_once(store, state, account, n)
-    store.dispose()
+    log = tmp_path / "run.log"
+    proc = start(ws.config, log)
+    try:
+        wait_until(lambda: published(store) >= n, 2 * SAFETY, log)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=SAFETY) == 0
+        check_exactly_once(store, state, account, n)
+    finally:
+        proc.kill()
+        proc.wait()
+        store.dispose()
 
 
 def test_two_replicas_on_postgresql_publish_each_post_once(
@@ -279,33 +293,38 @@ approval = "auto"
     config = load_config(ws.config)
     store = Store(config.bot.database_url)
     queue_posts(store, config, n // 2)  # two channels: 200 posts, two lanes to share
-    replicas = [start(ws.config, tmp_path / f"replica{i}.log") for i in range(2)]
-    deadline = time.monotonic() + 120
-    while published(store) < n // 3 and time.monotonic() < deadline:
-        time.sleep(0.1)
-    # kill whichever replica is publishing, mid-stream: the other must take over its lanes
-    with store.begin() as conn:
-        active = {e["detail"].get("worker", "").rpartition(":")[2]
-                  for e in posts.list_events(conn, limit=20) if e["action"] == "published"}
-    killed = [p for p in replicas if str(p.pid) in active]
-    assert killed, "no replica was publishing"
-    for proc in killed:
-        proc.send_signal(signal.SIGKILL)
-        proc.wait()
-    survivors = [p for p in replicas if p not in killed]
-    if not survivors:  # both were active: start a fresh one to finish
-        survivors = [start(ws.config, tmp_path / "replica-late.log")]
-    while published(store) < n and time.monotonic() < deadline:
-        time.sleep(0.2)
-    for proc in survivors:
-        proc.send_signal(signal.SIGTERM)
-    assert [proc.wait(timeout=25) for proc in survivors] == [0] * len(survivors)
-    for who in (account, other):
-        texts = collections.Counter(s.text for s in state.statuses_of(who))  # type: ignore[arg-type]
-        assert len(texts) == n // 2, "a post never went out"
-        assert set(texts.values()) == {1}, "a post went out twice"
-    with store.begin() as conn:
-        workers = collections.Counter(e["detail"].get("worker") for e in posts.list_events(conn)
-                                      if e["action"] in ("published", "reconciled"))
+    logs = [tmp_path / f"replica{i}.log" for i in range(2)]
+    replicas = [start(ws.config, log) for log in logs]
+    try:
+        wait_until(lambda: published(store) >= n // 3, SAFETY, logs[0])
+        # kill whichever replica is publishing, mid-stream: the other must take over its lanes
+        with store.begin() as conn:
+            active = {e["detail"].get("worker", "").rpartition(":")[2]
+                      for e in posts.list_events(conn, limit=20) if e["action"] == "published"}
+        killed = [p for p in replicas if str(p.pid) in active]
+        assert killed, "no replica was publishing"
+        for proc in killed:
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
+        survivors = [p for p in replicas if p not in killed]
+        if not survivors:  # both were active: start a fresh one to finish
+            survivors = [start(ws.config, tmp_path / "replica-late.log")]
+            replicas += survivors
+        wait_until(lambda: published(store) >= n, 2 * SAFETY, logs[0])
+        for proc in survivors:
+            proc.send_signal(signal.SIGTERM)
+        assert [proc.wait(timeout=SAFETY) for proc in survivors] == [0] * len(survivors)
+        for who in (account, other):
+            texts = collections.Counter(s.text for s in state.statuses_of(who))  # type: ignore[arg-type]
+            assert len(texts) == n // 2, "a post never went out"
+            assert set(texts.values()) == {1}, "a post went out twice"
+        with store.begin() as conn:
+            workers = collections.Counter(e["detail"].get("worker")
+                                          for e in posts.list_events(conn)
+                                          if e["action"] in ("published", "reconciled"))
+    finally:
+        for proc in replicas:
+            proc.kill()
+            proc.wait()
+        store.dispose()
     assert len(workers) >= 2, f"the surviving replica should have taken over: {workers}"
-    store.dispose()

@@ -110,16 +110,19 @@ def test_find_urls(text: str, urls: list[str]) -> None:
     assert [text[start:end] for start, end in find_urls(text)] == urls
 
 
-def test_count_is_fast_for_a_long_post() -> None:
+def test_count_of_a_long_post_costs_linear_work() -> None:
+    """~1.5 ms of CPU for 5,000 characters (bench/big_inputs.py prints the figure): a step
+    quadratic in the text would cost far more. CPU time of this thread counts the work
+    done, which other processes on a busy machine do not inflate (wall time would)."""
     post = (f"Brussels, 3 May — {FAMILY} Caf{E_ACUTE} news {LONG_URL} #Tag @a@b.social " * 60)
     post = post[:5000]
     count(post, MASTODON)
     runs = 20
-    started = time.perf_counter()
+    started = time.thread_time()
     for _ in range(runs):
         count(post, MASTODON)
-    per_call = (time.perf_counter() - started) / runs
-    assert per_call < 0.005, f"{per_call * 1000:.2f} ms for 5,000 characters"
+    per_call = (time.thread_time() - started) / runs
+    assert per_call < 0.02, f"{per_call * 1000:.2f} ms of CPU for 5,000 characters"
 
 
 SENTENCES = "The council met today. It approved the budget for 2025. Work starts in June."

@@ -20,7 +20,7 @@ RUN = "import sys; from bot.cli import main; sys.argv[0] = 'pressbot'; main()"
 def imported(config: Path, *args: str) -> tuple[set[str], str]:
     """The modules `pressbot --config CONFIG ARGS` imported, and what it printed."""
     done = subprocess.run([sys.executable, "-X", "importtime", "-c", RUN, "--config",
-                           str(config), *args], capture_output=True, text=True, timeout=60)
+                           str(config), *args], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     names = {line.rsplit("|", 1)[1].strip() for line in done.stderr.splitlines()
              if line.startswith("import time:") and "|" in line}
@@ -77,7 +77,7 @@ def test_the_review_page_loads_password_hashing_at_the_first_sign_in() -> None:
     service does not hold them."""
     done = subprocess.run([sys.executable, "-X", "importtime", "-c",
                            "import bot.web.app, bot.web.public"],
-                          capture_output=True, text=True, timeout=60)
+                          capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     names = {line.rsplit("|", 1)[1].strip() for line in done.stderr.splitlines()
              if line.startswith("import time:") and "|" in line}

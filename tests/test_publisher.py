@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -129,8 +129,10 @@ async def test_ambiguous_outcome_is_looked_up_not_reposted(tmp_path: Path,
 
 
 @pytest.mark.anyio
-async def test_a_dead_workers_claim_is_reconciled_after_the_lease(tmp_path: Path,
-                                                                 database_url: str) -> None:
+async def test_a_dead_workers_claim_is_reconciled_after_the_lease(
+        tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    start = datetime.now(UTC)   # the clock stands still until the test moves it
+    monkeypatch.setenv("PRESSBOT_CLOCK", start.isoformat())
     store, config = setup(tmp_path, database_url, n=1)
     config.bot.lease = timedelta(seconds=0.3)  # type: ignore[attr-defined]
     channel = MemoryChannel()
@@ -140,7 +142,7 @@ async def test_a_dead_workers_claim_is_reconciled_after_the_lease(tmp_path: Path
     alive = Publisher(config, store, {"memory": channel}, worker="alive")  # type: ignore[arg-type]
     await alive.run_once()
     assert statuses(store) == ["publishing"]  # lease still live: nobody touches it
-    await asyncio.sleep(0.4)
+    monkeypatch.setenv("PRESSBOT_CLOCK", (start + timedelta(seconds=0.4)).isoformat())
     await alive.run_once()
     assert statuses(store) == ["published"]
     assert channel.calls == 1 and channel.lookups == 1

@@ -24,7 +24,7 @@ from tests.fakes.feeds import FeedSite, Page, make_app, rss
 from tests.fakes.server import LiveServer
 from tests.fakes.websub_hub import Hub
 from tests.fakes.websub_hub import make_app as make_hub
-from tests.helpers import make_workspace
+from tests.helpers import SAFETY, make_workspace
 
 pytestmark = pytest.mark.anyio
 
@@ -108,7 +108,7 @@ def world(tmp_path: Path, database_url: str) -> Iterator[World]:
     w.close()
 
 
-def _wait(what: object, seconds: float = 10) -> None:
+def _wait(what: object, seconds: float = SAFETY) -> None:
     deadline = time.monotonic() + seconds
     while not what():  # type: ignore[operator]
         assert time.monotonic() < deadline, "timed out"

@@ -555,7 +555,7 @@ def test_sigkill_mid_newsletter_then_resume_sends_each_at_most_once(
     with store.begin() as conn:
         assert ledger.progress(conn, post.id)["sent"] == 7
 
-    second = subprocess.run(args, cwd=ROOT, env=env, timeout=60, check=False)
+    second = subprocess.run(args, cwd=ROOT, env=env, timeout=300, check=False)
 
     assert second.returncode == 0
     interrupted = emails[7]

@@ -25,7 +25,7 @@ from click.testing import Result
 from channels.facebook import proof
 from tests.fakes.facebook import PAGE_SCOPES, FakeGraph, create_app, fresh_graph
 from tests.fakes.server import LiveServer
-from tests.helpers import Workspace, checked_logs, make_workspace, wait_until
+from tests.helpers import SAFETY, Workspace, checked_logs, make_workspace, wait_until
 
 APP_SECRET = "e2e-facebook-app-secret-77f2"
 
@@ -243,13 +243,13 @@ def test_run_reconciles_a_lost_answer_instead_of_posting_twice(
         proc = subprocess.Popen([sys.executable, "-m", "bot", "--config", str(ws.config), "run"],
                                 stdout=out, stderr=out, env={**os.environ, "PYTHONUNBUFFERED": "1"})
     try:
-        wait_until(lambda: bool(queue(ws, graph)), 15, log)   # `run` polls its sources at once
+        wait_until(lambda: bool(queue(ws, graph)), SAFETY, log)   # `run` polls at once
         [post] = queue(ws, graph)
         cli(ws, graph, "approve", str(post["id"]))          # while `run` holds the database
-        wait_until(lambda: queue(ws, graph)[0]["status"] == "published", 15, log)
+        wait_until(lambda: queue(ws, graph)[0]["status"] == "published", SAFETY, log)
     finally:
         proc.send_signal(signal.SIGTERM)
-        code = proc.wait(timeout=25)
+        code = proc.wait(timeout=SAFETY)
     output = log.read_text()
     assert code == 0, output[-3000:]
 

@@ -30,7 +30,7 @@ from starlette.routing import Route
 from tests.fakes.mastodon import FakeMastodon, iso, running
 from tests.fakes.mastodon_text import status_length
 from tests.fakes.server import LiveServer
-from tests.helpers import Workspace, checked_logs, make_workspace, wait_until
+from tests.helpers import SAFETY, Workspace, checked_logs, make_workspace, wait_until
 
 TOKEN = "e2e-mastodon-token-6a1f93c0d2"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 300
@@ -336,25 +336,30 @@ def test_run_waits_out_a_429_until_its_iso_reset_then_publishes_once(
     state, url = fake
     ws = workspace(tmp_path, monkeypatch, url)
     link = release(ws, "limited", "A release that meets a rate limit")
-    reset_at = time.time() + 2.5
-    state.fail("statuses", 429, headers={"X-RateLimit-Limit": "300",
-                                         "X-RateLimit-Remaining": "0",
-                                         "X-RateLimit-Reset": iso(reset_at, 6)})
+    resets: list[float] = []
+
+    def limited() -> dict[str, str]:   # reset 2.5 s after the refusal, whenever that comes
+        resets.append(time.time() + 2.5)
+        return {"X-RateLimit-Limit": "300", "X-RateLimit-Remaining": "0",
+                "X-RateLimit-Reset": iso(resets[-1], 6)}
+
+    state.fail("statuses", 429, headers=limited)
     log = tmp_path / "run.log"
     with log.open("wb") as out:
         proc = subprocess.Popen([sys.executable, "-m", "bot", "--config", str(ws.config), "run"],
                                 stdout=out, stderr=out, env={**os.environ, "PYTHONUNBUFFERED": "1"})
     try:
-        wait_until(lambda: bool(queue(ws)), 15, log)   # `run` polls its sources at once
+        wait_until(lambda: bool(queue(ws)), SAFETY, log)   # `run` polls its sources at once
         [post] = queue(ws)
         cli(ws, "approve", str(post["id"]))          # while `run` holds the database
-        wait_until(lambda: queue(ws)[0]["status"] == "published", 15, log)
+        wait_until(lambda: queue(ws)[0]["status"] == "published", SAFETY, log)
     finally:
         proc.send_signal(signal.SIGTERM)
-        code = proc.wait(timeout=25)
+        code = proc.wait(timeout=SAFETY)
     output = log.read_text()
     assert code == 0, output[-3000:]
 
+    [reset_at] = resets
     [status] = state.statuses.values()
     assert link in status.text
     assert status.created_at >= reset_at - 0.05, "published before the platform's reset"
@@ -364,10 +369,11 @@ def test_run_waits_out_a_429_until_its_iso_reset_then_publishes_once(
     retry = [e for e in events(ws, post["id"]) if e["action"] == "retry"]
     assert len(retry) == 1
     assert "429" in retry[0]["detail"]["error"]
-    # The wait ends at the header's reset (plus a little jitter), not after retry_base.
-    retry_until = datetime.fromisoformat(retry[0]["at"]).timestamp() + \
-        retry[0]["detail"]["retry_in"]
-    assert reset_at - 0.05 <= retry_until <= reset_at + 0.5
+    # The wait ends at the header's reset, not after retry_base: it lasts the 2.5 s left
+    # when the refusal was made, less what passed since, plus a jitter of at most 0.3 s.
+    retry_in = retry[0]["detail"]["retry_in"]
+    retry_until = datetime.fromisoformat(retry[0]["at"]).timestamp() + retry_in
+    assert reset_at - 0.05 <= retry_until and retry_in <= 2.5 + 0.3
     assert "waiting" in output and "(not a failure)" in output  # a rate limit is no failure
     assert done["attempts"] == 0
     assert TOKEN not in output

@@ -24,7 +24,7 @@ import json
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -121,7 +121,8 @@ class _Failure:
     status: int
     kind: Literal["json", "html", "text"]
     body: str | None
-    headers: dict[str, str]
+    headers: dict[str, str] | Callable[[], dict[str, str]]
+    """Fixed, or made when the failure is answered (a rate limit's reset, from then)."""
 
 
 @dataclass
@@ -187,12 +188,15 @@ class FakeMastodon:
 
     def fail(self, route: str, status: int = 500, *, times: int = 1,
              kind: Literal["json", "html", "text"] = "json", body: str | None = None,
-             headers: dict[str, str] | None = None) -> None:
-        """Answer the next `times` requests to `route` with this error, before doing anything."""
+             headers: dict[str, str] | Callable[[], dict[str, str]] | None = None) -> None:
+        """Answer the next `times` requests to `route` with this error, before doing anything.
+
+        `headers` may be a function, called as each such answer is made."""
         with self.lock:
             queue = self._failures.setdefault(route, deque())
             for _ in range(times):
-                queue.append(_Failure(status, kind, body, dict(headers or {})))
+                queue.append(_Failure(status, kind, body,
+                                      headers if callable(headers) else dict(headers or {})))
 
     def pending_failures(self, route: str) -> int:
         """Injected failures of `route` not yet answered."""
@@ -538,7 +542,7 @@ def _error_response(state: FakeMastodon, status: int, message: str) -> Response:
 
 
 def _failure_response(failure: _Failure) -> Response:
-    headers = dict(failure.headers)
+    headers = dict(failure.headers() if callable(failure.headers) else failure.headers)
     if failure.kind == "html":
         body = failure.body or HTML_502.replace("502 Bad Gateway", f"{failure.status} Error")
         return Response(body, failure.status, headers=headers, media_type="text/html")

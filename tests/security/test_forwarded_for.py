@@ -13,13 +13,13 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.helpers import make_workspace
+from tests.helpers import SAFETY, make_workspace
 from tests.test_service import free_port, wait_for
 
 
 def wrong_signins(base: str, spoofed: bool) -> list[int]:
     codes = []
-    with httpx.Client(base_url=base, timeout=10) as client:
+    with httpx.Client(base_url=base, timeout=SAFETY) as client:
         page = client.get("/signin").text
         token = re.search(r'name="csrf" value="([^"]+)"', page)
         assert token
@@ -48,7 +48,7 @@ def test_forwarded_for_counts_only_from_a_trusted_proxy(tmp_path: Path, trusted:
         codes = wrong_signins(base, spoofed=True)
     finally:
         proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=25)
+        proc.wait(timeout=SAFETY)
     if trusted:   # each forwarded address is its own client: none reaches its limit
         assert codes == [401] * 7
     else:         # the header is ignored: one client, limited after five failures

@@ -6,7 +6,6 @@ banner, letterhead or footers, with its picture as the release image."""
 from __future__ import annotations
 
 import json
-import time
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -272,8 +271,6 @@ def test_reading_a_markdown_file_does_not_import_the_document_libraries(
     code = ("import sys, pathlib; from bot.sources.files import read_release_file as r; "
             f"r(pathlib.Path({str(tmp_path / 'r.md')!r}), source='p', key='k'); "
             "print(sorted(m for m in ('pypdf', 'docx', 'lxml') if m in sys.modules))")
-    started = time.monotonic()
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True)
+                         check=True, timeout=300)   # a net against a hang, not a measure
     assert out.stdout.strip() == "[]", out.stdout + out.stderr
-    assert time.monotonic() - started < 30

@@ -356,13 +356,17 @@ def test_never_raises_on_junk(text: str) -> None:
 
 
 @pytest.mark.parametrize("kind", ["release", "one-line", "wrapped-junk"])
-def test_a_megabyte_is_quick(kind: str) -> None:
+def test_a_megabyte_costs_no_more_than_linear_work(kind: str) -> None:
+    """A megabyte takes ~0.4 s of CPU (bench/big_inputs.py prints the figures); a step
+    quadratic in the text, or a regex backtracking over it, would take hours. CPU time of
+    this thread counts the work done: a busy machine slows the clock on the wall, not it."""
     sample = (SAMPLES / "pdf_footer_heavy.txt").read_text(encoding="utf-8")
     text = {
         "release": sample * (1_000_000 // len(sample)),
         "one-line": "word-" * 200_000,
         "wrapped-junk": "ab-\ncd https://x.example/( 12.03.2026 Read more\n" * 20_000,
     }[kind]
-    start = time.perf_counter()
+    start = time.thread_time()
     extract_text(text)
-    assert time.perf_counter() - start < 5
+    cpu = time.thread_time() - start
+    assert cpu < 10, f"{cpu:.1f} s of CPU for a megabyte"
