@@ -64,7 +64,12 @@ def render(user_dir: str, name: str, context: dict[str, Any], setting: str) -> s
             answer = json.loads(_read(worker.stdout))
         except (OSError, EOFError):
             _worker = None
-            raise TemplateError(_death(worker), name) from None
+            raise TemplateError(_death(worker), str(Path(user_dir, name))) from None
+        except BaseException:
+            _worker = None          # interrupted mid-answer: that worker is out of step
+            worker.kill()
+            worker.wait()
+            raise
         if answer.get("restart"):
             _stop(worker)
             _worker = None
@@ -78,10 +83,15 @@ def _start() -> subprocess.Popen[bytes]:
     root = str(Path(__file__).resolve().parents[1])
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(
         p for p in (root, os.environ.get("PYTHONPATH")) if p)}
-    worker = subprocess.Popen([sys.executable, "-m", "bot.template_worker"], env=env,
-                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, close_fds=True)
-    atexit.register(_stop, worker)
-    return worker
+    return subprocess.Popen([sys.executable, "-m", "bot.template_worker", str(MEMORY_MB),
+                             str(CPU_SECONDS)], env=env, stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, close_fds=True)
+
+
+@atexit.register
+def _stop_current() -> None:
+    if _worker is not None:
+        _stop(_worker)
 
 
 def _stop(worker: subprocess.Popen[bytes]) -> None:
@@ -134,29 +144,30 @@ def _vm_size() -> int:
     return 0
 
 
-def _limit_cpu() -> None:
-    """This render may use CPU_SECONDS more than the worker has used so far: past that the
+def _limit_cpu(seconds: int) -> None:
+    """This render may use `seconds` more than the worker has used so far: past that the
     kernel sends SIGXCPU, whose default action ends the process."""
     used = resource.getrusage(resource.RUSAGE_SELF)
-    soft = int(used.ru_utime + used.ru_stime) + 1 + CPU_SECONDS
+    soft = int(used.ru_utime + used.ru_stime) + 1 + seconds
     resource.setrlimit(resource.RLIMIT_CPU, (soft, resource.getrlimit(resource.RLIMIT_CPU)[1]))
 
 
-def main() -> None:
-    """Serve renders until the bot closes stdin."""
+def main(memory_mb: int, cpu_seconds: int) -> None:
+    """Serve renders until the bot closes stdin (the limits come from the bot, which
+    words the errors when the worker is stopped)."""
     from bot.template_env import render_here
 
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    space = _vm_size() + MEMORY_MB * 2**20
+    space = _vm_size() + memory_mb * 2**20
     resource.setrlimit(resource.RLIMIT_AS, (space, space))
-    memory = f"the {MEMORY_MB} MB a channel's own template may use"
+    memory = f"the {memory_mb} MB a channel's own template may use"
     requests, answers = sys.stdin.buffer, sys.stdout.buffer
     while True:
         try:
             user_dir, name, context, setting = pickle.loads(_read(requests))  # noqa: S301 (the bot wrote it)
         except EOFError:
             return
-        _limit_cpu()
+        _limit_cpu(cpu_seconds)
         answer: dict[str, Any]
         try:
             answer = {"text": render_here(user_dir, name, context, setting, memory)}
@@ -168,4 +179,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    main(int(sys.argv[1]), int(sys.argv[2]))
