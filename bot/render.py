@@ -11,23 +11,21 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, date
-from functools import cache
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 
-import jinja2
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
-from bot import clock, paths
+from bot import clock, template_worker
 from bot.config import ChannelConfig, Config, EmailConfig
 from bot.errors import TemplateError
-from bot.fit import count, find_urls, fit, subject_line
+from bot.fit import count, fit, subject_line
 from bot.hashtags import hashtags
-from bot.htmltext import non_web_urls, sanitize_html
+from bot.htmltext import non_web_urls
 from bot.links import add_utm, is_http_url
 from bot.models import Release, Rendered
-from bot.sandbox import BoundedEnvironment, render_bounded
+from bot.template_env import render_here
 from channels.base import Limits
 from channels.registry import kind
 
@@ -49,75 +47,7 @@ class Target:
     limits: Limits
 
 
-@cache
-def _environment(user_dir: str | None) -> BoundedEnvironment:
-    folders = [user_dir] if user_dir else []
-    folders.append(str(paths.templates_dir()))
-    env = BoundedEnvironment(
-        loader=jinja2.FileSystemLoader(folders),
-        undefined=jinja2.StrictUndefined,
-        autoescape=lambda name: bool(name and name.endswith((".html.j2", ".html"))),
-        keep_trailing_newline=False,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.filters["date"] = _format_date
-    env.filters["paragraphs"] = text_to_html
-    env.filters["sanitize"] = _email_html
-    env.filters["plaintext"] = _email_text
-    env.bound_filters()
-    return env
-
-
-def _email_html(html: str | None) -> Markup:
-    """A release's HTML body as an email shows it: sanitised, a link that is not http(s)
-    left as its text."""
-    from bot.emailbody import unwrap_dead_links
-
-    return Markup(unwrap_dead_links(sanitize_html(html or "")))  # noqa: S704 (nh3 output)
-
-
-def _email_text(html: str | None) -> str:
-    """The plain-text part's body, written from the very HTML the HTML part shows."""
-    from bot.emailbody import html_to_text
-
-    return html_to_text(str(_email_html(html)))
-
-
-def text_to_html(text: str, links: bool = False) -> Markup:
-    """Plain text as HTML: blank lines make paragraphs, `- ` lines make a list, other line
-    breaks stay line breaks; every character escaped; with `links`, http(s) URLs become
-    links — the ones `bot.fit.find_urls` finds, as the review page shows them, in time
-    linear in the text (a backtracking pattern took 10 s on "http://a" and 20,000 dots)."""
-    def line_html(line: str) -> str:
-        return _linked(line) if links else str(escape(line))
-
-    blocks = []
-    for block in (b.strip() for b in (text or "").split("\n\n")):
-        if not block:
-            continue
-        lines = block.splitlines()
-        if all(line.lstrip().startswith(("- ", "* ", "• ")) for line in lines):
-            items = "".join(f"<li>{line_html(line.lstrip()[2:].strip())}</li>" for line in lines)
-            blocks.append(f"<ul>{items}</ul>")
-        else:
-            blocks.append("<p>" + "<br>".join(line_html(line) for line in lines) + "</p>")
-    return Markup("\n".join(blocks))  # noqa: S704 (every piece escaped above)
-
-
 _SIGNATURE = re.compile(r"\n-- ?\n")
-_URL_IN_TEXT = re.compile(r"https?://[^\s<>\"']+?(?=[.,;:!?)\]]*(?:\s|$))")
-
-
-def _linked(line: str) -> str:
-    """One line, escaped, its URLs made links."""
-    pieces, position = [], 0
-    for start, end in find_urls(line):
-        url = escape(line[start:end])  # escaped: a valid attribute value as it is
-        pieces += [str(escape(line[position:start])), f'<a href="{url}">{url}</a>']
-        position = end
-    pieces.append(str(escape(line[position:])))
-    return "".join(pieces)
 
 
 def render_edited_email(markdown: str, title: str, target: Target,
@@ -140,11 +70,6 @@ def render_edited_email(markdown: str, title: str, target: Target,
     return html, _tidy(render_template(target, "email/edited.txt.j2", context))
 
 
-def _format_date(value: date | None, fmt: str = "%-d %B %Y") -> str:
-    """A release's date: a day as written, or an instant already in the bot's zone."""
-    return value.strftime(fmt) if value else ""
-
-
 def _template_name(target: Target, default: str) -> tuple[str | None, str]:
     """(user folder, template name) for a target; a `template` key may be a path."""
     cfg = target.cfg
@@ -158,38 +83,16 @@ def _template_name(target: Target, default: str) -> tuple[str | None, str]:
 
 
 def render_template(target: Target, default: str, context: dict[str, Any]) -> str:
-    """Render one template; any failure becomes a TemplateError naming file and line."""
+    """Render one template; any failure becomes a TemplateError naming file and line.
+
+    A channel's own templates (`templates_dir`, or a `template` path) are written by staff
+    and render in the template worker, a process with hard limits on memory and CPU; the
+    templates shipped with pressbot render here."""
     user_dir, name = _template_name(target, default)
-    env = _environment(user_dir)
-    try:
-        template = env.get_template(name)
-        return render_bounded(template, context)
-    except jinja2.TemplateSyntaxError as exc:
-        raise TemplateError(f"syntax error: {exc.message}",
-                            f"{exc.filename or name}:{exc.lineno}") from None
-    except jinja2.TemplateNotFound as exc:
-        raise TemplateError(f"template not found: {exc.name} (channels.{target.name}.template)"
-                            ) from None
-    except (jinja2.UndefinedError, jinja2.exceptions.SecurityError, TypeError,
-            ValueError) as exc:
-        raise TemplateError(f"{type(exc).__name__}: {exc}", _where(exc, name)) from None
-    except RecursionError as exc:
-        raise TemplateError("the template calls itself without end (recursion)",
-                            _where(exc, name)) from None
-    except (ArithmeticError, MemoryError, LookupError, AttributeError, RuntimeError) as exc:
-        # whatever else a template can provoke holds this post, never the whole source
-        raise TemplateError(f"{type(exc).__name__}: {exc}", _where(exc, name)) from None
-
-
-def _where(exc: BaseException, name: str) -> str:
-    """`file:line` of the innermost template frame in the traceback."""
-    tb, where = exc.__traceback__, name
-    while tb is not None:
-        filename = tb.tb_frame.f_code.co_filename
-        if filename.endswith((".j2", ".html", ".txt")):
-            where = f"{filename}:{tb.tb_lineno}"
-        tb = tb.tb_next
-    return where
+    setting = f"channels.{target.name}.template"
+    if user_dir is not None:
+        return template_worker.render(user_dir, name, context, setting)
+    return render_here(None, name, context, setting)
 
 
 def _tidy(text: str) -> str:

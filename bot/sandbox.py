@@ -9,42 +9,64 @@ So this environment refuses sizes up front (repetition, exponents, padding width
 widths, replacements), and every render shares one budget: of steps (each item of every
 `for` loop, each call of a macro or method), of characters written (every `{{ }}` and every
 piece of literal text, also inside `{% set %}` blocks and macros whose output is thrown
-away) and of time, checked at every step. Loops and output are counted by rewriting the
-parsed template (`_parse`), so no loop, block or output escapes the count. Every such stop
-is a `SecurityError`, which the renderer turns into that post's template error.
+away) and of CPU time, checked at every step. Loops and output are counted by rewriting the
+parsed template (`_parse`), so no loop, block or output escapes the count. A single call
+that could build a huge value at once (a join, a format, a repetition, `int.to_bytes`, …)
+is sized from its arguments first (`bot.sandbox_sizes`). Every such stop is a
+`SecurityError`, which the renderer turns into that post's template error.
+
+These limits count what a template asks for, not what Python spends on it (a list of two
+million one-letter strings is "2 million items" here and 150 MB in memory), and a path
+nobody thought of is not counted at all. So staff-edited templates also render in a worker
+process with hard limits on memory and CPU (`bot.template_worker`).
 """
 
 from __future__ import annotations
 
 import contextvars
 import operator
-import re
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from functools import wraps
+from functools import update_wrapper, wraps
 from typing import Any
 
-from jinja2 import nodes, pass_context
+from jinja2 import nodes, pass_context, pass_eval_context
 from jinja2.exceptions import SecurityError
-from jinja2.runtime import Context
+from jinja2.nodes import EvalContext
+from jinja2.runtime import Context, markup_join, str_join
 from jinja2.sandbox import ImmutableSandboxedEnvironment
+from markupsafe import Markup
 
-MAX_OUTPUT = 2_000_000
-"""Characters a template may produce (or build in one value): a digest email is ~100 kB."""
+from bot.sandbox_sizes import (
+    MAX_EXPONENT,
+    MAX_INT_BITS,
+    MAX_ITERATIONS,
+    MAX_OUTPUT,
+    SEQUENCES,
+    SizedEscapeFormatter,
+    SizedFormatter,
+    bounded_dumps,
+    bounded_join,
+    bounded_sum,
+    bounded_wordwrap,
+    check_filter,
+    check_method,
+    check_percent,
+    check_size,
+    check_text,
+    text_size,
+    too_big,
+)
+
 MAX_WRITTEN = 4 * MAX_OUTPUT
 """Characters one render may write in all, output thrown away by a `set` block included."""
-MAX_ITERATIONS = 100_000
-"""Steps one render may take: loop items (`range` and every other `for`) and calls."""
 MAX_SECONDS = 2.0
-MAX_EXPONENT = 64
-MAX_INT_BITS = 100_000
-"""Python refuses to print an int of over 4300 digits anyway; bigger ones only eat memory."""
+"""CPU seconds of the rendering thread (`time.thread_time`): a busy machine or another
+thread's work does not count against a template, only the template's own work does."""
 
-_ITER, _EMIT, _SIZE = "_pressbot_iter", "_pressbot_emit", "_pressbot_size"
-# a width or precision of 7 digits or more in a %-format or a str.format field
-_PERCENT_WIDTH = re.compile(r"%(?:\([^)]*\))?[#0 +-]*(?:\d{7,}|\d*\.\d{7,})")
-_FIELD_WIDTH = re.compile(r"\{[^{}]*:[^{}]*\d{7,}[^{}]*\}")
+_ITER, _EMIT, _CONCAT = "_pressbot_iter", "_pressbot_emit", "_pressbot_concat"
+_BOUNDED = "_pressbot_bounded"
 
 
 @dataclass
@@ -58,8 +80,8 @@ class _Budget:
         if self.steps < 0:
             raise SecurityError(f"the template loops or calls more than {MAX_ITERATIONS:,} "
                                 "times")
-        if time.monotonic() > self.deadline:
-            raise SecurityError(f"the template took more than {MAX_SECONDS:g} s")
+        if time.thread_time() > self.deadline:
+            raise SecurityError(f"the template took more than {MAX_SECONDS:g} s of CPU")
 
 
 _budget: contextvars.ContextVar[_Budget] = contextvars.ContextVar("template_budget")
@@ -89,89 +111,24 @@ def _bounded_iter(value: Any) -> Iterator[Any]:
 
 @pass_context
 def _emit(_: Context, value: Any) -> Any:
-    """Count what a template writes, wherever the output goes."""
+    """Count what a template writes, wherever the output goes (a list is sized as it will
+    be printed, before it is)."""
+    size = len(value) if isinstance(value, str) else text_size(value)
+    if size > MAX_OUTPUT:
+        raise SecurityError(f"the template writes a value of over {MAX_OUTPUT:,} characters")
     budget = _budget.get(None)
-    if budget is not None and isinstance(value, str):
-        budget.written -= len(value)
+    if budget is not None:
+        budget.written -= size
         if budget.written < 0:
             raise SecurityError(f"the template writes over {MAX_WRITTEN:,} characters")
     return value
 
 
-@pass_context
-def _size(_: Context, value: Any) -> Any:
-    if _too_big(value):
-        raise SecurityError(f"a value over {MAX_OUTPUT:,} characters")
-    return value
-
-
-def _too_big(value: Any) -> bool:
-    return isinstance(value, str | list | tuple | bytes) and len(value) > MAX_OUTPUT
-
-
-def _check_size(what: str, size: int) -> None:
-    if size > MAX_OUTPUT:
-        raise SecurityError(f"{what} would make a value of {size:,} characters (at most "
-                            f"{MAX_OUTPUT:,})")
-
-
-def _check_ints(what: str, values: Iterable[Any]) -> None:
-    for value in values:
-        if isinstance(value, int) and not isinstance(value, bool) and value > MAX_OUTPUT:
-            raise SecurityError(f"{what}: a size of {value:,} is too large")
-
-
-def _check_format(text: str, args: Iterable[Any]) -> None:
-    """A format string may not ask for a width or precision bigger than a value may be."""
-    if _PERCENT_WIDTH.search(text) or _FIELD_WIDTH.search(text):
-        raise SecurityError("a format width or precision is too large")
-    _check_ints("format", args)
-
-
-def _replaced_size(text: str, old: Any, new: Any, count: Any = -1) -> int:
-    if not (isinstance(old, str) and isinstance(new, str)):
-        return len(text)
-    found = text.count(old) if old else len(text) + 1
-    if isinstance(count, int) and count >= 0:
-        found = min(found, count)
-    return len(text) + found * max(0, len(new) - len(old))
-
-
-def _check_str_method(name: str, text: str, args: tuple[Any, ...],
-                      kwargs: dict[str, Any]) -> None:
-    """Refuse the calls of a str method whose result would be over the size limit, before
-    Python allocates it."""
-    values = (*args, *kwargs.values())
-    if name in ("center", "ljust", "rjust", "zfill"):
-        _check_ints(name, values)
-    elif name == "expandtabs":
-        tab = args[0] if args else kwargs.get("tabsize", 8)
-        if isinstance(tab, int):
-            _check_size(name, text.count("\t") * tab + len(text))
-    elif name == "replace" and len(args) >= 2:
-        _check_size(name, _replaced_size(text, *args[:3]))
-    elif name == "join" and args and isinstance(args[0], list | tuple | str):
-        items = args[0]
-        _check_size(name, len(text) * max(0, len(items) - 1)
-                    + sum(len(i) for i in items if isinstance(i, str)))
-    elif name in ("format", "format_map"):
-        _check_format(text, values)
-
-
-def _check_filter(name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
-    """Size checks of the filters that can build a big value from small arguments."""
-    _check_ints(name, (*args, *kwargs.values()))
-    if not args or not isinstance(args[0], str):
-        return
-    text, rest = args[0], args[1:]
-    if name == "format":
-        _check_format(text, (*rest, *kwargs.values()))
-    elif name == "replace" and len(rest) >= 2:
-        _check_size(name, _replaced_size(text, *rest[:3]))
-    elif name == "indent":
-        width = rest[0] if rest else kwargs.get("width", 4)
-        size = width if isinstance(width, int) else len(str(width))
-        _check_size(name, len(text) + (text.count("\n") + 1) * size)
+@pass_eval_context
+def _concat(eval_ctx: EvalContext, values: tuple[Any, ...]) -> str:
+    """`a ~ b ~ …`, sized from its pieces before they are joined."""
+    check_size("~", sum(text_size(value) for value in values))
+    return markup_join(values) if eval_ctx.autoescape else str_join(values)
 
 
 def _bounded_filter(name: str, function: Callable[..., Any]) -> Callable[..., Any]:
@@ -179,13 +136,14 @@ def _bounded_filter(name: str, function: Callable[..., Any]) -> Callable[..., An
 
     @wraps(function)
     def bounded(*args: Any, **kwargs: Any) -> Any:
-        _check_filter(name, args[1:] if passes_context else args, kwargs)
+        check_filter(name, args[1:] if passes_context else args, kwargs)
         result = function(*args, **kwargs)
-        if _too_big(result):
+        if too_big(result):
             raise SecurityError(f"{name} made a value over {MAX_OUTPUT:,} characters")
         return result
 
     bounded.jinja_pass_arg = getattr(function, "jinja_pass_arg", None)  # type: ignore[attr-defined]
+    setattr(bounded, _BOUNDED, True)
     return bounded
 
 
@@ -203,8 +161,8 @@ def _count_loops_and_output(template: nodes.Template) -> None:
             counted.append(nodes.Filter(child, _EMIT, [], [], None, None, lineno=child.lineno))
         output.nodes = counted
     for concat in list(template.find_all(nodes.Concat)):
-        concat.nodes = [nodes.Filter(nodes.Concat(concat.nodes, lineno=concat.lineno), _SIZE,
-                                     [], [], None, None, lineno=concat.lineno)]
+        concat.nodes = [nodes.Filter(nodes.Tuple(concat.nodes, "load", lineno=concat.lineno),
+                                     _CONCAT, [], [], None, None, lineno=concat.lineno)]
 
 
 class BoundedEnvironment(ImmutableSandboxedEnvironment):
@@ -216,9 +174,14 @@ class BoundedEnvironment(ImmutableSandboxedEnvironment):
         super().__init__(**options)
         self.globals.pop("lipsum", None)
         self.globals["range"] = _bounded_range
+        self.policies["json.dumps_function"] = bounded_dumps
+        self.filters.update(join=bounded_join, sum=bounded_sum(_step),
+                            wordwrap=bounded_wordwrap)
         self.filters[_ITER] = _bounded_iter
         self.filters[_EMIT] = _emit
-        self.filters[_SIZE] = _size
+        self.filters[_CONCAT] = _concat
+        for internal in (_ITER, _EMIT, _CONCAT):
+            setattr(self.filters[internal], _BOUNDED, True)
 
     def _parse(self, source: str, name: str | None, filename: str | None) -> nodes.Template:
         template = super()._parse(source, name, filename)
@@ -229,22 +192,41 @@ class BoundedEnvironment(ImmutableSandboxedEnvironment):
         self.filters[name] = _bounded_filter(name, function)
 
     def bound_filters(self) -> None:
-        """Wrap every filter (built-in and added) in the size checks."""
+        """Wrap every filter (built-in and added) in the size checks, once."""
         for name, function in list(self.filters.items()):
-            if name not in (_ITER, _EMIT, _SIZE) and not getattr(function, "__wrapped__", None):
+            if not getattr(function, _BOUNDED, False):
                 self.filters[name] = _bounded_filter(name, function)
+
+    def wrap_str_format(self, value: Any) -> Callable[..., str] | None:
+        """str.format and str.format_map through a formatter that sizes every field (the
+        sandbox's own does the attribute checks)."""
+        if getattr(value, "__name__", None) not in ("format", "format_map") or \
+                not isinstance(getattr(value, "__self__", None), str):
+            return None
+        text: str = value.__self__
+        formatter = (SizedEscapeFormatter(self, escape=text.escape)
+                     if isinstance(text, Markup) else SizedFormatter(self))
+        mapping = value.__name__ == "format_map"
+
+        def sized_format(*args: Any, **kwargs: Any) -> str:
+            if mapping and (kwargs or len(args) != 1):
+                raise TypeError("format_map() takes exactly one argument, a mapping")
+            fields = args[0] if mapping else kwargs
+            return type(text)(formatter.vformat(text, () if mapping else args, fields))
+
+        return update_wrapper(sized_format, value)
 
     def call(__self, __context: Context, __obj: Any, *args: Any,
              **kwargs: Any) -> Any:
         """Every call is a step (a macro calling itself twice runs out of steps, not of
-        time); str methods that pad, replace, join or format are checked before they run."""
+        time); methods of str, bytes and int that pad, replace, join, translate or make
+        bytes are sized before they run."""
         _step()
-        method = getattr(__obj, "__wrapped__", __obj)   # str.format comes wrapped
-        owner = getattr(method, "__self__", None)
-        if isinstance(owner, str):
-            _check_str_method(getattr(method, "__name__", ""), owner, args, kwargs)
+        owner = getattr(__obj, "__self__", None)
+        if owner is not None:
+            args = check_method(owner, getattr(__obj, "__name__", ""), args, kwargs)
         result = super().call(__context, __obj, *args, **kwargs)
-        if _too_big(result):
+        if too_big(result):
             raise SecurityError(f"a call made a value over {MAX_OUTPUT:,} characters")
         return result
 
@@ -261,26 +243,27 @@ class BoundedEnvironment(ImmutableSandboxedEnvironment):
                     left.bit_length() + right.bit_length() > MAX_INT_BITS:
                 raise SecurityError("the product is too large a number")
             for seq, times in ((left, right), (right, left)):
-                if isinstance(seq, str | list | tuple) and isinstance(times, int) and \
+                if isinstance(seq, SEQUENCES) and isinstance(times, int) and \
                         len(seq) * times > MAX_OUTPUT:
-                    raise SecurityError(f"repeating a value {times:,} times is too large")
+                    raise SecurityError(f"repeating a value {times:,} times is too large "
+                                        f"(at most {MAX_OUTPUT:,} characters)")
             return operator.mul(left, right)
         if operator_ == "%":
-            if isinstance(left, str):
-                values = right if isinstance(right, tuple) else (
-                    right.values() if isinstance(right, dict) else (right,))
-                _check_format(left, values)
+            if isinstance(left, str | bytes | bytearray):
+                check_percent(left, right)
+            else:
+                check_text("%", right)
             result = operator.mod(left, right)
         else:
             result = operator.add(left, right)
-        if _too_big(result):
+        if too_big(result):
             raise SecurityError(f"a value over {MAX_OUTPUT:,} characters")
         return result
 
 
 def render_bounded(template: Any, context: dict[str, Any]) -> str:
     """Render with the step budget, the output caps and the time limit."""
-    token = _budget.set(_Budget(MAX_ITERATIONS, MAX_WRITTEN, time.monotonic() + MAX_SECONDS))
+    token = _budget.set(_Budget(MAX_ITERATIONS, MAX_WRITTEN, time.thread_time() + MAX_SECONDS))
     try:
         size = 0
         parts: list[str] = []

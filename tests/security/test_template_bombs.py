@@ -79,12 +79,12 @@ def test_a_template_bomb_holds_only_its_post(tmp_path: Path, body: str, expected
 
 
 class SteppingClock:
-    """`time.monotonic` for the sandbox that moves `step` seconds each time it is read."""
+    """`time.thread_time` for the sandbox that moves `step` seconds each time it is read."""
 
     def __init__(self, step: float) -> None:
         self.now, self.step = 0.0, step
 
-    def monotonic(self) -> float:
+    def thread_time(self) -> float:  # the sandbox's clock: CPU time of the rendering thread
         self.now += self.step
         return self.now
 
