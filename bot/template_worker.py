@@ -68,7 +68,7 @@ def render(user_dir: str, name: str, context: dict[str, Any], setting: str) -> s
         except BaseException:
             _worker = None          # interrupted mid-answer: that worker is out of step
             worker.kill()
-            worker.wait()
+            _stop(worker)
             raise
         if answer.get("restart"):
             _stop(worker)
@@ -96,19 +96,26 @@ def _stop_current() -> None:
 
 def _stop(worker: subprocess.Popen[bytes]) -> None:
     """Close the worker's stdin (it exits on end of input) and reap it."""
-    if worker.stdin is not None and not worker.stdin.closed:
-        with contextlib.suppress(OSError):
-            worker.stdin.close()
+    _close(worker.stdin)
     try:
         worker.wait(timeout=5)
     except subprocess.TimeoutExpired:
         worker.kill()
         worker.wait()
+    _close(worker.stdout)
+
+
+def _close(pipe: IO[bytes] | None) -> None:
+    if pipe is not None:
+        with contextlib.suppress(OSError):
+            pipe.close()
 
 
 def _death(worker: subprocess.Popen[bytes]) -> str:
     """Why the worker stopped in the middle of a render, in words."""
     code = worker.wait()
+    _close(worker.stdin)
+    _close(worker.stdout)
     if code == -signal.SIGXCPU:
         return (f"the template used more than {CPU_SECONDS} s of CPU (the limit of one "
                 "render of a channel's own template) and was stopped")
