@@ -36,8 +36,38 @@ def markdown_to_html(md: str) -> str:
     # every link becomes an <a>, so that the sanitiser, not the Markdown parser, decides:
     # a `javascript:` one is then its label, not its source text
     parser.validateLink = lambda url: True  # type: ignore[method-assign]
-    html = parser.render(md)
+    html = _link_bare_urls(parser.render(md))
     return unwrap_dead_links(sanitize_html(html, headline=True)).strip()
+
+
+_TAG = re.compile(r"(<[^>]*>)")
+
+
+def _link_bare_urls(html: str) -> str:
+    """A bare http(s) address in the text (not already in a link) becomes a link, as the
+    review page shows it: `bot.fit.find_urls` finds it in time linear in the text, so no
+    pasted string can make an edit hang."""
+    from bot.fit import find_urls
+
+    out: list[str] = []
+    in_link = 0
+    for piece in _TAG.split(html):
+        if piece.startswith("<"):
+            name = piece[1:].split(None, 1)[0].lower().rstrip(">") if len(piece) > 2 else ""
+            in_link += name == "a"
+            in_link -= name == "/a" and in_link > 0
+            out.append(piece)
+            continue
+        if in_link or "http" not in piece:
+            out.append(piece)
+            continue
+        position = 0
+        for start, end in find_urls(piece):
+            url = piece[start:end]
+            out += [piece[position:start], f'<a href="{url}">{url}</a>']
+            position = end
+        out.append(piece[position:])
+    return "".join(out)
 
 
 def unwrap_dead_links(html: str) -> str:

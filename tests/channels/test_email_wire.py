@@ -198,7 +198,7 @@ def test_the_form_refuses_such_a_name_and_the_confirmation_has_a_message_id(
 def test_a_confirmation_greets_by_name_signs_with_the_address_and_bounces_by_verp(
         store: Store, fake: FakeSMTP) -> None:
     from channels.email.verp import read_verp
-    from tests.test_public_web import make_config
+    from tests.test_public_web import make_config, received
 
     config = make_config(store, fake.port, organisation="Joint Secretariat",
                          postal_address="Seeweg 14, 9020 Klagenfurt",
@@ -209,13 +209,13 @@ def test_a_confirmation_greets_by_name_signs_with_the_address_and_bounces_by_ver
     with TestClient(Starlette(routes=routes), base_url="https://news.example.org") as client:
         assert client.post("/subscribe", data={"email": "ann@example.org",
                                                "name": "Ann Lee"}).status_code == 200
-    [received] = fake.messages
-    body = received.parse().get_content()
+        [mail] = received(fake, 1)  # the confirmation goes out after the answer
+    body = mail.parse().get_content()
     assert body.startswith("Hello Ann Lee,")
     assert "Joint Secretariat · Seeweg 14, 9020 Klagenfurt" in body
-    assert received.mail_from.endswith("@bounces.example.org")
+    assert mail.mail_from.endswith("@bounces.example.org")
     pending = subscribers.listing(store)[0]
-    assert read_verp("test-signing-key-0123456789", received.mail_from) == (0, pending.id)
+    assert read_verp("test-signing-key-0123456789", mail.mail_from) == (0, pending.id)
 
 
 class _Urls(HTMLParser):
