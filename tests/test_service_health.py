@@ -286,8 +286,9 @@ def test_a_token_fixed_in_env_reaches_the_running_service(
             env_file.write_text(f"MASTODON_TOKEN={NEW}\n")
             assert "is resumed" in ws.run("check").stdout
             svc.wait(lambda: len(fake.statuses) == 1)
-            assert svc.lines("channel=mastodon credentials re-read (resumed): access_token "
-                             "changed")
+            # logfmt: the message and the channel's field on one line
+            assert [line for line in svc.lines("credentials re-read (resumed): access_token "
+                                               "changed") if "channel=mastodon" in line]
             svc.wait(lambda: svc.health()["channels"]["mastodon"]["state"] == "ok")
 
             # SIGHUP (systemctl reload) re-reads them too: rotate the token, revoke the old
