@@ -328,6 +328,9 @@ class Publisher:
 
         if not await asyncio.to_thread(write):
             return
+        # known paused now, not only at the next claim: a `check` that resumes it before
+        # then must still count as a resume, so the credentials are re-read
+        self._paused.add(post.channel)
         metrics.pauses.labels(post.channel).inc()
         log.error("channel=%s paused: %s — fix: %s; then `pressbot check` or `pressbot resume "
                   "%s`", post.channel, exc.reason, exc.hint or "see the error", post.channel)
