@@ -181,7 +181,8 @@ def test_the_next_posts_images_upload_while_a_status_is_in_flight(
     for post_id in ids:
         cli(ws, "approve", str(post_id))
     order = [p["id"] for p in sorted(queue(ws), key=lambda p: (p["publish_at"], p["id"]))]
-    state.slow_after_processing("statuses", seconds=0.5, times=3)   # statuses answer late
+    # statuses answer late: time for the next upload (made ahead, recorded first) to arrive
+    state.slow_after_processing("statuses", seconds=3, times=3)
     assert "3 published, 0 failed (will retry), 0 held" in cli(ws, "publish").stdout
 
     posted = [state.statuses[p["remote_id"]] for p in
