@@ -262,7 +262,9 @@ class MastodonChannel(MastodonMedia, MastodonLookup):
         from bot import clock
         from bot.store import meta
 
-        with self._store.begin() as conn:
+        # read then write: on SQLite the write lock is taken first (BEGIN IMMEDIATE), or two
+        # writers upgrading at once fail at once with "database is locked"
+        with self._store.begin_immediate() as conn:
             if uploaded is None:
                 meta.delete(conn, self._record_key(uid))
                 return
