@@ -164,6 +164,7 @@ class _Parser(HTMLParser):
         self.time: str | None = None
         self.title: list[str] | None = None
         self.in_title = False
+        self.captions: list[list[str]] = []
 
     def _active(self) -> list[_Text]:
         return [self.all, *(self.scopes[s] for s in _SCOPES if self.depth[s])]
@@ -191,6 +192,8 @@ class _Parser(HTMLParser):
         if tag in _SKIP or unread:
             if tag not in _VOID:
                 self.skip.append(tag)
+            if tag == "figcaption" and not unread:
+                self.captions.append([])
             return
         if tag in _SCOPES and tag not in self.done:
             self.depth[tag] += 1
@@ -276,6 +279,8 @@ class _Parser(HTMLParser):
         if self.in_title and self.title is not None:
             self.title.append(data)
         if self.skip:
+            if self.skip[0] == "figcaption" and self.captions:
+                self.captions[-1].append(data)
             return
         for sink in self._active():
             sink.data(data, in_link=bool(self.in_link), in_list=bool(self.lists))
@@ -457,6 +462,8 @@ class Page:
     time: str | None = None
     links: list[str] = field(default_factory=list)
     image: tuple[str, str] | None = None
+    captions: tuple[str, ...] = ()  # shown <figcaption>s: kept out of the text, but a
+    # header picture's caption is where some sites set their standfirst
 
 
 def read_page(html: str) -> Page:
@@ -483,4 +490,5 @@ def read_page(html: str) -> Page:
                 headings=heads,
                 meta=p.meta,
                 tags=p.tags, lang=p.lang, canonical=p.canonical, time=p.time,
-                links=part.links, image=part.image)
+                links=part.links, image=part.image,
+                captions=tuple(c for c in map(joined, p.captions) if c))

@@ -26,6 +26,7 @@ from bot.sources.footers import (
     is_footer_heading,
     is_run_in_about,
     is_supported_by,
+    sends_to_address,
 )
 
 __all__ = ["BOILERPLATE_MARKERS", "Extracted", "extract_text", "find_date", "find_links",
@@ -578,7 +579,10 @@ def partition(paras: list[str], kinds: list[str] | None = None, *, keep_other: b
         ends_story = story and story_after[n + 1] <= 1 and not marked_after[n + 1]
         if kind == "about" and ends_story:
             tail = True
-        if kind == "boiler" or tail:
+        if kind == "boiler" and not tail and story and story_after[n + 1] \
+                and sends_to_address(paras[n]):
+            story.append(n)  # `Send your entry to award@…` with the story going on after it
+        elif kind == "boiler" or tail:
             notes.append(n)
             tail = tail or bool(ends_story and len(story) >= 2 and 2 * n >= len(kinds))
         elif keep_other or kind in ("text", "bullet", "date", "about"):

@@ -436,6 +436,20 @@ def _marked_date(html: str) -> str | None:
         return None
 
 
+def _standfirst(page: Page) -> str | None:
+    """The summary a page sets as the caption of its header picture, when the page says so
+    itself by giving the same whole sentences as its description (a credit may follow).
+
+    A standfirst in a paragraph above the story is already the body's first paragraph; a
+    description shown nowhere, or further down (a pull quote), is for search engines and
+    link cards, often cut short: the lede is then the story's own first paragraph."""
+    desc = page.meta.get("og:description") or page.meta.get("description")
+    if not desc or len(desc.split()) < 8 or not desc.endswith((".", "!", "?", "»", "“", '"')):
+        return None
+    folded = _fold(desc)
+    return desc if any(_fold(c).startswith(folded) for c in page.captions) else None
+
+
 def _read_html(text: str, path: Path, base_url: str | None,
                tz: tzinfo) -> dict[str, Any]:
     page = read_page(text)
@@ -465,9 +479,8 @@ def _read_html(text: str, path: Path, base_url: str | None,
     return {
         "title": title or ex.title, "extracted": ex, "url": url,
         "published": published,
-        # a page's description is a teaser the site wrote; the lede is the story's own
-        "summary": lede_of(ex.body, headings=frozenset(page.headings)) or ex.lede
-        or meta.get("og:description") or meta.get("description"),
+        "summary": _standfirst(page) or lede_of(ex.body, headings=frozenset(page.headings))
+        or ex.lede or meta.get("og:description") or meta.get("description"),
         "images": images,
         "tags": _string_list(page.tags), "language": lang,
         "links": list(dict.fromkeys([*links, *ex.links])), "raw": page.text,

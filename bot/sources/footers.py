@@ -177,6 +177,19 @@ def contact_kinds(par: str) -> set[str]:
     return kinds
 
 
+def sends_to_address(par: str) -> bool:
+    """`Send your application to award@…` (any language): a sentence of the story that gives
+    an address, not a contact line: one e-mail and no other detail, no label before it, and
+    running words around it — mostly lower-case after the first, unlike `Press contact
+    Jane Doe jane@…`."""
+    if len(par) > 200 or "\n" in par or contact_kinds(par) != {"email"} or len(
+            _EMAIL.findall(par)) != 1 or ":" in par.split("@", 1)[0]:
+        return False
+    words = [w for w in _EMAIL.sub(" ", par).split() if any(c.isalpha() for c in w)]
+    rest = words[1:]
+    return len(words) >= 4 and 3 * sum(w[0].islower() for w in rest) >= 2 * len(rest)
+
+
 def is_contact_block(par: str) -> bool:
     """Contact details run together in one paragraph (`Press office, Rue X 12, 1000
     Brussels, +32 2 …, press@…`), with or without a funder notice around them: two kinds

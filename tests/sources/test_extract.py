@@ -370,3 +370,28 @@ def test_a_megabyte_costs_no_more_than_linear_work(kind: str) -> None:
     extract_text(text)
     cpu = time.thread_time() - start
     assert cpu < 10, f"{cpu:.1f} s of CPU for a megabyte"
+
+
+@pytest.mark.parametrize(("line", "story"), [
+    # a sentence that gives an address, in any language, with the story going on after it
+    ("Send your application to award@drava-karawanken.example", True),
+    ("Заявку отправляйте на адрес award@drava-karawanken.example", True),
+    ("Anmeldungen bitte bis Freitag per E-Mail an forum@drava-karawanken.example", True),
+    ("Las inscripciones se envían a foro@drava-karawanken.example", True),
+    # contact lines are notes wherever they stand
+    ("Press contact Lena Hribar press@drava-karawanken.example", False),
+    ("E-mail: press@drava-karawanken.example", False),
+    ("Lena Hribar, press@drava-karawanken.example, +43 463 000 1234", False),
+])
+def test_an_address_in_a_sentence_stays_in_the_story(line: str, story: bool) -> None:
+    text = "\n\n".join([
+        "Partner forum in Graz", "Graz, 15 January 2026",
+        "Ninety organisations from Austria and Slovenia met in Graz on Monday to look for "
+        "partners for the programme's third call for projects.",
+        line,
+        "The call closes on 30 April; the secretariat answers questions until the last day "
+        "and reviews draft applications on request.",
+    ])
+    body = extract_text(text).body
+    assert (line in body) is story
+    assert "The call closes on 30 April" in body

@@ -292,6 +292,34 @@ def test_html_with_a_broken_date_meta_uses_the_text_date(tmp_path: Path) -> None
     assert read(path).published_at == datetime(2026, 1, 15, tzinfo=UTC)
 
 
+@pytest.mark.parametrize(("caption", "description", "lede"), [
+    # the header picture's caption is the page's own standfirst: its description, shown
+    ("Ninety organisations met in Graz to look for partners for the third call. Photo: X",
+     "Ninety organisations met in Graz to look for partners for the third call.",
+     "Ninety organisations met in Graz"),
+    # a caption that only describes the picture: the story's first paragraph is the lede
+    ("The forum's opening session in the Graz town hall.",
+     "Ninety organisations met in Graz to look for partners for the third call.",
+     "The forum opened on Monday"),
+    # a description cut short for link cards is never taken, even where a caption starts so
+    ("Ninety organisations met in Graz to look for partners for the third…",
+     "Ninety organisations met in Graz to look for partners for the third…",
+     "The forum opened on Monday"),
+])
+def test_a_standfirst_set_as_the_header_caption_is_the_lede(
+        tmp_path: Path, caption: str, description: str, lede: str) -> None:
+    path = write(tmp_path, "r.html", f"""
+        <html><head><meta property="og:description" content="{description}"></head><body>
+        <h1>Partner forum in Graz</h1>
+        <figure><img src="forum.jpg" alt="Forum"><figcaption>{caption}</figcaption></figure>
+        <p>The forum opened on Monday with a welcome by the programme's managing authority,
+        followed by speed-dating sessions between project ideas.</p>
+        <p>The description may recur further down: Ninety organisations met in Graz.</p>
+        </body></html>
+        """)
+    assert read(path).summary.startswith(lede)
+
+
 # --- encodings and bad files ------------------------------------------------------------
 
 @pytest.mark.parametrize("data", [
