@@ -28,7 +28,7 @@ _LINE = frozenset({"tr", "dt", "dd"})
 _LISTS = frozenset({"ul", "ol", "menu"})
 _SKIP = frozenset({"script", "style", "noscript", "template", "svg", "math", "iframe", "object",
                    "canvas", "select", "button", "nav", "title", "head", "figcaption",
-                   "dialog"})
+                   "dialog", "label"})
 _IN_HEAD = frozenset({"meta", "link", "title", "style", "script", "base", "noscript", "template"})
 _VOID = frozenset({"br", "img", "meta", "link", "input", "hr", "source", "wbr", "col", "area",
                    "base", "embed", "param", "track"})
@@ -62,6 +62,19 @@ _CONSENT = re.compile(
     r"|popup|layer|dialog|modal|sdk|wall)|gdpr[-_]?(?:banner|consent|popup|notice|bar)"
     r"|cookiebot|onetrust|usercentrics|borlabs|cmplz|didomi|iubenda|tarteaucitron|klaro"
     r"|cookieyes|cky-consent|sp_message", re.I)
+# widgets that sit inside an article without being part of it: share buttons (and the
+# privacy notes of two-click share buttons) and advertisements
+_WIDGET = re.compile(
+    r"social[-_]?share|share[-_]?(?:buttons?|bar|links?|tools|box|icons?|widget|privacy)"
+    r"|shariff|sharing|addthis|a2a_kit|advert(?:isement)?s?(?![\w-])"
+    r"|(?<![\w-])ads?[-_](?:banner|slot|container|wrapper|block)", re.I)
+_ATTACHMENT = re.compile(r"\.(?:pdf|docx?|odt|rtf|xlsx?|ods|pptx?|odp|zip)(?:[?#]|$)", re.I)
+# a picture's caption set in a box of its own (`<div class="photo-caption">`): like a
+# <figcaption>, it describes the picture, it is not the story's lede
+_CAPTION_CLASS = re.compile(
+    r"(?:(?:photo|image|img|picture|pic|media|figure)[-_]?)?caption(?:[-_]text)?"
+    r"|wp-caption-text", re.I)
+_LAYOUT = re.compile(r"container|wrapper|content|main|article|body|layout|page", re.I)
 # landmarks that are not the page's content: menus, search, dialogs (cookie, newsletter)
 _NOT_CONTENT_ROLES = frozenset({"navigation", "search", "dialog", "alertdialog", "menubar",
                                 "menu"})
@@ -89,6 +102,8 @@ class _Text:
         self.plain = False
         self.words = 0
         self.prose = False  # a block of running text (not a title or a menu) has been read
+        self.said = 0  # words outside links in the block, lists included
+        self.end = 0  # where the last block with a sentence's worth of such words ended
 
     def data(self, text: str, *, in_link: bool, in_list: bool) -> None:
         if self.bullet and text.strip():
@@ -97,6 +112,7 @@ class _Text:
         self.parts.append(text)
         if not in_link:
             self.plain = self.plain or _WORD.search(text) is not None
+            self.said += len(text.split())
             if not in_list:
                 self.words += len(text.split())
 
@@ -112,8 +128,12 @@ class _Text:
             del self.parts[self.mark[0]:], self.links[self.mark[1]:]
         if self.words >= _PROSE_WORDS:
             self.prose = True
-        self.linked, self.plain, self.words = 0, False, 0
         self.parts.append(part)
+        # a list of the release's own documents (PDF, Word…) after it is the release's too
+        if self.said >= _PROSE_WORDS or (self.linked and all(
+                _ATTACHMENT.search(href) for href in self.links[self.mark[1]:])):
+            self.end = len(self.parts)
+        self.linked, self.plain, self.words, self.said = 0, False, 0, 0
         self.mark = (len(self.parts), len(self.links))
 
     def item(self) -> None:
@@ -124,11 +144,17 @@ class _Text:
         """An item that had no text (a share button's icon) puts no dash on what follows."""
         self.bullet = False
 
-    def result(self) -> str:
+    def result(self, *, page: bool = False) -> str:
+        """The text; of a whole `page`, only up to the last block that says something in
+        a sentence's worth of words outside links, or lists the release's documents: what
+        follows it (link lists, "back to top", "Related topics", a lone "Advertisements"
+        title) is the page's furniture."""
         paras: list[str] = []
         lines: list[str] = []
         cur: list[str] = []
-        for part in [*self.parts, _PARA]:
+        end = len(self.parts) if self.said >= _PROSE_WORDS else self.end
+        parts = self.parts[:end] if page and end else self.parts
+        for part in [*parts, _PARA]:
             if part not in (_BR, _PARA):
                 cur.append(part)
                 continue
@@ -165,6 +191,7 @@ class _Parser(HTMLParser):
         self.title: list[str] | None = None
         self.in_title = False
         self.captions: list[list[str]] = []
+        self.in_caption = False
 
     def _active(self) -> list[_Text]:
         return [self.all, *(self.scopes[s] for s in _SCOPES if self.depth[s])]
@@ -189,11 +216,14 @@ class _Parser(HTMLParser):
             return
         unread = not self.reveal and tag not in _VOID and _unread(tag, a)
         self._metadata(tag, a, shown=not unread)
-        if tag in _SKIP or unread:
+        caption = tag == "figcaption" or (tag in ("div", "p", "span") and any(
+            _CAPTION_CLASS.fullmatch(n) for n in a.get("class", "").split()))
+        if tag in _SKIP or unread or caption:
             if tag not in _VOID:
                 self.skip.append(tag)
-            if tag == "figcaption" and not unread:
-                self.captions.append([])
+                if caption and not unread:  # its text is kept apart till the skip ends
+                    self.captions.append([])
+                    self.in_caption = True
             return
         if tag in _SCOPES and tag not in self.done:
             self.depth[tag] += 1
@@ -244,6 +274,7 @@ class _Parser(HTMLParser):
             self.in_title = False
         if tag in self.skip:  # also closes skipped elements left open inside it
             del self.skip[len(self.skip) - 1 - self.skip[::-1].index(tag):]
+            self.in_caption = self.in_caption and bool(self.skip)
             return
         if tag in _SCOPES and self.depth[tag]:
             self.depth[tag] -= 1
@@ -279,7 +310,7 @@ class _Parser(HTMLParser):
         if self.in_title and self.title is not None:
             self.title.append(data)
         if self.skip:
-            if self.skip[0] == "figcaption" and self.captions:
+            if self.in_caption:
                 self.captions[-1].append(data)
             return
         for sink in self._active():
@@ -296,7 +327,7 @@ class _Parser(HTMLParser):
             self.lang = a["lang"].strip()
         elif tag == "meta":
             name = (a.get("property") or a.get("name") or "").strip().lower()
-            content = " ".join(a.get("content", "").split())
+            content = " ".join(a.get("content", "").replace("\u00ad", "").split())
             if name == "article:tag" and content:
                 self.tags.append(content)
             elif name and content:
@@ -342,7 +373,14 @@ def _unread(tag: str, a: dict[str, str]) -> bool:
     if role and role.strip().lower() in _NOT_CONTENT_ROLES:
         return True
     ident = a.get("id", "")
-    return bool((ident or names) and _CONSENT.search(f"{ident} {names}"))
+    return bool((ident or names) and (_CONSENT.search(f"{ident} {names}")
+                                      or any(map(_is_widget, f"{ident} {names}".split()))))
+
+
+def _is_widget(name: str) -> bool:
+    """A class or id naming a share widget or an ad (`tx-socialshare-column-item`), not a
+    layout box that holds the article beside one (`documentContent__sharingContainer`)."""
+    return bool(_WIDGET.search(name)) and not _LAYOUT.search(name)
 
 
 def _parse(html: str, *, page: bool = False, reveal: bool = False) -> _Parser:
@@ -482,11 +520,12 @@ def read_page(html: str) -> Page:
         p = _parse(html, reveal=True)  # links is read whole
     part = next((s for s in (*(p.scopes[n] for n in _SCOPES), p.all) if s.result()), p.all)
 
-    def joined(chunks: list[str] | None) -> str | None:
-        return " ".join("".join(chunks).split()) or None if chunks is not None else None
+    def joined(chunks: list[str] | None) -> str | None:  # soft hyphens are layout, not text
+        return (" ".join("".join(chunks).replace("\u00ad", "").split()) or None
+                if chunks is not None else None)
 
     heads = tuple(h for h in (joined(c) for c in part.headings) if h)
-    return Page(text=part.result(), title=joined(p.title), h1=joined(part.h1 or p.all.h1),
+    return Page(text=part.result(page=True), title=joined(p.title), h1=joined(part.h1 or p.all.h1),
                 headings=heads,
                 meta=p.meta,
                 tags=p.tags, lang=p.lang, canonical=p.canonical, time=p.time,

@@ -108,10 +108,28 @@ _STRAY = re.compile(
     r"|springe (?:direkt )?zu:?(?: inhalt)?|zum (?:inhalt|hauptmen[üu]|untermen[üu])"
     r"|zur suche|aller au (?:contenu(?: principal)?|menu)|ir al contenido(?: principal)?"
     r"|saltar al contenido(?: principal)?|перейти к (?:основному )?(?:содержанию|контенту)"
-    r"|(?:zum inhalt|zum hauptmen[üu]|zur suche|zum untermen[üu]) accesskey \[\d\])", re.I)
-_RELATED = re.compile(r"(?:related|more|latest|other|recent) (?:news|articles|posts|stories"
-                      r"|content|releases)|you (?:may|might) also (?:like|be interested in)"
-                      r"|see also", re.I)
+    r"|(?:zum inhalt|zum hauptmen[üu]|zur suche|zum untermen[üu]) accesskey \[\d\]"
+    # a skip link past an embedded video, map or feed, for keyboard users
+    r"|(?:skip|jump over) (?:the )?(?:video|map|carousel|gallery|feed|embed)"
+    r"|(?:video|karte|galerie|bildergalerie|karussell|feed) [üu]berspringen"
+    r"|(?:passer|ignorer) (?:la )?(?:vid[ée]o|carte|galerie)|saltar (?:el )?(?:v[íi]deo|mapa)"
+    r"|пропустить (?:видео|карту))", re.I)
+# a page's own record of its edits, "Last updated on:", alone on its line above the date:
+# read with the date in a release's head, never part of its story
+_EDIT_LABEL = re.compile(
+    r"(?:zuletzt )?(?:ge[äa]ndert|aktualisiert)(?: am)?|last (?:updated|modified)(?: on)?"
+    r"|(?:mis [àa] jour|modifi[ée])(?: le)?|(?:[úu]ltima )?actualizaci[óo]n|обновлено", re.I)
+_RELATED = re.compile(
+    r"(?:related|more|latest|other|recent) (?:news|articles|posts|stories|content|releases"
+    r"|topics)|you (?:may|might) also (?:like|be interested in)|see also|read also"
+    r"|also of interest|(?:das )?(?:k[öo]nnte|d[üu]rfte) sie (?:auch )?interessieren"
+    r"|auch interessant|(?:weitere|[äa]hnliche|aktuelle|neueste) (?:meldungen|nachrichten"
+    r"|artikel|beitr[äa]ge|pressemitteilungen|themen)|verwandte themen|mehr zum thema"
+    r"|zum thema|lesen sie auch|siehe auch|(?:[àa] )?lire aussi|voir aussi"
+    r"|sur le m[êe]me sujet|(?:articles|actualit[ée]s) (?:similaires|li[ée]es)"
+    r"|dans la m[êe]me rubrique|vous aimerez aussi|(?:noticias|art[íi]culos) relacionad[oa]s"
+    r"|(?:tambi[ée]n )?te puede interesar|lee tambi[ée]n|m[áa]s noticias|otras noticias"
+    r"|читайте также|смотрите также|похожие (?:новости|статьи)|другие новости", re.I)
 # "1. …" is a list item; "25. September 2025 – …" is a dateline
 _MONTH_START = (r"(?:jan|feb|m[aä]r|apr|ma[iy]|jun|jul|aug|sep|o[ck]t|nov|de[cz]|f[ée]v|avr|ao[uû]"
                 r"|d[ée]c|ene|abr|ago|dic|янв|фев|мар|апр|ма[йя]|июн|июл|авг|сен|окт|ноя|дек)")
@@ -569,6 +587,8 @@ def partition(paras: list[str], kinds: list[str] | None = None, *, keep_other: b
             if kind == "footer":
                 notes.append(n)
             continue
+        if kind == "text" and _EDIT_LABEL.fullmatch(_bare(paras[n])):
+            continue
         if skipping or (kind in _DROPPED and (tail or not keep_other or kind == "blank"
                                               or (kind == "banner" and not story))):
             continue  # a feed's text keeps its lines, but not a banner atop the story
@@ -742,8 +762,18 @@ def lede_of(body: str, *, headings: frozenset[str] = frozenset()) -> str:
     for wanted in (lambda p: (_is_real_paragraph(p) or _introduces(p)) and is_lede(p), is_lede):
         for p in prose or paras:
             if wanted(p.strip()):
-                return p.strip().split("\n", 1)[0]
-    return paras[0].strip().split("\n", 1)[0] if paras else ""
+                return _without_banner(p.strip().split("\n", 1)[0])
+    return _without_banner(paras[0].strip().split("\n", 1)[0]) if paras else ""
+
+
+def _without_banner(line: str) -> str:
+    """`Pressemitteilung vom 25. Januar 2022 | Berlin – Die …` → `Berlin – Die …`: a
+    "press release" label run into the first paragraph, up to its bar, is no part of it."""
+    if not (m := _BANNER.match(line)):
+        return line
+    bar = line.find("|", m.end(), m.end() + 60)
+    rest = line[bar + 1:].strip() if bar >= 0 else ""
+    return rest if len(rest.split()) >= 6 else line
 
 
 def join_notes(paras: list[str]) -> str:

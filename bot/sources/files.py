@@ -408,6 +408,12 @@ def _page_headline(page: Page) -> str | None:
                                                page.meta.get("twitter:title"), page.title)
              if t and t.strip()]
     h1 = _without_site(page.h1, site) if page.h1 else None
+    if h1 and named:
+        # `Ernährung sichern Schulze: …` in the <h1>, `Schulze: …` in the title tags: the
+        # words before it are a kicker set inside the heading
+        for n in named:
+            if len(_fold(n).split()) >= 3 and _fold(h1).endswith(" " + _fold(n)):
+                return n
     if h1 and (not named or any(_fold(h1) in _fold(n) or _fold(n) in _fold(h1)
                                 for n in named)):
         return h1
@@ -436,6 +442,24 @@ def _marked_date(html: str) -> str | None:
         return None
 
 
+# "Published on: 13.10.2021", on one line or over two: the page says which date it is
+_PUBLISHED_LABEL = re.compile(
+    r"(?:erschienen|ver[öo]ffentlicht|published|posted|publi[ée]|publicad[oa]|опубликовано)"
+    r"(?: (?:am|on|le|el))?[ \t]*:?[ \t]*", re.I)
+
+
+def _labelled_date(text: str) -> date | None:
+    """A date the page labels as its publication date, before any date a meta tag gives
+    (`<meta name="date">` is often the day of the last edit, which the page labels apart)."""
+    lines = [s for line in text.splitlines()[:400] if (s := " ".join(line.split()))]
+    for n, line in enumerate(lines):
+        if (m := _PUBLISHED_LABEL.match(line)) and len(line) <= 60:
+            rest = line[m.end():] or (lines[n + 1] if n + 1 < len(lines) else "")
+            if rest and (day := parse_date_line(rest)):
+                return day
+    return None
+
+
 def _standfirst(page: Page) -> str | None:
     """The summary a page sets as the caption of its header picture, when the page says so
     itself by giving the same whole sentences as its description (a credit may follow).
@@ -462,6 +486,8 @@ def _read_html(text: str, path: Path, base_url: str | None,
         published = _when(meta.get("article:published_time") or page.time, "date", path, tz)
     except ExtractError:
         published = None
+    if published is None and (shown := _labelled_date(page.text)):
+        published = _to_utc(shown.isoformat(), "date", path, tz)
     if published is None and (marked := _marked_date(text)):
         published = _to_utc(marked, "date", path, tz)
 

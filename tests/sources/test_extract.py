@@ -395,3 +395,19 @@ def test_an_address_in_a_sentence_stays_in_the_story(line: str, story: bool) -> 
     body = extract_text(text).body
     assert (line in body) is story
     assert "The call closes on 30 April" in body
+
+
+@pytest.mark.parametrize("line", [
+    "Das könnte Sie auch interessieren", "Verwandte Themen", "À lire aussi",
+    "Noticias relacionadas", "Читайте также", "More news",
+])
+def test_related_lists_in_many_languages_end_the_story(line: str) -> None:
+    text = "\n\n".join([
+        "Partner forum in Graz",
+        "Ninety organisations from Austria and Slovenia met in Graz on Monday to look for "
+        "partners for the programme's third call for projects.",
+        line,
+        "The ministry opened a new office for rural affairs in Klagenfurt, where twelve "
+        "people advise municipalities on the programme's calls.",
+    ])
+    assert "new office for rural affairs" not in extract_text(text).body

@@ -93,6 +93,65 @@ def test_links_after_the_story_began_stay_and_a_feed_keeps_a_list_of_links(
     assert html_to_text(docs) == "Documents\n\n- Tender notice\n- Traffic plan"
 
 
+@pytest.mark.parametrize("tail", [
+    # related links, a site's service menu and "back to top" after the story
+    '<h2>Related topics</h2><ul><li><a href="/r1">What is radon?</a></li>'
+    '<li><a href="/r2">Measuring radon</a></li></ul><p><a href="#top">Back to top</a></p>',
+    '<div class="service"><p>Service</p><ul><li><a href="/jobs">Careers</a></li>'
+    '<li><a href="/contact">Citizens\' contact</a></li></ul></div>',
+    # a two-click share widget's privacy note, an ad slot, a newsletter form's consent
+    '<div class="tx-socialshare-column-item"><p>By activating the share buttons, data is '
+    'sent to the networks and stored there, which we cannot influence.</p></div>',
+    '<div class="advertisements block"><div class="block-title">Advertisements</div></div>',
+    '<form><input type="checkbox" id="c"><label for="c"><p>I agree that my data is processed'
+    ' as the privacy policy says, and that I get a mail to confirm my subscription.</p>'
+    '</label></form>',
+])
+def test_page_furniture_after_the_story_stays_out_of_the_body(tmp_path: Path,
+                                                              tail: str) -> None:
+    release = read(tmp_path, page(MENU + f'<div class="content">{STORY}{tail}</div>'))
+    assert release.body.endswith("Cyclists get a separate lane on the east side.")
+
+
+def test_a_share_box_around_the_story_is_not_a_share_widget(tmp_path: Path) -> None:
+    """A layout box named for the share buttons beside the story (BEM naming) holds it."""
+    release = read(tmp_path, page(
+        f'<div class="documentContent__sharingContainer">{STORY}</div>'))
+    assert release.body.endswith("Cyclists get a separate lane on the east side.")
+
+
+@pytest.mark.parametrize(("h1", "og_title", "title"), [
+    # a kicker set inside the <h1>, and soft hyphens that are layout, not text
+    ("<span>Roads</span> Harbour bridge re\u00adopens after repairs",
+     "Harbour bridge re\u00adopens after repairs", "Harbour bridge reopens after repairs"),
+    ("Harbour bridge reopens after repairs", "Bridge", "Harbour bridge reopens after repairs"),
+])
+def test_the_headline_without_its_kicker(tmp_path: Path, h1: str, og_title: str,
+                                         title: str) -> None:
+    release = read(tmp_path, page(STORY.replace("<h1>Harbour bridge reopens after repairs",
+                                                f"<h1>{h1}"),
+                                  head=f'<meta property="og:title" content="{og_title}">'))
+    assert release.title == title
+
+
+def test_a_photo_caption_box_is_not_the_lede(tmp_path: Path) -> None:
+    caption = ('<div class="photo-caption">The mayor (right) looks on as engineers test the'
+               ' new steel deck of the harbour bridge on Friday.</div>')
+    release = read(tmp_path, page(caption + STORY))
+    assert release.summary.startswith(LEDE)
+
+
+def test_the_date_the_page_labels_published_beats_its_date_meta(tmp_path: Path) -> None:
+    """`<meta name="date">` often carries the day of the last edit; the page says which
+    day it was published, and labels the edit apart."""
+    story = STORY.replace("Example City, 4 March 2026 – ", "")
+    release = read(tmp_path, page(
+        "<p>Published on:</p><p>2 March 2026</p><p>Last updated on:</p><p>9 March 2026</p>"
+        + story, head='<meta name="date" content="2026-03-09">'))
+    assert release.published_at == datetime(2026, 3, 2, tzinfo=UTC)
+    assert "Last updated" not in release.body
+
+
 @pytest.mark.parametrize("hidden", [
     '<div hidden><p>{}</p></div>', '<div style="display: none"><p>{}</p></div>',
     '<p>Read the <a href="/plan">plan <span class="sr-only">{}</span></a>.</p>',
