@@ -57,7 +57,6 @@ def render_edited_email(markdown: str, title: str, target: Target,
     the footer, the unsubscribe link and the postal address: none of them is part of the
     text a person edits, so no edit can remove them."""
     from bot.emailbody import html_to_text, markdown_to_html
-
     from bot.emailimages import fit_images
 
     body = fit_images(markdown_to_html(markdown))

@@ -19,7 +19,6 @@ import json
 import re
 import shutil
 import subprocess
-from collections.abc import Iterator
 from html import unescape
 from html.parser import HTMLParser
 from pathlib import Path
@@ -75,7 +74,7 @@ EDIT = """# Edited issue
 
 
 @pytest.fixture(scope="module")
-def received(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+def received(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     """Subject → the HTML part one subscriber received, for every kind of issue."""
     db = Store(f"sqlite:///{tmp_path_factory.mktemp('clients')}/clients.db")
     server = FakeSMTP()
@@ -110,7 +109,7 @@ def received(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str
     finally:
         db.dispose()
     assert len(got) == len(posts) == len(releases) + 3
-    yield got
+    return got
 
 
 class _Elements(HTMLParser):
