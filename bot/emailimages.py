@@ -15,28 +15,37 @@ import re
 CONTENT_WIDTH = 552
 """The content cell (`td.inner`) of `templates/email/_layout.html.j2`: 600 px less 2 × 24."""
 
-_IMG = re.compile(r"""<img\b(?:[^>"']|"[^"]*"|'[^']*')*>""", re.I)
-_SIZE = re.compile(r"""\s(width|height)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>"']+))""", re.I)
+_IMG = re.compile(r"""<img\b((?:[^>"']|"[^"]*"|'[^']*')*)>""", re.I)
+_ATTR = re.compile(r"""\s*([^\s=>/"']+)(?:\s*=\s*("[^"]*"|'[^']*'|[^\s>"']+))?|\s*/""")
 _PIXELS = re.compile(r"\s*(\d{1,5})\s*(?:px)?\s*")
 
 
 def _pixels(value: str | None) -> int | None:
-    found = _PIXELS.fullmatch(value or "")
+    found = _PIXELS.fullmatch((value or "").strip("\"'"))
     return int(found.group(1)) if found and int(found.group(1)) > 0 else None
 
 
-def _fit(tag: str, most: int) -> str:
-    sizes = {m.group(1).lower(): _pixels(m.group(2) or m.group(3) or m.group(4))
-             for m in _SIZE.finditer(tag)}
+def _fit(attributes: str, most: int) -> str:
+    """One tag's attributes, read in order (a quoted value is never searched inside), its
+    `width` and `height` replaced."""
+    kept: list[str] = []
+    sizes: dict[str, int | None] = {}
+    for found in _ATTR.finditer(attributes):
+        name, value = found.group(1), found.group(2)
+        if name is None:
+            continue  # the "/" of "<img … />"
+        if name.lower() in ("width", "height"):
+            sizes[name.lower()] = _pixels(value)
+        else:
+            kept.append(f" {name}" if value is None else f" {name}={value}")
     width, height = sizes.get("width"), sizes.get("height")
     new_width = min(width, most) if width else most
-    new_height = round(height * new_width / width) if width and height else None
-    bare = _SIZE.sub("", tag)
-    end = "/>" if bare.endswith("/>") else ">"
-    size = f' width="{new_width}"' + (f' height="{new_height}"' if new_height else "")
-    return bare[: -len(end)].rstrip() + size + end
+    kept.append(f' width="{new_width}"')
+    if width and height:
+        kept.append(f' height="{round(height * new_width / width)}"')
+    return f"<img{''.join(kept)}>"
 
 
 def fit_images(html: str, most: int = CONTENT_WIDTH) -> str:
     """`html` with every `<img>` at most `most` px wide (by its `width` attribute)."""
-    return _IMG.sub(lambda m: _fit(m.group(0), most), html)
+    return _IMG.sub(lambda m: _fit(m.group(1), most), html)

@@ -26,6 +26,7 @@ from pathlib import Path
 import pytest
 
 from bot import workflow
+from bot.emailimages import fit_images
 from bot.models import Image, PostStatus, Release
 from bot.render import render, render_digest, targets
 from bot.sources.files import read_release_file
@@ -186,6 +187,21 @@ def test_no_picture_is_wider_than_its_cell(received: dict[str, str]) -> None:
     wide = next(e[1] for e in _Elements(received["A wide photograph"]).found
                 if e[1].get("alt") == "Wide")
     assert wide["height"] == "368"  # 800 × 552 / 1200: the picture keeps its proportions
+
+
+@pytest.mark.parametrize(("given", "fitted"), [
+    ('<img src="a" width="1200" height="800">', '<img src="a" width="552" height="368">'),
+    ('<img src="a" width="300" height="200">', '<img src="a" width="300" height="200">'),
+    ('<img src="a" height="900">', '<img src="a" width="552">'),
+    ("<img src=a width=50% />", '<img src=a width="552">'),
+    ('<img alt="a > b" WIDTH="2000px" height="1000">',
+     '<img alt="a > b" width="552" height="276">'),
+    # a value is never searched inside: "width=" in an alt text stays text
+    ("<img alt=\"z width='q\" src=\"https://x/'y\" width=\"300\">",
+     "<img alt=\"z width='q\" src=\"https://x/'y\" width=\"300\">"),
+])
+def test_a_picture_in_the_text_is_fitted_to_the_content_cell(given: str, fitted: str) -> None:
+    assert fit_images(f"<p>x</p>{given}<p>y</p>") == f"<p>x</p>{fitted}<p>y</p>"
 
 
 SPACER = "\u034f\u200c\xa0"
