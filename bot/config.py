@@ -346,6 +346,8 @@ class EmailConfig(ChannelBase):
     feedback_id: str | None = None
     organisation: str | None = None
     postal_address: str | None = None
+    logo: HttpUrl | None = None
+    """A picture drawn for a light background, shown on a white plate in both palettes."""
     archive: bool = True
     connections: int = Field(default=2, ge=1, le=20)
     per_connection: int = Field(default=100, ge=1)

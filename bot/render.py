@@ -57,8 +57,9 @@ def render_edited_email(markdown: str, title: str, target: Target,
     the footer, the unsubscribe link and the postal address: none of them is part of the
     text a person edits, so no edit can remove them."""
     from bot.emailbody import html_to_text, markdown_to_html
+    from bot.emailimages import fit_images
 
-    body = markdown_to_html(markdown)
+    body = fit_images(markdown_to_html(markdown))
     text = html_to_text(body)
     context = {"title": title, "body": Markup(body),  # noqa: S704 (sanitised by nh3)
                "text": text,
@@ -152,8 +153,10 @@ def _archived(target: Target) -> bool:
 def sender_context(target: Target) -> dict[str, str | None]:
     """Who sends an email, for its footer (`organisation`, `postal_address`)."""
     cfg = target.cfg
+    logo = getattr(cfg, "logo", None)
     return {"organisation": getattr(cfg, "organisation", None),
-            "postal_address": getattr(cfg, "postal_address", None)}
+            "postal_address": getattr(cfg, "postal_address", None),
+            "logo": str(logo) if logo else None}
 
 
 def _preheader(text: str, size: int = 140) -> str:
@@ -271,7 +274,9 @@ def inline_css(html: str) -> str:
     other (`javascript:`, `data:`, a relative path) holds the post instead of sending it."""
     import css_inline
 
-    inlined = str(css_inline.inline(html))
+    # keep_at_rules: the dark palette (`@media (prefers-color-scheme: dark)`) cannot be
+    # inlined; it stays in a <style> block, overriding the inlined colours with !important
+    inlined = str(css_inline.inline(html, keep_at_rules=True))
     bad = non_web_urls(inlined, allowed=(UNSUBSCRIBE, ARCHIVE))
     if bad:
         raise TemplateError(f"the email links to {bad[0][:80]!r}: only absolute http(s) links "

@@ -42,10 +42,11 @@ def environment(user_dir: str | None) -> BoundedEnvironment:
 
 def _email_html(html: str | None) -> Markup:
     """A release's HTML body as an email shows it: sanitised, a link that is not http(s)
-    left as its text."""
+    left as its text, no picture wider than the content cell."""
     from bot.emailbody import unwrap_dead_links
+    from bot.emailimages import fit_images
 
-    return Markup(unwrap_dead_links(sanitize_html(html or "")))  # noqa: S704 (nh3 output)
+    return Markup(fit_images(unwrap_dead_links(sanitize_html(html or ""))))  # noqa: S704 (nh3 output)
 
 
 def _email_text(html: str | None) -> str:

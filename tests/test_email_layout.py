@@ -30,14 +30,20 @@ def email_htmls() -> list[tuple[str, str]]:
     return pages
 
 
+def offline_context(chromium: Any, width: int, scheme: str = "light") -> Any:
+    context = chromium.new_context(viewport={"width": width, "height": 800},
+                                   color_scheme=scheme)
+    # images point at the (offline) example.org: answer them with nothing, never the network
+    context.route("**/*", lambda route: route.abort() if not route.request.url.startswith(
+        ("about:", "data:")) else route.continue_())
+    return context
+
+
 @pytest.mark.parametrize("width_name", list(WIDTHS))
 def test_email_html_fits_without_horizontal_scrolling(chromium: Any, width_name: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     width = WIDTHS[width_name]
-    context = chromium.new_context(viewport={"width": width, "height": 800})
-    # images point at the (offline) example.org: answer them with nothing, never the network
-    context.route("**/*", lambda route: route.abort() if not route.request.url.startswith(
-        ("about:", "data:")) else route.continue_())
+    context = offline_context(chromium, width)
     page = context.new_page()
     try:
         for name, html in email_htmls():
@@ -56,5 +62,28 @@ def test_email_html_fits_without_horizontal_scrolling(chromium: Any, width_name:
             assert float(font.removesuffix("px")) >= 14
             page.screenshot(path=str(ARTIFACTS / f"email-{name}-{width_name}.png"),
                             full_page=True)
+    finally:
+        context.close()
+
+
+COLOURS = """() => [getComputedStyle(document.querySelector('td.inner')).color,
+  getComputedStyle(document.querySelector('table.card')).backgroundColor,
+  getComputedStyle(document.querySelector('td.foot a')).color]"""
+
+
+@pytest.mark.parametrize(("scheme", "expected"), [
+    ("light", ["rgb(31, 41, 55)", "rgb(255, 255, 255)", "rgb(29, 78, 216)"]),
+    ("dark", ["rgb(229, 231, 235)", "rgb(31, 41, 55)", "rgb(147, 197, 253)"])])
+def test_the_palette_follows_the_readers_colour_scheme(chromium: Any, scheme: str,
+                                                       expected: list[str]) -> None:
+    """The dark palette left in a <style> block after inlining wins over the inlined light
+    colours where a client follows `prefers-color-scheme` (here: Chromium's emulation)."""
+    context = offline_context(chromium, WIDTHS["phone"], scheme)
+    page = context.new_page()
+    try:
+        for name, html in email_htmls():
+            page.set_content(html, wait_until="domcontentloaded")
+            assert page.evaluate(COLOURS) == expected, name
+            page.screenshot(path=str(ARTIFACTS / f"email-{name}-{scheme}.png"), full_page=True)
     finally:
         context.close()
