@@ -58,13 +58,18 @@ def config(store: Store, fake: FakeSMTP) -> Config:
     return make_config(store, fake.port)
 
 
-@pytest.fixture
-def client(config: Config, store: Store) -> Iterator[TestClient]:
+def client_for(config: Config, store: Store) -> TestClient:
+    """The public pages of `config`, sending through its email channel's server."""
     cfg = config.channels["newsletter"]
     assert isinstance(cfg, EmailConfig)
     routes = public_routes(config, store, smtp=SmtpConnector(cfg, local_hostname="web.test"))
-    with TestClient(Starlette(routes=routes), base_url="https://news.example.org",
-                    follow_redirects=False) as test_client:
+    return TestClient(Starlette(routes=routes), base_url="https://news.example.org",
+                      follow_redirects=False)
+
+
+@pytest.fixture
+def client(config: Config, store: Store) -> Iterator[TestClient]:
+    with client_for(config, store) as test_client:
         yield test_client
 
 
@@ -459,14 +464,6 @@ def _evidence_config(store: Store, fake: FakeSMTP, **newsletter: Any) -> Config:
         update=newsletter)})
 
 
-def _client_for(config: Config, store: Store) -> TestClient:
-    cfg = config.channels["newsletter"]
-    assert isinstance(cfg, EmailConfig)
-    routes = public_routes(config, store, smtp=SmtpConnector(cfg, local_hostname="web.test"))
-    return TestClient(Starlette(routes=routes), base_url="https://news.example.org",
-                      follow_redirects=False)
-
-
 def _subscribe_and_confirm(client: TestClient, fake: FakeSMTP, email: str) -> None:
     client.post("/subscribe", data={"email": email}, headers={"user-agent": "Form/1.0"})
     match = _LINK.search(received(fake, 1)[0].parse().get_content())
@@ -479,7 +476,7 @@ def test_consent_evidence_is_recorded_client_only_when_asked_and_erased_after_re
     monkeypatch.setenv("PRESSBOT_CLOCK", "2026-12-05T10:00:00+00:00")
     config = _evidence_config(store, fake, consent_wording_version="form-2026-11",
                               record_client=True, client_retention_days=30)
-    with _client_for(config, store) as client:
+    with client_for(config, store) as client:
         _subscribe_and_confirm(client, fake, "ann@example.org")
     with store.begin() as conn:
         ann = sub_store.by_email(conn, "ann@example.org")
