@@ -440,6 +440,9 @@ def test_the_confirmation_mail_and_pages_follow_the_chosen_language(
     german = client.get("/subscribe", headers={"accept-language": "de-CH, en;q=0.5"})
     assert "E-Mail-Adresse" in german.text
 
+    bad = client.post("/subscribe", data={"email": "zoé@", "language": "fr"})
+    assert bad.status_code == 400 and "Cette adresse e-mail n&#x27;est pas valide." in bad.text
+    assert '<option value="fr" selected>' in bad.text
     done = client.post("/subscribe", data={"email": "zoe@example.org", "name": "Zoé",
                                            "language": "fr"})
     assert "Consultez votre boîte de réception" in done.text

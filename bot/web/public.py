@@ -78,6 +78,20 @@ def _cross_site(request: Request) -> bool:
     return request.headers.get("sec-fetch-site", "").lower() == "cross-site"
 
 
+def _form_problem(email: str, name: str) -> str | None:
+    """What is wrong with the form's address or name, as a message of the catalogue (the
+    person reads it in their language), or None."""
+    try:
+        subs.normalise_email(email)
+    except subs.SubscriberError:
+        return "This is not a valid email address."
+    try:
+        subs.normalise_name(name)
+    except subs.SubscriberError:
+        return "Give your name as plain text, on one line."
+    return None
+
+
 class PublicPages:
     """The handlers, bound to one config and store; the signing key is read once, lazily."""
 
@@ -170,11 +184,15 @@ class PublicPages:
         if form.get("website"):  # the hidden field: only robots fill it in
             return done
         try:
-            await asyncio.to_thread(subs.request, self.store, email, name=name,
-                                    language=language, evidence=self._evidence(request))
+            problem = _form_problem(email, name)
+            if problem is None:
+                await asyncio.to_thread(subs.request, self.store, email, name=name,
+                                        language=language, evidence=self._evidence(request))
         except subs.SubscriberError as exc:
+            problem = str(exc)
+        if problem is not None:
             return _page(i18n.gettext(lang, "Subscribe"),
-                         self._form(lang, str(exc), email, name), 400, lang)
+                         self._form(lang, i18n.gettext(lang, problem), email, name), 400, lang)
         # queued, not sent: the answer is the same, as soon, for an address already
         # subscribed, one that got a mail a moment ago, and whatever the mail server does
         self.sender.kick()
