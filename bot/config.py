@@ -175,6 +175,21 @@ class WebConfig(Strict):
     callers get the status only, signed-in staff everything."""
 
 
+class NewsletterConfig(Strict):
+    """Consent evidence the subscribe form records (issue 27): what a data-protection
+    officer asks to see, and no more than that by default."""
+
+    consent_wording_version: str = Field(default="1", min_length=1, max_length=50)
+    """Recorded with each form subscription: change it whenever the form's wording (what
+    people agree to) changes, so each consent says which text it was given to."""
+    record_client: bool = False
+    """Also record the IP address and user agent that sent the form and clicked the
+    confirmation. Off by default: personal data kept only when you need it as evidence."""
+    client_retention_days: int = Field(default=90, ge=1, le=3650)
+    """Recorded IP addresses and user agents are erased this many days after they were
+    recorded (by `pressbot run` every minute, and before `subscribers show`/`export`)."""
+
+
 class NotifyConfig(Strict):
     """Where 'posts are waiting' mails go; SMTP settings default to the first email channel's."""
 
@@ -405,6 +420,7 @@ class Config(BaseSettings):
     bot: BotConfig = Field(default_factory=BotConfig)
     web: WebConfig = Field(default_factory=WebConfig)
     notify: NotifyConfig | None = None
+    newsletter: NewsletterConfig = Field(default_factory=NewsletterConfig)
     sources: dict[str, SourceConfig] = Field(default_factory=dict)
     channels: dict[str, ChannelConfig] = Field(default_factory=dict)
     source_file: Path | None = Field(default=None, exclude=True)

@@ -19,7 +19,7 @@ import logging
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from bot import clock
+from bot import clock, i18n
 from bot import subscribers as subs
 from bot.config import Config, EmailConfig, OutboxConfig
 from bot.store import Store
@@ -40,10 +40,11 @@ def newsletter(config: Config) -> tuple[str, EmailConfig | OutboxConfig] | None:
                  or (isinstance(cfg, OutboxConfig) and cfg.like == "email")), None)
 
 
-def list_name(config: Config) -> str:
+def list_name(config: Config, language: str | None = None) -> str:
+    """The newsletter's name as configured, else "our newsletter" in `language`."""
     found = newsletter(config)
     named = found[1].list_name if found and isinstance(found[1], EmailConfig) else None
-    return named or "our newsletter"
+    return named or i18n.gettext(language, "our newsletter")
 
 
 async def send_due(config: Config, store: Store, *, smtp: object | None = None,
@@ -70,7 +71,8 @@ async def send_due(config: Config, store: Store, *, smtp: object | None = None,
         except Exception as exc:
             await asyncio.to_thread(_failed, store, subscriber, now, exc)
             return sent
-        await asyncio.to_thread(_reschedule, store, subscriber.id, now + LEASE, None)
+        await asyncio.to_thread(_reschedule, store, subscriber.id, now + LEASE, None,
+                                clock.now())
         sent += 1
 
 
@@ -87,9 +89,12 @@ def _claim(store: Store, now: datetime) -> sub_store.Subscriber | None:
 
 
 def _reschedule(store: Store, subscriber_id: int, claimed_until: datetime,
-                due: datetime | None) -> None:
+                due: datetime | None, mailed: datetime | None = None) -> None:
+    """Due again at `due` (or done); `mailed`: when the mail went out (consent evidence)."""
     with store.begin() as conn:
         sub_store.reschedule_confirmation(conn, subscriber_id, claimed_until, due)
+        if mailed is not None:
+            sub_store.update(conn, subscriber_id, confirm_mailed_at=mailed)
 
 
 def _failed(store: Store, subscriber: sub_store.Subscriber, now: datetime,
@@ -116,9 +121,11 @@ async def _send(config: Config, channel: tuple[str, EmailConfig | OutboxConfig],
         wire_address,
     )
     from channels.email.verp import verp_address
+    from channels.email.words import words_for
 
     name, cfg = channel
-    title = list_name(config)
+    language = i18n.best(subscriber.language)  # the language chosen on the form
+    title = list_name(config, language)
     token = subs.confirm_token(key, subscriber)
     link = f"{str(config.bot.public_url).rstrip('/')}/confirm/{token}"
     sender = sender_from_config(name, config)
@@ -127,10 +134,13 @@ async def _send(config: Config, channel: tuple[str, EmailConfig | OutboxConfig],
     signed = " · ".join(w for w in who if w)
     msg = single_message(
         sender=sender, to_email=to, to_name=subscriber.name,
-        subject=f"Confirm your subscription to {title}",
-        text=f"{greeting(subscriber.name)}\n\nSomeone, probably you, asked to receive {title}"
-             f" at this address. To confirm, open this link within 7 days:\n\n{link}\n\n"
-             "If it was not you, ignore this message: nothing will be sent.\n"
+        subject=i18n.gettext(language, "Confirm your subscription to {list}", list=title),
+        text=f"{greeting(subscriber.name, words_for(language))}\n\n"
+             + i18n.gettext(language, "Someone, probably you, asked to receive {list} at this "
+                            "address. To confirm, open this link within 7 days:", list=title)
+             + f"\n\n{link}\n\n"
+             + i18n.gettext(language, "If it was not you, ignore this message: nothing will "
+                            "be sent.") + "\n"
              + (f"\n-- \n{signed}\n" if signed else ""))
     bounce_domain = getattr(cfg, "bounce_domain", None)
     # VERP as for the newsletter (post 0: no issue), so a bounce reaches the processor

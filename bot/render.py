@@ -66,7 +66,8 @@ def render_edited_email(markdown: str, title: str, target: Target,
                "image": image if image and is_http_url(image.get("url", "")) else None,
                "unsubscribe_url": UNSUBSCRIBE, "greeting": GREETING,
                "archive_url": ARCHIVE if _archived(target) else None, "footer": FOOTER,
-               "sender": sender_context(target), "preheader": _preheader(text)}
+               "sender": sender_context(target), "preheader": _preheader(text),
+               "i18n_marks": True}
     html = inline_css(render_template(target, "email/edited.html.j2", context))
     return html, _tidy(render_template(target, "email/edited.txt.j2", context))
 
@@ -240,7 +241,10 @@ def _render_email(release: Release, target: Target, config: Config | None) -> Re
     context = context_for(release, target, config)
     context["summary"] = release.summary
     override = (release.overrides.get(target.name) or {}).get("subject")
+    # the subject is one header for every reader: in the post's language; the body's
+    # fixed words and dates are markers, filled in each reader's (`bot.i18n`)
     subject_raw = override or render_template(target, "email/subject.txt.j2", context)
+    context["i18n_marks"] = True
     subject, warnings = subject_line(subject_raw, target.limits.subject_max or 60)
     if override:
         warnings.append("subject written by hand in the release (override)")
@@ -261,6 +265,7 @@ def render_digest(releases: list[Release], target: Target, config: Config | None
         subject, warnings = subject_line(
             render_template(target, "email/digest_subject.txt.j2", context),
             target.limits.subject_max or 60)
+        context["i18n_marks"] = True
         text = _tidy(render_template(target, "email/digest_body.txt.j2", context))
         html = inline_css(render_template(target, "email/digest_body.html.j2", context))
     except TemplateError as exc:

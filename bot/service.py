@@ -223,10 +223,14 @@ async def _digest(config: Config, store: Store, channel: str) -> None:
 
 async def _confirmations(config: Config, store: Store) -> None:
     """The subscribe form's mails still due: failed ones, or those of a web process that
-    stopped before sending them (the web process sends the others at once)."""
+    stopped before sending them (the web process sends the others at once). Also the
+    housekeeping of consent evidence: client addresses past their retention are erased."""
+    from bot import subscribers as subs
     from bot.confirmations import send_due
 
     try:
+        await asyncio.to_thread(subs.forget_clients, store,
+                                config.newsletter.client_retention_days)
         await send_due(config, store)
     except Exception:  # the store's trouble must not stop the service; the next pass retries
         log.exception("sending confirmation mails failed")

@@ -229,25 +229,47 @@ def erase(store: Store, email: str) -> bool:
         return True
 
 
+@dataclass(frozen=True)
+class Evidence:
+    """What the subscribe form and the confirmation click record as proof of consent."""
+
+    wording: str | None = None
+    """The version of the form's wording (`newsletter.consent_wording_version`)."""
+    ip: str | None = None
+    """The client's address: only with `newsletter.record_client`."""
+    user_agent: str | None = None
+
+    def client(self, now: datetime) -> dict[str, object]:
+        """The client columns to store, or nothing when none was recorded."""
+        if self.ip is None and self.user_agent is None:
+            return {}
+        return {"consent_ip": (self.ip or "")[:45] or None,
+                "consent_user_agent": (self.user_agent or "")[:300] or None,
+                "consent_client_at": now}
+
+
 def request(store: Store, email: str, *, name: str | None = None,
-            language: str | None = None) -> Subscriber | None:
+            language: str | None = None, evidence: Evidence | None = None
+            ) -> Subscriber | None:
     """The subscribe form: a pending subscriber, with a confirmation mail queued (sent by
     `bot.confirmations` after the form's answer) unless one was queued less than
-    CONFIRM_RESEND_AFTER ago.
+    CONFIRM_RESEND_AFTER ago. The form's time and wording (and client, if recorded) are
+    kept as evidence.
 
     Returns the pending subscriber, or None when there is nothing to confirm (already
     active: nothing is queued). A suppressed address may ask again: that is the person.
     """
     address = normalise_email(email)
     name, language = normalise_name(name), normalise_language(language)
+    evidence = evidence or Evidence()
     try:
-        return _request(store, address, name, language)
+        return _request(store, address, name, language, evidence)
     except sa_exc.IntegrityError:  # the same new address sent twice at once: the other
-        return _request(store, address, name, language)  # request inserted it first
+        return _request(store, address, name, language, evidence)  # inserted it first
 
 
-def _request(store: Store, address: str, name: str | None,
-             language: str | None) -> Subscriber | None:
+def _request(store: Store, address: str, name: str | None, language: str | None,
+             evidence: Evidence) -> Subscriber | None:
     now = clock.now()
     with store.begin_immediate() as conn:  # read, then write: SQLite's write lock first
         existing = sub_store.by_email(conn, address)
@@ -260,22 +282,69 @@ def _request(store: Store, address: str, name: str | None,
             sub_store.update(conn, existing.id, name=name or existing.name,
                              language=language or existing.language)
             found = existing
+        sub_store.update(conn, found.id, requested_at=now, consent_wording=evidence.wording,
+                         **evidence.client(now))
         sub_store.queue_confirmation(conn, found.id, now,
                                      not_since=now - CONFIRM_RESEND_AFTER)
         return sub_store.get(conn, found.id)
 
 
-def confirm(store: Store, subscriber: Subscriber) -> Subscriber:
-    """Double opt-in done: active, with consent from the form; lifts an old suppression."""
+def confirm(store: Store, subscriber: Subscriber,
+            evidence: Evidence | None = None) -> Subscriber:
+    """Double opt-in done: active, with consent from the form; lifts an old suppression.
+    The clicking client (if recorded) replaces the form's: the click is the consent."""
     now = clock.now()
     with store.begin() as conn:
         if subscriber.status != ACTIVE:
             sub_store.update(conn, subscriber.id, status=ACTIVE, consent_at=now,
-                             consent_source="form", confirmed_at=now, bounces=0)
+                             consent_source="form", confirmed_at=now, bounces=0,
+                             **(evidence or Evidence()).client(now))
         sub_store.unsuppress(conn, email_hash(subscriber.email))
         found = sub_store.get(conn, subscriber.id)
     assert found is not None
     return found
+
+
+def set_language(store: Store, subscriber_id: int, language: str) -> None:
+    """The subscriber chose the language of their mails (self-service page)."""
+    chosen = normalise_language(language)
+    with store.begin() as conn:
+        sub_store.update(conn, subscriber_id, language=chosen)
+
+
+def forget_clients(store: Store, retention_days: int) -> int:
+    """Erase recorded client addresses and user agents older than the retention; returns
+    how many subscribers' were erased. Run by `pressbot run` every minute (with the
+    confirmation mails) and before anything shows or exports them."""
+    with store.begin() as conn:
+        return sub_store.forget_clients(conn, clock.now() - timedelta(days=retention_days))
+
+
+def find(store: Store, email: str) -> tuple[Subscriber | None, str | None]:
+    """(the subscriber, the suppression reason) of an address; either may be None."""
+    address = normalise_email(email)
+    with store.begin() as conn:
+        found = sub_store.by_email(conn, address)
+        reason = sub_store.suppression_reason(conn, email_hash(address))
+    return found, reason
+
+
+PERSONAL_FIELDS = ("email", "name", "language", "status", "consent_source", "consent_at",
+                   "confirmed_at", "created_at", "updated_at", "bounces", "soft_bounces",
+                   "confirm_sent_at", *("requested_at", "confirm_mailed_at", "consent_wording",
+                                        "consent_ip", "consent_user_agent",
+                                        "consent_client_at"))
+"""Everything stored about a subscriber, as `personal_data` and `subscribers show` give it."""
+
+
+def personal_data(subscriber: Subscriber, suppressed: str | None = None) -> dict[str, object]:
+    """What is stored about a person, JSON-ready (the self-service download, `show`)."""
+    data: dict[str, object] = {}
+    for name in PERSONAL_FIELDS:
+        value = getattr(subscriber, name)
+        data[name] = value.isoformat() if isinstance(value, datetime) else value
+    data["suppressed"] = suppressed
+    return data
 
 
 # ── import / export ───────────────────────────────────────────────────────────────────────
@@ -321,6 +390,20 @@ class _Row:
     consent_source: str | None
     consent_at: datetime | None
     confirmed_at: datetime | None
+    evidence: dict[str, object] = field(default_factory=dict)
+    """The consent evidence columns the file gives (`EVIDENCE_FIELDS`), kept as written."""
+
+
+def _evidence(row: dict[str, str]) -> dict[str, object]:
+    found: dict[str, object] = {}
+    for name in EVIDENCE_FIELDS:
+        if name not in row:
+            continue
+        if name.endswith("_at"):
+            found[name] = _when(row, name)
+        else:
+            found[name] = (row[name] or "").strip()[:_EVIDENCE_SIZE[name]] or None
+    return found
 
 
 def _when(row: dict[str, str], name: str) -> datetime | None:
@@ -351,7 +434,7 @@ def _read_row(line: int, row: dict[str, str], has_status: bool, now: datetime) -
     if status == ACTIVE and consent_at is None:  # active without a date: consent is the import
         source, consent_at = source or "import", now
     return _Row(line, address, name, language, status, _LEFT_REASON.get(given), source,
-                consent_at, confirmed_at)
+                consent_at, confirmed_at, _evidence(row))
 
 
 def import_csv(store: Store, source: Path | str, *, suppressions: Path | str | None = None,
@@ -433,7 +516,8 @@ def _import_batch(conn: Connection, batch: list[_Row], blocked: set[str],
             new.append({"email": r.email, "name": r.name, "language": r.language,
                         "status": r.status, "consent_at": r.consent_at,
                         "consent_source": r.consent_source, "confirmed_at": r.confirmed_at,
-                        "bounces": 0, "created_at": now, "updated_at": now})
+                        "bounces": 0, "created_at": now, "updated_at": now,
+                        **dict.fromkeys(EVIDENCE_FIELDS), **r.evidence})
             if r.status == ACTIVE:
                 report.added += 1
             else:
@@ -449,7 +533,8 @@ def _import_batch(conn: Connection, batch: list[_Row], blocked: set[str],
         elif r.status == ACTIVE:  # pending here, active there: the consent of the file
             sub_store.update(conn, old.id, status=ACTIVE, consent_source=r.consent_source,
                              consent_at=r.consent_at, confirmed_at=r.confirmed_at,
-                             name=r.name or old.name, language=r.language or old.language)
+                             name=r.name or old.name, language=r.language or old.language,
+                             **r.evidence)
             report.reactivated += 1
         else:  # pending in the file, active here: this database's consent stands
             report.unchanged += 1
@@ -464,8 +549,12 @@ def listing(store: Store, status: Iterable[str] | None = None) -> list[Subscribe
         return sub_store.listing(conn, status=status)
 
 
+EVIDENCE_FIELDS = ("requested_at", "confirm_mailed_at", "consent_wording", "consent_ip",
+                   "consent_user_agent", "consent_client_at")
+"""Consent evidence (issue 27): exported, and restored by an import as written."""
+_EVIDENCE_SIZE = {"consent_wording": 50, "consent_ip": 45, "consent_user_agent": 300}
 EXPORT_FIELDS = ("email", "name", "language", "status", "consent_source", "consent_at",
-                 "confirmed_at", "created_at")
+                 "confirmed_at", "created_at", *EVIDENCE_FIELDS)
 SUPPRESSION_FIELDS = ("email_hash", "reason", "at")
 
 

@@ -11,9 +11,10 @@ from functools import cache
 from typing import Any
 
 import jinja2
+from jinja2.runtime import Context
 from markupsafe import Markup, escape
 
-from bot import paths
+from bot import i18n, paths
 from bot.errors import TemplateError
 from bot.htmltext import sanitize_html
 from bot.sandbox import BoundedEnvironment, render_bounded
@@ -33,6 +34,8 @@ def environment(user_dir: str | None) -> BoundedEnvironment:
         lstrip_blocks=True,
     )
     env.filters["date"] = _format_date
+    env.globals["_"] = env.globals["gettext"] = _gettext
+    env.globals["ngettext"] = _ngettext
     env.filters["paragraphs"] = text_to_html
     env.filters["sanitize"] = _email_html
     env.filters["plaintext"] = _email_text
@@ -128,6 +131,42 @@ def _linked(line: str) -> str:
     return "".join(pieces)
 
 
-def _format_date(value: date | None, fmt: str = "%-d %B %Y") -> str:
-    """A release's date: a day as written, or an instant already in the bot's zone."""
-    return value.strftime(fmt) if value else ""
+@jinja2.pass_context
+def _format_date(context: Context, value: date | None,
+                 fmt: str | None = None) -> str:
+    """A release's date: a day as written, or an instant already in the bot's zone.
+
+    In a newsletter (`i18n_marks` in the context) a marker the mail fills with each
+    reader's date (`bot.i18n`); elsewhere Babel's long date in the post's `language`;
+    with `fmt` given, `strftime(fmt)` as written."""
+    if not value:
+        return ""
+    if fmt is not None:
+        return value.strftime(fmt)
+    if context.get("i18n_marks"):
+        return i18n.mark_date(value)
+    return i18n.format_day(value, _language(context))
+
+
+def _language(context: Context) -> str | None:
+    release = context.get("release")
+    language = release.get("language") if isinstance(release, dict) else None
+    language = language or context.get("language")
+    return str(language) if language else None
+
+
+@jinja2.pass_context
+def _gettext(context: Context, message: str, **values: object) -> str:
+    """`_("Read more:")`: in a newsletter a marker filled in each reader's language at send
+    time; elsewhere the post's language. Values fill `{name}` fields (not in a newsletter:
+    a marker carries words only)."""
+    if context.get("i18n_marks") and not values:
+        return i18n.mark(message)
+    return i18n.gettext(_language(context), message, **values)
+
+
+@jinja2.pass_context
+def _ngettext(context: Context, singular: str, plural: str, n: int,
+              **values: object) -> str:
+    """Singular or plural in the post's language, `{n}` filled (subjects: one per issue)."""
+    return i18n.ngettext(_language(context), singular, plural, n, **values)

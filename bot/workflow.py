@@ -231,9 +231,12 @@ def editable_text(post: Post) -> str:
         return post.text
     if isinstance(source := post.extra.get("markdown"), str):
         return source
+    from bot import i18n
     from bot.emailbody import content_html, html_to_markdown
 
-    return html_to_markdown(content_html(post.html))
+    # the fixed words and dates are per-reader markers until sent: an edit is written in
+    # the post's language, and then stays as the person wrote it
+    return html_to_markdown(i18n.fill(content_html(post.html), post.language, escape=True))
 
 
 def _edited_email(config: Config, post: Post, text: str) -> tuple[str, str]:

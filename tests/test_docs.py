@@ -56,9 +56,9 @@ def _example_keys() -> set[str]:
 
 def test_example_config_documents_every_key_and_only_real_keys() -> None:
     models: list[type[BaseModel]] = [
-        cfg.BotConfig, cfg.WebConfig, cfg.NotifyConfig, cfg.FolderSourceConfig,
-        cfg.FeedSourceConfig, cfg.MastodonConfig, cfg.BlueskyConfig, cfg.FacebookConfig,
-        cfg.LinkedInConfig, cfg.EmailConfig,
+        cfg.BotConfig, cfg.WebConfig, cfg.NotifyConfig, cfg.NewsletterConfig,
+        cfg.FolderSourceConfig, cfg.FeedSourceConfig, cfg.MastodonConfig, cfg.BlueskyConfig,
+        cfg.FacebookConfig, cfg.LinkedInConfig, cfg.EmailConfig,
         cfg.OutboxConfig, cfg.Utm]
     real = _documented_keys(models)
     shown = _example_keys()

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from bot import workflow
+from bot import i18n, workflow
 from bot.config import Config, load_config
 from bot.render import render, render_digest, targets
 from bot.sources.files import read_release_file
@@ -137,7 +137,8 @@ def test_a_rendered_markdown_release_is_edited_as_the_markdown_it_came_from(
     assert re.search(r"<h2>What the call supports</h2>", again)
     assert re.search(r"<li>shared timetables", again)
     assert 'href="https://apply.drava-karawanken.example/calls/3"' in again
-    assert html_to_text(again) == html_to_text(content_html(html).replace(' class="date"', ""))
+    filled = i18n.fill(content_html(html), None, escape=True)  # the per-reader words
+    assert html_to_text(again) == html_to_text(filled.replace(' class="date"', ""))
 
 
 @pytest.fixture
@@ -268,7 +269,7 @@ def test_greeting_and_footer_follow_the_subscribers_language(tmp_path: Path,
         "es@example.net": ("Hola, Ana:", "Darse de baja", "se suscribió a nuestras noticias"),
         "fr@example.net": ("Bonjour Ana,", "Se désabonner", "vous êtes abonné"),
         "ru@example.net": ("Здравствуйте, Ana!", "Отписаться", "подписались на наши новости"),
-        "de@example.net": ("Hello Ana,", "Unsubscribe", "you subscribed to our news"),
+        "de@example.net": ("Hallo Ana,", "Abbestellen", "unsere Neuigkeiten abonniert"),
         "none@example.net": ("Hello Ana,", "Unsubscribe", "you subscribed to our news"),
     }
     for address, (hello, unsubscribe, reason) in expected.items():
@@ -278,3 +279,69 @@ def test_greeting_and_footer_follow_the_subscribers_language(tmp_path: Path,
         assert reason in text and reason in html
         assert f">{unsubscribe}</a>" in html
         assert "%%" not in text + html
+
+
+# ── issue 27 item 12: every fixed word and the date in the reader's language ───────────────
+
+def _english_fragments() -> list[str]:
+    """The English catalogue's messages, split at their `{fields}`: none may be in a mail
+    to a reader of another language."""
+    from bot import i18n
+
+    pieces = {piece.strip(" ,:!?.") for message in i18n.msgids()
+              for piece in re.split(r"\{\w+\}", message)}
+    return sorted(p for p in pieces if len(p) >= 4)
+
+
+def _send_in_languages(tmp_path: Path, fake: FakeSMTP, digest: bool) -> dict[str, str]:
+    """A dated release with a link (or a digest of two), rendered by the shipped templates
+    and sent to a French, a German, a Russian and an English reader: the bytes received,
+    decoded, text part + HTML part, per address."""
+    from datetime import date
+
+    from bot import subscribers
+    from bot.models import PostStatus, Release
+
+    db = Store(f"sqlite:///{tmp_path}/lang.db")
+    try:
+        people = {"fr@example.net": "fr", "de@example.net": "de-AT", "ru@example.net": "ru",
+                  "en@example.net": "en"}
+        for address, language in people.items():
+            subscribers.add(db, address, name="Ana", language=language)
+        channel = make_channel(db, fake.port)
+        [target] = targets(channel.config)
+        releases = [Release(source="s", key=f"k{n}", title=f"Pont {n}",
+                            url=f"https://x.example/{n}", summary="Le pont.", body="Le pont.",
+                            published_day=date(2026, 6, 10), language="en") for n in (1, 2)]
+        rendered = render_digest(releases, target, channel.config) if digest else \
+            render(releases[0], target, channel.config)
+        with db.begin() as conn:
+            post = post_store.require(conn, post_store.insert(
+                conn, channel="newsletter", status=PostStatus.APPROVED, actor="t",
+                release_id=None, title="Pont", subject="Pont", text=rendered.text,
+                html=rendered.html, language="en"))
+        asyncio.run(channel.publish(post))
+    finally:
+        db.dispose()
+    return {m.rcpt_tos[0]: "\n".join(parts(m.data)) for m in fake.messages}
+
+
+@pytest.mark.parametrize("digest", [False, True], ids=["single", "digest"])
+def test_a_french_readers_mail_has_no_english_fixed_string(tmp_path: Path, fake: FakeSMTP,
+                                                            digest: bool) -> None:
+    got = _send_in_languages(tmp_path, fake, digest)
+    english = _english_fragments()
+    assert "Read more" in english and "Read the full release" in english  # the check checks
+    for address in ("fr@example.net", "de@example.net", "ru@example.net"):
+        leaked = [f for f in english if f in got[address]]
+        assert leaked == [], (address, leaked)
+        assert "%%" not in got[address]
+    french, german, russian, plain = (got[f"{w}@example.net"] for w in ("fr", "de", "ru", "en"))
+    assert "10 juin 2026" in french and "Lire la suite :" in french
+    assert "10. Juni 2026" in german and "Weiterlesen:" in german and "Hallo Ana," in german
+    assert "10 июня 2026" in russian and "Подробнее:" in russian
+    assert "10 June 2026" in plain and "Read more: https://x.example/1" in plain
+    if not digest:
+        assert "Lire le communiqué complet" in french
+        assert "Die ganze Mitteilung lesen" in german
+        assert "Read the full release" in plain

@@ -58,13 +58,18 @@ def config(store: Store, fake: FakeSMTP) -> Config:
     return make_config(store, fake.port)
 
 
-@pytest.fixture
-def client(config: Config, store: Store) -> Iterator[TestClient]:
+def client_for(config: Config, store: Store) -> TestClient:
+    """The public pages of `config`, sending through its email channel's server."""
     cfg = config.channels["newsletter"]
     assert isinstance(cfg, EmailConfig)
     routes = public_routes(config, store, smtp=SmtpConnector(cfg, local_hostname="web.test"))
-    with TestClient(Starlette(routes=routes), base_url="https://news.example.org",
-                    follow_redirects=False) as test_client:
+    return TestClient(Starlette(routes=routes), base_url="https://news.example.org",
+                      follow_redirects=False)
+
+
+@pytest.fixture
+def client(config: Config, store: Store) -> Iterator[TestClient]:
+    with client_for(config, store) as test_client:
         yield test_client
 
 
@@ -420,3 +425,141 @@ def test_sent_newsletters_are_archived_and_linked_from_each_mail(
     assert 'href="https://news.example.org/subscribe"' in page.text
     assert client.get(f"/newsletter/{ids[1]}").status_code == 404
     assert client.get("/newsletter/999").status_code == 404
+
+
+# ── issue 27: consent evidence, self-service, the chosen language ─────────────────────────
+
+def test_the_confirmation_mail_and_pages_follow_the_chosen_language(
+        client: TestClient, store: Store, fake: FakeSMTP) -> None:
+    from bot import i18n
+
+    form = client.get("/subscribe?lang=fr")
+    assert '<html lang="fr">' in form.text and "Adresse e-mail" in form.text
+    assert '<option value="fr" selected>' in form.text
+    assert "Email address" not in form.text
+    german = client.get("/subscribe", headers={"accept-language": "de-CH, en;q=0.5"})
+    assert "E-Mail-Adresse" in german.text
+
+    bad = client.post("/subscribe", data={"email": "zoé@", "language": "fr"})
+    assert bad.status_code == 400 and "Cette adresse e-mail n&#x27;est pas valide." in bad.text
+    assert '<option value="fr" selected>' in bad.text
+    done = client.post("/subscribe", data={"email": "zoe@example.org", "name": "Zoé",
+                                           "language": "fr"})
+    assert "Consultez votre boîte de réception" in done.text
+    mail = received(fake, 1)[0].parse()
+    assert mail["Subject"] == "Confirmez votre abonnement à Example News"
+    body = mail.get_content()
+    assert body.startswith("Bonjour Zoé,")
+    assert "ouvrez ce lien dans les 7 jours" in body
+    for message in i18n.msgids():
+        for piece in re.split(r"\{\w+\}", message):
+            if len(piece.strip(" ,:!?.")) >= 4:
+                assert piece.strip(" ,:!?.") not in body, piece
+    match = _LINK.search(body)
+    assert match is not None
+    assert "Oui, m&#x27;abonner" in client.get(match.group(1)).text
+    assert "Vous êtes abonné" in client.post(match.group(1)).text
+
+
+def _evidence_config(store: Store, fake: FakeSMTP, **newsletter: Any) -> Config:
+    config = make_config(store, fake.port)
+    return config.model_copy(update={"newsletter": config.newsletter.model_copy(
+        update=newsletter)})
+
+
+def _subscribe_and_confirm(client: TestClient, fake: FakeSMTP, email: str) -> None:
+    client.post("/subscribe", data={"email": email}, headers={"user-agent": "Form/1.0"})
+    match = _LINK.search(received(fake, 1)[0].parse().get_content())
+    assert match is not None
+    assert client.post(match.group(1), headers={"user-agent": "Click/2.0"}).status_code == 200
+
+
+def test_consent_evidence_is_recorded_client_only_when_asked_and_erased_after_retention(
+        store: Store, fake: FakeSMTP, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PRESSBOT_CLOCK", "2026-12-05T10:00:00+00:00")
+    config = _evidence_config(store, fake, consent_wording_version="form-2026-11",
+                              record_client=True, client_retention_days=30)
+    with client_for(config, store) as client:
+        _subscribe_and_confirm(client, fake, "ann@example.org")
+    with store.begin() as conn:
+        ann = sub_store.by_email(conn, "ann@example.org")
+    assert ann is not None
+    assert ann.requested_at is not None and ann.confirm_mailed_at is not None
+    assert ann.requested_at <= ann.confirm_mailed_at and ann.confirmed_at is not None
+    assert ann.consent_wording == "form-2026-11"
+    # the click is the consent: its client replaces the form's
+    assert (ann.consent_ip, ann.consent_user_agent) == ("testclient", "Click/2.0")
+
+    monkeypatch.setenv("PRESSBOT_CLOCK", "2027-01-05T10:00:01+00:00")  # 31 days later
+    assert subs.forget_clients(store, 30) == 1
+    with store.begin() as conn:
+        ann = sub_store.by_email(conn, "ann@example.org")
+    assert ann is not None
+    assert (ann.consent_ip, ann.consent_user_agent, ann.consent_client_at) == (None,) * 3
+    assert ann.consent_wording == "form-2026-11" and ann.confirmed_at is not None
+
+
+def test_without_record_client_no_address_or_user_agent_is_kept(
+        client: TestClient, store: Store, fake: FakeSMTP) -> None:
+    _subscribe_and_confirm(client, fake, "ann@example.org")
+    with store.begin() as conn:
+        ann = sub_store.by_email(conn, "ann@example.org")
+    assert ann is not None and ann.consent_wording == "1"
+    assert (ann.consent_ip, ann.consent_user_agent, ann.consent_client_at) == (None,) * 3
+
+
+def test_self_service_language_download_and_erasure(
+        client: TestClient, store: Store, config: Config, tmp_path: Path) -> None:
+    import json
+
+    subs.add(store, "ann@example.org", name="Ann", language="fr")
+    path = unsubscribe_path(config, store, "ann@example.org")
+    page = client.get(path)
+    assert '<html lang="fr">' in page.text
+    for action in ("/language", "/data", "/erase"):
+        assert f'<form method="post" action="{path}{action}">' in page.text
+
+    # a forged form on another site: refused by what the browser says
+    forged = client.post(f"{path}/erase", headers={"sec-fetch-site": "cross-site"})
+    assert forged.status_code == 403 and status_of(store, "ann@example.org") == "active"
+    assert client.post(f"{path}x/data").status_code == 404
+
+    changed = client.post(f"{path}/language", data={"language": "de"})
+    assert changed.status_code == 200 and '<html lang="de">' in changed.text
+    with store.begin() as conn:
+        ann = sub_store.by_email(conn, "ann@example.org")
+    assert ann is not None and ann.language == "de"
+
+    download = client.post(f"{path}/data", headers={"sec-fetch-site": "same-origin"})
+    assert download.status_code == 200
+    assert download.headers["content-type"] == "application/json"
+    assert "attachment" in download.headers["content-disposition"]
+    data = json.loads(download.text)
+    assert data["email"] == "ann@example.org" and data["name"] == "Ann"
+    assert data["language"] == "de" and data["status"] == "active"
+    assert data["consent_source"] == "cli" and data["consent_at"] == ann.consent_at.isoformat()
+    for name in ("requested_at", "confirm_mailed_at", "consent_wording", "consent_ip",
+                 "consent_user_agent", "confirmed_at", "created_at", "suppressed"):
+        assert name in data
+
+    erased = client.post(f"{path}/erase")
+    assert erased.status_code == 200 and "ann@example.org" in erased.text
+    assert subs.listing(store) == []
+    with store.begin() as conn:
+        assert sub_store.suppression_list(conn)[0][:2] == (
+            sub_store.email_hash("ann@example.org"), "erased")
+    text = "".join(str(v) for row in _dump(store) for v in row)
+    assert "ann@example.org" not in text and "Ann" not in text
+    # a re-import of the address stays suppressed
+    report = subs.import_csv(store, "email,name\nann@example.org,Ann\n")
+    assert report.added == 0 and len(report.refused) == 1
+    assert client.get(path).status_code == 404
+
+
+def _dump(store: Store) -> list[tuple[object, ...]]:
+    """Every row of the subscriber tables: what the database still holds."""
+    from bot.store.schema import subscribers, suppressions
+
+    with store.begin() as conn:
+        return [tuple(r) for table in (subscribers, suppressions)
+                for r in conn.execute(table.select())]

@@ -342,3 +342,61 @@ def test_the_fast_address_check_agrees_with_email_validator(raw: str) -> None:
     except subs.SubscriberError:
         got = None
     assert got == expected
+
+
+# ── issue 27 item 2: consent evidence in `show`, the export and the import ─────────────────
+
+def test_show_and_export_give_the_consent_evidence_and_import_keeps_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    old, new = tmp_path / "old", tmp_path / "new"
+    old.mkdir()
+    new.mkdir()
+    assert _cli(old, "subscribers", "list")[0] == 0  # creates the database
+    store = Store(f"sqlite:///{old}/cli.db")
+    monkeypatch.setenv("PRESSBOT_CLOCK", "2026-12-05T10:00:00+00:00")
+    evidence = subs.Evidence(wording="v7", ip="192.0.2.7", user_agent="=Mozilla/5.0")
+    pending = subs.request(store, "ann@example.org", name="Ann", evidence=evidence)
+    assert pending is not None
+    with store.begin() as conn:  # the mail went out (bot.confirmations records this)
+        sub_store.update(conn, pending.id, confirm_mailed_at=pending.requested_at)
+    monkeypatch.setenv("PRESSBOT_CLOCK", "2026-12-05T10:05:00+00:00")
+    subs.confirm(store, pending, subs.Evidence(ip="192.0.2.8", user_agent="Click"))
+    store.dispose()
+
+    code, out, err = _cli(old, "subscribers", "show", "Ann@Example.org")
+    assert code == 0, err
+    shown = dict(line.split(None, 1) for line in out.splitlines())
+    assert shown["requested_at"] == "2026-12-05T10:00:00+00:00"
+    assert shown["confirm_mailed_at"] == "2026-12-05T10:00:00+00:00"
+    assert shown["confirmed_at"] == "2026-12-05T10:05:00+00:00"
+    assert (shown["consent_wording"], shown["consent_ip"]) == ("v7", "192.0.2.8")
+    assert shown["consent_user_agent"] == "Click" and shown["suppressed"] == "—"
+    code, out, _ = _cli(old, "subscribers", "show", "ann@example.org", "--json")
+    assert json.loads(out)["consent_client_at"] == "2026-12-05T10:05:00+00:00"
+
+    people = old / "people.csv"
+    assert _cli(old, "subscribers", "export", str(people))[0] == 0
+    header, row = people.read_text().splitlines()
+    for name in subs.EVIDENCE_FIELDS:
+        assert name in header.split(",")
+    assert "v7" in row and "192.0.2.8" in row
+    assert _cli(new, "subscribers", "import", str(people))[0] == 0
+    moved = Store(f"sqlite:///{new}/cli.db")
+    try:
+        [ann] = subs.listing(moved)
+    finally:
+        moved.dispose()
+    assert (ann.consent_wording, ann.consent_ip, ann.consent_user_agent) == (
+        "v7", "192.0.2.8", "Click")
+    assert ann.requested_at == ann.confirm_mailed_at and ann.requested_at is not None
+
+    # past the retention, `show` erases the client first
+    monkeypatch.setenv("PRESSBOT_CLOCK", "2027-03-06T10:05:01+00:00")  # 91 days later
+    code, out, _ = _cli(old, "subscribers", "show", "ann@example.org", "--json")
+    data = json.loads(out)
+    assert (data["consent_ip"], data["consent_user_agent"]) == (None, None)
+    assert data["consent_wording"] == "v7"
+
+    assert _cli(old, "subscribers", "remove", "ann@example.org")[0] == 0
+    code, out, _ = _cli(old, "subscribers", "show", "ann@example.org")
+    assert code == 0 and "erased" in out and "v7" not in out

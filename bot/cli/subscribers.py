@@ -15,7 +15,7 @@ STATUSES = ("pending", "active", "unsubscribed", "bounced")
 
 @cli.group()
 def subscribers() -> None:
-    """Newsletter subscribers: add, remove, import, list, export."""
+    """Newsletter subscribers: add, remove, import, list, show, export."""
 
 
 @subscribers.command()
@@ -104,6 +104,34 @@ def list_(app: App, status: tuple[str, ...], as_json: bool) -> None:
 
 
 @subscribers.command()
+@click.argument("address")
+@click.option("--json", "as_json", is_flag=True, help="A JSON object, nothing else on stdout.")
+@pass_app
+def show(app: App, address: str, as_json: bool) -> None:
+    """Everything stored about ADDRESS: status, consent and its evidence (when the form
+    was sent, the confirmation mailed and clicked, the wording version, the client if
+    recorded), and whether it is on the suppression list."""
+    from bot import subscribers as subs
+
+    subs.forget_clients(app.store, app.config.newsletter.client_retention_days)
+    found, suppressed = subs.find(app.store, address)
+    if found is None:
+        if suppressed is None:
+            raise subs.SubscriberError(f"{subs.normalise_email(address)} is not a subscriber "
+                                       "and not on the suppression list")
+        data: dict[str, object] = {"email": subs.normalise_email(address), "status": None,
+                                   "suppressed": suppressed}
+    else:
+        data = subs.personal_data(found, suppressed)
+    if as_json:
+        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+        return
+    width = max(len(k) for k in data)
+    for key, value in data.items():
+        click.echo(f"{key:<{width}}  {'—' if value is None else value}")
+
+
+@subscribers.command()
 @click.argument("file", required=False, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--status", type=click.Choice(STATUSES), multiple=True,
               help="Only these statuses (repeatable).")
@@ -120,6 +148,7 @@ def export(app: App, file: Path | None, status: tuple[str, ...],
     """
     from bot import subscribers as subs
 
+    subs.forget_clients(app.store, app.config.newsletter.client_retention_days)
     text = subs.export_csv(subs.listing(app.store, status=status or None))
     if suppressions is not None:
         listed = subs.export_suppressions(app.store)

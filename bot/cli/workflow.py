@@ -133,7 +133,9 @@ def show(app: App, post_id: int, as_json: bool) -> None:
                        "or was never recorded; not sent again (uncertain = \"skip\")")
     if post.subject:
         click.echo(f"subject: {post.subject}")
-    click.echo("\n" + post.text + "\n")
+    from bot import i18n
+
+    click.echo("\n" + i18n.fill(post.text, post.language) + "\n")  # an email's markers
     for warning in post.warnings:
         click.echo(f"  ⚠ {warning}")
     click.echo("history:")

@@ -176,12 +176,22 @@ subscribers = sa.Table(
     sa.Column("confirm_due_at", UTCDateTime),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.Column("requested_at", UTCDateTime),
+    sa.Column("confirm_mailed_at", UTCDateTime),
+    sa.Column("consent_wording", sa.String(50)),
+    sa.Column("consent_ip", sa.String(45)),
+    sa.Column("consent_user_agent", sa.String(300)),
+    sa.Column("consent_client_at", UTCDateTime),
     sa.Index(None, "status"),
     sa.Index(None, "confirm_due_at"),
 )
 """`confirm_sent_at`: when the form last queued a confirmation mail (at most one per 15
 minutes); `confirm_due_at`: when the queued mail is (next) to be sent, NULL when none is
-waiting. The form answers before any mail is sent: `bot.confirmations` sends them."""
+waiting. The form answers before any mail is sent: `bot.confirmations` sends them.
+Consent evidence (migration 0013): `requested_at` (the form sent), `confirm_mailed_at`
+(its mail gone out), `consent_wording` (the form's wording version), and only with
+`newsletter.record_client` the client's `consent_ip`/`consent_user_agent`, erased
+`client_retention_days` after `consent_client_at`."""
 
 suppressions = sa.Table(
     "suppressions", metadata,

@@ -39,6 +39,16 @@ class Subscriber:
     soft_bounces: int = 0
     confirm_sent_at: datetime | None = None
     confirm_due_at: datetime | None = None
+    requested_at: datetime | None = None
+    """When the subscribe form was (last) sent for this address."""
+    confirm_mailed_at: datetime | None = None
+    """When the confirmation mail went out (`confirm_sent_at`: when it was queued)."""
+    consent_wording: str | None = None
+    """The version of the form's wording the person saw (`newsletter.consent_wording_version`)."""
+    consent_ip: str | None = None
+    consent_user_agent: str | None = None
+    consent_client_at: datetime | None = None
+    """When the client's address and user agent were recorded (`newsletter.record_client`)."""
 
 
 def email_hash(email: str) -> str:
@@ -196,10 +206,25 @@ def reschedule_confirmation(conn: Connection, subscriber_id: int, claimed_until:
         .values(confirm_due_at=due))
 
 
+def forget_clients(conn: Connection, before: datetime) -> int:
+    """Erase the client address and user agent recorded before `before` (retention)."""
+    result = conn.execute(subscribers.update()
+                          .where(subscribers.c.consent_client_at < before)
+                          .values(consent_ip=None, consent_user_agent=None,
+                                  consent_client_at=None))
+    return int(result.rowcount or 0)
+
+
 def suppressed_at(conn: Connection, hashed: str) -> datetime | None:
     row = conn.execute(sa.select(suppressions.c.at)
                        .where(suppressions.c.email_hash == hashed)).first()
     return row[0] if row else None
+
+
+def suppression_reason(conn: Connection, hashed: str) -> str | None:
+    row = conn.execute(sa.select(suppressions.c.reason)
+                       .where(suppressions.c.email_hash == hashed)).first()
+    return str(row[0]) if row else None
 
 
 def is_suppressed(conn: Connection, hashed: str) -> bool:

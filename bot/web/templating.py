@@ -84,8 +84,17 @@ def environment(tz: ZoneInfo) -> jinja2.Environment:
     env.filters["mentions"] = _mentions
     env.filters["href"] = href
     env.filters["iso"] = lambda value: value.isoformat() if value else ""
+    # an email's fixed words and dates, kept as per-reader markers until sent, in the
+    # post's language for the reviewer (`bot.i18n`)
+    env.filters["words"] = _words
     env.globals["timezone"] = str(tz)
     return env
+
+
+def _words(text: str | None, language: str | None = None) -> str:
+    from bot import i18n
+
+    return i18n.fill(text or "", language)
 
 
 def _mentions(text: str) -> str:

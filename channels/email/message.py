@@ -22,7 +22,7 @@ from email.utils import format_datetime, parseaddr
 from typing import Any
 from urllib.parse import quote, unquote
 
-from bot import clock
+from bot import clock, i18n
 from bot.config import Config, EmailConfig
 from bot.models import Post
 from bot.render import ARCHIVE, FOOTER, GREETING, UNSUBSCRIBE
@@ -107,10 +107,11 @@ def _fill(template: str, hello: str, unsubscribe_url: str, words: Words,
     def esc(value: str) -> str:
         return html.escape(value) if escape else value
 
-    return (template.replace(GREETING, esc(hello)).replace(UNSUBSCRIBE, esc(unsubscribe_url))
-            .replace(FOOTER["reason"], esc(words.reason))
-            .replace(FOOTER["unsubscribe"], esc(words.unsubscribe))
-            .replace(FOOTER["view"], esc(words.view)))
+    filled = (template.replace(GREETING, esc(hello)).replace(UNSUBSCRIBE, esc(unsubscribe_url))
+              .replace(FOOTER["reason"], esc(words.reason))
+              .replace(FOOTER["unsubscribe"], esc(words.unsubscribe))
+              .replace(FOOTER["view"], esc(words.view)))
+    return i18n.fill(filled, words.locale, escape=escape)  # the templates' words and dates
 
 
 class _Fixed(str):

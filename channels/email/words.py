@@ -1,13 +1,18 @@
 """The few words pressbot itself writes into every newsletter, in the reader's language.
 
 The greeting and the footer are filled per recipient at send time (placeholders left by
-`bot.render`), from the subscriber's language, else the post's, else English. A language
-not listed here falls back to English; a region (`es-MX`) uses its language (`es`).
+`bot.render`), from the subscriber's language, else the post's, else English; so are the
+other fixed words of the templates and the dates (`bot.i18n` markers, by `locale`). The
+words come from the gettext catalogues of `bot.i18n` (en, es, fr, de, ru); a language
+without one falls back to English, a region (`es-MX`) uses its language (`es`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
+
+from bot import i18n
 
 
 @dataclass(frozen=True)
@@ -19,28 +24,18 @@ class Words:
     reason: str
     unsubscribe: str
     view: str
+    locale: str = "en"
+    """The catalogue these words came from: the template markers are filled in it too."""
 
 
-WORDS = {
-    "en": Words("Hello,", "Hello {name},", "You receive this because you subscribed to our news.",
-                "Unsubscribe", "View in your browser"),
-    "es": Words("Hola:", "Hola, {name}:",
-                "Recibe este mensaje porque se suscribió a nuestras noticias.",
-                "Darse de baja", "Ver en el navegador"),
-    "fr": Words("Bonjour,", "Bonjour {name},",
-                "Vous recevez ce message parce que vous êtes abonné à nos actualités.",
-                "Se désabonner", "Voir dans le navigateur"),
-    "ru": Words("Здравствуйте!", "Здравствуйте, {name}!",
-                "Вы получили это письмо, потому что подписались на наши новости.",
-                "Отписаться", "Открыть в браузере"),
-}
+@cache
+def _words(language: str) -> Words:
+    translate = i18n.translations(language).gettext
+    return Words(translate("Hello,"), translate("Hello {name},"),
+                 translate("You receive this because you subscribed to our news."),
+                 translate("Unsubscribe"), translate("View in your browser"), language)
 
 
 def words_for(*languages: str | None) -> Words:
-    """The words of the first of `languages` pressbot knows, else English."""
-    for language in languages:
-        if language:
-            found = WORDS.get(language.split("-")[0].split("_")[0].lower())
-            if found is not None:
-                return found
-    return WORDS["en"]
+    """The words of the first of `languages` pressbot has a catalogue for, else English."""
+    return _words(i18n.best(*languages))

@@ -44,3 +44,18 @@ def test_an_edit_reaches_the_html_the_preview_and_the_outbox(
     assert "Edited: the café opens on Tuesday." in text
     assert "Edited: the café opens on Tuesday." in html
     assert "Edited: the café" in (folder / f"post-{post_id}.html").read_text()
+
+
+def test_the_review_page_shows_an_emails_fixed_words_not_their_markers(
+        client: TestClient, store: Store, posts: dict[str, int]) -> None:
+    """An issue keeps its fixed words and dates as per-reader markers until it is sent
+    (`bot.i18n`); the reviewer reads them in the post's language."""
+    post_id = posts["newsletter"]
+    with store.begin() as conn:
+        post = post_store.require(conn, post_id)
+    assert "%%T:" in post.text or "%%D:" in post.text  # what the page has to write out
+    sign_in(client, "ed")
+    page = client.get(f"/posts/{post_id}").text
+    preview = client.get(f"/posts/{post_id}/email.html").text
+    for shown in (page, preview):
+        assert "%%T:" not in shown and "%%D:" not in shown
