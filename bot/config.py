@@ -274,6 +274,11 @@ class MastodonConfig(ChannelBase):
         return "takahe" if value == "raw" else value
 
 
+SelfLabel = Literal["graphic-media", "nudity", "sexual", "porn", "!no-unauthenticated"]
+"""The values Bluesky's apps honour as self-labels (`com.atproto.label.defs#selfLabels`)."""
+ReplyRule = Literal["mentioned", "following", "followers"]
+
+
 class BlueskyConfig(ChannelBase):
     type: Literal["bluesky"]
     pds_url: HttpUrl = HttpUrl("https://bsky.social")
@@ -282,6 +287,15 @@ class BlueskyConfig(ChannelBase):
     app_url: HttpUrl = HttpUrl("https://bsky.app")
     embed: Literal["auto", "card", "images"] = "auto"
     max_characters: int | None = Field(default=None, ge=50, le=300)
+    thread: bool = False
+    """Long text as a thread of replies (as for Mastodon), each part at most 300 graphemes."""
+    labels: list[SelfLabel] = Field(default_factory=list, max_length=10)
+    """Self-labels on every post (a content warning Bluesky's apps blur behind)."""
+    replies: Literal["everybody", "nobody"] | list[ReplyRule] = "everybody"
+    """Who may reply: everybody, nobody, or any of "mentioned", "following", "followers"
+    (a threadgate record beside the post)."""
+    quotes: bool = True
+    """False: nobody may quote the post (a postgate record beside each post)."""
     allow_private_images: bool = False
 
     @field_validator("handle")
