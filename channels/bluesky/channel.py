@@ -42,7 +42,7 @@ from channels.bluesky.thread import (
     steps,
     threadgate_record,
 )
-from channels.threads import split_thread, thread_limits
+from channels.threads import THREAD_PARTS, split_thread, thread_limits
 
 if TYPE_CHECKING:
     from bot.store import Store
@@ -123,8 +123,9 @@ class BlueskyChannel(BlueskyMedia, BlueskyLookup):
             return Check(ok=False, details=details, warnings=warnings,
                          summary=f"@{handle}: the account is {data.get('status') or 'inactive'}"
                                  " and cannot post")
-        summary = (f"@{handle} on {urlsplit(self._base).netloc}: {self.limits.max_chars} "
-                   f"graphemes, up to {MAX_IMAGES} images")
+        thread = f" (threads of up to {THREAD_PARTS})" if self.config.thread else ""
+        summary = (f"@{handle} on {urlsplit(self._base).netloc}: {self._single} "
+                   f"graphemes{thread}, up to {MAX_IMAGES} images")
         return Check(ok=True, summary=summary, details=details, warnings=warnings)
 
     # ------------------------------------------------------------------ publish
@@ -168,7 +169,7 @@ class BlueskyChannel(BlueskyMedia, BlueskyLookup):
 
     async def lookup(self, post: Post) -> Receipt | None:
         """A post of several writes is out when its last write is (they go in order)."""
-        _, plan = await self._plan(post)
+        _, plan = await self._plan(post, keep=False)
         if len(plan) == 1:
             return await super().lookup(post)
         session = await self._signed_in()
@@ -183,8 +184,9 @@ class BlueskyChannel(BlueskyMedia, BlueskyLookup):
         """Graphemes one record's text may have."""
         return self.config.max_characters or MAX_GRAPHEMES
 
-    async def _plan(self, post: Post) -> tuple[Ledger, list[Step]]:
-        """The post's parts (as first cut, when a ledger kept them) and its writes."""
+    async def _plan(self, post: Post, *, keep: bool = True) -> tuple[Ledger, list[Step]]:
+        """The post's parts (as first cut, when a ledger kept them) and its writes; with
+        `keep`, a new plan is written to the store before anything is sent."""
         cut = [post.text]
         if self.config.thread:
             single = replace(self.limits, max_chars=self._single, soft_chars=None)
@@ -193,7 +195,7 @@ class BlueskyChannel(BlueskyMedia, BlueskyLookup):
                  "postgate": not self.config.quotes}
         if len(steps(len(cut), **gates)) == 1:  # one record: its key alone keeps it once
             return Ledger(None, "", {"parts": cut, "steps": {}}), steps(1, **gates)
-        ledger = await Ledger.open(self._store, self.name, post.uid, post.text, cut)
+        ledger = await Ledger.open(self._store, self.name, post.uid, post.text, cut, keep=keep)
         return ledger, steps(len(ledger.parts), **gates)
 
     def _record(self, post: Post, text: str, dids: dict[str, str] | None, created: str, *,

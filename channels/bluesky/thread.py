@@ -92,9 +92,9 @@ class Ledger:
 
     @classmethod
     async def open(cls, store: Store | None, channel: str, uid: str, text: str,
-                   cut: list[str]) -> Ledger:
+                   cut: list[str], *, keep: bool = True) -> Ledger:
         """The ledger of this post: the one kept for its text, else a new plan of `cut`
-        (written before anything is sent)."""
+        (written before anything is sent; with `keep` false, only read — a lookup)."""
         key = f"bluesky-thread:{channel}:{uid}"
         digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
         kept = await asyncio.to_thread(_read, store, key)
@@ -105,7 +105,8 @@ class Ledger:
         # out are found again at their keys; the rest follow the new cut.
         ledger = cls(store, key, {"at": clock.now().isoformat(), "text": digest,
                                   "parts": cut, "steps": {}})
-        await asyncio.to_thread(_write, store, key, ledger.data, sweep=True)
+        if keep:
+            await asyncio.to_thread(_write, store, key, ledger.data, sweep=True)
         return ledger
 
     @property

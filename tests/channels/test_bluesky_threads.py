@@ -178,10 +178,10 @@ async def test_a_crash_between_parts_then_a_restart_posts_each_part_once(
     # nothing written twice: one successful write per part, the retried part refused once
     ok_puts = [r for r in fake.requests_to(PUT) if r.answered is not None]
     assert len(chain) == len(fake.records) and len(ok_puts) >= len(chain)
-    with store.begin() as conn:   # the thread is out: its ledger is gone
-        assert meta.get(conn, f"bluesky-thread:bluesky:{post.uid}") is None
-    # and a third process asked about it finds the whole thread
+    # a third process asked about it finds the whole thread
     assert (await channel(server, client, store, thread=True).lookup(post)) == receipt
+    with store.begin() as conn:   # the thread is out: its ledger is gone (a lookup writes none)
+        assert meta.get(conn, f"bluesky-thread:bluesky:{post.uid}") is None
 
 
 # ------------------------------------------------------------------ labels and gates

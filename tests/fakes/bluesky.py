@@ -227,11 +227,11 @@ class FakePDS:
             self._passes[nsid] = after
             self._drops[nsid] = self._drops.get(nsid, 0) + times
 
-    def answer_late(self, nsid: str, seconds: float, *, times: int = 1) -> None:
-        """Do the work of the next `times` calls of `nsid`, then hold each answer `seconds`
-        (a slow PDS); other requests go on meanwhile."""
+    def answer_late(self, nsid: str, seconds: float, *, times: int = 1, after: int = 0) -> None:
+        """Do the work of the next `times` calls of `nsid` (after `after` answered on time),
+        then hold each answer `seconds` (a slow PDS); other requests go on meanwhile."""
         with self.lock:
-            self._late.setdefault(nsid, deque()).extend([seconds] * times)
+            self._late.setdefault(nsid, deque()).extend([0.0] * after + [seconds] * times)
 
     def advance(self, seconds: float) -> None:
         with self.lock:
