@@ -7,9 +7,15 @@ post: the PDS answers `InvalidSwap` and `getRecord` returns the first one. (`cre
 with an existing rkey fails inside the PDS's tree with a 500, which says less.)
 
 The record carries the text with short links and its facets (`richtext`), `langs` from the
-release language, `createdAt`, and one embed: up to 4 images with alt text and aspect ratio,
-or a link card (`app.bsky.embed.external`) with the title, a description and, with
-`embed = "card"`, the first image as thumbnail — Bluesky does not fetch cards itself.
+release language, `createdAt`, the self-labels of the channel and the release, and one
+embed: up to 4 images with alt text and aspect ratio, or a link card
+(`app.bsky.embed.external`) with the title, a description and, with `embed = "card"`, the
+first image as thumbnail — Bluesky does not fetch cards itself.
+
+With `thread = true` a long text becomes several such records, each a reply to the one
+before; `replies` and `quotes` add a threadgate and postgates. Those writes go out in a
+fixed order, each at a key derived from the post and kept once the same way
+(`thread`), so `lookup` asks only whether the last one is there.
 """
 
 from __future__ import annotations
@@ -210,12 +216,12 @@ class BlueskyChannel(BlueskyMedia, BlueskyLookup):
             record["langs"] = [language]
         if reply:
             record["reply"] = reply
-        if labels := self.labels_of(post):
+        if labels := self._labels(post):
             record["labels"] = {"$type": "com.atproto.label.defs#selfLabels",
                                 "values": [{"val": label} for label in labels]}
         return record
 
-    def labels_of(self, post: Post) -> list[str]:
+    def _labels(self, post: Post) -> list[str]:
         """The channel's self-labels, and those the release asked for (`labels` in its
         front matter's table for this channel)."""
         asked = post.extra.get("labels")

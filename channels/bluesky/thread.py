@@ -135,10 +135,12 @@ class Ledger:
 
     async def drop(self) -> None:
         """The post is out: nothing to resume."""
-        await asyncio.to_thread(_write, self._store, self._key, None)
+        if self._store is not None:
+            await asyncio.to_thread(_write, self._store, self._key, None)
 
     async def _save(self) -> None:
-        await asyncio.to_thread(_write, self._store, self._key, self.data)
+        if self._store is not None:
+            await asyncio.to_thread(_write, self._store, self._key, self.data)
 
 
 def _read(store: Store | None, key: str) -> Any:
