@@ -201,8 +201,11 @@ class BlueskyChannel(BlueskyMedia, BlueskyLookup):
                  "postgate": not self.config.quotes}
         if len(steps(len(cut), **gates)) == 1:  # one record: its key alone keeps it once
             return Ledger(None, "", {"parts": cut, "steps": {}}), steps(1, **gates)
-        ledger = await Ledger.open(self._store, self.name, post.uid, post.text, cut, keep=keep)
-        return ledger, steps(len(ledger.parts), **gates)
+        ledger = await Ledger.open(self._store, self.name, post.uid, post.text, cut)
+        plan = steps(len(ledger.parts), **gates)
+        if keep:
+            await ledger.schedule(plan)
+        return ledger, plan
 
     def _record(self, post: Post, text: str, dids: dict[str, str] | None, created: str, *,
                 reply: dict[str, Any] | None) -> dict[str, Any]:

@@ -10,8 +10,9 @@ every one is, and that is what `lookup` asks.
 
 A reply names its root and parent by uri *and* cid, and a cid is only known once its record
 is written; the ledger (store `meta`, key `bluesky-thread:CHANNEL:POST_UID`) therefore keeps
-the plan — the parts as first cut, each write's `createdAt` — before each write, and each
-written record's uri and cid after it. A process that died between two writes resumes
+the plan — the parts as first cut, each write's `createdAt` — before the first write (so
+each record is known whole before its call), and each written record's uri and cid after
+its call. A process that died between two writes resumes
 where the ledger says; one that died during a write sends the same record to the same key
 again, and the PDS's `InvalidSwap` answer says it is there already (its cid is then read
 with `getRecord`). Without a store the ledger lives only as long as the `publish` call; the
@@ -24,7 +25,7 @@ import asyncio
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from bot import clock
@@ -79,7 +80,11 @@ def postgate_record(post_uri: str, created: str) -> dict[str, Any]:
 
 
 def now_iso() -> str:
-    return clock.now().astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return _iso(clock.now())
+
+
+def _iso(when: datetime) -> str:
+    return when.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 class Ledger:
@@ -92,9 +97,9 @@ class Ledger:
 
     @classmethod
     async def open(cls, store: Store | None, channel: str, uid: str, text: str,
-                   cut: list[str], *, keep: bool = True) -> Ledger:
+                   cut: list[str]) -> Ledger:
         """The ledger of this post: the one kept for its text, else a new plan of `cut`
-        (written before anything is sent; with `keep` false, only read — a lookup)."""
+        (kept by `schedule`; a lookup only reads)."""
         key = f"bluesky-thread:{channel}:{uid}"
         digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
         kept = await asyncio.to_thread(_read, store, key)
@@ -103,11 +108,22 @@ class Ledger:
             return cls(store, key, kept)
         # No ledger, or one for an earlier text (edited after a failure): parts already
         # out are found again at their keys; the rest follow the new cut.
-        ledger = cls(store, key, {"at": clock.now().isoformat(), "text": digest,
-                                  "parts": cut, "steps": {}})
-        if keep:
-            await asyncio.to_thread(_write, store, key, ledger.data, sweep=True)
-        return ledger
+        return cls(store, key, {"at": clock.now().isoformat(), "text": digest,
+                                "parts": cut, "steps": {}})
+
+    async def schedule(self, plan: list[Step]) -> None:
+        """Give every write of `plan` its `createdAt` and keep the plan, in one commit before
+        anything is sent: each record is then known whole (its refs come from the writes
+        before it) before its own call. Parts are a millisecond apart, in thread order."""
+        base = clock.now()
+        changed = not self.data["steps"]
+        for index, step in enumerate(plan):
+            entry = self.data["steps"].setdefault(step.name, {})
+            if not isinstance(entry.get("createdAt"), str):
+                entry["createdAt"] = _iso(base + timedelta(milliseconds=index))
+                changed = True
+        if changed and self._store is not None:
+            await asyncio.to_thread(_write, self._store, self._key, self.data, sweep=True)
 
     @property
     def parts(self) -> list[str]:
@@ -121,8 +137,8 @@ class Ledger:
         return None
 
     async def sending(self, step: Step) -> str:
-        """Record that `step` is about to be sent; its `createdAt` (the first try's, on a
-        repeat: the same record goes to the same key)."""
+        """`step`'s `createdAt`, kept before it is sent (by `schedule`, else now): on a
+        repeat the same record goes to the same key."""
         entry = self.data["steps"].setdefault(step.name, {})
         if not isinstance(entry.get("createdAt"), str):
             entry["createdAt"] = now_iso()
