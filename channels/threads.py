@@ -29,7 +29,7 @@ def thread_limits(single: Limits) -> Limits:
     if single.max_chars is None:
         return single
     return replace(single, max_chars=single.max_chars * THREAD_PARTS,
-                   soft_chars=single.max_chars)
+                   soft_chars=single.max_chars, thread=True)
 
 
 def split_thread(text: str, limits: Limits, hint: str = HINT) -> list[str]:

@@ -151,7 +151,9 @@ class Viewer:
             found.append(f"too long: {view.length}/{view.limit} characters as "
                          f"{view.platform} counts them — edit it")
         if limits.soft_chars and view.length > limits.soft_chars and not view.too_long:
-            found.append(f"over {limits.soft_chars} characters: {view.platform} "
+            found.append(f"over {limits.soft_chars} characters: it goes out on "
+                         f"{view.platform} as a thread" if limits.thread else
+                         f"over {limits.soft_chars} characters: {view.platform} "
                          "shows the start and hides the rest behind “See more”")
         missing_alt = [i for i in post.images if not i.alt.strip()]
         if missing_alt:

@@ -18,7 +18,7 @@ import regex
 from PIL import Image as PILImage
 
 from bot.config import BlueskyConfig
-from bot.fit import count
+from bot.fit import count, fit
 from bot.models import Image, Post
 from bot.store import Store, meta
 from channels.base import Ambiguous, Transient
@@ -137,9 +137,16 @@ def test_the_renderer_counts_a_threaded_channel_as_up_to_four_posts() -> None:
     config = BlueskyConfig.model_validate({"type": "bluesky", "handle": HANDLE,
                                            "app_password": PASSWORD, "thread": True})
     limits = limits_for(config)
-    assert (limits.max_chars, limits.soft_chars) == (300 * THREAD_PARTS, 300)
+    assert (limits.max_chars, limits.soft_chars, limits.thread) == (300 * THREAD_PARTS, 300,
+                                                                    True)
     plain = limits_for(config.model_copy(update={"thread": False}))
     assert (plain.max_chars, plain.soft_chars) == (300, None)
+    # a long summary is kept whole, and the warning says it goes out as a thread
+    summary = " ".join(SENTENCES)
+    result = fit(summary, limits, lambda s: f"Solar roofs\n\n{s}\n\n{LINK}")
+    assert result.summary == summary and not result.blocking
+    [warning] = result.warnings
+    assert "thread of posts of up to 300" in warning and "See more" not in warning
 
 
 @pytest.mark.parametrize("fault", ["answer lost after part 3", "refused before part 3"])
