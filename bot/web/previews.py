@@ -49,6 +49,8 @@ class PostView:
     "article"."""
     description: str = ""
     """Bluesky: the link card's description."""
+    gates: list[str] = field(default_factory=list)
+    """Bluesky: self-labels, who may reply, quoting off."""
 
     @property
     def platform(self) -> str:
@@ -123,10 +125,12 @@ class Viewer:
                         limit=limits.max_chars, spoiler=spoiler, handle=handle)
         if platform == "bluesky":
             from channels.bluesky import card_description, embed_kind
+            from channels.bluesky.channel import gates_of
 
             mode = cfg.embed if isinstance(cfg, BlueskyConfig) else "auto"
             view.embed = embed_kind(mode, images=bool(post.images), link=bool(post.link))
             view.description = card_description(post) if view.embed == "card" else ""
+            view.gates = gates_of(cfg, post) if isinstance(cfg, BlueskyConfig) else []
         elif platform == "linkedin":
             from channels.bluesky import card_description
             from channels.linkedin.channel import content_kind

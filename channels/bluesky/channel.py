@@ -219,17 +219,11 @@ class BlueskyChannel(BlueskyMedia, BlueskyLookup):
             record["langs"] = [language]
         if reply:
             record["reply"] = reply
-        if labels := self._labels(post):
+        if labels := labels_of(self.config, post):
             record["labels"] = {"$type": "com.atproto.label.defs#selfLabels",
                                 "values": [{"val": label} for label in labels]}
         return record
 
-    def _labels(self, post: Post) -> list[str]:
-        """The channel's self-labels, and those the release asked for (`labels` in its
-        front matter's table for this channel)."""
-        asked = post.extra.get("labels")
-        extra = [str(x) for x in asked if x in SELF_LABELS] if isinstance(asked, list) else []
-        return list(dict.fromkeys([*self.config.labels, *extra]))[:10]
 
     async def _write_post(self, post: Post, did: str, rkey: str, record: dict[str, Any], *,
                           embed: bool) -> dict[str, str]:
@@ -342,6 +336,29 @@ class BlueskyChannel(BlueskyMedia, BlueskyLookup):
             if thumb:
                 card["thumb"] = thumb.ref
         return {"$type": "app.bsky.embed.external", "external": card}
+
+
+def labels_of(config: BlueskyConfig, post: Post) -> list[str]:
+    """The channel's self-labels, and those the release asked for (`labels` in its front
+    matter's table for this channel)."""
+    asked = post.extra.get("labels")
+    extra = [str(x) for x in asked if x in SELF_LABELS] if isinstance(asked, list) else []
+    return list(dict.fromkeys([*config.labels, *extra]))[:10]
+
+
+def gates_of(config: BlueskyConfig, post: Post) -> list[str]:
+    """What a person should know the post carries besides its text (the review page):
+    its self-labels, who may reply, no quoting."""
+    said = []
+    if labels := labels_of(config, post):
+        said.append(f"labels: {', '.join(labels)}")
+    if config.replies != "everybody":
+        who = config.replies if isinstance(config.replies, str) else \
+            " or ".join(config.replies) or "nobody"
+        said.append(f"replies: {who}")
+    if not config.quotes:
+        said.append("quotes: off")
+    return said
 
 
 def refused_limit(message: str) -> int | None:
