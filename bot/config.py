@@ -13,7 +13,7 @@ import re
 import tomllib
 from datetime import date, timedelta, tzinfo
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -302,6 +302,16 @@ class BlueskyConfig(ChannelBase):
     @classmethod
     def _no_at(cls, value: str) -> str:
         return value.removeprefix("@")
+
+    @field_validator("replies", mode="before")
+    @classmethod
+    def _reply_rule(cls, value: Any) -> Any:
+        rules = get_args(ReplyRule)
+        if value in ("everybody", "nobody") or (
+                isinstance(value, list) and all(rule in rules for rule in value)):
+            return value
+        raise ValueError('expected "everybody", "nobody" or a list of any of "mentioned", '
+                         f'"following", "followers" (who may reply): got {value!r}')
 
 
 class FacebookConfig(ChannelBase):

@@ -196,7 +196,28 @@ async def test_a_crash_between_parts_then_a_restart_posts_each_part_once(
         assert meta.get(conn, f"bluesky-thread:bluesky:{post.uid}") is None
 
 
+async def test_without_a_store_the_keys_alone_keep_each_part_once(
+        fake: FakePDS, server: LiveServer, client: httpx.AsyncClient) -> None:
+    post = make_post(text=long_text(), link=LINK)
+    fake.drop_after_processing(PUT, after=2)
+    with pytest.raises(Ambiguous):
+        await channel(server, client, thread=True).publish(post)
+    restarted = channel(server, client, thread=True)
+    assert await restarted.lookup(post) is None
+    await restarted.publish(post)   # part 3 is found at its key (InvalidSwap), not repeated
+    check_chain(thread_of(fake), post)
+
+
 # ------------------------------------------------------------------ labels and gates
+
+def test_a_bad_replies_setting_says_what_it_takes() -> None:
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match='"everybody", "nobody" or a list of any of '
+                                              '"mentioned", "following", "followers"'):
+        BlueskyConfig.model_validate({"type": "bluesky", "handle": HANDLE,
+                                      "app_password": PASSWORD, "replies": ["everyone"]})
+
 
 async def test_self_labels_threadgate_and_postgate_are_on_the_pds(
         fake: FakePDS, server: LiveServer, client: httpx.AsyncClient, store: Store) -> None:
