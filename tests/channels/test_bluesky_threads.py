@@ -15,17 +15,19 @@ from typing import Any
 import httpx
 import pytest
 import regex
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from PIL import Image as PILImage
 
 from bot.config import BlueskyConfig
 from bot.fit import count, fit
 from bot.models import Image, Post
 from bot.store import Store, meta
-from channels.base import Ambiguous, Transient
-from channels.bluesky import BlueskyChannel, short_url
+from channels.base import Ambiguous, Limits, Transient
+from channels.bluesky import SHORT_URL, BlueskyChannel, build, short_url
 from channels.bluesky.rkey import decode_tid, part_key, record_key
 from channels.registry import limits_for
-from channels.threads import THREAD_PARTS
+from channels.threads import THREAD_PARTS, split_thread
 from tests.channels import test_bluesky, test_bluesky_session
 from tests.channels.test_bluesky import HANDLE, PASSWORD, Images, make_post
 from tests.fakes.bluesky import POSTGATE, THREADGATE, FakePDS, Stored
@@ -147,6 +149,25 @@ def test_the_renderer_counts_a_threaded_channel_as_up_to_four_posts() -> None:
     assert result.summary == summary and not result.blocking
     [warning] = result.warnings
     assert "thread of posts of up to 300" in warning and "See more" not in warning
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.one_of(
+    st.sampled_from(SENTENCES), st.sampled_from([
+        LINK, "https://ex.org/ü?q=ß", "#Energy", "#Καλή", "👨‍👩‍👧‍👦", "\n\n", "é", "🇪🇺"])),
+    min_size=1, max_size=80))
+def test_every_part_fits_300_graphemes_and_its_facets_its_own_bytes(pieces: list[str]) -> None:
+    single = Limits(max_chars=300, url_weight=SHORT_URL, graphemes=True)
+    text = " ".join(pieces)
+    for part in split_thread(text, single):
+        rich = build(part)
+        assert len(GRAPHEME.findall(rich.text)) <= 300
+        encoded = rich.text.encode("utf-8")
+        for facet in rich.facets:
+            piece = encoded[facet["index"]["byteStart"]:facet["index"]["byteEnd"]].decode()
+            feature = facet["features"][0]
+            assert piece == (short_url(feature["uri"]) if "uri" in feature
+                             else f"#{feature['tag']}")
 
 
 @pytest.mark.parametrize("fault", ["answer lost after part 3", "refused before part 3"])
