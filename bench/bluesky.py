@@ -9,6 +9,8 @@
 2. `--posts` link posts published by `BlueskyChannel` against the fake PDS on 127.0.0.1
    (`tests/fakes/bluesky.py`): requests per post and milliseconds per post, sign-in
    included once. Facets and the rkey are computed per post.
+3. `--threads` long posts with `thread = true` and a SQLite store: the ledger's writes
+   (plan, before and after each part) are what a thread costs beyond its records.
 """
 
 from __future__ import annotations
@@ -29,7 +31,9 @@ from PIL import Image as PILImage
 
 from bot.config import BlueskyConfig
 from bot.models import Post, PostStatus
+from bot.store import Store
 from channels.bluesky import IMAGE_MAX, THUMB_MAX, BlueskyChannel, fit_image
+from channels.bluesky.media import LONG_SIDE, THUMB_SIDE
 from tests.fakes.bluesky import FakePDS, running
 
 
@@ -52,9 +56,10 @@ def shrink() -> None:
     for label, width, height, grain, fmt in cases:
         data = photo(width, height, grain, fmt)
         kind = "image/jpeg" if fmt == "JPEG" else "image/png"
-        for cap, name in ((IMAGE_MAX, "post image ≤ 2 MB"), (THUMB_MAX, "card thumb ≤ 1 MB")):
+        for cap, side, name in ((IMAGE_MAX, LONG_SIDE, "post image ≤ 1 MB"),
+                                (THUMB_MAX, THUMB_SIDE, "card thumb ≤ 300 KB")):
             started = time.process_time()
-            fitted = fit_image(data, kind, cap)
+            fitted = fit_image(data, kind, cap, side)
             spent = time.process_time() - started
             assert fitted is not None
             out, _, size = fitted
@@ -84,12 +89,42 @@ async def publish(posts: int) -> None:
           "(fake server in the same process)")
 
 
+async def threads(count: int, folder: Path) -> None:
+    state = FakePDS(write_points=10**9)
+    state.add_account("newsroom.example.org", "abcd-efgh-ijkl-mnop")
+    store = Store(f"sqlite:///{folder}/bench.db")
+    sentence = "Forty primary schools get solar panels on their roofs, 🌞 says the region. "
+    with running(state) as server:
+        config = BlueskyConfig(type="bluesky", pds_url=server.url, handle="newsroom.example.org",
+                               app_password="abcd-efgh-ijkl-mnop", thread=True)
+        async with httpx.AsyncClient() as client:
+            channel = BlueskyChannel("bluesky", config, client, store=store)
+            now = datetime.now(UTC)
+            started = time.perf_counter()
+            for n in range(count):
+                link = f"https://www.example.org/news/2026/03/release-number-{n}"
+                await channel.publish(Post(
+                    id=n + 1, channel="bluesky", status=PostStatus.PUBLISHING,
+                    title=f"Release {n}", link=link, language="en", created_at=now,
+                    text=f"Release {n}\n\n{sentence * 9}\n\n{link}\n\n#Energy"))
+            wall = time.perf_counter() - started
+    store.dispose()
+    print(f"publishing {count} threads: {len(state.records) / count:.1f} parts a thread, "
+          f"{len(state.requests) / count:.2f} requests a thread, {wall / count * 1000:.1f} ms "
+          "a thread (ledger in SQLite)")
+
+
 def main() -> None:
+    import tempfile
+
     parser = argparse.ArgumentParser()
     parser.add_argument("--posts", type=int, default=200)
+    parser.add_argument("--threads", type=int, default=50)
     args = parser.parse_args()
     shrink()
     asyncio.run(publish(args.posts))
+    with tempfile.TemporaryDirectory() as folder:
+        asyncio.run(threads(args.threads, Path(folder)))
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ import re
 import tomllib
 from datetime import date, timedelta, tzinfo
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -289,6 +289,11 @@ class MastodonConfig(ChannelBase):
         return "takahe" if value == "raw" else value
 
 
+SelfLabel = Literal["graphic-media", "nudity", "sexual", "porn", "!no-unauthenticated"]
+"""The values Bluesky's apps honour as self-labels (`com.atproto.label.defs#selfLabels`)."""
+ReplyRule = Literal["mentioned", "following", "followers"]
+
+
 class BlueskyConfig(ChannelBase):
     type: Literal["bluesky"]
     pds_url: HttpUrl = HttpUrl("https://bsky.social")
@@ -297,12 +302,31 @@ class BlueskyConfig(ChannelBase):
     app_url: HttpUrl = HttpUrl("https://bsky.app")
     embed: Literal["auto", "card", "images"] = "auto"
     max_characters: int | None = Field(default=None, ge=50, le=300)
+    thread: bool = False
+    """Long text as a thread of replies (as for Mastodon), each part at most 300 graphemes."""
+    labels: list[SelfLabel] = Field(default_factory=list, max_length=10)
+    """Self-labels on every post (a content warning Bluesky's apps blur behind)."""
+    replies: Literal["everybody", "nobody"] | list[ReplyRule] = "everybody"
+    """Who may reply: everybody, nobody, or any of "mentioned", "following", "followers"
+    (a threadgate record beside the post)."""
+    quotes: bool = True
+    """False: nobody may quote the post (a postgate record beside each post)."""
     allow_private_images: bool = False
 
     @field_validator("handle")
     @classmethod
     def _no_at(cls, value: str) -> str:
         return value.removeprefix("@")
+
+    @field_validator("replies", mode="before")
+    @classmethod
+    def _reply_rule(cls, value: Any) -> Any:
+        rules = get_args(ReplyRule)
+        if value in ("everybody", "nobody") or (
+                isinstance(value, list) and all(rule in rules for rule in value)):
+            return value
+        raise ValueError('expected "everybody", "nobody" or a list of any of "mentioned", '
+                         f'"following", "followers" (who may reply): got {value!r}')
 
 
 class FacebookConfig(ChannelBase):

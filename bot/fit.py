@@ -378,7 +378,9 @@ def fit(parts: FitParts | str, limits: Limits, assemble: Callable[[str], str], *
         warnings.append(f"summary shortened to fit {limit} characters" if summary
                         else f"summary left out to fit {limit} characters")
     if limits.soft_chars is not None and length > limits.soft_chars:
-        warnings.append(f"long post: {length} characters; readers see about the first "
+        warnings.append(f"long post: {length} characters; it goes out as a thread of "
+                        f"posts of up to {limits.soft_chars}" if limits.thread else
+                        f"long post: {length} characters; readers see about the first "
                         f"{limits.soft_chars} before “See more”")
     return FitResult(text, length, limit, warnings, blocking=False, summary=summary)
 

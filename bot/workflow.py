@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, get_args
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from bot import clock
-from bot.config import Config
+from bot.config import Config, SelfLabel
 from bot.errors import TemplateError, WorkflowError
 from bot.fit import count
 from bot.models import Post, PostStatus, Release, Rendered
@@ -29,6 +29,7 @@ from bot.render import HOLD_PREFIX, Target, render, render_edited_email, targets
 from bot.schedule import next_slot
 from bot.store import posts as post_store
 from bot.store.schema import posts as posts_table
+from channels.registry import kind
 
 log = logging.getLogger("pressbot.workflow")
 
@@ -41,6 +42,20 @@ def _rendered_fields(rendered: Rendered) -> dict[str, Any]:
     return {"text": rendered.text, "subject": rendered.subject, "html": rendered.html,
             "link": rendered.link, "images": rendered.images, "language": rendered.language,
             "warnings": rendered.warnings}
+
+
+def _labels(release: Release, target: Target) -> tuple[list[str], list[str]]:
+    """The self-labels a release asks of a Bluesky channel (`labels` in the front matter's
+    table for it), and a warning naming any Bluesky's apps do not honour (left out)."""
+    asked = (release.overrides.get(target.name) or {}).get("labels")
+    if not asked or kind(target.cfg) != "bluesky":
+        return [], []
+    known = get_args(SelfLabel)
+    wanted = [label.strip() for label in asked.split(",") if label.strip()]
+    unknown = [label for label in wanted if label not in known]
+    warnings = [f"labels: {', '.join(unknown)} left out — Bluesky's apps honour only "
+                f"{', '.join(known)}"] if unknown else []
+    return [label for label in wanted if label in known], warnings
 
 
 def slot_for(conn: Connection, config: Config, channel: str, *, not_before: datetime | None,
@@ -83,6 +98,8 @@ def plan_posts(conn: Connection, config: Config, release_id: int, release: Relea
         if not wants(release, source_channels, target):
             continue
         rendered = render(release, target, config)
+        labels, unknown = _labels(release, target)
+        rendered.warnings += unknown
         auto = target.cfg.approval == "auto"
         if rendered.blocking:
             status, publish_at = S.HELD, release.embargo_at
@@ -104,6 +121,7 @@ def plan_posts(conn: Connection, config: Config, release_id: int, release: Relea
                                     or "template error" in w or w.startswith(HOLD_PREFIX))
                           or None,
             "detail": {"approval": target.cfg.approval, "warnings": rendered.warnings},
+            "extra": {"labels": labels} if labels else {},
             **_rendered_fields(rendered),
         })
     return items
@@ -124,6 +142,8 @@ def rerender_release(conn: Connection, config: Config, release_id: int, release:
             outcome["recorded"] += 1
             continue
         rendered = render(release, target, config)
+        labels, unknown = _labels(release, target)
+        rendered.warnings += unknown
         manual = target.cfg.approval == "manual"
         to = S.HELD if rendered.blocking else (S.PENDING if manual else post.status)
         if to == S.HELD and post.status == S.HELD:
@@ -134,7 +154,8 @@ def rerender_release(conn: Connection, config: Config, release_id: int, release:
                     "previous_text": post.text},
             title=release.title,
             last_error="; ".join(rendered.warnings) if rendered.blocking else None,
-            extra={k: v for k, v in post.extra.items() if k != "markdown"},
+            extra={k: v for k, v in post.extra.items() if k not in ("markdown", "labels")}
+            | ({"labels": labels} if labels else {}),
             **_rendered_fields(rendered),
         )
         outcome["rerendered"] += 1

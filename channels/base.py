@@ -39,6 +39,9 @@ class Limits:
     """Count `@user@domain` as `@user` (Mastodon)."""
     soft_chars: int | None = None
     """Over this a post is still valid but gets a readability warning."""
+    thread: bool = False
+    """Past `soft_chars` the text goes out as a thread of posts of that size (the warning
+    says so, not "See more")."""
     max_images: int = 4
     alt_max: int | None = None
     image_max_bytes: int | None = None

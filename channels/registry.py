@@ -57,6 +57,11 @@ def limits_for(cfg: ChannelConfig, learned: dict[str, Any] | None = None) -> Lim
     override = getattr(cfg, "max_characters", None)
     if override:
         limits = replace(limits, max_chars=override)
+    if getattr(cfg, "thread", False) and limits.soft_chars is None:
+        # long text goes out as a thread (learnt limits of a threaded channel are already)
+        from channels.threads import thread_limits
+
+        limits = thread_limits(limits)
     counting = getattr(cfg, "counting", None)  # unset: as learned from the server by `check`
     if counting in ("takahe", "pleroma"):  # links and mentions in full; Takahē: code points
         limits = replace(limits, url_weight=None, mentions_local=False,

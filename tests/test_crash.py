@@ -328,3 +328,53 @@ approval = "auto"
             proc.wait()
         store.dispose()
     assert len(workers) >= 2, f"the surviving replica should have taken over: {workers}"
+
+
+def test_sigkill_between_two_parts_of_a_bluesky_thread_posts_each_part_once(
+        tmp_path: Path) -> None:
+    """`pressbot run` killed while part 3 of a thread is on the PDS but its answer is not
+    back; the next run looks the post up (not all out), goes on from the ledger, and the
+    thread ends up with every part once, in order."""
+    from tests.channels.test_bluesky_threads import SENTENCES, thread_of
+
+    state = fake_pds.FakePDS()
+    state.add_account("newsroom.example.org", BLUESKY_PASSWORD)
+    with fake_pds.running(state) as server:
+        ws = make_workspace(tmp_path, channels="[web]\nenabled = false\n"
+                            + bluesky_channel(server.url) + "thread = true\n")
+        config = load_config(ws.config)
+        store = Store(config.bot.database_url)
+        summary = " ".join(SENTENCES + list(reversed(SENTENCES)))
+        with store.begin() as conn:
+            r = Release(source="press", key="long", title="Solar roofs for forty schools",
+                        url="https://www.example.org/news/long", summary=summary)
+            queue_release(conn, config, releases.insert(conn, r), r, None)
+        put = "com.atproto.repo.putRecord"
+        state.answer_late(put, 3600, after=2)   # part 3 is written; its answer never comes
+        log = tmp_path / "run.log"
+        procs = [start(ws.config, log)]
+        try:
+            wait_until(lambda: len(state.records) == 3 and len(state.requests_to(put)) == 3,
+                       SAFETY, log)
+            procs[0].send_signal(signal.SIGKILL)
+            procs[0].wait()
+            assert published(store) == 0
+            procs.append(proc := start(ws.config, log))
+            wait_until(lambda: published(store) == 1, 2 * SAFETY, log)
+            proc.send_signal(signal.SIGTERM)
+            assert proc.wait(timeout=SAFETY) == 0, log.read_text()[-3000:]
+            chain = thread_of(state)   # one chain, every part once, refs as stored
+            assert len(chain) >= 4
+            texts = [p.value["text"] for p in chain]
+            assert len(set(texts)) == len(texts)
+            assert " ".join(" ".join(texts).split()).count(SENTENCES[0]) == 2
+            with store.begin() as conn:
+                [post] = posts.listing(conn)
+                actions = [e["action"] for e in posts.list_events(conn)]
+            assert post.remote_id == chain[0].uri
+            assert "reclaim" in actions
+        finally:
+            for proc in procs:
+                proc.kill()
+                proc.wait()
+            store.dispose()

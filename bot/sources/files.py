@@ -300,7 +300,9 @@ def _overrides(meta: dict[str, Any]) -> dict[str, dict[str, str]]:
             continue
         table = {str(k): str(v).strip() for k, v in value.items()
                  if isinstance(v, (str, int, float)) and not isinstance(v, bool)}
-        if {"text", "subject"} & table.keys():
+        if isinstance(labels := value.get("labels"), list):  # `labels: [a, b]`: "a, b"
+            table["labels"] = ", ".join(str(v).strip() for v in labels if isinstance(v, str))
+        if {"text", "subject", "labels"} & table.keys():
             found[name] = table
     return found
 

@@ -49,6 +49,8 @@ class PostView:
     "article"."""
     description: str = ""
     """Bluesky: the link card's description."""
+    gates: list[str] = field(default_factory=list)
+    """Bluesky: self-labels, who may reply, quoting off."""
 
     @property
     def platform(self) -> str:
@@ -123,10 +125,12 @@ class Viewer:
                         limit=limits.max_chars, spoiler=spoiler, handle=handle)
         if platform == "bluesky":
             from channels.bluesky import card_description, embed_kind
+            from channels.bluesky.channel import gates_of
 
             mode = cfg.embed if isinstance(cfg, BlueskyConfig) else "auto"
             view.embed = embed_kind(mode, images=bool(post.images), link=bool(post.link))
             view.description = card_description(post) if view.embed == "card" else ""
+            view.gates = gates_of(cfg, post) if isinstance(cfg, BlueskyConfig) else []
         elif platform == "linkedin":
             from channels.bluesky import card_description
             from channels.linkedin.channel import content_kind
@@ -151,7 +155,9 @@ class Viewer:
             found.append(f"too long: {view.length}/{view.limit} characters as "
                          f"{view.platform} counts them — edit it")
         if limits.soft_chars and view.length > limits.soft_chars and not view.too_long:
-            found.append(f"over {limits.soft_chars} characters: {view.platform} "
+            found.append(f"over {limits.soft_chars} characters: it goes out on "
+                         f"{view.platform} as a thread" if limits.thread else
+                         f"over {limits.soft_chars} characters: {view.platform} "
                          "shows the start and hides the rest behind “See more”")
         missing_alt = [i for i in post.images if not i.alt.strip()]
         if missing_alt:

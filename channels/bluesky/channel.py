@@ -7,25 +7,30 @@ post: the PDS answers `InvalidSwap` and `getRecord` returns the first one. (`cre
 with an existing rkey fails inside the PDS's tree with a 500, which says less.)
 
 The record carries the text with short links and its facets (`richtext`), `langs` from the
-release language, `createdAt`, and one embed: up to 4 images with alt text and aspect ratio,
-or a link card (`app.bsky.embed.external`) with the title, a description and, with
-`embed = "card"`, the first image as thumbnail — Bluesky does not fetch cards itself.
+release language, `createdAt`, the self-labels of the channel and the release, and one
+embed: up to 4 images with alt text and aspect ratio, or a link card
+(`app.bsky.embed.external`) with the title, a description and, with `embed = "card"`, the
+first image as thumbnail — Bluesky does not fetch cards itself.
+
+With `thread = true` a long text becomes several such records, each a reply to the one
+before; `replies` and `quotes` add a threadgate and postgates. Those writes go out in a
+fixed order, each at a key derived from the post and kept once the same way
+(`thread`), so `lookup` asks only whether the last one is there.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import asdict
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from dataclasses import asdict, replace
+from typing import TYPE_CHECKING, Any, get_args
 from urllib.parse import urlsplit
 
 import httpx
 import regex
 
 from bot import fence, redact
-from bot.config import BlueskyConfig
+from bot.config import BlueskyConfig, SelfLabel
 from bot.fit import find_urls
 from bot.models import Image, Post, Receipt
 from channels.base import Ambiguous, Check, Limits, Permanent, Transient
@@ -34,7 +39,16 @@ from channels.bluesky.errors import CONTENT_HINT, PLATFORM, error_of, raise_for
 from channels.bluesky.lookup import COLLECTION, BlueskyLookup
 from channels.bluesky.media import IMAGE_MAX, THUMB_MAX, Blob, BlueskyMedia
 from channels.bluesky.richtext import SHORT_URL, build, mentioned_handles
-from channels.bluesky.rkey import record_key
+from channels.bluesky.rkey import part_key, record_key
+from channels.bluesky.thread import (
+    THREADGATE,
+    Ledger,
+    Step,
+    postgate_record,
+    steps,
+    threadgate_record,
+)
+from channels.threads import THREAD_PARTS, split_thread, thread_limits
 
 if TYPE_CHECKING:
     from bot.store import Store
@@ -50,6 +64,7 @@ _APP_PASSWORD = regex.compile(r"^[a-z0-9]{4}-[a-z0-9]{4}-[a-z0-9]{4}-[a-z0-9]{4}
 _LANG = regex.compile(r"^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{1,8})*$")
 _HASHTAGS_ONLY = regex.compile(r"^(?:\s*[#＃]\S+)+\s*$")
 _MAX_SIZE = regex.compile(r"maximum size is ([0-9]+(?:\.[0-9]+)?)\s*([KMG]?B)\b", regex.I)
+SELF_LABELS = frozenset(get_args(SelfLabel))
 RESHRINKS = 2
 """Times the post's blobs are made again, smaller, after a `BlobTooLarge` refusal."""
 
@@ -78,10 +93,11 @@ class BlueskyChannel(BlueskyMedia, BlueskyLookup):
 
     @property
     def limits(self) -> Limits:
-        """300 graphemes, every URL counted as its short form's longest (`SHORT_URL`)."""
-        return Limits(max_chars=self.config.max_characters or MAX_GRAPHEMES,
-                      url_weight=SHORT_URL, graphemes=True, max_images=MAX_IMAGES,
-                      alt_max=ALT_MAX, image_max_bytes=IMAGE_MAX)
+        """300 graphemes, every URL counted as its short form's longest (`SHORT_URL`);
+        with `thread`, up to `THREAD_PARTS` records of it."""
+        single = Limits(max_chars=self._single, url_weight=SHORT_URL, graphemes=True,
+                        max_images=MAX_IMAGES, alt_max=ALT_MAX, image_max_bytes=IMAGE_MAX)
+        return thread_limits(single) if self.config.thread else single
 
     # ------------------------------------------------------------------ check
 
@@ -113,63 +129,155 @@ class BlueskyChannel(BlueskyMedia, BlueskyLookup):
             return Check(ok=False, details=details, warnings=warnings,
                          summary=f"@{handle}: the account is {data.get('status') or 'inactive'}"
                                  " and cannot post")
-        summary = (f"@{handle} on {urlsplit(self._base).netloc}: {self.limits.max_chars} "
-                   f"graphemes, up to {MAX_IMAGES} images")
+        thread = f" (threads of up to {THREAD_PARTS})" if self.config.thread else ""
+        summary = (f"@{handle} on {urlsplit(self._base).netloc}: {self._single} "
+                   f"graphemes{thread}, up to {MAX_IMAGES} images")
         return Check(ok=True, summary=summary, details=details, warnings=warnings)
 
     # ------------------------------------------------------------------ publish
 
     async def publish(self, post: Post) -> Receipt:
-        rkey = record_key(post.idempotency_key, post.created_at)
-        graphemes = len(_GRAPHEME.findall(build(post.text).text))
-        if graphemes > MAX_GRAPHEMES:  # before any call: it cannot go out as is
-            raise Permanent(f"too long for Bluesky: {graphemes}/{MAX_GRAPHEMES} "
-                            "graphemes with links shortened", CONTENT_HINT)
+        if not self.config.thread:  # before any call: it cannot go out as is
+            graphemes = len(_GRAPHEME.findall(build(post.text).text))
+            if graphemes > self._single:
+                raise Permanent(f"too long for Bluesky: {graphemes}/{self._single} "
+                                "graphemes with links shortened", CONTENT_HINT)
         self._guard_writes()  # before any upload: no orphan blobs when we stop anyway
         session = await self._signed_in()
+        ledger, plan = await self._plan(post)
+        parts = ledger.parts
         handles = mentioned_handles(post.text)
-        rich = build(post.text, await self._resolve(handles) if handles else None)
-        record: dict[str, Any] = {"$type": COLLECTION, "text": rich.text,
-                                  "createdAt": _now()}
+        dids = await self._resolve(handles) if handles else None
+        rkey = record_key(post.idempotency_key, post.created_at)
+        refs: dict[int, dict[str, str]] = {}
+        for step in plan:
+            ref = ledger.written(step)
+            if ref is None:
+                created = await ledger.sending(step)  # durable before the write …
+                key = part_key(rkey, step.part)
+                if step.collection == COLLECTION:
+                    record = self._record(post, parts[step.part], dids, created,
+                                          reply=_reply(refs, step.part))
+                    ref = await self._write_post(post, session.did, key, record,
+                                                 embed=step.part == 0)
+                elif step.collection == THREADGATE:
+                    ref = await self._write(session.did, step.collection, key, threadgate_record(
+                        refs[0]["uri"], self.config.replies, created))
+                else:
+                    ref = await self._write(session.did, step.collection, key,
+                                            postgate_record(refs[step.part]["uri"], created))
+                await ledger.wrote(step, ref)  # … and after it
+            if step.collection == COLLECTION:
+                refs[step.part] = ref
+        if len(plan) > 1:
+            await ledger.drop()
+        return self._receipt(refs[0]["uri"])
+
+    async def lookup(self, post: Post) -> Receipt | None:
+        """A post of several writes is out when its last write is (they go in order)."""
+        _, plan = await self._plan(post, keep=False)
+        if len(plan) == 1:
+            return await super().lookup(post)
+        session = await self._signed_in()
+        rkey = record_key(post.idempotency_key, post.created_at)
+        last = plan[-1]
+        if await self._record_at(part_key(rkey, last.part), last.collection) is None:
+            return None  # not all out: `publish` goes on from where it stopped
+        return self._receipt(f"at://{session.did}/{COLLECTION}/{rkey}")
+
+    @property
+    def _single(self) -> int:
+        """Graphemes one record's text may have."""
+        return self.config.max_characters or MAX_GRAPHEMES
+
+    async def _plan(self, post: Post, *, keep: bool = True) -> tuple[Ledger, list[Step]]:
+        """The post's parts (as first cut, when a ledger kept them) and its writes; with
+        `keep`, a new plan is written to the store before anything is sent."""
+        cut = [post.text]
+        if self.config.thread:
+            single = replace(self.limits, max_chars=self._single, soft_chars=None)
+            cut = split_thread(post.text, single, CONTENT_HINT) or [post.text]
+        gates = {"threadgate": self.config.replies != "everybody",
+                 "postgate": not self.config.quotes}
+        if len(steps(len(cut), **gates)) == 1:  # one record: its key alone keeps it once
+            return Ledger(None, "", {"parts": cut, "steps": {}}), steps(1, **gates)
+        ledger = await Ledger.open(self._store, self.name, post.uid, post.text, cut)
+        plan = steps(len(ledger.parts), **gates)
+        if keep:
+            await ledger.schedule(plan)
+        return ledger, plan
+
+    def _record(self, post: Post, text: str, dids: dict[str, str] | None, created: str, *,
+                reply: dict[str, Any] | None) -> dict[str, Any]:
+        """One part's `app.bsky.feed.post` record: facets at this part's own byte offsets."""
+        rich = build(text, dids)
+        record: dict[str, Any] = {"$type": COLLECTION, "text": rich.text, "createdAt": created}
         if rich.facets:
             record["facets"] = rich.facets
         language = post.language or self.config.language
         if language and _LANG.match(language):
             record["langs"] = [language]
+        if reply:
+            record["reply"] = reply
+        if labels := labels_of(self.config, post):
+            record["labels"] = {"$type": "com.atproto.label.defs#selfLabels",
+                                "values": [{"val": label} for label in labels]}
+        return record
+
+
+    async def _write_post(self, post: Post, did: str, rkey: str, record: dict[str, Any], *,
+                          embed: bool) -> dict[str, str]:
+        """Write a part; the first carries the embed, made again smaller when the PDS
+        refuses a blob as too big."""
+        if not embed:
+            return await self._write(did, COLLECTION, rkey, record)
         cap = IMAGE_MAX
         for _ in range(RESHRINKS + 1):
-            embed = await self._embed(post, cap)
+            made = await self._embed(post, cap)
             record.pop("embed", None)
-            if embed:
-                record["embed"] = embed
-            response = await self._put(session.did, rkey, record)
+            if made:
+                record["embed"] = made
+            response = await self._put(did, COLLECTION, rkey, record)
             name, message = error_of(response)
-            if response.status_code != 400 or name != "BlobTooLarge" or not embed:
+            if response.status_code != 400 or name != "BlobTooLarge" or not made:
                 break
             # The PDS holds a smaller maxSize than the lexicon we know (or one of ours
             # grew): make the post's blobs again, under the limit it names.
             cap = min(refused_limit(message) or cap, cap) * 9 // 10
             log.warning("post %s: %s refused a picture as too big (%s); shrinking to %d "
                         "bytes and writing the post again", post.id, PLATFORM, message, cap)
+        return await self._written(response, COLLECTION, rkey)
+
+    async def _write(self, did: str, collection: str, rkey: str,
+                     record: dict[str, Any]) -> dict[str, str]:
+        return await self._written(await self._put(did, collection, rkey, record),
+                                   collection, rkey)
+
+    async def _written(self, response: httpx.Response, collection: str,
+                       rkey: str) -> dict[str, str]:
+        """The `{uri, cid}` a write made, or the one an earlier attempt made at its key."""
         if response.status_code == 400 and error_of(response)[0] == "InvalidSwap":
-            # Something is already at this post's key: an earlier attempt made it.
-            existing = await self._record_at(rkey)
+            existing = await self._record_at(rkey, collection)
             if existing is None:
                 raise Transient(f"{PLATFORM}: a record is at this post's key ({rkey}) but the "
                                 "PDS does not return it (deleted or taken down?); retrying")
-            return self._receipt(str(existing["uri"]))
-        raise_for(response, where="the post")
-        body = _json(response)
-        if not isinstance(body, dict) or not isinstance(body.get("uri"), str):
-            raise Ambiguous(f"{PLATFORM} answered {response.status_code} without the post's uri")
-        return self._receipt(body["uri"])
+            body = existing
+        else:
+            raise_for(response, where="the post")
+            body = _json(response)
+        if not isinstance(body, dict) or not isinstance(body.get("uri"), str) or \
+                not isinstance(body.get("cid"), str):
+            raise Ambiguous(f"{PLATFORM} answered {response.status_code} without the "
+                            "record's uri and cid")
+        return {"uri": body["uri"], "cid": body["cid"]}
 
-    async def _put(self, did: str, rkey: str, record: dict[str, Any]) -> httpx.Response:
+    async def _put(self, did: str, collection: str, rkey: str,
+                   record: dict[str, Any]) -> httpx.Response:
         self._guard_writes()
         await fence.hold()
         response = await self._xrpc("POST", "com.atproto.repo.putRecord", ambiguous=True,
                                     where="the post", json={
-                                        "repo": did, "collection": COLLECTION,
+                                        "repo": did, "collection": collection,
                                         "rkey": rkey, "record": record, "swapRecord": None})
         self._note_writes(response)
         return response
@@ -230,6 +338,29 @@ class BlueskyChannel(BlueskyMedia, BlueskyLookup):
         return {"$type": "app.bsky.embed.external", "external": card}
 
 
+def labels_of(config: BlueskyConfig, post: Post) -> list[str]:
+    """The channel's self-labels, and those the release asked for (`labels` in its front
+    matter's table for this channel)."""
+    asked = post.extra.get("labels")
+    extra = [str(x) for x in asked if x in SELF_LABELS] if isinstance(asked, list) else []
+    return list(dict.fromkeys([*config.labels, *extra]))[:10]
+
+
+def gates_of(config: BlueskyConfig, post: Post) -> list[str]:
+    """What a person should know the post carries besides its text (the review page):
+    its self-labels, who may reply, no quoting."""
+    said = []
+    if labels := labels_of(config, post):
+        said.append(f"labels: {', '.join(labels)}")
+    if config.replies != "everybody":
+        who = config.replies if isinstance(config.replies, str) else \
+            " or ".join(config.replies) or "nobody"
+        said.append(f"replies: {who}")
+    if not config.quotes:
+        said.append("quotes: off")
+    return said
+
+
 def refused_limit(message: str) -> int | None:
     """The byte limit a `BlobTooLarge` answer names ("… the maximum size is 976.56KB.", the
     `bytes` package's 1024-based units); None when it names none."""
@@ -276,5 +407,8 @@ def card_description(post: Post) -> str:
         "".join(clusters[:DESCRIPTION_MAX - 1]).rstrip() + "…"
 
 
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+def _reply(refs: dict[int, dict[str, str]], part: int) -> dict[str, Any] | None:
+    """Part `part`'s reply refs: the thread's first part as root, the one before as parent."""
+    if part == 0:
+        return None
+    return {"root": refs[0], "parent": refs[part - 1]}

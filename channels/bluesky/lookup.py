@@ -36,10 +36,10 @@ class BlueskyLookup(BlueskyApi):
             return self._receipt(str(found["uri"]))
         return await self._scan(post)
 
-    async def _record_at(self, rkey: str) -> dict[str, Any] | None:
+    async def _record_at(self, rkey: str, collection: str = COLLECTION) -> dict[str, Any] | None:
         session = await self._signed_in()
         response = await self._xrpc("GET", "com.atproto.repo.getRecord", where="the post", params={
-            "repo": session.did, "collection": COLLECTION, "rkey": rkey})
+            "repo": session.did, "collection": collection, "rkey": rkey})
         if response.status_code in (400, 404) and (
                 error_of(response)[0] == "RecordNotFound"
                 or "could not locate record" in response.text.lower()):

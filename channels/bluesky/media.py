@@ -1,7 +1,8 @@
 """Images as blobs: fetched, shrunk to Bluesky's size limit when needed, measured, uploaded.
 
 The lexicon caps an image at 1,000,000 bytes (`maxSize` of `app.bsky.embed.images#image`,
-the same as a link card's thumbnail in `app.bsky.embed.external`); the PDS takes a bigger
+the same as a link card's thumbnail in `app.bsky.embed.external`, which pressbot keeps under
+`THUMB_MAX`, 300 KB, at most `THUMB_SIDE` px: a card shows it small); the PDS takes a bigger
 blob at upload (its own limit is 5 MB) and refuses the record that uses it (`BlobTooLarge`).
 Press photos are often larger, so instead of leaving them out (as for Mastodon's 16 MB) an
 image over the cap is re-encoded as JPEG, at most 2000 px on its longer side, lowering
@@ -37,9 +38,14 @@ from channels.images import load_image
 log = logging.getLogger("channels.bluesky")
 
 IMAGE_MAX = 1_000_000
-THUMB_MAX = 1_000_000
+THUMB_MAX = 300_000
+"""A card's thumbnail: the lexicon allows 1,000,000 bytes, but a card shows it small (about
+600 px wide, twice that on a dense screen), and every reader's app downloads it."""
 DOWNLOAD_MAX = 40 * 1024 * 1024
 LONG_SIDE = 2000
+THUMB_SIDE = 1200
+"""Pixels on the longer side of a thumbnail that had to be made again (a card's 1.91:1
+image as sites publish it for sharing: 1200 × 630)."""
 BLOB_REUSE = 30 * 60.0
 """Seconds a blob made ahead is used for its post: well inside the time a PDS keeps a blob
 no record references yet, and short enough that a picture changed at its address since
@@ -90,7 +96,9 @@ class BlueskyMedia(BlueskyApi):
         if loaded is None:
             return None
         data, content_type, _ = loaded
-        fitted = await asyncio.to_thread(fit_image, data, content_type, cap)
+        # a picture asked for within a thumbnail's budget is made no larger than a card shows it
+        side = THUMB_SIDE if cap <= THUMB_MAX else LONG_SIDE
+        fitted = await asyncio.to_thread(fit_image, data, content_type, cap, side)
         if fitted is None:
             log.warning("image %s could not be brought under %d bytes: left out", image.url, cap)
             return None
@@ -106,9 +114,10 @@ class BlueskyMedia(BlueskyApi):
         return Blob(ref=ref, size=size)
 
 
-def fit_image(data: bytes, content_type: str, cap: int
+def fit_image(data: bytes, content_type: str, cap: int, long_side: int = LONG_SIDE
               ) -> tuple[bytes, str, tuple[int, int] | None] | None:
-    """`(bytes, type, (width, height))` within `cap`; None when it cannot be made to fit."""
+    """`(bytes, type, (width, height))` within `cap` bytes (made again: within `long_side`
+    pixels); None when it cannot be made to fit."""
     try:
         opened = PILImage.open(io.BytesIO(data))
         width, height = opened.size
@@ -128,7 +137,7 @@ def fit_image(data: bytes, content_type: str, cap: int
             background = PILImage.new("RGB", picture.size, "white")
             background.paste(picture.convert("RGBA"), mask=picture.convert("RGBA"))
             picture = background
-        picture.thumbnail((LONG_SIDE, LONG_SIDE))
+        picture.thumbnail((long_side, long_side))
         for _ in range(8):
             for quality in (85, 75, 65):
                 out = io.BytesIO()

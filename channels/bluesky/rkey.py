@@ -60,3 +60,9 @@ def record_key(idempotency_key: str, created_at: datetime | None) -> str:
         anchor = anchor.replace(tzinfo=UTC)  # the store keeps UTC
     micros = max(0, int(anchor.timestamp()) * 1_000_000 - offset)
     return encode_tid(micros << 10 | clock_id)
+
+
+def part_key(rkey: str, index: int) -> str:
+    """The key of a thread's part `index` (0: the post's own `rkey`): `index` µs after it,
+    same clock id — ordered as the thread reads, derived again by any process."""
+    return encode_tid(decode_tid(rkey) + (index << 10))

@@ -33,13 +33,12 @@ from channels.mastodon.channel import (
     DEFAULT_ALT_MAX,
     DEFAULT_MAX_CHARS,
     DEFAULT_URL_WEIGHT,
-    THREAD_PARTS,
     MastodonChannel,
-    split_thread,
 )
 from channels.mastodon.errors import ACCOUNT_HINT, AUTH_HINT, CONTENT_HINT, PLATFORM, scope_hint
 from channels.mastodon.lookup import LOOKUP_MARGIN, LOOKUP_PAGES
 from channels.mastodon.media import DEFAULT_IMAGE_MAX
+from channels.threads import THREAD_PARTS, split_thread
 
 __all__ = [
     "ACCOUNT_HINT",

@@ -32,6 +32,7 @@ from channels.mastodon.errors import CONTENT_HINT, PLATFORM, _error_text
 from channels.mastodon.lookup import MastodonLookup
 from channels.mastodon.media import DEFAULT_IMAGE_MAX, MastodonMedia
 from channels.mastodon.servers import COUNTING, HOW, display_name, server_of
+from channels.threads import split_thread, thread_limits
 
 if TYPE_CHECKING:
     from bot.store import Store
@@ -39,7 +40,6 @@ if TYPE_CHECKING:
 # The package's logger name, which log filters and tests select on.
 log = logging.getLogger("channels.mastodon")
 
-THREAD_PARTS = 4
 DEFAULT_MAX_CHARS = 500
 DEFAULT_URL_WEIGHT = 23
 DEFAULT_ALT_MAX = 1500
@@ -90,11 +90,8 @@ class MastodonChannel(MastodonMedia, MastodonLookup):
     def limits(self) -> Limits:
         """What the core renders against: one status, or a thread of up to `THREAD_PARTS`."""
         single = self.status_limits
-        if not self.config.thread or single.max_chars is None:
-            return single
         # Longer texts are fine: they go out as a reply chain; past one status, warn.
-        return replace(single, max_chars=single.max_chars * THREAD_PARTS,
-                       soft_chars=single.max_chars)
+        return thread_limits(single) if self.config.thread else single
 
     @property
     def server(self) -> str | None:
@@ -349,7 +346,7 @@ class MastodonChannel(MastodonMedia, MastodonLookup):
     def _parts(self, post: Post) -> list[str]:
         if not self.config.thread:
             return [post.text]
-        return split_thread(post.text, self.status_limits) or [post.text]
+        return split_thread(post.text, self.status_limits, CONTENT_HINT) or [post.text]
 
     async def _post_status(self, text: str, media_ids: list[str], key: str, *,
                            language: str | None, reply_to: str | None = None) -> dict[str, Any]:
@@ -400,38 +397,6 @@ class MastodonChannel(MastodonMedia, MastodonLookup):
 
 
 # ---------------------------------------------------------------------- helpers
-
-_CUTS = (regex.compile(r"\n\s*\n"), regex.compile(r"(?<=[.!?…])\s+"), regex.compile(r"\s+"))
-
-
-def split_thread(text: str, limits: Limits) -> list[str]:
-    """Cut `text` into statuses that fit: at paragraphs, else sentences, else words.
-
-    Cuts fall on whitespace only, so a URL, mention or hashtag is never split. A single word
-    longer than a status is refused (the core should have shortened it).
-    """
-    budget = limits.max_chars or DEFAULT_MAX_CHARS
-    parts: list[str] = []
-    rest = text.strip()
-    while rest and count(rest, limits) > budget:
-        cut = None
-        for pattern in _CUTS:
-            fitting = [m for m in pattern.finditer(rest)
-                       if m.start() > 0 and count(rest[:m.start()], limits) <= budget]
-            # A paragraph or sentence cut that leaves a stub of a status is worse than a word cut.
-            if fitting and (pattern is _CUTS[-1]
-                            or count(rest[:fitting[-1].start()], limits) >= budget // 2):
-                cut = fitting[-1]
-                break
-        if cut is None:
-            raise Permanent(f"a word of the post is longer than one status ({budget} characters)",
-                            CONTENT_HINT)
-        parts.append(rest[:cut.start()].rstrip())
-        rest = rest[cut.end():].strip()
-    if rest:
-        parts.append(rest)
-    return parts
-
 
 def _age(record: Any, now: datetime) -> float | None:
     """Seconds since a recorded upload was made (None: the record is unreadable)."""

@@ -349,7 +349,7 @@ async def test_a_page_that_is_no_image_is_left_out_and_the_card_goes_instead(
 
 async def test_a_link_card_carries_title_description_and_thumbnail(
         fake: FakePDS, server: LiveServer, client: httpx.AsyncClient, images: Images) -> None:
-    photo = picture(1600, 1000, "PNG", noise=True)   # over the card's 1 MB thumb limit
+    photo = picture(1600, 1000, "PNG", noise=True)   # over the card thumbnail's 300 KB
     url = images.add("photo.png", photo)
     post = make_post(text="Solar roofs 1\n\nForty schools get panels.\n\n"
                           "https://www.example.org/news/1\n\n#Energy",
@@ -363,7 +363,7 @@ async def test_a_link_card_carries_title_description_and_thumbnail(
     assert card["title"] == "Solar roofs 1"
     assert card["description"] == "Forty schools get panels."
     thumb = fake.blobs[card["thumb"]["ref"]["$link"]]
-    assert len(thumb.data) <= 1_000_000
+    assert len(thumb.data) <= 300_000
 
 
 async def test_without_images_the_card_has_no_thumbnail(

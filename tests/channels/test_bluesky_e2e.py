@@ -190,3 +190,26 @@ def test_the_next_posts_blobs_upload_while_a_record_is_being_written(
     for n, record in enumerate(records[:2]):
         assert record.answered is not None
         assert blobs[n + 1].received < record.answered
+
+
+def test_a_release_asks_for_its_own_self_labels_in_its_front_matter(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fake: tuple[FakePDS, str]) -> None:
+    """`bluesky: {labels: [...]}` in a folder release's front matter: the labels go on that
+    post beside the channel's own, and one Bluesky's apps do not honour is named in the
+    post's warnings instead of being sent."""
+    state, url = fake
+    ws = workspace(tmp_path, monkeypatch, url)
+    ws.config.write_text(ws.config.read_text().replace(
+        'approval = "manual"', 'approval = "manual"\nlabels = ["nudity"]'))
+    (ws.content / "flood.md").write_text(
+        "---\ntitle: Flood damage in the valley\ndate: 2026-03-10\n"
+        f"summary: Photos of the damage after the storm.\nurl: {LINK}\n"
+        "bluesky:\n  labels: [graphic-media, gore]\n---\n\nThe body.\n", encoding="utf-8")
+    cli(ws, "fetch")
+    [pending] = queue(ws)
+    assert any("gore left out" in w for w in pending["warnings"]), pending["warnings"]
+    cli(ws, "approve", str(pending["id"]))
+    assert "1 published" in cli(ws, "publish").stdout
+    [record] = state.records.values()
+    assert record.value["labels"] == {"$type": "com.atproto.label.defs#selfLabels",
+                                      "values": [{"val": "nudity"}, {"val": "graphic-media"}]}

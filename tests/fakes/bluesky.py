@@ -13,6 +13,14 @@ against a mock that agrees with the client by construction. Each rule follows th
   the text *and on UTF-8 character boundaries*, known facet features, blob references that
   exist for this account with the lexicon's size caps, `langs` at most 3, a `createdAt`
   datetime, a TID record key (the lexicon's `"key": "tid"`);
+- replies (`reply`): root and parent are strong refs to records that exist, with their
+  current cid, and the parent's thread has that root — what the AppView checks before it
+  shows a reply in its thread (the PDS itself checks only their shape; the fake refuses,
+  so a test sees a broken chain);
+- self-labels (`labels`: `com.atproto.label.defs#selfLabels`, at most 10 values);
+- `app.bsky.feed.threadgate` and `app.bsky.feed.postgate` records: the key must be the key
+  of the post they gate, in the same repository (`post` its at-uri; a threadgate's post a
+  thread root), their rules of the known types, at most 5 (kept in `gates`);
 - rkey uniqueness: `putRecord` with `swapRecord: null` on a taken key is 400 `InvalidSwap`;
   `createRecord` on a taken key fails inside the repo tree with a 500, as the reference PDS
   does;
@@ -52,6 +60,10 @@ from tests.fakes.mastodon import _Dropped
 from tests.fakes.server import LiveServer
 
 POST = "app.bsky.feed.post"
+THREADGATE = "app.bsky.feed.threadgate"
+POSTGATE = "app.bsky.feed.postgate"
+GATE_RULES = {THREADGATE: ("mentionRule", "followingRule", "followerRule", "listRule"),
+              POSTGATE: ("disableRule",)}
 TID = regex.compile(r"^[234567abcdefghij][234567abcdefghijklmnopqrstuvwxyz]{12}$")
 GRAPHEME = regex.compile(r"\X")
 DATETIME = regex.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
@@ -151,6 +163,9 @@ class FakePDS:
     tokens: dict[str, Token] = field(default_factory=dict)
     blobs: dict[str, Blob] = field(default_factory=dict)
     records: dict[tuple[str, str], Stored] = field(default_factory=dict)
+    """Posts, by (did, rkey)."""
+    gates: dict[tuple[str, str, str], Stored] = field(default_factory=dict)
+    """Threadgate and postgate records, by (did, collection, rkey)."""
     requests: list[Recorded] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -159,6 +174,8 @@ class FakePDS:
         self._ids = itertools.count(1)
         self._failures: dict[str, deque[_Failure]] = {}
         self._drops: dict[str, int] = {}
+        self._passes: dict[str, int] = {}
+        """Calls of an nsid to let through before its failures and drops apply."""
         self._late: dict[str, deque[float]] = {}
         self._spent: dict[tuple[str, str, int], int] = {}
 
@@ -191,9 +208,11 @@ class FakePDS:
                     token.expires = self.now() - 1
 
     def fail(self, nsid: str, status: int = 500, *, times: int = 1, error: str = "",
-             message: str = "", headers: dict[str, str] | None = None) -> None:
-        """Answer the next `times` calls of `nsid` with this error, before doing anything."""
+             message: str = "", headers: dict[str, str] | None = None, after: int = 0) -> None:
+        """Answer the next `times` calls of `nsid` with this error, before doing anything
+        (after letting `after` calls through: a fault between two writes)."""
         with self.lock:
+            self._passes[nsid] = after
             queue = self._failures.setdefault(nsid, deque())
             default = {500: "InternalServerError", 502: "UpstreamFailure",
                        503: "NotEnoughResources", 429: "RateLimitExceeded"}.get(status, "Error")
@@ -201,16 +220,18 @@ class FakePDS:
                 queue.append(_Failure(status, error or default, message or default,
                                       dict(headers or {})))
 
-    def drop_after_processing(self, nsid: str, *, times: int = 1) -> None:
-        """Do the work, then send half an answer and hang up (the client cannot know)."""
+    def drop_after_processing(self, nsid: str, *, times: int = 1, after: int = 0) -> None:
+        """Do the work, then send half an answer and hang up (the client cannot know);
+        `after` calls first go through whole."""
         with self.lock:
+            self._passes[nsid] = after
             self._drops[nsid] = self._drops.get(nsid, 0) + times
 
-    def answer_late(self, nsid: str, seconds: float, *, times: int = 1) -> None:
-        """Do the work of the next `times` calls of `nsid`, then hold each answer `seconds`
-        (a slow PDS); other requests go on meanwhile."""
+    def answer_late(self, nsid: str, seconds: float, *, times: int = 1, after: int = 0) -> None:
+        """Do the work of the next `times` calls of `nsid` (after `after` answered on time),
+        then hold each answer `seconds` (a slow PDS); other requests go on meanwhile."""
         with self.lock:
-            self._late.setdefault(nsid, deque()).extend([seconds] * times)
+            self._late.setdefault(nsid, deque()).extend([0.0] * after + [seconds] * times)
 
     def advance(self, seconds: float) -> None:
         with self.lock:
@@ -222,6 +243,20 @@ class FakePDS:
     def posts_of(self, account: Account) -> list[Stored]:
         with self.lock:
             return [r for r in self.records.values() if r.did == account.did]
+
+    def gates_of(self, account: Account, collection: str) -> list[Stored]:
+        with self.lock:
+            return [r for (did, kind, _), r in self.gates.items()
+                    if did == account.did and kind == collection]
+
+    def find(self, uri: str) -> Stored | None:
+        """The record at an at-uri, of any collection."""
+        did, _, rest = uri.removeprefix("at://").partition("/")
+        collection, _, rkey = rest.partition("/")
+        with self.lock:
+            if collection == POST:
+                return self.records.get((did, rkey))
+            return self.gates.get((did, collection, rkey))
 
     def requests_to(self, nsid: str) -> list[Recorded]:
         with self.lock:
@@ -307,6 +342,79 @@ def validate_post(state: FakePDS, did: str, record: Any) -> None:
     embed = record.get("embed")
     if embed is not None:
         _validate_embed(state, did, embed, f"{prefix} Record/embed")
+    if "reply" in record:
+        _validate_reply(state, record["reply"], f"{prefix} Record/reply")
+    if "labels" in record:
+        _validate_labels(record["labels"], f"{prefix} Record/labels")
+
+
+def _strong_ref(state: FakePDS, ref: Any, where: str) -> Stored:
+    """A `com.atproto.repo.strongRef` to a post that exists, at its current cid."""
+    if not isinstance(ref, dict) or not isinstance(ref.get("uri"), str) or \
+            not isinstance(ref.get("cid"), str):
+        raise invalid(f"{where} must be a strongRef with uri and cid")
+    if not ref["uri"].startswith("at://") or f"/{POST}/" not in ref["uri"]:
+        raise invalid(f"{where}/uri must be the at-uri of a post")
+    found = state.find(ref["uri"])
+    if found is None:
+        raise invalid(f"{where}: no post at {ref['uri']}")
+    if found.cid != ref["cid"]:
+        raise invalid(f"{where}: the post at {ref['uri']} is at cid {found.cid}, "
+                      f"not {ref['cid']}")
+    return found
+
+
+def _validate_reply(state: FakePDS, reply: Any, where: str) -> None:
+    if not isinstance(reply, dict):
+        raise invalid(f"{where} must be an object with root and parent")
+    root = _strong_ref(state, reply.get("root"), f"{where}/root")
+    parent = _strong_ref(state, reply.get("parent"), f"{where}/parent")
+    if "reply" in root.value:
+        raise invalid(f"{where}/root: {root.uri} is itself a reply, not a thread's root")
+    parents_root = (parent.value.get("reply") or {}).get("root", {}).get("uri", parent.uri)
+    if parents_root != root.uri:
+        raise invalid(f"{where}/root: the parent's thread starts at {parents_root}, "
+                      f"not {root.uri}")
+
+
+def _validate_labels(labels: Any, where: str) -> None:
+    if not isinstance(labels, dict) or labels.get("$type") != \
+            "com.atproto.label.defs#selfLabels":
+        raise invalid(f"{where} must be com.atproto.label.defs#selfLabels")
+    values = labels.get("values")
+    if not isinstance(values, list) or len(values) > 10:
+        raise invalid(f"{where}/values must be an array of at most 10 labels")
+    for i, value in enumerate(values):
+        val = value.get("val") if isinstance(value, dict) else None
+        if not isinstance(val, str) or not val or len(val) > 128:
+            raise invalid(f"{where}/values/{i}/val must be a string of 1-128 characters")
+
+
+def validate_gate(state: FakePDS, did: str, rkey: str, collection: str, record: Any) -> None:
+    """A threadgate or postgate: at the key of the post it gates, in the same repository."""
+    prefix = f"Invalid {collection} record:"
+    if not isinstance(record, dict) or record.get("$type") != collection:
+        raise invalid(f"{prefix} Record/$type must be {collection}")
+    created = record.get("createdAt")
+    if not isinstance(created, str) or not DATETIME.match(created):
+        raise invalid(f"{prefix} Record/createdAt must be an valid atproto datetime")
+    uri = record.get("post")
+    if uri != f"at://{did}/{POST}/{rkey}":
+        raise invalid(f"{prefix} Record/post must be the post with the same record key in "
+                      f"this repository (at://{did}/{POST}/{rkey}), not {uri!r}")
+    target = state.find(uri)
+    if target is None:
+        raise invalid(f"{prefix} no post at {uri}")
+    field_name = "allow" if collection == THREADGATE else "embeddingRules"
+    if collection == THREADGATE and "reply" in target.value:
+        raise invalid(f"{prefix} {uri} is a reply: a threadgate gates a thread's root")
+    rules = record.get(field_name, [])
+    if not isinstance(rules, list) or len(rules) > 5:
+        raise invalid(f"{prefix} Record/{field_name} must be an array of at most 5 rules")
+    for i, rule in enumerate(rules):
+        kind = rule.get("$type") if isinstance(rule, dict) else None
+        if kind not in {f"{collection}#{name}" for name in GATE_RULES[collection]}:
+            raise invalid(f"{prefix} Record/{field_name}/{i}: unknown rule {kind!r}")
 
 
 def _validate_facet(facet: Any, encoded: bytes, where: str) -> None:
@@ -473,16 +581,20 @@ def _write_target(state: FakePDS, request: Request, body: Any, nsid: str
     account = state.accounts[token.did]
     if repo not in (account.did, account.handle):
         raise XrpcError(401, "AuthenticationRequired", "Authentication Required")
-    if body.get("collection") != POST:
-        raise invalid(f"Unknown or unsupported collection: {body.get('collection')}")
+    collection = body.get("collection")
+    if collection not in (POST, THREADGATE, POSTGATE):
+        raise invalid(f"Unknown or unsupported collection: {collection}")
     rkey = body.get("rkey")
     if nsid == "com.atproto.repo.createRecord" and rkey is None:
         rkey = _next_tid(state)
     if not isinstance(rkey, str) or not TID.match(rkey):
-        raise invalid(f"Invalid record key for {POST}: must be a valid TID")
+        raise invalid(f"Invalid record key for {collection}: must be a valid TID")
     state._spend(token.did, "repo-write", WRITE_POINTS[nsid], state.write_points,
                  state.write_window, request)
-    validate_post(state, token.did, body.get("record"))
+    if collection == POST:
+        validate_post(state, token.did, body.get("record"))
+    else:
+        validate_gate(state, account.did, rkey, collection, body.get("record"))
     return token, account.did, rkey
 
 
@@ -492,35 +604,40 @@ def _next_tid(state: FakePDS) -> str:
     return "".join(alphabet[(value >> (5 * i)) & 31] for i in reversed(range(13)))
 
 
-def _store(state: FakePDS, did: str, rkey: str, record: dict[str, Any], raw: bytes) -> Stored:
+def _store(state: FakePDS, did: str, collection: str, rkey: str, record: dict[str, Any],
+           raw: bytes) -> Stored:
     encoded = json.dumps(record, sort_keys=True, separators=(",", ":")).encode()
-    stored = Stored(uri=f"at://{did}/{POST}/{rkey}", cid=cid_for(encoded, "bafyrei"), did=did,
-                    rkey=rkey, value=record, text_bytes=record["text"].encode("utf-8"), body=raw)
-    state.records[(did, rkey)] = stored
+    stored = Stored(uri=f"at://{did}/{collection}/{rkey}", cid=cid_for(encoded, "bafyrei"),
+                    did=did, rkey=rkey, value=record,
+                    text_bytes=str(record.get("text", "")).encode("utf-8"), body=raw)
+    if collection == POST:
+        state.records[(did, rkey)] = stored
+    else:
+        state.gates[(did, collection, rkey)] = stored
     return stored
 
 
 async def create_record(state: FakePDS, request: Request, body: Any) -> Response:
     _, did, rkey = _write_target(state, request, body, "com.atproto.repo.createRecord")
     with state.lock:
-        if (did, rkey) in state.records:
+        if state.find(f"at://{did}/{body['collection']}/{rkey}") is not None:
             # The reference PDS: the repo tree throws "There is already a value at key".
             raise XrpcError(500, "InternalServerError", "Internal Server Error")
-        stored = _store(state, did, rkey, body["record"], request.state.raw)
+        stored = _store(state, did, body["collection"], rkey, body["record"], request.state.raw)
     return JSONResponse({"uri": stored.uri, "cid": stored.cid, "validationStatus": "valid"})
 
 
 async def put_record(state: FakePDS, request: Request, body: Any) -> Response:
     _, did, rkey = _write_target(state, request, body, "com.atproto.repo.putRecord")
     with state.lock:
-        current = state.records.get((did, rkey))
+        current = state.find(f"at://{did}/{body['collection']}/{rkey}")
         if "swapRecord" in body:
             swap = body["swapRecord"]
             if (swap is None and current is not None) or (
                     swap is not None and (current is None or current.cid != swap)):
                 raise XrpcError(400, "InvalidSwap",
                                 f"Record was at {current.cid if current else 'null'}")
-        stored = _store(state, did, rkey, body["record"], request.state.raw)
+        stored = _store(state, did, body["collection"], rkey, body["record"], request.state.raw)
     return JSONResponse({"uri": stored.uri, "cid": stored.cid, "validationStatus": "valid"})
 
 
@@ -532,8 +649,8 @@ async def get_record(state: FakePDS, request: Request, body: Any) -> Response:
         if account is None:
             raise invalid(f"Could not find repo: {query.get('repo')}")
         uri = f"at://{account.did}/{query.get('collection')}/{query.get('rkey')}"
-        stored = state.records.get((account.did, str(query.get("rkey"))))
-        if stored is None or query.get("collection") != POST:
+        stored = state.find(uri)
+        if stored is None:
             raise XrpcError(400, "RecordNotFound", f"Could not locate record: {uri}")
         return JSONResponse({"uri": stored.uri, "cid": stored.cid, "value": stored.value})
 
@@ -551,7 +668,10 @@ async def list_records(state: FakePDS, request: Request, body: Any) -> Response:
                         if query.get("repo") in (a.did, a.handle)), None)
         if account is None:
             raise invalid(f"Could not find repo: {query.get('repo')}")
-        items = sorted((r for r in state.records.values() if r.did == account.did),
+        collection = query.get("collection", POST)
+        every = state.records.values() if collection == POST else [
+            r for (_, kind, _), r in state.gates.items() if kind == collection]
+        items = sorted((r for r in every if r.did == account.did),
                        key=lambda r: r.rkey, reverse=not reverse)
         if cursor:
             items = [r for r in items if (r.rkey > cursor if reverse else r.rkey < cursor)]
@@ -622,7 +742,11 @@ async def _answer(state: FakePDS, request: Request, nsid: str, raw: bytes) -> Re
     method, handler = found
     if request.method != method:
         return _error(400, "InvalidRequest", f"Incorrect HTTP method ({request.method})")
-    failure = state._failures.get(nsid)
+    with state.lock:
+        passing = state._passes.get(nsid, 0)
+        if passing:
+            state._passes[nsid] = passing - 1
+    failure = None if passing else state._failures.get(nsid)
     if failure:
         with state.lock:
             taken = failure.popleft() if failure else None
@@ -639,7 +763,7 @@ async def _answer(state: FakePDS, request: Request, nsid: str, raw: bytes) -> Re
     except XrpcError as exc:
         response = _error(exc.status, exc.error, exc.message)
     _rate_headers(request, response)
-    if response.status_code < 300:
+    if response.status_code < 300 and not passing:
         with state.lock:
             drops = state._drops.get(nsid, 0)
             if drops:

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.fakes.bluesky import POST, FakePDS, running
+from tests.fakes.bluesky import POST, POSTGATE, THREADGATE, FakePDS, running
 
 PASSWORD = "abcd-efgh-ijkl-mnop"
 RKEY = "3kabcdefghij2"
@@ -35,10 +35,10 @@ class Env:
         return data
 
     def put(self, token: str, record: dict[str, Any], rkey: str = RKEY,
-            **extra: Any) -> httpx.Response:
+            collection: str = POST, **extra: Any) -> httpx.Response:
         return self.http.post("com.atproto.repo.putRecord",
                               headers={"Authorization": f"Bearer {token}"},
-                              json={"repo": self.did, "collection": POST, "rkey": rkey,
+                              json={"repo": self.did, "collection": collection, "rkey": rkey,
                                     "record": record, **extra})
 
 
@@ -154,3 +154,60 @@ def test_writes_are_rate_limited_with_reset_headers(env: Env) -> None:
     assert error(limited)[:2] == (429, "RateLimitExceeded")
     assert int(limited.headers["ratelimit-reset"]) > env.state.now()
     assert limited.headers["ratelimit-policy"] == "4;w=3600"
+
+
+def test_a_reply_names_existing_posts_at_their_cid_under_one_root(env: Env) -> None:
+    token = env.session()["accessJwt"]
+    root = env.put(token, post("Root")).json()
+    ref = {"uri": root["uri"], "cid": root["cid"]}
+    stale = {"uri": root["uri"], "cid": "bafyreinotthisone"}
+    ghost = {"uri": root["uri"].replace(RKEY, "3kabcdefghij9"), "cid": root["cid"]}
+    for bad, why in ((stale, "is at cid"), (ghost, "no post at"),
+                     ({"uri": root["uri"]}, "strongRef")):
+        answer = env.put(token, post("Reply", reply={"root": ref, "parent": bad}),
+                         rkey="3kabcdefghij3")
+        assert error(answer)[:2] == (400, "InvalidRequest") and why in error(answer)[2]
+    first = env.put(token, post("One", reply={"root": ref, "parent": ref}), rkey="3kabcdefghij3")
+    assert first.status_code == 200, first.text
+    one = {"uri": first.json()["uri"], "cid": first.json()["cid"]}
+    # a reply's root must be its parent's root, and never a reply itself
+    other = env.put(token, post("Other root"), rkey="3kabcdefghij4").json()
+    wrong_root = {"uri": other["uri"], "cid": other["cid"]}
+    assert "thread starts at" in error(env.put(
+        token, post("Two", reply={"root": wrong_root, "parent": one}), rkey="3kabcdefghij5"))[2]
+    assert "itself a reply" in error(env.put(
+        token, post("Two", reply={"root": one, "parent": one}), rkey="3kabcdefghij5"))[2]
+    assert env.put(token, post("Two", reply={"root": ref, "parent": one}),
+                   rkey="3kabcdefghij5").status_code == 200
+
+
+def test_self_labels_have_their_type_and_at_most_ten_values(env: Env) -> None:
+    token = env.session()["accessJwt"]
+    labels = {"$type": "com.atproto.label.defs#selfLabels", "values": [{"val": "graphic-media"}]}
+    assert "selfLabels" in error(env.put(token, post(labels={"values": []})))[2]
+    too_many = {**labels, "values": [{"val": "x"}] * 11}
+    assert "at most 10" in error(env.put(token, post(labels=too_many)))[2]
+    assert env.put(token, post(labels=labels)).status_code == 200
+
+
+@pytest.mark.parametrize("collection", [THREADGATE, POSTGATE])
+def test_a_gate_sits_at_its_post_s_key_in_the_same_repository(env: Env, collection: str) -> None:
+    token = env.session()["accessJwt"]
+    uri = env.put(token, post()).json()["uri"]
+    rules = {"allow": [{"$type": f"{THREADGATE}#mentionRule"}]} if collection == THREADGATE \
+        else {"embeddingRules": [{"$type": f"{POSTGATE}#disableRule"}]}
+    gate = {"$type": collection, "post": uri, "createdAt": "2026-03-01T09:00:01.000Z", **rules}
+    elsewhere = env.put(token, gate, rkey="3kabcdefghij3", collection=collection)
+    assert error(elsewhere)[:2] == (400, "InvalidRequest")
+    assert "same record key" in error(elsewhere)[2]
+    orphan = {**gate, "post": uri.replace(RKEY, "3kabcdefghij3")}
+    assert "no post at" in error(env.put(token, orphan, rkey="3kabcdefghij3",
+                                         collection=collection))[2]
+    unknown = {**gate, **{k: [{"$type": f"{collection}#everybodyRule"}] for k in rules}}
+    assert "unknown rule" in error(env.put(token, unknown, collection=collection))[2]
+    assert env.put(token, gate, collection=collection, swapRecord=None).status_code == 200
+    assert error(env.put(token, gate, collection=collection, swapRecord=None))[1] == \
+        "InvalidSwap"
+    [stored] = env.state.gates.values()
+    assert (stored.rkey, stored.value["post"]) == (RKEY, uri)
+    assert list(env.state.records) == [(env.did, RKEY)]   # posts and gates apart

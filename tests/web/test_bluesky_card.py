@@ -21,7 +21,7 @@ from tests.web.conftest import add_user, client_for, queue, release, sign_in
 LONG_LINK = "https://www.example.org/news/2026/03/the-city-opens-its-riverside-library"
 
 
-def _config(tmp_path: Path, embed: str) -> Config:
+def _config(tmp_path: Path, embed: str, options: str = "") -> Config:
     file = tmp_path / "pressbot.toml"
     file.write_text(f"""
 [bot]
@@ -37,6 +37,7 @@ handle = "newsroom.example.org"
 app_password = "abcd-efgh-ijkl-mnop"
 embed = "{embed}"
 approval = "manual"
+{options}
 
 [channels.skydry]
 type = "outbox"
@@ -105,3 +106,23 @@ def test_without_images_the_preview_shows_a_card_without_thumbnail(
     assert card
     assert "<img" not in card.group(0)
     assert 'class="media"' not in article
+
+
+def test_the_preview_names_labels_and_who_may_reply_or_quote(tmp_path: Path) -> None:
+    config = _config(tmp_path, "auto", 'labels = ["nudity"]\nreplies = ["mentioned"]\n'
+                                       "quotes = false")
+    store = Store(config.bot.database_url)
+    add_user(store, "rita", "reviewer")
+    try:
+        with client_for(config, store) as client:
+            ids = queue(store, config, release(3, overrides={"sky": {
+                "labels": "graphic-media, gore"}}))
+            sign_in(client, "rita")
+            page = client.get("/").text
+    finally:
+        store.dispose()
+    gates = re.search(r'<p class="gates"[^>]*>(.*?)</p>', _article(page, ids["sky"]))
+    assert gates and gates.group(1) == \
+        "labels: nudity, graphic-media · replies: mentioned · quotes: off"
+    assert "gore left out" in _article(page, ids["sky"])   # the release asked for an unknown one
+    assert 'class="gates"' not in _article(page, ids["skydry"])
