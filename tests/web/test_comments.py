@@ -168,10 +168,10 @@ def test_browser_comment_with_mention_sends_the_mail(chromium: Any, tmp_path: Pa
     team(store)
     add_user(store, "ada", "admin")
     ids = queue(store, config, release(1))
+    dialogs: list[str] = []
     with LiveServer(create_app(config, store)) as server:
         for width in (390, 1280):
             context, page = signed_in(chromium, server, "ed", width)
-            dialogs: list[str] = []
             page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
             page.goto(f"{server.url}/posts/{ids['mastodon']}")
             box = page.get_by_label("Add a comment", exact=False).first
