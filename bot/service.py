@@ -190,6 +190,12 @@ def _schedule_work(loops: Loops, config: Config, store: Store, publisher: Publis
     if bounce_every is not None:
         loops.start("bounces", bounce_every.total_seconds(),
                     functools.partial(check_all, config, store))
+    from bot import engagement
+
+    if engagement.readers(publisher.channels):
+        loops.start("engagement", engagement.PASS_EVERY.total_seconds(),
+                    functools.partial(engagement.refresh_pass, store, publisher.channels),
+                    jitter=30, delay=60)
     if config.notify is not None:
         loops.start("notify", config.notify.every.total_seconds(),
                     functools.partial(_notify, config, store), delay=30)

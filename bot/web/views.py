@@ -105,9 +105,10 @@ def reject(ctx: Ctx) -> Response:
     note = " ".join(ctx.form.get("reason", "").split())[:1000]
     try:
         with ctx.begin() as conn:
-            post = workflow.reject(conn, post_id, ctx.actor, note or None)
+            # the reason starts the post's thread (its event just before the rejection's)
             mentions = bool(note) and start_thread(ctx, conn, f"Rejected: {note}",
                                                    post_id=post_id)
+            post = workflow.reject(conn, post_id, ctx.actor, note or None)
     except WorkflowError as exc:
         return _refused(ctx, exc)
     done = _done(ctx, post, f"Post {post_id} ({post.channel}) rejected: it will not go out.")
