@@ -181,6 +181,9 @@ class NotifyConfig(Strict):
     to: list[Annotated[str, AfterValidator(_check_address)]] = Field(default_factory=list)
     channel: str | None = None
     every: Duration = timedelta(hours=1)
+    weekly: bool = True
+    """The weekly summary mail (Mondays from 09:00 in the bot's zone): what was published
+    and what it earned (`bot.summary`)."""
     webhook: SecretStr | None = None
     """An incoming-webhook address (Slack, Matrix hookshot, Teams) that gets a JSON
     `{"text": …}` for each comment mentioning a reviewer. A secret: such an address is

@@ -48,11 +48,6 @@ def describe(counts: Mapping[str, int]) -> str:
     return " · ".join(parts)
 
 
-async def refresh_pass(store: Store, channels: Mapping[str, Any]) -> None:
-    """The service's loop body."""
-    await refresh(store, channels)
-
-
 async def refresh(store: Store, channels: Mapping[str, Any], *, limit: int = PER_PASS) -> int:
     """One pass: read the counts of the posts most in need; returns how many were read."""
     usable = readers(channels)

@@ -194,12 +194,17 @@ def _schedule_work(loops: Loops, config: Config, store: Store, publisher: Publis
 
     if engagement.readers(publisher.channels):
         loops.start("engagement", engagement.PASS_EVERY.total_seconds(),
-                    functools.partial(engagement.refresh_pass, store, publisher.channels),
+                    functools.partial(engagement.refresh, store, publisher.channels),
                     jitter=30, delay=60)
     if config.notify is not None:
         loops.start("notify", config.notify.every.total_seconds(),
                     functools.partial(_notify, config, store), delay=30)
         loops.start("mentions", 60, functools.partial(_mentions, config, store), delay=10)
+        if config.notify.weekly:
+            from bot.summary import send_weekly
+
+            loops.start("summary", 900, functools.partial(send_weekly, config, store),
+                        delay=45)
     digests = {name: c for name, c in config.channels.items()
                if isinstance(c, EmailConfig) and c.mode == "digest"}
     if not digests:
