@@ -71,13 +71,20 @@ def _addresses(store: Store, names: list[str]) -> list[str]:
     return usable
 
 
+def slack_safe(text: str) -> str:
+    """Slack reads `<!channel>`, `<@U123>` and `<url|label>` in a webhook's text: a comment
+    must not ping the whole room or dress up a link, so `&`, `<` and `>` are escaped as
+    Slack documents (Teams shows the entities as the characters)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 async def post_webhook(url: str, text: str, client: httpx.AsyncClient | None = None) -> None:
     """POST `{"text": text}`; raises on anything but a 2xx answer (the address is never
     logged: it is the room's key)."""
     own = client is None
     client = client or httpx.AsyncClient(timeout=WEBHOOK_TIMEOUT, follow_redirects=False)
     try:
-        response = await client.post(url, json={"text": text})
+        response = await client.post(url, json={"text": slack_safe(text)})
     except httpx.HTTPError as exc:
         raise RuntimeError(f"the webhook could not be reached: {type(exc).__name__}") from None
     finally:

@@ -113,12 +113,13 @@ class Viewer:
         self.tokens = meta.with_prefix(conn, "token:")
         self.profiles = meta.with_prefix(conn, "profile:")
         self.conn = conn
-        self.engagement: dict[int, dict[str, Any]] = {}
+        self.engagement: dict[int, dict[str, Any] | None] = {}
 
     def read_engagement(self, posts: list[Post]) -> None:
-        """The counts of the published ones among `posts`, in one query."""
-        self.engagement.update(engagement_store.for_posts(
-            self.conn, [p.id for p in posts if p.status == S.PUBLISHED]))
+        """The counts of the published ones among `posts`, in one query (None: none yet)."""
+        ids = [p.id for p in posts if p.status == S.PUBLISHED]
+        self.engagement.update(dict.fromkeys(ids))
+        self.engagement.update(engagement_store.for_posts(self.conn, ids))
 
     def view(self, post: Post, release: Release | None) -> PostView:
         from bot.fit import count  # with its Unicode-aware regex: at the first page view

@@ -77,7 +77,7 @@ def test_mention_mails_the_person_and_posts_to_the_webhook(
     with client_for(config, store) as client:
         sign_in(client, "ed")
         answer = comment(client, f"/posts/{ids['mastodon']}",
-                         "@rita, is the opening date right? cc @nobody")
+                         "@rita, is the opening date right? cc @nobody <!channel>")
         assert answer.status_code == 303
         assert answer.headers["location"] == f"/posts/{ids['mastodon']}#comments"
     mail = smtp.wait(1, SAFETY)[0]
@@ -87,6 +87,7 @@ def test_mention_mails_the_person_and_posts_to_the_webhook(
     assert f"/posts/{ids['mastodon']}#comments" in text
     posted = hook.wait(1)[0]["text"]
     assert "ed mentioned @rita" in posted and "City opens riverside library" in posted
+    assert "<!channel>" not in posted and "&lt;!channel&gt;" in posted  # pings nobody
     with store.begin() as conn:
         (stored,) = comment_store.thread(conn, post_id=ids["mastodon"])
         assert stored.mentions == ["rita"]
