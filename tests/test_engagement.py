@@ -9,7 +9,6 @@ in plain text only. Time moves with `PRESSBOT_CLOCK`, never with sleeps.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from email import policy
 from email.message import EmailMessage
@@ -26,33 +25,19 @@ from bot.store import Store
 from bot.store import posts as post_store
 from bot.store import users as user_store
 from bot.summary import send_weekly, week_due
-from tests.channels.test_mastodon_e2e import TOKEN, logs, release  # noqa: F401  (autouse)
-from tests.fakes.mastodon import FakeMastodon, running
+from tests.channels.test_mastodon_e2e import TOKEN, fake, logs, release  # noqa: F401
+from tests.fakes.mastodon import FakeMastodon
 from tests.fakes.smtp import FakeSMTP
 from tests.helpers import SAFETY, Workspace, make_workspace
 from tests.web.conftest import client_for, sign_in
+from tests.web.test_comments import smtp  # noqa: F401  (fixtures: fake Mastodon, SMTP)
 
 MONDAY_MORNING = "2026-12-07T09:30:00+01:00"
 
 
 @pytest.fixture
-def fake() -> Iterator[tuple[FakeMastodon, str]]:
-    state = FakeMastodon()
-    state.add_token(TOKEN, state.add_account("newsroom"), "read write")
-    with running(state) as server:
-        yield state, server.url
-
-
-@pytest.fixture
-def smtp() -> Iterator[FakeSMTP]:
-    server = FakeSMTP()
-    with server.running():
-        yield server
-
-
-@pytest.fixture
-def ws(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fake: tuple[FakeMastodon, str],
-       smtp: FakeSMTP) -> Workspace:
+def ws(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fake: tuple[FakeMastodon, str],  # noqa: F811
+       smtp: FakeSMTP) -> Workspace:  # noqa: F811
     monkeypatch.setenv("MASTODON_TOKEN", TOKEN)
     monkeypatch.setenv("PRESSBOT_CLOCK", MONDAY_MORNING)
     return make_workspace(tmp_path, channels=f"""
@@ -77,7 +62,7 @@ to = ["team@example.org"]
 """)
 
 
-def published(ws: Workspace, fake: FakeMastodon, stems: list[str]) -> list[int]:
+def published(ws: Workspace, server: FakeMastodon, stems: list[str]) -> list[int]:
     """Publish one Mastodon post per release through the CLI; their post ids."""
     for stem in stems:
         release(ws, stem, f"Release {stem}")
@@ -89,7 +74,7 @@ def published(ws: Workspace, fake: FakeMastodon, stems: list[str]) -> list[int]:
     store.dispose()
     assert ws.run("approve", *map(str, ids)).exit_code == 0
     assert f"{len(ids)} published" in ws.run("publish").output
-    assert len(fake.statuses) == len(ids)
+    assert len(server.statuses) == len(ids)
     return ids
 
 
@@ -105,7 +90,7 @@ def at(monkeypatch: pytest.MonkeyPatch, later: timedelta) -> None:
 
 
 def test_counts_are_read_at_a_modest_rate_for_recent_posts_only(
-        ws: Workspace, fake: tuple[FakeMastodon, str], monkeypatch: pytest.MonkeyPatch
+        ws: Workspace, fake: tuple[FakeMastodon, str], monkeypatch: pytest.MonkeyPatch  # noqa: F811
         ) -> None:
     state, _ = fake
     ids = published(ws, state, ["a", "b", "c"])
@@ -141,7 +126,7 @@ def test_counts_are_read_at_a_modest_rate_for_recent_posts_only(
 
 
 def test_weekly_summary_carries_the_counts_in_plain_text(
-        ws: Workspace, fake: tuple[FakeMastodon, str], smtp: FakeSMTP,
+        ws: Workspace, fake: tuple[FakeMastodon, str], smtp: FakeSMTP,  # noqa: F811
         monkeypatch: pytest.MonkeyPatch) -> None:
     state, _ = fake
     published(ws, state, ["a"])
