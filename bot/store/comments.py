@@ -89,6 +89,13 @@ def thread(conn: Connection, *, post_id: int | None = None,
     return [_comment(r) for r in conn.execute(query.order_by(comments.c.id))]
 
 
+def counts(conn: Connection) -> dict[int, int]:
+    """Comments per post (posts without any are left out)."""
+    query = (sa.select(comments.c.post_id, sa.func.count()).where(comments.c.post_id.is_not(None))
+             .group_by(comments.c.post_id))
+    return {int(post_id): int(n) for post_id, n in conn.execute(query)}
+
+
 def claim_due(conn: Connection, now: datetime, limit: int = 50) -> list[Comment]:
     """Comments whose notices are still to send and that no live process is sending; they
     are marked as taken by this one (released by `sent` or `failed`)."""

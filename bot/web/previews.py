@@ -19,6 +19,7 @@ from sqlalchemy.engine import Connection
 from bot.config import BlueskyConfig, ChannelConfig, Config, LinkedInConfig, MastodonConfig
 from bot.models import Image, Post, PostStatus, Release
 from bot.store import activity, meta
+from bot.store import comments as comment_store
 from bot.store import engagement as engagement_store
 from bot.store.meta import learned_limits
 from channels.base import Limits
@@ -54,6 +55,8 @@ class PostView:
     """The account's display name as `check` last read it (else the channel's name)."""
     avatar: str | None = None
     engagement: dict[str, Any] | None = None
+    comments: int = 0
+    """Comments in the post's own thread."""
     card_picture: Image | None = None
     """Mastodon: the link card's picture (the release's first image)."""
     """A published post's counts ({"counts", "fetched_at"}), as last read back."""
@@ -112,6 +115,7 @@ class Viewer:
         self.learned = learned_limits(conn)
         self.tokens = meta.with_prefix(conn, "token:")
         self.profiles = meta.with_prefix(conn, "profile:")
+        self.comments = comment_store.counts(conn)
         self.conn = conn
         self.engagement: dict[int, dict[str, Any] | None] = {}
 
@@ -138,6 +142,7 @@ class Viewer:
             handle = f"urn:li:organization:{cfg.organization_id}"
         view = PostView(post=post, kind=platform, limits=limits, length=length,
                         limit=limits.max_chars, spoiler=spoiler, handle=handle)
+        view.comments = self.comments.get(post.id, 0)
         known = self.profiles.get(post.channel) or {}
         view.name = str(known.get("name") or post.channel)
         view.avatar = known.get("avatar") if str(known.get("avatar", "")).startswith(

@@ -147,6 +147,8 @@ def test_comment_text_is_escaped_and_checked(config: Config, store: Store,
     page = client.get(f"/posts/{posts['mastodon']}").text
     assert "<script>window.pwned" not in page and "<img src=x" not in page
     assert "&lt;script&gt;window.pwned=1&lt;/script&gt;" in page
+    queue_page = client.get("/").text                   # the queue says a thread exists
+    assert f'href="/posts/{posts["mastodon"]}#comments">1 comment<' in queue_page
     empty = comment(client, f"/posts/{posts['mastodon']}", "   ")
     assert "Comment not saved: the comment is empty" in client.get(
         empty.headers["location"]).text
