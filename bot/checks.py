@@ -55,6 +55,9 @@ async def check_channels(config: Config, store: Store) -> list[tuple[str, Check]
         if isinstance(limits, dict):
             with store.begin() as conn:
                 meta.put(conn, f"limits:{name}", limits)
+        if result.ok and "profile" in result.details:  # the account as the previews show it
+            with store.begin() as conn:
+                meta.put(conn, f"profile:{name}", result.details["profile"])
         act_by = result.details.get("act_by")
         if isinstance(act_by, str):  # when a person must renew the credential (LinkedIn)
             with store.begin() as conn:

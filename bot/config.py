@@ -196,6 +196,21 @@ class NotifyConfig(Strict):
     to: list[Annotated[str, AfterValidator(_check_address)]] = Field(default_factory=list)
     channel: str | None = None
     every: Duration = timedelta(hours=1)
+    weekly: bool = True
+    """The weekly summary mail (Mondays from 09:00 in the bot's zone): what was published
+    and what it earned (`bot.summary`)."""
+    webhook: SecretStr | None = None
+    """An incoming-webhook address (Slack, Matrix hookshot, Teams) that gets a JSON
+    `{"text": …}` for each comment mentioning a reviewer. A secret: such an address is
+    all it takes to post into the team's room."""
+
+    @field_validator("webhook")
+    @classmethod
+    def _webhook_is_http(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not re.match(r"https?://[^/\s]+", value.get_secret_value()):
+            raise ValueError("expected the webhook's http(s) address, e.g. "
+                             "https://hooks.slack.com/services/…")
+        return value
 
 
 class SourceBase(Strict):

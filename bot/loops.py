@@ -54,7 +54,7 @@ class Loops:
         self._on_error = on_error
         self._stopping = False
 
-    def start(self, name: str, every: float, work: Callable[[], Awaitable[None]], *,
+    def start(self, name: str, every: float, work: Callable[[], Awaitable[object]], *,
               jitter: float = 0.0, delay: float = 0.0, watched: bool = False) -> None:
         """Run `work` now (after `delay`), then every `every` seconds (+ up to `jitter`),
         start to start; a pass that runs long is followed at once, never overlapped."""
@@ -92,7 +92,7 @@ class Loops:
         with contextlib.suppress(asyncio.CancelledError):
             await asyncio.gather(*tasks.values(), return_exceptions=True)
 
-    async def _run(self, entry: Loop, work: Callable[[], Awaitable[None]], delay: float
+    async def _run(self, entry: Loop, work: Callable[[], Awaitable[object]], delay: float
                    ) -> None:
         clock = self._clock
         due = clock.time() + delay

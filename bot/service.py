@@ -190,9 +190,21 @@ def _schedule_work(loops: Loops, config: Config, store: Store, publisher: Publis
     if bounce_every is not None:
         loops.start("bounces", bounce_every.total_seconds(),
                     functools.partial(check_all, config, store))
+    from bot import engagement
+
+    if engagement.readers(publisher.channels):
+        loops.start("engagement", engagement.PASS_EVERY.total_seconds(),
+                    functools.partial(engagement.refresh, store, publisher.channels),
+                    jitter=30, delay=60)
     if config.notify is not None:
         loops.start("notify", config.notify.every.total_seconds(),
                     functools.partial(_notify, config, store), delay=30)
+        loops.start("mentions", 60, functools.partial(_mentions, config, store), delay=10)
+        if config.notify.weekly:
+            from bot.summary import send_weekly
+
+            loops.start("summary", 900, functools.partial(send_weekly, config, store),
+                        delay=45)
     digests = {name: c for name, c in config.channels.items()
                if isinstance(c, EmailConfig) and c.mode == "digest"}
     if not digests:
@@ -243,6 +255,13 @@ async def _notify(config: Config, store: Store) -> None:
         await notify_reviewers(config, store)
     except Exception as exc:  # a mail problem must not stop the service; it is logged
         log.warning("could not notify reviewers: %s: %s", type(exc).__name__, exc)
+
+
+async def _mentions(config: Config, store: Store) -> None:
+    """Comments' mention notices the web process could not send (they stay due)."""
+    from bot.mentions import send_due
+
+    await send_due(config, store)
 
 
 async def _watch_folders(config: Config, loops: Loops) -> None:

@@ -62,6 +62,26 @@ class Check:
     warnings: list[str] = field(default_factory=list)
 
 
+def profile(name: Any, avatar: Any) -> dict[str, str] | None:
+    """The account as a platform shows it (`check` caches it for the review page's
+    previews): its display name and an https avatar address, either may be missing."""
+    out = {}
+    if isinstance(name, str) and name.strip():
+        out["name"] = name.strip()[:200]
+    if isinstance(avatar, str) and avatar.startswith("https://"):
+        out["avatar"] = avatar[:2000]
+    return out or None
+
+
+def counts(data: dict[str, Any], **names: str) -> dict[str, int]:
+    """{our name: the platform's count under its key}, a missing or odd value as 0."""
+    out = {}
+    for ours, theirs in names.items():
+        value = data.get(theirs)
+        out[ours] = value if isinstance(value, int) and value >= 0 else 0
+    return out
+
+
 @runtime_checkable
 class Channel(Protocol):
     """One platform account. Safe to call `publish` twice for a post: it dedupes or reconciles."""

@@ -147,6 +147,37 @@ events = sa.Table(
     sa.Index(None, "at"),
 )
 
+comments = sa.Table(
+    "comments", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("post_id", sa.Integer, sa.ForeignKey("posts.id", ondelete="CASCADE")),
+    sa.Column("release_id", sa.Integer, sa.ForeignKey("releases.id", ondelete="CASCADE")),
+    sa.Column("author", sa.String(200), nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("mentions", JSON, nullable=False, default=list),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("notify_due", sa.Boolean, nullable=False, default=False,
+              server_default=sa.false()),
+    sa.Column("notify_claimed_at", UTCDateTime),
+    sa.Index(None, "post_id"),
+    sa.Index(None, "release_id"),
+    sa.Index(None, "notify_due"),
+)
+"""Reviewers' threads: one per post and one per release (exactly one of the two ids is
+set). `notify_due`: the mentions' mail and webhook are still to be sent; cleared once sent,
+so a web process that stopped before sending leaves them to the service (`bot.mentions`);
+`notify_claimed_at`: when a process took them to send (another waits until it is stale)."""
+
+engagement = sa.Table(
+    "engagement", metadata,
+    sa.Column("post_id", sa.Integer, sa.ForeignKey("posts.id", ondelete="CASCADE"),
+              primary_key=True),
+    sa.Column("counts", JSON, nullable=False, default=dict),
+    sa.Column("fetched_at", UTCDateTime, nullable=False),
+)
+"""What a published post earned on its platform (boosts, likes, replies …), as last read by
+the service's engagement loop (`bot.engagement`)."""
+
 source_state = sa.Table(
     "source_state", metadata,
     sa.Column("source", sa.String(200), primary_key=True),

@@ -10,6 +10,7 @@ Routes and who may use them:
     GET  /history (find posts), /outbox/…         reviewer and up
     POST /posts/{id}/approve, /reject             reviewer and up
     POST /releases/{id}/approve, /reject          reviewer and up (every channel at once)
+    POST /posts/{id}/comments, /releases/{id}/comments   reviewer and up ("@name" mentions)
     POST /posts/{id}/edit, /schedule              editor and up
     POST /channels/pause-all                      reviewer and up (the emergency stop)
     POST /channels/{name}/resume                  editor and up
@@ -43,6 +44,7 @@ from bot.web import (
     auth,
     calendar,
     channels,
+    comments,
     convertors,  # noqa: F401  (registers {post_id:id})
     history,
     views,
@@ -119,6 +121,9 @@ def create_app(config: Config, store: Store, *, health: Any = None,
         page("/posts/{post_id:id}/edit", views.edit, "editor", methods=("POST",)),
         page("/posts/{post_id:id}/schedule", views.schedule, "editor", methods=("POST",)),
         page("/posts/bulk", views.bulk, methods=("POST",)),
+        page("/posts/{post_id:id}/comments", comments.comment_on_post, methods=("POST",)),
+        page("/releases/{release_id:id}/comments", comments.comment_on_release,
+             methods=("POST",)),
         page("/releases/{release_id:id}/approve", views.approve_release, methods=("POST",)),
         page("/releases/{release_id:id}/reject", views.reject_release, methods=("POST",)),
         page("/channels/pause-all", channels.pause_all, methods=("POST",)),

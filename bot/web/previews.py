@@ -19,6 +19,8 @@ from sqlalchemy.engine import Connection
 from bot.config import BlueskyConfig, ChannelConfig, Config, LinkedInConfig, MastodonConfig
 from bot.models import Image, Post, PostStatus, Release
 from bot.store import activity, meta
+from bot.store import comments as comment_store
+from bot.store import engagement as engagement_store
 from bot.store.meta import learned_limits
 from channels.base import Limits
 from channels.registry import kind, limits_for
@@ -51,6 +53,15 @@ class PostView:
     """Bluesky: the link card's description."""
     gates: list[str] = field(default_factory=list)
     """Bluesky: self-labels, who may reply, quoting off."""
+    name: str = ""
+    """The account's display name as `check` last read it (else the channel's name)."""
+    avatar: str | None = None
+    engagement: dict[str, Any] | None = None
+    """A published post's counts ({"counts", "fetched_at"}), as last read back."""
+    comments: int = 0
+    """Comments in the post's own thread."""
+    card_picture: Image | None = None
+    """Mastodon: the link card's picture (the release's first image)."""
 
     @property
     def platform(self) -> str:
@@ -105,6 +116,16 @@ class Viewer:
         self.tz: ZoneInfo = config.tz
         self.learned = learned_limits(conn)
         self.tokens = meta.with_prefix(conn, "token:")
+        self.profiles = meta.with_prefix(conn, "profile:")
+        self.comments = comment_store.counts(conn)
+        self.conn = conn
+        self.engagement: dict[int, dict[str, Any] | None] = {}
+
+    def read_engagement(self, posts: list[Post]) -> None:
+        """The counts of the published ones among `posts`, in one query (None: none yet)."""
+        ids = [p.id for p in posts if p.status == S.PUBLISHED]
+        self.engagement.update(dict.fromkeys(ids))
+        self.engagement.update(engagement_store.for_posts(self.conn, ids))
 
     def view(self, post: Post, release: Release | None) -> PostView:
         from bot.fit import count  # with its Unicode-aware regex: at the first page view
@@ -123,6 +144,15 @@ class Viewer:
             handle = f"urn:li:organization:{cfg.organization_id}"
         view = PostView(post=post, kind=platform, limits=limits, length=length,
                         limit=limits.max_chars, spoiler=spoiler, handle=handle)
+        view.comments = self.comments.get(post.id, 0)
+        known = self.profiles.get(post.channel) or {}
+        view.name = str(known.get("name") or post.channel)
+        view.avatar = known.get("avatar") if str(known.get("avatar", "")).startswith(
+            "https://") else None
+        if post.status == S.PUBLISHED:
+            if post.id not in self.engagement:
+                self.read_engagement([post])
+            view.engagement = self.engagement.get(post.id)
         if platform == "bluesky":
             from channels.bluesky import card_description, embed_kind
             from channels.bluesky.channel import gates_of
@@ -131,6 +161,16 @@ class Viewer:
             view.embed = embed_kind(mode, images=bool(post.images), link=bool(post.link))
             view.description = card_description(post) if view.embed == "card" else ""
             view.gates = gates_of(cfg, post) if isinstance(cfg, BlueskyConfig) else []
+        elif platform == "mastodon" and post.link and not post.images:
+            from channels.bluesky import card_description
+
+            # Mastodon fetches the link's preview card when a status has no media: the
+            # release page's own title, summary and picture
+            view.embed = "card"
+            view.description = (release.summary if release and release.summary
+                                else card_description(post))
+            view.card_picture = next((i for i in (release.images if release else [])
+                                      if i.url.startswith("https://")), None)
         elif platform == "linkedin":
             from channels.bluesky import card_description
             from channels.linkedin.channel import content_kind
@@ -248,6 +288,7 @@ def queue_sections(conn: Connection, config: Config, now: datetime) -> list[Sect
     releases = activity.releases_by_id(
         conn, (p.release_id for p in [*waiting, *attention, *done] if p.release_id is not None))
     viewer = Viewer(conn, config, now)
+    viewer.read_engagement(done)
     # held and failed posts lead their section: they need a person, approved ones do not
     attention.sort(key=lambda p: p.status not in (S.HELD, S.FAILED))
 

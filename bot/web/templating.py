@@ -3,11 +3,12 @@
 Post text is people's and sources' text: it reaches the page only escaped; `linkify`
 escapes it first and then wraps the URLs `bot.fit` finds, exactly the ones the platform
 would link. `shortlinks` does the same showing each link as Bluesky's text will (its short
-form, the full address in the link).
+form, the full address in the link), `mastodonlinks` as Mastodon's web interface does.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import date, datetime, time
 from pathlib import Path
@@ -40,6 +41,23 @@ def shortlinks(text: str) -> Markup:
     from channels.bluesky.richtext import short_url
 
     return linkify(text, short_url)
+
+
+_MASTODON_PREFIX = re.compile(r"\A(?:https?://(?:www\.)?|xmpp:)", re.I)
+MASTODON_SHOWN = 30
+"""Characters of a link Mastodon's web interface shows, after the scheme (and `www.`)."""
+
+
+def mastodon_url(url: str) -> str:
+    """A link as Mastodon shows it: `https://www.` dropped, 30 characters, then `…`
+    (the server hides the rest; the link itself stays whole)."""
+    prefix = _MASTODON_PREFIX.match(url)
+    rest = url[prefix.end():] if prefix else url
+    return rest[:MASTODON_SHOWN] + ("…" if len(rest) > MASTODON_SHOWN else "")
+
+
+def mastodonlinks(text: str) -> Markup:
+    return linkify(text, mastodon_url)
 
 
 def href(url: str | None) -> str:
@@ -81,6 +99,8 @@ def environment(tz: ZoneInfo) -> jinja2.Environment:
     env.filters["linkify"] = linkify
     env.filters["editable"] = _editable
     env.filters["shortlinks"] = shortlinks
+    env.filters["mastodonlinks"] = mastodonlinks
+    env.filters["engagement"] = _engagement
     env.filters["mentions"] = _mentions
     env.filters["href"] = href
     env.filters["iso"] = lambda value: value.isoformat() if value else ""
@@ -95,6 +115,10 @@ def _words(text: str | None, language: str | None = None) -> str:
     from bot import i18n
 
     return i18n.fill(text or "", language)
+def _engagement(counts: dict[str, int]) -> str:
+    from bot.engagement import describe
+
+    return describe(counts)
 
 
 def _mentions(text: str) -> str:

@@ -19,6 +19,7 @@ from bot.store import posts as post_store
 from bot.store import releases as release_store
 from bot.web import params
 from bot.web.channels import banners
+from bot.web.comments import start_thread, threads, with_notices
 from bot.web.context import Ctx, safe_next
 from bot.web.previews import Viewer, queue_sections
 from bot.web.security import EMAIL_CSP
@@ -49,8 +50,9 @@ def post_page(ctx: Ctx, *, status: int = 200, error: str | None = None,
         release = release_store.get(conn, post.release_id) if post.release_id else None
         view = Viewer(conn, ctx.config, clock.now()).view(post, release)
         events = list(reversed(post_store.list_events(conn, post_id=post_id)))
+        comments = threads(conn, post)
     return ctx.render("post.html", status=status, view=view, release=release, events=events,
-                      error=error, draft=draft or {})
+                      error=error, draft=draft or {}, comments=comments)
 
 
 def email_preview(ctx: Ctx) -> Response:
@@ -103,10 +105,14 @@ def reject(ctx: Ctx) -> Response:
     note = " ".join(ctx.form.get("reason", "").split())[:1000]
     try:
         with ctx.begin() as conn:
+            # the reason starts the post's thread (its event just before the rejection's)
+            mentions = bool(note) and start_thread(ctx, conn, f"Rejected: {note}",
+                                                   post_id=post_id)
             post = workflow.reject(conn, post_id, ctx.actor, note or None)
     except WorkflowError as exc:
         return _refused(ctx, exc)
-    return _done(ctx, post, f"Post {post_id} ({post.channel}) rejected: it will not go out.")
+    done = _done(ctx, post, f"Post {post_id} ({post.channel}) rejected: it will not go out.")
+    return with_notices(ctx, done) if mentions else done
 
 
 def edit(ctx: Ctx) -> Response:
@@ -188,7 +194,12 @@ def _each_of_release(ctx: Ctx, action: str) -> Response:
                    if p.status in workflow.APPROVABLE]
     if not waiting:
         return ctx.refuse(404, "This release has no post waiting for a decision.")
-    return _decide(ctx, waiting, action, note)
+    response = _decide(ctx, waiting, action, note)
+    if action == "reject" and note:  # the reason starts the release's thread
+        with ctx.begin() as conn:
+            if start_thread(ctx, conn, f"Rejected: {note}", release_id=release_id):
+                return with_notices(ctx, response)
+    return response
 
 
 def _decide(ctx: Ctx, waiting: list[Post], action: str, note: str | None) -> Response:

@@ -33,7 +33,7 @@ from bot import fence, redact
 from bot.config import BlueskyConfig, SelfLabel
 from bot.fit import find_urls
 from bot.models import Image, Post, Receipt
-from channels.base import Ambiguous, Check, Limits, Permanent, Transient
+from channels.base import Ambiguous, Check, Limits, Permanent, Transient, counts, profile
 from channels.bluesky.api import Session, _json
 from channels.bluesky.errors import CONTENT_HINT, PLATFORM, error_of, raise_for
 from channels.bluesky.lookup import COLLECTION, BlueskyLookup
@@ -124,7 +124,8 @@ class BlueskyChannel(BlueskyMedia, BlueskyLookup):
         handle = str(data.get("handle") or session.handle)
         active = data.get("active") is not False
         details.update(handle=f"@{handle}", did=data.get("did") or session.did,
-                       limits=asdict(self.limits))
+                       limits=asdict(self.limits),
+                       profile=await self._profile(str(data.get("did") or session.did)))
         if not active:
             return Check(ok=False, details=details, warnings=warnings,
                          summary=f"@{handle}: the account is {data.get('status') or 'inactive'}"
@@ -133,6 +134,30 @@ class BlueskyChannel(BlueskyMedia, BlueskyLookup):
         summary = (f"@{handle} on {urlsplit(self._base).netloc}: {self._single} "
                    f"graphemes{thread}, up to {MAX_IMAGES} images")
         return Check(ok=True, summary=summary, details=details, warnings=warnings)
+
+    async def _profile(self, did: str) -> dict[str, str] | None:
+        """The account's display name and avatar (app.bsky.actor.getProfile), for the
+        review page's previews; None when the AppView does not answer (not a failed check)."""
+        try:
+            response = await self._xrpc("GET", "app.bsky.actor.getProfile",
+                                        where="the profile", params={"actor": did})
+        except (Transient, Ambiguous, Permanent):
+            return None
+        data = _json(response) if response.is_success else None
+        data = data if isinstance(data, dict) else {}
+        return profile(data.get("displayName"), data.get("avatar"))
+
+    async def engagement(self, remote_id: str) -> dict[str, int]:
+        """Likes, reposts, replies and quotes of a published post (app.bsky.feed.getPosts)."""
+        response = await self._xrpc("GET", "app.bsky.feed.getPosts", where="the post",
+                                    params={"uris": [remote_id]})
+        raise_for(response, where="the post")
+        data = _json(response)
+        found = (data or {}).get("posts") if isinstance(data, dict) else None
+        post = next((p for p in found or [] if isinstance(p, dict) and p.get("uri") ==
+                     remote_id), {})
+        return counts(post, likes="likeCount", reposts="repostCount", replies="replyCount",
+                      quotes="quoteCount")
 
     # ------------------------------------------------------------------ publish
 

@@ -47,6 +47,15 @@ def _parse_time(value: Any) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
+ENGAGEMENT_FIELDS = ("reactions.summary(total_count).limit(0),"
+                     "comments.summary(total_count).limit(0),shares")
+
+
+def _total(data: dict[str, Any], edge: str) -> int:
+    value = ((data.get(edge) or {}).get("summary") or {}).get("total_count")
+    return value if isinstance(value, int) and value >= 0 else 0
+
+
 class FacebookChannel(PageCheck):
     """One Facebook Page. `publish` is safe to call twice: it finds an earlier publication."""
 
@@ -171,6 +180,13 @@ class FacebookChannel(PageCheck):
         return post.text
 
     # ── finding earlier publications ──────────────────────────────────────────────────
+    async def engagement(self, remote_id: str) -> dict[str, int]:
+        """Reactions, comments and shares of a published Page post (summaries only: no
+        names of the people who reacted are asked for)."""
+        data = await self._call("GET", remote_id, {"fields": ENGAGEMENT_FIELDS})
+        return {"reactions": _total(data, "reactions"), "comments": _total(data, "comments"),
+                "shares": int((data.get("shares") or {}).get("count") or 0)}
+
     async def lookup(self, post: Post) -> Receipt | None:
         """The live Page post carrying this post's exact text (and link card), created after
         the post was first claimed: nothing older can be ours."""

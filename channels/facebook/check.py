@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from channels.base import ChannelError, Check, Permanent
+from channels.base import ChannelError, Check, Permanent, profile
 from channels.facebook.errors import NEED_PAGE, REAUTH, REQUIRED_SCOPES, TOKEN_HINTS, _int, scrub
 from channels.facebook.graph import GraphApi
 
@@ -22,11 +22,21 @@ class PageCheck(GraphApi):
 
     async def check(self) -> Check:
         try:
-            if self._app_token:
-                return await self._check_debug_token()
-            return await self._check_me()
+            found = await (self._check_debug_token() if self._app_token else self._check_me())
         except ChannelError as exc:
             return Check(ok=False, summary=f"Facebook Page {self.config.page_id}: {exc}")
+        if found.ok:
+            found.details["profile"] = await self._profile()
+        return found
+
+    async def _profile(self) -> dict[str, str] | None:
+        """The Page's name and picture, for the review page's previews (None if unread)."""
+        try:
+            page = await self._call("GET", self.config.page_id, {"fields": "name,picture"})
+        except ChannelError:
+            return None
+        picture = ((page.get("picture") or {}).get("data") or {}).get("url")
+        return profile(page.get("name"), picture)
 
     async def _check_debug_token(self) -> Check:
         page_id = self.config.page_id

@@ -17,7 +17,7 @@ import time
 from dataclasses import asdict, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import httpx
 import regex
@@ -26,7 +26,7 @@ from bot import fence, redact
 from bot.config import MastodonConfig
 from bot.fit import count
 from bot.models import Image, Post, Receipt
-from channels.base import Ambiguous, Check, Limits, Permanent, Transient
+from channels.base import Ambiguous, Check, Limits, Permanent, Transient, counts, profile
 from channels.mastodon.api import _json, _receipt
 from channels.mastodon.errors import CONTENT_HINT, PLATFORM, _error_text
 from channels.mastodon.lookup import MastodonLookup
@@ -165,12 +165,24 @@ class MastodonChannel(MastodonMedia, MastodonLookup):
                             f"instance's limit of {instance_max}: posts would be refused")
         warnings += self._counting_warnings()
         acct = f"@{account.get('acct') or account.get('username')}"
+        details.update(profile=profile(account.get("display_name"),
+                                       account.get("avatar_static") or account.get("avatar")))
         details.update(account=acct, account_url=account.get("url"),
                        version=(self._instance or {}).get("version"), limits=asdict(limits))
         summary = (f"{acct} on {urlsplit(self._base).netloc} ({display_name(self.server)}): "
                    f"{limits.max_chars} characters counted as {self.counting}, "
                    f"up to {limits.max_images} images")
         return Check(ok=True, summary=summary, details=details, warnings=warnings)
+
+    async def engagement(self, remote_id: str) -> dict[str, int]:
+        """Boosts, favourites and replies of a published status (GET /api/v1/statuses/:id)."""
+        self._guard()
+        response = await self._request("GET", f"/api/v1/statuses/{quote(remote_id, safe='')}")
+        self._raise(response, scope="read:statuses", where="the status")
+        data = _json(response)
+        data = data if isinstance(data, dict) else {}
+        return counts(data, boosts="reblogs_count", favourites="favourites_count",
+                      replies="replies_count")
 
     def _counting_warnings(self) -> list[str]:
         """What `check` says when the server counts otherwise than the channel does."""

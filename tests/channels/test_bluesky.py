@@ -597,3 +597,24 @@ async def test_the_fake_refuses_facets_off_character_boundaries(
               "record": record})
     assert answer.status_code == 400
     assert "inside a UTF-8 character" in answer.json()["message"]
+
+
+async def test_engagement_reads_likes_and_reposts(fake: FakePDS, server: LiveServer,
+                                                  client: httpx.AsyncClient) -> None:
+    channel = channel_for(server, client)
+    receipt = await channel.publish(make_post())
+    stored = only_record(fake)
+    stored.like_count, stored.repost_count, stored.reply_count = 7, 2, 1
+    assert await channel.engagement(receipt.remote_id) == {"likes": 7, "reposts": 2,
+                                                           "replies": 1, "quotes": 0}
+    [asked] = [r for r in fake.requests if r.nsid == "app.bsky.feed.getPosts"]
+    assert asked.query == {"uris": receipt.remote_id}
+
+
+async def test_check_reads_the_profile(fake: FakePDS, server: LiveServer,
+                                       client: httpx.AsyncClient) -> None:
+    account = next(iter(fake.accounts.values()))
+    account.display_name, account.avatar = "City Newsroom", "https://cdn.example/a.jpg"
+    check = await channel_for(server, client).check()
+    assert check.details["profile"] == {"name": "City Newsroom",
+                                        "avatar": "https://cdn.example/a.jpg"}

@@ -464,3 +464,22 @@ async def test_warm_up_warns_when_the_page_lacks_open_graph_tags(
     with caplog.at_level(logging.WARNING, logger="channels.facebook"):
         await make(warm_up=True).publish(make_post(post_id=2, text="Another post " + LINK))
     assert "lacks" not in caplog.text
+
+
+async def test_engagement_reads_the_reaction_summaries(make: Any, graph: FakeGraph) -> None:
+    channel = make()
+    receipt = await channel.publish(make_post())
+    live = graph.posts[receipt.remote_id]
+    live.reactions, live.comments = 12, 3
+    assert await channel.engagement(receipt.remote_id) == {"reactions": 12, "comments": 3,
+                                                           "shares": 0}
+    live.shares = 2
+    assert (await channel.engagement(receipt.remote_id))["shares"] == 2
+    asked = graph.requests_to("post.read")[-1].params["fields"]
+    assert "reactions.summary(total_count)" in asked  # counts only, never who reacted
+
+
+async def test_check_reads_the_page_name_and_picture(make: Any, graph: FakeGraph) -> None:
+    check = await make().check()
+    assert check.details["profile"] == {
+        "name": graph.page_name, "avatar": f"https://scontent.example/{graph.page_id}.jpg"}

@@ -623,3 +623,22 @@ async def test_images_on_private_hosts_are_refused_by_default(images: Any) -> No
             with pytest.raises(Permanent, match="allow_private_images"):
                 await channel.publish(post)
     assert state.statuses == {}
+
+
+async def test_engagement_reads_the_status_counts(
+        fake: FakeMastodon, server: LiveServer, client: httpx.AsyncClient) -> None:
+    channel = channel_for(server, client)
+    receipt = await channel.publish(make_post())
+    status = fake.statuses[receipt.remote_id]
+    status.reblogs_count, status.favourites_count, status.replies_count = 4, 9, 1
+    assert await channel.engagement(receipt.remote_id) == {"boosts": 4, "favourites": 9,
+                                                           "replies": 1}
+    with pytest.raises(Permanent):  # a status deleted on the server
+        await channel.engagement("999999")
+
+
+async def test_check_reads_the_account_name_and_avatar(
+        server: LiveServer, client: httpx.AsyncClient) -> None:
+    check = await channel_for(server, client).check()
+    assert check.details["profile"] == {"name": "Newsroom",
+                                        "avatar": "https://files.example/avatars/newsroom.png"}

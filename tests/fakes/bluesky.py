@@ -92,6 +92,8 @@ class Account:
     handle: str
     app_passwords: set[str]
     status: str | None = None  # "takendown" | "deactivated"
+    display_name: str = ""
+    avatar: str = ""
 
 
 @dataclass
@@ -120,6 +122,11 @@ class Stored:
     text_bytes: bytes
     body: bytes
     """The HTTP request body that wrote the record, as received."""
+    like_count: int = 0
+    repost_count: int = 0
+    reply_count: int = 0
+    quote_count: int = 0
+    """What the AppView counts for the post (tests set them), served by getPosts."""
 
 
 @dataclass
@@ -683,6 +690,35 @@ async def list_records(state: FakePDS, request: Request, body: Any) -> Response:
     return JSONResponse(out)
 
 
+async def get_profile(state: FakePDS, request: Request, body: Any) -> Response:
+    """app.bsky.actor.getProfile, which a PDS proxies to the AppView."""
+    state._bearer(request, "access")
+    actor = request.query_params.get("actor", "")
+    with state.lock:
+        account = next((a for a in state.accounts.values() if actor in (a.did, a.handle)),
+                       None)
+    if account is None:
+        raise invalid("Profile not found")
+    out: dict[str, Any] = {"did": account.did, "handle": account.handle}
+    out |= {"displayName": account.display_name} if account.display_name else {}
+    out |= {"avatar": account.avatar} if account.avatar else {}
+    return JSONResponse(out)
+
+
+async def get_posts(state: FakePDS, request: Request, body: Any) -> Response:
+    """app.bsky.feed.getPosts: up to 25 `uris`; posts it does not know are left out."""
+    state._bearer(request, "access")
+    uris = request.query_params.getlist("uris")
+    if not uris or len(uris) > 25:
+        raise invalid("uris must have 1 to 25 items")
+    with state.lock:
+        found = [r for r in state.records.values() if r.uri in uris]
+        posts = [{"uri": r.uri, "cid": r.cid, "record": r.value, "likeCount": r.like_count,
+                  "repostCount": r.repost_count, "replyCount": r.reply_count,
+                  "quoteCount": r.quote_count} for r in found]
+    return JSONResponse({"posts": posts})
+
+
 HANDLERS: dict[str, tuple[str, Any]] = {
     "com.atproto.server.createSession": ("POST", create_session),
     "com.atproto.server.refreshSession": ("POST", refresh_session),
@@ -693,6 +729,8 @@ HANDLERS: dict[str, tuple[str, Any]] = {
     "com.atproto.repo.putRecord": ("POST", put_record),
     "com.atproto.repo.getRecord": ("GET", get_record),
     "com.atproto.repo.listRecords": ("GET", list_records),
+    "app.bsky.actor.getProfile": ("GET", get_profile),
+    "app.bsky.feed.getPosts": ("GET", get_posts),
 }
 
 

@@ -29,6 +29,7 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 import secrets
 import threading
 from collections import defaultdict, deque
@@ -50,8 +51,9 @@ PAGE_SCOPES = ("pages_show_list", READ_PERMISSION, WRITE_PERMISSION)
 THROTTLE_CODES = frozenset({4, 17, 32, 341, 613, 80001})
 TRANSIENT_CODES = frozenset({1, 2}) | THROTTLE_CODES
 POST_FIELDS = frozenset({"id", "message", "created_time", "updated_time", "permalink_url",
-                         "is_published", "attachments", "from", "status_type"})
-PAGE_FIELDS = frozenset({"id", "name", "category", "link"})
+                         "is_published", "attachments", "from", "status_type", "reactions",
+                         "comments", "shares"})
+PAGE_FIELDS = frozenset({"id", "name", "category", "link", "picture"})
 
 DEFAULT_MESSAGES = {
     1: "An unknown error occurred",
@@ -134,6 +136,10 @@ class FakePost:
     created: datetime
     published: bool
     photo_id: str | None = None
+    reactions: int = 0
+    comments: int = 0
+    shares: int = 0
+    """What people did with it (tests set them): `reactions.summary(total_count)` & co."""
 
     @property
     def permalink(self) -> str:
@@ -325,7 +331,7 @@ def _fields(value: str | None) -> list[str]:
         depth += (char == "{") - (char == "}")
         current += char
     out.append(current)
-    return [f.split("{", 1)[0].strip() for f in out if f.strip()]
+    return [re.split(r"[{.]", f, maxsplit=1)[0].strip() for f in out if f.strip()]
 
 
 def _time(value: datetime) -> str:
@@ -523,7 +529,9 @@ class _Graph:
         fake = self.fake
         if node_id == fake.page_id:
             values = {"id": fake.page_id, "name": fake.page_name, "category": "Media/news company",
-                      "link": f"https://www.facebook.com/{fake.page_id}"}
+                      "link": f"https://www.facebook.com/{fake.page_id}",
+                      "picture": {"data": {"is_silhouette": False, "height": 50, "width": 50,
+                                           "url": f"https://scontent.example/{fake.page_id}.jpg"}}}
             kind = "page"
         elif token.kind == "USER" and node_id == token.profile_id:
             values, kind = {"id": fake.user_id, "name": fake.user_name}, "user"
@@ -729,6 +737,10 @@ def _render(post: FakePost, fields: list[str]) -> dict[str, Any]:
             out[name] = "added_photos" if post.photo_id else "shared_story"
         elif name == "from":
             out[name] = {"id": post.page_id}
+        elif name in ("reactions", "comments"):  # as `x.summary(total_count).limit(0)`
+            out[name] = {"data": [], "summary": {"total_count": getattr(post, name)}}
+        elif name == "shares" and post.shares:     # Graph leaves it out while it is 0
+            out[name] = {"count": post.shares}
         elif name == "attachments" and (post.link or post.photo_id):
             kind = "photo" if post.photo_id else "share"
             target = post.link or f"https://www.facebook.com/photo/?fbid={post.photo_id}"

@@ -48,6 +48,7 @@ SCOPES: dict[str, tuple[str, ...]] = {
     "media": ("write", "write:media"),
     "media_get": ("write", "write:media"),
     "account_statuses": ("read", "read:statuses"),
+    "status": ("read", "read:statuses"),
 }
 SLOW_TYPES = frozenset({"image/gif", "video/mp4", "video/webm", "video/quicktime", "audio/mpeg"})
 VISIBILITIES = ("public", "unlisted", "private", "direct")
@@ -99,6 +100,9 @@ class Status:
     uri: str
     content: str
     idempotency_key: str | None
+    reblogs_count: int = 0
+    favourites_count: int = 0
+    replies_count: int = 0
 
 
 @dataclass
@@ -289,6 +293,9 @@ def _account_json(account: Account, base: str) -> dict[str, Any]:
     return {
         "id": account.id, "username": account.username, "acct": account.username,
         "display_name": account.username.title(), "url": f"{base}/@{account.username}",
+        # avatars live on the server's media host, as on most instances
+        "avatar": f"https://files.example/avatars/{account.username}.png",
+        "avatar_static": f"https://files.example/avatars/{account.username}.png",
         "locked": False, "bot": True, "note": "", "followers_count": 0,
         "created_at": "2024-01-01T00:00:00.000Z",
     }
@@ -317,6 +324,8 @@ def _status_json(state: FakeMastodon, status: Status, base: str) -> dict[str, An
         "in_reply_to_account_id": parent.account_id if parent else None,
         "media_attachments": [_media_json(state.media[m], base) for m in status.media_ids],
         "mentions": [], "tags": [], "emojis": [], "reblog": None, "poll": None,
+        "reblogs_count": status.reblogs_count, "favourites_count": status.favourites_count,
+        "replies_count": status.replies_count,
         "application": {"name": "pressbot", "website": None},
         "account": _account_json(account, base),
     }
@@ -364,6 +373,17 @@ async def verify_credentials(state: FakeMastodon, request: Request,
     body = _account_json(account, _base(request))
     body["source"] = {"privacy": "public", "language": "en", "note": ""}
     return JSONResponse(body)
+
+
+async def get_status(state: FakeMastodon, request: Request,
+                     form: dict[str, list[str]]) -> Response:
+    """GET /api/v1/statuses/:id — with its counts, which tests set on `state.statuses`."""
+    state._authorize(request, "status")
+    with state.lock:
+        status = state.statuses.get(request.path_params["id"])
+        if status is None:
+            raise ApiError(404, "Record not found")
+        return JSONResponse(_status_json(state, status, _base(request)))
 
 
 def _first(form: dict[str, list[str]], name: str) -> str | None:
@@ -646,6 +666,7 @@ def make_app(state: FakeMastodon) -> Starlette:
         ("/api/v1/media/{id}", "GET", "media_get", get_media),
         ("/api/v1/media/{id}", "DELETE", "media_delete", delete_media),
         ("/api/v1/accounts/{id}/statuses", "GET", "account_statuses", account_statuses),
+        ("/api/v1/statuses/{id}", "GET", "status", get_status),
     ]
     routes = [Route(path, _endpoint(state, name, handler), methods=[method])
               for path, method, name, handler in table]

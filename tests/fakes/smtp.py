@@ -215,6 +215,17 @@ class FakeSMTP:
     def running(self) -> Running:
         return Running(self)
 
+    def wait(self, count: int, seconds: float) -> list[Received]:
+        """Block until `count` messages were accepted (fail after `seconds`, a safety net)."""
+        import time
+
+        deadline = time.monotonic() + seconds
+        while len(self.messages) < count:
+            assert time.monotonic() < deadline, \
+                f"the SMTP server got {len(self.messages)} messages, expected {count}"
+            time.sleep(0.05)
+        return self.messages
+
 
 class _Greeting(asyncio.Protocol):
     """A server that is up but not taking mail: it greets with a refusal and hangs up."""

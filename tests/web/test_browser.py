@@ -141,7 +141,11 @@ def test_review_edit_approve_publish(chromium: Any, config: Config, store: Store
         assert published.remote_url.endswith(served or "-")
         assert served == f"/outbox/mastodon/post-{ids['mastodon']}.txt"
         assert text in page.request.get(server.url + served).text()
-        assert text in card.locator(".mastodon .text").inner_text()
+        # the link shown as Mastodon shows it, whole in the href
+        link = "https://www.example.org/news/riverside-library"
+        shown = card.locator(".mastodon .text")
+        assert shown.inner_text() == text.replace(link, "example.org/news/riverside-lib…")
+        assert shown.locator("a").get_attribute("href") == link
         page.screenshot(path=str(ARTIFACTS / "published.png"), full_page=True)
 
         page.goto(f"{server.url}/posts/{ids['mastodon']}")

@@ -175,12 +175,13 @@ def test_post_page_shows_the_audit_trail(client: TestClient, store: Store,
     page = client.get(f"/posts/{posts['mastodon']}").text
     body = page[page.index("<tbody>"):page.index("</tbody>")]
     rows = re.findall(r"<tr>.*?</tr>", body, re.S)
-    assert len(rows) == 2
+    assert len(rows) == 3
     assert "queued" in rows[0]
     assert "system" in rows[0]
-    assert "web:rita" in rows[1]
-    assert "reject" in rows[1]
-    assert "reason: Dup" in rows[1]
+    assert "comment: Rejected: Dup" in rows[1]  # the reason starts the post's thread
+    assert "web:rita" in rows[2]
+    assert "reject" in rows[2]
+    assert "reason: Dup" in rows[2]
 
 
 def test_activity_pages_and_csv(client: TestClient, store: Store, config: Config) -> None:
@@ -205,7 +206,8 @@ def test_activity_pages_and_csv(client: TestClient, store: Store, config: Config
     assert "attachment" in export.headers["content-disposition"]
     rows = list(csv.DictReader(io.StringIO(export.text)))
     with store.begin() as conn:
-        assert len(rows) == events_count(conn) == 3 + 60 + 1  # accounts, queued, rejected
+        # accounts, queued, rejected, and the comment the reason started
+        assert len(rows) == events_count(conn) == 3 + 60 + 2
     assert [int(r["id"]) for r in rows] == sorted(int(r["id"]) for r in rows)
     reject = rows[-1]
     assert (reject["actor"], reject["action"], reject["post_id"]) == ("web:rita", "reject",
