@@ -26,7 +26,7 @@ from bot.errors import TemplateError, WorkflowError
 from bot.fit import count
 from bot.models import Post, PostStatus, Release, Rendered
 from bot.render import HOLD_PREFIX, Target, render, render_edited_email, targets, wants
-from bot.schedule import next_slot
+from bot.schedule import inside, next_slot
 from bot.store import posts as post_store
 from bot.store.schema import posts as posts_table
 
@@ -254,9 +254,18 @@ def schedule(conn: Connection, config: Config, post_id: int, actor: str,
     if embargo and when < embargo:
         raise WorkflowError(f"post {post_id} is embargoed until {embargo.isoformat()}: "
                             "it cannot be scheduled before that")
+    cfg = config.channels.get(post.channel)
+    if cfg is not None and not inside(when, cfg.windows, config.tz):
+        local = when.astimezone(config.tz).strftime("%a %-d %b %Y, %H:%M")
+        raise WorkflowError(f"{local} is outside {post.channel}'s publishing windows "
+                            f"({', '.join(cfg.windows)}, {config.bot.timezone}): pick a time "
+                            "inside one")
     extra = {**post.extra, "scheduled_by": actor}
+    detail = {"publish_at": when.isoformat()}
+    if post.publish_at is not None:   # the audit trail says where it was moved from
+        detail["moved_from"] = post.publish_at.isoformat()
     scheduled = post_store.change(conn, post_id, allowed_from=EDITABLE, to=None, actor=actor,
-                                  action="schedule", detail={"publish_at": when.isoformat()},
+                                  action="schedule", detail=detail,
                                   publish_at=when, extra=extra)
     log.info("post=%d channel=%s by=%s publish_at=%s scheduled", post_id, post.channel, actor,
              when.isoformat())

@@ -11,6 +11,7 @@ Routes and who may use them:
     POST /posts/{id}/approve, /reject             reviewer and up
     POST /releases/{id}/approve, /reject          reviewer and up (every channel at once)
     POST /posts/{id}/edit, /schedule              editor and up
+    POST /calendar/move                           editor and up (a post onto a day)
     POST /channels/pause-all                      reviewer and up (the emergency stop)
     POST /channels/{name}/resume                  editor and up
     GET  /users · POST /users, /users/{name}/…    admin
@@ -125,6 +126,7 @@ def create_app(config: Config, store: Store, *, health: Any = None,
         page("/channels/{channel}/resume", channels.resume, "editor", methods=("POST",)),
         page("/history", history.history_page),
         page("/calendar", calendar.calendar_page),
+        page("/calendar/move", calendar.move, "editor", methods=("POST",)),
         page("/outbox/{path:path}", history.outbox_file),
         page("/activity", activity.activity_page),
         page("/activity.csv", activity.activity_csv),
