@@ -12,6 +12,8 @@ Routes and who may use them:
     POST /releases/{id}/approve, /reject          reviewer and up (every channel at once)
     POST /posts/{id}/edit, /schedule              editor and up
     POST /calendar/move                           editor and up (a post onto a day)
+    POST /posts/{id}/pictures, …/pictures/upload  editor and up (alt text, order, uploads)
+    GET  /pictures/{name}                         reviewer and up (an uploaded picture)
     POST /channels/pause-all                      reviewer and up (the emergency stop)
     POST /channels/{name}/resume                  editor and up
     GET  /users · POST /users, /users/{name}/…    admin
@@ -46,6 +48,7 @@ from bot.web import (
     channels,
     convertors,  # noqa: F401  (registers {post_id:id})
     history,
+    pictures,
     views,
 )
 from bot.web.context import Ctx, Handler, Web, endpoint
@@ -100,10 +103,13 @@ def create_app(config: Config, store: Store, *, health: Any = None,
     )
     outbox = config.resolve(Path(config.bot.outbox)).resolve()
     web.env.globals["live"] = lambda url: history.live_link(url, outbox)
+    web.env.globals["picture_src"] = lambda url: pictures.src(config, url)
+    web.env.filters["picture_version"] = pictures.version
 
     def page(path: str, handler: Handler, role: str | None = "reviewer",
-             methods: tuple[str, ...] = ("GET",)) -> Route:
-        return Route(path, endpoint(web, handler, role=role), methods=list(methods))
+             methods: tuple[str, ...] = ("GET",), files: int = 0) -> Route:
+        return Route(path, endpoint(web, handler, role=role, files=files),
+                     methods=list(methods))
 
     routes: list[BaseRoute] = [
         Route("/healthz", healthz),
@@ -120,6 +126,10 @@ def create_app(config: Config, store: Store, *, health: Any = None,
         page("/posts/{post_id:id}/edit", views.edit, "editor", methods=("POST",)),
         page("/posts/{post_id:id}/schedule", views.schedule, "editor", methods=("POST",)),
         page("/posts/bulk", views.bulk, methods=("POST",)),
+        page("/posts/{post_id:id}/pictures", pictures.change, "editor", methods=("POST",)),
+        page("/posts/{post_id:id}/pictures/upload", pictures.upload, "editor",
+             methods=("POST",), files=1),
+        page("/pictures/{name}", pictures.picture_file),
         page("/releases/{release_id:id}/approve", views.approve_release, methods=("POST",)),
         page("/releases/{release_id:id}/reject", views.reject_release, methods=("POST",)),
         page("/channels/pause-all", channels.pause_all, methods=("POST",)),

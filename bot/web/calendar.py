@@ -166,7 +166,8 @@ def move(ctx: Ctx) -> Response:
             shown = f"{when:%a %-d %b %Y, %H:%M} ({ctx.config.bot.timezone})"
             if when <= clock.now():
                 raise WorkflowError(f"{shown} has passed: pick a time still to come")
-            post = workflow.schedule(conn, ctx.config, post_id, ctx.actor, when)
+            post = workflow.schedule(conn, ctx.config, post_id, ctx.actor, when,
+                                     in_windows=True)
     except WorkflowError as exc:
         ctx.flash("error", f"Post {post_id} not moved: {exc}")
         return ctx.redirect(back)
