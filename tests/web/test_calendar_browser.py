@@ -1,6 +1,7 @@
 """The calendar in a real headless Chromium at phone and desktop width: a post dragged by
 its handle onto another day, one moved with the arrow keys (the live region saying where),
-a waiting post dragged from the sidebar, and a drop outside the windows refused. The
+one moved a day back by its button from the keyboard, a waiting post dragged
+from the sidebar, and a drop outside the windows refused. The
 clock and windows are those of `test_calendar` (Monday 7 December 2026)."""
 
 from __future__ import annotations
@@ -52,6 +53,10 @@ def test_drag_and_keyboard_moves(chromium: Any, config: Config, store: Store,  #
         with page.expect_navigation():
             page.keyboard.press("Enter")
         assert "moved to Fri 11 Dec 2026, 10:30" in page.locator(".flash").inner_text()
+        page.get_by_role("button", name=f"Post {toot}: one day earlier").focus()
+        with page.expect_navigation():
+            page.keyboard.press("Enter")
+        assert "moved to Thu 10 Dec 2026, 10:30" in page.locator(".flash").inner_text()
 
         said = dropped(page, page.locator(f"#loose-{facebook} .grip"), "2026-12-09")
         assert f"Post {facebook} (facebook) moved to Wed 9 Dec 2026, 09:00" in said
@@ -69,6 +74,6 @@ def test_drag_and_keyboard_moves(chromium: Any, config: Config, store: Store,  #
     assert problems == []
     post, events = stored(store, toot)
     assert post.publish_at == local(config, "2026-12-14T10:30")
-    assert [e["action"] for e in events[:3]] == ["schedule"] * 3
-    assert {e["actor"] for e in events[:3]} == {"web:ed"}
+    assert [e["action"] for e in events[:4]] == ["schedule"] * 4
+    assert {e["actor"] for e in events[:4]} == {"web:ed"}
     assert stored(store, facebook)[0].publish_at == local(config, "2026-12-09T09:00")

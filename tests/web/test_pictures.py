@@ -162,3 +162,28 @@ def test_forms_need_the_token_and_the_editor_role(client: TestClient, two: int,
 
 def form_of_reviewer(client: TestClient, post_id: int) -> dict[str, str]:
     return {"csrf": csrf_of(client.get(f"/posts/{post_id}").text), "version": "x"}
+
+
+def test_an_emails_html_is_rendered_again_with_the_new_alt(client: TestClient, store: Store,
+                                                           config: Config) -> None:
+    sign_in(client, "ed")
+    post_id = queue(store, config, release(1, images=TWO))["newsletter"]
+    assert 'alt="Rooftop garden"' not in (post_of(store, post_id)[0].html or "")
+    send(client, post_id, **{"alt-0": "Rooftop garden", "alt-1": "Second"})
+    post, action = post_of(store, post_id)
+    assert action == "pictures" and 'alt="Rooftop garden"' in (post.html or "")
+
+
+def test_four_eyes_counts_a_picture_change_as_an_edit(store: Store, config: Config) -> None:
+    from bot import workflow
+    from bot.errors import WorkflowError
+
+    strict = config.model_copy(update={"web": config.web.model_copy(update={"four_eyes": True})})
+    post_id = queue(store, config, release(1, images=TWO))["mastodon"]
+    with store.begin() as conn:
+        workflow.set_pictures(conn, strict, post_id, "web:ed", TWO[1:], "picture 1 removed")
+    with pytest.raises(WorkflowError, match="another person must approve"), \
+            store.begin() as conn:
+        workflow.approve(conn, strict, post_id, "web:ed")
+    with store.begin() as conn:
+        assert workflow.approve(conn, strict, post_id, "web:rita").status == "approved"
