@@ -101,6 +101,10 @@ def test_month_view_lays_out_the_whole_month(editor: TestClient, store: Store,
     assert f'id="slot-{ids["facebook"]}"' in christmas_eve and "15:00" in christmas_eve
     assert "start=2026-11-01" in page and "start=2027-01-01" in page
     assert editor.get("/calendar?view=year").status_code == 400
+    last = editor.get("/calendar?view=month&start=2999-12-31")     # the calendar's ends
+    assert last.status_code == 200 and "Next month" not in last.text
+    first = editor.get("/calendar?view=month&start=1900-01-01")
+    assert first.status_code == 200 and "Previous month" not in first.text
 
 
 def test_a_post_moves_a_day_keeping_its_time_and_the_move_is_audited(
