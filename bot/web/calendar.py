@@ -121,8 +121,7 @@ def calendar_page(ctx: Ctx) -> Response:
     here = f"/calendar?view={view}&start={shown.isoformat()}"
     return ctx.render("calendar.html", view=view, days=days, begin=begin, anchor=anchor,
                       today=today, previous=previous, following=following, here=here,
-                      sidebar=[_item(ctx, p) for p in loose],
-                      weeks=[days[i:i + 7] for i in range(0, len(days), 7)])
+                      sidebar=[_item(ctx, p) for p in loose])
 
 
 def _clock(raw: str) -> time | None:
