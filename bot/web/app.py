@@ -11,14 +11,14 @@ Routes and who may use them:
     POST /posts/{id}/approve, /reject             reviewer and up
     POST /releases/{id}/approve, /reject          reviewer and up (every channel at once)
     POST /posts/{id}/edit, /schedule              editor and up
-    POST /calendar/move                           editor and up (a post onto a day)
-    POST /posts/{id}/pictures, …/pictures/upload  editor and up (alt text, order, uploads)
-    GET  /pictures/{name}                         reviewer and up (an uploaded picture)
     POST /channels/pause-all                      reviewer and up (the emergency stop)
     POST /channels/{name}/resume                  editor and up
     GET  /users · POST /users, /users/{name}/…    admin
     GET/POST /websub/{source}/{nonce}             WebSub hubs (HMAC-signed pushes)
     …    public newsletter pages                  anyone: `bot.web.public`, when present
+    POST /calendar/move                           editor and up (a post onto a day)
+    POST /posts/{id}/pictures, …/pictures/upload  editor and up (alt text, order, uploads)
+    GET  /pictures/{name}                         reviewer and up (an uploaded picture)
 
 Every response carries the security headers of `bot.web.security`.
 """
@@ -126,23 +126,23 @@ def create_app(config: Config, store: Store, *, health: Any = None,
         page("/posts/{post_id:id}/edit", views.edit, "editor", methods=("POST",)),
         page("/posts/{post_id:id}/schedule", views.schedule, "editor", methods=("POST",)),
         page("/posts/bulk", views.bulk, methods=("POST",)),
-        page("/posts/{post_id:id}/pictures", pictures.change, "editor", methods=("POST",)),
-        page("/posts/{post_id:id}/pictures/upload", pictures.upload, "editor",
-             methods=("POST",), files=1),
-        page("/pictures/{name}", pictures.picture_file),
         page("/releases/{release_id:id}/approve", views.approve_release, methods=("POST",)),
         page("/releases/{release_id:id}/reject", views.reject_release, methods=("POST",)),
         page("/channels/pause-all", channels.pause_all, methods=("POST",)),
         page("/channels/{channel}/resume", channels.resume, "editor", methods=("POST",)),
         page("/history", history.history_page),
         page("/calendar", calendar.calendar_page),
-        page("/calendar/move", calendar.move, "editor", methods=("POST",)),
         page("/outbox/{path:path}", history.outbox_file),
         page("/activity", activity.activity_page),
         page("/activity.csv", activity.activity_csv),
         page("/users", admin.users_page, "admin"),
         page("/users", admin.add_user, "admin", methods=("POST",)),
         page("/users/{name}/disabled", admin.set_disabled, "admin", methods=("POST",)),
+        page("/calendar/move", calendar.move, "editor", methods=("POST",)),
+        page("/posts/{post_id:id}/pictures", pictures.change, "editor", methods=("POST",)),
+        page("/posts/{post_id:id}/pictures/upload", pictures.upload, "editor",
+             methods=("POST",), files=1),
+        page("/pictures/{name}", pictures.picture_file),
     ]
     from bot.web import websub
 

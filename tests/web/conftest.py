@@ -26,8 +26,8 @@ PASSWORD = "correct horse battery"
 _CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 
 
-def write_config(tmp_path: Path, *, extra_web: str = "", public_url: str = "http://127.0.0.1:8080",
-                 channels: str = CHANNELS) -> Config:
+def write_config(tmp_path: Path, *, extra_web: str = "", public_url: str = "http://127.0.0.1:8080"
+                 ) -> Config:
     file = tmp_path / "pressbot.toml"
     file.write_text(f"""
 [bot]
@@ -40,7 +40,7 @@ outbox = "{tmp_path / 'outbox'}"
 listen = "127.0.0.1:0"
 {extra_web}
 
-""" + channels + NEWSLETTER_OUTBOX, encoding="utf-8")
+""" + CHANNELS + NEWSLETTER_OUTBOX, encoding="utf-8")
     return load_config(file)
 
 

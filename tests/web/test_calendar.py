@@ -22,18 +22,23 @@ from bot.config import Config
 from bot.models import Post
 from bot.store import Store
 from bot.store import posts as post_store
-from tests.helpers import CHANNELS
 from tests.web.conftest import add_user, client_for, csrf_of, queue, release, sign_in, write_config
 
 NOW = "2026-12-07T08:00:00+01:00"
-WINDOWED = CHANNELS.replace('like = "mastodon"\n',
-                            'like = "mastodon"\nwindows = ["mon-fri 09:00-12:00"]\n')
+
+
+def windowed(tmp_path: Path) -> Config:
+    """The review page's config with mastodon publishing 09:00-12:00 on weekdays."""
+    config = write_config(tmp_path)
+    config.channels["mastodon"] = config.channels["mastodon"].model_copy(
+        update={"windows": ["mon-fri 09:00-12:00"]})
+    return config
 
 
 @pytest.fixture
 def config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Config:
     monkeypatch.setenv("PRESSBOT_CLOCK", NOW)
-    return write_config(tmp_path, channels=WINDOWED)
+    return windowed(tmp_path)
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from bot.config import Config
+from bot.config import BlueskyConfig, Config, MastodonConfig
 from bot.models import Image
 from bot.store import Store
 from bot.web.app import create_app
@@ -50,21 +50,15 @@ def pds() -> Iterator[tuple[bluesky.FakePDS, str]]:
 @pytest.fixture
 def config(tmp_path: Path, fake: tuple[FakeMastodon, str],
            pds: tuple[bluesky.FakePDS, str]) -> Config:
-    return write_config(tmp_path, channels=f"""
-[channels.mastodon]
-type = "mastodon"
-base_url = "{fake[1]}"
-access_token = "{TOKEN}"
-approval = "manual"
-
-[channels.bluesky]
-type = "bluesky"
-pds_url = "{pds[1]}"
-handle = "newsroom.example.org"
-app_password = "{APP_PASSWORD}"
-embed = "images"
-approval = "manual"
-""")
+    """The review page's config with its mastodon and bluesky channels the real ones,
+    talking to the fakes."""
+    config = write_config(tmp_path)
+    config.channels["mastodon"] = MastodonConfig.model_validate({
+        "type": "mastodon", "base_url": fake[1], "access_token": TOKEN, "approval": "manual"})
+    config.channels["bluesky"] = BlueskyConfig.model_validate({
+        "type": "bluesky", "pds_url": pds[1], "handle": "newsroom.example.org",
+        "app_password": APP_PASSWORD, "embed": "images", "approval": "manual"})
+    return config
 
 
 @pytest.mark.parametrize("width", [390, 1280])
