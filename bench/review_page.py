@@ -1,6 +1,10 @@
 """How long the review page takes to build its queue with 500 pending posts.
 
-    .venv/bin/python bench/review_page.py [--posts 500] [--runs 5]
+    .venv/bin/python bench/review_page.py [--posts 500] [--runs 5] [--role reviewer]
+                                          [--path /]
+
+`--role editor` adds what only editors get (edit, schedule and pictures forms in each card);
+`--path "/calendar?view=month"` times another page (the calendar's sidebar lists 100).
 
 Prints the time for the whole request (session, store, counts, template) and for the
 part that scales with the queue (`queue_sections` + rendering). Target: well under 1 s.
@@ -40,6 +44,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--posts", type=int, default=500)
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--role", default="reviewer", choices=["reviewer", "editor"])
+    parser.add_argument("--path", default="/")
     args = parser.parse_args()
     from starlette.testclient import TestClient
 
@@ -51,7 +57,7 @@ def main() -> None:
         started = time.perf_counter()
         made = 0
         with store.begin() as conn:
-            user_store.add(conn, "bench", "bench password 123", "reviewer")
+            user_store.add(conn, "bench", "bench password 123", args.role)
             n = 0
             while made < args.posts:
                 n += 1
@@ -84,12 +90,13 @@ def main() -> None:
             size = 0
             for _ in range(args.runs):
                 t0 = time.perf_counter()
-                response = client.get("/")
+                response = client.get(args.path)
                 timings.append(time.perf_counter() - t0)
                 assert response.status_code == 200, response.status_code
                 size = len(response.content)
-        print(f"GET / with {made} pending posts: median {statistics.median(timings) * 1000:.0f} ms"
-              f", best {min(timings) * 1000:.0f} ms, page {size / 1024:.0f} KiB")
+        print(f"GET {args.path} as {args.role} with {made} pending posts: median "
+              f"{statistics.median(timings) * 1000:.0f} ms, best {min(timings) * 1000:.0f} ms, "
+              f"page {size / 1024:.0f} KiB")
         store.dispose()
 
 

@@ -4,8 +4,8 @@
   page by page while `run` keeps writing (copying the file could catch a half-written
   transaction or miss the WAL);
 - the outbox folder (what dry-run channels wrote);
-- each folder source's pictures taken from PDF and Word files (`.pressbot-images`), which
-  posts name by path.
+- each folder source's pictures taken from PDF and Word files (`.pressbot-images`), and
+  the pictures uploaded on the review page (`bot.pictures`), which posts name by path.
 
 Members are named by their path relative to the working directory (where relative paths
 in the config point), so a restore is `tar -xzf FILE` in the new working directory; a path
@@ -28,6 +28,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from bot import pictures
 from bot.config import Config, FolderSourceConfig
 from bot.errors import PressbotError
 from bot.sources.documents import IMAGE_DIR
@@ -77,7 +78,8 @@ def write_backup(config: Config, target: Path, root: Path | None = None) -> Back
             report.pg_dump = f"pg_dump --format=custom --file pressbot.dump '{shown}'"
             parts.append({"member": "", "path": shown, "what": "database: not included "
                           "(PostgreSQL: use pg_dump)"})
-        folders = [(config.resolve(Path(config.bot.outbox)), "outbox")]
+        folders = [(config.resolve(Path(config.bot.outbox)), "outbox"),
+                   (pictures.folder(config), "pictures uploaded on the review page")]
         folders += [(config.resolve(cfg.path) / IMAGE_DIR, f"pictures of source {name}")
                     for name, cfg in config.sources.items()
                     if isinstance(cfg, FolderSourceConfig)]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
@@ -76,3 +76,20 @@ def next_slot(earliest: datetime, windows: list[str], tz: ZoneInfo) -> datetime:
         if candidates:
             return min(candidates).astimezone(UTC)
     raise ValueError(f"no publishing window in the next two weeks: {windows}")
+
+
+def spans_on(day: date, windows: list[str]) -> list[tuple[time, time]]:
+    """The local opening hours `windows` give on `day`, earliest first (none: closed)."""
+    parsed = [parse_window(w) for w in windows]
+    return sorted((w.start, w.end) for w in parsed if day.weekday() in w.days)
+
+
+def inside(when: datetime, windows: list[str], tz: ZoneInfo) -> bool:
+    """Whether `when` falls in one of `windows` (always, when there are none): a person's
+    chosen time is checked against the same windows the slots are found in."""
+    if not windows:
+        return True
+    local = when.astimezone(tz)
+    moment = local.time().replace(tzinfo=None)
+    return any(start <= moment < end or (moment == end == time(23, 59, 59))
+               for start, end in spans_on(local.date(), windows))

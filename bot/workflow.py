@@ -24,9 +24,9 @@ from bot import clock
 from bot.config import Config, SelfLabel
 from bot.errors import TemplateError, WorkflowError
 from bot.fit import count
-from bot.models import Post, PostStatus, Release, Rendered
+from bot.models import Image, Post, PostStatus, Release, Rendered
 from bot.render import HOLD_PREFIX, Target, render, render_edited_email, targets, wants
-from bot.schedule import next_slot
+from bot.schedule import inside, next_slot
 from bot.store import posts as post_store
 from bot.store.schema import posts as posts_table
 from channels.registry import kind
@@ -196,7 +196,7 @@ def editors_of_current_text(conn: Connection, post_id: int) -> set[str]:
     for event in post_store.list_events(conn, post_id=post_id):   # newest first
         if event["action"] in ("queued", "rerender"):
             break
-        if event["action"] == "edit":
+        if event["action"] in ("edit", "pictures"):
             editors.add(str(event["actor"]))
     return editors
 
@@ -245,6 +245,39 @@ def edit(conn: Connection, config: Config, post_id: int, actor: str, text: str,
     return edited
 
 
+def set_pictures(conn: Connection, config: Config, post_id: int, actor: str,
+                 images: list[Image], change: str) -> Post:
+    """Give a post new pictures (alt text fixed, one removed, replaced or moved): a
+    change of what goes out, so, like an edit, it waits for approval again where the
+    channel wants a person's approval; an email's HTML is rendered again around them."""
+    from bot.pictures import ALT_MAX
+
+    post = post_store.require(conn, post_id, lock=True)
+    if post.status not in EDITABLE:
+        raise WorkflowError(f"post {post_id} is {post.status}: only a pending, approved, failed "
+                            "or held post can have its pictures changed")
+    for n, image in enumerate(images, 1):
+        if len(image.alt) > ALT_MAX:
+            raise WorkflowError(f"picture {n}: the alt text has {len(image.alt):,} characters; "
+                                f"it may have at most {ALT_MAX:,}")
+    if post.channel not in config.channels:
+        raise WorkflowError(f"post {post_id} is for channel {post.channel!r}, which is no longer "
+                            "configured")
+    to = S.PENDING if config.channels[post.channel].approval == "manual" else post.status
+    fields: dict[str, Any] = {"images": images}
+    if post.html is not None:
+        fields["html"], fields["text"] = _edited_email(
+            config, post.model_copy(update={"images": images}), editable_text(post))
+    changed = post_store.change(
+        conn, post_id, allowed_from=EDITABLE, to=to, actor=actor, action="pictures",
+        returning=True,
+        detail={"change": change, "previous": [f"{i.url} (alt: {i.alt or 'none'})"
+                                               for i in post.images]}, **fields)
+    log.info("post=%d channel=%s by=%s change=%r status=%s pictures", post_id, post.channel,
+             actor, change, changed.status)
+    return changed
+
+
 def editable_text(post: Post) -> str:
     """What a person edits: a social post's text; an email's Markdown (its last edit, or
     written from its HTML's content), never its layout (greeting, footer, unsubscribe)."""
@@ -272,15 +305,27 @@ def _edited_email(config: Config, post: Post, text: str) -> tuple[str, str]:
 
 
 def schedule(conn: Connection, config: Config, post_id: int, actor: str,
-             when: datetime) -> Post:
+             when: datetime, *, in_windows: bool = False) -> Post:
+    """Give a post its time. `in_windows` (the review page): a time outside the channel's
+    publishing windows is refused; else (the CLI) it is a "not before", and approval
+    finds the first slot in a window from there."""
     post = post_store.require(conn, post_id, lock=True)
     embargo = _embargo(conn, post)
     if embargo and when < embargo:
         raise WorkflowError(f"post {post_id} is embargoed until {embargo.isoformat()}: "
                             "it cannot be scheduled before that")
+    cfg = config.channels.get(post.channel)
+    if in_windows and cfg is not None and not inside(when, cfg.windows, config.tz):
+        local = when.astimezone(config.tz).strftime("%a %-d %b %Y, %H:%M")
+        raise WorkflowError(f"{local} is outside {post.channel}'s publishing windows "
+                            f"({', '.join(cfg.windows)}, {config.bot.timezone}): pick a time "
+                            "inside one")
     extra = {**post.extra, "scheduled_by": actor}
+    detail = {"publish_at": when.isoformat()}
+    if post.publish_at is not None:   # the audit trail says where it was moved from
+        detail["moved_from"] = post.publish_at.isoformat()
     scheduled = post_store.change(conn, post_id, allowed_from=EDITABLE, to=None, actor=actor,
-                                  action="schedule", detail={"publish_at": when.isoformat()},
+                                  action="schedule", detail=detail,
                                   publish_at=when, extra=extra)
     log.info("post=%d channel=%s by=%s publish_at=%s scheduled", post_id, post.channel, actor,
              when.isoformat())

@@ -60,6 +60,9 @@ def test_backup_restored_in_a_fresh_directory_lists_the_same_queue(tmp_path: Pat
     picture.parent.mkdir()
     picture.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 64)
     assert pressbot(here, "fetch").returncode == 0
+    uploaded = here / "var" / ".pressbot-images" / ("ab" * 32 + ".png")  # bot.pictures.keep's
+    uploaded.parent.mkdir()
+    uploaded.write_bytes(picture.read_bytes() + b"uploaded")
     posts = json.loads(pressbot(here, "queue", "--json").stdout)
     assert len(posts) == 4
     assert pressbot(here, "approve", str(posts[0]["id"])).returncode == 0
@@ -75,6 +78,7 @@ def test_backup_restored_in_a_fresh_directory_lists_the_same_queue(tmp_path: Pat
     assert done.returncode == 0, done.stderr
     assert "var/pressbot.db  (database)" in done.stdout
     assert "content/.pressbot-images  (pictures of source press)" in done.stdout
+    assert "var/.pressbot-images  (pictures uploaded on the review page)" in done.stdout
     again = pressbot(here, "backup", "backup.tar.gz")
     assert again.returncode == 2 and "not overwriting" in again.stderr
 
@@ -91,6 +95,8 @@ def test_backup_restored_in_a_fresh_directory_lists_the_same_queue(tmp_path: Pat
                   if p.is_file()) == outbox
     assert (fresh / "content" / ".pressbot-images" / "r1-0123.png").read_bytes() == \
         picture.read_bytes()
+    assert (fresh / "var" / ".pressbot-images" / uploaded.name).read_bytes() == \
+        uploaded.read_bytes()
     assert not list((fresh / "var").glob("*-wal"))    # one consistent file, no WAL to forget
 
 

@@ -64,6 +64,18 @@ def slotted(conn: Connection, since: datetime, until: datetime) -> list[Post]:
     return _models(rows)
 
 
+def unslotted(conn: Connection, limit: int = 100) -> list[Post]:
+    """Posts a person still has to place or decide on: waiting ones (pending, held) and
+    any still to go out without a slot; the calendar's sidebar, oldest first."""
+    waiting = posts.c.status.in_(("pending", "held"))
+    loose = sa.and_(posts.c.publish_at.is_(None), posts.c.status.in_(("approved", "failed")))
+    rows = conn.execute(sa.select(posts, releases.c.source, releases.c.key)
+                        .join(releases, releases.c.id == posts.c.release_id, isouter=True)
+                        .where(sa.or_(waiting, loose))
+                        .order_by(posts.c.id).limit(limit))
+    return _models(rows)
+
+
 def _models(rows: Iterable[sa.Row[Any]]) -> list[Post]:
     found = []
     for row in rows:

@@ -17,6 +17,9 @@ Routes and who may use them:
     GET  /users · POST /users, /users/{name}/…    admin
     GET/POST /websub/{source}/{nonce}             WebSub hubs (HMAC-signed pushes)
     …    public newsletter pages                  anyone: `bot.web.public`, when present
+    POST /calendar/move                           editor and up (a post onto a day)
+    POST /posts/{id}/pictures, …/pictures/upload  editor and up (alt text, order, uploads)
+    GET  /pictures/{name}                         reviewer and up (an uploaded picture)
 
 Every response carries the security headers of `bot.web.security`.
 """
@@ -47,6 +50,7 @@ from bot.web import (
     comments,
     convertors,  # noqa: F401  (registers {post_id:id})
     history,
+    pictures,
     views,
 )
 from bot.web.context import Ctx, Handler, Web, endpoint
@@ -101,10 +105,13 @@ def create_app(config: Config, store: Store, *, health: Any = None,
     )
     outbox = config.resolve(Path(config.bot.outbox)).resolve()
     web.env.globals["live"] = lambda url: history.live_link(url, outbox)
+    web.env.globals["picture_src"] = lambda url: pictures.src(config, url)
+    web.env.filters["picture_version"] = pictures.version
 
     def page(path: str, handler: Handler, role: str | None = "reviewer",
-             methods: tuple[str, ...] = ("GET",)) -> Route:
-        return Route(path, endpoint(web, handler, role=role), methods=list(methods))
+             methods: tuple[str, ...] = ("GET",), files: int = 0) -> Route:
+        return Route(path, endpoint(web, handler, role=role, files=files),
+                     methods=list(methods))
 
     routes: list[BaseRoute] = [
         Route("/healthz", healthz),
@@ -136,6 +143,11 @@ def create_app(config: Config, store: Store, *, health: Any = None,
         page("/users", admin.users_page, "admin"),
         page("/users", admin.add_user, "admin", methods=("POST",)),
         page("/users/{name}/disabled", admin.set_disabled, "admin", methods=("POST",)),
+        page("/calendar/move", calendar.move, "editor", methods=("POST",)),
+        page("/posts/{post_id:id}/pictures", pictures.change, "editor", methods=("POST",)),
+        page("/posts/{post_id:id}/pictures/upload", pictures.upload, "editor",
+             methods=("POST",), files=1),
+        page("/pictures/{name}", pictures.picture_file),
     ]
     from bot.web import websub
 

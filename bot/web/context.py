@@ -57,6 +57,8 @@ class Ctx:
         self.form = form
         self.dirty = dirty
         self.user: User | None = None
+        self.files: dict[str, tuple[str, bytes]] = {}
+        """Uploaded files by field: (file name as sent, bytes); only on routes taking them."""
 
     @contextmanager
     def begin(self) -> Iterator[Connection]:
@@ -159,9 +161,10 @@ def _guarded(ctx: Ctx, handler: Handler, role: str | None, post: bool) -> Respon
         return ctx.refuse(400, f"This link or form has a value that cannot be used: {exc}.")
 
 
-def endpoint(web: Web, handler: Handler, *, role: str | None,
+def endpoint(web: Web, handler: Handler, *, role: str | None, files: int = 0,
              ) -> Callable[[Request], Awaitable[Response]]:
-    """A Starlette endpoint running `handler` behind the session, CSRF and role checks."""
+    """A Starlette endpoint running `handler` behind the session, CSRF and role checks;
+    `files`: how many uploaded files its form may carry (none but on upload routes)."""
 
     async def run(request: Request) -> Response:
         post = request.method == "POST"
@@ -175,8 +178,11 @@ def endpoint(web: Web, handler: Handler, *, role: str | None,
             response: Response = HTMLResponse("You are signed out. Sign in and try again.", 403)
         else:
             if post:
-                async with request.form(max_files=0, max_fields=50) as data:
+                async with request.form(max_files=files, max_fields=50) as data:
                     ctx.form = {k: v for k, v in data.multi_items() if isinstance(v, str)}
+                    for k, v in data.multi_items():
+                        if not isinstance(v, str):
+                            ctx.files[k] = (v.filename or "", await v.read())
             response = await run_in_threadpool(_guarded, ctx, handler, role, post)
         if ctx.dirty:
             response.set_cookie(value=web.codec.dump(ctx.session), **web.codec.cookie_args())

@@ -135,16 +135,23 @@ class BodyLimit:
 
     STAFF_PREFIXES = ("/posts/", "/users", "/channels/")
 
-    def __init__(self, app: ASGIApp, *, staff: int = 1_000_000, public: int = 64_000) -> None:
+    UPLOAD_SUFFIX = "/pictures/upload"
+    """Picture uploads: `bot.pictures.UPLOAD_MAX` and the form around it."""
+
+    def __init__(self, app: ASGIApp, *, staff: int = 1_000_000, public: int = 64_000,
+                 upload: int = 8 * 1024 * 1024 + 64_000) -> None:
         self.app = app
         self.staff = staff
         self.public = public
+        self.upload = upload
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
             await self.app(scope, receive, send)
             return
         limit = self.staff if scope["path"].startswith(self.STAFF_PREFIXES) else self.public
+        if limit == self.staff and scope["path"].endswith(self.UPLOAD_SUFFIX):
+            limit = self.upload
         declared = dict(scope.get("headers", [])).get(b"content-length", b"")
         if declared.isdigit() and int(declared) > limit:
             await _too_large(send, limit)

@@ -149,7 +149,8 @@ def schedule(ctx: Ctx) -> Response:
             raise ValueError(f"{phrase!r} is after {params.LAST_DAY.year}: pick a time the "
                              "calendar can show")
         with ctx.begin() as conn:
-            post = workflow.schedule(conn, ctx.config, post_id, ctx.actor, when)
+            post = workflow.schedule(conn, ctx.config, post_id, ctx.actor, when,
+                                     in_windows=True)
     except (WorkflowError, ValueError) as exc:
         return _refused(ctx, exc)
     still = " It still needs approval." if post.status == S.PENDING else ""
