@@ -18,6 +18,8 @@ from zoneinfo import ZoneInfo
 import jinja2
 from markupsafe import Markup, escape
 
+from bot.web.wording import person, sentence
+
 TEMPLATES = Path(__file__).parent / "templates"
 
 
@@ -84,6 +86,8 @@ def environment(tz: ZoneInfo) -> jinja2.Environment:
     env.filters["mentions"] = _mentions
     env.filters["href"] = href
     env.filters["iso"] = lambda value: value.isoformat() if value else ""
+    env.filters["person"] = person
+    env.filters["sentence"] = lambda event: sentence(event, tz)
     env.globals["timezone"] = str(tz)
     return env
 

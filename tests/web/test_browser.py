@@ -258,7 +258,7 @@ def test_find_by_filter_and_search_then_read_the_activity(chromium: Any, config:
     with LiveServer(create_app(config, store)) as server:
         context, page = signed_in(chromium, server, "rita", 390)
         page.get_by_role("link", name="Find").click()
-        page.get_by_label("Title words").fill("number 1")
+        page.get_by_label("Words").fill("number 1")
         page.get_by_label("Channel").select_option("mastodon")
         page.get_by_role("button", name="Find").click()
         rows = page.locator("table.events tbody tr")
