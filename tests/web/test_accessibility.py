@@ -99,6 +99,9 @@ def test_no_serious_or_critical_violation_on_any_page(chromium: Any, config: Con
         context, page = signed_in(chromium, server, "ada", width)
         for path in pages:
             page.goto(server.url + path)
+            if path in ("/", "/?view=compact"):    # for people to look at, before opening
+                name = "queue-compact" if "compact" in path else "queue-full"
+                page.screenshot(path=str(_artifact(f"{name}-{width}.png")), full_page=True)
             if bad := violations(page):
                 found[path] = bad
         page.goto(server.url + "/?view=full")
