@@ -27,12 +27,12 @@ from tests.web.test_browser import ARTIFACTS, publish_once, signed_in
 pytestmark = pytest.mark.browser
 AXE = Path(__file__).resolve().parents[1] / "assets" / "axe-core" / "axe.min.js"
 BLOCKING = ("serious", "critical")
-_RUN = """async () => {
+_RUN = """async (blocking) => {
   const result = await axe.run(document, {resultTypes: ['violations']});
-  return result.violations.filter(v => %s.includes(v.impact)).map(v => ({
+  return result.violations.filter(v => blocking.includes(v.impact)).map(v => ({
     id: v.id, impact: v.impact, help: v.help,
     nodes: v.nodes.slice(0, 4).map(n => n.target.join(' ') + ' — ' + n.failureSummary)}));
-}""" % list(BLOCKING)
+}"""
 
 
 def violations(page: Any) -> list[dict[str, Any]]:
@@ -41,7 +41,7 @@ def violations(page: Any) -> list[dict[str, Any]]:
     page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
     if not page.evaluate("typeof axe !== 'undefined'"):
         page.evaluate(AXE.read_text(encoding="utf-8") + "\n;0")
-    found: list[dict[str, Any]] = page.evaluate(_RUN)
+    found: list[dict[str, Any]] = page.evaluate(_RUN, list(BLOCKING))
     return found
 
 
