@@ -60,10 +60,19 @@ def test_the_migrations_build_exactly_the_schema_a_new_database_gets(
         assert migrated.current_revision() == HEAD
         with migrated.engine.connect() as conn:
             context = MigrationContext.configure(conn, opts={
-                "compare_type": True, "compare_server_default": _same_default})
+                "compare_type": True, "compare_server_default": _same_default,
+                "include_name": _not_search})
             assert compare_metadata(context, metadata) == []
     finally:
         migrated.dispose()
+
+
+def _not_search(name: str | None, _type: str, _parent: object) -> bool:
+    """The full-text index is made outside the metadata (`bot.store.search`): compared by
+    `test_the_search_index_is_the_same_new_or_migrated` instead."""
+    from bot.store.search import NAMES
+
+    return not (name or "").startswith(NAMES)
 
 
 def _same_default(context: MigrationContext, _inspected: object, _column: object,
@@ -377,3 +386,73 @@ def test_batch_lookup_answers_like_one_by_one(store: Store) -> None:
         rid = releases.insert(conn, batch[2])
         known.add(rid, batch[2])
         assert known.find(batch[3]).id == rid  # the batch's own earlier item counts too
+
+
+def _search_objects(store: Store) -> set[tuple[str, str]]:
+    """The search index's objects: FTS5's table and triggers (not its shadow tables), or
+    PostgreSQL's index."""
+    with store.engine.connect() as conn:
+        if store.is_sqlite:
+            rows = conn.exec_driver_sql(
+                "SELECT type, name FROM sqlite_master WHERE name LIKE 'posts_search%' "
+                "AND NOT (type = 'table' AND name LIKE 'posts_search\\_%' ESCAPE '\\')")
+        else:
+            rows = conn.exec_driver_sql(
+                "SELECT 'index', indexname FROM pg_indexes WHERE indexname = 'ix_posts_search'")
+        return {(r[0], r[1]) for r in rows}
+
+
+def test_the_search_index_is_the_same_new_or_migrated(database_url: str, tmp_path: Path
+                                                      ) -> None:
+    """Migration 0013 makes what a new database gets, and fills it from posts stored before:
+    a post queued at 0012 is found by words of its text after the upgrade."""
+    from alembic import command
+
+    from bot.store.history import Filters
+    from bot.store.history import search as find
+
+    migrated = Store(database_url, migrate=False)
+    command.upgrade(migrated._alembic(), "0012")
+    with migrated.begin() as conn:
+        rid = releases.insert(conn, release("old"))
+        posts.insert(conn, channel="m", status=S.PENDING, actor="t", release_id=rid,
+                     title="Old title", text="Harbour cranes return to the quay")
+    migrated.upgrade()
+    with migrated.begin() as conn:
+        found, total = find(conn, Filters(words="cranes QUAY"), offset=0, limit=10)
+    assert total == 1 and found[0].title == "Old title"
+    objects = _search_objects(migrated)
+    if migrated.is_sqlite:
+        assert objects == {("table", "posts_search"), ("trigger", "posts_search_insert"),
+                           ("trigger", "posts_search_delete"),
+                           ("trigger", "posts_search_update")}
+        new = Store(f"sqlite:///{tmp_path}/new.db")
+        assert _search_objects(new) == objects
+        new.dispose()
+    else:
+        assert objects == {("index", "ix_posts_search")}
+    migrated.downgrade("0012")                    # and a rollback takes it away
+    assert _search_objects(migrated) == set()
+    migrated.dispose()
+
+
+def test_search_follows_edits_and_deletes(store: Store) -> None:
+    from bot.store.history import Filters
+    from bot.store.history import search as find
+
+    with store.begin() as conn:
+        rid = releases.insert(conn, release("s"))
+        pid = posts.insert(conn, channel="m", status=S.PENDING, actor="t", release_id=rid,
+                           title="Tram line", text="The tram reaches Zuidpark")
+        posts.change(conn, pid, allowed_from=[S.PENDING], to=S.PENDING, actor="t",
+                     action="edit", text="The tram reaches Noordpark")
+
+    def total(words: str) -> int:
+        with store.begin() as conn:
+            return find(conn, Filters(words=words), offset=0, limit=10)[1]
+
+    assert (total("zuidpark"), total("noordpark"), total("tram"), total("noord")) == (0, 1, 1, 1)
+    assert total("OR") == 0 and total('"') == total("") == 1     # syntax is text; nothing: all
+    with store.begin() as conn:
+        conn.execute(sa.text("DELETE FROM posts WHERE id = :i"), {"i": pid})
+    assert total("noordpark") == 0

@@ -52,27 +52,35 @@ def releases_by_id(conn: Connection, ids: Iterable[int]) -> dict[int, Release]:
     return found
 
 
+def count_by_status(conn: Connection, statuses: Sequence[str]) -> int:
+    """How many posts are in `statuses` (the waiting count in every page's title)."""
+    return int(conn.execute(sa.select(sa.func.count()).select_from(posts)
+                            .where(posts.c.status.in_(list(statuses)))).scalar_one())
+
+
 def events_count(conn: Connection) -> int:
     return int(conn.execute(sa.select(sa.func.count()).select_from(events)).scalar_one())
+
+
+def _about(query: sa.Select[Any]) -> sa.Select[Any]:
+    """`query` on events with each event's post channel and release title joined."""
+    return (query.add_columns(posts.c.channel, releases.c.title)
+            .join(posts, posts.c.id == events.c.post_id, isouter=True)
+            .join(releases, releases.c.id == sa.func.coalesce(events.c.release_id,
+                                                              posts.c.release_id),
+                  isouter=True))
 
 
 def events_page(conn: Connection, *, offset: int, limit: int) -> list[dict[str, Any]]:
     """Newest first, as people read an activity log, each with its post's channel and its
     release's title (so a row says what it is about without a click)."""
-    from bot.store.schema import posts, releases
-
-    query = (sa.select(events, posts.c.channel, releases.c.title)
-             .join(posts, posts.c.id == events.c.post_id, isouter=True)
-             .join(releases, releases.c.id == sa.func.coalesce(events.c.release_id,
-                                                               posts.c.release_id),
-                   isouter=True)
-             .order_by(events.c.id.desc()).offset(offset).limit(limit))
+    query = _about(sa.select(events)).order_by(events.c.id.desc()).offset(offset).limit(limit)
     return [dict(r._mapping) for r in conn.execute(query)]
 
 
 def events_after(conn: Connection, after_id: int, limit: int) -> list[dict[str, Any]]:
-    """Oldest first from `after_id`: a keyset walk for exports of any size."""
-    query = (sa.select(events).where(events.c.id > after_id).order_by(events.c.id)
+    """Oldest first from `after_id`: a keyset walk for exports of any size, with the same
+    channel and title as the page."""
+    query = (_about(sa.select(events)).where(events.c.id > after_id).order_by(events.c.id)
              .limit(limit))
     return [dict(r._mapping) for r in conn.execute(query)]
-

@@ -25,7 +25,7 @@ from sqlalchemy.engine import Connection, Engine
 from bot.errors import ConfigError
 
 log = logging.getLogger(__name__)
-HEAD = "0014"
+HEAD = "0015"
 _SCHEMA_LOCK = 0x70726574  # pg advisory lock id: one process creates a new schema
 
 
@@ -165,6 +165,7 @@ class Store:
 
         Under the write lock (SQLite) or an advisory lock (PostgreSQL), so two processes
         starting on one new database create it once."""
+        from bot.store import search
         from bot.store.schema import metadata
 
         with self.begin_immediate() as conn:
@@ -176,6 +177,7 @@ class Store:
                     "SELECT version_num FROM alembic_version").scalar() == HEAD
             log.info("creating the database schema at %s", HEAD)
             metadata.create_all(conn)
+            search.create(conn)
             conn.exec_driver_sql("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT "
                                  "NULL, CONSTRAINT alembic_version_pkc PRIMARY KEY "
                                  "(version_num))")

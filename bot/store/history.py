@@ -1,4 +1,5 @@
-"""Finding posts: by status, channel, source, date and title words, a page at a time."""
+"""Finding posts: by status, channel, source, date and words of their title or text
+(`bot.store.search`), a page at a time."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from sqlalchemy.engine import Connection
 from bot.models import Post
 from bot.store.posts import to_model
 from bot.store.schema import posts, releases
+from bot.store.search import matching
 
 
 @dataclass(frozen=True)
@@ -40,9 +42,8 @@ def search(conn: Connection, filters: Filters, *, offset: int, limit: int
         conditions.append(when >= filters.since)
     if filters.until:
         conditions.append(when < filters.until)
-    for word in filters.words.split()[:8]:
-        pattern = "%" + "".join(c for c in word if c not in "\\%_") + "%"
-        conditions.append(sa.or_(posts.c.title.ilike(pattern), releases.c.title.ilike(pattern)))
+    if (found := matching(conn, filters.words)) is not None:
+        conditions.append(found)
     joined = posts.join(releases, releases.c.id == posts.c.release_id, isouter=True)
     total = conn.execute(sa.select(sa.func.count()).select_from(joined)
                          .where(*conditions)).scalar_one()

@@ -132,6 +132,41 @@ def end_sessions(conn: Connection, name: str) -> None:
     meta.put(conn, f"sessions-ended:{name}", time.time())
 
 
+def end_session(conn: Connection, nonce: str, *, until: float) -> None:
+    """One session stops working (sign-out on "this device"): its nonce is remembered
+    until the cookie would have expired anyway (`until`), so a copy of that cookie is
+    worthless while the account's other devices stay signed in. Expired marks are
+    dropped here, so the list never outgrows the sessions still alive."""
+    import time
+
+    from bot.store import meta
+    from bot.store.schema import meta as table
+
+    now = time.time()
+    for key, expires in meta.with_prefix(conn, _ENDED).items():
+        if not isinstance(expires, int | float) or expires < now:
+            conn.execute(table.delete().where(table.c.key == _ENDED + key))
+    meta.put(conn, _ENDED + _nonce_key(nonce), until)
+
+
+def session_ended(conn: Connection, nonce: str) -> bool:
+    """Was this one session signed out ("this device")?"""
+    from bot.store import meta
+
+    return meta.get(conn, _ENDED + _nonce_key(nonce)) is not None
+
+
+_ENDED = "session-ended:"
+
+
+def _nonce_key(nonce: str) -> str:
+    """The stored mark is a hash of the nonce: the nonce is what CSRF tokens derive from,
+    and a database dump must not hand them out."""
+    import hashlib
+
+    return hashlib.sha256(nonce.encode()).hexdigest()[:32]
+
+
 def sessions_ended_at(conn: Connection, name: str) -> float:
     from bot.store import meta
 

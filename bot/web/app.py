@@ -12,7 +12,7 @@ Routes and who may use them:
     POST /releases/{id}/approve, /reject          reviewer and up (every channel at once)
     POST /posts/{id}/comments, /releases/{id}/comments   reviewer and up ("@name" mentions)
     POST /posts/{id}/edit, /schedule              editor and up
-    POST /channels/pause-all                      reviewer and up (the emergency stop)
+    POST /channels/pause-all, /channels/{name}/pause  reviewer and up (emergency stops)
     POST /channels/{name}/resume                  editor and up
     GET  /users · POST /users, /users/{name}/…    admin
     GET/POST /websub/{source}/{nonce}             WebSub hubs (HMAC-signed pushes)
@@ -135,6 +135,7 @@ def create_app(config: Config, store: Store, *, health: Any = None,
         page("/releases/{release_id:id}/reject", views.reject_release, methods=("POST",)),
         page("/channels/pause-all", channels.pause_all, methods=("POST",)),
         page("/channels/{channel}/resume", channels.resume, "editor", methods=("POST",)),
+        page("/channels/{channel}/pause", channels.pause, methods=("POST",)),
         page("/history", history.history_page),
         page("/calendar", calendar.calendar_page),
         page("/outbox/{path:path}", history.outbox_file),
@@ -153,15 +154,34 @@ def create_app(config: Config, store: Store, *, health: Any = None,
 
     routes.extend(websub.routes(config, store))
     routes.extend(_public_routes(config, store))
+
+    async def not_found(request: Request, exc: Exception) -> Response:
+        """An address that leads nowhere gets the site's own page (title, language, the
+        navigation for someone signed in), not Starlette's bare text."""
+        return await _not_found(web, request)
+
     return Starlette(routes=routes, middleware=[Middleware(SecurityHeaders),
                                                 Middleware(BodyLimit)],
-                     exception_handlers={500: _server_error})
+                     exception_handlers={404: not_found, 500: _server_error})
+
+
+async def _not_found(web: Web, request: Request) -> Response:
+    session = web.codec.load(request.cookies.get(COOKIE))
+    ctx = Ctx(web, request, session or web.codec.new(), {}, dirty=session is None)
+    if ctx.session.get("u"):
+        await run_in_threadpool(ctx.load_user)
+    response = ctx.refuse(404, "There is no page at this address. The link may be old or "
+                               "mistyped.")
+    if ctx.dirty:
+        response.set_cookie(value=web.codec.dump(ctx.session), **web.codec.cookie_args())
+    return response
 
 
 async def _server_error(request: Request, exc: Exception) -> Response:
     """A failure shows a plain page with the same security headers as every other page
     (Starlette answers it outside the middleware that adds them)."""
-    return HTMLResponse("<!doctype html><title>Error</title><h1>Something went wrong</h1>"
+    return HTMLResponse("<!doctype html><html lang=\"en\"><title>Error · pressbot</title>"
+                        "<h1>Something went wrong</h1>"
                         "<p>The error was logged. Try again, or tell the bot's operator.</p>",
                         status_code=500, headers={**HEADERS, "cache-control": "no-store"})
 

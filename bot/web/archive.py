@@ -55,13 +55,7 @@ class Archive:
             f'<li><a href="{PATH}/{p.id}">{html.escape(p.subject or p.title)}</a> '
             f'<span class="date">{self._sent_on(p)}</span></li>' for p in issues)
         body = f"<ul class=\"archive\">{items}</ul>" if items else "<p>Nothing sent yet.</p>"
-        return HTMLResponse(
-            "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-            "<title>Newsletter archive</title>"
-            "<link rel=\"stylesheet\" href=\"/static/style.css\"></head>"
-            "<body><main id=\"main\" class=\"public\"><h1>Newsletter archive</h1>"
-            f"{body}<p><a href=\"/subscribe\">Subscribe</a></p></main></body></html>\n")
+        return HTMLResponse(_page("Newsletter archive", body))
 
     def _sent_on(self, post: Post) -> str:
         """The day an issue went out, in the bot's zone: an issue sent in the evening in
@@ -82,12 +76,23 @@ class Archive:
 
         post = await asyncio.to_thread(self._issue, int(request.path_params["post_id"]))
         if post is None:
-            return HTMLResponse("<!doctype html><title>Not found</title><p>No such newsletter.",
+            return HTMLResponse(_page("Not found", "<p>There is no such newsletter issue. "
+                                      f"<a href=\"{PATH}\">See every issue</a>.</p>"),
                                 status_code=404)
         page = fill_html(post.html or "", None, f"{self.public_url}/subscribe",
                          archive_url(self.public_url, post.id), fallback=post.language)
         return HTMLResponse(page, headers={"Content-Security-Policy": EMAIL_CSP,
                                            "X-Frame-Options": "SAMEORIGIN"})
+
+
+def _page(title: str, body: str) -> str:
+    """A page of the archive: a real document (language, title, the site's style)."""
+    return ("<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+            f"<title>{html.escape(title)}</title>"
+            "<link rel=\"stylesheet\" href=\"/static/style.css\"></head>"
+            f"<body><main id=\"main\" class=\"public\"><h1>{html.escape(title)}</h1>"
+            f"{body}<p><a href=\"/subscribe\">Subscribe</a></p></main></body></html>\n")
 
 
 def archive_routes(config: Config, store: Store) -> list[Route]:

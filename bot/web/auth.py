@@ -83,6 +83,12 @@ def signin(ctx: Ctx) -> Response:
 
 
 def signout(ctx: Ctx) -> Response:
-    ctx.sign_out(everywhere=ctx.user is not None)   # the guard loaded the user
-    ctx.flash("info", "You are signed out.")
+    """"This device" (the default) ends this session only, on the server too (a copied
+    cookie is worthless); "everywhere" ends every session of the account, on every
+    device, and says so."""
+    everywhere = ctx.form.get("everywhere") == "1"
+    signed_in = ctx.user is not None                  # the guard loaded the user
+    ctx.sign_out(everywhere=signed_in and everywhere, here=signed_in)
+    ctx.flash("info", "You are signed out on every device." if everywhere and signed_in
+              else "You are signed out on this device. Your other devices stay signed in.")
     return ctx.redirect("/signin")

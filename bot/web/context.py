@@ -92,11 +92,17 @@ class Ctx:
         self.user = user
         self.dirty = True
 
-    def sign_out(self, *, everywhere: bool = False) -> None:
-        """End this session; `everywhere`: end every session of the account server-side."""
-        if everywhere and self.session.get("u"):
+    def sign_out(self, *, everywhere: bool = False, here: bool = False) -> None:
+        """End this session in this browser; `here`: also on the server, so a copy of the
+        cookie stops working; `everywhere`: end every session of the account."""
+        if (everywhere or here) and self.session.get("u"):
             with self.begin() as conn:
-                user_store.end_sessions(conn, str(self.session["u"]))
+                if everywhere:
+                    user_store.end_sessions(conn, str(self.session["u"]))
+                else:
+                    signed_in = float(self.session.get("t") or 0)
+                    user_store.end_session(conn, str(self.session["n"]),
+                                           until=signed_in + self.web.codec.max_age)
         self.session.clear()
         self.session.update(self.web.codec.new())
         self.user = None
@@ -109,7 +115,8 @@ class Ctx:
         with self.begin() as conn:
             user = user_store.get(conn, str(name))
             ended = user_store.sessions_ended_at(conn, str(name)) if user else 0.0
-        if user is None or user.disabled or \
+            gone = user is not None and user_store.session_ended(conn, str(self.session["n"]))
+        if user is None or user.disabled or gone or \
                 fingerprint(user.password_hash) != self.session.get("h") or \
                 float(self.session.get("t") or 0) <= ended:
             self.sign_out()
@@ -122,14 +129,26 @@ class Ctx:
             self.dirty = True
         html = self.web.env.get_template(template).render(
             user=self.user, csrf=self.csrf, csrf_field=CSRF_FIELD, flashes=flashes,
-            path=self.request.url.path, config=self.config, **context)
+            path=self.request.url.path, config=self.config, waiting=self._waiting(),
+            **context)
         return HTMLResponse(html, status_code=status)
+
+    def _waiting(self) -> int | None:
+        """Posts waiting for approval, for the title and the navigation of every page a
+        signed-in person sees (one count; nobody else is told)."""
+        if self.user is None:
+            return None
+        from bot.store.activity import count_by_status
+        from bot.web.previews import WAITING
+
+        with self.web.store.begin() as conn:
+            return count_by_status(conn, [s.value for s in WAITING])
 
     def redirect(self, url: str) -> RedirectResponse:
         return RedirectResponse(safe_next(url), status_code=303)
 
     def refuse(self, status: int, message: str) -> HTMLResponse:
-        return self.render("error.html", status=status, message=message)
+        return self.render("error.html", status=status, message=message, code=status)
 
 
 def safe_next(url: str | None, default: str = "/") -> str:

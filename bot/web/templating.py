@@ -19,6 +19,8 @@ from zoneinfo import ZoneInfo
 import jinja2
 from markupsafe import Markup, escape
 
+from bot.web.wording import person, sentence
+
 TEMPLATES = Path(__file__).parent / "templates"
 
 
@@ -107,6 +109,8 @@ def environment(tz: ZoneInfo) -> jinja2.Environment:
     # an email's fixed words and dates, kept as per-reader markers until sent, in the
     # post's language for the reviewer (`bot.i18n`)
     env.filters["words"] = _words
+    env.filters["person"] = person
+    env.filters["sentence"] = lambda event: sentence(event, tz)
     env.globals["timezone"] = str(tz)
     return env
 

@@ -18,7 +18,7 @@ from bot.models import Post, PostStatus
 from bot.store import posts as post_store
 from bot.store import releases as release_store
 from bot.web import params
-from bot.web.channels import banners
+from bot.web.channels import banners, switches
 from bot.web.comments import start_thread, threads, with_notices
 from bot.web.context import Ctx, safe_next
 from bot.web.previews import Viewer, queue_sections
@@ -29,10 +29,17 @@ S = PostStatus
 
 
 def queue_page(ctx: Ctx) -> Response:
+    """The queue, in full or compact (one line a post, opened on demand): the choice is
+    kept in the session, so the page after an approval looks the same."""
     now = clock.now()
+    chosen = params.choice("view", ctx.request.query_params.get("view"), ["full", "compact"])
+    if chosen and ctx.session.get("view") != chosen:
+        ctx.session["view"] = chosen
+        ctx.dirty = True
     with ctx.begin() as conn:
         sections = queue_sections(conn, ctx.config, now)
-    return ctx.render("queue.html", sections=sections, now=now, banners=banners(ctx))
+    return ctx.render("queue.html", sections=sections, now=now, banners=banners(ctx),
+                      switches=switches(ctx), compact=ctx.session.get("view") == "compact")
 
 
 def _post_or_404(ctx: Ctx) -> Post | None:

@@ -150,9 +150,12 @@ def test_review_edit_approve_publish(chromium: Any, config: Config, store: Store
 
         page.goto(f"{server.url}/posts/{ids['mastodon']}")
         history = page.locator("table.events tbody tr")
-        actions = [history.nth(i).locator("td").nth(2).inner_text()
-                   for i in range(history.count())]
-        assert actions == ["queued", "edit", "approve", "claim", "published"]
+        said = [history.nth(i).locator("td").nth(1).inner_text()
+                for i in range(history.count())]
+        assert [s.split(".")[0] for s in said] == [
+            "pressbot queued it for review", "ed edited the text",
+            "ed approved it; it goes out " + said[2].split("goes out ")[1].split(".")[0],
+            "pressbot started publishing it", "pressbot published it"]
         page.screenshot(path=str(ARTIFACTS / "post.png"), full_page=True)
         context.close()
     # blocked images aside: no CSP violation, no script error
@@ -262,7 +265,7 @@ def test_find_by_filter_and_search_then_read_the_activity(chromium: Any, config:
     with LiveServer(create_app(config, store)) as server:
         context, page = signed_in(chromium, server, "rita", 390)
         page.get_by_role("link", name="Find").click()
-        page.get_by_label("Title words").fill("number 1")
+        page.get_by_label("Words").fill("number 1")
         page.get_by_label("Channel").select_option("mastodon")
         page.get_by_role("button", name="Find").click()
         rows = page.locator("table.events tbody tr")
@@ -272,7 +275,7 @@ def test_find_by_filter_and_search_then_read_the_activity(chromium: Any, config:
         approve = page.locator("table.events tbody tr", has_text="approve").first
         said = approve.inner_text()
         assert "City opens riverside library number 1" in said and "on mastodon" in said
-        assert "goes out:" in said and "+00:00" not in said
+        assert "rita approved it; it goes out " in said and "+00:00" not in said
         page.screenshot(path=str(ARTIFACTS / "activity-read-390.png"), full_page=True)
         context.close()
 

@@ -176,12 +176,10 @@ def test_post_page_shows_the_audit_trail(client: TestClient, store: Store,
     body = page[page.index("<tbody>"):page.index("</tbody>")]
     rows = re.findall(r"<tr>.*?</tr>", body, re.S)
     assert len(rows) == 3
-    assert "queued" in rows[0]
-    assert "system" in rows[0]
-    assert "comment: Rejected: Dup" in rows[1]  # the reason starts the post's thread
-    assert "web:rita" in rows[2]
-    assert "reject" in rows[2]
-    assert "reason: Dup" in rows[2]
+    assert "pressbot queued it for review." in rows[0]      # sentences, people by name
+    assert "rita commented: Rejected: Dup" in rows[1]  # the reason starts the post's thread
+    assert "rita rejected it: Dup." in rows[2]
+    assert "web:rita" not in body
 
 
 def test_activity_pages_and_csv(client: TestClient, store: Store, config: Config) -> None:
@@ -195,7 +193,7 @@ def test_activity_pages_and_csv(client: TestClient, store: Store, config: Config
 
     first = client.get("/activity").text
     assert "Page 1 of 2" in first
-    assert "reason: =HYPERLINK(1)" in first  # newest first
+    assert "rita rejected it: =HYPERLINK(1)." in first  # newest first
     second = client.get("/activity?page=2").text
     assert "Page 2 of 2" in second
     assert "rel=\"prev\"" in second
@@ -210,10 +208,16 @@ def test_activity_pages_and_csv(client: TestClient, store: Store, config: Config
         assert len(rows) == events_count(conn) == 3 + 60 + 2
     assert [int(r["id"]) for r in rows] == sorted(int(r["id"]) for r in rows)
     reject = rows[-1]
-    assert (reject["actor"], reject["action"], reject["post_id"]) == ("web:rita", "reject",
-                                                                      str(target))
-    assert reject["detail"].startswith("{")
-    assert "=HYPERLINK(1)" in reject["detail"]
+    assert (reject["who"], reject["action"], reject["post_id"]) == ("rita", "reject",
+                                                                    str(target))
+    with store.begin() as conn:
+        post = post_store.require(conn, target)
+    assert (reject["title"], reject["channel"]) == (post.title, post.channel)
+    assert reject["what"] == "rita rejected it: =HYPERLINK(1)."
+    assert reject["detail"] == "reason: =HYPERLINK(1)"
+    queued = rows[3]
+    assert queued["title"].startswith("City opens riverside library number")
+    assert not any(c.startswith(("{", "[")) for r in rows for c in r.values())  # no JSON
 
 
 def test_csv_cells_that_look_like_formulas_are_defused(client: TestClient, store: Store,
@@ -222,7 +226,7 @@ def test_csv_cells_that_look_like_formulas_are_defused(client: TestClient, store
         post_store.add_event(conn, actor="=cmd|' /C calc'!A0", action="note")
     sign_in(client, "rita")
     rows = list(csv.DictReader(io.StringIO(client.get("/activity.csv").text)))
-    assert rows[-1]["actor"] == "'=cmd|' /C calc'!A0"
+    assert rows[-1]["who"] == "'=cmd|' /C calc'!A0"
 
 
 def test_activity_needs_sign_in(config: Config, store: Store) -> None:
@@ -268,22 +272,53 @@ def test_activity_reads_like_a_log_a_person_wrote(client: TestClient, store: Sto
     from bot import workflow
 
     with store.begin() as conn:
-        workflow.approve(conn, config, posts["mastodon"], "rita")
+        workflow.approve(conn, config, posts["mastodon"], "web:rita")
         post_store.add_event(conn, actor="system", action="retry", post_id=posts["mastodon"],
                              detail={"retry_in": 30.4, "worker": "vm:31791",
                                      "warnings": ["long for inbox display", "derived link"]})
+        post_store.add_event(conn, actor="system", action="published",
+                             post_id=posts["facebook"],
+                             detail={"remote_id": "outbox-7", "worker": "vm:31791",
+                                     "url": "file:///var/lib/pressbot/outbox/facebook/7.json"})
     sign_in(client, "rita")
     page = client.get("/activity").text
-    row = re.search(r"<tr>(?:(?!</tr>).)*approve(?:(?!</tr>).)*</tr>", page, re.S)
+    row = re.search(r"<tr>(?:(?!</tr>).)*approved it(?:(?!</tr>).)*</tr>", page, re.S)
     assert row, "no approve row"
     assert "City opens riverside library" in row.group(0) and "on mastodon" in row.group(0)
-    assert re.search(r"goes out: \w{3} \d{1,2} \w{3} 2026, \d\d:\d\d", row.group(0))
+    # a sentence, the time in Brussels: what the post's publish_at is there
+    with store.begin() as conn:
+        slot = post_store.require(conn, posts["mastodon"]).publish_at
+    assert slot is not None
+    local = slot.astimezone(config.tz).strftime("%a %-d %b %Y, %H:%M")
+    assert f"rita approved it; it goes out {local}." in row.group(0)
     shown = re.sub(r'datetime="[^"]*"', "", page)     # machine-readable attributes aside
     assert "+00:00" not in shown                      # times in the bot's zone, not ISO
     assert "vm:31791" not in page and "worker" not in page
-    assert "next try in: 30 s" in page
-    assert "warnings: long for inbox display; derived link" in page
-    assert '["' not in shown                          # no JSON lists for people to read
+    assert "pressbot could not publish it; next try in 30 s. Warnings: long for inbox " \
+           "display; derived link." in page
+    assert "pressbot published it. Platform id: outbox-7; link: a file in the outbox." in page
+    assert "file:" not in page and "web:rita" not in page
+    assert '["' not in shown and "['" not in shown    # no list text for people to read
+
+
+def test_search_finds_words_of_the_post_text(client: TestClient, store: Store,
+                                             config: Config) -> None:
+    from bot import workflow
+    from tests.web.conftest import queue, release
+
+    ids = queue(store, config, release(1))
+    queue(store, config, release(2))
+    with store.begin() as conn:
+        workflow.edit(conn, config, ids["mastodon"], "ed",
+                      "The Bibliothèque opens with a reading by Zadie Smith. #library", None)
+    sign_in(client, "rita")
+    found = client.get("/history?q=zadie").text            # a word of the text alone
+    assert "1 post," in found and f'href="/posts/{ids["mastodon"]}"' in found
+    assert "1 post," in client.get("/history?q=bibliotheque+READING").text  # accents, case
+    assert "1 post," in client.get("/history?q=bibliot").text              # a word's start
+    assert "0 posts" in client.get("/history?q=zadie+nowhere").text        # every word
+    assert "6 posts" in client.get("/history?q=riverside").text            # titles still
+    assert "0 posts" in client.get('/history?q=%22+OR+*+NEAR(').text       # syntax is text
 
 
 def test_find_posts_by_status_channel_words_and_page(client: TestClient, store: Store,
