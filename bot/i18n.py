@@ -8,7 +8,8 @@ English; a region (`es-MX`) uses its language (`es`).
 A newsletter issue is rendered once and sent to readers of several languages, so its
 templates do not translate at render time: `_("Read more:")` and `| date` leave markers
 (`%%T:…%%`, `%%D:2026-06-10%%`) which `fill` turns into each reader's words and date
-(Babel's "long" date of their locale) when the message is built, like the greeting.
+(Babel's "long" date of their locale) when the message is built, like the greeting;
+`%%L%%` becomes the reader's language code, the `lang` of the elements holding them.
 """
 
 from __future__ import annotations
@@ -33,7 +34,10 @@ LOCALE_DIR = Path(__file__).parent / "locale"
 
 _DATE_LOCALE = {"en": "en_GB"}
 """English dates as pressbot always wrote them: "10 June 2026"."""
-_MARK = re.compile(r"%%T:([0-9a-f]{2,2000})%%|%%D:(\d{4}-\d{2}-\d{2})%%")
+_MARK = re.compile(r"%%T:([0-9a-f]{2,2000})%%|%%D:(\d{4}-\d{2}-\d{2})%%|%%L%%")
+LANGUAGE_MARK = "%%L%%"
+"""Filled with the reader's language code: the `lang` of the elements holding fixed words
+(greeting, date, button, footer) in a mail whose text is in another language."""
 
 
 def best(*languages: str | None) -> str:
@@ -120,6 +124,8 @@ def fill(text: str, language: str | None, *, escape: bool = False) -> str:
     def replace(match: re.Match[str]) -> str:
         if match.group(1):
             words = gettext(chosen, bytes.fromhex(match.group(1)).decode())
+        elif match.group(0) == LANGUAGE_MARK:
+            return chosen
         else:
             words = format_day(date.fromisoformat(match.group(2)), chosen)
         return html.escape(words) if escape else words

@@ -106,6 +106,9 @@ class Rendered(BaseModel):
     limit: int | None = None
     warnings: list[str] = Field(default_factory=list)
     blocking: bool = Field(default=False, description="cannot go out without a human")
+    subjects: dict[str, str] = Field(default_factory=dict)
+    """A digest's subject in each catalogue's language (`bot.i18n.LANGUAGES`), for readers
+    whose language is not the post's; kept in the post's `extra["subjects"]`."""
 
 
 def new_post_uid() -> str:

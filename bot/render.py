@@ -17,7 +17,7 @@ from typing import Any
 
 from markupsafe import Markup
 
-from bot import clock, template_worker
+from bot import clock, i18n, template_worker
 from bot.config import ChannelConfig, Config, EmailConfig
 from bot.errors import TemplateError
 from bot.fit import count, fit, subject_line
@@ -261,16 +261,24 @@ def render_digest(releases: list[Release], target: Target, config: Config | None
                "sender": sender_context(target),
                **(items[0] if items else {}), "items": items, "count": len(items),
                "preheader": _preheader(" · ".join(i["title"] for i in items))}
+    most = target.limits.subject_max or 60
     try:
         subject, warnings = subject_line(
-            render_template(target, "email/digest_subject.txt.j2", context),
-            target.limits.subject_max or 60)
+            render_template(target, "email/digest_subject.txt.j2", context), most)
+        # its words ("3 new releases", ngettext) in every catalogue's language too: the
+        # subject is a header, which the per-reader markers of the body cannot reach
+        subjects = {language: subject_line(render_template(
+            target, "email/digest_subject.txt.j2", {**context, "reader_language": language}),
+            most)[0] for language in i18n.LANGUAGES}
         context["i18n_marks"] = True
         text = _tidy(render_template(target, "email/digest_body.txt.j2", context))
         html = inline_css(render_template(target, "email/digest_body.html.j2", context))
     except TemplateError as exc:
         return Rendered(text="", warnings=[f"template error: {exc}"], blocking=True)
-    return Rendered(text=text, subject=subject, html=html, length=len(text), warnings=warnings)
+    languages = {r.language or target.cfg.language for r in releases}
+    return Rendered(text=text, subject=subject, html=html, length=len(text), warnings=warnings,
+                    subjects=subjects,
+                    language=languages.pop() if len(languages) == 1 else target.cfg.language)
 
 
 def inline_css(html: str) -> str:

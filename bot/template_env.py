@@ -36,6 +36,7 @@ def environment(user_dir: str | None) -> BoundedEnvironment:
     env.filters["date"] = _format_date
     env.globals["_"] = env.globals["gettext"] = _gettext
     env.globals["ngettext"] = _ngettext
+    env.globals["words_lang"] = _words_lang
     env.filters["paragraphs"] = text_to_html
     env.filters["sanitize"] = _email_html
     env.filters["plaintext"] = _email_text
@@ -149,6 +150,10 @@ def _format_date(context: Context, value: date | None,
 
 
 def _language(context: Context) -> str | None:
+    """The language words are written in: `reader_language` (a digest's subject rendered
+    for each catalogue), else the release's, else the context's `language`."""
+    if reader := context.get("reader_language"):
+        return str(reader)
     release = context.get("release")
     language = release.get("language") if isinstance(release, dict) else None
     language = language or context.get("language")
@@ -166,7 +171,18 @@ def _gettext(context: Context, message: str, **values: object) -> str:
 
 
 @jinja2.pass_context
+def _words_lang(context: Context) -> str:
+    """`lang="{{ words_lang() }}"` on an element holding fixed words: in a newsletter the
+    reader's language (a marker), since the body's text stays in the post's language
+    (`<html lang>`); elsewhere the post's language."""
+    if context.get("i18n_marks"):
+        return i18n.LANGUAGE_MARK
+    return _language(context) or i18n.LANGUAGES[0]
+
+
+@jinja2.pass_context
 def _ngettext(context: Context, singular: str, plural: str, n: int,
               **values: object) -> str:
-    """Singular or plural in the post's language, `{n}` filled (subjects: one per issue)."""
+    """Singular or plural in the post's language, `{n}` filled (a digest's subject is also
+    rendered once per catalogue, and each reader gets theirs: `bot.render.render_digest`)."""
     return i18n.ngettext(_language(context), singular, plural, n, **values)

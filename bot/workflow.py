@@ -402,4 +402,6 @@ def queue_digest(conn: Connection, config: Config, channel: str,
         conn, channel=channel, status=status, actor=actor, release_id=None,
         title=rendered.subject or "Digest", digest=[i for i, _ in found],
         publish_at=slot_for(conn, config, channel, not_before=None) if auto else None,
-        detail={"digest_of": [i for i, _ in found]}, **_rendered_fields(rendered))
+        detail={"digest_of": [i for i, _ in found]},
+        extra={"subjects": rendered.subjects} if rendered.subjects else {},
+        **_rendered_fields(rendered))

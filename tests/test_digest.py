@@ -41,8 +41,8 @@ def test_a_digest_collects_what_is_new_and_goes_out_once_per_subscriber(
         ws = make_workspace(tmp_path, channels=channels(fake.port))
         config = load_config(ws.config)
         store = Store(config.bot.database_url)
-        for who in ("ann@example.org", "bo@example.org"):
-            subs.add(store, who)
+        subs.add(store, "ann@example.org")
+        subs.add(store, "bo@example.org", language="fr")  # the digest's subject in French
         write_release(ws.content, "a.md", "First news")
         write_release(ws.content, "b.md", "Second news")
         write_release(ws.content, "c.md", "Embargoed news",
@@ -78,6 +78,10 @@ def test_a_digest_collects_what_is_new_and_goes_out_once_per_subscriber(
         ws.run("publish")
         store.dispose()
     assert fake.counts() == {"ann@example.org": 3, "bo@example.org": 3}
-    subjects = sorted(m.parse()["Subject"] for m in fake.messages)
-    assert subjects == (["Embargoed news"] * 2 + ["Our news: 2 new releases"] * 2
-                        + ["Third news"] * 2)
+    subjects = sorted((m.rcpt_tos[0], m.parse()["Subject"]) for m in fake.messages)
+    assert subjects == [("ann@example.org", "Embargoed news"),
+                        ("ann@example.org", "Our news: 2 new releases"),
+                        ("ann@example.org", "Third news"),
+                        ("bo@example.org", "Embargoed news"),
+                        ("bo@example.org", "Nos actualités : 2 nouveaux communiqués"),
+                        ("bo@example.org", "Third news")]

@@ -297,6 +297,14 @@ def _send_in_languages(tmp_path: Path, fake: FakeSMTP, digest: bool) -> dict[str
     """A dated release with a link (or a digest of two), rendered by the shipped templates
     and sent to a French, a German, a Russian and an English reader: the bytes received,
     decoded, text part + HTML part, per address."""
+    return {address: "\n".join(parts(data))
+            for address, data in _send_raw(tmp_path, fake, digest).items()}
+
+
+def _send_raw(tmp_path: Path, fake: FakeSMTP, digest: bool,
+              subject: str | None = None) -> dict[str, bytes]:
+    """As `_send_in_languages`, the raw bytes the server received; the post's subject (and
+    a digest's subject in every language) as rendered, unless `subject` edits it."""
     from datetime import date
 
     from bot import subscribers
@@ -318,12 +326,13 @@ def _send_in_languages(tmp_path: Path, fake: FakeSMTP, digest: bool) -> dict[str
         with db.begin() as conn:
             post = post_store.require(conn, post_store.insert(
                 conn, channel="newsletter", status=PostStatus.APPROVED, actor="t",
-                release_id=None, title="Pont", subject="Pont", text=rendered.text,
-                html=rendered.html, language="en"))
+                release_id=None, title="Pont", subject=subject or rendered.subject,
+                text=rendered.text, html=rendered.html, language=rendered.language,
+                extra={"subjects": rendered.subjects}))
         asyncio.run(channel.publish(post))
     finally:
         db.dispose()
-    return {m.rcpt_tos[0]: "\n".join(parts(m.data)) for m in fake.messages}
+    return {m.rcpt_tos[0]: m.data for m in fake.messages}
 
 
 @pytest.mark.parametrize("digest", [False, True], ids=["single", "digest"])
@@ -345,3 +354,48 @@ def test_a_french_readers_mail_has_no_english_fixed_string(tmp_path: Path, fake:
         assert "Lire le communiqué complet" in french
         assert "Die ganze Mitteilung lesen" in german
         assert "Read the full release" in plain
+
+
+def _heads(data: bytes) -> tuple[bytes, str, str]:
+    """(raw header block, decoded Subject, Content-Language) of a message as received."""
+    head = data.split(b"\r\n\r\n", 1)[0]
+    msg = BytesParser(policy=policy.default).parsebytes(data)
+    return head, str(msg["Subject"]), str(msg["Content-Language"])
+
+
+def test_a_french_reader_of_an_english_digest_gets_a_french_subject(tmp_path: Path,
+                                                                    fake: FakeSMTP) -> None:
+    """The digest's "N new releases" subject in each reader's words; Content-Language and
+    `lang` describe the mail: its text in English, its fixed words in the reader's
+    language (docs/newsletter-languages.md)."""
+    got = _send_raw(tmp_path, fake, digest=True)
+    head, subject, language = _heads(got["fr@example.net"])
+    # an encoded-word on the wire, decoded to the catalogue's plural
+    assert re.search(rb"^Subject: .*=\?utf-8\?q\?", head, re.M), head
+    assert subject == "Nos actualités : 2 nouveaux communiqués"
+    assert language == "en, fr"
+    _, html = parts(got["fr@example.net"])
+    assert '<html lang="en"' in html
+    assert re.search(r'<p lang="fr"[^>]*>Bonjour Ana,</p>', html)
+    assert re.search(r'<td class="foot" lang="fr"', html)
+    assert re.search(r'<p class="date" lang="fr"[^>]*>10 juin 2026</p>', html)
+    head, subject, language = _heads(got["en@example.net"])
+    assert subject == "Our news: 2 new releases" and language == "en"
+    assert b"\r\nContent-Language: en\r\n" in head
+    _, html = parts(got["en@example.net"])
+    assert '<html lang="en"' in html and re.search(r'<p lang="en"[^>]*>Hello Ana,</p>', html)
+    assert _heads(got["de@example.net"])[1:] == ("Unsere Neuigkeiten: 2 neue Mitteilungen",
+                                                 "en, de")
+    assert _heads(got["ru@example.net"])[1].startswith("Наши новости: 2 ")
+
+
+def test_a_single_issues_title_and_an_edited_subject_stay_as_written(tmp_path: Path,
+                                                                    fake: FakeSMTP) -> None:
+    got = _send_raw(tmp_path, fake, digest=False)
+    assert {_heads(data)[1:] for address, data in got.items() if address != "en@example.net"
+            } == {("Pont 1", "en, fr"), ("Pont 1", "en, de"), ("Pont 1", "en, ru")}
+    assert _heads(got["en@example.net"])[1:] == ("Pont 1", "en")
+    fake.messages.clear()
+    (tmp_path / "edited").mkdir()
+    edited = _send_raw(tmp_path / "edited", fake, digest=True, subject="Our June news")
+    assert {_heads(data)[1] for data in edited.values()} == {"Our June news"}

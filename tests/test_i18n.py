@@ -45,5 +45,6 @@ def test_markers_become_each_readers_words_and_date() -> None:
     assert i18n.fill(text, "fr") == "Lire le communiqué complet · 10 juin 2026"
     assert i18n.fill(text, "ru") == "Читать полный текст · 10 июня 2026\u202fг."
     assert i18n.fill(text, None) == "Read the full release · 10 June 2026"
+    assert i18n.fill(f'<p lang="{i18n.LANGUAGE_MARK}">', "de-AT") == '<p lang="de">'
     assert i18n.ngettext("ru", "Our news: {n} new release", "Our news: {n} new releases",
                          5) == "Наши новости: 5 новых пресс-релизов"

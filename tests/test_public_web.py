@@ -443,6 +443,17 @@ def test_the_confirmation_mail_and_pages_follow_the_chosen_language(
     bad = client.post("/subscribe", data={"email": "zoé@", "language": "fr"})
     assert bad.status_code == 400 and "Cette adresse e-mail n&#x27;est pas valide." in bad.text
     assert '<option value="fr" selected>' in bad.text
+    # every validation message through the catalogues, none in English (nor an exception's)
+    for language, expected in (("es", "Elija un idioma de la lista."),
+                               ("de", "Wählen Sie eine Sprache aus der Liste."),
+                               ("ru", "Выберите язык из списка.")):
+        wrong = client.post(f"/subscribe?lang={language}",
+                            data={"email": "zoe@example.org", "language": "?!"})
+        assert wrong.status_code == 400 and expected in wrong.text, wrong.text
+        assert "language tag" not in wrong.text
+    named = client.post("/subscribe", data={"email": "zoe@example.org", "language": "ru",
+                                            "name": "=?utf-8?q?x=0D=0Ay?="})
+    assert "Укажите имя обычным текстом, в одну строку." in named.text
     done = client.post("/subscribe", data={"email": "zoe@example.org", "name": "Zoé",
                                            "language": "fr"})
     assert "Consultez votre boîte de réception" in done.text
@@ -522,6 +533,8 @@ def test_self_service_language_download_and_erasure(
     # a forged form on another site: refused by what the browser says
     forged = client.post(f"{path}/erase", headers={"sec-fetch-site": "cross-site"})
     assert forged.status_code == 403 and status_of(store, "ann@example.org") == "active"
+    assert "Ce formulaire doit être envoyé depuis ce site." in client.post(
+        f"{path}/erase?lang=fr", headers={"sec-fetch-site": "cross-site"}).text
     assert client.post(f"{path}x/data").status_code == 404
 
     changed = client.post(f"{path}/language", data={"language": "de"})

@@ -78,9 +78,9 @@ def _cross_site(request: Request) -> bool:
     return request.headers.get("sec-fetch-site", "").lower() == "cross-site"
 
 
-def _form_problem(email: str, name: str) -> str | None:
-    """What is wrong with the form's address or name, as a message of the catalogue (the
-    person reads it in their language), or None."""
+def _form_problem(email: str, name: str, language: str | None = None) -> str | None:
+    """What is wrong with the form's address, name or language, as a message of the
+    catalogue (the person reads it in their language), or None."""
     try:
         subs.normalise_email(email)
     except subs.SubscriberError:
@@ -89,6 +89,10 @@ def _form_problem(email: str, name: str) -> str | None:
         subs.normalise_name(name)
     except subs.SubscriberError:
         return "Give your name as plain text, on one line."
+    try:
+        subs.normalise_language(language)
+    except subs.SubscriberError:
+        return "Choose a language from the list."
     return None
 
 
@@ -184,12 +188,13 @@ class PublicPages:
         if form.get("website"):  # the hidden field: only robots fill it in
             return done
         try:
-            problem = _form_problem(email, name)
+            problem = _form_problem(email, name, language)
             if problem is None:
                 await asyncio.to_thread(subs.request, self.store, email, name=name,
                                         language=language, evidence=self._evidence(request))
-        except subs.SubscriberError as exc:
-            problem = str(exc)
+        except subs.SubscriberError as exc:  # its English text is for the log, not the person
+            log.info("subscribe request refused: %s", exc)
+            problem = "This request could not be accepted: check the form and send it again."
         if problem is not None:
             return _page(i18n.gettext(lang, "Subscribe"),
                          self._form(lang, i18n.gettext(lang, problem), email, name), 400, lang)
@@ -304,7 +309,9 @@ class PublicPages:
     async def _self_service(self, request: Request) -> subs.Subscriber | Response:
         """The subscriber a self-service POST is for, or the page refusing it."""
         if _cross_site(request):
-            return _page("Forbidden", _p("This form must be sent from this site."), 403)
+            lang = self._lang(request)
+            return _page(i18n.gettext(lang, "Not allowed"), _p(i18n.gettext(
+                lang, "This form must be sent from this site.")), 403, lang)
         found = await self._subscriber(request)
         return self._invalid(self._lang(request)) if found is None else found
 

@@ -173,7 +173,6 @@ class MessageFactory:
         self.text = post.text.replace(ARCHIVE, archive)
         self.html = (post.html or "").replace(ARCHIVE, html.escape(archive))
         shared = {
-            "Subject": fold_text("Subject", post.subject or post.title or "Newsletter"),
             "From": mailbox(sender.address.display_name, sender.address.addr_spec, "From"),
         }
         if sender.reply_to:
@@ -187,9 +186,8 @@ class MessageFactory:
             shared["Feedback-ID"] = f"{post.id}:{sender.feedback_id}"
         if sender.archive_base:  # RFC 2369: where the list's past issues are
             shared["List-Archive"] = f"<{clean_header(sender.archive_base)}/newsletter>"
-        if post.language and _LANGUAGE.fullmatch(post.language):
-            shared["Content-Language"] = post.language
         self.shared = shared
+        self._languages: dict[str, tuple[str, str | None]] = {}
         # read by the generator for every copy (type, boundary): as _Fixed values they are
         # neither parsed on each read nor refolded on each write
         # ("=_" cannot occur in a quoted-printable body: '=' is always encoded there)
@@ -202,6 +200,16 @@ class MessageFactory:
             if sender.unsubscribe_mailto else None
         self._dates: tuple[int, str] = (-1, "")
         self._templates: dict[Words, _WireTemplate] = {}
+
+    def language_headers(self, words: Words) -> tuple[str, str | None]:
+        """(Subject, Content-Language) as wire text for the readers of `words.locale`:
+        worked out once per language of an issue, then looked up for each copy."""
+        found = self._languages.get(words.locale)
+        if found is None:
+            found = self._languages[words.locale] = (
+                fold_text("Subject", subject_for(self.post, words.locale)),
+                content_language(self.post.language, words.locale))
+        return found
 
     def _date(self, when: datetime) -> str:
         second = int(when.timestamp())
@@ -220,7 +228,10 @@ class MessageFactory:
         shared = self.shared
         to_email = wire_address(to_email)
         msg = EmailMessage(policy=WIRE if to_email.isascii() else WIRE_UTF8)
-        for name in ("Subject", "From", "Reply-To"):
+        words = words_for(language, self.post.language)
+        subject, content_lang = self.language_headers(words)
+        msg.set_raw("Subject", subject)
+        for name in ("From", "Reply-To"):
             if name in shared:
                 msg.set_raw(name, shared[name])
         msg.set_raw("To", mailbox(to_name, to_email))
@@ -236,11 +247,12 @@ class MessageFactory:
         # one URI a line: each stays whole and unencoded, as Gmail and Yahoo read it
         msg.set_raw("List-Unsubscribe", ",\r\n ".join(links))
         for name in ("List-Id", "List-Archive", "List-Unsubscribe-Post", "Precedence",
-                     "Auto-Submitted", "Feedback-ID", "Content-Language"):
+                     "Auto-Submitted", "Feedback-ID"):
             if name in shared:
                 msg.set_raw(name, shared[name])
+        if content_lang:
+            msg.set_raw("Content-Language", content_lang)
         msg.set_raw("MIME-Version", "1.0")
-        words = words_for(language, self.post.language)
         text = _fill(self.text, greeting(to_name, words), unsubscribe_url, words)
         if not self.html:
             self._set_text(msg, text, "plain")
@@ -332,12 +344,16 @@ class _WireTemplate:
 
     def __init__(self, factory: MessageFactory, words: Words) -> None:
         shared = factory.shared
-        self.head = "".join(f"{name}: {shared[name]}\r\n" for name in
-                            ("Subject", "From", "Reply-To") if name in shared).encode()
+        subject, content_lang = factory.language_headers(words)
+        self.head = (f"Subject: {subject}\r\n" + "".join(
+            f"{name}: {shared[name]}\r\n" for name in ("From", "Reply-To") if name in shared)
+        ).encode()
         tail = "".join(f"{name}: {shared[name]}\r\n" for name in
                        ("List-Id", "List-Archive", "List-Unsubscribe-Post", "Precedence",
-                        "Auto-Submitted", "Feedback-ID", "Content-Language")
-                       if name in shared) + "MIME-Version: 1.0\r\n"
+                        "Auto-Submitted", "Feedback-ID") if name in shared)
+        if content_lang:
+            tail += f"Content-Language: {content_lang}\r\n"
+        tail += "MIME-Version: 1.0\r\n"
         # this language's footer words filled once; greeting and link stay placeholders
         text = _fill(factory.text, GREETING, UNSUBSCRIBE, words)
         part_head = ("Content-Type: {}\r\nContent-Transfer-Encoding: quoted-printable\r\n"
@@ -363,6 +379,29 @@ class _WireTemplate:
             safe_hello, safe_url = html.escape(hello), html.escape(url)
             parts += [self.between, *self.html.fill(safe_hello, safe_url), self.end]
         return b"".join(parts)
+
+
+def subject_for(post: Post, language: str) -> str:
+    """The subject readers of `language` (a catalogue's) get. A digest's counts its news in
+    each catalogue's words (`extra["subjects"]`, from `bot.render.render_digest`); a subject
+    a person wrote or edited (it is none of those) and a release's title stay as written."""
+    written = post.subject or post.title or "Newsletter"
+    subjects = post.extra.get("subjects")
+    if isinstance(subjects, dict) and written in subjects.values():
+        own = subjects.get(language)
+        return own if isinstance(own, str) and own.strip() else written
+    return written
+
+
+def content_language(body: str | None, words: str) -> str | None:
+    """`Content-Language` (RFC 3282) of a mail whose text is in `body` (the post's language)
+    and whose fixed words (greeting, footer, dates, "Read more") are in `words`: the body's
+    language, then the words' when they differ ("en, fr"), so the header lists every
+    language the reader sees, the one the text is written in first. None when the post's
+    language is unknown (or not a language tag): no header rather than a guess."""
+    if not body or not _LANGUAGE.fullmatch(body):
+        return None
+    return body if body.split("-")[0].lower() == words else f"{body}, {words}"
 
 
 def fill_html(html_text: str, to_name: str | None, unsubscribe_url: str,
