@@ -12,7 +12,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -25,7 +25,7 @@ from bot.errors import PressbotError, SourceError
 from bot.models import Release
 from bot.store import Store, meta, posts, releases
 from bot.store import sources as source_store
-from bot.store.faults import cannot_write
+from bot.store.faults import cannot_write, unreachable
 
 log = logging.getLogger("pressbot.fetch")
 
@@ -48,6 +48,8 @@ class SourceReport:
     fatal: bool = False
     """The source could not be read at all (as opposed to some of its files)."""
     errors: list[str] = field(default_factory=list)
+    state: source_store.SourceState | None = field(default=None, repr=False)
+    """The source's state as this poll left it, saved (None when the poll raised)."""
 
     @property
     def ok(self) -> bool:
@@ -169,12 +171,21 @@ async def poll_source(name: str, cfg: SourceConfig, config: Config, store: Store
                       state: source_store.SourceState | None = None) -> SourceReport:
     """Read one source and store what it found; never raises for the source's own faults.
 
-    `state` may come preloaded (a whole cycle reads every source's state in one query).
+    `state` may come preloaded (a whole cycle reads every source's state in one query, the
+    service keeps each source's from its last poll).
+
+    A poll that changed nothing (a 304, or a folder with the same files, and no error
+    before or now) writes nothing and logs at DEBUG: an idle service polling every few
+    seconds must not cost a write and an INFO line each time. The poll times stored with
+    the state are then refreshed at most every `STATE_HEARTBEAT`.
     """
     report = SourceReport(name)
     if state is None:
         with store.begin() as conn:
             state = source_store.get(conn, name)
+    before = _lasting(state)
+    if state.saved_at is None:
+        state.saved_at = state.last_polled_at
     state.last_polled_at = clock.now()
     succeeded = False
     try:
@@ -212,21 +223,42 @@ async def poll_source(name: str, cfg: SourceConfig, config: Config, store: Store
         report.fatal = True
         state.last_error, state.failures = str(exc)[:2000], state.failures + 1
     except Exception as exc:  # a bug must cost one source one poll, never the whole cycle
-        if cannot_write(exc):
+        if cannot_write(exc) or unreachable(exc):
             raise  # the database's condition, not the source's: the service reports it once
         log.exception("source=%s unexpected error", name)
         report.errors.append(f"unexpected error: {type(exc).__name__}: {exc}")
         report.failed += 1
         report.fatal = True
         state.last_error, state.failures = report.errors[-1][:2000], state.failures + 1
-    with store.begin_immediate() as conn:
-        source_store.save(conn, state, succeeded=succeeded)
+    idle = succeeded and not found and state.initialised and _lasting(state) == before
+    if not idle or _heartbeat_due(state):
+        with store.begin_immediate() as conn:
+            source_store.save(conn, state, succeeded=succeeded)
+        state.initialised = state.initialised or succeeded
+        state.saved_at = state.last_polled_at
+    report.state = state
     for error in report.errors:
         log.warning("source=%s error=%r", name, error)
-    log.info("source=%s new=%d updated=%d unchanged=%d skipped=%d failed=%d not_modified=%s",
-             name, report.new, report.updated, report.unchanged, report.skipped, report.failed,
-             report.not_modified)
+    log.log(logging.DEBUG if idle else logging.INFO,
+            "source=%s new=%d updated=%d unchanged=%d skipped=%d failed=%d not_modified=%s",
+            name, report.new, report.updated, report.unchanged, report.skipped, report.failed,
+            report.not_modified)
     return report
+
+
+STATE_HEARTBEAT = timedelta(hours=1)
+"""How stale the stored poll times of a source that never changes may get."""
+
+
+def _lasting(state: source_store.SourceState) -> tuple[Any, ...]:
+    """What a poll may change in a source's state, but its times."""
+    return (state.etag, state.last_modified, state.initialised, state.last_error,
+            state.failures, state.data)
+
+
+def _heartbeat_due(state: source_store.SourceState) -> bool:
+    return state.saved_at is None or state.last_polled_at is None or \
+        state.last_polled_at - state.saved_at >= STATE_HEARTBEAT
 
 
 def _scan_folder(name: str, cfg: FolderSourceConfig, config: Config,

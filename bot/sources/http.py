@@ -69,6 +69,10 @@ async def fetch(client: httpx.AsyncClient, url: str, *, etag: str | None = None,
         try:
             async with client.stream("GET", current, headers=headers, timeout=timeout,
                                      follow_redirects=False) as response:
+                if response.has_redirect_location or response.status_code == 304:
+                    # read the (empty or tiny) body to its end: a response left unread
+                    # closes its connection, and the next poll pays a new one
+                    await _drain(response)
                 if response.has_redirect_location:
                     location = response.headers.get("location", "")
                     current = urljoin(current, location)
@@ -105,3 +109,16 @@ async def fetch(client: httpx.AsyncClient, url: str, *, etag: str | None = None,
             raise SourceError(f"{shown}: could not fetch (connection failed)") from None
     raise SourceError(f"{safe_url(url)}: more than {max_redirects} redirects "
                       "(sources.*.max_redirects)")
+
+
+_DRAIN_LIMIT = 64 * 1024
+
+
+async def _drain(response: httpx.Response) -> None:
+    """Read a body that should be empty or small, up to a bound, so the connection can be
+    kept alive; a bigger one is left, and its connection closed."""
+    size = 0
+    async for chunk in response.aiter_raw():
+        size += len(chunk)
+        if size > _DRAIN_LIMIT:
+            return
