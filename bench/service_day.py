@@ -93,7 +93,7 @@ def run_pressbot(args: argparse.Namespace) -> dict[str, float]:
                                env=clean_env(), stdout=log, stderr=log)
         try:
             # the first round (200s, the backlog stored) and one round of 304s: warm-up
-            ready = wait_until(lambda: requests_seen(control) >= 2 * args.feeds, 60)
+            ready = wait_until(lambda: requests_seen(control) >= 2 * args.feeds, 300)
             assert ready, f"pressbot run did not poll every feed twice: {log_path.read_text()}"
             if args.tracemalloc or args.profile:
                 bot.send_signal(signal.SIGUSR1)  # the window starts: snapshot, or profile
@@ -116,7 +116,11 @@ def run_pressbot(args: argparse.Namespace) -> dict[str, float]:
             lines = len(log_path.read_bytes().splitlines()) - lines0
         finally:
             bot.send_signal(signal.SIGTERM)
-            code = bot.wait(timeout=30)
+            try:
+                code = bot.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                bot.kill()
+                code = bot.wait()
             log.close()
         text = log_path.read_text(errors="replace")
         tail = text.splitlines()[lines0 + lines:]

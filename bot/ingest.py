@@ -8,9 +8,10 @@ of their own, so a broken source never touches what others, or earlier runs, sto
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -193,7 +194,7 @@ async def poll_source(name: str, cfg: SourceConfig, config: Config, store: Store
             from bot.sources import feed
 
             entry_errors: list[str] = []
-            async with limiter.slot(str(cfg.url)):
+            async with limiter.slot(str(cfg.url)) as slot, slot.shared(name):
                 fetched, found = await feed.poll(name, cfg, state, client, tz=config.tz,
                                                  errors=entry_errors)
             report.errors.extend(entry_errors)
@@ -274,6 +275,13 @@ def _scan_folder(name: str, cfg: FolderSourceConfig, config: Config,
     return scan.releases
 
 
+SLOT_SHARE = 5.0
+"""Seconds a fetch may hold its slot while other sources wait for one: a feed that
+trickles (a byte a second) would otherwise keep it for its whole `timeout` (20 s), and a
+site with a thousand feeds on one host would wait behind a few such feeds. Alone, a slow
+feed still has its whole `timeout`."""
+
+
 class Limiter:
     """At most `total` fetches at once, and at most `per_host` to any one host."""
 
@@ -281,23 +289,66 @@ class Limiter:
         self._total = asyncio.Semaphore(total)
         self._hosts: dict[str, asyncio.Semaphore] = defaultdict(
             lambda: asyncio.Semaphore(per_host))
+        self.waiting: dict[str, int] = defaultdict(int)
+        """Sources waiting for a slot, per host and in all ("")."""
 
     def slot(self, url: str) -> _Slot:
-        return _Slot(self._total, self._hosts[urlsplit(url).netloc])
+        host = urlsplit(url).netloc
+        return _Slot(self, host, self._total, self._hosts[host])
 
 
 class _Slot:
-    def __init__(self, *semaphores: asyncio.Semaphore) -> None:
+    def __init__(self, limiter: Limiter, host: str, *semaphores: asyncio.Semaphore) -> None:
+        self._limiter, self._host = limiter, host
         self._semaphores = semaphores
 
-    async def __aenter__(self) -> None:
+    async def __aenter__(self) -> _Slot:
         # host first: a busy host must not hold a global slot while it waits
-        for semaphore in reversed(self._semaphores):
-            await semaphore.acquire()
+        waiting = self._limiter.waiting
+        for key, semaphore in zip((self._host, ""), reversed(self._semaphores), strict=True):
+            waiting[key] += 1
+            try:
+                await semaphore.acquire()
+            finally:
+                waiting[key] -= 1
+        return self
 
     async def __aexit__(self, *_: object) -> None:
         for semaphore in self._semaphores:
             semaphore.release()
+
+    def contended(self) -> bool:
+        """Does another source wait for this slot (its host's, or any)?"""
+        waiting = self._limiter.waiting
+        return waiting[self._host] > 0 or waiting[""] > 0
+
+    @contextlib.asynccontextmanager
+    async def shared(self, name: str) -> AsyncIterator[None]:
+        """Hold the slot for at most `SLOT_SHARE` seconds while others wait for one: past
+        that, the fetch ends with a SourceError (the next poll tries again)."""
+        loop = asyncio.get_running_loop()
+        began = loop.time()
+        deadline = asyncio.timeout(None)
+
+        def check() -> None:
+            if self.contended():
+                deadline.reschedule(loop.time())
+            else:
+                timer[0] = loop.call_later(SLOT_SHARE, check)
+
+        timer = [loop.call_later(SLOT_SHARE, check)]
+        try:
+            async with deadline:
+                yield
+        except TimeoutError:
+            if deadline.expired():
+                raise SourceError(
+                    f"gave up its fetch slot after {loop.time() - began:.0f} s while other "
+                    f"sources waited (sources.{name}: too slow; tried again next poll)"
+                ) from None
+            raise
+        finally:
+            timer[0].cancel()
 
 
 def http_client(config: Config) -> httpx.AsyncClient:

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 from tests.fakes.feeds import FeedSite, Page, make_app, rss
 from tests.fakes.server import LiveServer
-from tests.helpers import Workspace, write_release
+from tests.helpers import Workspace, make_workspace, write_release
 from tests.test_service import free_port
 from tests.test_service_health import OUTBOX, Service, published_titles, service, workspace
 
@@ -147,3 +147,41 @@ def test_sigterm_during_start_up_exits_0_without_a_traceback(tmp_path: Path) -> 
     assert "stopped" in log
     for bad in ("Traceback", "CancelledError", "KeyboardInterrupt", "level=error"):
         assert bad not in log, log[-3000:]
+
+
+def test_a_feed_that_never_answers_gives_its_slot_up_to_the_others_waiting(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One connection for the host, the first feed in line never answers (its timeout is
+    ten minutes): it keeps its slot only `SLOT_SHARE` seconds while the other waits."""
+    import asyncio
+
+    from bot import ingest
+    from bot.config import load_config
+    from bot.store import Store
+
+    monkeypatch.setattr(ingest, "SLOT_SHARE", 0.2)
+    site = FeedSite(pages={"/stuck": Page(rss(ITEMS), delay=3600), "/feed": Page(rss(ITEMS))})
+    with LiveServer(make_app(site)) as server:
+        ws = make_workspace(tmp_path, extra=f"""
+[sources.stuck]
+type = "feed"
+url = "{server.url}/stuck"
+timeout = "10m"
+allow_private = true
+
+[sources.news]
+type = "feed"
+url = "{server.url}/feed"
+allow_private = true
+""")
+        config = load_config(ws.config)
+        config.bot.poll_per_host = 1
+        store = Store(config.bot.database_url)
+        try:
+            reports = {r.name: r for r in asyncio.run(ingest.fetch_all(config, store))}
+        finally:
+            store.dispose()
+    assert reports["news"].ok and reports["news"].new == 1
+    assert reports["stuck"].fatal
+    assert "gave up its fetch slot" in reports["stuck"].errors[0]
+    assert site.hits("/stuck") and site.hits("/feed")
