@@ -375,8 +375,15 @@ async def fetch_all(config: Config, store: Store, *, only: str | None = None,
         states = source_store.all_states(conn)
     try:
         async def one(name: str) -> SourceReport:
-            report = await poll_source(name, config.sources[name], config, store, client,
-                                       limiter, states.get(name))
+            try:
+                report = await poll_source(name, config.sources[name], config, store, client,
+                                           limiter, states.get(name))
+            except Exception as exc:  # the database's condition: this source's poll only
+                why = cannot_write(exc) or unreachable(exc)
+                if why is None:
+                    raise
+                report = SourceReport(name, failed=1, fatal=True,
+                                      errors=[f"the database could not store it: {why}"])
             if on_done:
                 on_done(report)
             return report
