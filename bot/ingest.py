@@ -195,8 +195,8 @@ async def poll_source(name: str, cfg: SourceConfig, config: Config, store: Store
 
             entry_errors: list[str] = []
             async with limiter.slot(str(cfg.url)) as slot, slot.shared(name):
-                fetched, found = await feed.poll(name, cfg, state, client, tz=config.tz,
-                                                 errors=entry_errors)
+                fetched = await feed.download(name, cfg, state, client)
+            found = await feed.read(name, cfg, fetched, tz=config.tz, errors=entry_errors)
             report.errors.extend(entry_errors)
             report.failed += len(entry_errors)
             state.etag, state.last_modified = fetched.etag, fetched.last_modified
