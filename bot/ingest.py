@@ -194,8 +194,9 @@ async def poll_source(name: str, cfg: SourceConfig, config: Config, store: Store
             from bot.sources import feed
 
             entry_errors: list[str] = []
-            async with limiter.slot(str(cfg.url)) as slot, slot.shared(name):
-                fetched = await feed.download(name, cfg, state, client)
+            progress = [0]
+            async with limiter.slot(str(cfg.url)) as slot, slot.shared(name, progress):
+                fetched = await feed.download(name, cfg, state, client, progress)
             found = await feed.read(name, cfg, fetched, tz=config.tz, errors=entry_errors)
             report.errors.extend(entry_errors)
             report.failed += len(entry_errors)
@@ -276,10 +277,13 @@ def _scan_folder(name: str, cfg: FolderSourceConfig, config: Config,
 
 
 SLOT_SHARE = 5.0
-"""Seconds a fetch may hold its slot while other sources wait for one: a feed that
-trickles (a byte a second) would otherwise keep it for its whole `timeout` (20 s), and a
-site with a thousand feeds on one host would wait behind a few such feeds. Alone, a slow
-feed still has its whole `timeout`."""
+"""Seconds a fetch may hold its slot while other sources wait for one, unless it received
+at least `SLOT_RATE` bytes a second: a feed that trickles (a byte a second) would otherwise
+keep its slot for its whole `timeout` (20 s), and a site with a thousand feeds on one host
+would wait behind a few such feeds. Alone, a slow feed still has its whole `timeout`; and
+when this process itself is too busy to read (its event loop late by a second or more), a
+slow fetch is not the server's fault and keeps its slot."""
+SLOT_RATE = 2048
 
 
 class Limiter:
@@ -323,20 +327,23 @@ class _Slot:
         return waiting[self._host] > 0 or waiting[""] > 0
 
     @contextlib.asynccontextmanager
-    async def shared(self, name: str) -> AsyncIterator[None]:
-        """Hold the slot for at most `SLOT_SHARE` seconds while others wait for one: past
-        that, the fetch ends with a SourceError (the next poll tries again)."""
+    async def shared(self, name: str, progress: list[int]) -> AsyncIterator[None]:
+        """Hold the slot for at most `SLOT_SHARE` seconds while others wait for one and the
+        answer trickles (`progress[0]`: bytes received so far); past that, the fetch ends
+        with a SourceError (the next poll tries again)."""
         loop = asyncio.get_running_loop()
         began = loop.time()
         deadline = asyncio.timeout(None)
 
-        def check() -> None:
-            if self.contended():
-                deadline.reschedule(loop.time())
+        def check(due: float) -> None:
+            now = loop.time()
+            starved = now - due > 1.0   # this process, not the server, is slow
+            if self.contended() and not starved and progress[0] < SLOT_RATE * (now - began):
+                deadline.reschedule(now)
             else:
-                timer[0] = loop.call_later(SLOT_SHARE, check)
+                timer[0] = loop.call_at(now + SLOT_SHARE, check, now + SLOT_SHARE)
 
-        timer = [loop.call_later(SLOT_SHARE, check)]
+        timer = [loop.call_at(began + SLOT_SHARE, check, began + SLOT_SHARE)]
         try:
             async with deadline:
                 yield
@@ -344,7 +351,8 @@ class _Slot:
             if deadline.expired():
                 raise SourceError(
                     f"gave up its fetch slot after {loop.time() - began:.0f} s while other "
-                    f"sources waited (sources.{name}: too slow; tried again next poll)"
+                    f"sources waited: {progress[0]} bytes received (sources.{name}: too "
+                    "slow; tried again next poll)"
                 ) from None
             raise
         finally:

@@ -67,7 +67,7 @@ async def poll(name: str, cfg: FeedSourceConfig, state: SourceState,
 
 
 async def download(name: str, cfg: FeedSourceConfig, state: SourceState,
-                   client: httpx.AsyncClient) -> Fetched:
+                   client: httpx.AsyncClient, progress: list[int] | None = None) -> Fetched:
     """The conditional GET alone (what holds a connection slot; parsing does not).
 
     `timeout` bounds the whole fetch, redirects included: httpx's own timeout applies to
@@ -80,7 +80,7 @@ async def download(name: str, cfg: FeedSourceConfig, state: SourceState,
             return await fetch(
                 client, str(cfg.url), etag=state.etag, last_modified=state.last_modified,
                 max_bytes=cfg.max_bytes, max_redirects=cfg.max_redirects, timeout=seconds,
-                private_host=cfg.url.host if cfg.allow_private else None,
+                private_host=cfg.url.host if cfg.allow_private else None, progress=progress,
             )
     except TimeoutError:
         raise SourceError(f"{safe_url(str(cfg.url))}: no complete answer within {seconds:g} s "

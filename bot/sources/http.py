@@ -42,7 +42,7 @@ class Fetched:
 async def fetch(client: httpx.AsyncClient, url: str, *, etag: str | None = None,
                 last_modified: str | None = None, max_bytes: int = 10_000_000,
                 max_redirects: int = 5, timeout: float = 20.0,
-                private_host: str | None = None) -> Fetched:
+                private_host: str | None = None, progress: list[int] | None = None) -> Fetched:
     """GET `url`; raise SourceError with a reason a person understands on any failure.
 
     `private_host`: the one host that may be on a private network (the source said so).
@@ -90,6 +90,8 @@ async def fetch(client: httpx.AsyncClient, url: str, *, etag: str | None = None,
                 size = 0
                 async for chunk in response.aiter_bytes():
                     size += len(chunk)
+                    if progress is not None:   # bytes so far, for `bot.ingest._Slot.shared`
+                        progress[0] = size
                     if size > max_bytes:
                         raise SourceError(f"{shown}: response is over the limit of "
                                           f"{max_bytes:,} bytes (sources.*.max_bytes)")
