@@ -276,7 +276,7 @@ def _scan_folder(name: str, cfg: FolderSourceConfig, config: Config,
     return scan.releases
 
 
-SLOT_SHARE = 5.0
+SLOT_SHARE = 10.0
 """Seconds a fetch may hold its slot while other sources wait for one, unless it received
 at least `SLOT_RATE` bytes a second: a feed that trickles (a byte a second) would otherwise
 keep its slot for its whole `timeout` (20 s), and a site with a thousand feeds on one host
