@@ -11,6 +11,7 @@ overdue, everything paused, a poll or publish pass not completed for twice its i
 from __future__ import annotations
 
 import logging
+import time
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -44,6 +45,12 @@ class Health:
         """The service's loops, whose last completed passes tell liveness (None: `web`)."""
         self.cannot_write: str | None = None
         """Why the database refuses writes ("disk full"), until a probe write succeeds."""
+        self.unreachable: tuple[str, float, int] | None = None
+        """The database could not be reached: (the driver's first line, since when on the
+        monotonic clock, failed passes), until a pass completes again."""
+        self.last_ok: dict[str, datetime] = {}
+        """Each source's last successful poll in this process: an unchanged poll writes no
+        state row, so the store's `last_ok_at` may be older (by up to `STATE_HEARTBEAT`)."""
 
     def published(self) -> None:
         self.last_pass_at = clock.now()
@@ -56,6 +63,25 @@ class Health:
                       str(getattr(exc, "orig", None) or exc).splitlines()[0][:200])
         self.cannot_write = why
 
+    def database_unreachable(self, why: str) -> None:
+        """A pass failed because the database could not be reached: one line when it begins
+        (not one traceback per failed pass); `pass_done` logs the end."""
+        if self.unreachable is None:
+            log.error("database unreachable, retrying: %s", why)
+            self.unreachable = (why, time.monotonic(), 1)
+        else:
+            first, since, failed = self.unreachable
+            self.unreachable = (first, since, failed + 1)
+
+    def pass_done(self, name: str) -> None:
+        """A loop's pass completed. A publish pass always reads the store (an idle poll
+        may not touch it at all), so its completion ends an "unreachable" episode."""
+        if self.unreachable is not None and name == "publish":
+            _, since, failed = self.unreachable
+            self.unreachable = None
+            log.warning("database reachable again after %.0f s (%d pass(es) failed meanwhile)",
+                        time.monotonic() - since, failed)
+
     def probe_writes(self) -> None:
         """While writes fail, one small write per publish pass tells when they work again
         (raises as long as they do not)."""
@@ -67,7 +93,10 @@ class Health:
         self.cannot_write = None
 
     def polled(self, name: str, ok: bool) -> None:
-        """Poll outcomes are kept in the store's source state; nothing to hold here."""
+        """Poll outcomes are kept in the store's source state, but an unchanged poll does not
+        write it: its time is kept here."""
+        if ok:
+            self.last_ok[name] = clock.now()
 
     def report(self) -> tuple[bool, dict[str, Any]]:
         now = clock.now()
@@ -84,8 +113,10 @@ class Health:
                         < now - OVERDUE_AFTER)).one()
             data["database"] = "ok"
         except sa.exc.SQLAlchemyError as exc:
+            lost = self.unreachable
             return False, {**data, "status": "unhealthy",
-                           "database": f"unreachable: {type(exc).__name__}"}
+                           "database": f"unreachable: {type(exc).__name__}",
+                           **({"failed_passes": lost[2]} if lost is not None else {})}
         stalled = self.loops.stalled() if self.loops is not None else []
         data["scheduler"] = "off" if self.loops is None else "stalled" if stalled else "ok"
         if self.cannot_write:
@@ -93,7 +124,7 @@ class Health:
         data["last_publish_pass_at"] = self.last_pass_at.isoformat() if self.last_pass_at \
             else None
         data["sources"] = {
-            name: {"last_ok_at": s.last_ok_at.isoformat() if s.last_ok_at else None,
+            name: {"last_ok_at": _latest(s.last_ok_at, self.last_ok.get(name)),
                    "last_error": s.last_error, "failures": s.failures,
                    # a folder's files that failed stay listed until they change: they are
                    # reported once by the poll that read them, then not read again
@@ -120,6 +151,11 @@ class Health:
             data["status"] = "degraded" if problems else "ok"
         data["problems"] = problems
         return data["status"] == "ok", data
+
+
+def _latest(*times: datetime | None) -> str | None:
+    known = [t for t in times if t is not None]
+    return max(known).isoformat() if known else None
 
 
 def _push(state: Any) -> dict[str, Any] | None:

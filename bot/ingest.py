@@ -8,11 +8,12 @@ of their own, so a broken source never touches what others, or earlier runs, sto
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -25,7 +26,7 @@ from bot.errors import PressbotError, SourceError
 from bot.models import Release
 from bot.store import Store, meta, posts, releases
 from bot.store import sources as source_store
-from bot.store.faults import cannot_write
+from bot.store.faults import cannot_write, unreachable
 
 log = logging.getLogger("pressbot.fetch")
 
@@ -48,6 +49,8 @@ class SourceReport:
     fatal: bool = False
     """The source could not be read at all (as opposed to some of its files)."""
     errors: list[str] = field(default_factory=list)
+    state: source_store.SourceState | None = field(default=None, repr=False)
+    """The source's state as this poll left it, saved (None when the poll raised)."""
 
     @property
     def ok(self) -> bool:
@@ -169,12 +172,21 @@ async def poll_source(name: str, cfg: SourceConfig, config: Config, store: Store
                       state: source_store.SourceState | None = None) -> SourceReport:
     """Read one source and store what it found; never raises for the source's own faults.
 
-    `state` may come preloaded (a whole cycle reads every source's state in one query).
+    `state` may come preloaded (a whole cycle reads every source's state in one query, the
+    service keeps each source's from its last poll).
+
+    A poll that changed nothing (a 304, or a folder with the same files, and no error
+    before or now) writes nothing and logs at DEBUG: an idle service polling every few
+    seconds must not cost a write and an INFO line each time. The poll times stored with
+    the state are then refreshed at most every `STATE_HEARTBEAT`.
     """
     report = SourceReport(name)
     if state is None:
         with store.begin() as conn:
             state = source_store.get(conn, name)
+    before = _lasting(state)
+    if state.saved_at is None:
+        state.saved_at = state.last_polled_at
     state.last_polled_at = clock.now()
     succeeded = False
     try:
@@ -182,9 +194,10 @@ async def poll_source(name: str, cfg: SourceConfig, config: Config, store: Store
             from bot.sources import feed
 
             entry_errors: list[str] = []
-            async with limiter.slot(str(cfg.url)):
-                fetched, found = await feed.poll(name, cfg, state, client, tz=config.tz,
-                                                 errors=entry_errors)
+            progress = [0]
+            async with limiter.slot(str(cfg.url)) as slot, slot.shared(name, progress):
+                fetched = await feed.download(name, cfg, state, client, progress)
+            found = await feed.read(name, cfg, fetched, tz=config.tz, errors=entry_errors)
             report.errors.extend(entry_errors)
             report.failed += len(entry_errors)
             state.etag, state.last_modified = fetched.etag, fetched.last_modified
@@ -212,21 +225,42 @@ async def poll_source(name: str, cfg: SourceConfig, config: Config, store: Store
         report.fatal = True
         state.last_error, state.failures = str(exc)[:2000], state.failures + 1
     except Exception as exc:  # a bug must cost one source one poll, never the whole cycle
-        if cannot_write(exc):
+        if cannot_write(exc) or unreachable(exc):
             raise  # the database's condition, not the source's: the service reports it once
         log.exception("source=%s unexpected error", name)
         report.errors.append(f"unexpected error: {type(exc).__name__}: {exc}")
         report.failed += 1
         report.fatal = True
         state.last_error, state.failures = report.errors[-1][:2000], state.failures + 1
-    with store.begin_immediate() as conn:
-        source_store.save(conn, state, succeeded=succeeded)
+    idle = succeeded and not found and state.initialised and _lasting(state) == before
+    if not idle or _heartbeat_due(state):
+        with store.begin_immediate() as conn:
+            source_store.save(conn, state, succeeded=succeeded)
+        state.initialised = state.initialised or succeeded
+        state.saved_at = state.last_polled_at
+    report.state = state
     for error in report.errors:
         log.warning("source=%s error=%r", name, error)
-    log.info("source=%s new=%d updated=%d unchanged=%d skipped=%d failed=%d not_modified=%s",
-             name, report.new, report.updated, report.unchanged, report.skipped, report.failed,
-             report.not_modified)
+    log.log(logging.DEBUG if idle else logging.INFO,
+            "source=%s new=%d updated=%d unchanged=%d skipped=%d failed=%d not_modified=%s",
+            name, report.new, report.updated, report.unchanged, report.skipped, report.failed,
+            report.not_modified)
     return report
+
+
+STATE_HEARTBEAT = timedelta(hours=1)
+"""How stale the stored poll times of a source that never changes may get."""
+
+
+def _lasting(state: source_store.SourceState) -> tuple[Any, ...]:
+    """What a poll may change in a source's state, but its times."""
+    return (state.etag, state.last_modified, state.initialised, state.last_error,
+            state.failures, state.data)
+
+
+def _heartbeat_due(state: source_store.SourceState) -> bool:
+    return state.saved_at is None or state.last_polled_at is None or \
+        state.last_polled_at - state.saved_at >= STATE_HEARTBEAT
 
 
 def _scan_folder(name: str, cfg: FolderSourceConfig, config: Config,
@@ -242,6 +276,16 @@ def _scan_folder(name: str, cfg: FolderSourceConfig, config: Config,
     return scan.releases
 
 
+SLOT_SHARE = 10.0
+"""Seconds a fetch may hold its slot while other sources wait for one, unless it received
+at least `SLOT_RATE` bytes a second: a feed that trickles (a byte a second) would otherwise
+keep its slot for its whole `timeout` (20 s), and a site with a thousand feeds on one host
+would wait behind a few such feeds. Alone, a slow feed still has its whole `timeout`; and
+when this process itself is too busy to read (its event loop late by a second or more), a
+slow fetch is not the server's fault and keeps its slot."""
+SLOT_RATE = 2048
+
+
 class Limiter:
     """At most `total` fetches at once, and at most `per_host` to any one host."""
 
@@ -249,23 +293,76 @@ class Limiter:
         self._total = asyncio.Semaphore(total)
         self._hosts: dict[str, asyncio.Semaphore] = defaultdict(
             lambda: asyncio.Semaphore(per_host))
+        self.waiting: dict[str, int] = defaultdict(int)
+        """Sources waiting for a slot, per host and in all ("")."""
 
     def slot(self, url: str) -> _Slot:
-        return _Slot(self._total, self._hosts[urlsplit(url).netloc])
+        host = urlsplit(url).netloc
+        return _Slot(self, host, self._total, self._hosts[host])
 
 
 class _Slot:
-    def __init__(self, *semaphores: asyncio.Semaphore) -> None:
+    def __init__(self, limiter: Limiter, host: str, *semaphores: asyncio.Semaphore) -> None:
+        self._limiter, self._host = limiter, host
         self._semaphores = semaphores
 
-    async def __aenter__(self) -> None:
+    async def __aenter__(self) -> _Slot:
         # host first: a busy host must not hold a global slot while it waits
-        for semaphore in reversed(self._semaphores):
-            await semaphore.acquire()
+        waiting = self._limiter.waiting
+        for key, semaphore in zip((self._host, ""), reversed(self._semaphores), strict=True):
+            waiting[key] += 1
+            try:
+                await semaphore.acquire()
+            finally:
+                waiting[key] -= 1
+        return self
 
     async def __aexit__(self, *_: object) -> None:
         for semaphore in self._semaphores:
             semaphore.release()
+
+    def contended(self) -> bool:
+        """Does another source wait for this slot (its host's, or any)?"""
+        waiting = self._limiter.waiting
+        return waiting[self._host] > 0 or waiting[""] > 0
+
+    @contextlib.asynccontextmanager
+    async def shared(self, name: str, progress: list[int]) -> AsyncIterator[None]:
+        """Hold the slot for at most `SLOT_SHARE` seconds while others wait for one and the
+        answer trickles (`progress[0]`: bytes received so far); past that, the fetch ends
+        with a SourceError (the next poll tries again)."""
+        loop = asyncio.get_running_loop()
+        began = loop.time()
+        deadline = asyncio.timeout(None)
+
+        def check(due: float) -> None:
+            now = loop.time()
+            starved = now - due > 1.0   # this process, not the server, is slow
+            if self.contended() and not starved and progress[0] < SLOT_RATE * (now - began):
+                deadline.reschedule(now)
+            else:
+                timer[0] = loop.call_at(now + SLOT_SHARE, check, now + SLOT_SHARE)
+
+        timer = [loop.call_at(began + SLOT_SHARE, check, began + SLOT_SHARE)]
+        try:
+            async with deadline:
+                yield
+        except TimeoutError:
+            if deadline.expired():
+                raise SourceError(
+                    f"gave up its fetch slot after {loop.time() - began:.0f} s while other "
+                    f"sources waited: {progress[0]} bytes received (sources.{name}: too "
+                    "slow; tried again next poll)"
+                ) from None
+            raise
+        finally:
+            timer[0].cancel()
+
+
+KEEP_ALIVE = 4
+"""Idle connections kept for the next polls. httpcore checks every pooled connection on each
+request (a socket readability test per connection), so a pool of 32 on one host cost more
+CPU than the connects it saved (1,000 feeds on one host, all 304)."""
 
 
 def http_client(config: Config) -> httpx.AsyncClient:
@@ -275,7 +372,7 @@ def http_client(config: Config) -> httpx.AsyncClient:
     return httpx.AsyncClient(
         headers={"User-Agent": user_agent()},
         limits=httpx.Limits(max_connections=config.bot.poll_concurrency,
-                            max_keepalive_connections=config.bot.poll_concurrency),
+                            max_keepalive_connections=KEEP_ALIVE),
         timeout=httpx.Timeout(20.0),
     )
 
@@ -292,8 +389,15 @@ async def fetch_all(config: Config, store: Store, *, only: str | None = None,
         states = source_store.all_states(conn)
     try:
         async def one(name: str) -> SourceReport:
-            report = await poll_source(name, config.sources[name], config, store, client,
-                                       limiter, states.get(name))
+            try:
+                report = await poll_source(name, config.sources[name], config, store, client,
+                                           limiter, states.get(name))
+            except Exception as exc:  # the database's condition: this source's poll only
+                why = cannot_write(exc) or unreachable(exc)
+                if why is None:
+                    raise
+                report = SourceReport(name, failed=1, fatal=True,
+                                      errors=[f"the database could not store it: {why}"])
             if on_done:
                 on_done(report)
             return report

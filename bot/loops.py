@@ -46,12 +46,15 @@ class Loop:
 
 
 class Loops:
-    """Named periodic tasks on the running event loop; `on_error` sees every failed pass."""
+    """Named periodic tasks on the running event loop; `on_error` sees every failed pass,
+    `on_done` every completed one (so a condition reported once can be reported over)."""
 
-    def __init__(self, on_error: Callable[[str, Exception], None]) -> None:
+    def __init__(self, on_error: Callable[[str, Exception], None],
+                 on_done: Callable[[str], None] | None = None) -> None:
         self._clock = asyncio.get_running_loop()  # its time() may be read from any thread
         self.loops: dict[str, Loop] = {}
         self._on_error = on_error
+        self._on_done = on_done
         self._stopping = False
 
     def start(self, name: str, every: float, work: Callable[[], Awaitable[object]], *,
@@ -109,4 +112,6 @@ class Loops:
                 self._on_error(entry.name, exc)
             else:
                 entry.done_at = clock.time()
+                if self._on_done is not None:
+                    self._on_done(entry.name)
             due = began + entry.every + random.uniform(0, entry.jitter)

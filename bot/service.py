@@ -29,8 +29,10 @@ from bot.ingest import Limiter, http_client, poll_source
 from bot.loops import Loops
 from bot.publisher import Publisher
 from bot.runtime import live_channels
+from bot.stopsignal import EarlyStop
 from bot.store import Store
-from bot.store.faults import cannot_write
+from bot.store.faults import cannot_write, unreachable
+from bot.store.sources import SourceState
 
 log = logging.getLogger("pressbot.service")
 SHUTDOWN_GRACE = 15.0
@@ -58,13 +60,17 @@ def single_instance_lock(store: Store) -> IO[str] | None:
     return handle
 
 
-async def serve(config: Config, store: Store, *, dry_run: bool, workers: bool = True) -> int:
-    """Run until SIGTERM/SIGINT; returns the process exit code."""
+async def serve(config: Config, store: Store, *, dry_run: bool, workers: bool = True,
+                early: EarlyStop | None = None) -> int:
+    """Run until SIGTERM/SIGINT (or at once when `early` caught one); returns the exit
+    code."""
     lock = single_instance_lock(store) if workers else None
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    if early is not None and early.received is not None:
+        stop.set()
     health = Health(config, store)
     metrics.attach_store(store, config)
     async with live_channels(config, store, dry_run=dry_run) as channels, \
@@ -79,7 +85,7 @@ async def serve(config: Config, store: Store, *, dry_run: bool, workers: bool = 
             task.add_done_callback(reloads.discard)
 
         loop.add_signal_handler(signal.SIGHUP, reload_all)
-        loops = Loops(lambda name, exc: _failed(name, exc, health))
+        loops = Loops(lambda name, exc: _failed(name, exc, health), health.pass_done)
         scheduler = _schedule_work(loops, config, store, publisher, feed_client, health) \
             if workers else None
         health.loops = loops if workers else None
@@ -107,11 +113,13 @@ async def serve(config: Config, store: Store, *, dry_run: bool, workers: bool = 
 
 
 def _failed(name: str, exc: Exception, health: Health) -> None:
-    """A loop's pass failed: a database that cannot write is one condition, reported once
-    (health); anything else is logged with its traceback."""
+    """A loop's pass failed: a database that cannot write, or cannot be reached, is one
+    condition, reported once (health); anything else is logged with its traceback."""
     why = cannot_write(exc)
     if why is not None:
         health.write_failed(why, exc)
+    elif (lost := unreachable(exc)) is not None:
+        health.database_unreachable(lost)
     elif name == "publish":
         log.exception("publish pass failed", exc_info=exc)
     else:
@@ -137,16 +145,24 @@ def what_leaves(config: Config, *, dry_run: bool, workers: bool) -> tuple[str, s
 def _schedule_work(loops: Loops, config: Config, store: Store, publisher: Publisher,
                    feed_client: Any, health: Health) -> Any:
     """Start the loops; returns the APScheduler that fires the digests (None without any)."""
+    from bot import websub
+
     limiter = Limiter(config.bot.poll_concurrency, config.bot.poll_per_host)
+    pushed = {name for name, cfg in config.sources.items() if websub.wanted(config, cfg)}
+    states: dict[str, SourceState] = {}
+    """Each source's state as its last completed poll left it (and saved it): read from
+    the store once, not on every poll. A poll that fails drops it, so the next one reads
+    what the store really holds."""
 
     async def poll(name: str) -> None:
-        from bot import websub
-
         # a live WebSub subscription that spoke lately makes the poll unnecessary
-        if not await asyncio.to_thread(websub.should_poll, store, name, config.sources[name]):
+        if name in pushed and not await asyncio.to_thread(
+                websub.should_poll, store, name, config.sources[name]):
             return
         report = await poll_source(name, config.sources[name], config, store, feed_client,
-                                   limiter)
+                                   limiter, states.pop(name, None))
+        if report.state is not None:
+            states[name] = report.state
         metrics.polls.labels(name).inc()
         if report.errors:
             metrics.poll_errors.labels(name).inc()

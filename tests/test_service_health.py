@@ -41,7 +41,7 @@ HEALTH_TOKEN = "health-test-token-3c9e71"
 
 
 def workspace(root: Path, *, channels: str, sources: str = "", database: Path | None = None,
-              port: int) -> Workspace:
+              port: int, database_url: str | None = None) -> Workspace:
     """A config of our own: the folder source polls every second and watches nothing, so
     only the service's own loop can find a new file."""
     (root / "content").mkdir(parents=True, exist_ok=True)
@@ -49,7 +49,7 @@ def workspace(root: Path, *, channels: str, sources: str = "", database: Path | 
     config = root / "pressbot.toml"
     config.write_text(f"""
 [bot]
-database_url = "sqlite:///{database}"
+database_url = "{database_url or f'sqlite:///{database}'}"
 timezone = "Europe/Brussels"
 outbox = "{root}/outbox"
 retry_base = "0.05s"

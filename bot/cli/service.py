@@ -156,25 +156,31 @@ def check(app: App, offline: bool) -> None:
 @pass_app
 def run(app: App, dry_run: bool) -> None:
     """The service: polls sources, publishes due posts, serves the review page."""
+    from bot.stopsignal import EarlyStop
+
+    early = EarlyStop()   # first: a SIGTERM during start-up stops it cleanly
     from bot.logs import setup_logging
     from bot.service import serve
 
     config = app.config
     setup_logging(config.bot.log_level, config.bot.log_format, force=True)
     app.upgrade_schema = True   # what a package upgrade restarts; logged as a warning
-    sys.exit(run_async(serve(config, app.store, dry_run=dry_run)))
+    sys.exit(run_async(serve(config, app.store, dry_run=dry_run, early=early)))
 
 
 @cli.command()
 @pass_app
 def web(app: App) -> None:
     """Only the review page (no polling, no publishing)."""
+    from bot.stopsignal import EarlyStop
+
+    early = EarlyStop()
     from bot.logs import setup_logging
     from bot.service import serve
 
     config = app.config
     setup_logging(config.bot.log_level, config.bot.log_format, force=True)
-    sys.exit(run_async(serve(config, app.store, dry_run=True, workers=False)))
+    sys.exit(run_async(serve(config, app.store, dry_run=True, workers=False, early=early)))
 
 
 @cli.command()

@@ -61,7 +61,14 @@ async def poll(name: str, cfg: FeedSourceConfig, state: SourceState,
                client: httpx.AsyncClient, *, tz: tzinfo = UTC,
                errors: list[str] | None = None) -> tuple[Fetched, list[Release]]:
     """One conditional GET and parse; on 304 the list is empty and `fetched.unchanged`.
-    Entries that cannot be read are named in `errors` (see `parse`).
+    Entries that cannot be read are named in `errors` (see `parse`)."""
+    fetched = await download(name, cfg, state, client)
+    return fetched, await read(name, cfg, fetched, tz=tz, errors=errors)
+
+
+async def download(name: str, cfg: FeedSourceConfig, state: SourceState,
+                   client: httpx.AsyncClient, progress: list[int] | None = None) -> Fetched:
+    """The conditional GET alone (what holds a connection slot; parsing does not).
 
     `timeout` bounds the whole fetch, redirects included: httpx's own timeout applies to
     each read, so a server dripping a byte every few seconds would otherwise hold the
@@ -70,23 +77,27 @@ async def poll(name: str, cfg: FeedSourceConfig, state: SourceState,
     seconds = cfg.timeout.total_seconds()
     try:
         async with asyncio.timeout(seconds):
-            fetched = await fetch(
+            return await fetch(
                 client, str(cfg.url), etag=state.etag, last_modified=state.last_modified,
                 max_bytes=cfg.max_bytes, max_redirects=cfg.max_redirects, timeout=seconds,
-                private_host=cfg.url.host if cfg.allow_private else None,
+                private_host=cfg.url.host if cfg.allow_private else None, progress=progress,
             )
     except TimeoutError:
         raise SourceError(f"{safe_url(str(cfg.url))}: no complete answer within {seconds:g} s "
                           f"(sources.{name}.timeout)") from None
+
+
+async def read(name: str, cfg: FeedSourceConfig, fetched: Fetched, *, tz: tzinfo = UTC,
+               errors: list[str] | None = None) -> list[Release]:
+    """The releases of a downloaded feed (none on 304)."""
     if fetched.unchanged:
-        return fetched, []
+        return []
     # parsing a big feed takes a while: off the event loop, so other sources keep going
-    releases = await asyncio.to_thread(
+    return await asyncio.to_thread(
         parse, name, fetched.body, url=fetched.url, content_type=fetched.content_type,
         language=cfg.language, allow_private_images=cfg.allow_private_images,
         content_location=fetched.content_location,
         tz=cfg.zone(tz), errors=errors)
-    return fetched, releases
 
 
 def parse(name: str, body: bytes, *, url: str, content_type: str = "application/xml",

@@ -42,7 +42,7 @@ class Fetched:
 async def fetch(client: httpx.AsyncClient, url: str, *, etag: str | None = None,
                 last_modified: str | None = None, max_bytes: int = 10_000_000,
                 max_redirects: int = 5, timeout: float = 20.0,
-                private_host: str | None = None) -> Fetched:
+                private_host: str | None = None, progress: list[int] | None = None) -> Fetched:
     """GET `url`; raise SourceError with a reason a person understands on any failure.
 
     `private_host`: the one host that may be on a private network (the source said so).
@@ -69,6 +69,10 @@ async def fetch(client: httpx.AsyncClient, url: str, *, etag: str | None = None,
         try:
             async with client.stream("GET", current, headers=headers, timeout=timeout,
                                      follow_redirects=False) as response:
+                if response.has_redirect_location or response.status_code == 304:
+                    # read the (empty or tiny) body to its end: a response left unread
+                    # closes its connection, and the next poll pays a new one
+                    await _drain(response)
                 if response.has_redirect_location:
                     location = response.headers.get("location", "")
                     current = urljoin(current, location)
@@ -86,6 +90,8 @@ async def fetch(client: httpx.AsyncClient, url: str, *, etag: str | None = None,
                 size = 0
                 async for chunk in response.aiter_bytes():
                     size += len(chunk)
+                    if progress is not None:   # bytes so far, for `bot.ingest._Slot.shared`
+                        progress[0] = size
                     if size > max_bytes:
                         raise SourceError(f"{shown}: response is over the limit of "
                                           f"{max_bytes:,} bytes (sources.*.max_bytes)")
@@ -105,3 +111,16 @@ async def fetch(client: httpx.AsyncClient, url: str, *, etag: str | None = None,
             raise SourceError(f"{shown}: could not fetch (connection failed)") from None
     raise SourceError(f"{safe_url(url)}: more than {max_redirects} redirects "
                       "(sources.*.max_redirects)")
+
+
+_DRAIN_LIMIT = 64 * 1024
+
+
+async def _drain(response: httpx.Response) -> None:
+    """Read a body that should be empty or small, up to a bound, so the connection can be
+    kept alive; a bigger one is left, and its connection closed."""
+    size = 0
+    async for chunk in response.aiter_raw():
+        size += len(chunk)
+        if size > _DRAIN_LIMIT:
+            return

@@ -4,6 +4,11 @@ A full file system (or a database made read-only) lets every read succeed and fa
 write: polls and publish passes fail one by one while a read-only health check still says
 "ok". The service asks `cannot_write` about each failed pass, reports the condition once
 (`/healthz` unhealthy, one log line) and probes with a small write until one succeeds.
+
+An unreachable database (PostgreSQL restarting, a network cut, a SQLite file that cannot
+be opened) is the other condition of the store, not of the pass that met it: `unreachable`
+names it, so the service logs one line when it begins and one when it ends instead of a
+traceback per failed pass.
 """
 
 from __future__ import annotations
@@ -35,5 +40,21 @@ def cannot_write(exc: BaseException) -> str | None:
             return why
         if isinstance(current, OSError) and current.errno == 28:  # ENOSPC
             return "disk full"
+        current = current.__cause__ or current.__context__
+    return None
+
+
+def unreachable(exc: BaseException) -> str | None:
+    """The first line of the driver's message when `exc` says the database could not be
+    reached or the connection was lost (SQLAlchemy's OperationalError, or a DBAPI error
+    that invalidated its connection); None for anything else (a bug, a constraint)."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, sa.exc.OperationalError) or (
+                isinstance(current, sa.exc.DBAPIError) and current.connection_invalidated):
+            text = str(current.orig if current.orig is not None else current).strip()
+            return (text.splitlines() or [type(current).__name__])[0][:200]
         current = current.__cause__ or current.__context__
     return None

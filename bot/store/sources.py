@@ -23,6 +23,14 @@ class SourceState:
     last_error: str | None = None
     failures: int = 0
     data: dict[str, Any] = field(default_factory=dict)
+    saved_at: datetime | None = field(default=None, compare=False)
+    """Not stored: `last_polled_at` as this process last wrote it (see `bot.ingest`)."""
+
+    def row(self) -> dict[str, Any]:
+        """The stored columns."""
+        values = dict(self.__dict__)
+        del values["saved_at"]
+        return values
 
 
 # Built once: every poll reads and writes its source's row, and building a statement costs
@@ -41,7 +49,7 @@ def all_states(conn: Connection) -> dict[str, SourceState]:
 
 
 def put(conn: Connection, state: SourceState) -> None:
-    values = dict(state.__dict__)
+    values = state.row()
     updated = conn.execute(_UPDATE, {"the_source": state.source, **values})
     if updated.rowcount == 0:
         conn.execute(source_state.insert().values(**values))
@@ -58,7 +66,7 @@ def save(conn: Connection, state: SourceState, *, succeeded: bool) -> None:
     and a poll must not need to read the row first (1,000 feeds answering 304 cost one
     statement each).
     """
-    values = {k: v for k, v in state.__dict__.items() if k not in ("source", "initialised")}
+    values = {k: v for k, v in state.row().items() if k not in ("source", "initialised")}
     updated = conn.execute(_SAVE, {"the_source": state.source, "succeeded": succeeded,
                                    **values})
     if updated.rowcount == 0:
