@@ -93,7 +93,9 @@ class GroupWriter:
     def _commit(self, group: list[_Job]) -> None:
         results: list[tuple[bool, Any]] = []
         try:
-            with self.store.begin() as conn:
+            # the write lock up front: `claim` and `start` read before they write, and a
+            # deferred SQLite transaction cannot upgrade while another holds the lock
+            with self.store.begin_immediate() as conn:
                 if not any(job.durable for job in group):
                     ledger.relaxed(conn)
                 for job in group:
