@@ -68,9 +68,11 @@ def test_sigkill_mid_batch_then_resume_mails_each_address_at_most_once(
     assert seen.get(ledger.CLAIMED, 0) > 0, f"no batch was reserved at the crash: {seen}"
     after_crash = counts(store, post.id)
     accepted = {m.rcpt_tos[0] for m in fake.messages}
-    assert after_crash[ledger.SENT] == len(accepted) == 30, after_crash
     in_flight = after_crash.get(ledger.SENDING, 0)
     assert 1 <= in_flight <= 2, after_crash  # one message per connection, at most
+    # the other connection's message may have been accepted as the child died, unrecorded
+    assert after_crash[ledger.SENT] + in_flight >= len(accepted) >= 30, after_crash
+    assert after_crash[ledger.SENT] >= 29, after_crash
 
     second = subprocess.run(args, cwd=ROOT, env=env, timeout=300, check=False)
 
@@ -81,7 +83,9 @@ def test_sigkill_mid_batch_then_resume_mails_each_address_at_most_once(
         progress = ledger.progress(conn, post.id)
     assert progress == {"sent": len(emails) - in_flight, "failed": 0, "remaining": 0,
                         "skipped": 0, "uncertain": in_flight}
-    assert len(mailed) == len(emails) - in_flight  # the reserved, unsent ones went too
+    # the reserved, unsent ones went too; the in-flight ones only if the server took them
+    refused_in_flight = in_flight - (len(accepted) - after_crash[ledger.SENT])
+    assert len(mailed) == len(emails) - refused_in_flight
 
 
 def test_reserved_rows_after_a_database_restart_count_as_uncertain(store: Store) -> None:

@@ -15,6 +15,7 @@ which wrote nothing.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import queue
 import threading
 from collections.abc import Callable
@@ -22,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 
 from bot.store import Store
 from bot.store import deliveries as ledger
@@ -73,29 +75,47 @@ class GroupWriter:
         await asyncio.to_thread(self.thread.join)
 
     def _run(self) -> None:
-        done = False
-        while not done:
-            job = self.jobs.get()
-            if job is None:
-                return
-            group = [job]
+        conn: Connection | None = None
+        try:
             while True:
-                try:
-                    more = self.jobs.get_nowait()
-                except queue.Empty:
-                    break
-                if more is None:
-                    done = True
-                    break
-                group.append(more)
-            self._commit(group)
+                job = self.jobs.get()
+                if job is None:
+                    return
+                group = [job]
+                end = False
+                while True:
+                    try:
+                        more = self.jobs.get_nowait()
+                    except queue.Empty:
+                        break
+                    if more is None:
+                        end = True
+                        break
+                    group.append(more)
+                conn = self._commit(group, conn)
+                if end:
+                    return
+        finally:
+            _close(conn)
 
-    def _commit(self, group: list[_Job]) -> None:
+    def _connect(self) -> Connection:
+        """One connection for the whole send (a pool checkout, and on PostgreSQL its ping,
+        per message cost more than the writes)."""
+        conn = self.store.engine.connect()
+        if self.store.is_sqlite:
+            # the write lock up front (`Store.begin_immediate`): `claim` and `start` read
+            # before they write, and a deferred transaction cannot upgrade while another
+            # connection holds the lock
+            conn.info["immediate"] = True
+        return conn
+
+    def _commit(self, group: list[_Job], conn: Connection | None) -> Connection | None:
+        """Run and commit one group; the connection to use for the next (None: a fresh
+        one, after an error)."""
         results: list[tuple[bool, Any]] = []
         try:
-            # the write lock up front: `claim` and `start` read before they write, and a
-            # deferred SQLite transaction cannot upgrade while another holds the lock
-            with self.store.begin_immediate() as conn:
+            conn = conn or self._connect()
+            with conn.begin():
                 if not any(job.durable for job in group):
                     ledger.relaxed(conn)
                 for job in group:
@@ -108,6 +128,16 @@ class GroupWriter:
         except BaseException as exc:
             for job in group:
                 job.loop.call_soon_threadsafe(_resolve, job.future, False, exc)
-            return
+            _close(conn)
+            return None
         for job, (ok, value) in zip(group, results, strict=True):
             job.loop.call_soon_threadsafe(_resolve, job.future, ok, value)
+        return conn
+
+
+def _close(conn: Connection | None) -> None:
+    if conn is None:
+        return
+    with contextlib.suppress(Exception):  # a connection the database dropped
+        conn.info.pop("immediate", None)
+        conn.close()
