@@ -1,20 +1,24 @@
 """How fast does one newsletter go out, next to the simplest possible sender?
 
     .venv/bin/python bench/newsletter.py [--subscribers 10000]
+        [--database postgresql+psycopg://postgres@127.0.0.1:5432/<a database to empty>]
 
-Both send to the same local aiosmtpd sink, which runs in its own process so it does not
-share the interpreter with the sender being measured:
+Every run sends to the same local aiosmtpd sink, which runs in its own process so it does
+not share the interpreter with the sender being measured:
 - baseline: bare `smtplib` loops sending the very bytes pressbot sends (built before the
   clock starts), over the same number of connections (`connections` side by side, a new
   one every `per_connection` messages): no personalisation, no bookkeeping;
-- pressbot: `EmailChannel.publish` with the default pool settings, a message built per
-  recipient (greeting, unsubscribe token, Message-ID) and one committed ledger row per
-  accepted message, on SQLite.
-It prints messages per second for both and the ratio (target ≥ 0.8; it was 0.5), and the
-sender's resident memory sampled twice a second while it sends: flat means the last
-sample is no higher than the one taken a tenth of the way in (plus a little noise), so
-100,000 subscribers cost no more memory than 10,000 (`--subscribers 100000
---no-baseline` checks that without the long smtplib run).
+- pressbot on SQLite: `EmailChannel.publish` with the default pool settings, each copy
+  filled into the issue's pre-serialised bytes (greeting, unsubscribe link, Message-ID),
+  the recipient ledger written in batches (issue 27 items 17 and 18);
+- pressbot on PostgreSQL, the same, when `--database` is given.
+It prints side by side: messages per second of each and the ratio pressbot/smtplib
+(target >= 0.9), pressbot's CPU per message (whole process, target <= 1 ms), and the
+PostgreSQL/SQLite ratio (target >= 0.8). It also prints the sender's resident memory
+sampled twice a second while it sends: flat means the last sample is no higher than the
+one taken a tenth of the way in (plus a little noise), so 100,000 subscribers cost no more
+memory than 10,000 (`--subscribers 100000 --no-baseline` checks that without the long
+smtplib run).
 """
 
 from __future__ import annotations
@@ -179,52 +183,69 @@ def pressbot(port: int, n: int, folder: Path, database: str | None
     return elapsed, cpu, progress
 
 
+def wipe(database: str) -> None:
+    """Empty the PostgreSQL database the bench may use (its tables, not others')."""
+    import sqlalchemy as sa
+
+    from bot.store import Store
+    from bot.store.schema import metadata
+
+    store = Store(database)
+    metadata.drop_all(store.engine)
+    with store.engine.begin() as conn:
+        conn.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
+    store.dispose()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--subscribers", type=int, default=10_000)
     parser.add_argument("--no-baseline", action="store_true",
                         help="skip the smtplib loop (for the memory check at 100,000)")
     parser.add_argument("--database", help="a PostgreSQL URL (a database that may be "
-                        "emptied) instead of SQLite in a temporary folder")
+                        "emptied) to run pressbot on too, beside SQLite")
     args = parser.parse_args()
-    if args.database:
-        from bot.store import Store
-        from bot.store.schema import metadata
-
-        wipe = Store(args.database)
-        metadata.drop_all(wipe.engine)
-        import sqlalchemy as sa
-
-        with wipe.engine.begin() as conn:
-            conn.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
-        wipe.dispose()
     n = args.subscribers
     ctx = mp.get_context("spawn")
     ready, stop = ctx.Event(), ctx.Event()
     port, count = ctx.Value("i", 0), ctx.Value("i", 0)
     sink = ctx.Process(target=_sink, args=(ready, port, count, stop), daemon=True)
     sink.start()
+    runs: dict[str, tuple[float, float, dict[str, int], int]] = {}
     try:
         if not ready.wait(20):
             raise SystemExit("the SMTP sink did not start")
         base = baseline(port.value, n) if not args.no_baseline else float("nan")
         after_base = count.value
-        with tempfile.TemporaryDirectory() as tmp:
-            ours, cpu, progress = pressbot(port.value, n, Path(tmp), args.database)
-        delivered = count.value - after_base
+        for name, database in (("SQLite", None), ("PostgreSQL", args.database)):
+            if name == "PostgreSQL" and not database:
+                continue
+            if database:
+                wipe(database)
+            before = count.value
+            with tempfile.TemporaryDirectory() as tmp:
+                elapsed, cpu, progress = pressbot(port.value, n, Path(tmp), database)
+            runs[name] = (elapsed, cpu, progress, count.value - before)
     finally:
         stop.set()
         sink.join(10)
-    base_rate, our_rate = n / base, n / ours
-    print(f"subscribers            {n}")
-    print(f"smtplib loop           {base_rate:8.0f} msg/s  ({base:.1f} s, {after_base} accepted)")
-    print(f"pressbot EmailChannel  {our_rate:8.0f} msg/s  ({ours:.1f} s, {delivered} accepted,"
-          f" ledger {progress})")
-    ratio = our_rate / base_rate
-    print(f"ratio                  {ratio:8.2f}  (target >= 0.9)")
-    print(f"pressbot CPU           {cpu / n * 1000:8.2f} ms/msg (target <= 1; whole process)")
-    if delivered != n or progress["sent"] != n:
-        raise SystemExit("not every subscriber was mailed exactly once")
+    base_rate = n / base
+    print(f"subscribers              {n}")
+    print(f"smtplib loop             {base_rate:8.0f} msg/s  ({base:.1f} s, {after_base}"
+          " accepted)")
+    for name, (elapsed, cpu, progress, delivered) in runs.items():
+        rate = n / elapsed
+        print(f"pressbot on {name:<12} {rate:8.0f} msg/s  ({elapsed:.1f} s, {delivered}"
+              f" accepted, ledger {progress})")
+        print(f"  ratio to smtplib       {rate / base_rate:8.2f}  (target >= 0.9)")
+        print(f"  CPU                    {cpu / n * 1000:8.2f} ms/msg (target <= 1; whole"
+              " process)")
+    if "PostgreSQL" in runs:
+        ratio = runs["SQLite"][0] / runs["PostgreSQL"][0]
+        print(f"PostgreSQL / SQLite      {ratio:8.2f}  (target >= 0.8)")
+    for name, (_, _, progress, delivered) in runs.items():
+        if delivered != n or progress["sent"] != n:
+            raise SystemExit(f"{name}: not every subscriber was mailed exactly once")
 
 
 if __name__ == "__main__":

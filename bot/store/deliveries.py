@@ -2,11 +2,16 @@
 
 One row per (post, subscriber), inserted `pending` on the post's first attempt: that
 snapshot is the audience, so a person who subscribes halfway does not get an old
-newsletter. Before a message goes out its row is marked `sending` in a committed
-transaction that also checks the sender's claim on the post is still the current one
-(`start`): one worker per address, and none whose claim another worker took over. The
-server's answer is committed right after it.
+newsletter. A connection reserves a batch of rows at once (`claim`: `claimed`, one
+committed transaction that checks the sender's claim on the post is still the current
+one), so a send needs one durable commit per batch, not per message. Before a message goes
+out its row is marked `sending` (`start`, checking the claim again): one worker per
+address, and none whose claim another worker took over. The server's answer is committed
+right after it, together with the next row's `start` (`SendPass` commits them as a group).
 
+    pending ──► claimed ──► pending    (the pass ended before its turn: nothing went out)
+                   │
+                   ▼
     pending ──► sending ──► sent
        │           ├──────► bounced    (5xx on RCPT: the address is refused)
        │           ├──────► failed     (5xx on DATA, too many 4xx)
@@ -18,7 +23,16 @@ server's answer is committed right after it.
 
 `uncertain` is at most once: the server may well have the message, so it is not sent
 again (the email channel's `uncertain = "resend"` chooses at least once instead). A row
-left `sending` by an earlier attempt is settled so when the next attempt starts.
+left `sending` by an earlier attempt is settled so when the next attempt starts; a row left
+`claimed` never went out and is pending again.
+
+Durability: a batch claim waits for the disk; `start` and the answers do not on PostgreSQL
+(`relaxed`, `synchronous_commit = off`): they survive a crash of pressbot, and only a crash
+of the database server itself can lose the last few. A lost answer leaves `sending` →
+`uncertain`, never a second message. A lost `start` would leave a row `claimed` whose
+message may have gone, so `settle` trusts `claimed` rows only while the server that
+recorded the claim is still the one running (`incarnation`); after a restart they are
+`uncertain` too.
 """
 
 from __future__ import annotations
@@ -33,9 +47,10 @@ from sqlalchemy.engine import Connection
 
 from bot import clock
 from bot.errors import LostClaim
+from bot.store import meta
 from bot.store.schema import UTCDateTime, deliveries, posts, subscribers
 
-PENDING, SENDING, SENT = "pending", "sending", "sent"
+PENDING, CLAIMED, SENDING, SENT = "pending", "claimed", "sending", "sent"
 BOUNCED, FAILED, SKIPPED, UNCERTAIN = "bounced", "failed", "skipped", "uncertain"
 DONE = (SENT, BOUNCED, FAILED, SKIPPED, UNCERTAIN)
 
@@ -112,7 +127,9 @@ _START = (
     deliveries.update()
     .where(deliveries.c.post_id == sa.bindparam("p_post"),
            deliveries.c.subscriber_id == sa.bindparam("p_subscriber"),
-           deliveries.c.status == PENDING,
+           sa.or_(deliveries.c.status == PENDING,
+                  sa.and_(deliveries.c.status == CLAIMED,
+                          deliveries.c.claim_token == sa.bindparam("p_token"))),
            sa.exists().where(posts.c.id == sa.bindparam("p_post"),
                              posts.c.claim_token == sa.bindparam("p_token")))
     .values(status=SENDING, claim_token=sa.bindparam("p_token"),
@@ -120,9 +137,11 @@ _START = (
 
 
 def start(conn: Connection, post_id: int, subscriber_id: int, token: int) -> bool:
-    """Mark a recipient `sending` under claim `token`, before anything goes to the server.
+    """Mark a recipient `sending` under claim `token`, before anything goes to the server
+    (a pending row, or one this claim reserved with `claim`).
 
-    False when the row is no longer pending (so nobody mails the address twice);
+    False when the row is no longer pending nor reserved by this claim (so nobody mails
+    the address twice);
     `LostClaim` when `token` is no longer the post's claim: its worker was paused past
     its lease and another took the post over, so it must stop sending altogether.
     """
@@ -130,12 +149,64 @@ def start(conn: Connection, post_id: int, subscriber_id: int, token: int) -> boo
               "p_at": clock.now()}
     if conn.execute(_START, params).rowcount == 1:
         return True
+    _fence(conn, post_id, token)
+    return False
+
+
+def _fence(conn: Connection, post_id: int, token: int) -> None:
     current = conn.execute(sa.select(posts.c.claim_token).where(posts.c.id == post_id)).scalar()
     if current != token:
         raise LostClaim(f"newsletter {post_id}: another worker took it over after this "
                         f"worker's lease ran out (claim {token} is stale, now {current}); "
                         "stopping before the next message")
-    return False
+
+
+def claim(conn: Connection, post_id: int, subscriber_ids: list[int], token: int) -> set[int]:
+    """Reserve these recipients (those still pending) for claim `token`, in one statement:
+    the subscriber ids now `claimed`. `LostClaim` when `token` is no longer the post's.
+
+    Commit it durably (not `relaxed`): it records which rows a `start` may have touched
+    (see the module's docstring), and `incarnation` goes with it."""
+    _fence(conn, post_id, token)
+    if not subscriber_ids:
+        return set()
+    rows = conn.execute(
+        deliveries.update()
+        .where(deliveries.c.post_id == post_id, deliveries.c.status == PENDING,
+               deliveries.c.subscriber_id.in_(subscriber_ids))
+        .values(status=CLAIMED, claim_token=token, updated_at=clock.now())
+        .returning(deliveries.c.subscriber_id))
+    taken = {int(r[0]) for r in rows}
+    if conn.dialect.name == "postgresql":
+        key = f"ledger-incarnation:{post_id}"
+        now = incarnation(conn)
+        if meta.get(conn, key) != now:
+            meta.put(conn, key, now)
+    return taken
+
+
+def unclaim(conn: Connection, post_id: int, subscriber_ids: list[int], token: int) -> None:
+    """Rows this claim reserved and never started: pending again (nothing went out)."""
+    if subscriber_ids:
+        conn.execute(deliveries.update().where(
+            deliveries.c.post_id == post_id, deliveries.c.status == CLAIMED,
+            deliveries.c.claim_token == token, deliveries.c.subscriber_id.in_(subscriber_ids))
+            .values(status=PENDING, updated_at=clock.now()))
+
+
+def relaxed(conn: Connection) -> None:
+    """This transaction's commit need not wait for the disk (PostgreSQL; SQLite's
+    `synchronous=NORMAL` already behaves so): for `start` and the answers only."""
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
+
+
+def incarnation(conn: Connection) -> str | None:
+    """When the database server started (PostgreSQL): a restart may have lost the
+    transactions `relaxed` committed last. None on SQLite."""
+    if conn.dialect.name != "postgresql":
+        return None
+    return str(conn.exec_driver_sql("SELECT pg_postmaster_start_time()").scalar())
 
 
 _MARK_SENT = (
@@ -195,11 +266,21 @@ def mark_done(conn: Connection, post_id: int, subscriber_id: int, status: str,
 def settle(conn: Connection, post_id: int, *, resend: bool = False) -> int:
     """Before an attempt sends anything: rows an earlier one left `sending` (a crash, a
     database outage after the server's answer, a worker paused past its lease) become
-    `uncertain`, or with `resend` pending again. Returns how many."""
-    left = sa.and_(deliveries.c.post_id == post_id, deliveries.c.status == SENDING)
+    `uncertain`, or with `resend` pending again. Returns how many. Rows it left `claimed`
+    never went out: pending again — unless the database server restarted since they were
+    claimed (a `start` of theirs may be lost), then they count as `sending`."""
+    here = deliveries.c.post_id == post_id
+    left = [SENDING]
+    if conn.dialect.name == "postgresql" and \
+            meta.get(conn, f"ledger-incarnation:{post_id}") not in (None, incarnation(conn)):
+        left.append(CLAIMED)
+    else:
+        conn.execute(deliveries.update().where(here, deliveries.c.status == CLAIMED)
+                     .values(status=PENDING, updated_at=clock.now()))
     values: dict[str, Any] = {"updated_at": clock.now(), "last_error": _LEFT}
     values["status"] = PENDING if resend else UNCERTAIN
-    return int(conn.execute(deliveries.update().where(left).values(**values)).rowcount)
+    return int(conn.execute(deliveries.update().where(
+        here, deliveries.c.status.in_(left)).values(**values)).rowcount)
 
 
 _LEFT = ("the message was handed to the SMTP server, but its answer was never recorded "
@@ -215,10 +296,11 @@ def counts(conn: Connection, post_id: int) -> dict[str, int]:
 
 def progress(conn: Connection, post_id: int) -> dict[str, int]:
     """`{"sent", "failed", "remaining", "skipped", "uncertain"}`; failed counts bounced and
-    failed rows, remaining the pending ones and those in flight."""
+    failed rows, remaining the pending ones and those reserved or in flight."""
     c = counts(conn, post_id)
     return {"sent": c.get(SENT, 0), "failed": c.get(BOUNCED, 0) + c.get(FAILED, 0),
-            "remaining": c.get(PENDING, 0) + c.get(SENDING, 0), "skipped": c.get(SKIPPED, 0),
+            "remaining": c.get(PENDING, 0) + c.get(CLAIMED, 0) + c.get(SENDING, 0),
+            "skipped": c.get(SKIPPED, 0),
             "uncertain": c.get(UNCERTAIN, 0)}
 
 

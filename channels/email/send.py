@@ -1,12 +1,14 @@
 """One pass over a newsletter's due recipients through a small pool of SMTP connections.
 
-Each connection is a worker taking recipients from one shared queue; it reconnects after
-`per_connection` messages and after the server drops it or answers 421. Before a message
-goes out its recipient is marked `sending` in a committed transaction that also checks
-the post's claim (`ledger.start`): two workers never mail one address, and a worker whose
-claim was taken over stops. The server's answer is committed right after it, so what a
-crash, a database outage or a late answer can leave open is the message in flight on
-each connection, and that one is `uncertain`, never sent blindly again.
+Each connection is a worker taking recipients from one shared queue, a batch at a time; it
+reconnects after `per_connection` messages and after the server drops it or answers 421.
+A batch is reserved (`claimed`) in one committed transaction that checks the post's claim
+(`ledger.claim`), and each message's recipient is marked `sending` before its DATA
+(`ledger.start`, checking the claim again), committed together with the previous
+message's answer (`GroupWriter`): two workers never mail one address, and a worker whose
+claim was taken over stops. What a crash, a database outage or a late answer can leave
+open is the message in flight on each connection, and that one is `uncertain`, never sent
+blindly again; the rest of a batch never went out and is pending again.
 
 How replies become ledger states (RFC 5321 §4.2, per recipient):
 - 250 after DATA → `sent`;
@@ -28,14 +30,14 @@ import email.errors
 import logging
 import random
 import time
+from collections import deque
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
 import aiosmtplib
-from aiosmtplib.email import parse_address
+from aiosmtplib.email import quote_address
 
 from bot import clock
 from bot.models import Post
@@ -43,6 +45,7 @@ from bot.store import Store
 from bot.store import deliveries as ledger
 from bot.store import subscribers as sub_store
 from channels.base import ChannelError, Permanent, Transient
+from channels.email.ledgerwriter import GroupWriter
 from channels.email.message import MessageFactory, Sender, wire_address
 from channels.email.pace import Pace
 from channels.email.smtp import SmtpConnector, close_quietly, reply_text
@@ -50,6 +53,8 @@ from channels.email.smtp import SmtpConnector, close_quietly, reply_text
 log = logging.getLogger("pressbot.email")
 IN_PASS_TRIES = 3
 """Times one recipient is tried again after a dropped connection before the pass gives up."""
+BATCH = 50
+"""Recipients a connection reserves at once: one durable commit per batch."""
 
 
 @dataclass
@@ -80,6 +85,18 @@ class PassResult:
 _ANSWER_LOST = (TimeoutError, aiosmtplib.SMTPException, OSError)
 
 
+@dataclass
+class _Built:
+    """One recipient's message and SMTP command arguments, ready to go."""
+
+    data: bytes
+    mail: list[bytes]
+    rcpt: bytes
+    to: str
+    envelope: str
+    utf8: bool
+
+
 class SendPass:
     """Sends one post to `due` recipients; `run()` returns what happened."""
 
@@ -104,7 +121,9 @@ class SendPass:
         for item in due:
             self.queue.put_nowait(item)
         self.tries: dict[int, int] = {}
-        self.writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ledger")
+        self.writer = GroupWriter(store)
+        self.answers: list[asyncio.Future[Any]] = []
+        """Answers handed to the writer and not awaited (`_sent`): checked before DATA."""
         self.result = PassResult()
         self.stopping = False
         self._last_progress = time.monotonic()
@@ -116,8 +135,11 @@ class SendPass:
         try:
             if count:
                 await asyncio.gather(*(self._guarded() for _ in range(count)))
+            await self._answered()
+        except Exception as exc:
+            self.result.error = self.result.error or exc
         finally:
-            self.writer.shutdown(wait=True)
+            await self.writer.close()
         if self.result.error is not None:
             raise self.result.error
         return self.result
@@ -132,17 +154,21 @@ class SendPass:
     # ── the ledger (synchronous SQL run in a thread; each call is one committed transaction)
 
     async def _write(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        def go() -> Any:
-            with self.store.begin() as conn:
-                return fn(conn, *args, **kwargs)
+        return await self.writer.write(fn, *args, **kwargs)
 
-        # one writer thread: connections committing side by side would only make SQLite's
-        # busy handler sleep
-        return await asyncio.get_running_loop().run_in_executor(self.writer, go)
+    async def _answered(self) -> None:
+        """Raise what recording an earlier answer met (a database error): no DATA goes
+        out after an answer the ledger failed to keep."""
+        answers, self.answers = self.answers, []
+        for future in answers:
+            await future
 
     async def _sent(self, d: ledger.Delivery) -> None:
-        await self._write(ledger.mark_sent, d.post_id, d.subscriber_id, self.token,
-                          reset_bounces=d.bounces > 0)
+        # not awaited here: committed with the next message's `start`, and checked
+        # before that message's DATA (`_answered`)
+        self.answers.append(self.writer.submit(
+            ledger.mark_sent, d.post_id, d.subscriber_id, self.token,
+            reset_bounces=d.bounces > 0))
         self.result.sent += 1
         if self.on_progress and time.monotonic() - self._last_progress > 1.0:
             self._last_progress = time.monotonic()
@@ -193,21 +219,11 @@ class SendPass:
         smtp: aiosmtplib.SMTP | None = None
         used = 0
         drops = 0
+        batch: deque[tuple[ledger.Delivery, _Built]] = deque()
         try:
             while not self.stopping:
-                try:
-                    d = self.queue.get_nowait()
-                except asyncio.QueueEmpty:
+                if not batch and self.queue.empty():
                     return
-                if d.subscriber_status != sub_store.ACTIVE:
-                    await self._write(ledger.mark_done, d.post_id, d.subscriber_id,
-                                      ledger.SKIPPED, f"subscriber is {d.subscriber_status}")
-                    continue
-                try:
-                    data, options, to, envelope = self._build(d)
-                except (ValueError, UnicodeError, TypeError, email.errors.MessageError) as exc:
-                    await self._failed(d, f"the message could not be built: {exc}", sent=False)
-                    continue
                 if smtp is not None and used >= self.settings.per_connection:
                     await close_quietly(smtp)
                     smtp = None
@@ -225,14 +241,18 @@ class SendPass:
                             self.result.outage = str(exc)
                         self.stopping = True
                         return
+                if not batch:
+                    batch = await self._take()
+                    continue
                 if not await self.pace.slot():
                     self.result.budget_spent = True
                     self.stopping = True
                     return
-                if not await self._write(ledger.start, d.post_id, d.subscriber_id, self.token):
-                    continue  # no longer pending: another connection or worker has it
+                d, built = batch.popleft()
+                started = self.writer.submit(ledger.start, d.post_id, d.subscriber_id,
+                                             self.token)
                 used += 1
-                dropped = await self._send(smtp, d, to, envelope, data, options)
+                dropped = await self._send(smtp, d, built, started)
                 if dropped:
                     await close_quietly(smtp)
                     smtp = None
@@ -245,21 +265,63 @@ class SendPass:
                     drops = 0
         finally:
             await close_quietly(smtp)
+            if batch:
+                await self._unclaim([d for d, _ in batch])
+
+    async def _take(self) -> deque[tuple[ledger.Delivery, _Built]]:
+        """The next batch from the queue, built and reserved for this claim in one
+        committed transaction (rows no longer pending are left out)."""
+        ready: list[tuple[ledger.Delivery, _Built]] = []
+        while len(ready) < BATCH:
+            try:
+                d = self.queue.get_nowait()
+            except asyncio.QueueEmpty:
+                break
+            if d.subscriber_status != sub_store.ACTIVE:
+                await self._write(ledger.mark_done, d.post_id, d.subscriber_id,
+                                  ledger.SKIPPED, f"subscriber is {d.subscriber_status}")
+                continue
+            try:
+                ready.append((d, self._build(d)))
+            except (ValueError, UnicodeError, TypeError, email.errors.MessageError) as exc:
+                await self._failed(d, f"the message could not be built: {exc}", sent=False)
+        if not ready:
+            return deque()
+        post_id = ready[0][0].post_id
+        taken = await self.writer.write(ledger.claim, post_id,
+                                        [d.subscriber_id for d, _ in ready], self.token,
+                                        durable=True)
+        return deque(item for item in ready if item[0].subscriber_id in taken)
+
+    async def _unclaim(self, left: list[ledger.Delivery]) -> None:
+        """The pass stopped before these went out: pending again. When the database is
+        down the next pass's `settle` does it."""
+        try:
+            await self._write(ledger.unclaim, left[0].post_id,
+                              [d.subscriber_id for d in left], self.token)
+        except Exception as exc:
+            log.warning("post=%d: %d reserved recipient(s) left for the next pass: %s",
+                        left[0].post_id, len(left), exc)
 
     def _stop(self, exc: ChannelError) -> None:
         self.result.fatal = self.result.fatal or exc
         self.stopping = True
 
-    def _build(self, d: ledger.Delivery) -> tuple[bytes, list[str], str, str]:
+    def _build(self, d: ledger.Delivery) -> _Built:
         url, token = self.unsubscribe(d.subscriber_id, d.email)
         data = self.factory.wire(to_email=d.email, to_name=d.name, message_id=d.message_id,
                                  unsubscribe_url=url, unsubscribe_token=token,
                                  language=d.language)
         to = wire_address(d.email)
         envelope = self.envelope_from(d)
-        for address in (envelope, to):  # what aiosmtplib would refuse mid-transaction
-            parse_address(address)
-        return data, ([] if to.isascii() else ["SMTPUTF8"]), to, envelope
+        utf8 = not to.isascii()
+        encoding = "utf-8" if utf8 else "ascii"
+        # quoted (and checked) here: what aiosmtplib would refuse mid-transaction
+        mail = [b"FROM:" + quote_address(envelope).encode(encoding)]
+        if utf8:
+            mail.append(b"SMTPUTF8")
+        return _Built(data=data, mail=mail, rcpt=b"TO:" + quote_address(to).encode(encoding),
+                      to=to, envelope=envelope, utf8=utf8)
 
     async def _again(self, d: ledger.Delivery, error: str) -> None:
         """Nothing went out (the connection failed under this recipient): pending again,
@@ -271,27 +333,37 @@ class SendPass:
         if tries < IN_PASS_TRIES:
             self.queue.put_nowait(d)
 
-    async def _send(self, smtp: aiosmtplib.SMTP, d: ledger.Delivery, to: str, envelope: str,
-                    data: bytes, options: list[str]) -> bool:
+    async def _send(self, smtp: aiosmtplib.SMTP, d: ledger.Delivery, built: _Built,
+                    started: asyncio.Future[Any]) -> bool:
         """Send one message (MAIL, RCPT, DATA) and record the outcome; True when the
         connection is gone. Step by step, so a lost answer after DATA is told apart from
-        one before it: only the first may have delivered the message."""
-        utf8 = "SMTPUTF8" in options
-        if utf8 and not smtp.supports_extension("smtputf8"):
-            await self._failed(d, "SMTPUTF8 is not supported by this server, so it cannot "
-                                  f"take the address {to}")
+        one before it: only the first may have delivered the message. MAIL and RCPT go
+        while `started` (the recipient's `start`) commits; DATA only once it has, and
+        once every earlier answer is recorded."""
+        if built.utf8 and not smtp.supports_extension("smtputf8"):
+            if await started:
+                await self._failed(d, "SMTPUTF8 is not supported by this server, so it "
+                                      f"cannot take the address {built.to}")
             return False
-        size = [f"SIZE={len(data)}"] if smtp.supports_extension("size") else []
-        encoding = "utf-8" if utf8 else "ascii"
+        size = [f"SIZE={len(built.data)}".encode()] \
+            if smtp.supports_extension("size") else []
         stage = "MAIL"
         try:
-            await smtp.mail(envelope, options=[*size, *options], encoding=encoding)
+            reply = await smtp.execute_command(b"MAIL", *built.mail, *size)
+            if reply.code != 250:
+                raise aiosmtplib.SMTPSenderRefused(reply.code, reply.message, built.envelope)
             stage = "RCPT"
-            await smtp.rcpt(to, encoding=encoding)
+            reply = await smtp.execute_command(b"RCPT", built.rcpt)
+            if reply.code not in (250, 251):
+                raise aiosmtplib.SMTPRecipientRefused(reply.code, reply.message, built.to)
+            if not await self._ours(smtp, started):
+                return False
             stage = "DATA"
-            await smtp.data(data)
+            await smtp.data(built.data)
         except aiosmtplib.SMTPSenderRefused as exc:
             await _reset(smtp)
+            if not await started:
+                return False
             if exc.code >= 500:
                 self._stop(Permanent(
                     f"the SMTP server refused the sender {self.sender.envelope_from}: "
@@ -303,15 +375,31 @@ class SendPass:
         except aiosmtplib.SMTPResponseException as exc:  # RCPT or DATA refused, or 421
             if stage != "DATA":
                 await _reset(smtp)
+                if not await started:
+                    return exc.code == 421
             return await self._refused(d, exc.code, reply_text(exc), stage)
         except _ANSWER_LOST as exc:
             if stage == "DATA":
                 await self._uncertain(d, f"{reply_text(exc)} after DATA")
-            else:
+            elif await started:
                 await self._again(d, f"connection lost: {reply_text(exc)}")
             return True
         await self._sent(d)
         return False
+
+    async def _ours(self, smtp: aiosmtplib.SMTP, started: asyncio.Future[Any]) -> bool:
+        """Before DATA: the recipient is `sending` for this claim, and every earlier answer
+        is in the ledger; else RSET (the server then forgets MAIL and RCPT) and raise what
+        failed, or False when another worker has the recipient."""
+        try:
+            ours = await started
+            await self._answered()
+        except BaseException:
+            await _reset(smtp)
+            raise
+        if not ours:
+            await _reset(smtp)
+        return bool(ours)
 
     async def _refused(self, d: ledger.Delivery, code: int, error: str, stage: str) -> bool:
         if code == 421:  # the server closes the channel: reconnect, nothing was accepted

@@ -81,11 +81,12 @@ def make_channel(store: Store, port: int, *, tls: Cert | None = None,
                         retry_base=0.02, retry_max=0.05)
 
 
-def make_post(store: Store, *, title: str = "Spring report",
-              subject: str | None = None) -> Post:
-    text = "%%GREETING%%\n\nOur spring report is out.\n\nUnsubscribe: %%UNSUBSCRIBE_URL%%"
-    html = ("<html><body><p>%%GREETING%%</p><h1>Spring report</h1>"
-            "<a href=\"%%UNSUBSCRIBE_URL%%\">Unsubscribe</a></body></html>")
+def make_post(store: Store, *, title: str = "Spring report", subject: str | None = None,
+              text: str | None = None, html: str | None = None) -> Post:
+    text = text or ("%%GREETING%%\n\nOur spring report is out.\n\n"
+                    "Unsubscribe: %%UNSUBSCRIBE_URL%%")
+    html = html or ("<html><body><p>%%GREETING%%</p><h1>Spring report</h1>"
+                    "<a href=\"%%UNSUBSCRIBE_URL%%\">Unsubscribe</a></body></html>")
     with store.begin() as conn:
         post_id = post_store.insert(conn, channel="newsletter", status=PostStatus.APPROVED,
                                     actor="test", release_id=None, title=title, text=text,
@@ -510,8 +511,8 @@ CHILD = textwrap.dedent("""
 
     async def main() -> None:
         store = Store(sys.argv[1])
-        channel = make_channel(store, int(sys.argv[2]), connections=1,
-                               uncertain=sys.argv[4])
+        channel = make_channel(store, int(sys.argv[2]), uncertain=sys.argv[4],
+                               connections=int(sys.argv[5]) if len(sys.argv) > 5 else 1)
         with store.begin() as conn:
             post = posts.require(conn, int(sys.argv[3]))
         for _ in range(50):

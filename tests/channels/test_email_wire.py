@@ -8,7 +8,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from email import message_from_bytes
 from email.header import decode_header, make_header
+from email.message import EmailMessage
+from email.policy import default
+from email.utils import parsedate_to_datetime
 from html.parser import HTMLParser
 
 import pytest
@@ -17,14 +21,16 @@ from starlette.testclient import TestClient
 
 from bot import subscribers
 from bot.config import EmailConfig
-from bot.models import Image, PostStatus, Release
+from bot.models import Image, Post, PostStatus, Release
 from bot.render import render, targets
 from bot.store import Store
 from bot.store import posts as post_store
 from bot.store import subscribers as sub_store
 from bot.web.public import public_routes
-from channels.email import SmtpConnector
-from channels.email.headers import fold_text
+from channels.email import EmailChannel, SmtpConnector
+from channels.email.headers import WIRE, fold_text
+from channels.email.message import MessageFactory
+from channels.email.verp import verp_address
 from tests.channels.test_email import add_people, make_channel, make_post
 from tests.fakes.smtp import FakeSMTP, Received
 
@@ -281,3 +287,79 @@ def test_a_template_writing_a_non_http_link_holds_the_post(tmp_path: object) -> 
                               summary="S"), target, config)
     assert rendered.blocking
     assert "javascript:go()" in rendered.warnings[0]
+
+
+def _shape(msg: EmailMessage) -> list[tuple[str, str | None, str | None]]:
+    """Each part's type, charset and transfer encoding, in order (boundaries aside)."""
+    return [(part.get_content_type(), part.get_content_charset(),
+             part.get("Content-Transfer-Encoding")) for part in msg.walk()]
+
+
+async def test_two_readers_each_get_only_their_own_link_and_the_email_packages_shape(
+        store: Store, fake: FakeSMTP) -> None:
+    """Issue 27 item 17: the copies are filled into bytes serialised once. Each reader's
+    unsubscribe URL is in both parts (quoted-printable, a line long enough to be broken
+    with soft line breaks) and in List-Unsubscribe, nothing of the other reader is in
+    their copy, and each parses into the message `MessageFactory.build` (the `email`
+    package) makes for them."""
+    subscribers.add(store, "ann@example.net", name="Ann Ünïcode-Long Surname")
+    subscribers.add(store, "bob@example.net")
+    channel = make_channel(store, fake.port, bounce_domain="bounces.example.org",
+                           feedback_id="spring:pressbot")
+    pad = "Déjà vu: " + "x" * 60
+    post = make_post(store, title="Printemps — rapport annuel 2026, avec un titre assez "
+                     "long pour être plié sur deux lignes",
+                     text=f"%%GREETING%%\n\n{pad} %%UNSUBSCRIBE_URL%% {pad}\n",
+                     html=f'<p>%%GREETING%%</p><p>{pad}<a href="%%UNSUBSCRIBE_URL%%">'
+                          f"leave</a> {pad}</p>")
+
+    await channel.publish(post)
+
+    got = {m.rcpt_tos[0]: m for m in fake.messages}
+    assert sorted(got) == ["ann@example.net", "bob@example.net"]
+    own: dict[str, tuple[str, str, str, str]] = {}
+    for address, received in got.items():
+        assert_well_formed(received)
+        headers = raw_headers(received)
+        url = headers["list-unsubscribe"][0].split(",")[0].strip("<> ")
+        token = url.rpartition("/u/")[2]
+        assert headers["list-unsubscribe"][0].endswith(f"subject=unsubscribe%20{token}>")
+        assert headers["list-unsubscribe-post"] == ["List-Unsubscribe=One-Click"]
+        assert headers["feedback-id"] == [f"{post.id}:spring:pressbot"]
+        assert received.mail_from.endswith("@bounces.example.org")
+        own[address] = (url, token, headers["message-id"][0], received.mail_from)
+    for address, received in got.items():
+        url, token, message_id, envelope = own[address]
+        msg = received.parse()
+        text = msg.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+        html = msg.get_body(("html",)).get_content()  # type: ignore[union-attr]
+        assert f" {url} " in text and f'href="{url}"' in html
+        assert b"=\r\n" in received.data, "the long lines should be soft-broken"
+        [other] = [a for a in got if a != address]
+        whole = received.data.replace(b"=\r\n", b"").decode("ascii") + text + html
+        for theirs in (other, *own[other]):
+            assert theirs not in whole, f"{address}'s copy carries {theirs}"
+        name = "Ann Ünïcode-Long Surname" if address.startswith("ann") else None
+        expected = channel_factory(channel, post).build(
+            to_email=address, to_name=name, message_id=message_id, unsubscribe_url=url,
+            unsubscribe_token=token, date=parsedate_to_datetime(msg["Date"]))
+        reparsed = message_from_bytes(expected.as_bytes(policy=WIRE), policy=default)
+        assert _shape(msg) == _shape(reparsed)  # type: ignore[arg-type]
+        assert list(msg.keys()) == list(reparsed.keys())
+        for name_ in msg:
+            assert str(msg[name_]) == str(reparsed[name_]) or name_ == "Content-Type"
+        assert text == reparsed.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+        assert html == reparsed.get_body(("html",)).get_content()  # type: ignore[union-attr]
+        assert envelope == verp_address("test-signing-key-0123456789", "bounces.example.org",
+                                        post.id, subscriber_id(store, address))
+
+
+def channel_factory(channel: EmailChannel, post: Post) -> MessageFactory:
+    return MessageFactory(post, channel.sender)
+
+
+def subscriber_id(store: Store, address: str) -> int:
+    with store.begin() as conn:
+        found = sub_store.by_email(conn, address)
+    assert found is not None
+    return found.id
