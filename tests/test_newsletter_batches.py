@@ -111,3 +111,33 @@ def test_reserved_rows_after_a_database_restart_count_as_uncertain(store: Store)
         assert after == {"sent": 1, "uncertain": 1, "pending": 2}
     else:
         assert after == {"sent": 1, "uncertain": 2, "pending": 1}
+
+
+def test_a_ledger_writer_whose_thread_died_fails_every_write_loudly(store: Store) -> None:
+    """A send never waits for ever on a writer that is gone: the write queued when its
+    thread failed, and every later one, raise."""
+    import asyncio
+    import threading
+
+    from channels.email.ledgerwriter import GroupWriter
+
+    def broken(group: list[Any], conn: Any) -> Any:
+        raise RuntimeError("the writer's thread failed")
+
+    async def scenario() -> list[str]:
+        writer = GroupWriter(store)
+        await writer.close()  # a fresh thread, then one that fails on its first group
+        writer._commit = broken  # type: ignore[method-assign]
+        writer.thread = threading.Thread(target=writer._run, daemon=True)
+        writer.thread.start()
+        errors = []
+        for _ in range(2):
+            try:
+                await asyncio.wait_for(writer.write(lambda conn: None), timeout=30)
+            except RuntimeError as exc:
+                errors.append(str(exc))
+        return errors
+
+    errors = asyncio.run(scenario())
+    assert errors[0] == "the writer's thread failed"
+    assert errors[1].startswith("the ledger writer stopped")

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import queue
 import threading
 from collections.abc import Callable
@@ -27,6 +28,8 @@ from sqlalchemy.engine import Connection
 
 from bot.store import Store
 from bot.store import deliveries as ledger
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -40,7 +43,7 @@ class _Job:
 
 
 def _resolve(future: asyncio.Future[Any], ok: bool, value: Any) -> None:
-    if future.cancelled():
+    if future.done():  # cancelled, or already failed by a writer that stopped
         return
     if ok:
         future.set_result(value)
@@ -55,6 +58,7 @@ class GroupWriter:
     def __init__(self, store: Store) -> None:
         self.store = store
         self.jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self.died: BaseException | None = None
         self.thread = threading.Thread(target=self._run, name="ledger", daemon=True)
         self.thread.start()
 
@@ -62,7 +66,12 @@ class GroupWriter:
                **kwargs: Any) -> asyncio.Future[Any]:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Any] = loop.create_future()
+        if self.died is not None:  # loudly, never a send left waiting on a dead thread
+            future.set_exception(RuntimeError(f"the ledger writer stopped: {self.died!r}"))
+            return future
         self.jobs.put(_Job(fn, args, kwargs, durable, future, loop))
+        if self.died is not None:  # it stopped while this was being queued
+            _resolve(future, False, RuntimeError(f"the ledger writer stopped: {self.died!r}"))
         return future
 
     async def write(self, fn: Callable[..., Any], *args: Any, durable: bool = False,
@@ -76,8 +85,10 @@ class GroupWriter:
 
     def _run(self) -> None:
         conn: Connection | None = None
+        group: list[_Job] = []
         try:
             while True:
+                group = []
                 job = self.jobs.get()
                 if job is None:
                     return
@@ -95,6 +106,21 @@ class GroupWriter:
                 conn = self._commit(group, conn)
                 if end:
                     return
+        except BaseException as exc:
+            # the thread itself failed (not a write): every write still queued fails with
+            # it, and so does every later one, instead of waiting for ever
+            self.died = exc
+            while True:
+                try:
+                    left = self.jobs.get_nowait()
+                except queue.Empty:
+                    break
+                if left is not None:
+                    group.append(left)
+            for left in group:
+                with contextlib.suppress(RuntimeError):  # its loop already closed
+                    left.loop.call_soon_threadsafe(_resolve, left.future, False, exc)
+            log.error("the newsletter's ledger writer stopped: %r", exc)
         finally:
             _close(conn)
 
