@@ -8,6 +8,7 @@ Every problem becomes one `ConfigError` whose lines read `file: key.path: what w
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import tomllib
@@ -519,6 +520,23 @@ def _expand(value: Any, env: dict[str, str], key: str, problems: list[str]) -> A
     return _VAR.sub(sub, value)
 
 
+def _is_secret(annotation: Any) -> bool:
+    return annotation is SecretStr or any(_is_secret(arg) for arg in get_args(annotation))
+
+
+@functools.cache
+def _secret_keys() -> frozenset[str]:
+    """Every key typed as a secret in any table, so that an error about a wrong value never
+    echoes it, whatever the key is called (a webhook address is as secret as a token)."""
+    models, keys = [Strict], set()
+    while models:
+        model = models.pop()
+        models.extend(model.__subclasses__())
+        keys.update(field.alias or name for name, field in model.model_fields.items()
+                    if _is_secret(field.annotation))
+    return frozenset(keys)
+
+
 def _friendly(error: dict[str, Any]) -> str:
     loc = [str(p) for p in error["loc"]]
     if len(loc) >= 3 and loc[0] in ("sources", "channels") and loc[2] in (
@@ -528,7 +546,8 @@ def _friendly(error: dict[str, Any]) -> str:
         loc[-1] = "from"
     key = ".".join(loc)
     kind, got = error["type"], error.get("input")
-    secret = any(s in key for s in ("token", "password", "secret"))
+    secret = any(s in key for s in ("token", "password", "secret")) or \
+        any(part in _secret_keys() for part in loc)
     shown = "…" if secret else repr(got)
     if kind == "missing":
         return f"{key}: required key is missing"

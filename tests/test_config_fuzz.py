@@ -91,6 +91,7 @@ CUSTOM: dict[str, list[Any]] = {
     "pds_url": ["bsky.social"],
     "app_url": ["bsky.app"],
     "handle": ["news room.bsky.social", "x"],
+    "replies": ["somebody", ["mentioned", "friends"], 3],
 }
 # Keys whose invalid values the models cannot see (any string is a valid value).
 FREE_TEXT = {"language", "template", "spoiler_text", "smtp_host", "username", "list_id",

@@ -104,6 +104,16 @@ class Service:
         data: dict[str, Any] = answer.json()
         return data
 
+    def answered(self) -> dict[str, Any]:
+        """/healthz's answer, waiting out a moment when it could not answer in time (a busy
+        machine is not the service's verdict; a service that never answers still fails)."""
+        answers: list[dict[str, Any]] = []
+        self.wait(lambda: bool(answers.append(self.health()) or answers[-1]), 60)
+        return answers[-1]
+
+    def channel_state(self, channel: str) -> str | None:
+        return self.health().get("channels", {}).get(channel, {}).get("state")
+
     def wait(self, what: Any, seconds: float = 60) -> None:
         assert self.proc.poll() is None, self.log.read_text()[-3000:]
         wait_until(what, seconds, self.log)
@@ -160,7 +170,7 @@ def test_a_wall_clock_stepped_back_an_hour_stops_nothing(tmp_path: Path) -> None
         svc.wait(passed_since_the_step, 30)
         write_release(ws.content, "after.md", "After the clock moved")
         svc.wait(lambda: "After the clock moved" in published_titles(ws), 60)
-        assert svc.health()["status"] == "ok"
+        assert svc.answered()["status"] == "ok"
 
 
 # ── 6: liveness — a pass that never completes ────────────────────────────────────────────
@@ -281,15 +291,15 @@ def test_a_token_fixed_in_env_reaches_the_running_service(
         monkeypatch.delenv("MASTODON_TOKEN", raising=False)
         with service(ws, port) as svc:
             write_release(ws.content, "one.md", "Out once the token is fixed")
-            svc.wait(lambda: svc.health()["channels"]["mastodon"]["state"] == "paused")
-            assert svc.health()["channels"]["mastodon"]["paused_by"].startswith("pressbot")
+            svc.wait(lambda: svc.channel_state("mastodon") == "paused")
+            assert svc.answered()["channels"]["mastodon"]["paused_by"].startswith("pressbot")
             env_file.write_text(f"MASTODON_TOKEN={NEW}\n")
             assert "is resumed" in ws.run("check").stdout
             svc.wait(lambda: len(fake.statuses) == 1)
             # logfmt: the message and the channel's field on one line
             assert [line for line in svc.lines("credentials re-read (resumed): access_token "
                                                "changed") if "channel=mastodon" in line]
-            svc.wait(lambda: svc.health()["channels"]["mastodon"]["state"] == "ok")
+            svc.wait(lambda: svc.channel_state("mastodon") == "ok")
 
             # SIGHUP (systemctl reload) re-reads them too: rotate the token, revoke the old
             fake.add_token(NEWER, account, "read write")
@@ -299,6 +309,6 @@ def test_a_token_fixed_in_env_reaches_the_running_service(
             del fake.tokens[NEW]
             write_release(ws.content, "two.md", "Out with the rotated token")
             svc.wait(lambda: len(fake.statuses) == 2)
-            assert svc.health()["channels"]["mastodon"]["state"] == "ok"
+            assert svc.answered()["channels"]["mastodon"]["state"] == "ok"
         for secret in (OLD, NEW, NEWER):
             assert secret not in svc.log.read_text()
