@@ -528,7 +528,8 @@ def _is_secret(annotation: Any) -> bool:
 def _secret_keys() -> frozenset[str]:
     """Every key typed as a secret in any table, so that an error about a wrong value never
     echoes it, whatever the key is called (a webhook address is as secret as a token)."""
-    models, keys = [Strict], set()
+    models: list[type[BaseModel]] = [Strict]
+    keys: set[str] = set()
     while models:
         model = models.pop()
         models.extend(model.__subclasses__())

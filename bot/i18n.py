@@ -20,12 +20,10 @@ import re
 from datetime import date, datetime
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from babel import Locale
-from babel.dates import format_date
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
-from babel.support import Translations
+if TYPE_CHECKING:  # Babel (with pytz and its catalogue reader) loads when a language is asked
+    from babel.support import Translations  # for: an idle service never pays for it
 
 LANGUAGES = ("en", "es", "fr", "de", "ru")
 """Languages with a catalogue; the first is the fallback."""
@@ -57,6 +55,10 @@ def po_path(language: str) -> Path:
 @cache
 def translations(language: str) -> Translations:
     """The compiled catalogue of a language `best` returned."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+    from babel.support import Translations
+
     with po_path(language).open("rb") as po:
         catalog = read_po(po, locale=language, domain=DOMAIN)
     compiled = io.BytesIO()
@@ -79,6 +81,8 @@ def ngettext(language: str | None, singular: str, plural: str, n: int, /,
 
 def format_day(value: date | datetime, language: str | None) -> str:
     """A day as the reader's locale writes it in full ("10 juin 2026", "10. Juni 2026")."""
+    from babel.dates import format_date
+
     day = value.date() if isinstance(value, datetime) else value
     chosen = best(language)
     return format_date(day, format="long", locale=_DATE_LOCALE.get(chosen, chosen))
@@ -86,12 +90,16 @@ def format_day(value: date | datetime, language: str | None) -> str:
 
 def language_name(language: str) -> str:
     """A language's own name for itself ("français"), for a language menu."""
+    from babel import Locale
+
     return Locale.parse(language).get_display_name(language) or language
 
 
 def msgids() -> list[str]:
     """Every message of the English catalogue (tests check no mail in another language
     carries one)."""
+    from babel.messages.pofile import read_po
+
     with po_path("en").open("rb") as po:
         catalog = read_po(po, locale="en", domain=DOMAIN)
     found: list[str] = []

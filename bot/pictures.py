@@ -20,9 +20,6 @@ import io
 import re
 from pathlib import Path
 
-from PIL import Image as PILImage
-from PIL import UnidentifiedImageError
-
 from bot.config import Config
 from bot.sources.documents import IMAGE_DIR
 from channels.imagemeta import UncleanableImage, strip_metadata
@@ -49,6 +46,9 @@ def folder(config: Config) -> Path:
 
 def check(data: bytes, name: str) -> tuple[bytes, str]:
     """The picture cleaned of its metadata and its type, or BadPicture naming the file."""
+    from PIL import Image as PILImage  # Pillow loads when a picture comes, not at start-up
+    from PIL import UnidentifiedImageError
+
     shown = name[-80:] or "the file"
     if not data:
         raise BadPicture(f"{shown}: the file is empty; choose a picture to upload")

@@ -26,9 +26,6 @@ import io
 import struct
 from collections.abc import Callable
 
-from PIL import Image as PILImage
-from PIL import ImageOps, JpegImagePlugin, UnidentifiedImageError
-
 ORIENTATION = 0x0112
 _JPEG_KEEP_APP = {0xE0, 0xEE}  # APP0 (JFIF), APP14 (Adobe colour transform)
 _PNG_DROP = {b"tEXt", b"iTXt", b"zTXt", b"eXIf"}
@@ -56,6 +53,9 @@ def strip_metadata(data: bytes, content_type: str) -> bytes:
 
 def _orientation(data: bytes) -> int | None:
     """The EXIF orientation tag, read only when there is EXIF (Pillow need not read the rest)."""
+    from PIL import Image as PILImage  # loaded on the first picture, not at start-up
+    from PIL import UnidentifiedImageError
+
     try:
         with PILImage.open(io.BytesIO(data)) as opened:
             value = opened.getexif().get(ORIENTATION)
@@ -67,6 +67,9 @@ def _orientation(data: bytes) -> int | None:
 
 def _upright(data: bytes, kind: str) -> bytes:
     """The picture re-encoded with its pixels turned as the orientation tag said."""
+    from PIL import Image as PILImage
+    from PIL import ImageOps, JpegImagePlugin
+
     try:
         with PILImage.open(io.BytesIO(data)) as opened:
             turned = ImageOps.exif_transpose(opened)

@@ -26,9 +26,6 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from PIL import Image as PILImage
-from PIL import ImageOps, UnidentifiedImageError
-
 from bot.models import Image
 from channels.base import Transient
 from channels.bluesky.api import BlueskyApi, _json
@@ -118,6 +115,9 @@ def fit_image(data: bytes, content_type: str, cap: int, long_side: int = LONG_SI
               ) -> tuple[bytes, str, tuple[int, int] | None] | None:
     """`(bytes, type, (width, height))` within `cap` bytes (made again: within `long_side`
     pixels); None when it cannot be made to fit."""
+    from PIL import Image as PILImage  # loaded on the first picture, not at start-up
+    from PIL import ImageOps, UnidentifiedImageError
+
     try:
         opened = PILImage.open(io.BytesIO(data))
         width, height = opened.size
