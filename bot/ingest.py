@@ -367,10 +367,11 @@ CPU than the connects it saved (1,000 feeds on one host, all 304)."""
 
 def http_client(config: Config) -> httpx.AsyncClient:
     """The one client sources use: pooled connections, a clear User-Agent, http(s) only."""
+    from bot import tls
     from channels.base import user_agent
 
     return httpx.AsyncClient(
-        headers={"User-Agent": user_agent()},
+        headers={"User-Agent": user_agent()}, verify=tls.context(),
         limits=httpx.Limits(max_connections=config.bot.poll_concurrency,
                             max_keepalive_connections=KEEP_ALIVE),
         timeout=httpx.Timeout(20.0),

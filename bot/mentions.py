@@ -16,7 +16,7 @@ import logging
 
 import httpx
 
-from bot import clock
+from bot import clock, tls
 from bot.config import Config
 from bot.store import Store
 from bot.store import comments as comment_store
@@ -82,7 +82,8 @@ async def post_webhook(url: str, text: str, client: httpx.AsyncClient | None = N
     """POST `{"text": text}`; raises on anything but a 2xx answer (the address is never
     logged: it is the room's key)."""
     own = client is None
-    client = client or httpx.AsyncClient(timeout=WEBHOOK_TIMEOUT, follow_redirects=False)
+    client = client or httpx.AsyncClient(timeout=WEBHOOK_TIMEOUT, follow_redirects=False,
+                                         verify=tls.context())
     try:
         response = await client.post(url, json={"text": slack_safe(text)})
     except httpx.HTTPError as exc:

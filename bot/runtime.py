@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 from pydantic import SecretStr
 
+from bot import tls
 from bot.config import ChannelConfig, Config
 from bot.errors import ConfigError
 from bot.store import Store, meta
@@ -31,6 +32,7 @@ def http_client() -> httpx.AsyncClient:
         timeout=httpx.Timeout(20.0, connect=10.0),
         limits=httpx.Limits(max_connections=20, max_keepalive_connections=10),
         follow_redirects=False,
+        verify=tls.context(),
     )
 
 

@@ -21,7 +21,7 @@ import signal
 from pathlib import Path
 from typing import IO, Any
 
-from bot import clock, metrics
+from bot import arenas, clock, metrics
 from bot.config import Config, EmailConfig, FolderSourceConfig
 from bot.errors import PressbotError
 from bot.health import Health
@@ -64,6 +64,7 @@ async def serve(config: Config, store: Store, *, dry_run: bool, workers: bool = 
                 early: EarlyStop | None = None) -> int:
     """Run until SIGTERM/SIGINT (or at once when `early` caught one); returns the exit
     code."""
+    arenas.limit()   # before the threads that would each take an arena of their own
     lock = single_instance_lock(store) if workers else None
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
