@@ -12,6 +12,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from bot.store import Store
+
 REQUIRE_ALL = os.environ.get("PRESSBOT_TEST_REQUIRE_ALL") == "1"
 _KEEP = {"PRESSBOT_TEST_DATABASE_URL", "PRESSBOT_TEST_REQUIRE_ALL", "PRESSBOT_CHROMIUM"}
 _TOKENS = ("MASTODON_TOKEN", "BLUESKY_APP_PASSWORD", "FACEBOOK_PAGE_TOKEN", "SMTP_PASSWORD",
@@ -84,6 +86,15 @@ def database_url(request: pytest.FixtureRequest, tmp_path: object) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path}/pressbot.db"
     return str(request.getfixturevalue("pg_url"))
+
+
+@pytest.fixture
+def store(database_url: str) -> Iterator[Store]:
+    """A migrated store on SQLite, and on PostgreSQL when configured; a module that wants
+    one database only defines its own `store`."""
+    db = Store(database_url)
+    yield db
+    db.dispose()
 
 
 @pytest.fixture

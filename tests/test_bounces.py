@@ -39,13 +39,6 @@ def dovecot() -> Iterator[Dovecot]:
 
 
 @pytest.fixture
-def store(database_url: str) -> Iterator[Store]:
-    db = Store(database_url)
-    yield db
-    db.dispose()
-
-
-@pytest.fixture
 def fake() -> Iterator[FakeSMTP]:
     server = FakeSMTP()
     with server.running() as running:

@@ -21,13 +21,6 @@ from tests.fakes.smtp import FakeSMTP
 
 
 @pytest.fixture
-def store(database_url: str) -> Iterator[Store]:
-    db = Store(database_url)
-    yield db
-    db.dispose()
-
-
-@pytest.fixture
 def fake() -> Iterator[FakeSMTP]:
     server = FakeSMTP()
     with server.running() as running:

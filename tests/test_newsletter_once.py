@@ -35,18 +35,6 @@ T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
-def store(database_url: str) -> Iterator[Store]:
-    db = Store(database_url)
-    yield db
-    db.dispose()
-
-
-@pytest.fixture
 def fake() -> Iterator[FakeSMTP]:
     server = FakeSMTP()
     with server.running() as running:

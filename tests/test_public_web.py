@@ -299,11 +299,6 @@ async def test_the_link_in_a_sent_newsletter_works_end_to_end(
     assert [m.rcpt_tos for m in fake.messages] == [["bob@example.org"]]
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 def test_the_subscribe_form_is_rate_limited_per_client(client: TestClient) -> None:
     answers = [client.post("/subscribe", data={"email": f"p{i}@example.org"}).status_code
                for i in range(12)]

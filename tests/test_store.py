@@ -28,12 +28,6 @@ def release(key: str = "a", **kw: object) -> Release:
     return Release(**data)  # type: ignore[arg-type]
 
 
-@pytest.fixture
-def store(database_url: str) -> Store:
-    s = Store(database_url)
-    yield s  # type: ignore[misc]
-    s.dispose()
-
 
 def test_schema_is_created_and_reopening_is_a_no_op(store: Store) -> None:
     from bot.store.db import HEAD

@@ -7,7 +7,6 @@ PostgreSQL too (each test in a schema of its own, dropped afterwards).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,14 +19,6 @@ from bot.store import subscribers as sub_store
 from bot.store.schema import metadata
 
 KEY = "test-signing-key-0123456789"
-
-
-@pytest.fixture
-def store(database_url: str) -> Iterator[Store]:
-    """SQLite, and PostgreSQL when configured (`database_url` from conftest)."""
-    db = Store(database_url)
-    yield db
-    db.dispose()
 
 
 # ── normalisation ─────────────────────────────────────────────────────────────────────────

@@ -4,7 +4,6 @@ known sign-in addresses, and the queue of confirmation mails with its claims."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -14,14 +13,6 @@ from bot import subscribers as subs
 from bot.store import Store
 from bot.store import subscribers as sub_store
 from bot.store import users as user_store
-
-
-@pytest.fixture
-def store(database_url: str) -> Iterator[Store]:
-    """SQLite, and PostgreSQL when configured (`database_url` from conftest)."""
-    db = Store(database_url)
-    yield db
-    db.dispose()
 
 
 def test_known_addresses_are_per_account_and_expire(store: Store,

@@ -10,7 +10,7 @@ import io
 import logging
 import random
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -98,12 +98,6 @@ def fake() -> FakePDS:
 def server(fake: FakePDS) -> Iterator[LiveServer]:
     with running(fake) as live:
         yield live
-
-
-@pytest.fixture
-async def client() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient() as shared:
-        yield shared
 
 
 def channel_for(server: LiveServer, client: httpx.AsyncClient, *, password: str = PASSWORD,

@@ -8,7 +8,7 @@ already out (`access_survives`).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -28,11 +28,6 @@ CREATE, REFRESH = "com.atproto.server.createSession", "com.atproto.server.refres
 
 
 @pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
 def fake() -> FakePDS:
     state = FakePDS()
     state.add_account(HANDLE, PASSWORD)
@@ -43,12 +38,6 @@ def fake() -> FakePDS:
 def server(fake: FakePDS) -> Iterator[LiveServer]:
     with running(fake) as live:
         yield live
-
-
-@pytest.fixture
-async def client() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient() as shared:
-        yield shared
 
 
 @pytest.fixture

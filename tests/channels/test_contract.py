@@ -8,7 +8,7 @@ subclass here.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from email import policy
 from email.parser import BytesParser
@@ -55,12 +55,6 @@ def social_post(channel: str, n: int, **fields: object) -> Post:
         "text": f"Contract post {n}: solar panels on {n * 7} school roofs.\n\n{link}",
         "link": link, "language": "en", "created_at": now, "claimed_at": now} | fields
     return Post.model_validate(values)
-
-
-@pytest.fixture
-async def client() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient() as shared:
-        yield shared
 
 
 # ── outbox (the dry-run channel) ──────────────────────────────────────────────────────────

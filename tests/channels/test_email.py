@@ -36,19 +36,6 @@ SINGLE = ("From", "To", "Subject", "Date", "Message-ID", "List-Id", "List-Unsubs
 
 
 @pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
-def store(database_url: str) -> Iterator[Store]:
-    """SQLite, and PostgreSQL when PRESSBOT_TEST_DATABASE_URL is set (conftest)."""
-    db = Store(database_url)
-    yield db
-    db.dispose()
-
-
-@pytest.fixture
 def fake() -> Iterator[FakeSMTP]:
     server = FakeSMTP()
     with server.running() as running:

@@ -39,11 +39,6 @@ EVIL = "=?utf-8?q?Ann=0D=0AReply-To:_evil@attacker.test=0D=0A=0D=0Ahello?="
 
 
 @pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
 def store(tmp_path: object) -> Iterator[Store]:
     db = Store(f"sqlite:///{tmp_path}/wire.db")
     yield db

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -25,11 +25,6 @@ LINK = "https://example.org/news/solar-roofs"
 TEXT = "The city puts solar panels on 40 school roofs this summer."
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 @pytest.fixture(scope="module")
 def server() -> Iterator[LiveServer]:
     with LiveServer(create_app(FakeGraph())) as live:
@@ -40,12 +35,6 @@ def server() -> Iterator[LiveServer]:
 def graph(server: LiveServer) -> FakeGraph:
     """A fresh fake Page for each test, served by the module's one server."""
     return fresh_graph(server)
-
-
-@pytest.fixture
-async def client() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient() as http:
-        yield http
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ expiry), LinkedIn's error answers, and finding a post again after a lost answer.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -35,12 +35,6 @@ def fake() -> Iterator[tuple[FakeLinkedIn, str]]:
     state.add_token(value=TOKEN)
     with running(state) as server:
         yield state, server.url
-
-
-@pytest.fixture
-async def client() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient() as shared:
-        yield shared
 
 
 def channel(url: str, client: httpx.AsyncClient, **options: Any) -> LinkedInChannel:

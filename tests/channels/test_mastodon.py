@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -29,11 +29,6 @@ pytestmark = pytest.mark.anyio
 
 
 @pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
 def fake() -> FakeMastodon:
     state = FakeMastodon()
     state.add_token(TOKEN, state.add_account("newsroom"), "read write")
@@ -44,12 +39,6 @@ def fake() -> FakeMastodon:
 def server(fake: FakeMastodon) -> Iterator[LiveServer]:
     with running(fake) as live:
         yield live
-
-
-@pytest.fixture
-async def client() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient() as shared:
-        yield shared
 
 
 class Images:

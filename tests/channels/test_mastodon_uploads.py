@@ -9,7 +9,7 @@ gone, as after SIGKILL).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -31,11 +31,6 @@ pytestmark = pytest.mark.anyio
 
 
 @pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
 def fake() -> FakeMastodon:
     state = FakeMastodon()
     state.add_token(TOKEN, state.add_account("newsroom"), "read write")
@@ -53,12 +48,6 @@ def images() -> Iterator[str]:
     static = Images()
     with LiveServer(Starlette(routes=[Route("/img/{name}", static.serve)])) as live:
         yield live.url
-
-
-@pytest.fixture
-async def client() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient() as shared:
-        yield shared
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ picture goes byte for byte and that a turned one is turned in its pixels."""
 from __future__ import annotations
 
 import io
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -121,11 +120,6 @@ def test_a_picture_that_cannot_be_cleaned_is_refused() -> None:
 
 
 # ── what each platform's fake received ──────────────────────────────────────────────────
-
-@pytest.fixture
-async def client() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient() as shared:
-        yield shared
 
 
 @pytest.fixture
