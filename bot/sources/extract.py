@@ -410,9 +410,25 @@ def _read_head(lines: list[str], known_title: str | None
                                                      and (len(s) >= 80 or (
                                                          len(s.split()) >= 6
                                                          and s.endswith(TERMINAL)))):
+            # a deck (the release in two sentences, set under the title) above the date
+            # line: the story starts under the date, the deck is no part of it
+            if (kind == "text" and not text_seen and title is not None
+                    and (d := _date_under(lines, n)) is not None):
+                see_date(lines[d], "date")
+                rest_at = d + 1
             break
         text_seen |= kind in ("text", "bullet")
     return title, dates, rest_at
+
+
+def _date_under(lines: list[str], n: int) -> int | None:
+    """The date line right under paragraph `n` (blank lines between), when the story's first
+    paragraph follows it; else None."""
+    below = [k for k in range(n + 1, min(len(lines), n + 6)) if lines[k]][:2]
+    if (len(below) == 2 and line_kind(lines[below[0]]) == "date"
+            and line_kind(lines[below[1]]) == "text" and _is_real_paragraph(lines[below[1]])):
+        return below[0]
+    return None
 
 
 _BYLINE = re.compile(r"(?:by|von|par|por|автор|&)[ \t]", re.I)
