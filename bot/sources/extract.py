@@ -609,10 +609,11 @@ def partition(paras: list[str], kinds: list[str] | None = None, *, keep_other: b
     the first footer without a heading (an organisation describing itself after the story,
     contact details or a funder notice in the release's second half); what follows is notes
     (about-us blocks, contacts), except page furniture and the "related" lists, which belong
-    to the web page, not the release. Phone, e-mail, address, funder and social lines are
-    notes wherever they stand. With `keep_other` (text a feed already
-    cleaned), other lines before the notes stay in the story instead of being dropped, but
-    for a "PRESS RELEASE" banner above the first line of the story.
+    to the web page, not the release. A run of six or more menu lines (a copied page's
+    menus) under a story of two paragraphs or more ends it too. Phone, e-mail, address,
+    funder and social lines are notes wherever they stand. With `keep_other` (text a feed
+    already cleaned), other lines before the notes stay in the story instead of being
+    dropped, but for a "PRESS RELEASE" banner above the first line of the story.
     """
     kinds = kinds if kinds is not None else [line_kind(p) for p in paras]
     story: list[int] = []
@@ -640,8 +641,9 @@ def partition(paras: list[str], kinds: list[str] | None = None, *, keep_other: b
         if kind == "text" and _EDIT_LABEL.fullmatch(_bare(paras[n])):
             continue
         if menu_run[n] >= _MENU_RUN and len(story) >= 2 and not keep_other:
-            tail = skipping = True  # the page's menus under the story: furniture, not notes
-            continue
+            # a page's menus under the story end it; kept with the notes, where the review
+            # page shows them, since a document's list of short lines would look the same
+            tail = True
         if skipping or (kind in _DROPPED and (tail or not keep_other or kind == "blank"
                                               or (kind == "banner" and not story))):
             continue  # a feed's text keeps its lines, but not a banner atop the story
