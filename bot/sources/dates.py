@@ -2,9 +2,10 @@
 `2026-03-12`, `Published: 12/03/2026`, `12 de marzo de 2024`, `le 12 mars 2024`,
 `12. März 2024`, `12 марта 2024 г.`, and, through dateparser, other languages' forms.
 
-Month names in English, Spanish, French, German and Russian (the languages the releases
-come in) and numeric dates are read with a few linear patterns; numeric dates are read
-day-first, as European writers mean them, unless that is impossible (`03/25/2026`).
+Month names in English, Spanish, French, German, Russian, Italian, Portuguese and Dutch
+(the languages the releases come in) and numeric dates are read with a few linear patterns;
+numeric dates are read day-first, as European writers mean them, unless that is impossible
+(`03/25/2026`).
 dateparser handles other languages only as a fallback: it is slow to import and slower
 still when a candidate is not a date, so it is imported late, limited to the EU's
 languages and asked about two candidates at most.
@@ -23,19 +24,23 @@ from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 __all__ = ["HeadDates", "as_instant", "date_line_span", "day_of", "find_date", "has_clock",
            "parse_date_line", "parse_stamp"]
 
-_MONTH_NAMES = (
-    "january jan enero ene janvier janv januar jänner jän января янв",
-    "february feb febrero février fevrier févr fevr februar feber февраля фев февр",
-    "march mar marzo mars märz maerz mär марта мар",
-    "april apr abril abr avril avr апреля апр",
-    "may mayo mai мая",
-    "june jun junio juin juni июня июн",
-    "july jul julio juillet juil juli июля июл",
-    "august aug agosto ago août aout августа авг",
-    "september sep sept septiembre setiembre septembre сентября сен сент",
-    "october oct octubre octobre oktober okt октября окт",
+_MONTH_NAMES = (  # and Italian, Portuguese and Dutch, read as often as the others
+    "january jan enero ene janvier janv januar jänner jän января янв gennaio gen janeiro"
+    " januari",
+    "february feb febrero février fevrier févr fevr februar feber февраля фев февр febbraio"
+    " fevereiro fev februari",
+    "march mar marzo mars märz maerz mär марта мар março maart mrt",
+    "april apr abril abr avril avr апреля апр aprile",
+    "may mayo mai мая maggio mag maio mei",
+    "june jun junio juin juni июня июн giugno giu junho",
+    "july jul julio juillet juil juli июля июл luglio lug julho",
+    "august aug agosto ago août aout августа авг augustus",
+    "september sep sept septiembre setiembre septembre сентября сен сент settembre sett"
+    " setembro",
+    "october oct octubre octobre oktober okt октября окт ottobre ott outubro",
     "november nov noviembre novembre ноября ноя нояб",
-    "december dec diciembre dic décembre decembre déc dezember dez декабря дек",
+    "december dec diciembre dic décembre decembre déc dezember dez декабря дек dicembre"
+    " dezembro",
 )
 _MONTHS = {name: n for n, names in enumerate(_MONTH_NAMES, 1) for name in names.split()}
 _MON = "(" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")(?!\w)\.?"
@@ -45,8 +50,11 @@ _DMY = re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th|er|º|°)?\.?[ \t]+(?:of[ \t]+|
 _MDY = re.compile(rf"\b{_MON}[ \t]+(\d{{1,2}})(?:st|nd|rd|th)?,?[ \t]+(\d{{4}})(?!\d)", re.I)
 _YMD = re.compile(r"(?<![\d.])(\d{4})([-/.])(\d{1,2})\2(\d{1,2})(?![\d])")
 _NUM = re.compile(r"(?<![\d.])(\d{1,2})([./-])(\d{1,2})\2(\d{4})(?!\d)")
-# `02.12.19`: a two-digit year, believed only on a line that is nothing but the date
+# `02.12.19`, `14 Gennaio 20`: a two-digit year, believed only on a line that is nothing but
+# the date (and a place)
 _SHORT = re.compile(r"(?<![\d.])(\d{1,2})([./])(\d{1,2})\2(\d{2})(?![\d.])")
+_SHORT_NAMED = re.compile(rf"(?<![\d.])(\d{{1,2}})\.?[ \t]+{_MON}[ \t]+'?(\d{{2}})(?![\d.:])",
+                          re.I)
 _FOREIGN = re.compile(r"\b\d{1,2}\.?[ \t]+(?:de[ \t]+)?[^\W\d_]{3,12}\.?[ \t]+(?:de[ \t]+)?\d{4}\b")
 # what labels a publication date, and what labels a later change of the page
 _PUBLISHED_LABEL = (
@@ -137,6 +145,9 @@ def date_line_span(line: str, *, parse_foreign: bool) -> tuple[int, int, date | 
     if span is None and (m := _SHORT.fullmatch(line.strip())) and (
             short := _date_from(2000 + int(m[4]), int(m[3]), int(m[1]))):
         span = (0, len(line), short)
+    if span is None and (m := _SHORT_NAMED.search(line)) and (
+            short := _date_from(2000 + int(m[3]), _MONTHS[m[2].lower()], int(m[1]))):
+        span = (m.start(), m.end(), short)
     if span is None and (m := _FOREIGN.search(line)):
         span = (m.start(), m.end(), _dateparser(m.group(0)) if parse_foreign else None)
     if span is None:

@@ -410,9 +410,25 @@ def _read_head(lines: list[str], known_title: str | None
                                                      and (len(s) >= 80 or (
                                                          len(s.split()) >= 6
                                                          and s.endswith(TERMINAL)))):
+            # a deck (the release in two sentences, set under the title) above the date
+            # line: the story starts under the date, the deck is no part of it
+            if (kind == "text" and not text_seen and title is not None
+                    and (d := _date_under(lines, n)) is not None):
+                see_date(lines[d], "date")
+                rest_at = d + 1
             break
         text_seen |= kind in ("text", "bullet")
     return title, dates, rest_at
+
+
+def _date_under(lines: list[str], n: int) -> int | None:
+    """The date line right under paragraph `n` (blank lines between), when the story's first
+    paragraph follows it; else None."""
+    below = [k for k in range(n + 1, min(len(lines), n + 6)) if lines[k]][:2]
+    if (len(below) == 2 and line_kind(lines[below[0]]) == "date"
+            and line_kind(lines[below[1]]) == "text" and _is_real_paragraph(lines[below[1]])):
+        return below[0]
+    return None
 
 
 _BYLINE = re.compile(r"(?:by|von|par|por|автор|&)[ \t]", re.I)
@@ -429,6 +445,7 @@ def _article_start(lines: list[str]) -> int | None:
     article itself rather than the teasers and menus around it."""
     best, best_size = None, 0
     start, size, gap = None, 0, 0
+    listing = False  # in an enumeration the article runs through: `einen Planeten,` `und …`
     for n, s in enumerate(lines):
         if not s:
             continue
@@ -438,7 +455,11 @@ def _article_start(lines: list[str]) -> int | None:
             size, gap = size + len(s), 0
             if size > best_size:
                 best, best_size = start, size
+            listing = s.endswith(":")
         elif start is not None:
+            if listing and len(s) <= 160:
+                listing = bool(_FRAGMENT_END.search(s))  # its last item ends it
+                continue
             gap += 1
             if gap > 2:
                 start, size, gap = None, 0, 0
@@ -509,9 +530,13 @@ def _page_title_line(lines: list[str], first: int) -> int | None:
         scores[pos] = score
         if score >= best_score and score > 0:
             best, best_score, best_pos = n, score, pos
-    # a headline over its subheadline: the line right above the best one, as good or nearly
+    # a headline over its subheadline: the line right above the best one, as good or nearly —
+    # unless it is a kicker over the headline (`Deutsche G7-Präsidentschaft 2022`): a
+    # topic's few words, not half as many as the headline's
     if best is not None and scores.get(best_pos - 1, -99) >= best_score - 2:
-        best = window[best_pos - 1]
+        above = len(lines[window[best_pos - 1]].split())
+        if not (above <= 4 and 2 * above <= len(lines[best].split())):
+            best = window[best_pos - 1]
     return best
 
 
@@ -521,6 +546,22 @@ def _title_candidate(s: str) -> bool:
 
 
 _GAP = re.compile(r"[ \t]{3,}")
+# a page's date run into the title beside it by a copy that lost the space between them:
+# `27.01.2022MineralölINFO November 2021`
+_GLUED_DATE = re.compile(r"[ \t]*(\d{1,2}\.\d{1,2}\.\d{4}|\d{4}-\d{2}-\d{2}|\d{1,2}/\d{1,2}/\d{4})"
+                         r"(?=[^\W\d_])")
+
+
+def _unglue_dates(lines: list[str]) -> list[str]:
+    """A short line that opens with a numeric date glued to a word: the date on a line of its
+    own, the rest under it."""
+    out: list[str] = []
+    for line in lines:
+        if len(line) <= 200 and (m := _GLUED_DATE.match(line)):
+            out.extend([m.group(1), line[m.end():]])
+        else:
+            out.append(line)
+    return out
 
 
 def _drop_running_heads(raw_lines: list[str]) -> list[str]:
@@ -538,11 +579,17 @@ def _drop_running_heads(raw_lines: list[str]) -> list[str]:
     for s in lines:
         if 15 <= len(s) <= 100:
             counts[s] = counts.get(s, 0) + 1
+    # a page's copy is not hard-wrapped: a line seen before there is the title in the
+    # breadcrumb then over the article, not a running head; only the next line repeating it
+    # is dropped
+    paged = _wrap_width(lines) is not None
     seen: set[str] = set()
+    last = ""
     for n, s in enumerate(lines):
-        if counts.get(s, 0) > 1 and (s in seen or _BANNER.search(s)):
+        if counts.get(s, 0) > 1 and ((s in seen and (paged or s == last)) or _BANNER.search(s)):
             lines[n] = ""
         seen.add(s)
+        last = s or last
     return lines
 
 
@@ -562,10 +609,11 @@ def partition(paras: list[str], kinds: list[str] | None = None, *, keep_other: b
     the first footer without a heading (an organisation describing itself after the story,
     contact details or a funder notice in the release's second half); what follows is notes
     (about-us blocks, contacts), except page furniture and the "related" lists, which belong
-    to the web page, not the release. Phone, e-mail, address, funder and social lines are
-    notes wherever they stand. With `keep_other` (text a feed already
-    cleaned), other lines before the notes stay in the story instead of being dropped, but
-    for a "PRESS RELEASE" banner above the first line of the story.
+    to the web page, not the release. A run of six or more menu lines (a copied page's
+    menus) under a story of two paragraphs or more ends it too. Phone, e-mail, address,
+    funder and social lines are notes wherever they stand. With `keep_other` (text a feed
+    already cleaned), other lines before the notes stay in the story instead of being
+    dropped, but for a "PRESS RELEASE" banner above the first line of the story.
     """
     kinds = kinds if kinds is not None else [line_kind(p) for p in paras]
     story: list[int] = []
@@ -575,11 +623,14 @@ def partition(paras: list[str], kinds: list[str] | None = None, *, keep_other: b
     # how many real story paragraphs stand at or after each index, up to the first marker
     story_after = [0] * (len(kinds) + 1)
     marked_after = [False] * (len(kinds) + 1)  # an end mark or footer heading still to come
+    # how many menu items (a page's short links: `Natura`, `Il Territorio`) run from each index
+    menu_run = [0] * (len(kinds) + 1)
     for n in range(len(kinds) - 1, -1, -1):
         marked_after[n] = marked_after[n + 1] or kinds[n] in ("footer", "end")
         real = kinds[n] == "text" and _is_real_paragraph(paras[n])
         story_after[n] = 0 if kinds[n] in ("footer", "related", "end") else \
             story_after[n + 1] + real
+        menu_run[n] = menu_run[n + 1] + 1 if _is_menu_item(paras[n], kinds[n]) else 0
     for n, kind in enumerate(kinds):
         if kind in ("footer", "related", "end"):
             tail = True
@@ -589,6 +640,10 @@ def partition(paras: list[str], kinds: list[str] | None = None, *, keep_other: b
             continue
         if kind == "text" and _EDIT_LABEL.fullmatch(_bare(paras[n])):
             continue
+        if menu_run[n] >= _MENU_RUN and len(story) >= 2 and not keep_other:
+            # a page's menus under the story end it; kept with the notes, where the review
+            # page shows them, since a document's list of short lines would look the same
+            tail = True
         if skipping or (kind in _DROPPED and (tail or not keep_other or kind == "blank"
                                               or (kind == "banner" and not story))):
             continue  # a feed's text keeps its lines, but not a banner atop the story
@@ -613,6 +668,16 @@ def partition(paras: list[str], kinds: list[str] | None = None, *, keep_other: b
         notes.append(story.pop())
     notes.sort()
     return story, notes
+
+
+_MENU_RUN = 6
+
+
+def _is_menu_item(par: str, kind: str) -> bool:
+    """A page's menu entry copied as a line: a few words, no sentence, no list mark."""
+    return (kind in ("text", "stray", "breadcrumb") and len(par.split()) <= 8
+            and not par.endswith(TERMINAL) and "\n" not in par
+            and 2 * sum(c.isdigit() for c in par) < sum(c.isalpha() for c in par))  # no table
 
 
 def _is_signature(par: str) -> bool:
@@ -699,7 +764,7 @@ def extract_text(text: str, *, known_title: str | None = None, marked: bool = Fa
     if not isinstance(text, str):
         text = str(text)
     text = rejoin_hyphenation(normalise(text))
-    lines = _drop_running_heads(text.split("\n"))
+    lines = _drop_running_heads(_unglue_dates(text.split("\n")))
     title, dates, rest_at = _read_head(lines, known_title)
     paras, notes = _body_paragraphs(split_paragraphs(lines[rest_at:], marked=marked), title)
     found_date = dates.published

@@ -272,9 +272,16 @@ def markdown_to_html(md: str, title: str | None) -> str:
     return sanitize_html(html).strip()
 
 
+_KEY_LINE = re.compile(r"[A-Za-z_][\w-]{0,40}[ \t]*:(?:[ \t]|$)")
+
+
 def _front_matter(text: str, path: Path) -> tuple[dict[str, Any], str]:
     lines = text.split("\n")
-    if not lines or lines[0].strip() != "---":
+    # `--` opening a block of `key: value` lines closed by `---` is front matter mistyped
+    # (a site's generator may forgive it): its lines are no part of the release's text
+    mistyped = (len(lines) > 2 and lines[0].strip() == "--" and bool(_KEY_LINE.match(lines[1]))
+                and any(s.rstrip() == "---" for s in lines[2:60]))
+    if not lines or (lines[0].strip() != "---" and not mistyped):
         return {}, text
     end = next((n for n, s in enumerate(lines[1:], 1) if s.rstrip() in ("---", "...")), None)
     if end is None:

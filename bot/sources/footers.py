@@ -26,7 +26,8 @@ LABEL_LINE = re.compile(r"(?:tags|categories|category|keywords|filed under|poste
 
 _FOOTER_HEAD = re.compile(
     r"about[ \t]+(?![\d€$£])[^\n.!?:]{1,80}|about"
-    r"|notes?[ \t]+(?:to|for)[ \t]+(?:the[ \t]+)?editors?"
+    r"|notes?[ \t]+(?:to|for)[ \t]+(?:the[ \t]+)?(?:editors?|media|press|journalists|reporters)"
+    r"|(?:media|press),?[ \t]+please[ \t]+note"
     r"|editor['’]?s['’]?[ \t]+notes?|(?:press|media)[ \t]+(?:contacts?|enquiries|inquiries|office)"
     r"|enquiries|inquiries"
     r"|for (?:further|more) information(?:[ \t,][^\n:]{0,60}?(?:contact|write|call)\b[^\n:]{0,20})?"
@@ -44,7 +45,8 @@ _FOOTER_HEAD = re.compile(
     # Spanish
     r"|acerca[ \t]+de[ \t]+[^\n.!?:]{1,80}|sobre[ \t]+[^\n.!?:]{1,80}"
     r"|contactos?(?:[ \t]+(?:de|para)[ \t]+(?:prensa|medios(?:[ \t]+de[ \t]+comunicaci[óo]n)?))?"
-    r"|notas?[ \t]+(?:para|a)[ \t]+(?:los[ \t]+)?(?:editores|redactores|periodistas|redacciones)"
+    r"|notas?[ \t]+(?:para|a)[ \t]+(?:los[ \t]+)?(?:editores|redactores|periodistas|redacciones"
+    r"|medios)"
     r"|(?:para[ \t]+)?m[áa]s[ \t]+informaci[óo]n|(?:gabinete|oficina)[ \t]+de[ \t]+prensa"
     # French
     r"|[àa][ \t]+propos(?:[ \t]+(?:de|du|des|d['’])[^\n.!?:]{1,80})?"
@@ -252,13 +254,25 @@ _ABOUT_LEAD = re.compile(r"(?:about|[àa][ \t]+propos[ \t]+d(?:e|u|es|['’])|ac
                          r"|[üu]ber|об?)[ \t]", re.I)
 
 
+# `… was officially created in 2022 to …`: when the organisation came to be, its history
+_CAME_TO_BE = re.compile(
+    r"(?:was|were|has[ \t]+been|wurde|fue|a[ \t]+[ée]t[ée]|был[аио]?)[ \t]+(?:\w+[ \t]+)?"
+    r"(?:founded|established|created|formed|launched|set[ \t]+up|gegr[üu]ndet|geschaffen"
+    r"|fundad[ao]|cread[ao]|fond[ée]e?|cr[ée]{2}e?|основан[аоы]?|создан[аоы]?)"
+    r"[ \t]+(?:in[ \t]+|en[ \t]+|im[ \t]+(?:jahr[ \t]+)?|в[ \t]+)?(?:1[89]|20)\d\d\b", re.I)
+
+
 def is_run_in_about(par: str) -> bool:
     """`À propos de Canadian Club Canadian Club est une marque …`: an "About" heading a PDF
     copy ran into its paragraph, however long the paragraph it made of the rest. A footer
-    heading like any other: what follows it is notes."""
+    heading like any other: what follows it is notes. The rest defines an organisation
+    (`… est une marque`) or tells when it was created (`… was officially created in 2022`)."""
     start = par[:300]
-    return bool(_ABOUT_LEAD.match(start) and (d := _DEFINES.search(start, 0, 160))
-                and _DEFINES_NOUN.match(start, d.end() - 1))
+    if not _ABOUT_LEAD.match(start):
+        return False
+    if (d := _DEFINES.search(start, 0, 160)) and _DEFINES_NOUN.match(start, d.end() - 1):
+        return True
+    return bool(_CAME_TO_BE.search(start, 0, 220))
 
 
 def is_about(par: str) -> bool:
