@@ -164,6 +164,8 @@ def _schedule_work(loops: Loops, config: Config, store: Store, publisher: Publis
                                    limiter, states.pop(name, None))
         if report.state is not None:
             states[name] = report.state
+        if report.new or report.updated:
+            arenas.trim_soon()
         metrics.polls.labels(name).inc()
         if report.errors:
             metrics.poll_errors.labels(name).inc()
