@@ -24,6 +24,7 @@ from bot import clock
 from bot.config import Config, FeedSourceConfig, FolderSourceConfig, SourceConfig
 from bot.errors import PressbotError, SourceError
 from bot.models import Release
+from bot.sources.lanes import Lanes, tls_context
 from bot.store import Store, meta, posts, releases
 from bot.store import sources as source_store
 from bot.store.faults import cannot_write, unreachable
@@ -196,7 +197,8 @@ async def poll_source(name: str, cfg: SourceConfig, config: Config, store: Store
             entry_errors: list[str] = []
             progress = [0]
             async with limiter.slot(str(cfg.url)) as slot, slot.shared(name, progress):
-                fetched = await feed.download(name, cfg, state, client, progress)
+                fetched = await feed.download(name, cfg, state, slot.client or client,
+                                              progress)
             found = await feed.read(name, cfg, fetched, tz=config.tz, errors=entry_errors)
             report.errors.extend(entry_errors)
             report.failed += len(entry_errors)
@@ -287,37 +289,68 @@ SLOT_RATE = 2048
 
 
 class Limiter:
-    """At most `total` fetches at once, and at most `per_host` to any one host."""
+    """At most `total` fetches at once, and at most `per_host` to any one host.
 
-    def __init__(self, total: int, per_host: int) -> None:
+    With `lanes`, each slot of a host also holds one lane of that host (`bot.sources.lanes`):
+    its own client with one kept-alive connection, the lane last given back first (so a
+    quiet service reuses one warm connection per host)."""
+
+    def __init__(self, total: int, per_host: int, lanes: Lanes | None = None) -> None:
         self._total = asyncio.Semaphore(total)
         self._hosts: dict[str, asyncio.Semaphore] = defaultdict(
             lambda: asyncio.Semaphore(per_host))
+        self._free: dict[str, list[int]] = defaultdict(lambda: list(range(per_host))[::-1])
+        self.lanes = lanes
         self.waiting: dict[str, int] = defaultdict(int)
         """Sources waiting for a slot, per host and in all ("")."""
 
     def slot(self, url: str) -> _Slot:
-        host = urlsplit(url).netloc
-        return _Slot(self, host, self._total, self._hosts[host])
+        scheme, host = url.split("://", 1)[0].lower(), urlsplit(url).netloc
+        return _Slot(self, scheme, host, self._total, self._hosts[host])
 
 
 class _Slot:
-    def __init__(self, limiter: Limiter, host: str, *semaphores: asyncio.Semaphore) -> None:
-        self._limiter, self._host = limiter, host
+    client: httpx.AsyncClient | None = None
+    """The lane's client (None without lanes: the caller's shared client is used)."""
+
+    def __init__(self, limiter: Limiter, scheme: str, host: str,
+                 *semaphores: asyncio.Semaphore) -> None:
+        self._limiter, self._scheme, self._host = limiter, scheme, host
         self._semaphores = semaphores
+        self._lane = -1
 
     async def __aenter__(self) -> _Slot:
         # host first: a busy host must not hold a global slot while it waits
         waiting = self._limiter.waiting
-        for key, semaphore in zip((self._host, ""), reversed(self._semaphores), strict=True):
-            waiting[key] += 1
-            try:
-                await semaphore.acquire()
-            finally:
-                waiting[key] -= 1
+        taken: list[asyncio.Semaphore] = []
+        try:
+            for key, semaphore in zip((self._host, ""), reversed(self._semaphores),
+                                      strict=True):
+                waiting[key] += 1
+                try:
+                    await semaphore.acquire()
+                finally:
+                    waiting[key] -= 1
+                taken.append(semaphore)
+            self._lane = self._limiter._free[self._host].pop()
+            lanes = self._limiter.lanes
+            if lanes is not None:
+                try:
+                    self.client = await lanes.take((self._scheme, self._host, self._lane))
+                except BaseException:
+                    self._limiter._free[self._host].append(self._lane)
+                    raise
+        except BaseException:
+            for semaphore in taken:
+                semaphore.release()
+            raise
         return self
 
     async def __aexit__(self, *_: object) -> None:
+        lanes = self._limiter.lanes
+        if lanes is not None:
+            lanes.give((self._scheme, self._host, self._lane))
+        self._limiter._free[self._host].append(self._lane)
         for semaphore in self._semaphores:
             semaphore.release()
 
@@ -360,9 +393,10 @@ class _Slot:
 
 
 KEEP_ALIVE = 4
-"""Idle connections kept for the next polls. httpcore checks every pooled connection on each
-request (a socket readability test per connection), so a pool of 32 on one host cost more
-CPU than the connects it saved (1,000 feeds on one host, all 304)."""
+"""Idle connections the shared client keeps (hubs, link checks; feeds when `fetch_all` is
+given a client). Feeds normally go through lanes (`feed_lanes`): httpcore checks every
+pooled connection on each request, so one pool of 32 on one host cost more CPU than the
+connects it saved (1,000 feeds on one host, all 304)."""
 
 
 def http_client(config: Config) -> httpx.AsyncClient:
@@ -370,20 +404,30 @@ def http_client(config: Config) -> httpx.AsyncClient:
     from channels.base import user_agent
 
     return httpx.AsyncClient(
-        headers={"User-Agent": user_agent()},
+        headers={"User-Agent": user_agent()}, verify=tls_context(),
         limits=httpx.Limits(max_connections=config.bot.poll_concurrency,
                             max_keepalive_connections=KEEP_ALIVE),
         timeout=httpx.Timeout(20.0),
     )
 
 
+def feed_lanes(config: Config) -> Lanes:
+    """The feeds' connection lanes (`bot.sources.lanes`): at most two per fetch slot stay
+    open, so a thousand hosts polled in turn do not keep a thousand idle sockets."""
+    from channels.base import user_agent
+
+    return Lanes(user_agent=user_agent(), keep=2 * config.bot.poll_concurrency)
+
+
 async def fetch_all(config: Config, store: Store, *, only: str | None = None,
                     on_done: Callable[[SourceReport], None] | None = None,
                     client: httpx.AsyncClient | None = None) -> list[SourceReport]:
-    """Poll every configured source (or `only`) once."""
+    """Poll every configured source (or `only`) once. Feeds go through lanes of their own,
+    unless a `client` is given: then every fetch uses it."""
     names = [n for n in config.sources if only in (None, n)]
-    limiter = Limiter(config.bot.poll_concurrency, config.bot.poll_per_host)
     own = client is None
+    lanes = feed_lanes(config) if own else None
+    limiter = Limiter(config.bot.poll_concurrency, config.bot.poll_per_host, lanes)
     client = client or http_client(config)
     with store.begin() as conn:
         states = source_store.all_states(conn)
@@ -406,3 +450,5 @@ async def fetch_all(config: Config, store: Store, *, only: str | None = None,
     finally:
         if own:
             await client.aclose()
+        if lanes is not None:
+            await lanes.aclose()
