@@ -36,9 +36,12 @@ def tls_context() -> ssl.SSLContext:
 class Lanes:
     """The lane clients of every host, made alike; `take` one for a slot, `give` it back."""
 
-    def __init__(self, *, user_agent: str, keep: int, timeout: float = 20.0) -> None:
+    def __init__(self, *, user_agent: str, keep: int, timeout: float = 20.0,
+                 expiry: float = 5.0) -> None:
+        """`expiry`: seconds an idle connection is kept (httpx's default; servers often
+        close theirs sooner)."""
         self._headers = {"User-Agent": user_agent}
-        self._timeout = timeout
+        self._timeout, self._expiry = timeout, expiry
         self._keep = keep
         self._clients: OrderedDict[Key, httpx.AsyncClient] = OrderedDict()
         self._busy: set[Key] = set()
@@ -52,7 +55,8 @@ class Lanes:
             await self._trim(self._keep - 1)
             client = self._clients[key] = httpx.AsyncClient(
                 headers=self._headers, verify=tls_context(), timeout=httpx.Timeout(self._timeout),
-                limits=httpx.Limits(max_connections=1, max_keepalive_connections=1))
+                limits=httpx.Limits(max_connections=1, max_keepalive_connections=1,
+                                    keepalive_expiry=self._expiry))
             self.opened += 1
         else:
             self._clients.move_to_end(key)
