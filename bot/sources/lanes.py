@@ -54,7 +54,8 @@ class Lanes:
         if client is None:
             await self._trim(self._keep - 1)
             client = self._clients[key] = httpx.AsyncClient(
-                headers=self._headers, verify=tls_context(), timeout=httpx.Timeout(self._timeout),
+                headers=self._headers, verify=tls_context(),
+                timeout=httpx.Timeout(self._timeout),
                 limits=httpx.Limits(max_connections=1, max_keepalive_connections=1,
                                     keepalive_expiry=self._expiry))
             self.opened += 1
@@ -63,14 +64,22 @@ class Lanes:
         self._busy.add(key)
         return client
 
+    @property
+    def open(self) -> int:
+        """Lane clients open now (each holds at most one connection)."""
+        return len(self._clients)
+
     def give(self, key: Key) -> None:
         self._busy.discard(key)
 
     async def _trim(self, size: int) -> None:
-        for key in [k for k in self._clients if k not in self._busy]:
-            if len(self._clients) <= size:
+        """Close the least lately used idle lanes until at most `size` are open; each is
+        taken out before its close is awaited, so two trims never close the same one."""
+        while len(self._clients) > size:
+            idle = next((k for k in self._clients if k not in self._busy), None)
+            if idle is None:
                 return
-            await self._clients.pop(key).aclose()
+            await self._clients.pop(idle).aclose()
 
     async def aclose(self) -> None:
         self._busy.clear()

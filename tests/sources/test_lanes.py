@@ -11,6 +11,7 @@ import asyncio
 from pathlib import Path
 
 import httpx
+import pytest
 
 from bot.config import Config, load_config
 from bot.ingest import Limiter, SourceReport, fetch_all, poll_source
@@ -94,3 +95,18 @@ def test_a_fetch_cycle_opens_at_most_one_connection_per_lane(tmp_path: Path) -> 
     assert [r.errors for r in reports if r.errors] == []
     assert len(site.requests) == FEEDS
     assert site.connections() <= LANES
+
+
+@pytest.mark.anyio
+async def test_past_keep_the_least_lately_used_idle_lane_is_closed_never_a_busy_one() -> None:
+    """A thousand hosts polled in turn must not leave a thousand idle sockets open."""
+    async with Lanes(user_agent="pressbot-test", keep=2) as lanes:
+        busy = await lanes.take(("https", "a.example", 0))
+        old = await lanes.take(("https", "b.example", 0))
+        lanes.give(("https", "b.example", 0))
+        await lanes.take(("https", "c.example", 0))
+        assert lanes.open == 2 and old.is_closed and not busy.is_closed
+        lanes.give(("https", "c.example", 0))
+        again = await lanes.take(("https", "a.example", 0))   # still open: the same client
+        assert again is busy and lanes.opened == 3
+    assert busy.is_closed and lanes.open == 0
