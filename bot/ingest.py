@@ -291,31 +291,32 @@ SLOT_RATE = 2048
 class Limiter:
     """At most `total` fetches at once, and at most `per_host` to any one host.
 
-    With `lanes`, each slot of a host also holds one lane of that host (`bot.sources.lanes`):
-    its own client with one kept-alive connection, the lane last given back first (so a
-    quiet service reuses one warm connection per host)."""
+    With `lanes` (as many as `total`), each slot also holds a lane (`bot.sources.lanes`): a
+    client of its own with one kept-alive connection, preferably one that last talked to
+    the same host."""
 
     def __init__(self, total: int, per_host: int, lanes: Lanes | None = None) -> None:
+        assert lanes is None or lanes.size >= total, "a lane for every slot"
         self._total = asyncio.Semaphore(total)
         self._hosts: dict[str, asyncio.Semaphore] = defaultdict(
             lambda: asyncio.Semaphore(per_host))
-        self._free: dict[str, list[int]] = defaultdict(lambda: list(range(per_host))[::-1])
         self.lanes = lanes
         self.waiting: dict[str, int] = defaultdict(int)
         """Sources waiting for a slot, per host and in all ("")."""
 
     def slot(self, url: str) -> _Slot:
-        scheme, host = url.split("://", 1)[0].lower(), urlsplit(url).netloc
-        return _Slot(self, scheme, host, self._total, self._hosts[host])
+        parts = urlsplit(url)
+        return _Slot(self, f"{parts.scheme.lower()}://{parts.netloc.lower()}", parts.netloc,
+                     self._total, self._hosts[parts.netloc])
 
 
 class _Slot:
     client: httpx.AsyncClient | None = None
     """The lane's client (None without lanes: the caller's shared client is used)."""
 
-    def __init__(self, limiter: Limiter, scheme: str, host: str,
+    def __init__(self, limiter: Limiter, origin: str, host: str,
                  *semaphores: asyncio.Semaphore) -> None:
-        self._limiter, self._scheme, self._host = limiter, scheme, host
+        self._limiter, self._origin, self._host = limiter, origin, host
         self._semaphores = semaphores
         self._lane = -1
 
@@ -332,25 +333,17 @@ class _Slot:
                 finally:
                     waiting[key] -= 1
                 taken.append(semaphore)
-            self._lane = self._limiter._free[self._host].pop()
-            lanes = self._limiter.lanes
-            if lanes is not None:
-                try:
-                    self.client = await lanes.take((self._scheme, self._host, self._lane))
-                except BaseException:
-                    self._limiter._free[self._host].append(self._lane)
-                    raise
-        except BaseException:
+        except BaseException:   # cancelled while waiting: give back what it had
             for semaphore in taken:
                 semaphore.release()
             raise
+        if self._limiter.lanes is not None:
+            self._lane, self.client = self._limiter.lanes.take(self._origin)
         return self
 
     async def __aexit__(self, *_: object) -> None:
-        lanes = self._limiter.lanes
-        if lanes is not None:
-            lanes.give((self._scheme, self._host, self._lane))
-        self._limiter._free[self._host].append(self._lane)
+        if self._limiter.lanes is not None:
+            self._limiter.lanes.give(self._lane)
         for semaphore in self._semaphores:
             semaphore.release()
 
@@ -412,11 +405,10 @@ def http_client(config: Config) -> httpx.AsyncClient:
 
 
 def feed_lanes(config: Config) -> Lanes:
-    """The feeds' connection lanes (`bot.sources.lanes`): at most two per fetch slot stay
-    open, so a thousand hosts polled in turn do not keep a thousand idle sockets."""
+    """The feeds' connection lanes (`bot.sources.lanes`), one per fetch slot."""
     from channels.base import user_agent
 
-    return Lanes(user_agent=user_agent(), keep=2 * config.bot.poll_concurrency)
+    return Lanes(config.bot.poll_concurrency, user_agent=user_agent())
 
 
 async def fetch_all(config: Config, store: Store, *, only: str | None = None,
