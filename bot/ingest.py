@@ -24,6 +24,7 @@ from bot import clock
 from bot.config import Config, FeedSourceConfig, FolderSourceConfig, SourceConfig
 from bot.errors import PressbotError, SourceError
 from bot.models import Release
+from bot.sources.lanes import Lanes
 from bot.store import Store, meta, posts, releases
 from bot.store import sources as source_store
 from bot.store.faults import cannot_write, unreachable
@@ -196,7 +197,8 @@ async def poll_source(name: str, cfg: SourceConfig, config: Config, store: Store
             entry_errors: list[str] = []
             progress = [0]
             async with limiter.slot(str(cfg.url)) as slot, slot.shared(name, progress):
-                fetched = await feed.download(name, cfg, state, client, progress)
+                fetched = await feed.download(name, cfg, state, slot.client or client,
+                                              progress)
             found = await feed.read(name, cfg, fetched, tz=config.tz, errors=entry_errors)
             report.errors.extend(entry_errors)
             report.failed += len(entry_errors)
@@ -287,37 +289,61 @@ SLOT_RATE = 2048
 
 
 class Limiter:
-    """At most `total` fetches at once, and at most `per_host` to any one host."""
+    """At most `total` fetches at once, and at most `per_host` to any one host.
 
-    def __init__(self, total: int, per_host: int) -> None:
+    With `lanes` (as many as `total`), each slot also holds a lane (`bot.sources.lanes`): a
+    client of its own with one kept-alive connection, preferably one that last talked to
+    the same host."""
+
+    def __init__(self, total: int, per_host: int, lanes: Lanes | None = None) -> None:
+        assert lanes is None or lanes.size >= total, "a lane for every slot"
         self._total = asyncio.Semaphore(total)
         self._hosts: dict[str, asyncio.Semaphore] = defaultdict(
             lambda: asyncio.Semaphore(per_host))
+        self.lanes = lanes
         self.waiting: dict[str, int] = defaultdict(int)
         """Sources waiting for a slot, per host and in all ("")."""
 
     def slot(self, url: str) -> _Slot:
-        host = urlsplit(url).netloc
-        return _Slot(self, host, self._total, self._hosts[host])
+        parts = urlsplit(url)
+        return _Slot(self, f"{parts.scheme.lower()}://{parts.netloc.lower()}", parts.netloc,
+                     self._total, self._hosts[parts.netloc])
 
 
 class _Slot:
-    def __init__(self, limiter: Limiter, host: str, *semaphores: asyncio.Semaphore) -> None:
-        self._limiter, self._host = limiter, host
+    client: httpx.AsyncClient | None = None
+    """The lane's client (None without lanes: the caller's shared client is used)."""
+
+    def __init__(self, limiter: Limiter, origin: str, host: str,
+                 *semaphores: asyncio.Semaphore) -> None:
+        self._limiter, self._origin, self._host = limiter, origin, host
         self._semaphores = semaphores
+        self._lane = -1
 
     async def __aenter__(self) -> _Slot:
         # host first: a busy host must not hold a global slot while it waits
         waiting = self._limiter.waiting
-        for key, semaphore in zip((self._host, ""), reversed(self._semaphores), strict=True):
-            waiting[key] += 1
-            try:
-                await semaphore.acquire()
-            finally:
-                waiting[key] -= 1
+        taken: list[asyncio.Semaphore] = []
+        try:
+            for key, semaphore in zip((self._host, ""), reversed(self._semaphores),
+                                      strict=True):
+                waiting[key] += 1
+                try:
+                    await semaphore.acquire()
+                finally:
+                    waiting[key] -= 1
+                taken.append(semaphore)
+        except BaseException:   # cancelled while waiting: give back what it had
+            for semaphore in taken:
+                semaphore.release()
+            raise
+        if self._limiter.lanes is not None:
+            self._lane, self.client = self._limiter.lanes.take(self._origin)
         return self
 
     async def __aexit__(self, *_: object) -> None:
+        if self._limiter.lanes is not None:
+            self._limiter.lanes.give(self._lane)
         for semaphore in self._semaphores:
             semaphore.release()
 
@@ -360,9 +386,10 @@ class _Slot:
 
 
 KEEP_ALIVE = 4
-"""Idle connections kept for the next polls. httpcore checks every pooled connection on each
-request (a socket readability test per connection), so a pool of 32 on one host cost more
-CPU than the connects it saved (1,000 feeds on one host, all 304)."""
+"""Idle connections the shared client keeps (hubs, link checks; feeds when `fetch_all` is
+given a client). Feeds normally go through lanes (`feed_lanes`): httpcore checks every
+pooled connection on each request, so one pool of 32 on one host cost more CPU than the
+connects it saved (1,000 feeds on one host, all 304)."""
 
 
 def http_client(config: Config) -> httpx.AsyncClient:
@@ -378,13 +405,22 @@ def http_client(config: Config) -> httpx.AsyncClient:
     )
 
 
+def feed_lanes(config: Config) -> Lanes:
+    """The feeds' connection lanes (`bot.sources.lanes`), one per fetch slot."""
+    from channels.base import user_agent
+
+    return Lanes(config.bot.poll_concurrency, user_agent=user_agent())
+
+
 async def fetch_all(config: Config, store: Store, *, only: str | None = None,
                     on_done: Callable[[SourceReport], None] | None = None,
                     client: httpx.AsyncClient | None = None) -> list[SourceReport]:
-    """Poll every configured source (or `only`) once."""
+    """Poll every configured source (or `only`) once. Feeds go through lanes of their own,
+    unless a `client` is given: then every fetch uses it."""
     names = [n for n in config.sources if only in (None, n)]
-    limiter = Limiter(config.bot.poll_concurrency, config.bot.poll_per_host)
     own = client is None
+    lanes = feed_lanes(config) if own else None
+    limiter = Limiter(config.bot.poll_concurrency, config.bot.poll_per_host, lanes)
     client = client or http_client(config)
     with store.begin() as conn:
         states = source_store.all_states(conn)
@@ -407,3 +443,5 @@ async def fetch_all(config: Config, store: Store, *, only: str | None = None,
     finally:
         if own:
             await client.aclose()
+        if lanes is not None:
+            await lanes.aclose()

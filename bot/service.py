@@ -25,10 +25,11 @@ from bot import arenas, clock, metrics
 from bot.config import Config, EmailConfig, FolderSourceConfig
 from bot.errors import PressbotError
 from bot.health import Health
-from bot.ingest import Limiter, http_client, poll_source
+from bot.ingest import Limiter, feed_lanes, http_client, poll_source
 from bot.loops import Loops
 from bot.publisher import Publisher
 from bot.runtime import live_channels
+from bot.sources.lanes import Lanes
 from bot.stopsignal import EarlyStop
 from bot.store import Store
 from bot.store.faults import cannot_write, unreachable
@@ -75,7 +76,7 @@ async def serve(config: Config, store: Store, *, dry_run: bool, workers: bool = 
     health = Health(config, store)
     metrics.attach_store(store, config)
     async with live_channels(config, store, dry_run=dry_run) as channels, \
-            http_client(config) as feed_client:
+            http_client(config) as feed_client, feed_lanes(config) as lanes:
         publisher = Publisher(config, store, channels)
         publisher.on_resume = channels.reload
         reloads: set[asyncio.Task[Any]] = set()
@@ -87,8 +88,8 @@ async def serve(config: Config, store: Store, *, dry_run: bool, workers: bool = 
 
         loop.add_signal_handler(signal.SIGHUP, reload_all)
         loops = Loops(lambda name, exc: _failed(name, exc, health), health.pass_done)
-        scheduler = _schedule_work(loops, config, store, publisher, feed_client, health) \
-            if workers else None
+        scheduler = _schedule_work(loops, config, store, publisher, feed_client, lanes,
+                                   health) if workers else None
         health.loops = loops if workers else None
         web_task = asyncio.create_task(_web(config, store, health, publisher))
         watch_task = asyncio.create_task(_watch_folders(config, loops)) if workers else None
@@ -144,11 +145,11 @@ def what_leaves(config: Config, *, dry_run: bool, workers: bool) -> tuple[str, s
 
 
 def _schedule_work(loops: Loops, config: Config, store: Store, publisher: Publisher,
-                   feed_client: Any, health: Health) -> Any:
+                   feed_client: Any, lanes: Lanes, health: Health) -> Any:
     """Start the loops; returns the APScheduler that fires the digests (None without any)."""
     from bot import websub
 
-    limiter = Limiter(config.bot.poll_concurrency, config.bot.poll_per_host)
+    limiter = Limiter(config.bot.poll_concurrency, config.bot.poll_per_host, lanes)
     pushed = {name for name, cfg in config.sources.items() if websub.wanted(config, cfg)}
     states: dict[str, SourceState] = {}
     """Each source's state as its last completed poll left it (and saved it): read from

@@ -53,19 +53,18 @@ async def fetch(client: httpx.AsyncClient, url: str, *, etag: str | None = None,
         headers["If-None-Match"] = etag
     if last_modified:
         headers["If-Modified-Since"] = last_modified
-    current = url
+    current = url   # shown in errors as `safe_url(current)`, worked out only for an error
     for _ in range(max_redirects + 1):
-        shown = safe_url(current)
         if not current.lower().startswith(("http://", "https://")):
             raise SourceError(f"{safe_url(url)}: refusing to fetch a non-http(s) URL: "
-                              f"{shown!r}")
+                              f"{safe_url(current)!r}")
         if private_host is None or urlsplit(current).hostname != private_host:
             try:
                 await check_public(current, allow_private=False)
             except NotPublicURL:
-                raise SourceError(f"{safe_url(url)}: refusing to fetch {shown}: not a public "
-                                  "address (set allow_private = true on the source if the "
-                                  "feed itself is on your network)") from None
+                raise SourceError(f"{safe_url(url)}: refusing to fetch {safe_url(current)}: "
+                                  "not a public address (set allow_private = true on the "
+                                  "source if the feed itself is on your network)") from None
         try:
             async with client.stream("GET", current, headers=headers, timeout=timeout,
                                      follow_redirects=False) as response:
@@ -81,11 +80,13 @@ async def fetch(client: httpx.AsyncClient, url: str, *, etag: str | None = None,
                     return Fetched(current, 304, etag=response.headers.get("etag") or etag,
                                    last_modified=last_modified)
                 if response.status_code >= 400:
-                    raise SourceError(f"{shown}: server answered HTTP {response.status_code}")
+                    raise SourceError(f"{safe_url(current)}: server answered HTTP "
+                                      f"{response.status_code}")
                 declared = response.headers.get("content-length")
                 if declared and declared.isdigit() and int(declared) > max_bytes:
-                    raise SourceError(f"{shown}: response of {int(declared):,} bytes is over "
-                                      f"the limit of {max_bytes:,} (sources.*.max_bytes)")
+                    raise SourceError(f"{safe_url(current)}: response of {int(declared):,} "
+                                      f"bytes is over the limit of {max_bytes:,} "
+                                      "(sources.*.max_bytes)")
                 chunks: list[bytes] = []
                 size = 0
                 async for chunk in response.aiter_bytes():
@@ -93,7 +94,7 @@ async def fetch(client: httpx.AsyncClient, url: str, *, etag: str | None = None,
                     if progress is not None:   # bytes so far, for `bot.ingest._Slot.shared`
                         progress[0] = size
                     if size > max_bytes:
-                        raise SourceError(f"{shown}: response is over the limit of "
+                        raise SourceError(f"{safe_url(current)}: response is over the limit of "
                                           f"{max_bytes:,} bytes (sources.*.max_bytes)")
                     chunks.append(chunk)
                 return Fetched(
@@ -104,11 +105,12 @@ async def fetch(client: httpx.AsyncClient, url: str, *, etag: str | None = None,
                     ", ".join(response.headers.get_list("link")) or None,
                 )
         except httpx.TimeoutException:
-            raise SourceError(f"{shown}: no answer within {timeout:g} s") from None
+            raise SourceError(f"{safe_url(current)}: no answer within {timeout:g} s") from None
         except httpx.DecodingError:
-            raise SourceError(f"{shown}: response could not be decoded") from None
+            raise SourceError(f"{safe_url(current)}: response could not be decoded") from None
         except httpx.HTTPError:
-            raise SourceError(f"{shown}: could not fetch (connection failed)") from None
+            raise SourceError(f"{safe_url(current)}: could not fetch (connection "
+                              "failed)") from None
     raise SourceError(f"{safe_url(url)}: more than {max_redirects} redirects "
                       "(sources.*.max_redirects)")
 

@@ -1,6 +1,7 @@
 """A website that serves feeds: ETag/Last-Modified, 304s, redirects, slow and huge answers.
 
-Records every request's headers so tests can prove the client sent `If-None-Match`.
+Records every request's headers so tests can prove the client sent `If-None-Match`, and
+the client's port, so they can count the TCP connections the requests came over.
 """
 
 from __future__ import annotations
@@ -32,7 +33,14 @@ class Page:
 class FeedSite:
     pages: dict[str, Page] = field(default_factory=dict)
     requests: list[tuple[str, dict[str, str]]] = field(default_factory=list)
+    ports: list[int] = field(default_factory=list)
+    """The client's port of each request: one port, one TCP connection."""
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def connections(self) -> int:
+        """TCP connections the requests so far came over."""
+        with self.lock:
+            return len(set(self.ports))
 
     def hits(self, path: str) -> list[dict[str, str]]:
         with self.lock:
@@ -44,6 +52,7 @@ def make_app(site: FeedSite) -> Starlette:
         path = "/" + request.path_params["path"]
         with site.lock:
             site.requests.append((path, dict(request.headers)))
+            site.ports.append(request.client.port if request.client else 0)
             page = site.pages.get(path)
         if page is None:
             return Response("not found", status_code=404)
