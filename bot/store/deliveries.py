@@ -37,7 +37,7 @@ recorded the claim is still the one running (`incarnation`); after a restart the
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -215,7 +215,7 @@ _START_SQLITE = (
     " AND (status = 'pending' OR (status = 'claimed' AND claim_token = ?))"
     " AND EXISTS (SELECT 1 FROM posts WHERE id = ? AND claim_token = ?)"
     " RETURNING subscriber_id")
-_WHEN: dict[str, Any] = {}
+_WHEN: dict[str, Callable[[Any], Any]] = {}
 
 
 def advance(conn: Connection, post_id: int, token: int, *, sent: list[int],
@@ -230,8 +230,8 @@ def advance(conn: Connection, post_id: int, token: int, *, sent: list[int],
     message on SQLite), and PostgreSQL takes both in one statement, one round trip."""
     dialect = conn.dialect
     when = _WHEN.get(dialect.name)
-    if when is None:
-        when = _WHEN[dialect.name] = UTCDateTime().bind_processor(dialect)
+    if when is None:  # UTCDateTime's own conversion (on SQLite, the text SQLAlchemy stores)
+        when = _WHEN[dialect.name] = UTCDateTime().bind_processor(dialect) or (lambda v: v)
     at = when(clock.now())
     if dialect.name == "postgresql":
         rows = conn.exec_driver_sql(_ADVANCE_PG, {

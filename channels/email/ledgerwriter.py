@@ -24,7 +24,7 @@ import contextlib
 import logging
 import queue
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,7 +41,8 @@ log = logging.getLogger(__name__)
 @dataclass
 class _Job:
     fn: Callable[..., Any] | None
-    """None: a hot write, `args` = (kind, post id, subscriber id, token, reset bounces)."""
+    """None: a hot write, `args` = (kind, post id, subscriber id or None, token, answers:
+    [(subscriber id, reset bounces)])."""
     args: tuple[Any, ...]
     kwargs: dict[str, Any]
     durable: bool
@@ -88,16 +89,19 @@ class GroupWriter:
             _resolve(future, False, RuntimeError(f"the ledger writer stopped: {self.died!r}"))
         return future
 
-    def start(self, post_id: int, subscriber_id: int, token: int) -> asyncio.Future[Any]:
+    def start(self, post_id: int, subscriber_id: int, token: int, *,
+              sent: Sequence[tuple[int, bool]] = ()) -> asyncio.Future[Any]:
         """`ledger.start`: True once the recipient is `sending` for this claim, False when
-        it is not ours any more, `LostClaim` when the claim is."""
-        return self._submit(None, (_START, post_id, subscriber_id, token, False), {}, False)
-
-    def sent(self, post_id: int, subscriber_id: int, token: int, *,
-             reset_bounces: bool = False) -> asyncio.Future[Any]:
-        """`ledger.mark_sent`."""
-        return self._submit(None, (_SENT, post_id, subscriber_id, token, reset_bounces), {},
+        it is not ours any more, `LostClaim` when the claim is. `sent`: earlier answers
+        (subscriber id, reset bounces) written in the same statement (`ledger.mark_sent`),
+        so a message costs one write, not two."""
+        return self._submit(None, (_START, post_id, subscriber_id, token, list(sent)), {},
                             False)
+
+    def sent(self, post_id: int, token: int, sent: list[tuple[int, bool]]
+             ) -> asyncio.Future[Any]:
+        """`ledger.mark_sent` for answers no `start` carries (the last of a batch)."""
+        return self._submit(None, (_SENT, post_id, None, token, list(sent)), {}, False)
 
     async def write(self, fn: Callable[..., Any], *args: Any, durable: bool = False,
                     **kwargs: Any) -> Any:
@@ -231,8 +235,9 @@ class GroupWriter:
         for job in jobs:
             by_claim.setdefault((job.args[1], job.args[3]), []).append(job)
         for (post_id, token), mine in by_claim.items():
-            sent = [job.args[2] for job in mine if job.args[0] == _SENT]
-            reset = [job.args[2] for job in mine if job.args[0] == _SENT and job.args[4]]
+            answers = [answer for job in mine for answer in job.args[4]]
+            sent = [sid for sid, _ in answers]
+            reset = [sid for sid, again in answers if again]
             start = [job.args[2] for job in mine if job.args[0] == _START]
             started = ledger.advance(conn, post_id, token, sent=sent, reset=reset,
                                      start=start)

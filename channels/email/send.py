@@ -123,6 +123,8 @@ class SendPass:
             self.queue.put_nowait(item)
         self.tries: dict[int, int] = {}
         self.writer = GroupWriter(store)
+        self.unsent: list[tuple[int, bool]] = []
+        """Answers (subscriber id, reset bounces) the next `start` carries."""
         self.answers: list[asyncio.Future[Any]] = []
         """Answers handed to the writer and not awaited (`_sent`): checked before DATA."""
         self.result = PassResult()
@@ -136,6 +138,7 @@ class SendPass:
         try:
             if count:
                 await asyncio.gather(*(self._guarded() for _ in range(count)))
+            self._flush()
             await self._answered()
         except Exception as exc:
             self.result.error = self.result.error or exc
@@ -165,14 +168,24 @@ class SendPass:
             await future
 
     async def _sent(self, d: ledger.Delivery) -> None:
-        # not awaited here: committed with the next message's `start`, and checked
-        # before that message's DATA (`_answered`)
-        self.answers.append(self.writer.sent(d.post_id, d.subscriber_id, self.token,
-                                             reset_bounces=d.bounces > 0))
+        # written by the next message's `start`, in its statement, and checked before that
+        # message's DATA (`_answered`); the last of a batch by `_flush`
+        self.unsent.append((d.subscriber_id, d.bounces > 0))
         self.result.sent += 1
         if self.on_progress and time.monotonic() - self._last_progress > 1.0:
             self._last_progress = time.monotonic()
             await asyncio.to_thread(self.on_progress)
+
+    def _carried(self) -> list[tuple[int, bool]]:
+        """The answers not yet handed to the writer, for the next `start` to carry."""
+        carried, self.unsent = self.unsent, []
+        return carried
+
+    def _flush(self) -> None:
+        """Hand the answers no `start` will carry to the writer (end of a batch, of a
+        connection, of the pass)."""
+        if self.unsent:
+            self.answers.append(self.writer.sent(self.post.id, self.token, self._carried()))
 
     async def _bounced(self, d: ledger.Delivery, error: str) -> None:
         def both(conn: Any) -> None:
@@ -249,7 +262,11 @@ class SendPass:
                     self.stopping = True
                     return
                 d, built = batch.popleft()
-                started = self.writer.start(d.post_id, d.subscriber_id, self.token)
+                carried = self._carried()
+                started = self.writer.start(d.post_id, d.subscriber_id, self.token,
+                                            sent=carried)
+                if carried:
+                    self.answers.append(started)
                 used += 1
                 dropped = await self._send(smtp, d, built, started)
                 if dropped:
@@ -263,6 +280,7 @@ class SendPass:
                 else:
                     drops = 0
         finally:
+            self._flush()
             await close_quietly(smtp)
             if batch:
                 await self._unclaim([d for d, _ in batch])
@@ -270,6 +288,7 @@ class SendPass:
     async def _take(self) -> deque[tuple[ledger.Delivery, _Built]]:
         """The next batch from the queue, built and reserved for this claim in one
         committed transaction (rows no longer pending are left out)."""
+        self._flush()  # committed with the claim, or before it
         ready: list[tuple[ledger.Delivery, _Built]] = []
         while len(ready) < BATCH:
             try:
