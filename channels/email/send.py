@@ -56,6 +56,8 @@ IN_PASS_TRIES = 3
 """Times one recipient is tried again after a dropped connection before the pass gives up."""
 BATCH = 50
 """Recipients a connection reserves at once: one durable commit per batch."""
+AHEAD = 10
+"""Messages left in a connection's batch when it claims its next one."""
 
 
 @dataclass
@@ -233,9 +235,10 @@ class SendPass:
         used = 0
         drops = 0
         batch: deque[tuple[ledger.Delivery, _Built]] = deque()
+        ahead: asyncio.Future[deque[tuple[ledger.Delivery, _Built]]] | None = None
         try:
             while not self.stopping:
-                if not batch and self.queue.empty():
+                if not batch and ahead is None and self.queue.empty():
                     return
                 if smtp is not None and used >= self.settings.per_connection:
                     await close_quietly(smtp)
@@ -255,8 +258,16 @@ class SendPass:
                         self.stopping = True
                         return
                 if not batch:
-                    batch = await self._take()
+                    if ahead is not None:
+                        batch, ahead = await ahead, None
+                    else:
+                        self._flush()  # committed with the claim, or before it
+                        batch = await self._take()
                     continue
+                if ahead is None and len(batch) <= AHEAD and not self.queue.empty():
+                    # the next batch is built and claimed (a durable commit) while this
+                    # one's last messages go out, not between two messages
+                    ahead = asyncio.ensure_future(self._take())
                 if not await self.pace.slot():
                     self.result.budget_spent = True
                     self.stopping = True
@@ -280,6 +291,11 @@ class SendPass:
                 else:
                     drops = 0
         finally:
+            if ahead is not None:  # claimed for this connection, never sent: pending again
+                try:
+                    batch.extend(await ahead)
+                except Exception as exc:  # the error that stopped this worker is raised
+                    log.debug("post=%d: the batch claimed ahead failed: %r", self.post.id, exc)
             self._flush()
             await close_quietly(smtp)
             if batch:
@@ -288,7 +304,6 @@ class SendPass:
     async def _take(self) -> deque[tuple[ledger.Delivery, _Built]]:
         """The next batch from the queue, built and reserved for this claim in one
         committed transaction (rows no longer pending are left out)."""
-        self._flush()  # committed with the claim, or before it
         ready: list[tuple[ledger.Delivery, _Built]] = []
         while len(ready) < BATCH:
             try:
