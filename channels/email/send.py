@@ -164,7 +164,9 @@ class SendPass:
 
     async def _answered(self) -> None:
         """Raise what recording an earlier answer met (a database error): no DATA goes
-        out after an answer the ledger failed to keep."""
+        out after an answer the ledger failed to keep (answers no `start` has carried yet,
+        another connection's, are handed over first)."""
+        self._flush()
         answers, self.answers = self.answers, []
         for future in answers:
             await future
