@@ -27,8 +27,8 @@ left `sending` by an earlier attempt is settled so when the next attempt starts;
 `claimed` never went out and is pending again.
 
 Durability: a batch claim waits for the disk; `start` and the answers do not on PostgreSQL
-(`relaxed`, `synchronous_commit = off`): they survive a crash of pressbot, and only a crash
-of the database server itself can lose the last few. A lost answer leaves `sending` →
+(the ledger writer's session has `synchronous_commit = off`): they survive a crash of
+pressbot, and only a crash of the database server itself can lose the last few. A lost answer leaves `sending` →
 `uncertain`, never a second message. A lost `start` would leave a row `claimed` whose
 message may have gone, so `settle` trusts `claimed` rows only while the server that
 recorded the claim is still the one running (`incarnation`); after a restart they are
@@ -165,8 +165,8 @@ def claim(conn: Connection, post_id: int, subscriber_ids: list[int], token: int)
     """Reserve these recipients (those still pending) for claim `token`, in one statement:
     the subscriber ids now `claimed`. `LostClaim` when `token` is no longer the post's.
 
-    Commit it durably (not `relaxed`): it records which rows a `start` may have touched
-    (see the module's docstring), and `incarnation` goes with it."""
+    Commit it durably (the ledger writer's `durable`): it records which rows a `start`
+    may have touched (see the module's docstring), and `incarnation` goes with it."""
     _fence(conn, post_id, token)
     if not subscriber_ids:
         return set()
@@ -260,16 +260,9 @@ def unclaim(conn: Connection, post_id: int, subscriber_ids: list[int], token: in
             .values(status=PENDING, updated_at=clock.now()))
 
 
-def relaxed(conn: Connection) -> None:
-    """This transaction's commit need not wait for the disk (PostgreSQL; SQLite's
-    `synchronous=NORMAL` already behaves so): for `start` and the answers only."""
-    if conn.dialect.name == "postgresql":
-        conn.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
-
-
 def incarnation(conn: Connection) -> str | None:
     """When the database server started (PostgreSQL): a restart may have lost the
-    transactions `relaxed` committed last. None on SQLite."""
+    transactions committed without waiting for the disk last. None on SQLite."""
     if conn.dialect.name != "postgresql":
         return None
     return str(conn.exec_driver_sql("SELECT pg_postmaster_start_time()").scalar())
