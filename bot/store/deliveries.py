@@ -29,10 +29,10 @@ left `sending` by an earlier attempt is settled so when the next attempt starts;
 Durability: a batch claim waits for the disk; `start` and the answers do not on PostgreSQL
 (the ledger writer's session has `synchronous_commit = off`): they survive a crash of
 pressbot, and only a crash of the database server itself can lose the last few. A lost
-answer leaves `sending` → `uncertain`, never a second message. A lost `start` would leave a row `claimed` whose
-message may have gone, so `settle` trusts `claimed` rows only while the server that
-recorded the claim is still the one running (`incarnation`); after a restart they are
-`uncertain` too.
+answer leaves `sending` → `uncertain`, never a second message. A lost `start` would leave
+a row `claimed` whose message may have gone, so `settle` trusts `claimed` rows only while
+the server that recorded the claim is still the one running (`incarnation`); after a
+restart they are `uncertain` too.
 """
 
 from __future__ import annotations
