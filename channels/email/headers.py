@@ -48,7 +48,13 @@ def breaks_lines(value: str) -> bool:
     return _has_control(decoded)
 
 
+_ASCII_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+"""Category Cc within ASCII (Zl and Zp have no ASCII member)."""
+
+
 def _has_control(text: str) -> bool:
+    if text.isascii():  # nearly every address and name: one regex search, not a loop
+        return _ASCII_CONTROL.search(text) is not None
     return any(unicodedata.category(c) in ("Cc", "Zl", "Zp") for c in text)
 
 

@@ -4,7 +4,12 @@ Each SMTP connection asks for writes as it goes (the next recipient's `start`, t
 one's answer); what the connections asked for while the previous commit ran is committed
 together, so the ledger costs about one commit per message and connection at most, and
 less when the connections are busy. A write that needs the disk (`durable`, a batch
-claim) makes its whole group wait for it; the others commit `relaxed`.
+claim) makes its whole group wait for it; the others commit relaxed (on PostgreSQL the
+writer's session has `synchronous_commit` off, and a durable group turns it on for itself).
+
+The hot writes (`start`, `sent`) are not functions but data: a group's are written by
+`ledger.advance` in one or two statements, and on PostgreSQL a group of nothing else is
+that one statement in autocommit, a single round trip without BEGIN and COMMIT.
 
 One thread, not one per connection: connections committing side by side would only make
 SQLite's busy handler sleep. A database error fails every write of its group (nothing of
@@ -19,13 +24,14 @@ import contextlib
 import logging
 import queue
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from bot.errors import LostClaim
 from bot.store import Store
 from bot.store import deliveries as ledger
 
@@ -34,12 +40,17 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class _Job:
-    fn: Callable[..., Any]
+    fn: Callable[..., Any] | None
+    """None: a hot write, `args` = (kind, post id, subscriber id or None, token, answers:
+    [(subscriber id, reset bounces)])."""
     args: tuple[Any, ...]
     kwargs: dict[str, Any]
     durable: bool
     future: asyncio.Future[Any]
     loop: asyncio.AbstractEventLoop
+
+
+_START, _SENT = "start", "sent"
 
 
 def _resolve(future: asyncio.Future[Any], ok: bool, value: Any) -> None:
@@ -64,6 +75,10 @@ class GroupWriter:
 
     def submit(self, fn: Callable[..., Any], *args: Any, durable: bool = False,
                **kwargs: Any) -> asyncio.Future[Any]:
+        return self._submit(fn, args, kwargs, durable)
+
+    def _submit(self, fn: Callable[..., Any] | None, args: tuple[Any, ...],
+                kwargs: dict[str, Any], durable: bool) -> asyncio.Future[Any]:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Any] = loop.create_future()
         if self.died is not None:  # loudly, never a send left waiting on a dead thread
@@ -73,6 +88,20 @@ class GroupWriter:
         if self.died is not None:  # it stopped while this was being queued
             _resolve(future, False, RuntimeError(f"the ledger writer stopped: {self.died!r}"))
         return future
+
+    def start(self, post_id: int, subscriber_id: int, token: int, *,
+              sent: Sequence[tuple[int, bool]] = ()) -> asyncio.Future[Any]:
+        """`ledger.start`: True once the recipient is `sending` for this claim, False when
+        it is not ours any more, `LostClaim` when the claim is. `sent`: earlier answers
+        (subscriber id, reset bounces) written in the same statement (`ledger.mark_sent`),
+        so a message costs one write, not two."""
+        return self._submit(None, (_START, post_id, subscriber_id, token, list(sent)), {},
+                            False)
+
+    def sent(self, post_id: int, token: int, sent: list[tuple[int, bool]]
+             ) -> asyncio.Future[Any]:
+        """`ledger.mark_sent` for answers no `start` carries (the last of a batch)."""
+        return self._submit(None, (_SENT, post_id, None, token, list(sent)), {}, False)
 
     async def write(self, fn: Callable[..., Any], *args: Any, durable: bool = False,
                     **kwargs: Any) -> Any:
@@ -133,32 +162,98 @@ class GroupWriter:
             # before they write, and a deferred transaction cannot upgrade while another
             # connection holds the lock
             conn.info["immediate"] = True
+            return conn
+        # transactions are this writer's own (BEGIN when a group needs one), and its
+        # commits relaxed unless a group says durable; both undone in `_close`
+        conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+        conn.exec_driver_sql("SET synchronous_commit TO OFF")
+        conn.info["relaxed"] = True
         return conn
 
     def _commit(self, group: list[_Job], conn: Connection | None) -> Connection | None:
         """Run and commit one group; the connection to use for the next (None: a fresh
         one, after an error)."""
-        results: list[tuple[bool, Any]] = []
+        done: list[tuple[_Job, bool, Any]] = []
         try:
             conn = conn or self._connect()
-            with conn.begin():
-                if not any(job.durable for job in group):
-                    ledger.relaxed(conn)
+            with self._transaction(conn, group):
+                hot: list[_Job] = []
                 for job in group:
+                    if job.fn is None:
+                        hot.append(job)
+                        continue
+                    if hot:  # in the order asked: a release before the same row's start
+                        self._advance(conn, hot, done)
+                        hot = []
                     try:
-                        results.append((True, job.fn(conn, *job.args, **job.kwargs)))
+                        done.append((job, True, job.fn(conn, *job.args, **job.kwargs)))
                     except sa.exc.SQLAlchemyError:
                         raise
                     except Exception as exc:
-                        results.append((False, exc))
+                        done.append((job, False, exc))
+                if hot:
+                    self._advance(conn, hot, done)
         except BaseException as exc:
             for job in group:
                 job.loop.call_soon_threadsafe(_resolve, job.future, False, exc)
             _close(conn)
             return None
-        for job, (ok, value) in zip(group, results, strict=True):
+        for job, ok, value in done:
             job.loop.call_soon_threadsafe(_resolve, job.future, ok, value)
         return conn
+
+    @contextlib.contextmanager
+    def _transaction(self, conn: Connection, group: list[_Job]) -> Iterator[None]:
+        """SQLite: the connection's own BEGIN IMMEDIATE … COMMIT. PostgreSQL (autocommit):
+        none for a group that is one `advance` statement, else BEGIN … COMMIT, durable
+        (`synchronous_commit` on) when a job of it asked for that."""
+        if self.store.is_sqlite:
+            with conn.begin():
+                yield
+            return
+        durable = any(job.durable for job in group)
+        hot = {(job.args[1], job.args[3]) for job in group if job.fn is None}
+        if not durable and len(hot) == 1 and all(job.fn is None for job in group):
+            yield
+            return
+        conn.exec_driver_sql("BEGIN")
+        try:
+            if durable:
+                conn.exec_driver_sql("SET LOCAL synchronous_commit TO ON")
+            yield
+        except BaseException:
+            with contextlib.suppress(Exception):  # idle again, so `_close` can RESET
+                conn.exec_driver_sql("ROLLBACK")
+            raise
+        conn.exec_driver_sql("COMMIT")
+
+    @staticmethod
+    def _advance(conn: Connection, jobs: list[_Job], done: list[tuple[_Job, bool, Any]]
+                 ) -> None:
+        """Write these hot jobs with `ledger.advance`, one call per (post, claim)."""
+        by_claim: dict[tuple[int, int], list[_Job]] = {}
+        for job in jobs:
+            by_claim.setdefault((job.args[1], job.args[3]), []).append(job)
+        for (post_id, token), mine in by_claim.items():
+            answers = [answer for job in mine for answer in job.args[4]]
+            sent = [sid for sid, _ in answers]
+            reset = [sid for sid, again in answers if again]
+            start = [job.args[2] for job in mine if job.args[0] == _START]
+            started = ledger.advance(conn, post_id, token, sent=sent, reset=reset,
+                                     start=start)
+            lost: Exception | None = None
+            if len(started) < len(set(start)):
+                try:
+                    ledger.fence(conn, post_id, token)
+                except LostClaim as exc:
+                    lost = exc
+            for job in mine:
+                if job.args[0] == _SENT:
+                    done.append((job, True, None))
+                elif job.args[2] in started:
+                    done.append((job, True, True))
+                else:
+                    done.append((job, False, lost) if lost else (job, True, False))
 
 
 def _close(conn: Connection | None) -> None:
@@ -166,4 +261,9 @@ def _close(conn: Connection | None) -> None:
         return
     with contextlib.suppress(Exception):  # a connection the database dropped
         conn.info.pop("immediate", None)
+        if conn.info.pop("relaxed", False):
+            try:  # back to the pool as it came: later commits wait for the disk again
+                conn.exec_driver_sql("RESET synchronous_commit")
+            except Exception:
+                conn.invalidate()
         conn.close()

@@ -29,6 +29,7 @@ import contextlib
 import email.errors
 import logging
 import random
+import re
 import time
 from collections import deque
 from collections.abc import Callable
@@ -55,6 +56,8 @@ IN_PASS_TRIES = 3
 """Times one recipient is tried again after a dropped connection before the pass gives up."""
 BATCH = 50
 """Recipients a connection reserves at once: one durable commit per batch."""
+AHEAD = 10
+"""Messages left in a connection's batch when it claims its next one."""
 
 
 @dataclass
@@ -122,6 +125,8 @@ class SendPass:
             self.queue.put_nowait(item)
         self.tries: dict[int, int] = {}
         self.writer = GroupWriter(store)
+        self.unsent: list[tuple[int, bool]] = []
+        """Answers (subscriber id, reset bounces) the next `start` carries."""
         self.answers: list[asyncio.Future[Any]] = []
         """Answers handed to the writer and not awaited (`_sent`): checked before DATA."""
         self.result = PassResult()
@@ -135,6 +140,7 @@ class SendPass:
         try:
             if count:
                 await asyncio.gather(*(self._guarded() for _ in range(count)))
+            self._flush()
             await self._answered()
         except Exception as exc:
             self.result.error = self.result.error or exc
@@ -158,21 +164,32 @@ class SendPass:
 
     async def _answered(self) -> None:
         """Raise what recording an earlier answer met (a database error): no DATA goes
-        out after an answer the ledger failed to keep."""
+        out after an answer the ledger failed to keep (answers no `start` has carried yet,
+        another connection's, are handed over first)."""
+        self._flush()
         answers, self.answers = self.answers, []
         for future in answers:
             await future
 
     async def _sent(self, d: ledger.Delivery) -> None:
-        # not awaited here: committed with the next message's `start`, and checked
-        # before that message's DATA (`_answered`)
-        self.answers.append(self.writer.submit(
-            ledger.mark_sent, d.post_id, d.subscriber_id, self.token,
-            reset_bounces=d.bounces > 0))
+        # written by the next message's `start`, in its statement, and checked before that
+        # message's DATA (`_answered`); the last of a batch by `_flush`
+        self.unsent.append((d.subscriber_id, d.bounces > 0))
         self.result.sent += 1
         if self.on_progress and time.monotonic() - self._last_progress > 1.0:
             self._last_progress = time.monotonic()
             await asyncio.to_thread(self.on_progress)
+
+    def _carried(self) -> list[tuple[int, bool]]:
+        """The answers not yet handed to the writer, for the next `start` to carry."""
+        carried, self.unsent = self.unsent, []
+        return carried
+
+    def _flush(self) -> None:
+        """Hand the answers no `start` will carry to the writer (end of a batch, of a
+        connection, of the pass)."""
+        if self.unsent:
+            self.answers.append(self.writer.sent(self.post.id, self.token, self._carried()))
 
     async def _bounced(self, d: ledger.Delivery, error: str) -> None:
         def both(conn: Any) -> None:
@@ -220,9 +237,10 @@ class SendPass:
         used = 0
         drops = 0
         batch: deque[tuple[ledger.Delivery, _Built]] = deque()
+        ahead: asyncio.Future[deque[tuple[ledger.Delivery, _Built]]] | None = None
         try:
             while not self.stopping:
-                if not batch and self.queue.empty():
+                if not batch and ahead is None and self.queue.empty():
                     return
                 if smtp is not None and used >= self.settings.per_connection:
                     await close_quietly(smtp)
@@ -242,15 +260,26 @@ class SendPass:
                         self.stopping = True
                         return
                 if not batch:
-                    batch = await self._take()
+                    if ahead is not None:
+                        batch, ahead = await ahead, None
+                    else:
+                        self._flush()  # committed with the claim, or before it
+                        batch = await self._take()
                     continue
+                if ahead is None and len(batch) <= AHEAD and not self.queue.empty():
+                    # the next batch is built and claimed (a durable commit) while this
+                    # one's last messages go out, not between two messages
+                    ahead = asyncio.ensure_future(self._take())
                 if not await self.pace.slot():
                     self.result.budget_spent = True
                     self.stopping = True
                     return
                 d, built = batch.popleft()
-                started = self.writer.submit(ledger.start, d.post_id, d.subscriber_id,
-                                             self.token)
+                carried = self._carried()
+                started = self.writer.start(d.post_id, d.subscriber_id, self.token,
+                                            sent=carried)
+                if carried:
+                    self.answers.append(started)
                 used += 1
                 dropped = await self._send(smtp, d, built, started)
                 if dropped:
@@ -264,6 +293,12 @@ class SendPass:
                 else:
                     drops = 0
         finally:
+            if ahead is not None:  # claimed for this connection, never sent: pending again
+                try:
+                    batch.extend(await ahead)
+                except Exception as exc:  # the error that stopped this worker is raised
+                    log.debug("post=%d: the batch claimed ahead failed: %r", self.post.id, exc)
+            self._flush()
             await close_quietly(smtp)
             if batch:
                 await self._unclaim([d for d, _ in batch])
@@ -317,10 +352,10 @@ class SendPass:
         utf8 = not to.isascii()
         encoding = "utf-8" if utf8 else "ascii"
         # quoted (and checked) here: what aiosmtplib would refuse mid-transaction
-        mail = [b"FROM:" + quote_address(envelope).encode(encoding)]
+        mail = [b"FROM:" + _quoted(envelope, encoding)]
         if utf8:
             mail.append(b"SMTPUTF8")
-        return _Built(data=data, mail=mail, rcpt=b"TO:" + quote_address(to).encode(encoding),
+        return _Built(data=data, mail=mail, rcpt=b"TO:" + _quoted(to, encoding),
                       to=to, envelope=envelope, utf8=utf8)
 
     async def _again(self, d: ledger.Delivery, error: str) -> None:
@@ -413,6 +448,21 @@ class SendPass:
             return False
         await self._later(d, error)
         return False
+
+
+_PLAIN = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+                    r"@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*")
+"""A dot-atom address (RFC 5321 §4.1.2) of ASCII letters, digits and the atom's symbols:
+`quote_address` would give it back as it is, in angle brackets."""
+
+
+def _quoted(address: str, encoding: str) -> bytes:
+    """`<address>` as aiosmtplib's `quote_address` writes it, without its parse (the
+    `email` package's address parser, 50 µs a call) for the plain addresses nearly every
+    list is made of."""
+    if _PLAIN.fullmatch(address):
+        return f"<{address}>".encode("ascii")
+    return quote_address(address).encode(encoding)
 
 
 async def _reset(smtp: aiosmtplib.SMTP) -> None:

@@ -358,3 +358,65 @@ def subscriber_id(store: Store, address: str) -> int:
         found = sub_store.by_email(conn, address)
     assert found is not None
     return found.id
+
+
+async def test_each_copy_of_an_issue_is_valid_mime_with_only_its_readers_parts(
+        store: Store, fake: FakeSMTP) -> None:
+    """Issue 27 item 17, from the raw bytes aiosmtpd received: two readers of one issue
+    (filled into the same pre-serialised bytes) each get their own address in To and RCPT,
+    their own signed unsubscribe URL in List-Unsubscribe (https and mailto) and in both
+    bodies, their own VERP return path, and nothing of the other reader; each copy parses
+    with the `email` package without a defect, and its quoted-printable parts decode as
+    UTF-8 (a line starting with a dot, a long line soft-broken around the link)."""
+    key = "test-signing-key-0123456789"
+    subscribers.add(store, "zoe@example.net", name="Zoë Ångström-Lindqvist")
+    subscribers.add(store, "yan@example.org")
+    channel = make_channel(store, fake.port, bounce_domain="bounces.example.org",
+                           unsubscribe_mailto="leave@example.org")
+    long = "Ünïcödé " * 12
+    post = make_post(store, text=f"%%GREETING%%\n\n.a line that starts with a dot\n"
+                     f"{long}%%UNSUBSCRIBE_URL%% {long}\n",
+                     html=f"<p>%%GREETING%%</p><p>{long}<a href=\"%%UNSUBSCRIBE_URL%%\">"
+                          f"leave</a> {long}</p>")
+
+    await channel.publish(post)
+
+    got = {m.rcpt_tos[0]: m for m in fake.messages}
+    assert sorted(got) == ["yan@example.org", "zoe@example.net"]
+    own: dict[str, list[str]] = {}
+    for address, received in got.items():
+        sid = subscriber_id(store, address)
+        token = subscribers.unsubscribe_token(key, sid, address)
+        url = f"https://news.example.org/u/{token}"
+        envelope = verp_address(key, "bounces.example.org", post.id, sid)
+        own[address] = [address, token, envelope]
+        assert received.mail_from == envelope
+        assert_well_formed(received)
+        assert raw_headers(received)["list-unsubscribe"] == [
+            f"<{url}>, <mailto:leave@example.org?subject=unsubscribe%20{token}>"]
+        msg = message_from_bytes(received.data, policy=default)
+        assert not msg.defects, msg.defects
+        assert [a.addr_spec for a in msg["To"].addresses] == [address]
+        parts = {part.get_content_type(): part for part in msg.walk()}
+        assert sorted(parts) == ["multipart/alternative", "text/html", "text/plain"]
+        for subtype in ("text/plain", "text/html"):
+            part = parts[subtype]
+            assert not part.defects, part.defects
+            assert part["Content-Transfer-Encoding"] == "quoted-printable"
+            payload = part.get_payload()
+            assert all(len(line) <= 76 for line in payload.splitlines()), payload
+            decoded = part.get_payload(decode=True).decode("utf-8")  # strict: valid UTF-8
+            assert decoded == part.get_content()
+        text, html = (parts[t].get_content().replace("\r\n", "\n")
+                      for t in ("text/plain", "text/html"))
+        assert "\n.a line that starts with a dot\n" in text
+        assert f"{long}{url} {long}" in text
+        assert f'<a href="{url}">leave</a>' in html
+        hello = "Zoë Ångström-Lindqvist" if address.startswith("zoe") else None
+        assert (hello or "Hello") in text.splitlines()[0] and (hello or "Hello") in html
+        own[address].append(text + html)
+    for address, received in got.items():
+        [other] = [a for a in got if a != address]
+        mine = received.data.replace(b"=\r\n", b"").decode("utf-8") + own[address][3]
+        for theirs in own[other][:3]:
+            assert theirs not in mine, f"{address}'s copy carries {theirs}"
