@@ -16,7 +16,6 @@ from bot.store import comments as comment_store
 from bot.store import engagement as engagement_store
 from bot.store import posts as post_store
 from bot.store import users as user_store
-from tests.test_web_sec_store import store  # noqa: F401  (SQLite and PostgreSQL)
 
 
 def _published(conn: Connection, channel: str, remote_id: str | None = "r1") -> int:
@@ -25,7 +24,7 @@ def _published(conn: Connection, channel: str, remote_id: str | None = "r1") -> 
 
 
 def test_mentions_are_accounts_and_notices_are_claimed_once(
-        store: Store, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+        store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PRESSBOT_CLOCK", "2026-12-07T09:00:00+00:00")
     with store.begin() as conn:
         for name in ("rita", "Ann.Lee", "ed", "gone"):
@@ -55,7 +54,7 @@ def test_mentions_are_accounts_and_notices_are_claimed_once(
 
 
 def test_engagement_due_is_recent_unread_or_stale_first(
-        store: Store, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+        store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PRESSBOT_CLOCK", "2026-12-07T09:00:00+00:00")
     now = clock.now()
     with store.begin() as conn:

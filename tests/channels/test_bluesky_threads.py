@@ -34,9 +34,9 @@ from tests.fakes.bluesky import POSTGATE, THREADGATE, FakePDS, Stored
 from tests.fakes.server import LiveServer
 
 pytestmark = pytest.mark.anyio
-# the fixtures of the channel's own tests: the fake PDS served, a client, an image host, a store
-fake, server, client, images = (test_bluesky.fake, test_bluesky.server, test_bluesky.client,
-                                test_bluesky.images)
+# the fixtures of the channel's own tests: the fake PDS served, an image host, a store (the
+# shared HTTP client is tests/channels/conftest.py's)
+fake, server, images = test_bluesky.fake, test_bluesky.server, test_bluesky.images
 store = test_bluesky_session.store
 PUT = "com.atproto.repo.putRecord"
 GRAPHEME = regex.compile(r"\X")
