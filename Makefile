@@ -26,7 +26,7 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check bot channels tests bench
 	$(BIN)/mypy bot channels
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n 4 --dist loadfile
 
 fuzz: $(STAMP)
 	PRESSBOT_FUZZ_EXAMPLES=20000 $(BIN)/pytest -q tests/test_properties.py tests/test_fit_properties.py tests/test_netguard.py tests/sources/test_corpus.py
