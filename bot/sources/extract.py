@@ -127,7 +127,8 @@ _READING_TIME = re.compile(
     r"[ \t]*(?:ca\.[ \t]*)?\d{1,3}[ \t]*min(?:\.|uten?|utes?|ut[ao]s?)?"
     r"|\d{1,3}[ \t]*min(?:ute)?s?[ \t]+(?:read|lesen|de lecture|de lectura))$", re.I)
 # a picture's file name alone on its line: what a copy keeps of an image it could not copy
-_IMAGE_FILE = re.compile(r"[\w.,()+-]{1,120}\.(?:jpe?g|png|gif|webp|svg|tiff?|bmp|avif)", re.I)
+_IMAGE_FILE = re.compile(r"[\w.,()+-]{1,60}(?: [\w.,()+-]{1,30}){0,2}\.(?:jpe?g|png|gif|webp|svg"
+                         r"|tiff?|bmp|avif)", re.I)
 # a page's own record of its edits, "Last updated on:", alone on its line above the date:
 # read with the date in a release's head, never part of its story
 _EDIT_LABEL = re.compile(
@@ -248,6 +249,12 @@ def _wrap_width(lines: list[str]) -> int | None:
     if typical > 130 or near < 0.4 * len(lengths):
         return None
     return max(n for n in lengths if n <= 1.15 * typical)
+
+
+def _hard_wrapped(lines: list[str]) -> bool:
+    """A document's hard-wrapped text, judged on enough lines to tell: a page's few long
+    paragraphs can look wrapped at their own length."""
+    return sum(1 for s in lines if len(s) >= 25) >= 8 and _wrap_width(lines) is not None
 
 
 def _continues(prev: str, nxt: str, width: int | None) -> bool:
@@ -404,7 +411,7 @@ def _read_head(lines: list[str], known_title: str | None
     if i >= len(lines):
         return known_title, dates, i
     # a hard-wrapped text (a PDF's) is no copied page: its short lines are a list, not menus
-    if (known_title is None and _wrap_width(lines) is None
+    if (known_title is None and not _hard_wrapped(lines)
             and (found := _page_title_line(lines, i)) is not None):
         i = found  # a web page's copy: the title stands by the article, not atop the menus
         dates = HeadDates()  # the menus' and teasers' dates are not the release's
@@ -456,16 +463,19 @@ def _read_head(lines: list[str], known_title: str | None
 
 
 def _title_under_date(lines: list[str], j: int, first: str) -> tuple[int, int] | None:
-    """Where the real title is when the first line is a kicker or a portal's preamble
-    (`Artikel från Stockholms universitet`, a note on where the text comes from) over a date
-    line, and the headline stands under the date: a title-like line longer than the first,
+    """Where the real title is when the first line is a kicker (`Article from the City
+    University`) and a portal's preamble (a sentence on where the text comes from) stand over
+    a date line, and the headline stands under the date: a title-like line longer than the first,
     followed by the story's first paragraph: (the date line, the title line). None for any
     other head."""
     ahead = [n for n in range(j, min(len(lines), j + 12)) if lines[n]][:5]
     for pos, n in enumerate(ahead[:3]):
         if line_kind(lines[n]) != "date":
             continue
-        if pos + 2 >= len(ahead):
+        # the preamble is sentences (`This article is based on a press release.`), not a
+        # byline or a subheadline: a title, its byline, the date and a subheadline stay so
+        if pos == 0 or pos + 2 >= len(ahead) or not all(
+                lines[k].endswith(TERMINAL) for k in ahead[:pos]):
             return None
         title, story = lines[ahead[pos + 1]], lines[ahead[pos + 2]]
         if (ahead[pos + 1] == n + 1 or not _title_candidate(title) or len(title) <= len(first)
@@ -863,10 +873,11 @@ _LANGUAGES = frozenset((
 
 # a group photo's caption names people in order: `Back row, from left to right: …`
 _LEFT_TO_RIGHT = re.compile(
-    r"\b(?:from )?left to right\b|\(l-r\)|\bde izquierda a derecha\b|\bvon links nach rechts\b"
-    r"|\bv\.[ \t]?l\.[ \t]?n\.[ \t]?r\.|\bde gauche [àa] droite\b|\bda sinistra (?:a|verso) destra\b"
-    r"|\bda esquerda para a direita\b|\bvan links naar rechts\b|\bfr[åa]n v[äa]nster\b"
-    r"|\bod lewej\b|\bzleva\b|слева направо", re.I)
+    r"\b(?:from )?left to right\b|\(l-r\)|\bde izquierda a derecha\b"
+    r"|\bvon links nach rechts\b|\bv\.[ \t]?l\.[ \t]?n\.[ \t]?r\.|\bde gauche [àa] droite\b"
+    r"|\bda sinistra (?:a|verso) destra\b|\bda esquerda para a direita\b"
+    r"|\bvan links naar rechts\b|\bfr[åa]n v[äa]nster\b|\bod lewej(?: do prawej\b|:)"
+    r"|\bzleva doprava\b|слева направо", re.I)
 # a teaser cut off mid-sentence with an ellipsis: the story is told again in full below it
 _CUT_OFF = re.compile(r"[^\W\d_](?:\.\.\.|…)$")
 
