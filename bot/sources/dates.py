@@ -48,6 +48,9 @@ _MON = "(" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")(?!\w)\.?"
 _DMY = re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th|er|º|°)?\.?[ \t]+(?:of[ \t]+|de[ \t]+)?{_MON}"
                   r"[ \t]*,?[ \t]*(?:de[ \t]+|del[ \t]+)?(\d{4})(?!\d)", re.I)
 _MDY = re.compile(rf"\b{_MON}[ \t]+(\d{{1,2}})(?:st|nd|rd|th)?,?[ \t]+(\d{{4}})(?!\d)", re.I)
+# a program's own stamp, Unix `date` and Java's Date: `Tue Sep 27 11:32:00 CEST 2022`
+_STAMP = re.compile(rf"\b{_MON}[ \t]+(\d{{1,2}})[ \t]+\d{{1,2}}:\d{{2}}(?::\d{{2}})?"
+                    r"(?:[ \t]+[a-z]{2,5}(?:[+-]\d{1,2})?)?[ \t]+(\d{4})(?!\d)", re.I)
 _YMD = re.compile(r"(?<![\d.])(\d{4})([-/.])(\d{1,2})\2(\d{1,2})(?![\d])")
 _NUM = re.compile(r"(?<![\d.])(\d{1,2})([./-])(\d{1,2})\2(\d{4})(?!\d)")
 # `02.12.19`, `14 Gennaio 20`: a two-digit year, believed only on a line that is nothing but
@@ -72,6 +75,7 @@ _DATE_NOISE = re.compile(
     rf"\b(?:{_UPDATED_LABEL}|{_PUBLISHED_LABEL}|on|last|created|am|le|el|il|vom|den|news|at"
     r"|monday|tuesday|wednesday|thursday|friday|saturday|sunday|mon|tue|wed|thu|fri|sat|sun"
     r"|cet|cest|utc|gmt|uhr|am|pm|h|г|года|à|a|las|um|в)\b\.?|\d{1,2}[:.h]\d{2}"
+    r"|(?<=gmt|utc)[+-]\d{1,2}(?::?\d{2})?|(?<=\d)[ \t]*[+-]\d{2}:?\d{2}\b"
     r"|[|,:;.–—/()•·-]",
     re.I)
 _UPDATED_AT = re.compile(rf"[\W\d]*(?:{_UPDATED_LABEL})\b", re.I)
@@ -93,6 +97,8 @@ def _english_dates(text: str) -> list[tuple[int, int, date | None]]:
     if m := _DMY.search(text):
         hits.append((m.start(), m.end(), _date_from(int(m[3]), _MONTHS[m[2].lower()], int(m[1]))))
     if m := _MDY.search(text):
+        hits.append((m.start(), m.end(), _date_from(int(m[3]), _MONTHS[m[1].lower()], int(m[2]))))
+    if m := _STAMP.search(text):
         hits.append((m.start(), m.end(), _date_from(int(m[3]), _MONTHS[m[1].lower()], int(m[2]))))
     if m := _YMD.search(text):
         hits.append((m.start(), m.end(), _date_from(int(m[1]), int(m[3]), int(m[4]))))

@@ -93,7 +93,10 @@ _BANNER = re.compile(
     r"|(?:for )?immediate (?:release|publication)|embargo(?:ed)?\b"
     r"|comunicado de prensa|para (?:su )?(?:publicaci[óo]n|difusi[óo]n) inmediata"
     r"|pour (?:diffusion|publication) imm[ée]diate|пресс-релиз|информационное сообщение"
-    r"|для (?:немедленной )?публикации", re.I)
+    r"|для (?:немедленной )?публикации"
+    # Dutch, Swedish, Polish, Slovak, Portuguese; a press office's "press article" label
+    r"|persbericht|pressmeddelande|komunikat prasowy|informacja prasowa|tla[čc]ov[áa] spr[áa]va"
+    r"|comunicado de imprensa|nota (?:[àa]|de) imprensa|presseartikel", re.I)
 _BREADCRUMB = re.compile(r"(?:you are here:?[ \t]*)?(?:home|start|startseite|accueil)[ \t]*[>»›|/]",
                          re.I)
 _CRUMB_SEP = re.compile(r"[ \t][>»›][ \t]")
@@ -105,7 +108,9 @@ _STRAY = re.compile(
     r"|youtube|whatsapp|mastodon|bluesky|threads|copy link|download pdf|pdf|top of page"
     r"|partager|teilen|compartir|condividi|поделиться|imprimer|drucken|imprimir|печать"
     r"|(?:skip|jump) to (?:main )?(?:content|navigation)|skip navigation|jump to navigation"
-    r"|springe (?:direkt )?zu:?(?: inhalt)?|zum (?:inhalt|hauptmen[üu]|untermen[üu])"
+    r"|springe (?:direkt )?zu:?(?: inhalt)?|zum (?:inhalt|hauptinhalt|hauptmen[üu]|untermen[üu])"
+    # the hidden heading over a site's menus, read out by screen readers and kept by a copy
+    r"|navigation und service|hauptnavigation|servicenavigation|main navigation"
     r"|zur suche|aller au (?:contenu(?: principal)?|menu)|ir al contenido(?: principal)?"
     r"|saltar al contenido(?: principal)?|перейти к (?:основному )?(?:содержанию|контенту)"
     r"|(?:zum inhalt|zum hauptmen[üu]|zur suche|zum untermen[üu]) accesskey \[\d\]"
@@ -114,11 +119,23 @@ _STRAY = re.compile(
     r"|(?:video|karte|galerie|bildergalerie|karussell|feed) [üu]berspringen"
     r"|(?:passer|ignorer) (?:la )?(?:vid[ée]o|carte|galerie)|saltar (?:el )?(?:v[íi]deo|mapa)"
     r"|пропустить (?:видео|карту))", re.I)
+# a page's reading-time label, `Lesedauer: 1 Min`, `5 min read`, at the end of a short line
+# (a copy may run it into the site's name before it)
+_READING_TIME = re.compile(
+    r"(?:(?:lesedauer|lesezeit|reading time|read time|temps de lecture|tiempo de lectura"
+    r"|tempo di lettura|tempo de leitura|leestijd|lästid|czas czytania|время чтения)[ \t]*:?"
+    r"[ \t]*(?:ca\.[ \t]*)?\d{1,3}[ \t]*min(?:\.|uten?|utes?|ut[ao]s?)?"
+    r"|\d{1,3}[ \t]*min(?:ute)?s?[ \t]+(?:read|lesen|de lecture|de lectura))$", re.I)
+# a picture's file name alone on its line: what a copy keeps of an image it could not copy
+_IMAGE_FILE = re.compile(r"[\w.,()+-]{1,60}(?: [\w.,()+-]{1,30}){0,2}\.(?:jpe?g|png|gif|webp|svg"
+                         r"|tiff?|bmp|avif)", re.I)
 # a page's own record of its edits, "Last updated on:", alone on its line above the date:
 # read with the date in a release's head, never part of its story
 _EDIT_LABEL = re.compile(
     r"(?:zuletzt )?(?:ge[äa]ndert|aktualisiert)(?: am)?|last (?:updated|modified)(?: on)?"
-    r"|(?:mis [àa] jour|modifi[ée])(?: le)?|(?:[úu]ltima )?actualizaci[óo]n|обновлено", re.I)
+    r"|(?:mis [àa] jour|modifi[ée])(?: le)?|(?:[úu]ltima )?actualizaci[óo]n|обновлено"
+    r"|(?:[úu]ltima )?a(?:c)?tualiza[çc][ãa]o|publicad[oa](?: (?:a|em|el|en))?"
+    r"|publi[ée]e?(?: le)?|published(?: on)?|ver[öo]ffentlicht(?: am)?", re.I)
 _RELATED = re.compile(
     r"(?:related|more|latest|other|recent) (?:news|articles|posts|stories|content|releases"
     r"|topics)|you (?:may|might) also (?:like|be interested in)|see also|read also"
@@ -208,7 +225,9 @@ def line_kind(line: str) -> str:
             return "date"
         if _BREADCRUMB.match(line) or len(_CRUMB_SEP.findall(line)) >= 2:
             return "breadcrumb"
-        if not bare or _STRAY.fullmatch(bare) or _NAVIGATION.search(line):
+        if (not bare or _STRAY.fullmatch(bare) or _NAVIGATION.search(line)
+                or _IMAGE_FILE.fullmatch(bare)
+                or (len(line) <= 80 and _READING_TIME.search(line))):
             return "stray"
         if _CONTACT_LINE.search(line):
             return "boiler"  # a phone or e-mail line: kept in the notes
@@ -230,6 +249,12 @@ def _wrap_width(lines: list[str]) -> int | None:
     if typical > 130 or near < 0.4 * len(lengths):
         return None
     return max(n for n in lengths if n <= 1.15 * typical)
+
+
+def _hard_wrapped(lines: list[str]) -> bool:
+    """A document's hard-wrapped text, judged on enough lines to tell: a page's few long
+    paragraphs can look wrapped at their own length."""
+    return sum(1 for s in lines if len(s) >= 25) >= 8 and _wrap_width(lines) is not None
 
 
 def _continues(prev: str, nxt: str, width: int | None) -> bool:
@@ -294,11 +319,16 @@ def _past_letterhead(lines: list[str], i: int) -> int:
     above the banner is the letterhead (the organisation's name), not the title."""
     ahead = [n for n in range(i + 1, min(len(lines), i + 6)) if lines[n]][:2]
     for n in ahead:
-        if line_kind(lines[n]) == "banner" and not _banner_rest(lines[n]):
+        if ((line_kind(lines[n]) == "banner" and not _banner_rest(lines[n]))
+                or (n == ahead[0] and len(lines[i].split()) <= 6
+                    and _SECTION.fullmatch(_bare(lines[n])))):
             return next((k for k in range(n + 1, len(lines)) if lines[k]), i)
     return i
 
 
+# a section's name set like a banner under the letterhead: `Interreg Europe` / `NEWS` / title
+_SECTION = re.compile(r"news|aktuelles|actualit[ée]s?|noticias|novedades|notizie|nieuws|nyheter"
+                      r"|aktualno[śs]ci|aktuality|not[íi]cias|новости", re.I)
 _TITLE_BLOCK = 5
 _DAY = re.compile(r"(?<!\d)\d{1,2}(?!\d)")
 
@@ -374,7 +404,15 @@ def _read_head(lines: list[str], known_title: str | None
     if i >= len(lines):
         return known_title, dates, i
     i = _past_letterhead(lines, i)
-    if known_title is None and (found := _page_title_line(lines, i)) is not None:
+    while i < len(lines) and (kind := line_kind(lines[i])) in _JUNK | {"blank"}:
+        if kind in ("date", "banner"):  # under the banner, the date or a reading time
+            see_date(lines[i], kind)
+        i += 1
+    if i >= len(lines):
+        return known_title, dates, i
+    # a hard-wrapped text (a PDF's) is no copied page: its short lines are a list, not menus
+    if (known_title is None and not _hard_wrapped(lines)
+            and (found := _page_title_line(lines, i)) is not None):
         i = found  # a web page's copy: the title stands by the article, not atop the menus
         dates = HeadDates()  # the menus' and teasers' dates are not the release's
         above = [n for n in range(max(0, i - 6), i) if lines[n]][-2:]
@@ -382,6 +420,9 @@ def _read_head(lines: list[str], known_title: str | None
             if dates.published is None and _dateish(lines[n]):
                 dates.published = find_date(lines[n])
     candidate, j = _title_at(lines, i)
+    if known_title is None and (under := _title_under_date(lines, j, candidate)) is not None:
+        see_date(lines[under[0]], "date")
+        candidate, j = _title_at(lines, under[1])  # the first line was a kicker over the date
     if known_title is not None:
         same = candidate.casefold() == " ".join(known_title.split()).casefold()
         title, rest_at = known_title, (j if same else i)
@@ -419,6 +460,29 @@ def _read_head(lines: list[str], known_title: str | None
             break
         text_seen |= kind in ("text", "bullet")
     return title, dates, rest_at
+
+
+def _title_under_date(lines: list[str], j: int, first: str) -> tuple[int, int] | None:
+    """Where the real title is when the first line is a kicker (`Article from the City
+    University`) and a portal's preamble (a sentence on where the text comes from) stand over
+    a date line, and the headline stands under the date: a title-like line longer than the first,
+    followed by the story's first paragraph: (the date line, the title line). None for any
+    other head."""
+    ahead = [n for n in range(j, min(len(lines), j + 12)) if lines[n]][:5]
+    for pos, n in enumerate(ahead[:3]):
+        if line_kind(lines[n]) != "date":
+            continue
+        # the preamble is sentences (`This article is based on a press release.`), not a
+        # byline or a subheadline: a title, its byline, the date and a subheadline stay so
+        if pos == 0 or pos + 2 >= len(ahead) or not all(
+                lines[k].endswith(TERMINAL) for k in ahead[:pos]):
+            return None
+        title, story = lines[ahead[pos + 1]], lines[ahead[pos + 2]]
+        if (ahead[pos + 1] == n + 1 or not _title_candidate(title) or len(title) <= len(first)
+                or line_kind(story) != "text" or not _is_real_paragraph(story)):
+            return None
+        return n, ahead[pos + 1]
+    return None
 
 
 def _date_under(lines: list[str], n: int) -> int | None:
@@ -552,13 +616,20 @@ _GLUED_DATE = re.compile(r"[ \t]*(\d{1,2}\.\d{1,2}\.\d{4}|\d{4}-\d{2}-\d{2}|\d{1
                          r"(?=[^\W\d_])")
 
 
+# … or glued on both sides, inside a page's kicker: `Presseartikel9. Mai 2016Vertretung in …`
+_GLUED_INSIDE = re.compile(r"(?<=[^\W\d_])(\d{1,2}\.?[ \t]+" + _MONTH_START + r"[^\W\d_]{0,8}\.?"
+                           r"[ \t]+\d{4}|\d{1,2}\.\d{1,2}\.\d{4})(?=[^\W\d_])", re.I)
+
+
 def _unglue_dates(lines: list[str]) -> list[str]:
     """A short line that opens with a numeric date glued to a word: the date on a line of its
-    own, the rest under it."""
+    own, the rest under it; a date glued to words on both sides stands between them."""
     out: list[str] = []
     for line in lines:
         if len(line) <= 200 and (m := _GLUED_DATE.match(line)):
             out.extend([m.group(1), line[m.end():]])
+        elif len(line) <= 200 and (m := _GLUED_INSIDE.search(line)):
+            out.extend([line[:m.start()], m.group(1), line[m.end():]])
         else:
             out.append(line)
     return out
@@ -790,7 +861,7 @@ _NOT_LEDE = re.compile(
     r"|(?:photo|foto|фото|image|bild|caption|pie de foto|légende)[ \t]*(?:credit)?[ \t]*:"
     r"|[¡!]?(?:(?:mil|many|special|big)[ \t]+)?(?:thanks|thank you|gracias|merci|danke|спасибо)\b"
     # the rest of a sentence broken off by a copy's reading order: `(assemblage) of …`
-    r"|\([^)\n]{0,60}\)(?:[ \t]+[a-zà-öø-ÿа-яё]|[ \t]*[,;])|[,;]"
+    r"|\((?!\d{1,2}[./]\d{1,2}[./]\d{2,4}\))[^)\n]{0,60}\)(?:[ \t]+[a-zà-öø-ÿа-яё]|[ \t]*[,;])|[,;]"
     # a label over a list: `Artists: Ana Alenso, Marco Barotti, …`
     r"|[\w*]{2,25}(?:[ \t][\w*]{2,25}){0,3}:[ \t][^.:\n]{0,150},[^.:\n]{0,150},",
     re.I)
@@ -800,10 +871,23 @@ _LANGUAGES = frozenset((
     "|", "/", "·"))
 
 
+# a group photo's caption names people in order: `Back row, from left to right: …`
+_LEFT_TO_RIGHT = re.compile(
+    r"\b(?:from )?left to right\b|\(l-r\)|\bde izquierda a derecha\b"
+    r"|\bvon links nach rechts\b|\bv\.[ \t]?l\.[ \t]?n\.[ \t]?r\.|\bde gauche [àa] droite\b"
+    r"|\bda sinistra (?:a|verso) destra\b|\bda esquerda para a direita\b"
+    r"|\bvan links naar rechts\b|\bfr[åa]n v[äa]nster\b|\bod lewej(?: do prawej\b|:)"
+    r"|\bzleva doprava\b|слева направо", re.I)
+# a teaser cut off mid-sentence with an ellipsis: the story is told again in full below it
+_CUT_OFF = re.compile(r"[^\W\d_](?:\.\.\.|…)$")
+
+
 def is_lede(par: str) -> bool:
     """Whether a paragraph can open the story: not a salutation, byline, editor's note,
-    photo caption, language switcher or a label ending in a colon."""
+    photo caption, language switcher, a label ending in a colon or a teaser cut off."""
     if _NOT_LEDE.match(par) or (par.rstrip().endswith(":") and len(par.split()) <= 5):
+        return False
+    if _LEFT_TO_RIGHT.search(par[:600]) or _CUT_OFF.search(par.rstrip()):
         return False
     words = par.casefold().replace(",", " ").split()
     return not (words and len(words) <= 12 and all(w in _LANGUAGES for w in words))

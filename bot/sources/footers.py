@@ -25,6 +25,8 @@ LABEL_LINE = re.compile(r"(?:tags|categories|category|keywords|filed under|poste
                         r"|(?:no|nr|ref(?:erence)?)\.?[ \t]*:?[ \t]*\d[\d/.-]*$", re.I)
 
 _FOOTER_HEAD = re.compile(
+    # Polish and Czech first: the German `Kontakt` below would take their first word
+    r"kontakt[ \t]+(?:dla[ \t]+medi[óo]w|pro[ \t]+m[ée]dia)|"
     r"about[ \t]+(?![\d€$£])[^\n.!?:]{1,80}|about"
     r"|notes?[ \t]+(?:to|for)[ \t]+(?:the[ \t]+)?(?:editors?|media|press|journalists|reporters)"
     r"|(?:media|press),?[ \t]+please[ \t]+note"
@@ -58,6 +60,15 @@ _FOOTER_HEAD = re.compile(
     r"|контакты(?:[ \t]+для[ \t]+(?:сми|прессы))?|контактная[ \t]+информация|пресс-служба"
     r"|для[ \t]+справок|дополнительная[ \t]+информация"
     r"|примечани[ея][ \t]+для[ \t]+редакт[а-я]+"
+    # Italian, Portuguese, Dutch, Swedish, Polish, Czech
+    r"|indicazioni[ \t]+per[ \t]+(?:i[ \t]+)?(?:media|giornalisti|la[ \t]+stampa)"
+    r"|(?:persone?|persona)[ \t]+di[ \t]+(?:riferimento|contatto)|contatti(?:[ \t]+stampa)?"
+    r"|ufficio[ \t]+stampa|per[ \t]+(?:ulteriori|maggiori)[ \t]+informazioni"
+    r"|note?[ \t]+(?:per[ \t]+la|alla|alle)[ \t]+redazion[ei]"
+    r"|contatos?(?:[ \t]+(?:para|de)[ \t]+(?:a[ \t]+)?imprensa)?|assessoria[ \t]+de[ \t]+imprensa"
+    r"|noot[ \t]+voor[ \t]+(?:de[ \t]+)?redactie|perscontact|voor[ \t]+meer[ \t]+informatie"
+    r"|presskontakt(?:er)?|f[öo]r[ \t]+mer[ \t]+information"
+    r"|wi[ęe]cej[ \t]+informacji|dal[šs][íi][ \t]+informace"
     # last: the other languages' "contact …" headings start with it
     r"|contacts?(?:[ \t]+(?:for|details|information)[^\n:.]{0,40})?", re.I)
 _PHONE = re.compile(r"(?:tel(?:ephone)?|phone|mobile|mob|cell|fax|t[ée]l[ée]?(?:fono|phone)?"
@@ -68,8 +79,12 @@ _POSTCODE = re.compile(r"\b(?:[A-Z]{1,2}-)?\d{4,5}[ \t]+[A-ZÄÖÜÉ][\w-]+|(?<!
                        r"|\b(?:ul\.|ул\.|улица|просп(?:ект|\.)|calle|c/|avenida|avda?\.|rue"
                        r"|avenue|boulevard|bd|place|plaza|paseo)[ \t]+[^\n]{2,60}?\d")
 _FUNDER = re.compile(
-    r"(?:co-?)?(?:funded|financed)[ \t]+by|views and opinions expressed|(?:[\w'’ –-]{0,100}?[ \t])?"
-    r"(?:is|are|was|were|has been|have been)[ \t]+(?:co-?)?(?:funded|financed|co-financed)[ \t]+by"
+    # `Interreg Europe is an interregional cooperation programme, co-funded by the …`
+    r"[\w'’ –-]{1,100}?[ \t](?:is|are)[ \t]+(?:an?|the)[ \t][\w'’ –-]{1,80}?,[ \t]*(?:co-?)?"
+    r"(?:funded|financed|co-financed)[ \t]+by"
+    r"|(?:co-?)?(?:funded|financed)[ \t]+by|views and opinions expressed"
+    r"|(?:[\w'’ –-]{0,100}?[ \t])?(?:is|are|was|were|has been|have been)[ \t]+(?:co-?)?"
+    r"(?:funded|financed|co-financed)[ \t]+by"
     r"|(?:[\w'’ –-]{0,100}?[ \t])?(?:co)?financiad[oa]s?[ \t]+por"
     r"|el[ \t]+contenido[ \t]+de[ \t]+(?:esta|este)[ \t]+\w+[ \t]+es[ \t]+(?:de[ \t]+la[ \t]+)?"
     r"responsabilidad|(?:[\w'’ –-]{0,100}?[ \t])?(?:co-?)?financ[ée]e?s?[ \t]+par"
