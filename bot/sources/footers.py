@@ -51,7 +51,9 @@ _FOOTER_HEAD = re.compile(
     r"|medios)"
     r"|(?:para[ \t]+)?m[áa]s[ \t]+informaci[óo]n|(?:gabinete|oficina)[ \t]+de[ \t]+prensa"
     # French
-    r"|[àa][ \t]+propos(?:[ \t]+(?:de|du|des|d['’])[^\n.!?:]{1,80})?"
+    r"|[àa][ \t]+propos\b(?:[ \t]+(?:de|du|des|d['’])[^\n.!?:]{1,80})?"
+    # `Au sujet de Debian`: the other French way to head an about-block
+    r"|au[ \t]+sujet[ \t]+(?:de|du|des|d['’])[ \t]*[^\n.!?:]{1,80}"
     r"|contacts?[ \t]+(?:presse|m[ée]dias?)|notes?[ \t]+(?:aux|pour les)[ \t]+(?:r[ée]dactions"
     r"|r[ée]dacteurs|[ée]diteurs|journalistes)|pour[ \t]+(?:plus[ \t]+d['’]|de[ \t]+plus[ \t]+"
     r"amples[ \t]+)informations?|(?:service|relations)[ \t]+(?:de[ \t]+)?presse"
@@ -64,6 +66,9 @@ _FOOTER_HEAD = re.compile(
     r"|indicazioni[ \t]+per[ \t]+(?:i[ \t]+)?(?:media|giornalisti|la[ \t]+stampa)"
     r"|(?:persone?|persona)[ \t]+di[ \t]+(?:riferimento|contatto)|contatti(?:[ \t]+stampa)?"
     r"|ufficio[ \t]+stampa|per[ \t]+(?:ulteriori|maggiori)[ \t]+informazioni"
+    # `Su Debian`, `A proposito di …`: an Italian about-heading, a name after `su`
+    r"|su[ \t]+(?-i:[A-ZÀ-Ý])[^\n.!?:]{1,40}|a[ \t]+proposito[ \t]+d(?:i|el|ella|ell['’])"
+    r"[ \t]*[^\n.!?:]{1,80}"
     r"|note?[ \t]+(?:per[ \t]+la|alla|alle)[ \t]+redazion[ei]"
     r"|contatos?(?:[ \t]+(?:para|de)[ \t]+(?:a[ \t]+)?imprensa)?|assessoria[ \t]+de[ \t]+imprensa"
     r"|noot[ \t]+voor[ \t]+(?:de[ \t]+)?redactie|perscontact|voor[ \t]+meer[ \t]+informatie"
