@@ -694,10 +694,15 @@ def partition(paras: list[str], kinds: list[str] | None = None, *, keep_other: b
     # how many real story paragraphs stand at or after each index, up to the first marker
     story_after = [0] * (len(kinds) + 1)
     marked_after = [False] * (len(kinds) + 1)  # an end mark or footer heading still to come
+    # boilerplate (a trademark line, contacts, a funder notice) before that mark: the footer
+    # has begun above the mark, which is then only its last part (`Contact: … Tel: …`)
+    boiler_first = [False] * (len(kinds) + 1)
     # how many menu items (a page's short links: `Natura`, `Il Territorio`) run from each index
     menu_run = [0] * (len(kinds) + 1)
     for n in range(len(kinds) - 1, -1, -1):
         marked_after[n] = marked_after[n + 1] or kinds[n] in ("footer", "end")
+        boiler_first[n] = kinds[n] == "boiler" or (
+            boiler_first[n + 1] and kinds[n] not in ("footer", "end"))
         real = kinds[n] == "text" and _is_real_paragraph(paras[n])
         story_after[n] = 0 if kinds[n] in ("footer", "related", "end") else \
             story_after[n + 1] + real
@@ -722,7 +727,8 @@ def partition(paras: list[str], kinds: list[str] | None = None, *, keep_other: b
         # funder notice in the release's second half, start its footer, heading or not —
         # unless the story goes on after them (a story may describe another organisation)
         # where the writer marked the story's end further on, the mark is trusted instead
-        ends_story = story and story_after[n + 1] <= 1 and not marked_after[n + 1]
+        ends_story = story and story_after[n + 1] <= 1 and (
+            not marked_after[n + 1] or boiler_first[n + 1])
         if kind == "about" and ends_story:
             tail = True
         if kind == "boiler" and not tail and story and story_after[n + 1] \

@@ -295,6 +295,15 @@ def is_run_in_about(par: str) -> bool:
     return bool(_CAME_TO_BE.search(start, 0, 220))
 
 
+# `Based in Dedham, MA, The Tor Project develops …`, `Con sede en Madrid, la fundación …`:
+# an organisation's self-description opened by where it sits, as wire releases write them
+_SEATED_LEAD = re.compile(
+    r"(?:based|headquartered|located)[ \t]+in[ \t]+[^,.;:]{2,60},[ \t]"
+    r"|con[ \t]+sede[ \t]+en[ \t]+[^,.;:]{2,60},[ \t]"
+    r"|bas[ée]e?s?[ \t]+(?:à|a|en|au)[ \t]+[^,.;:]{2,60},[ \t]"
+    r"|mit[ \t]+sitz[ \t]+in[ \t]+[^,.;:]{2,60},[ \t]", re.I)
+
+
 def is_about(par: str) -> bool:
     """An organisation's self-description without a heading: `The Fund is a non-profit
     organisation founded in 1998 …`, `Die Stiftung ist eine …`, `Фонд — это …`: it defines
@@ -304,6 +313,8 @@ def is_about(par: str) -> bool:
         return False  # a quotation: someone speaking in the story, not the self-description
     if not 12 <= len(par.split()) <= 220:
         return False
+    if _SEATED_LEAD.match(start):
+        return True
     if (group := _GROUPS.search(start, 0, 160)) and _ORG_NOUN_RE.search(start, 0, group.start()):
         return True  # "The alliance consists of …", "Das Bündnis besteht aus …"
     words = set(start.casefold().split())
