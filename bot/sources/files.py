@@ -345,11 +345,24 @@ def _lead_of(meta: dict[str, Any]) -> str | None:
     return None
 
 
+_H1 = re.compile(r"^#[ \t]+(.+?)[ \t#]*$", re.M)
+# `# [Tor](../index.html.en)`, `# [![Logo](logo.png)](/)`: a site's name linking home, set as
+# the page's first heading by a generator that saved the whole page as Markdown
+_LINK_ONLY = re.compile(r"!?\[(?:[^\]]|\][^(])*\]\([^)]*\)|\[!\[[^\]]*\]\([^)]*\)\]\([^)]*\)")
+
+
+def _without_logo_headings(body_md: str) -> str:
+    """The Markdown without its `# headings` that are only a link (a site's logo or name
+    linking home): page furniture, never the title nor the story's first line."""
+    return _H1.sub(lambda m: "" if _LINK_ONLY.fullmatch(m.group(1)) else m.group(0), body_md)
+
+
 def _read_markdown(text: str, path: Path, base_url: str | None,
                    tz: tzinfo) -> dict[str, Any]:
     meta, body_md = _front_matter(text, path)
+    body_md = _without_logo_headings(body_md)
     title = _text_value(meta.get("title"))
-    if title is None and (h1 := re.search(r"^#[ \t]+(.+?)[ \t#]*$", body_md, re.M)):
+    if title is None and (h1 := _H1.search(body_md)):
         title = " ".join(_inline(h1.group(1)).split())
         body_md = body_md[:h1.start()] + body_md[h1.end():]
     inline_images = [(m.group(2), " ".join(m.group(1).split()))
@@ -566,7 +579,7 @@ def read_release_file(path: Path, *, source: str, key: str, base_url: str | None
                       " a 'title:' line to the front matter or put the title on the first line")
     url = fields.pop("url", None) or _own_page(raw, fields["links"], title)
     derived = url is None and (url := _slug_url(path, base_url)) is not None
-    published = fields.pop("published", None) or ex.date
+    published = fields.pop("published", None) or ex.date or _named_day(path)
     return Release(
         source=source, key=key, url=url, title=title,
         published_at=as_instant(published, tz) if published else None,
@@ -575,6 +588,21 @@ def read_release_file(path: Path, *, source: str, key: str, base_url: str | None
         language=fields.pop("language", None) or default_language, url_derived=derived,
         doubts=doubts, **fields,
     )
+
+
+_NAMED_DAY = re.compile(r"((?:19|20)\d\d)-(\d\d)-(\d\d)(?=[-_ .])")
+
+
+def _named_day(path: Path) -> date | None:
+    """The day a file's name starts with (`2011-08-28-tor-022-stable.md`: the `_posts`
+    convention of Jekyll and of many sites' press folders), when the release itself gives
+    none: the writer named the file by its day."""
+    if not (m := _NAMED_DAY.match(path.name)):
+        return None
+    try:
+        return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+    except ValueError:
+        return None
 
 
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s")

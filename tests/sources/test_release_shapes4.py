@@ -3,7 +3,11 @@ each test fails on the code before its rule."""
 
 from __future__ import annotations
 
+from datetime import UTC, date
+from pathlib import Path
+
 from bot.sources.extract import partition
+from bot.sources.files import read_release_file
 from bot.sources.footers import is_about, is_footer_heading
 
 
@@ -74,3 +78,33 @@ def test_an_about_paragraph_with_the_story_going_on_to_the_mark_stays_in_the_sto
     paras = [*STORY, ABOUT, MORE, "About the council", "The council runs the city."]
     story, _ = partition(paras)
     assert 3 in story
+
+
+def test_a_saved_pages_logo_heading_is_not_the_title_and_the_file_name_gives_the_day(
+        tmp_path: Path) -> None:
+    # a site generator saved the whole page as Markdown: its first `#` heading is the site's
+    # name linking home, the second the release's; the date is only in the `_posts`-style
+    # file name
+    path = tmp_path / "2011-08-28-stable-release.md"
+    path.write_text(
+        "# [Open Streets](../index.html)\n\n"
+        + "".join(f"  * [{name}](../{name.lower()}.html)\n" for name in (
+            "Home", "About", "Documentation", "Press", "Blog", "Newsletter", "Contact"))
+        + "\n"
+        "# New cycle lanes open in forty schools\n\n"
+        "The city opened forty new cycle lanes on Sunday, connecting every school in the "
+        "northern districts to the river path and to the central station.\n\n"
+        "The works took two years and were paid for by the regional transport fund, the "
+        "council said after the opening on the river bank.\n", encoding="utf-8")
+    release = read_release_file(path, source="press", key=path.name, tz=UTC)
+    assert release.title == "New cycle lanes open in forty schools"
+    assert release.published_day == date(2011, 8, 28)
+
+
+def test_a_date_in_the_release_wins_over_the_file_name(tmp_path: Path) -> None:
+    path = tmp_path / "2011-08-28-stable-release.md"
+    path.write_text("---\ntitle: Lanes open\ndate: 2011-09-02\n---\n\nThe city opened forty "
+                    "new cycle lanes on Sunday, connecting every school to the river.\n",
+                    encoding="utf-8")
+    release = read_release_file(path, source="press", key=path.name, tz=UTC)
+    assert release.published_day == date(2011, 9, 2)
