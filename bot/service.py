@@ -306,29 +306,18 @@ async def _watch_folders(config: Config, loops: Loops) -> None:
 async def _web(config: Config, store: Store, health: Health, publisher: Publisher) -> None:
     import uvicorn
 
-    class _Server(uvicorn.Server):
-        """uvicorn's server, waking once a second instead of ten times: its own loop wakes
-        every 0.1 s to look for an exit flag, which was a third of an idle service's CPU.
-        The Date header is still refreshed each second; the service stops it by
-        cancelling it (below), not through the flag."""
-
-        async def main_loop(self) -> None:
-            while True:
-                if await self.on_tick(0):   # a multiple of 10: the Date header too
-                    return
-                await asyncio.sleep(1)
-
     from bot.web.app import create_app
+    from bot.webserver import Server
 
     if not config.web.enabled:
         await asyncio.Event().wait()
     host, _, port = config.web.listen.rpartition(":")
     app = create_app(config, store, health=health)
     proxies = config.web.trusted_proxies
-    server = _Server(uvicorn.Config(app, host=host.strip("[]"), port=int(port),
-                                           log_config=None, access_log=False,
-                                           lifespan="off", proxy_headers=bool(proxies),
-                                           forwarded_allow_ips=proxies or None))
+    server = Server(uvicorn.Config(app, host=host.strip("[]"), port=int(port),
+                                   log_config=None, access_log=False,
+                                   lifespan="off", proxy_headers=bool(proxies),
+                                   forwarded_allow_ips=proxies or None))
     # the service owns SIGTERM/SIGINT; uvicorn must neither take nor re-raise them
     server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign,assignment]
     try:

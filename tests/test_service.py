@@ -11,6 +11,8 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 
@@ -80,6 +82,16 @@ approval = "auto"
         assert (tmp_path / "outbox" / "mastodon" / f"post-{queue[0]['id']}.txt").exists()
         anonymous = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=SAFETY)
         assert anonymous.json() == {"ok": True, "status": "ok"}   # no sources, no errors
+        # the server has no clock loop (bot.webserver): each answer's Date is stamped when
+        # it is made, not left at the start-up's second
+        stamped = parsedate_to_datetime(anonymous.headers["date"])
+        assert abs((stamped - datetime.now(UTC)).total_seconds()) < SAFETY
+        assert anonymous.headers["server"] == "uvicorn"
+        deadline = time.monotonic() + SAFETY
+        while parsedate_to_datetime(httpx.get(f"http://127.0.0.1:{port}/healthz",
+                                              timeout=SAFETY).headers["date"]) <= stamped:
+            assert time.monotonic() < deadline, "the Date header never moved on"
+            time.sleep(0.2)
         health = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=SAFETY,
                            headers={"Authorization": "Bearer monitor-token-5f2c9a"})
         data = health.json()
