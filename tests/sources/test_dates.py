@@ -73,6 +73,18 @@ def test_date_lines(line: str) -> None:
     ("02.12.19", date(2019, 12, 2)),
     ("version 1.2.19", None),
     ("12/25/24", None),
+    # Italian, Portuguese and Dutch months; a two-digit year on a date line (held-out set 2)
+    ("( Pescasseroli, 14 Gennaio 20 )", date(2020, 1, 14)),
+    ("Roma, 1° luglio 2020", date(2020, 7, 1)),
+    ("Roma, 4 aprile 2023", date(2023, 4, 4)),
+    ("Lisboa, 12 de março de 2024", date(2024, 3, 12)),
+    ("Amsterdam, 12 maart 2024", date(2024, 3, 12)),
+    ("3 dicembre 2024", date(2024, 12, 3)),
+    # a program's date stamp (Unix `date`, Java) and a zone offset (held-out set 3)
+    ("Tue Sep 27 11:32:00 CEST 2022", date(2022, 9, 27)),
+    ("Mon Jan 5 09:02 UTC 2026", date(2026, 1, 5)),
+    ("lunes 20 de junio de 2022 - 10:31 GMT+0000", date(2022, 6, 20)),
+    ("20 June 2022, 10:31 +02:00", date(2022, 6, 20)),
 ])
 def test_more_date_lines(line: str, expected: date | None) -> None:
     assert parse_date_line(line) == expected

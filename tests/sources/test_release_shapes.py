@@ -33,18 +33,6 @@ def page(*middle: str, after: list[str] | None = None) -> str:
     return "\n".join([*MENU, *middle, *STORY, *(after or [])])
 
 
-@pytest.mark.parametrize(("line", "expected"), [
-    ("( Pescasseroli, 14 Gennaio 20 )", date(2020, 1, 14)),
-    ("Roma, 1° luglio 2020", date(2020, 7, 1)),
-    ("Roma, 4 aprile 2023", date(2023, 4, 4)),
-    ("Lisboa, 12 de março de 2024", date(2024, 3, 12)),
-    ("Amsterdam, 12 maart 2024", date(2024, 3, 12)),
-    ("3 dicembre 2024", date(2024, 12, 3)),
-])
-def test_italian_portuguese_and_dutch_date_lines(line: str, expected: date) -> None:
-    assert parse_date_line(line) == expected
-
-
 def test_a_two_digit_year_is_believed_only_on_a_date_line() -> None:
     assert find_date("Il 14 gennaio 20 volontari hanno contato gli orsi.") is None
     assert parse_date_line("Il 14 gennaio 20 volontari hanno contato gli orsi.") is None

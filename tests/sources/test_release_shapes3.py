@@ -14,7 +14,6 @@ from datetime import date
 
 import pytest
 
-from bot.sources.dates import parse_date_line
 from bot.sources.extract import extract_text, is_lede, line_kind
 from bot.sources.footers import is_boilerplate, is_footer_heading
 
@@ -99,16 +98,6 @@ def test_a_hard_wrapped_document_with_a_short_list_is_no_copied_page() -> None:
     got = extract_text(wrapped)
     assert got.title == "Happy birthday to the cooperation programme!"
     assert got.lede.startswith("All through the year")
-
-
-@pytest.mark.parametrize(("line", "expected"), [
-    ("Tue Sep 27 11:32:00 CEST 2022", date(2022, 9, 27)),
-    ("Mon Jan 5 09:02 UTC 2026", date(2026, 1, 5)),
-    ("lunes 20 de junio de 2022 - 10:31 GMT+0000", date(2022, 6, 20)),
-    ("20 June 2022, 10:31 +02:00", date(2022, 6, 20)),
-])
-def test_a_programs_date_stamp_and_a_zone_offset(line: str, expected: date) -> None:
-    assert parse_date_line(line) == expected
 
 
 def test_empty_date_labels_at_a_pages_end_are_no_story() -> None:
