@@ -40,12 +40,16 @@ class Diff:
 
     @property
     def inserted(self) -> int:
-        """Words inserted."""
-        return sum(len(p.text.split()) for p in self.pieces if p.kind == "ins")
+        """Words inserted (a mark such as "##" or "-" is not a word)."""
+        return self._words("ins")
 
     @property
     def deleted(self) -> int:
-        return sum(len(p.text.split()) for p in self.pieces if p.kind == "del")
+        return self._words("del")
+
+    def _words(self, kind: Kind) -> int:
+        return sum(1 for p in self.pieces if p.kind == kind
+                   for word in _WORD.findall(p.text) if word[0].isalnum() or word[-1].isalnum())
 
     def plain(self) -> str:
         """The text with `[-deleted-]{+inserted+}` marks (git's --word-diff=plain), for a
