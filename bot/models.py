@@ -151,6 +151,9 @@ class Post(BaseModel):
     updated_at: datetime | None = None
     digest_release_ids: list[int] = Field(default_factory=list)
     extra: dict[str, Any] = Field(default_factory=dict)
+    original_text: str | None = None
+    """The editable text as generated (`bot.store.schema.posts`); None on a post queued
+    before pressbot kept it."""
 
     @property
     def idempotency_key(self) -> str:

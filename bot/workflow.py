@@ -39,9 +39,11 @@ APPROVABLE = (S.PENDING, S.HELD, S.FAILED)
 
 
 def _rendered_fields(rendered: Rendered) -> dict[str, Any]:
+    """A rendering's columns, with the text it generated, which edits are shown against."""
     return {"text": rendered.text, "subject": rendered.subject, "html": rendered.html,
             "link": rendered.link, "images": rendered.images, "language": rendered.language,
-            "warnings": rendered.warnings}
+            "warnings": rendered.warnings,
+            "original_text": generated_text(rendered.text, rendered.html, rendered.language)}
 
 
 def _labels(release: Release, target: Target) -> tuple[list[str], list[str]]:
@@ -234,7 +236,8 @@ def edit(conn: Connection, config: Config, post_id: int, actor: str, text: str,
     if subject is not None:
         fields["subject"] = " ".join(subject.split())
     if post.html is not None:  # an email, edited as Markdown: both parts rendered from it
-        fields["html"], fields["text"] = _edited_email(config, post, text)
+        fields["html"], fields["text"] = render_email_edit(
+            config, post.model_copy(update={"subject": fields.get("subject", post.subject)}), text)
         fields["extra"] = {**post.extra, "markdown": text}
     edited = post_store.change(conn, post_id, allowed_from=EDITABLE, to=to, actor=actor,
                              action="edit", returning=True, detail={"previous_text": post.text,
@@ -266,7 +269,7 @@ def set_pictures(conn: Connection, config: Config, post_id: int, actor: str,
     to = S.PENDING if config.channels[post.channel].approval == "manual" else post.status
     fields: dict[str, Any] = {"images": images}
     if post.html is not None:
-        fields["html"], fields["text"] = _edited_email(
+        fields["html"], fields["text"] = render_email_edit(
             config, post.model_copy(update={"images": images}), editable_text(post))
     changed = post_store.change(
         conn, post_id, allowed_from=EDITABLE, to=to, actor=actor, action="pictures",
@@ -285,15 +288,33 @@ def editable_text(post: Post) -> str:
         return post.text
     if isinstance(source := post.extra.get("markdown"), str):
         return source
+    return generated_text(post.text, post.html, post.language)
+
+
+def generated_text(text: str, html: str | None, language: str | None) -> str:
+    """What a person would edit of a post as rendered: a social post's text; an email's
+    content written as Markdown from its HTML."""
+    if html is None:
+        return text
     from bot import i18n
     from bot.emailbody import content_html, html_to_markdown
 
     # the fixed words and dates are per-reader markers until sent: an edit is written in
     # the post's language, and then stays as the person wrote it
-    return html_to_markdown(i18n.fill(content_html(post.html), post.language, escape=True))
+    return html_to_markdown(i18n.fill(content_html(html), language, escape=True))
 
 
-def _edited_email(config: Config, post: Post, text: str) -> tuple[str, str]:
+def original_text(post: Post) -> str | None:
+    """The text the post was generated with, as `editable_text` would give it; None when
+    it was edited before pressbot kept the original (migration 0016)."""
+    if post.original_text is not None:
+        return post.original_text
+    return None if post.edited_by else editable_text(post)
+
+
+def render_email_edit(config: Config, post: Post, text: str) -> tuple[str, str]:
+    """(HTML, plain text) an email post would have with `text` as its Markdown: what an
+    edit saves, and what the review page previews before it is saved."""
     if post.channel not in config.channels:
         raise WorkflowError(f"channel {post.channel!r} is no longer configured")
     image = next((i.model_dump() for i in post.images), None)

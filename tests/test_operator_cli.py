@@ -86,6 +86,19 @@ def test_a_very_short_edit_is_refused_without_force(ws: Workspace) -> None:
     assert json.loads(pressbot(ws, "show", str(post["id"]), "--json").stdout)["text"] == tour
 
 
+def test_an_edit_prints_what_changed_from_the_generated_text(ws: Workspace) -> None:
+    post = json.loads(pressbot(ws, "queue", "--json", "--channel", "mastodon").stdout)[0]
+    first_word = post["text"].split()[0]
+    edited = post["text"].replace(first_word, "Tomorrow:", 1)
+    for _ in range(2):   # the second time against the generated text still, not the first
+        done = pressbot(ws, "edit", str(post["id"]), "--text", edited)
+        assert done.returncode == 0, done.stderr
+        assert "changed from the generated text: 1 word inserted, 1 deleted:" in done.stdout
+        assert f"  [-{first_word}-] {{+Tomorrow:+}}" in done.stdout, done.stdout
+    back = pressbot(ws, "edit", str(post["id"]), "--text", post["text"])
+    assert "same as the generated text" in back.stdout
+
+
 def test_run_says_what_leaves_and_logs_json_fields(tmp_path: Path) -> None:
     """Every channel an outbox: the start line says nothing leaves; in JSON every line is
     an object whose fields are keys (post, channel), not text inside msg."""

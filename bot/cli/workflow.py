@@ -210,6 +210,26 @@ def edit(app: App, post_id: int, text: str | None, subject: str | None, force: b
     counted = f"{length}/{limit}" if limit else str(length)
     click.echo(f"post {post_id} edited: {counted} characters as {post.channel} counts them; "
                f"status {post.status}")
+    _echo_changes(post)
+
+
+def _echo_changes(post: Any) -> None:
+    """The lines an edit changed from the generated text, `[-deleted-]{+inserted+}`."""
+    from bot import workflow
+    from bot.textdiff import diff
+
+    original = workflow.original_text(post)
+    if original is None:
+        return
+    changes = diff(original, workflow.editable_text(post))
+    if not changes.changed:
+        click.echo("same as the generated text")
+        return
+    click.echo(f"changed from the generated text: {plural(changes.inserted, 'word')} "
+               f"inserted, {changes.deleted} deleted:")
+    for line in changes.plain().splitlines():
+        if any(mark in line for mark in ("[-", "-]", "{+", "+}")):
+            click.echo(f"  {line}")
 
 
 def _confirm_short(post_id: int, text: str, force: bool) -> None:

@@ -112,12 +112,16 @@ posts = sa.Table(
     sa.Column("edited_by", sa.String(200)),
     sa.Column("digest", JSON, nullable=False, default=list),
     sa.Column("extra", JSON, nullable=False, default=dict),
+    sa.Column("original_text", sa.Text),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
     sa.UniqueConstraint("release_id", "channel"),
     sa.Index(None, "status", "next_attempt_at"),
     sa.Index(None, "channel", "status", "publish_at", "id"),
 )
+"""`original_text` (migration 0016): the editable text as pressbot generated it (a social
+post's text, an email's Markdown), written when the post is queued or rendered again from
+a changed release and never by an edit: the review page shows an edit against it."""
 
 channel_state = sa.Table(
     "channel_state", metadata,

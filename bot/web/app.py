@@ -12,6 +12,7 @@ Routes and who may use them:
     POST /releases/{id}/approve, /reject          reviewer and up (every channel at once)
     POST /posts/{id}/comments, /releases/{id}/comments   reviewer and up ("@name" mentions)
     POST /posts/{id}/edit, /schedule              editor and up
+    POST /posts/{id}/email-draft.html             editor and up (renders an edit unsaved)
     POST /channels/pause-all, /channels/{name}/pause  reviewer and up (emergency stops)
     POST /channels/{name}/resume                  editor and up
     GET  /users · POST /users, /users/{name}/…    admin
@@ -126,6 +127,8 @@ def create_app(config: Config, store: Store, *, health: Any = None,
         page("/posts/{post_id:id}/approve", views.approve, methods=("POST",)),
         page("/posts/{post_id:id}/reject", views.reject, methods=("POST",)),
         page("/posts/{post_id:id}/edit", views.edit, "editor", methods=("POST",)),
+        page("/posts/{post_id:id}/email-draft.html", views.email_draft, "editor",
+             methods=("POST",)),
         page("/posts/{post_id:id}/schedule", views.schedule, "editor", methods=("POST",)),
         page("/posts/bulk", views.bulk, methods=("POST",)),
         page("/posts/{post_id:id}/comments", comments.comment_on_post, methods=("POST",)),

@@ -17,6 +17,7 @@ from bot.errors import WorkflowError
 from bot.models import Post, PostStatus
 from bot.store import posts as post_store
 from bot.store import releases as release_store
+from bot.textdiff import Diff, diff
 from bot.web import params
 from bot.web.channels import banners, switches
 from bot.web.comments import start_thread, threads, with_notices
@@ -59,7 +60,17 @@ def post_page(ctx: Ctx, *, status: int = 200, error: str | None = None,
         events = list(reversed(post_store.list_events(conn, post_id=post_id)))
         comments = threads(conn, post)
     return ctx.render("post.html", status=status, view=view, release=release, events=events,
-                      error=error, draft=draft or {}, comments=comments)
+                      error=error, draft=draft or {}, comments=comments,
+                      changes=_changes(post))
+
+
+def _changes(post: Post) -> Diff | None:
+    """The saved text against the text the post was generated with; None when pressbot
+    did not keep that (a post edited before it did)."""
+    from bot.workflow import editable_text, original_text
+
+    original = original_text(post)
+    return None if original is None else diff(original, editable_text(post))
 
 
 def email_preview(ctx: Ctx) -> Response:
@@ -71,8 +82,38 @@ def email_preview(ctx: Ctx) -> Response:
     # what one subscriber would see; the real values are filled in per recipient at send time
     # as the channel fills it when sending, for a subscriber with no name or language
     html = fill_html(post.html, None, "#unsubscribe", fallback=post.language)
-    return HTMLResponse(html, headers={"Content-Security-Policy": EMAIL_CSP,
-                                       "X-Frame-Options": "SAMEORIGIN"})
+    return HTMLResponse(html, headers=_FRAMED)
+
+
+def email_draft(ctx: Ctx) -> Response:
+    """The email as the edit box's text would make it, rendered and not saved: the frame
+    beside the editor, which the form's "Preview" button submits to (no script needed)."""
+    from bot import workflow
+    from channels.email.message import fill_html
+
+    post_id = int(ctx.request.path_params["post_id"])
+    text = ctx.form.get("text", "").replace("\r\n", "\n").strip()
+    subject = " ".join(ctx.form.get("subject", "").split())
+    with ctx.web.store.begin() as conn:   # reads only: no write lock for a preview
+        post = post_store.get(conn, post_id)
+    if post is None or post.html is None:
+        return ctx.refuse(404, "This post has no email version.")
+    try:
+        if not text:
+            raise WorkflowError("the text is empty: there is nothing to show")
+        if len(text) > workflow.EDIT_MAX:
+            raise WorkflowError(f"the text has {len(text):,} characters: an edit may have "
+                                f"at most {workflow.EDIT_MAX:,}")
+        html, _ = workflow.render_email_edit(ctx.config, post.model_copy(
+            update={"subject": subject or post.subject}), text)
+    except WorkflowError as exc:
+        html = ctx.web.env.get_template("draft_error.html").render(message=str(exc))
+        return HTMLResponse(html, status_code=422, headers=_FRAMED)
+    return HTMLResponse(fill_html(html, None, "#unsubscribe", fallback=post.language),
+                        headers=_FRAMED)
+
+
+_FRAMED = {"Content-Security-Policy": EMAIL_CSP, "X-Frame-Options": "SAMEORIGIN"}
 
 
 def _done(ctx: Ctx, post: Post, message: str) -> Response:
