@@ -22,6 +22,7 @@ after any pass that failed. A skipped tick is a completed pass for the loop's li
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import time
 from collections.abc import Callable
@@ -31,6 +32,8 @@ from typing import TYPE_CHECKING
 from bot import clock
 
 if TYPE_CHECKING:
+    from bot.health import Health
+    from bot.publisher import Publisher
     from bot.store import Store
 
 AT_MOST = 60.0
@@ -93,3 +96,18 @@ class PassGate:
         """The full pass completed and found nothing to do before `until` (None: it found
         work, so the next tick runs a full pass again)."""
         self._until = until
+
+
+async def publish_pass(gate: PassGate, publisher: Publisher, health: Health) -> bool:
+    """One tick of the service's publish loop; True when it ran a full pass."""
+    # while the database is in trouble, every tick tries (and tells when it is over)
+    trouble = health.cannot_write is not None or health.unreachable is not None
+    if not gate.due(force=trouble):
+        health.published()   # looked: nothing can be due, and the store did not change
+        return False
+    if health.cannot_write is not None:
+        await asyncio.to_thread(health.probe_writes)
+    await publisher.run_once()
+    health.published()
+    gate.quiet(publisher.quiet_until)
+    return True

@@ -21,14 +21,13 @@ import signal
 from pathlib import Path
 from typing import IO, Any
 
-from bot import arenas, clock, metrics
+from bot import arenas, clock, metrics, quiet
 from bot.config import Config, EmailConfig, FolderSourceConfig
 from bot.errors import PressbotError
 from bot.health import Health
 from bot.ingest import Limiter, feed_lanes, http_client, poll_source
 from bot.loops import Loops
 from bot.publisher import Publisher
-from bot.quiet import PassGate
 from bot.runtime import live_channels
 from bot.sources.lanes import Lanes
 from bot.stopsignal import EarlyStop
@@ -173,19 +172,8 @@ def _schedule_work(loops: Loops, config: Config, store: Store, publisher: Publis
             metrics.poll_errors.labels(name).inc()
         health.polled(name, report.ok)
 
-    gate = PassGate(store)
-
-    async def publish_pass() -> None:
-        # while the database is in trouble, every tick tries (and tells when it is over)
-        trouble = health.cannot_write is not None or health.unreachable is not None
-        if not gate.due(force=trouble):
-            health.published()   # looked: nothing can be due, and the store did not change
-            return
-        if health.cannot_write is not None:
-            await asyncio.to_thread(health.probe_writes)
-        await publisher.run_once()
-        health.published()
-        gate.quiet(publisher.quiet_until)
+    publish_pass = functools.partial(quiet.publish_pass, quiet.PassGate(store), publisher,
+                                     health)
 
     for name, cfg in config.sources.items():
         every = cfg.poll_every.total_seconds()
