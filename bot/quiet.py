@@ -57,8 +57,9 @@ class Changes:
             if self._conn is None:
                 self._conn = sqlite3.connect(self._path, timeout=0, isolation_level=None,
                                              check_same_thread=False)
-            row = self._conn.execute("PRAGMA data_version").fetchone()
-            return int(row[0])
+            # read to its end: the statement done, no read transaction is left open
+            (version,), = self._conn.execute("PRAGMA data_version").fetchall()
+            return int(version)
         except sqlite3.Error:
             self.close()
             return None
