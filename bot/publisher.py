@@ -25,7 +25,7 @@ import random
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -44,6 +44,8 @@ from channels.base import Ambiguous, AuthFailed, Channel, Permanent, Transient
 log = logging.getLogger("pressbot.publish")
 S = PostStatus
 _CLAIM_LOCK = 0x70726573  # pg advisory lock id: serialises the (tiny) claim step of replicas
+NEVER = datetime.max.replace(tzinfo=UTC)
+"""`Publisher.quiet_until` when nothing can become due by the clock alone."""
 
 
 @dataclass
@@ -113,6 +115,10 @@ class Publisher:
         self.on_resume: Callable[[set[str]], Awaitable[object]] | None = None
         """Called with the channels resumed since the last pass (`*`: every channel),
         before any of their posts is sent: the service re-reads their credentials."""
+        self.quiet_until: datetime | None = None
+        """Set by a claim of every channel that found nothing to claim: no post can be due
+        before then unless the store changes (`NEVER`: not before it changes). None after
+        a claim that found work, or any other."""
 
     def claim(self, channel: str | None = None) -> list[tuple[Post, bool]]:
         """Claim the head post of every channel (or one) that may publish now."""
@@ -124,6 +130,7 @@ class Publisher:
     def _claim_in(self, conn: Connection, channel: str | None) -> list[tuple[Post, bool]]:
         if not self.store.is_sqlite:
             conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_CLAIM_LOCK})")
+        self.quiet_until = None
         now = clock.now()
         states = channel_store.states(conn)
         # channels with an outage on record: their next success clears it
@@ -132,11 +139,20 @@ class Publisher:
         self._resumed |= self._paused - paused
         self._paused = paused
         if channel_store.ALL in states and states[channel_store.ALL].paused:
+            if channel is None:
+                self.quiet_until = NEVER
             return []
         waiting = {name for name, state in states.items() if state.waiting(now)}
         if channel is None and self.config.bot.stale_after:
             self._hold_stale(conn, now, waiting)
-        heads = post_store.due_heads(conn, now, channel, waiting=waiting, gone=worker_gone)
+        later: list[datetime] = []
+        heads = post_store.due_heads(conn, now, channel, waiting=waiting, gone=worker_gone,
+                                     later=later)
+        if channel is None and not heads:
+            # an outage's backoff ends by the clock; a pause only by a commit
+            later += [state.outage_until for state in states.values()
+                      if not state.paused and state.outage_until and state.outage_until > now]
+            self.quiet_until = min(later, default=NEVER)
         claimed = [(post, uncertain) for post_id, uncertain in heads
                    if (post := post_store.claim(conn, post_id, worker=self.worker,
                                                 lease=self.lease, uncertain=uncertain))]

@@ -21,7 +21,7 @@ import signal
 from pathlib import Path
 from typing import IO, Any
 
-from bot import arenas, clock, metrics
+from bot import arenas, clock, metrics, quiet
 from bot.config import Config, EmailConfig, FolderSourceConfig
 from bot.errors import PressbotError
 from bot.health import Health
@@ -172,10 +172,8 @@ def _schedule_work(loops: Loops, config: Config, store: Store, publisher: Publis
             metrics.poll_errors.labels(name).inc()
         health.polled(name, report.ok)
 
-    async def publish_pass() -> None:
-        await asyncio.to_thread(health.probe_writes)  # only while writes failed
-        await publisher.run_once()
-        health.published()
+    publish_pass = functools.partial(quiet.publish_pass, quiet.PassGate(store), publisher,
+                                     health)
 
     for name, cfg in config.sources.items():
         every = cfg.poll_every.total_seconds()

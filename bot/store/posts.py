@@ -272,7 +272,7 @@ _LIVE_CHANNELS = (sa.select(posts.c.channel).distinct()
 def due_heads(conn: Connection, now: datetime, channel: str | None = None, *,
               waiting: Collection[str] = (),
               gone: Callable[[str], bool] = lambda worker: False,
-              ) -> list[tuple[int, bool]]:
+              later: list[datetime] | None = None) -> list[tuple[int, bool]]:
     """Per channel, the first post in line — as (post id, uncertain) — if it may go now.
 
     Order is `publish_at` then id (every approved post has a slot). A channel with a post
@@ -282,6 +282,10 @@ def due_heads(conn: Connection, now: datetime, channel: str | None = None, *,
     any retry. Channels in `waiting` (paused, or waiting out an outage) are skipped. Each
     channel costs one statement of three indexed single-row lookups, whatever the size of
     the queue.
+
+    `later` receives, per channel that yields nothing, when it may next: its head's slot or
+    retry time, or `now` while another worker's claim is live (it may end at any moment:
+    a commit, or that worker's death, which no commit tells).
     """
     channels = [channel] if channel is not None else list(conn.execute(_LIVE_CHANNELS).scalars())
     picked: list[tuple[int, bool]] = []
@@ -294,6 +298,8 @@ def due_heads(conn: Connection, now: datetime, channel: str | None = None, *,
             if (busy.lease_until is not None and busy.lease_until <= now) or (
                     busy.claimed_by and gone(busy.claimed_by)):
                 picked.append((busy.id, True))
+            elif later is not None:
+                later.append(now)
             continue
         if not line:
             continue
@@ -301,6 +307,8 @@ def due_heads(conn: Connection, now: datetime, channel: str | None = None, *,
         due_at = max(filter(None, [head.publish_at, head.next_attempt_at]), default=None)
         if due_at is None or due_at <= now:
             picked.append((head.id, bool(head.uncertain)))
+        elif later is not None:
+            later.append(due_at)
     return picked
 
 
