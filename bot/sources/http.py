@@ -68,6 +68,8 @@ async def fetch(client: httpx.AsyncClient, url: str, *, etag: str | None = None,
         headers["If-Modified-Since"] = last_modified
     current = url   # shown in errors as `safe_url(current)`, worked out only for an error
     for _ in range(max_redirects + 1):
+        if progress is not None:   # each hop is judged on its own
+            progress.head_at, progress.received = None, 0
         if not current.lower().startswith(("http://", "https://")):
             raise SourceError(f"{safe_url(url)}: refusing to fetch a non-http(s) URL: "
                               f"{safe_url(current)!r}")
