@@ -9,6 +9,14 @@ what is measured. Real feeds live on many hosts; here each listening port is one
 for `bot.ingest.Limiter` (which keys on host:port), all on 127.0.0.1: `--hosts` ports
 serve `/feed/N` at once, one more port serves `/slow/N` after `--slow-delay` seconds.
 
+Hostile feeds, on every fast port (the same host as the others), are `/hostile/N`, of the
+kind `HOSTILE[N % 5]`: "trickle" sends its head, then a byte a second, and would take an
+hour to end; "huge" streams a body far over the default size limit (`HUGE_BYTES`, chunked,
+no length declared, so a client finds out only by counting); "malformed" is a 200 whose
+XML breaks off; "reset" resets the connection once the request is read; "500" answers
+HTTP 500. `GET /_stats` counts their requests and the most bytes one huge answer wrote
+before its client hung up.
+
 Control (on any fast port): `POST /_bump?n=K` adds one new item to every (1000/K)-th feed
 (K feeds change and get a new ETag); `GET /_stats` returns request counts and this
 process's CPU seconds, so a benchmark can show the server was not the bottleneck.
@@ -19,6 +27,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import socket
+import struct
 import sys
 import time
 from datetime import UTC, datetime, timedelta
@@ -28,6 +38,11 @@ from urllib.parse import parse_qs, urlsplit
 PARAGRAPH = ("The regional council agreed today on a programme that supports small towns in "
              "the border region with grants for public transport, cycling paths and shared "
              "mobility hubs. ")
+HOSTILE = ("trickle", "huge", "malformed", "reset", "500")
+HUGE_BYTES = 1_000_000_000
+"""A huge answer's length: a hundred times the default `max_bytes` (made as it is sent)."""
+MALFORMED = (b'<?xml version="1.0" encoding="utf-8"?>\n<rss version="2.0"><channel>'
+             b"<title>Section</title><description>Broken off & <unclosed")
 
 
 def item_xml(feed: int, n: int, body_chars: int) -> str:
@@ -54,11 +69,14 @@ def feed_xml(feed: int, first: int, items: int, body_chars: int) -> bytes:
 class Site:
     def __init__(self, feeds: int, items: int, body_chars: int, slow: int, delay: float) -> None:
         self.items, self.body_chars, self.delay = items, body_chars, delay
+        self.huge_sent = 0
+        """The most bytes of a huge body one answer wrote before its client went away."""
         self.first = [0] * feeds  # the oldest item's number: a bump slides the window by one
         self.generation = [0] * feeds
         self.bodies = [feed_xml(i, 0, items, body_chars) for i in range(feeds)]
         self.slow = [feed_xml(10_000 + i, 0, 3, body_chars) for i in range(slow)]
-        self.requests = {"200": 0, "304": 0, "slow": 0, "other": 0}
+        self.requests = {"200": 0, "304": 0, "slow": 0, "other": 0,
+                         **{f"hostile {kind}": 0 for kind in HOSTILE}}
         self.connections = 0
 
     def bump(self, n: int) -> int:
@@ -75,7 +93,8 @@ class Site:
 
     def stats(self) -> dict[str, object]:
         cpu = time.process_time()
-        return {**self.requests, "connections": self.connections, "cpu_seconds": cpu}
+        return {**self.requests, "connections": self.connections, "cpu_seconds": cpu,
+                "huge_sent": self.huge_sent}
 
 
 def response(status: str, body: bytes = b"", headers: dict[str, str] | None = None) -> bytes:
@@ -91,6 +110,8 @@ class Handler(asyncio.Protocol):
         self.queue: asyncio.Queue[tuple[str, str, dict[str, str]]] = asyncio.Queue()
         self.transport: asyncio.Transport | None = None
         self.worker: asyncio.Task[None] | None = None
+        self.writable = asyncio.Event()
+        self.writable.set()
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
@@ -99,8 +120,15 @@ class Handler(asyncio.Protocol):
         self.worker = asyncio.get_running_loop().create_task(self.work())
 
     def connection_lost(self, exc: Exception | None) -> None:
+        self.writable.set()
         if self.worker:
             self.worker.cancel()
+
+    def pause_writing(self) -> None:
+        self.writable.clear()
+
+    def resume_writing(self) -> None:
+        self.writable.set()
 
     def data_received(self, data: bytes) -> None:
         self.buffer += data
@@ -136,6 +164,10 @@ class Handler(asyncio.Protocol):
                 return response("304 Not Modified", headers={"ETag": tag})
             return response("200 OK", site.slow[index], {
                 "Content-Type": "application/rss+xml; charset=utf-8", "ETag": tag})
+        if parts[0] == "hostile" and len(parts) == 2:
+            kind = HOSTILE[int(parts[1]) % len(HOSTILE)]
+            site.requests[f"hostile {kind}"] += 1
+            return await self.hostile(kind)
         if parts[0] == "feed" and len(parts) == 2:
             index = int(parts[1])
             tag = f'"g{site.generation[index]}-{index}"'
@@ -153,6 +185,48 @@ class Handler(asyncio.Protocol):
             return response("200 OK", json.dumps(site.stats()).encode(),
                             {"Content-Type": "application/json"})
         return response("404 Not Found", b"not found")
+
+    async def hostile(self, kind: str) -> bytes:
+        """Answer as a hostile feed of `kind` does; what it writes itself is not returned."""
+        transport = self.transport
+        assert transport is not None
+        if kind == "500":
+            return response("500 Internal Server Error", b"<h1>Internal Server Error</h1>")
+        if kind == "malformed":
+            return response("200 OK", MALFORMED, {"Content-Type": "application/rss+xml"})
+        if kind == "reset":   # SO_LINGER 0: closing sends RST, not FIN
+            sock = transport.get_extra_info("socket")
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            transport.abort()
+            return b""
+        if kind == "trickle":
+            body = feed_xml(0, 0, 1, self.site.body_chars)
+            transport.write(f"HTTP/1.1 200 OK\r\nContent-Length: {len(body)}\r\n"
+                            "Content-Type: application/rss+xml\r\n\r\n".encode())
+            for byte in body:
+                await asyncio.sleep(1)
+                if transport.is_closing():
+                    break
+                transport.write(bytes([byte]))
+            return b""
+        transport.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/rss+xml\r\n"
+                        b"Transfer-Encoding: chunked\r\nConnection: keep-alive\r\n\r\n")
+        chunk = b"<item><title>x</title></item>" * 2184   # ~64 KiB
+        framed = f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n"
+        sent = 0
+        try:
+            while sent < HUGE_BYTES:
+                await self.writable.wait()
+                if transport.is_closing():
+                    break
+                transport.write(framed)
+                sent += len(chunk)
+                self.site.huge_sent = max(self.site.huge_sent, sent)
+            else:
+                transport.write(b"0\r\n\r\n")
+        finally:
+            self.site.huge_sent = max(self.site.huge_sent, sent)
+        return b""
 
 
 async def main() -> None:

@@ -113,6 +113,14 @@ def _positive(value: timedelta) -> timedelta:
     return value
 
 
+def _share(value: timedelta) -> timedelta:
+    if not timedelta(0) < value <= timedelta(minutes=1):
+        raise ValueError(f"expected a duration above zero and at most a minute, like '3s': "
+                         f"got {value.total_seconds():g} s (a slot held longer than that is "
+                         "no share: each source's `timeout` already bounds its fetch)")
+    return value
+
+
 def _check_address(value: str) -> str:
     from email.utils import parseaddr
 
@@ -152,6 +160,12 @@ class BotConfig(Strict):
     for a person instead of going out late; 0 turns the guard off."""
     poll_concurrency: int = Field(default=32, ge=1, le=1000)
     poll_per_host: int = Field(default=4, ge=1, le=100)
+    poll_share: Annotated[timedelta, BeforeValidator(parse_duration),
+                          AfterValidator(lambda v: _share(v))] = timedelta(seconds=3)
+    """The longest a feed holds its fetch slot while other sources wait for one and its
+    answer trickles (three times this when no answer came at all; `bot.ingest._Slot.shared`):
+    far under a poll cycle, so that a few slow feeds on a host of a thousand cannot keep the
+    others waiting for their whole `timeout`. A feed alone keeps its whole `timeout`."""
 
     @field_validator("database_url")
     @classmethod

@@ -24,6 +24,7 @@ from bot import clock
 from bot.config import Config, FeedSourceConfig, FolderSourceConfig, SourceConfig
 from bot.errors import PressbotError, SourceError
 from bot.models import Release
+from bot.sources.http import Progress
 from bot.sources.lanes import Lanes
 from bot.store import Store, meta, posts, releases
 from bot.store import sources as source_store
@@ -195,7 +196,7 @@ async def poll_source(name: str, cfg: SourceConfig, config: Config, store: Store
             from bot.sources import feed
 
             entry_errors: list[str] = []
-            progress = [0]
+            progress = Progress()
             async with limiter.slot(str(cfg.url)) as slot, slot.shared(name, progress):
                 fetched = await feed.download(name, cfg, state, slot.client or client,
                                               progress)
@@ -278,14 +279,12 @@ def _scan_folder(name: str, cfg: FolderSourceConfig, config: Config,
     return scan.releases
 
 
-SLOT_SHARE = 10.0
-"""Seconds a fetch may hold its slot while other sources wait for one, unless it received
-at least `SLOT_RATE` bytes a second: a feed that trickles (a byte a second) would otherwise
-keep its slot for its whole `timeout` (20 s), and a site with a thousand feeds on one host
-would wait behind a few such feeds. Alone, a slow feed still has its whole `timeout`; and
-when this process itself is too busy to read (its event loop late by a second or more), a
-slow fetch is not the server's fault and keeps its slot."""
 SLOT_RATE = 2048
+"""Bytes a second under which an answer trickles (`Limiter`'s `share`)."""
+SILENT_SHARES = 3
+"""A server that has not even sent its answer's head may be slow to make the feed, or this
+process slow to read it (a loaded machine at the first sight of a thousand feeds): it keeps
+its slot three shares."""
 
 
 class Limiter:
@@ -293,10 +292,20 @@ class Limiter:
 
     With `lanes` (as many as `total`), each slot also holds a lane (`bot.sources.lanes`): a
     client of its own with one kept-alive connection, preferably one that last talked to
-    the same host."""
+    the same host.
 
-    def __init__(self, total: int, per_host: int, lanes: Lanes | None = None) -> None:
+    `share` (`bot.poll_share`; None: no limit): seconds a fetch may hold its slot while
+    other sources wait for one and its answer trickles (`_Slot.shared`). A feed that
+    trickles (a byte a second) would otherwise keep its slot for its whole `timeout` (20 s),
+    and a site with a thousand feeds on one host would wait behind a few such feeds. Alone,
+    a slow feed still has its whole `timeout`; and when this process itself is too busy to
+    read (its event loop late by a second or more), a slow fetch is not the server's fault
+    and keeps its slot."""
+
+    def __init__(self, total: int, per_host: int, lanes: Lanes | None = None, *,
+                 share: float | None = None) -> None:
         assert lanes is None or lanes.size >= total, "a lane for every slot"
+        self.share = share
         self._total = asyncio.Semaphore(total)
         self._hosts: dict[str, asyncio.Semaphore] = defaultdict(
             lambda: asyncio.Semaphore(per_host))
@@ -353,10 +362,17 @@ class _Slot:
         return waiting[self._host] > 0 or waiting[""] > 0
 
     @contextlib.asynccontextmanager
-    async def shared(self, name: str, progress: list[int]) -> AsyncIterator[None]:
-        """Hold the slot for at most `SLOT_SHARE` seconds while others wait for one and the
-        answer trickles (`progress[0]`: bytes received so far); past that, the fetch ends
-        with a SourceError (the next poll tries again)."""
+    async def shared(self, name: str, progress: Progress) -> AsyncIterator[None]:
+        """Give the slot up, ending the fetch with a SourceError (the next poll tries
+        again), when others wait for one and the answer trickles: its body came at under
+        `SLOT_RATE` bytes a second for the limiter's `share` of seconds since its head; or
+        nothing came at all for `SILENT_SHARES` of them. (From the head on, not from the
+        slot's start: a small feed on a loaded machine may be read a while after its head,
+        but then at once.)"""
+        share = self._limiter.share
+        if share is None:
+            yield
+            return
         loop = asyncio.get_running_loop()
         began = loop.time()
         deadline = asyncio.timeout(None)
@@ -364,21 +380,29 @@ class _Slot:
         def check(due: float) -> None:
             now = loop.time()
             starved = now - due > 1.0   # this process, not the server, is slow
-            if self.contended() and not starved and progress[0] < SLOT_RATE * (now - began):
-                deadline.reschedule(now)
+            head_at = progress.head_at
+            if head_at is None:
+                slow = now - began >= SILENT_SHARES * share
             else:
-                timer[0] = loop.call_at(now + SLOT_SHARE, check, now + SLOT_SHARE)
+                slow = now - head_at >= share and progress.received < SLOT_RATE * (now - head_at)
+            if slow and self.contended() and not starved:
+                deadline.reschedule(now)
+                return
+            then = now + share if head_at is None or now - head_at >= share else head_at + share
+            timer[0] = loop.call_at(then, check, then)
 
-        timer = [loop.call_at(began + SLOT_SHARE, check, began + SLOT_SHARE)]
+        timer = [loop.call_at(began + share, check, began + share)]
         try:
             async with deadline:
                 yield
         except TimeoutError:
             if deadline.expired():
+                got = (f"{progress.received} bytes of its answer"
+                       if progress.head_at is not None else "no answer yet")
                 raise SourceError(
                     f"gave up its fetch slot after {loop.time() - began:.0f} s while other "
-                    f"sources waited: {progress[0]} bytes received (sources.{name}: too "
-                    "slow; tried again next poll)"
+                    f"sources waited: {got} (sources.{name}: too slow for bot.poll_share; "
+                    "tried again next poll)"
                 ) from None
             raise
         finally:
@@ -405,6 +429,13 @@ def http_client(config: Config) -> httpx.AsyncClient:
     )
 
 
+def limiter_for(config: Config, lanes: Lanes | None) -> Limiter:
+    """The fetch slots `config` allows (`bot.poll_concurrency`, `poll_per_host`,
+    `poll_share`)."""
+    return Limiter(config.bot.poll_concurrency, config.bot.poll_per_host, lanes,
+                   share=config.bot.poll_share.total_seconds())
+
+
 def feed_lanes(config: Config) -> Lanes:
     """The feeds' connection lanes (`bot.sources.lanes`), one per fetch slot."""
     from channels.base import user_agent
@@ -420,7 +451,7 @@ async def fetch_all(config: Config, store: Store, *, only: str | None = None,
     names = [n for n in config.sources if only in (None, n)]
     own = client is None
     lanes = feed_lanes(config) if own else None
-    limiter = Limiter(config.bot.poll_concurrency, config.bot.poll_per_host, lanes)
+    limiter = limiter_for(config, lanes)
     client = client or http_client(config)
     with store.begin() as conn:
         states = source_store.all_states(conn)

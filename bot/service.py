@@ -25,7 +25,7 @@ from bot import arenas, clock, metrics, quiet
 from bot.config import Config, EmailConfig, FolderSourceConfig
 from bot.errors import PressbotError
 from bot.health import Health
-from bot.ingest import Limiter, feed_lanes, http_client, poll_source
+from bot.ingest import feed_lanes, http_client, limiter_for, poll_source
 from bot.loops import Loops
 from bot.publisher import Publisher
 from bot.runtime import live_channels
@@ -149,7 +149,7 @@ def _schedule_work(loops: Loops, config: Config, store: Store, publisher: Publis
     """Start the loops; returns the APScheduler that fires the digests (None without any)."""
     from bot import websub
 
-    limiter = Limiter(config.bot.poll_concurrency, config.bot.poll_per_host, lanes)
+    limiter = limiter_for(config, lanes)
     pushed = {name for name, cfg in config.sources.items() if websub.wanted(config, cfg)}
     states: dict[str, SourceState] = {}
     """Each source's state as its last completed poll left it (and saved it): read from

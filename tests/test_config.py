@@ -101,6 +101,11 @@ from = "News <news@example.org>"
      "sources.x.poll_every: expected a duration"),
     ('[bot]\ntimezone = "Mars/Olympus"\n', "bot.timezone: not a time zone: 'Mars/Olympus'"),
     ('[bot]\ntimezon = "UTC"\n', "bot.timezon: unknown key"),
+    ('[bot]\npoll_share = "0s"\n', "bot.poll_share: expected a duration above zero and at "
+     "most a minute, like '3s': got 0 s"),
+    ('[bot]\npoll_share = "2m"\n', "bot.poll_share: expected a duration above zero and at "
+     "most a minute, like '3s': got 120 s"),
+    ('[bot]\npoll_share = "a while"\n', "bot.poll_share: expected a duration"),
     ('[web]\nlisten = "8080"\n', "web.listen: expected HOST:PORT"),
     ('[channels.n]\ntype = "email"\nsmtp_host = "h"\nfrom = "nobody"\n',
      "channels.n.from: expected an address"),
@@ -135,6 +140,12 @@ def test_secrets_never_show_in_reprs_or_errors(tmp_path: Path,
     from bot.redact import redact
 
     assert redact("Bearer super-secret-token-987") == "Bearer [redacted]"
+
+
+def test_a_feed_shares_its_fetch_slot_after_3_s_unless_told_otherwise(tmp_path: Path) -> None:
+    assert load_config(write(tmp_path, "")).bot.poll_share.total_seconds() == 3
+    shared = load_config(write(tmp_path, '[bot]\npoll_share = "500ms"\n')).bot.poll_share
+    assert shared.total_seconds() == 0.5
 
 
 def test_durations() -> None:

@@ -9,6 +9,7 @@ database counts the writes to the sources' state, the feed site counts its reque
 from __future__ import annotations
 
 import sqlite3
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -150,16 +151,15 @@ def test_sigterm_during_start_up_exits_0_without_a_traceback(tmp_path: Path) -> 
 
 
 def test_a_feed_that_never_answers_gives_its_slot_up_to_the_others_waiting(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        tmp_path: Path) -> None:
     """One connection for the host, the first feed in line never answers (its timeout is
-    ten minutes): it keeps its slot only `SLOT_SHARE` seconds while the other waits."""
+    ten minutes): it keeps its slot only three `bot.poll_share`s while the other waits."""
     import asyncio
 
     from bot import ingest
     from bot.config import load_config
     from bot.store import Store
 
-    monkeypatch.setattr(ingest, "SLOT_SHARE", 0.2)
     site = FeedSite(pages={"/stuck": Page(rss(ITEMS), delay=3600), "/feed": Page(rss(ITEMS))})
     with LiveServer(make_app(site)) as server:
         ws = make_workspace(tmp_path, extra=f"""
@@ -176,6 +176,7 @@ allow_private = true
 """)
         config = load_config(ws.config)
         config.bot.poll_per_host = 1
+        config.bot.poll_share = timedelta(seconds=0.2)
         store = Store(config.bot.database_url)
         try:
             reports = {r.name: r for r in asyncio.run(ingest.fetch_all(config, store))}
@@ -184,4 +185,5 @@ allow_private = true
     assert reports["news"].ok and reports["news"].new == 1
     assert reports["stuck"].fatal
     assert "gave up its fetch slot" in reports["stuck"].errors[0]
+    assert "no answer yet" in reports["stuck"].errors[0]
     assert site.hits("/stuck") and site.hits("/feed")

@@ -29,7 +29,7 @@ from bot.redact import safe_url
 from bot.sources import charset
 from bot.sources.dates import as_instant, day_of, has_clock, parse_date_line, parse_stamp
 from bot.sources.extract import is_lede, lede_of, line_kind, split_notes
-from bot.sources.http import Fetched, fetch
+from bot.sources.http import Fetched, Progress, fetch
 from bot.sources.notes import story_html
 
 if TYPE_CHECKING:
@@ -67,7 +67,7 @@ async def poll(name: str, cfg: FeedSourceConfig, state: SourceState,
 
 
 async def download(name: str, cfg: FeedSourceConfig, state: SourceState,
-                   client: httpx.AsyncClient, progress: list[int] | None = None) -> Fetched:
+                   client: httpx.AsyncClient, progress: Progress | None = None) -> Fetched:
     """The conditional GET alone (what holds a connection slot; parsing does not).
 
     `timeout` bounds the whole fetch, redirects included: httpx's own timeout applies to

@@ -11,6 +11,7 @@ about a failed connection than that it failed.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
@@ -39,10 +40,22 @@ class Fetched:
         return self.status == 304
 
 
+@dataclass
+class Progress:
+    """How far a fetch has got, for `bot.ingest._Slot.shared`: a server that sent its
+    answer's head and then trickles has shown what it is; one that sent nothing yet may
+    be slow to make the feed, or this process slow to read it."""
+
+    head_at: float | None = None
+    """When the answer's head came (the event loop's time)."""
+    received: int = 0
+    """Bytes of the body so far."""
+
+
 async def fetch(client: httpx.AsyncClient, url: str, *, etag: str | None = None,
                 last_modified: str | None = None, max_bytes: int = 10_000_000,
                 max_redirects: int = 5, timeout: float = 20.0,
-                private_host: str | None = None, progress: list[int] | None = None) -> Fetched:
+                private_host: str | None = None, progress: Progress | None = None) -> Fetched:
     """GET `url`; raise SourceError with a reason a person understands on any failure.
 
     `private_host`: the one host that may be on a private network (the source said so).
@@ -55,6 +68,8 @@ async def fetch(client: httpx.AsyncClient, url: str, *, etag: str | None = None,
         headers["If-Modified-Since"] = last_modified
     current = url   # shown in errors as `safe_url(current)`, worked out only for an error
     for _ in range(max_redirects + 1):
+        if progress is not None:   # each hop is judged on its own
+            progress.head_at, progress.received = None, 0
         if not current.lower().startswith(("http://", "https://")):
             raise SourceError(f"{safe_url(url)}: refusing to fetch a non-http(s) URL: "
                               f"{safe_url(current)!r}")
@@ -68,6 +83,8 @@ async def fetch(client: httpx.AsyncClient, url: str, *, etag: str | None = None,
         try:
             async with client.stream("GET", current, headers=headers, timeout=timeout,
                                      follow_redirects=False) as response:
+                if progress is not None:
+                    progress.head_at = asyncio.get_running_loop().time()
                 if response.has_redirect_location or response.status_code == 304:
                     # read the (empty or tiny) body to its end: a response left unread
                     # closes its connection, and the next poll pays a new one
@@ -91,8 +108,8 @@ async def fetch(client: httpx.AsyncClient, url: str, *, etag: str | None = None,
                 size = 0
                 async for chunk in response.aiter_bytes():
                     size += len(chunk)
-                    if progress is not None:   # bytes so far, for `bot.ingest._Slot.shared`
-                        progress[0] = size
+                    if progress is not None:
+                        progress.received = size
                     if size > max_bytes:
                         raise SourceError(f"{safe_url(current)}: response is over the limit of "
                                           f"{max_bytes:,} bytes (sources.*.max_bytes)")
