@@ -146,7 +146,8 @@ _PRESS_ROLE = re.compile(
     r"mluv[čc][íi]|pressansvarig|presseansvarlig|assessora?[ \t]+de[ \t]+imprensa)"
     r"(?:[ \t,]+[^\n.!?]{0,60})?", re.I)
 # `/Martin Persson`: the writer's signature closing a Scandinavian newsroom's article
-_SLASH_SIGNATURE = re.compile(r"/[ \t]?[A-ZÀ-Þ][\w.-]+(?:[ \t]+[A-ZÀ-Þ][\w.-]+){0,3}")
+# (a first and a last name at least: `/News` alone is a path, not a writer)
+_SLASH_SIGNATURE = re.compile(r"/[ \t]?[A-ZÀ-Þ][\w.-]+(?:[ \t]+[A-ZÀ-Þ][\w.-]+){1,3}")
 # a page's reading-time label, `Lesedauer: 1 Min`, `5 min read`, at the end of a short line
 # (a copy may run it into the site's name before it)
 _READING_TIME = re.compile(

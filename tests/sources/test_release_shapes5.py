@@ -191,3 +191,8 @@ def test_a_pdfs_deck_under_the_title_in_larger_type_is_no_lede(tmp_path: Path) -
     release = read_release_file(pdf, source="press", key=pdf.name, tz=UTC)
     assert release.summary.startswith("The city opened forty new cycle lanes on Sunday")
     assert "The city opens forty lanes this spring" in release.body
+
+
+def test_a_path_alone_on_its_line_is_no_signature() -> None:
+    # one word after the slash is a site's path (`/News`), not the writer's name
+    assert line_kind("/News") != "end"
