@@ -56,6 +56,7 @@ class Document:
     image: Path | None = None
     image_alt: str = ""
     marked: bool = False  # paragraphs apart by blank lines where the page leaves a gap
+    deck: str | None = None  # a PDF's standfirst under the title, set in larger type
 
 
 @dataclass
@@ -140,7 +141,8 @@ def _read_pdf(path: Path, data: bytes) -> tuple[Document, list[_Picture]]:
     # a layout that dropped (nearly) everything as running heads — every page alike — is
     # no reading of the release: the plain text is
     if laid is not None and sum(c.isalpha() for c in laid.text) >= _MIN_TEXT:
-        return Document(text=laid.text, title=laid.title, links=links, marked=True), pictures
+        return Document(text=laid.text, title=laid.title, links=links, marked=True,
+                        deck=laid.deck), pictures
     return Document(text=text, links=links), pictures
 
 

@@ -19,6 +19,7 @@ from datetime import date
 from bot.sources.dates import HeadDates, date_line_span, find_date, parse_date_line
 from bot.sources.footers import (
     TERMINAL,
+    defined_subject,
     is_about,
     is_appeal,
     is_boilerplate,
@@ -27,6 +28,7 @@ from bot.sources.footers import (
     is_run_in_about,
     is_supported_by,
     sends_to_address,
+    without_article,
 )
 
 __all__ = ["BOILERPLATE_MARKERS", "Extracted", "extract_text", "find_date", "find_links",
@@ -96,7 +98,10 @@ _BANNER = re.compile(
     r"|для (?:немедленной )?публикации"
     # Dutch, Swedish, Polish, Slovak, Portuguese; a press office's "press article" label
     r"|persbericht|pressmeddelande|komunikat prasowy|informacja prasowa|tla[čc]ov[áa] spr[áa]va"
-    r"|comunicado de imprensa|nota (?:[àa]|de) imprensa|presseartikel", re.I)
+    r"|comunicado de imprensa|nota (?:[àa]|de) imprensa|presseartikel"
+    # the Swiss press offices' "media release", a section's name as often as a banner
+    r"|communiqu[ée]s?[ \t]+aux[ \t]+m[ée]dias|medienmitteilung|comunicat[oi][ \t]+ai[ \t]+media",
+    re.I)
 _BREADCRUMB = re.compile(r"(?:you are here:?[ \t]*)?(?:home|start|startseite|accueil)[ \t]*[>»›|/]",
                          re.I)
 _CRUMB_SEP = re.compile(r"[ \t][>»›][ \t]")
@@ -107,6 +112,10 @@ _STRAY = re.compile(
     r"|menu|search|top|subscribe|previous|next|newer|older|facebook|twitter|linkedin|x|instagram"
     r"|youtube|whatsapp|mastodon|bluesky|threads|copy link|download pdf|pdf|top of page"
     r"|partager|teilen|compartir|condividi|поделиться|imprimer|drucken|imprimir|печать"
+    r"|partilhar|compartilhar|delen|dela|sdílet|udostępnij|scroll to top|back to top|nach oben"
+    r"|haut de (?:la )?page|volver arriba|torna su|naar boven"
+    # the word a copy keeps of a picture it could not copy
+    r"|image|imagen|immagine|bild|afbeelding|picture"
     r"|(?:skip|jump) to (?:main )?(?:content|navigation)|skip navigation|jump to navigation"
     r"|springe (?:direkt )?zu:?(?: inhalt)?|zum (?:inhalt|hauptinhalt|hauptmen[üu]|untermen[üu])"
     # the hidden heading over a site's menus, read out by screen readers and kept by a copy
@@ -119,6 +128,26 @@ _STRAY = re.compile(
     r"|(?:video|karte|galerie|bildergalerie|karussell|feed) [üu]berspringen"
     r"|(?:passer|ignorer) (?:la )?(?:vid[ée]o|carte|galerie)|saltar (?:el )?(?:v[íi]deo|mapa)"
     r"|пропустить (?:видео|карту))", re.I)
+# a page's language switcher copied as one line, its names often run together: `euskaraespañol`
+_LANGUAGE_NAME = (r"(?:english|deutsch|fran[çc]ais|espa[ñn]ol|euskara|catal[àa]|galego|italiano"
+                  r"|portugu[êe]s|nederlands|polski|svenska|norsk|dansk|suomi|čeština|русский"
+                  r"|українська)")
+_LANGUAGE_SWITCH = re.compile(r"(?:" + _LANGUAGE_NAME + r"[ \t|/·]*){2,8}", re.I)
+# a site generator's credit in the page's foot: `Powered by WordPress`, a plugin's ad link
+_CMS_CREDIT = re.compile(r"(?:[\w-]+[ \t]+){0,4}(?:wordpress|joomla!?|drupal|wix|squarespace"
+                         r"|blogger|typo3)(?:[ \t]+[\w-]+){0,3}", re.I)
+# a breadcrumb whose first crumb (`Home`, an icon) the copy lost: `> Section >Title`
+_LEAD_CRUMB = re.compile(r"[>»›][ \t]+\S.{0,200}?[ \t][>»›]")
+# a press officer's office alone on the line under the name: the release's signature
+_PRESS_ROLE = re.compile(
+    r"(?:(?:stellvertretende[rn]?|deputy|senior|head of)[ \t]+)?(?:pressesprecher(?:in)?"
+    r"|pressereferent(?:in)?|press[ \t]+(?:officer|secretary|spokesperson)|spokes(?:person|man"
+    r"|woman)|porte-parole|portavoz|portavoce|woordvoerder|rzecznik[ \t]+prasowy|tiskov[ýá][ \t]+"
+    r"mluv[čc][íi]|pressansvarig|presseansvarlig|assessora?[ \t]+de[ \t]+imprensa)"
+    r"(?:[ \t,]+[^\n.!?]{0,60})?", re.I)
+# `/Martin Persson`: the writer's signature closing a Scandinavian newsroom's article
+# (a first and a last name at least: `/News` alone is a path, not a writer)
+_SLASH_SIGNATURE = re.compile(r"/[ \t]?[A-ZÀ-Þ][\w.-]+(?:[ \t]+[A-ZÀ-Þ][\w.-]+){1,3}")
 # a page's reading-time label, `Lesedauer: 1 Min`, `5 min read`, at the end of a short line
 # (a copy may run it into the site's name before it)
 _READING_TIME = re.compile(
@@ -223,12 +252,19 @@ def line_kind(line: str) -> str:
             return "banner"
         if date_line_span(line, parse_foreign=False):
             return "date"
-        if _BREADCRUMB.match(line) or len(_CRUMB_SEP.findall(line)) >= 2:
+        if (_BREADCRUMB.match(line) or len(_CRUMB_SEP.findall(line)) >= 2
+                or _LEAD_CRUMB.match(line)):
             return "breadcrumb"
+        if _SLASH_SIGNATURE.fullmatch(line):
+            return "end"  # the article ends with its writer's name; a sidebar may follow
         if (not bare or _STRAY.fullmatch(bare) or _NAVIGATION.search(line)
                 or _IMAGE_FILE.fullmatch(bare)
-                or (len(line) <= 80 and _READING_TIME.search(line))):
+                or (len(line) <= 80 and (_READING_TIME.search(line)
+                                         or _LANGUAGE_SWITCH.fullmatch(bare)
+                                         or _CMS_CREDIT.fullmatch(bare)))):
             return "stray"
+        if len(line) <= 80 and _PRESS_ROLE.fullmatch(bare):
+            return "boiler"  # `Pressesprecher` under the name: the signature is notes
         if _CONTACT_LINE.search(line):
             return "boiler"  # a phone or e-mail line: kept in the notes
     if (is_boilerplate(item) or is_contact_block(item) or is_appeal(item)
@@ -423,6 +459,10 @@ def _read_head(lines: list[str], known_title: str | None
     if known_title is None and (under := _title_under_date(lines, j, candidate)) is not None:
         see_date(lines[under[0]], "date")
         candidate, j = _title_at(lines, under[1])  # the first line was a kicker over the date
+    if known_title is None and (headline := _under_masthead(lines, j, candidate)) is not None:
+        candidate, j = _title_at(lines, headline)
+    if known_title is None:
+        candidate = _BADGE.sub("", candidate)
     if known_title is not None:
         same = candidate.casefold() == " ".join(known_title.split()).casefold()
         title, rest_at = known_title, (j if same else i)
@@ -462,6 +502,35 @@ def _read_head(lines: list[str], known_title: str | None
     return title, dates, rest_at
 
 
+# a site's "featured" badge run into the end of the headline by a copy
+_BADGE = re.compile(r"[ \t]+(?-i:Destacad[oa]|Featured|En vedette|Hervorgehoben|In evidenza"
+                    r"|Uitgelicht|Em destaque|Wyróżnione|Utvald)$")
+
+
+def _under_masthead(lines: list[str], j: int, first: str) -> int | None:
+    """Where the headline is when the first line is a masthead or a programme's name
+    (`idw - Informationsdienst Wissenschaft`, `GRENSOVERSCHRIJDEND SAMENWERKINGSPROGRAMMA`):
+    a few words, then within three lines, before any date line, a title-like line of at
+    least twice as many words that the date or the story's first paragraph follows. None for
+    any other head."""
+    if len(first.split()) > 4:
+        return None
+    ahead = [n for n in range(j, min(len(lines), j + 8)) if lines[n]][:4]
+    for pos, n in enumerate(ahead[:3]):
+        s = lines[n]
+        if line_kind(s) == "date":
+            return None  # a title over its date: the head the other rules read
+        if (not _title_candidate(s) or s.endswith(".")
+                or len(s.split()) < 2 * len(first.split())):
+            continue
+        nxt = ahead[pos + 1] if pos + 1 < len(ahead) else None
+        if nxt is not None and (line_kind(lines[nxt]) == "date"
+                                or (line_kind(lines[nxt]) == "text"
+                                    and _is_real_paragraph(lines[nxt]))):
+            return n
+    return None
+
+
 def _title_under_date(lines: list[str], j: int, first: str) -> tuple[int, int] | None:
     """Where the real title is when the first line is a kicker (`Article from the City
     University`) and a portal's preamble (a sentence on where the text comes from) stand over
@@ -488,7 +557,8 @@ def _title_under_date(lines: list[str], j: int, first: str) -> tuple[int, int] |
 def _date_under(lines: list[str], n: int) -> int | None:
     """The date line right under paragraph `n` (blank lines between), when the story's first
     paragraph follows it; else None."""
-    below = [k for k in range(n + 1, min(len(lines), n + 6)) if lines[k]][:2]
+    below = [k for k in range(n + 1, min(len(lines), n + 9))
+             if lines[k] and line_kind(lines[k]) not in ("stray", "breadcrumb")][:2]
     if (len(below) == 2 and line_kind(lines[below[0]]) == "date"
             and line_kind(lines[below[1]]) == "text" and _is_real_paragraph(lines[below[1]])):
         return below[0]
@@ -786,10 +856,29 @@ def _body_paragraphs(paras: list[str], title: str | None) -> tuple[list[str], li
     if (first > 0 and kinds[first - 1] == "text" and paras[first - 1].endswith(":")
             and len(paras[first - 1].split()) >= 6 and paras[first][:1] in _QUOTE_MARKS):
         first -= 1
+    _mark_about_runs(paras, kinds, first)
     story, notes = partition(paras[first:], kinds[first:])
     # contact lines above the story (a PDF's fact box) are notes too, not lost
     head_notes = [p for p, k in zip(paras[:first], kinds[:first], strict=True) if k == "boiler"]
     return [paras[first + n] for n in story], head_notes + [paras[first + n] for n in notes]
+
+
+def _mark_about_runs(paras: list[str], kinds: list[str], first: int) -> None:
+    """An about-block without its heading, told in several paragraphs: one defines a name
+    (`The Build Service is an open … platform`) in the release's second half, and every
+    paragraph after it opens with that name or, short, names it again. The block is the
+    footer: each of its paragraphs is marked `about`."""
+    for n in range(first + 2, len(paras)):
+        if kinds[n] != "text" or 2 * n < len(paras) or not (name := defined_subject(paras[n])):
+            continue
+        rest = [k for k in range(n + 1, len(paras)) if kinds[k] in ("text", "about")]
+        opens = [k for k in rest if without_article(paras[k]).startswith(name)]
+        names = [k for k in rest if name in paras[k] and len(paras[k].split()) <= 30]
+        if opens and set(rest) <= set(opens) | set(names):
+            for k in (n, *rest):
+                kinds[k] = "about"
+            return
+
 
 
 def _join_body(paras: list[str]) -> str:
@@ -849,10 +938,21 @@ def extract_text(text: str, *, known_title: str | None = None, marked: bool = Fa
         found_date = find_date(" ".join(paras[:2])[:4000])
     if found_date is None:  # a "Last updated" date only when the release gives no other
         found_date = dates.updated()
+    if found_date is None:
+        found_date = _tail_date(lines[rest_at:])
     body = _join_body(paras)
     lede = lede_of(body)
     return Extracted(title=title, date=found_date, lede=lede, body=body, links=find_links(text),
                      notes=join_notes(notes))
+
+
+def _tail_date(lines: list[str]) -> date | None:
+    """A blog's date set under the article, run into its category tag (`17 Jun 2008
+    Regionalpolitik`): a short line that opens with a date, when nothing above gave one."""
+    for s in lines:
+        if s and len(s.split()) <= 6 and not s.endswith(TERMINAL) and _dateish(s):
+            return find_date(s)
+    return None
 
 
 _NOT_LEDE = re.compile(
@@ -915,10 +1015,32 @@ def lede_of(body: str, *, headings: frozenset[str] = frozenset()) -> str:
     prose = [p for p in paras if not _BULLET.match(p.strip())]
     # a list of highlights opens some releases: the prose is the lede, a real paragraph first
     for wanted in (lambda p: (_is_real_paragraph(p) or _introduces(p)) and is_lede(p), is_lede):
-        for p in prose or paras:
+        candidates = prose or paras
+        for k, p in enumerate(candidates):
             if wanted(p.strip()):
+                p = _deck_over_dateline(p, candidates[k + 1:k + 2])
                 return _without_banner(p.strip().split("\n", 1)[0])
     return _without_banner(paras[0].strip().split("\n", 1)[0]) if paras else ""
+
+
+# `BOLZANO (USP). La …`, `SAN FRANCISCO, Feb. 10, 2016 — The …`, `Lisboa, 15 set 2017
+# (Ecclesia) – O …`: where the story itself begins, after the place (and day) it comes from
+_DATELINE = re.compile(
+    r"[A-ZÀ-ÖØ-Þ][A-ZÀ-ÖØ-Þ0-9.'’ -]{1,40}(?:,[ \t][^\n–—]{1,40}?)?[ \t]*\([^)\n]{2,20}\)"
+    r"[ \t]*[.:,–—-][ \t]"
+    r"|[A-ZÀ-ÖØ-Þ][A-ZÀ-ÖØ-Þ0-9.'’ ]{1,40}(?:,[ \t][^\n–—]{1,40}?)?[ \t]+[–—-][ \t]"
+    r"|[A-ZÀ-ÖØ-Þ][\w.'’-]{1,25}(?:[ \t][A-ZÀ-ÖØ-Þ][\w.'’-]{1,25}){0,2},[ \t]+[^\n–—]{0,25}\d"
+    r"[^\n–—]{0,25}?"
+    r"(?:[ \t]*\([^)\n]{2,20}\))?[ \t]+[–—-][ \t]")
+
+
+def _deck_over_dateline(par: str, after: list[str]) -> str:
+    """The paragraph after `par` when that one opens with a dateline and `par` does not: a
+    deck (the release in a sentence or two, set over the story) is no lede."""
+    if (after and len(par.split()) <= 50 and not _DATELINE.match(par.strip())
+            and _DATELINE.match(after[0].strip()) and is_lede(after[0].strip())):
+        return after[0]
+    return par
 
 
 def _without_banner(line: str) -> str:

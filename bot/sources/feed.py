@@ -304,7 +304,11 @@ def entry_to_release(name: str, entry: Any, language: str | None,
     # lines left out, as in the body), else of the content
     summary = _lede(_text(summary_html)) if summary_html and summary_html != content_html \
         else ""
-    summary = summary.strip().split("\n\n", 1)[0] if summary else lede_of(body)
+    summary = summary.strip().split("\n\n", 1)[0] if summary else ""
+    # a description that only repeats the title says nothing: the lede is the story's, and
+    # never the title again where the content opens with it (a blockquote, a heading)
+    if not summary or summary.casefold() == title.casefold():
+        summary = lede_of(body, headings=frozenset({title}))
     if not title and not body:
         return None
     if not title:

@@ -27,7 +27,13 @@ from bot.htmltext import Page, html_to_text, read_page
 from bot.models import Image, Release
 from bot.sources.dates import as_instant, day_of, parse_date_line, parse_stamp
 from bot.sources.doclimits import MB, read_bytes
-from bot.sources.extract import extract_text, find_links, lede_of
+from bot.sources.extract import (
+    extract_text,
+    find_links,
+    lede_of,
+    normalise,
+    rejoin_hyphenation,
+)
 from bot.sources.notes import story_html
 
 __all__ = ["markdown_to_text", "read_release_file"]
@@ -172,8 +178,12 @@ def _own_page(text: str, links: list[str], title: str) -> str | None:
     return None
 
 
+# what an image link (`[![logo](logo.png)](home)`) leaves once its picture is gone
+_MD_EMPTY_LINK = re.compile(r"\[[ \t]*\]\([^)\s]*\)")
+
+
 def _inline(text: str) -> str:
-    text = _MD_IMAGE.sub("", text)
+    text = _MD_EMPTY_LINK.sub("", _MD_IMAGE.sub("", text))
 
     def link(m: re.Match[str]) -> str:
         label, url = m.group(1).strip(), m.group(2)
@@ -546,8 +556,11 @@ def _read_document(path: Path) -> dict[str, Any]:
     doc = read_document(path)
     ex = extract_text(doc.text, known_title=doc.title, marked=doc.marked)
     images = [Image(url=str(doc.image), alt=doc.image_alt)] if doc.image else []
+    # the deck the layout saw (larger type under the title) stays in the body, never the lede
+    deck = " ".join(rejoin_hyphenation(normalise(doc.deck)).split()) if doc.deck else None
     return {"title": doc.title or ex.title, "extracted": ex, "raw": doc.text,
-            "links": list(dict.fromkeys([*doc.links, *ex.links])), "images": images}
+            "links": list(dict.fromkeys([*doc.links, *ex.links])), "images": images,
+            "summary": lede_of(ex.body, headings=frozenset({deck})) if deck else None}
 
 
 _DOCUMENTS = (".pdf", ".docx")

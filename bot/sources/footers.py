@@ -16,18 +16,22 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["contact_kinds", "is_about", "is_appeal", "is_boilerplate", "is_contact_block",
-           "is_footer_heading", "is_run_in_about", "is_supported_by"]
+__all__ = ["contact_kinds", "defined_subject", "is_about", "is_appeal", "is_boilerplate",
+           "is_contact_block", "is_footer_heading", "is_run_in_about", "is_supported_by",
+           "without_article"]
 
 TERMINAL = (".", "!", "?", "…", '"', "”", "“", "’", "»", "«")
 LABEL_LINE = re.compile(r"(?:tags|categories|category|keywords|filed under|posted in|photos?"
                         r"|images?|credits?|foto|source|copyright)\b[ \t]*:|©|\(c\)[ \t]"
                         r"|(?:no|nr|ref(?:erence)?)\.?[ \t]*:?[ \t]*\d[\d/.-]*$", re.I)
 
+# an organisation's name in a heading; a dot inside a name (`Node.js`, `Booking.com`) is no
+# sentence's end
+_NAME = r"(?:[^\n.!?:]|\.(?=\w))"
 _FOOTER_HEAD = re.compile(
     # Polish and Czech first: the German `Kontakt` below would take their first word
     r"kontakt[ \t]+(?:dla[ \t]+medi[óo]w|pro[ \t]+m[ée]dia)|"
-    r"about[ \t]+(?![\d€$£])[^\n.!?:]{1,80}|about"
+    r"about[ \t]+(?![\d€$£])" + _NAME + r"{1,80}|about"
     r"|notes?[ \t]+(?:to|for)[ \t]+(?:the[ \t]+)?(?:editors?|media|press|journalists|reporters)"
     r"|(?:media|press),?[ \t]+please[ \t]+note"
     r"|editor['’]?s['’]?[ \t]+notes?|(?:press|media)[ \t]+(?:contacts?|enquiries|inquiries|office)"
@@ -35,30 +39,35 @@ _FOOTER_HEAD = re.compile(
     r"|for (?:further|more) information(?:[ \t,][^\n:]{0,60}?(?:contact|write|call)\b[^\n:]{0,20})?"
     r"|f[üu]r[ \t]+weitere[ \t]+informationen[^\n:]{0,60}?(?:an|kontaktieren[^\n:]{0,20})\b"
     r"|further information|background(?:[ \t]+(?:information|notes?))?(?:[ \t]+for[ \t]+"
-    r"editors)?|notes|(?:media|additional|multimedia)[ \t]+resources|related[ \t]+links|downloads?"
+    r"editors)?|notes|(?:media|additional|multimedia)[ \t]+resources|related[ \t]+links"
+    # a page's attachments: `Downloads:`, `Open / Download:`, `Anhänge`, `Pièces jointes`
+    r"|(?:open[ \t]*/[ \t]*)?downloads?|attachments?|anh[äa]nge?|pi[èe]ces?[ \t]+jointes?"
+    r"|t[ée]l[ée]chargements?|adjuntos?|descargas?|allegati|bijlagen?|bilagor|vedlegg"
+    # Swedish, Norwegian, Danish: `Kontaktperson: …`
+    r"|kontaktpersone?r?"
     r"|recursos[ \t]+adicionales|ressources|weitere[ \t]+links|материалы[ \t]+для[ \t]+сми"
     # German
-    r"|[üu]ber[ \t]+(?![\d€$£])[^\n.!?:]{1,80}|(?:presse|medien)kontakte?|kontakte?"
+    r"|[üu]ber[ \t]+(?![\d€$£])" + _NAME + r"{1,80}|(?:presse|medien)kontakte?|kontakte?"
     r"|r[üu]ckfragehinweise?|r[üu]ckfragen"
     r"|ansprechpartner(?:in|innen)?|f[üu]r[ \t]+r[üu]ckfragen(?:[^\n:]{0,30})?"
     r"|weitere[ \t]+informationen|hinweise?[ \t]+(?:f[üu]r|an)[ \t]+(?:die[ \t]+)?"
     r"redaktion(?:en)?|hintergrund(?:informationen)?|pressestelle"
     r"|antecedentes|contexte|note[ \t]+aux[ \t]+r[ée]dactions"
     # Spanish
-    r"|acerca[ \t]+de[ \t]+[^\n.!?:]{1,80}|sobre[ \t]+[^\n.!?:]{1,80}"
+    r"|acerca[ \t]+de[ \t]+" + _NAME + r"{1,80}|sobre[ \t]+" + _NAME + r"{1,80}"
     r"|contactos?(?:[ \t]+(?:de|para)[ \t]+(?:prensa|medios(?:[ \t]+de[ \t]+comunicaci[óo]n)?))?"
     r"|notas?[ \t]+(?:para|a)[ \t]+(?:los[ \t]+)?(?:editores|redactores|periodistas|redacciones"
     r"|medios)"
     r"|(?:para[ \t]+)?m[áa]s[ \t]+informaci[óo]n|(?:gabinete|oficina)[ \t]+de[ \t]+prensa"
     # French
-    r"|[àa][ \t]+propos\b(?:[ \t]+(?:de|du|des|d['’])[^\n.!?:]{1,80})?"
+    r"|[àa][ \t]+propos\b(?:[ \t]+(?:de|du|des|d['’])" + _NAME + r"{1,80})?"
     # `Au sujet de Debian`: the other French way to head an about-block
-    r"|au[ \t]+sujet[ \t]+(?:de|du|des|d['’])[ \t]*[^\n.!?:]{1,80}"
+    r"|au[ \t]+sujet[ \t]+(?:de|du|des|d['’])[ \t]*" + _NAME + r"{1,80}"
     r"|contacts?[ \t]+(?:presse|m[ée]dias?)|notes?[ \t]+(?:aux|pour les)[ \t]+(?:r[ée]dactions"
     r"|r[ée]dacteurs|[ée]diteurs|journalistes)|pour[ \t]+(?:plus[ \t]+d['’]|de[ \t]+plus[ \t]+"
     r"amples[ \t]+)informations?|(?:service|relations)[ \t]+(?:de[ \t]+)?presse"
     # Russian
-    r"|об?[ \t]+[^\W\d_][^\n.!?:]{1,80}|справка|справочная[ \t]+информация"
+    r"|об?[ \t]+[^\W\d_]" + _NAME + r"{1,80}|справка|справочная[ \t]+информация"
     r"|контакты(?:[ \t]+для[ \t]+(?:сми|прессы))?|контактная[ \t]+информация|пресс-служба"
     r"|для[ \t]+справок|дополнительная[ \t]+информация"
     r"|примечани[ея][ \t]+для[ \t]+редакт[а-я]+"
@@ -68,7 +77,7 @@ _FOOTER_HEAD = re.compile(
     r"|ufficio[ \t]+stampa|per[ \t]+(?:ulteriori|maggiori)[ \t]+informazioni"
     # `Su Debian`, `A proposito di …`: an Italian about-heading, a name after `su`
     r"|su[ \t]+(?-i:[A-ZÀ-Ý])[^\n.!?:]{1,40}|a[ \t]+proposito[ \t]+d(?:i|el|ella|ell['’])"
-    r"[ \t]*[^\n.!?:]{1,80}"
+    r"[ \t]*" + _NAME + r"{1,80}"
     r"|note?[ \t]+(?:per[ \t]+la|alla|alle)[ \t]+redazion[ei]"
     r"|contatos?(?:[ \t]+(?:para|de)[ \t]+(?:a[ \t]+)?imprensa)?|assessoria[ \t]+de[ \t]+imprensa"
     r"|noot[ \t]+voor[ \t]+(?:de[ \t]+)?redactie|perscontact|voor[ \t]+meer[ \t]+informatie"
@@ -174,6 +183,8 @@ _PHONE_ANY = re.compile(
     r"|(?<![\w+])\+[1-9]\d{0,3}[ \t.(/-]{0,2}\d|(?<![\w(])\(\d{2,5}\)[ \t]?\d"
     r"|(?<![\w.,])0\d{1,4}[ \t./-]\d{2,4}[ \t./-]\d{2,4})", re.I)
 _DIGIT = re.compile(r"\d")
+_LABELLED_PHONE = re.compile(r"\b(?:tel(?:efon|ephone)?|phone|fax|mobile?|mobil|handy"
+                             r"|t[ée]l[ée]phone|tel[ée]fono)\.?[ \t]*:[ \t]*\+?[\d(]", re.I)
 _WEB = re.compile(r"https?://|(?<![\w@.])www\.[\w-]", re.I)
 _HANDLE = re.compile(r"(?<![\w.@])@[A-Za-z_][\w.]{2,30}\b(?!\.[a-z]{2,})")
 _URL = re.compile(r"https?://\S+|www\.\S+", re.I)
@@ -221,7 +232,11 @@ def is_contact_block(par: str) -> bool:
     kinds = contact_kinds(par)
     words = len(par.split())
     prose = words >= 15 and par.rstrip().endswith(TERMINAL)  # a sentence that cites a link
-    return len(kinds) >= 3 or (len(kinds) >= 2 and words <= 45 and not prose)
+    if len(kinds) >= 3 or (len(kinds) >= 2 and words <= 45 and not prose):
+        return True
+    # `Weitere Informationen erteilt … Dr. X, Tel: 030/…, Fax: 030/…`: a sentence naming
+    # whom to ask, with two labelled numbers
+    return words <= 60 and len(_LABELLED_PHONE.findall(par)) >= 2
 
 
 # --- an organisation describing itself --------------------------------------------------
@@ -302,6 +317,27 @@ _SEATED_LEAD = re.compile(
     r"|con[ \t]+sede[ \t]+en[ \t]+[^,.;:]{2,60},[ \t]"
     r"|bas[ée]e?s?[ \t]+(?:à|a|en|au)[ \t]+[^,.;:]{2,60},[ \t]"
     r"|mit[ \t]+sitz[ \t]+in[ \t]+[^,.;:]{2,60},[ \t]", re.I)
+
+
+_ARTICLE = re.compile(r"(?:the|die|der|das|la|le|les|el|los|las|il|lo|de|het|l['’])[ \t]+", re.I)
+
+
+def without_article(text: str) -> str:
+    """`The Build Service aims …` → `Build Service aims …`: a name as the text opens with it."""
+    return _ARTICLE.sub("", text, count=1)
+
+
+def defined_subject(par: str) -> str | None:
+    """`The Build Service is an open … platform`: the name a paragraph defines as an
+    organisation, a programme or a platform (its article dropped), else None."""
+    start = par[:300]
+    if start[:1] in "«“\"„‘'" or (d := _DEFINES.search(start, 0, 160)) is None:
+        return None
+    if not _DEFINES_NOUN.match(start, d.end() - 1):
+        return None
+    subject = without_article(start[:d.start()].strip())
+    words = subject.split()
+    return subject if 1 <= len(words) <= 6 and subject[:1].isupper() else None
 
 
 def is_about(par: str) -> bool:

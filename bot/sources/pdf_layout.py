@@ -56,10 +56,13 @@ _UNPLACEABLE = (ArithmeticError, AttributeError, IndexError, KeyError, TypeError
 
 @dataclass(frozen=True)
 class LaidOut:
-    """The document's text for the cleaning, and its title when the type sizes show it."""
+    """The document's text for the cleaning, its title when the type sizes show it, and
+    its deck: the sentence or two set under the title in type between the title's and the
+    story's (a standfirst), which tells the release again and is no lede."""
 
     text: str
     title: str | None
+    deck: str | None = None
 
 
 @dataclass(frozen=True)
@@ -266,7 +269,12 @@ def _lay_out(lines: list[_Line], pages: int) -> LaidOut:
     if kicker:
         out.extend(["", *_paragraphs(lines, kicker, leading)])
     out.extend(["", *_paragraphs(lines, after, leading)])
-    return LaidOut("\n".join(out).strip("\n"), title_text)
+    deck = after[:_MAX_TITLE_LINES + 1]
+    deck = deck[:next((k for k, n in enumerate(deck) if not (
+        lines[n].page == 0 and kinds[n] == "text"
+        and _TITLE_MIN * body <= lines[n].size < 0.95 * first.size)), len(deck))]
+    standfirst = "\n".join(lines[n].text for n in deck) if 0 < len(deck) < len(after) else None
+    return LaidOut("\n".join(out).strip("\n"), title_text, standfirst)
 
 
 def _key(text: str) -> str:
