@@ -83,8 +83,12 @@ def run_pressbot(args: argparse.Namespace) -> dict[str, float]:
         config = write_config(root, [f"http://127.0.0.1:{port}/feed/{i}"
                                      for i in range(args.feeds)], args.interval)
         runner = [PYTHON, "-m", "bot"]
-        if args.tracemalloc or args.profile:
-            mode = "tracemalloc" if args.tracemalloc else f"profile:{Path(args.profile).resolve()}"
+        if args.tracemalloc or args.profile or args.modules:
+            mode = ("tracemalloc" if args.tracemalloc else
+                    f"profile:{Path(args.profile).resolve()}" if args.profile else
+                    f"modules:{Path(args.modules).resolve()}")
+            if args.modules:
+                Path(args.modules).unlink(missing_ok=True)
             runner = [PYTHON, "bench/_traced_run.py", mode]
         log_path = root / "run.log"
         log = log_path.open("wb")
@@ -113,6 +117,9 @@ def run_pressbot(args: argparse.Namespace) -> dict[str, float]:
             rss1 = rss_mb(bot.pid)
             polls = requests_seen(control) - requests0
             lines = len(log_path.read_bytes().splitlines()) - lines0
+            if args.modules:  # what the steady state holds, written at the window's end
+                bot.send_signal(signal.SIGUSR1)
+                assert wait_until(lambda: Path(args.modules).exists(), 20)
         finally:
             bot.send_signal(signal.SIGTERM)
             try:
@@ -199,6 +206,9 @@ def main() -> None:
                         help="print what grew between the window's start and end")
     parser.add_argument("--profile", metavar="FILE",
                         help="cProfile the window into FILE (`python -m pstats FILE`)")
+    parser.add_argument("--modules", metavar="FILE",
+                        help="write the service's sys.modules at the window's end to FILE "
+                             "(weigh them with bench/resident_modules.py)")
     parser.add_argument("--peer-runs", type=int, default=3, help="feed2toot runs (0: none)")
     args = parser.parse_args()
 
