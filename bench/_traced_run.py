@@ -1,12 +1,14 @@
 """`pressbot …` watched from inside, for `bench/service_day.py`.
 
-    python bench/_traced_run.py tracemalloc|profile:FILE  --config … run
+    python bench/_traced_run.py tracemalloc|profile:FILE|modules:FILE  --config … run
 
 SIGUSR1 marks the start of the measured window. `tracemalloc`: tracing starts at the mark;
 at exit, the allocations made since then and still held are printed to stderr, biggest
 first, grouped by traceback (what grows).
 `profile:FILE`: cProfile runs from the mark to the exit and its stats go to FILE (read them
 with `python -m pstats FILE`), so start-up is not in the profile.
+`modules:FILE`: SIGUSR1 writes the names in `sys.modules` to FILE, one a line (what the
+steady state has loaded; `bench/resident_modules.py` weighs them).
 """
 
 from __future__ import annotations
@@ -56,9 +58,15 @@ def _profile(_sig: int, _frame: FrameType | None) -> None:
     profiler.enable()
 
 
+def _modules(out: str) -> None:
+    Path(out).write_text("".join(f"{name}\n" for name in sorted(sys.modules)), encoding="utf-8")
+
+
 if __name__ == "__main__":
     mode = sys.argv.pop(1)
-    if mode == "tracemalloc":
+    if mode.startswith("modules:"):
+        signal.signal(signal.SIGUSR1, lambda _s, _f: _modules(mode.removeprefix("modules:")))
+    elif mode == "tracemalloc":
         signal.signal(signal.SIGUSR1, _snapshot)
         atexit.register(_grown)
     else:

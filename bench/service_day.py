@@ -6,13 +6,14 @@
 `pressbot run` (a child process, as operators start it) polls `--feeds` feeds on a local
 feed site (`bench/_feedsite.py`, its own process, ETag/304) every `--interval` seconds;
 after the first poll of every feed (which stores the backlog, "skip") every poll is a
-conditional GET answered 304. The window lasts `--polls` rounds (or `--minutes`); the
-service's CPU (`/proc/PID/stat`) over the window is divided by the feed requests the site
-counted, its VmRSS is read at the start, every `--rss-every` seconds and at the end, and
-its log lines in the window are scaled to an hour. With `--tracemalloc` the service runs
-under `bench/_traced_run.py`, which prints the allocations that grew between the start
-of the window and the end (the soak's "what grows"); with `--profile FILE`, cProfile
-covers the window only (CPU figures then include the profiler's overhead).
+conditional GET answered 304 (with `--restarted`, a `pressbot fetch` reads the feeds first,
+so the service never gets a 200: a restarted service). The window lasts `--polls` rounds (or
+`--minutes`); the service's CPU (`/proc/PID/stat`) over the window is divided by the feed
+requests the site counted, its VmRSS is read at the start, every `--rss-every` seconds and
+at the end, and its log lines in the window are scaled to an hour. With `--tracemalloc` the
+service runs under `bench/_traced_run.py`, which prints the allocations that grew between
+the start of the window and the end (the soak's "what grows"); with `--profile FILE`,
+cProfile covers the window only (CPU figures then include the profiler's overhead).
 
 Beside it, when `../shared/peers` has been set up (`feed2toot` installed in
 `$VENVS/feed2toot`, as `bench/peers.sh` does), feed2toot is started by a timer at the same
@@ -83,9 +84,16 @@ def run_pressbot(args: argparse.Namespace) -> dict[str, float]:
         config = write_config(root, [f"http://127.0.0.1:{port}/feed/{i}"
                                      for i in range(args.feeds)], args.interval)
         runner = [PYTHON, "-m", "bot"]
-        if args.tracemalloc or args.profile:
-            mode = "tracemalloc" if args.tracemalloc else f"profile:{Path(args.profile).resolve()}"
+        if args.tracemalloc or args.profile or args.modules:
+            mode = ("tracemalloc" if args.tracemalloc else
+                    f"profile:{Path(args.profile).resolve()}" if args.profile else
+                    f"modules:{Path(args.modules).resolve()}")
+            if args.modules:
+                Path(args.modules).unlink(missing_ok=True)
             runner = [PYTHON, "bench/_traced_run.py", mode]
+        if args.restarted:  # the feeds read once before: every poll of the service is a 304
+            subprocess.run([PYTHON, "-m", "bot", "--config", str(config), "fetch"], cwd=ROOT,
+                           env=clean_env(), check=True, capture_output=True)
         log_path = root / "run.log"
         log = log_path.open("wb")
         bot = subprocess.Popen([*runner, "--config", str(config), "run"], cwd=ROOT,
@@ -113,6 +121,9 @@ def run_pressbot(args: argparse.Namespace) -> dict[str, float]:
             rss1 = rss_mb(bot.pid)
             polls = requests_seen(control) - requests0
             lines = len(log_path.read_bytes().splitlines()) - lines0
+            if args.modules:  # what the steady state holds, written at the window's end
+                bot.send_signal(signal.SIGUSR1)
+                assert wait_until(lambda: Path(args.modules).exists(), 20)
         finally:
             bot.send_signal(signal.SIGTERM)
             try:
@@ -199,6 +210,12 @@ def main() -> None:
                         help="print what grew between the window's start and end")
     parser.add_argument("--profile", metavar="FILE",
                         help="cProfile the window into FILE (`python -m pstats FILE`)")
+    parser.add_argument("--restarted", action="store_true",
+                        help="`pressbot fetch` first: a service restarted on feeds it knows, "
+                             "which never sees a 200")
+    parser.add_argument("--modules", metavar="FILE",
+                        help="write the service's sys.modules at the window's end to FILE "
+                             "(weigh them with bench/resident_modules.py)")
     parser.add_argument("--peer-runs", type=int, default=3, help="feed2toot runs (0: none)")
     args = parser.parse_args()
 

@@ -27,18 +27,22 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import ssl
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
-from bot import subscribers
 from bot.config import Config, EmailConfig
 from bot.store import Store
 from bot.store import deliveries as ledger
 from bot.store import subscribers as sub_store
 from bot.store.subscribers import Subscriber, email_hash
-from channels.email import msgid, reports
-from channels.email.verp import read_verp
+
+# a service that reads no bounce mailbox loads none of the reading: the report parser
+# (authres, email parsing) and the signed tokens (itsdangerous) come with the first pass
+if TYPE_CHECKING:
+    import ssl
+
+    from channels.email import reports
 
 log = logging.getLogger("pressbot.bounces")
 
@@ -56,6 +60,8 @@ class Outcome:
 
 def _requester(store: Store, key: str, report: reports.Report) -> Subscriber | None:
     """Whose unsubscribe request it is: a signed token's, else an authenticated sender's."""
+    from bot import subscribers
+
     for token in report.tokens:
         found = subscribers.read_unsubscribe_token(store, key, token)
         if found is not None:
@@ -68,11 +74,16 @@ def _requester(store: Store, key: str, report: reports.Report) -> Subscriber | N
 
 def _token_holders(store: Store, key: str, report: reports.Report) -> set[int]:
     """The subscribers whose signed unsubscribe links the returned message carries."""
+    from bot import subscribers
+
     found = (subscribers.read_unsubscribe_token(store, key, t) for t in report.tokens)
     return {s.id for s in found if s is not None}
 
 
 def _subscriber(store: Store, key: str, report: reports.Report) -> Subscriber | None:
+    from channels.email import msgid, reports
+    from channels.email.verp import read_verp
+
     if report.kind == reports.UNSUBSCRIBE:
         return _requester(store, key, report)
     verp = read_verp(key, report.envelope)
@@ -94,6 +105,8 @@ def _subscriber(store: Store, key: str, report: reports.Report) -> Subscriber | 
 def apply(store: Store, cfg: EmailConfig, key: str, report: reports.Report) -> str | None:
     """Change the subscriber a report is about; what happened, or None when it names nobody
     pressbot knows (or says nothing to act on)."""
+    from channels.email import reports
+
     if report.kind is None:
         return None
     if report.kind == reports.DELAYED:
@@ -122,6 +135,7 @@ def check_mailbox(config: Config, store: Store, channel: str, *,
                   tls_context: ssl.SSLContext | None = None) -> Outcome:
     """One pass over channel `channel`'s bounce mailbox (blocking: run it in a thread)."""
     from bot.signing import signing_key
+    from channels.email import reports
     from channels.email.mailbox import open_mailbox
 
     cfg = config.channels[channel]

@@ -80,7 +80,7 @@ def content_html(layout_html: str) -> str:
     """The content cell of a rendered email (`<td class="inner">`), greeting left out."""
     found = _INNER.search(layout_html)
     body = found.group(1) if found else layout_html
-    from bot.render import GREETING
+    from bot.placeholders import GREETING
 
     return re.sub(rf"<p\b[^>]*>\s*{re.escape(GREETING)}\s*</p>", "", body, count=1)
 

@@ -1,39 +1,127 @@
-"""Prometheus metrics for `/metrics`: what the service did, and the queue as it is now."""
+"""Prometheus metrics for `/metrics`: what the service did, and the queue as it is now.
+
+The service counts on every poll and publish, but renders only when something scrapes
+`/metrics`: the counting is a few dicts here, and prometheus_client (with the http.server,
+wsgiref and urllib modules it imports; ~0.8 MB resident) is loaded by `render`, which hands
+it the same samples its own `Counter` and `Histogram` would have made.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING, Any
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client.core import GaugeMetricFamily
-from prometheus_client.registry import Collector
+if TYPE_CHECKING:
+    from prometheus_client.core import GaugeMetricFamily
+    from prometheus_client.metrics_core import Metric
 
-registry = CollectorRegistry()
-publish_seconds = Histogram("pressbot_publish_seconds", "Time to publish one post",
-                            ["channel"], registry=registry,
-                            buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60))
-publish_outcomes = Counter("pressbot_publish_outcomes_total", "Publish attempts by outcome",
-                           ["channel", "outcome"], registry=registry)
-retries = Counter("pressbot_retries_total", "Publish retries scheduled", ["channel"],
-                  registry=registry)
-poll_errors = Counter("pressbot_poll_errors_total", "Source polls that failed", ["source"],
-                      registry=registry)
-polls = Counter("pressbot_polls_total", "Source polls", ["source"], registry=registry)
-holds = Counter("pressbot_holds_total", "Posts held for a person, by reason",
-                ["channel", "reason"], registry=registry)
-pauses = Counter("pressbot_channel_pauses_total", "Channels paused by an auth failure",
-                 ["channel"], registry=registry)
-outages = Counter("pressbot_channel_outages_total", "Attempts that found the platform down",
-                  ["channel"], registry=registry)
-reconciles = Counter("pressbot_reconciles_total", "Unknown outcomes found on the platform",
-                     ["channel"], registry=registry)
-lost_claims = Counter("pressbot_lost_claims_total",
-                      "Sends stopped because another worker took the post over (this worker "
-                      "was paused past its lease)", ["channel"], registry=registry)
+_lock = threading.Lock()  # counted from the event loop and from worker threads
 
 
-class QueueCollector(Collector):
+class _Series:
+    """One label set's numbers, and when it was first counted (the `_created` sample)."""
+
+    def __init__(self, buckets: int) -> None:
+        self.created = time.time()
+        self.value = 0.0
+        self.buckets = [0.0] * buckets
+
+    def inc(self, amount: float = 1.0) -> None:
+        with _lock:
+            self.value += amount
+
+    def observe(self, amount: float, bounds: tuple[float, ...]) -> None:
+        with _lock:
+            self.value += amount
+            bucket = next((i for i, b in enumerate(bounds) if amount <= b), None)
+            if bucket is not None:  # NaN falls in none, as in prometheus_client
+                self.buckets[bucket] += 1
+
+
+class _Child:
+    def __init__(self, series: _Series, bounds: tuple[float, ...]) -> None:
+        self._series, self._bounds = series, bounds
+
+    def inc(self, amount: float = 1.0) -> None:
+        self._series.inc(amount)
+
+    def observe(self, amount: float) -> None:
+        self._series.observe(amount, self._bounds)
+
+
+class Family:
+    """A counter (`buckets` empty) or a histogram, by label values, as prometheus_client's
+    `Counter(...).labels(...).inc()` and `Histogram(...).labels(...).observe()` are used."""
+
+    def __init__(self, name: str, documentation: str, labelnames: Iterable[str],
+                 buckets: tuple[float, ...] = ()) -> None:
+        self.name = name.removesuffix("_total") if not buckets else name
+        self.documentation = documentation
+        self.labelnames = tuple(labelnames)
+        self.bounds = (*buckets, float("inf")) if buckets else ()
+        self.series: dict[tuple[str, ...], _Series] = {}
+        families.append(self)
+
+    def labels(self, *values: str) -> _Child:
+        series = self.series.get(values)
+        if series is None:
+            with _lock:
+                series = self.series.setdefault(values, _Series(len(self.bounds)))
+        return _Child(series, self.bounds)
+
+    def metric(self) -> Metric:
+        """What prometheus_client's own counter or histogram would collect."""
+        from prometheus_client.metrics import _use_created
+        from prometheus_client.metrics_core import Metric
+        from prometheus_client.utils import floatToGoString
+
+        metric = Metric(self.name, self.documentation, "histogram" if self.bounds else "counter")
+        with _lock:
+            copied = [(labels, s.value, list(s.buckets), s.created)
+                      for labels, s in self.series.items()]
+        for values, value, buckets, created in copied:
+            labels = dict(zip(self.labelnames, values, strict=True))
+            if self.bounds:
+                seen = 0.0
+                for bound, count in zip(self.bounds, buckets, strict=True):
+                    seen += count
+                    metric.add_sample(f"{self.name}_bucket",
+                                      {**labels, "le": floatToGoString(bound)},  # type: ignore[no-untyped-call]
+                                      seen)
+                metric.add_sample(f"{self.name}_count", labels, seen)
+                metric.add_sample(f"{self.name}_sum", labels, value)
+            else:
+                metric.add_sample(f"{self.name}_total", labels, value)
+            if _use_created:
+                metric.add_sample(f"{self.name}_created", labels, created)
+        return metric
+
+
+families: list[Family] = []
+publish_seconds = Family("pressbot_publish_seconds", "Time to publish one post", ["channel"],
+                         buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60))
+publish_outcomes = Family("pressbot_publish_outcomes_total", "Publish attempts by outcome",
+                          ["channel", "outcome"])
+retries = Family("pressbot_retries_total", "Publish retries scheduled", ["channel"])
+poll_errors = Family("pressbot_poll_errors_total", "Source polls that failed", ["source"])
+polls = Family("pressbot_polls_total", "Source polls", ["source"])
+holds = Family("pressbot_holds_total", "Posts held for a person, by reason",
+               ["channel", "reason"])
+pauses = Family("pressbot_channel_pauses_total", "Channels paused by an auth failure",
+                ["channel"])
+outages = Family("pressbot_channel_outages_total", "Attempts that found the platform down",
+                 ["channel"])
+reconciles = Family("pressbot_reconciles_total", "Unknown outcomes found on the platform",
+                    ["channel"])
+lost_claims = Family("pressbot_lost_claims_total",
+                     "Sends stopped because another worker took the post over (this worker "
+                     "was paused past its lease)", ["channel"])
+collectors: list[Any] = []
+
+
+class QueueCollector:
     """Posts by status and channel, read from the store at scrape time."""
 
     def __init__(self, store: Any, config: Any = None) -> None:
@@ -41,6 +129,8 @@ class QueueCollector(Collector):
         self.config = config
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
+        from prometheus_client.core import GaugeMetricFamily
+
         from bot import clock
         from bot.health import OVERDUE_AFTER, channel_report
         from bot.store import posts
@@ -68,9 +158,19 @@ class QueueCollector(Collector):
         yield overdue
 
 
+class _Counted:
+    def collect(self) -> Iterator[Metric]:
+        return (family.metric() for family in families)
+
+
 def attach_store(store: Any, config: Any = None) -> None:
-    registry.register(QueueCollector(store, config))
+    collectors.append(QueueCollector(store, config))
 
 
 def render() -> bytes:
+    from prometheus_client import CollectorRegistry, generate_latest
+
+    registry = CollectorRegistry()
+    for collector in (_Counted(), *collectors):
+        registry.register(collector)
     return generate_latest(registry)

@@ -25,17 +25,10 @@ from bot.hashtags import hashtags
 from bot.htmltext import non_web_urls
 from bot.links import add_utm, is_http_url
 from bot.models import Release, Rendered
+from bot.placeholders import ARCHIVE, FOOTER, GREETING, UNSUBSCRIBE
 from bot.template_env import render_here
 from channels.base import Limits
 from channels.registry import kind
-
-UNSUBSCRIBE = "%%UNSUBSCRIBE_URL%%"
-GREETING = "%%GREETING%%"
-ARCHIVE = "%%ARCHIVE_URL%%"
-FOOTER = {"reason": "%%FOOTER_REASON%%", "unsubscribe": "%%FOOTER_UNSUBSCRIBE%%",
-          "view": "%%FOOTER_VIEW%%"}
-"""Placeholders the email channel fills per recipient (per post: ARCHIVE) at send time;
-FOOTER's words in the subscriber's language (`channels.email.words`)."""
 
 
 @dataclass(frozen=True)

@@ -304,13 +304,13 @@ async def _watch_folders(config: Config, loops: Loops) -> None:
 async def _web(config: Config, store: Store, health: Health, publisher: Publisher) -> None:
     import uvicorn
 
-    from bot.web.app import create_app
+    from bot.webfront import Front
     from bot.webserver import Server
 
     if not config.web.enabled:
         await asyncio.Event().wait()
     host, _, port = config.web.listen.rpartition(":")
-    app = create_app(config, store, health=health)
+    app = Front(config, store, health=health)  # the review page is built on first use
     proxies = config.web.trusted_proxies
     server = Server(uvicorn.Config(app, host=host.strip("[]"), port=int(port),
                                    log_config=None, access_log=False,

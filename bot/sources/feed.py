@@ -3,6 +3,10 @@
 feedparser gets bytes, never a URL or a string (a string may make it open files or
 URLs), plus the response headers so it can pick the encoding and resolve relative links
 against the address the feed really came from.
+
+A poll answered 304 needs only `download`: the reading of entries (feedparser, the HTML
+cleaner with nh3, the date and lede readers; ~3 MB resident) is imported by the functions
+that read a body, so a service restarted on feeds it already knows does not hold it.
 """
 
 from __future__ import annotations
@@ -22,15 +26,11 @@ import httpx
 
 from bot.config import FeedSourceConfig
 from bot.errors import SourceError
-from bot.htmltext import first_image, html_to_text, sanitize_html
 from bot.models import Image, Release
 from bot.netguard import is_public_http_url
 from bot.redact import safe_url
 from bot.sources import charset
-from bot.sources.dates import as_instant, day_of, has_clock, parse_date_line, parse_stamp
-from bot.sources.extract import is_lede, lede_of, line_kind, split_notes
 from bot.sources.http import Fetched, Progress, fetch
-from bot.sources.notes import story_html
 
 if TYPE_CHECKING:
     from bot.store.sources import SourceState
@@ -203,6 +203,8 @@ def _declares_entities(body: bytes, content_type: str) -> bool:
 
 def _lede(text: str) -> str:
     """The first paragraph of a summary that is not a "PRESS RELEASE" banner."""
+    from bot.sources.extract import is_lede, line_kind
+
     for para in re.split(r"\n[ \t]*\n", text):
         line = " ".join(para.split())
         if line and line_kind(line) not in ("banner", "bullet") and is_lede(line):
@@ -211,6 +213,8 @@ def _lede(text: str) -> str:
 
 
 def _text(value: Any) -> str:
+    from bot.htmltext import html_to_text
+
     return html_to_text(value) if isinstance(value, str) else ""
 
 
@@ -289,6 +293,11 @@ def _link(entry: Any) -> str | None:
 def entry_to_release(name: str, entry: Any, language: str | None,
                      allow_private_images: bool = False, tz: tzinfo = UTC) -> Release | None:
     """One feed entry as a release, or None when it has neither title nor content."""
+    from bot.htmltext import sanitize_html
+    from bot.sources.dates import as_instant, day_of
+    from bot.sources.extract import lede_of, split_notes
+    from bot.sources.notes import story_html
+
     link = _link(entry)
     content_html = ""
     if entry.get("content"):
@@ -340,6 +349,8 @@ def _published(entry: Any, tz: tzinfo = UTC) -> date | None:
     feedparser's reading is checked against a careful one of the raw string (it reads
     `2020/1/10 14:33:00` as 1 December, and a stamp without a zone as UTC); where they
     disagree, the careful one wins."""
+    from bot.sources.dates import as_instant, has_clock, parse_date_line, parse_stamp
+
     for field in ("published", "updated", "created"):
         raw = dict.get(entry, field)  # plain dict access: no deprecated fallback mapping
         value = dict.get(entry, f"{field}_parsed")
@@ -363,6 +374,8 @@ def _published(entry: Any, tz: tzinfo = UTC) -> date | None:
 def _images(entry: Any, html: str, allow_private: bool = False) -> list[Image]:
     """The lead image: media:content, else media:thumbnail, else an image enclosure, else
     the first real picture in the content; candidates that may not be fetched are skipped."""
+    from bot.htmltext import first_image
+
     alt = ""  # no invented alt text: the preview warns so a person writes one
 
     def fetchable(url: Any) -> bool:

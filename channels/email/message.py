@@ -25,7 +25,7 @@ from urllib.parse import quote, unquote
 from bot import clock, i18n
 from bot.config import Config, EmailConfig
 from bot.models import Post
-from bot.render import ARCHIVE, FOOTER, GREETING, UNSUBSCRIBE
+from bot.placeholders import ARCHIVE, FOOTER, GREETING, UNSUBSCRIBE
 from channels.email.headers import WIRE, WIRE_UTF8, clean_header, fold_text, mailbox, phrase
 from channels.email.words import Words, words_for
 
