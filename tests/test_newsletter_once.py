@@ -61,15 +61,19 @@ def progress(store: Store, post: Post) -> dict[str, int]:
 def database_outage(store: Store) -> tuple[Callable[[], None], Callable[[], None]]:
     """`down()` and `up()` for the store's database. PostgreSQL for real: the database
     stops taking connections and every session of it is ended (what a restart does to
-    pressbot). SQLite has no server to stop: a hook fails every statement while down."""
+    pressbot). SQLite has no server to stop: while down, SQLite itself interrupts every
+    statement (a progress handler on each connection pressbot takes from the pool), so SQL
+    run on the driver's own cursor fails as well as SQLAlchemy's."""
     if store.is_sqlite:
         failing = {"on": False}
 
-        def refuse(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-            if failing["on"]:
-                raise sa.exc.OperationalError(statement, None, Exception("disk I/O error"))
+        def refuse() -> int:  # called as a statement runs: non-zero interrupts it
+            return 1 if failing["on"] else 0
 
-        sa.event.listen(store.engine, "before_cursor_execute", refuse)
+        def on_checkout(dbapi_conn: Any, *_: Any) -> None:
+            dbapi_conn.set_progress_handler(refuse, 1)
+
+        sa.event.listen(store.engine, "checkout", on_checkout)
         return (lambda: failing.update(on=True)), (lambda: failing.update(on=False))
     assert PG_URL
     name = store.engine.url.database

@@ -1,20 +1,22 @@
 """The send's ledger writes, committed from one thread, several to a transaction.
 
-Each SMTP connection asks for writes as it goes (the next recipient's `start`, the last
-one's answer); what the connections asked for while the previous commit ran is committed
-together, so the ledger costs about one commit per message and connection at most, and
-less when the connections are busy. A write that needs the disk (`durable`, a batch
-claim) makes its whole group wait for it; the others commit relaxed (on PostgreSQL the
-writer's session has `synchronous_commit` off, and a durable group turns it on for itself).
+Each SMTP connection (a thread of its own, `send.py`) asks for writes as it goes (the next
+recipient's `start`, the last one's answer); what the connections asked for while the
+previous commit ran is committed together, so the ledger costs about one commit per
+message and connection at most, and less when the connections are busy. A write that
+needs the disk (`durable`, a batch claim) makes its whole group wait for it; the others
+commit relaxed (on PostgreSQL the writer's session has `synchronous_commit` off, and a
+durable group turns it on for itself).
 
 The hot writes (`start`, `sent`) are not functions but data: a group's are written by
 `ledger.advance` in one or two statements, and on PostgreSQL a group of nothing else is
 that one statement in autocommit, a single round trip without BEGIN and COMMIT.
 
 One thread, not one per connection: connections committing side by side would only make
-SQLite's busy handler sleep. A database error fails every write of its group (nothing of
-it was committed); any other error (`LostClaim`) fails only the write that raised it,
-which wrote nothing.
+SQLite's busy handler sleep. A write's future is a `concurrent.futures.Future`: the
+connection's thread waits on it directly, with no event loop between the two threads.
+A database error fails every write of its group (nothing of it was committed); any other
+error (`LostClaim`) fails only the write that raised it, which wrote nothing.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import logging
 import queue
 import threading
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, InvalidStateError
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,25 +49,24 @@ class _Job:
     args: tuple[Any, ...]
     kwargs: dict[str, Any]
     durable: bool
-    future: asyncio.Future[Any]
-    loop: asyncio.AbstractEventLoop
+    future: Future[Any]
 
 
 _START, _SENT = "start", "sent"
 
 
-def _resolve(future: asyncio.Future[Any], ok: bool, value: Any) -> None:
-    if future.done():  # cancelled, or already failed by a writer that stopped
-        return
-    if ok:
-        future.set_result(value)
-    else:
-        future.set_exception(value)
+def _resolve(future: Future[Any], ok: bool, value: Any) -> None:
+    with contextlib.suppress(InvalidStateError):  # already failed by a writer that stopped
+        if ok:
+            future.set_result(value)
+        else:
+            future.set_exception(value)
 
 
 class GroupWriter:
     """`submit(fn, *args)` runs `fn(conn, *args)` in a committed transaction; the future
-    it returns resolves once that transaction has committed (or failed)."""
+    it returns resolves once that transaction has committed (or failed). `run` waits for
+    it (from a connection's thread), `write` awaits it (from the event loop)."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
@@ -74,23 +76,22 @@ class GroupWriter:
         self.thread.start()
 
     def submit(self, fn: Callable[..., Any], *args: Any, durable: bool = False,
-               **kwargs: Any) -> asyncio.Future[Any]:
+               **kwargs: Any) -> Future[Any]:
         return self._submit(fn, args, kwargs, durable)
 
     def _submit(self, fn: Callable[..., Any] | None, args: tuple[Any, ...],
-                kwargs: dict[str, Any], durable: bool) -> asyncio.Future[Any]:
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[Any] = loop.create_future()
+                kwargs: dict[str, Any], durable: bool) -> Future[Any]:
+        future: Future[Any] = Future()
         if self.died is not None:  # loudly, never a send left waiting on a dead thread
             future.set_exception(RuntimeError(f"the ledger writer stopped: {self.died!r}"))
             return future
-        self.jobs.put(_Job(fn, args, kwargs, durable, future, loop))
+        self.jobs.put(_Job(fn, args, kwargs, durable, future))
         if self.died is not None:  # it stopped while this was being queued
             _resolve(future, False, RuntimeError(f"the ledger writer stopped: {self.died!r}"))
         return future
 
     def start(self, post_id: int, subscriber_id: int, token: int, *,
-              sent: Sequence[tuple[int, bool]] = ()) -> asyncio.Future[Any]:
+              sent: Sequence[tuple[int, bool]] = ()) -> Future[Any]:
         """`ledger.start`: True once the recipient is `sending` for this claim, False when
         it is not ours any more, `LostClaim` when the claim is. `sent`: earlier answers
         (subscriber id, reset bounces) written in the same statement (`ledger.mark_sent`),
@@ -99,18 +100,25 @@ class GroupWriter:
                             False)
 
     def sent(self, post_id: int, token: int, sent: list[tuple[int, bool]]
-             ) -> asyncio.Future[Any]:
+             ) -> Future[Any]:
         """`ledger.mark_sent` for answers no `start` carries (the last of a batch)."""
         return self._submit(None, (_SENT, post_id, None, token, list(sent)), {}, False)
 
+    def run(self, fn: Callable[..., Any], *args: Any, durable: bool = False,
+            **kwargs: Any) -> Any:
+        return self.submit(fn, *args, durable=durable, **kwargs).result()
+
     async def write(self, fn: Callable[..., Any], *args: Any, durable: bool = False,
                     **kwargs: Any) -> Any:
-        return await self.submit(fn, *args, durable=durable, **kwargs)
+        return await asyncio.wrap_future(self.submit(fn, *args, durable=durable, **kwargs))
 
-    async def close(self) -> None:
+    def stop(self) -> None:
         """Commit what is queued, then end the thread."""
         self.jobs.put(None)
-        await asyncio.to_thread(self.thread.join)
+        self.thread.join()
+
+    async def close(self) -> None:
+        await asyncio.to_thread(self.stop)
 
     def _run(self) -> None:
         conn: Connection | None = None
@@ -147,8 +155,7 @@ class GroupWriter:
                 if left is not None:
                     group.append(left)
             for left in group:
-                with contextlib.suppress(RuntimeError):  # its loop already closed
-                    left.loop.call_soon_threadsafe(_resolve, left.future, False, exc)
+                _resolve(left.future, False, exc)
             log.error("the newsletter's ledger writer stopped: %r", exc)
         finally:
             _close(conn)
@@ -195,21 +202,37 @@ class GroupWriter:
                     self._advance(conn, hot, done)
         except BaseException as exc:
             for job in group:
-                job.loop.call_soon_threadsafe(_resolve, job.future, False, exc)
+                _resolve(job.future, False, exc)
             _close(conn)
             return None
         for job, ok, value in done:
-            job.loop.call_soon_threadsafe(_resolve, job.future, ok, value)
+            _resolve(job.future, ok, value)
         return conn
 
     @contextlib.contextmanager
     def _transaction(self, conn: Connection, group: list[_Job]) -> Iterator[None]:
-        """SQLite: the connection's own BEGIN IMMEDIATE … COMMIT. PostgreSQL (autocommit):
+        """SQLite: BEGIN IMMEDIATE … COMMIT (on the driver for a group of hot writes only,
+        whose statements run there too: `ledger.advance`). PostgreSQL (autocommit):
         none for a group that is one `advance` statement, else BEGIN … COMMIT, durable
         (`synchronous_commit` on) when a job of it asked for that."""
         if self.store.is_sqlite:
-            with conn.begin():
+            if any(job.fn is not None for job in group):
+                with conn.begin():
+                    yield
+                return
+            # hot writes only: BEGIN IMMEDIATE and COMMIT on the driver, as `advance` runs
+            driver = conn.connection.dbapi_connection
+            assert driver is not None
+            with ledger.driver_errors(conn):
+                driver.execute("BEGIN IMMEDIATE")
+            try:
                 yield
+                with ledger.driver_errors(conn):
+                    driver.execute("COMMIT")
+            except BaseException:
+                with contextlib.suppress(Exception):
+                    driver.execute("ROLLBACK")
+                raise
             return
         durable = any(job.durable for job in group)
         hot = {(job.args[1], job.args[3]) for job in group if job.fn is None}

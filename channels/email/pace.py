@@ -8,29 +8,33 @@ stops and the post is retried when the oldest of those messages leaves the windo
 
 from __future__ import annotations
 
-import asyncio
+import threading
 import time
 
 
 class Pace:
-    """`await pace.slot()` before each message; False when the hourly budget is spent."""
+    """`pace.slot()` before each message, from the connections' threads (it sleeps until
+    the message's turn); False when the hourly budget is spent."""
 
     def __init__(self, per_second: float | None, hourly_budget: int | None) -> None:
         self.interval = 1.0 / per_second if per_second else 0.0
         self.budget = hourly_budget
         self._next = 0.0
+        self._lock = threading.Lock()
 
-    async def slot(self) -> bool:
-        if self.budget is not None:
-            if self.budget <= 0:
-                return False
-            self.budget -= 1
-        if self.interval:
+    def slot(self) -> bool:
+        with self._lock:
+            if self.budget is not None:
+                if self.budget <= 0:
+                    return False
+                self.budget -= 1
+            if not self.interval:
+                return True
             now = time.monotonic()
             at = max(now, self._next)
             self._next = at + self.interval
-            if at > now:
-                await asyncio.sleep(at - now)
+        if at > now:
+            time.sleep(at - now)
         return True
 
     @property

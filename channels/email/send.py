@@ -1,7 +1,12 @@
 """One pass over a newsletter's due recipients through a small pool of SMTP connections.
 
-Each connection is a worker taking recipients from one shared queue, a batch at a time; it
+Each connection is a thread taking recipients from one shared queue, a batch at a time; it
 reconnects after `per_connection` messages and after the server drops it or answers 421.
+A connection talks SMTP with the standard library's `smtplib`, blocking, and writes each
+message as bytes prepared before its turn (the MAIL and RCPT lines, the body already
+dot-stuffed): that costs about half the CPU of asyncio and aiosmtplib, and the
+connection waits for its ledger writes (`GroupWriter`, one more thread) without an event
+loop between them. The event loop only starts the pass and awaits its end.
 A batch is reserved (`claimed`) in one committed transaction that checks the post's claim
 (`ledger.claim`), and each message's recipient is marked `sending` before its DATA
 (`ledger.start`, checking the claim again), committed together with the previous
@@ -30,14 +35,16 @@ import email.errors
 import logging
 import random
 import re
+import smtplib
+import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-import aiosmtplib
 from aiosmtplib.email import quote_address
 
 from bot import clock
@@ -49,7 +56,7 @@ from channels.base import ChannelError, Permanent, Transient
 from channels.email.ledgerwriter import GroupWriter
 from channels.email.message import MessageFactory, Sender, wire_address
 from channels.email.pace import Pace
-from channels.email.smtp import SmtpConnector, close_quietly, reply_text
+from channels.email.smtp import SmtpConnector, quit_quietly, reply_text
 
 log = logging.getLogger("pressbot.email")
 IN_PASS_TRIES = 3
@@ -85,16 +92,29 @@ class PassResult:
     stats: dict[str, int] = field(default_factory=dict)
 
 
-_ANSWER_LOST = (TimeoutError, aiosmtplib.SMTPException, OSError)
+_ANSWER_LOST = (TimeoutError, smtplib.SMTPException, OSError)
+
+
+class _Refused(Exception):
+    """The server answered a command with something else than it takes to go on."""
+
+    def __init__(self, code: int, message: bytes) -> None:
+        super().__init__(code, message)
+        self.code = code
+        self.message = message.decode("utf-8", "replace")
 
 
 @dataclass
 class _Built:
-    """One recipient's message and SMTP command arguments, ready to go."""
+    """One recipient's message and SMTP commands, as bytes ready for the wire."""
 
     data: bytes
-    mail: list[bytes]
+    """The body as DATA carries it: dot-stuffed, ended by CRLF . CRLF."""
+    size: int
+    mail: bytes
+    """`MAIL FROM:<…>` (and SMTPUTF8), without SIZE or the line end."""
     rcpt: bytes
+    """`RCPT TO:<…>` and its line end."""
     to: str
     envelope: str
     utf8: bool
@@ -120,134 +140,163 @@ class SendPass:
         self.envelope_from = envelope_from or (lambda d: sender.envelope_from)
         self.factory = MessageFactory(post, sender)
         self.on_progress = on_progress
-        self.queue: asyncio.Queue[ledger.Delivery] = asyncio.Queue()
-        for item in due:
-            self.queue.put_nowait(item)
+        self.queue: deque[ledger.Delivery] = deque(due)
         self.tries: dict[int, int] = {}
-        self.writer = GroupWriter(store)
+        self.writer: GroupWriter | None = None
+        self.lock = threading.Lock()
+        """Guards what the connections share: `unsent`, `answers`, `result`, progress."""
         self.unsent: list[tuple[int, bool]] = []
         """Answers (subscriber id, reset bounces) the next `start` carries."""
-        self.answers: list[asyncio.Future[Any]] = []
-        """Answers handed to the writer and not awaited (`_sent`): checked before DATA."""
+        self.answers: list[Future[Any]] = []
+        """Answers handed to the writer and not yet seen committed: checked before DATA."""
         self.result = PassResult()
         self.stopping = False
         self._last_progress = time.monotonic()
 
     async def run(self) -> PassResult:
         """Send; raises what stopped a connection from outside SMTP (`LostClaim`, a database
-        error) once every connection has recorded the message it had in flight."""
-        count = min(self.settings.connections, self.queue.qsize())
+        error) once every connection has recorded the message it had in flight. Cancelled,
+        it tells the connections to stop after the message each has in flight, and they
+        still record it."""
         try:
-            if count:
-                await asyncio.gather(*(self._guarded() for _ in range(count)))
-            self._flush()
-            await self._answered()
-        except Exception as exc:
-            self.result.error = self.result.error or exc
-        finally:
-            await self.writer.close()
+            await asyncio.shield(asyncio.get_running_loop().run_in_executor(None, self._run))
+        except asyncio.CancelledError:
+            self.stopping = True
+            raise
         if self.result.error is not None:
             raise self.result.error
         return self.result
 
-    async def _guarded(self) -> None:
+    def _run(self) -> None:
+        self.writer = GroupWriter(self.store)
         try:
-            await self._worker()
-        except Exception as exc:  # the other connections stop at their next recipient
+            count = min(self.settings.connections, len(self.queue))
+            threads = [threading.Thread(target=self._guarded, name=f"smtp-{n + 1}",
+                                        daemon=True) for n in range(count)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            self._answered()
+        except Exception as exc:
             self.result.error = self.result.error or exc
+        finally:
+            self.writer.stop()
+
+    def _guarded(self) -> None:
+        try:
+            self._worker()
+        except Exception as exc:  # the other connections stop at their next recipient
+            with self.lock:
+                self.result.error = self.result.error or exc
             self.stopping = True
 
-    # ── the ledger (synchronous SQL run in a thread; each call is one committed transaction)
+    # ── the ledger (the writer's thread commits; a connection waits for its own writes) ──
 
-    async def _write(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        return await self.writer.write(fn, *args, **kwargs)
+    def _write(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        assert self.writer is not None
+        return self.writer.run(fn, *args, **kwargs)
 
-    async def _answered(self) -> None:
+    def _answered(self) -> None:
         """Raise what recording an earlier answer met (a database error): no DATA goes
         out after an answer the ledger failed to keep (answers no `start` has carried yet,
         another connection's, are handed over first)."""
-        self._flush()
-        answers, self.answers = self.answers, []
+        with self.lock:
+            self._flush()
+            answers = list(self.answers)
         for future in answers:
-            await future
+            future.result()
+        with self.lock:
+            self.answers = [f for f in self.answers if not f.done()]
 
-    async def _sent(self, d: ledger.Delivery) -> None:
+    def _sent(self, d: ledger.Delivery) -> None:
         # written by the next message's `start`, in its statement, and checked before that
         # message's DATA (`_answered`); the last of a batch by `_flush`
-        self.unsent.append((d.subscriber_id, d.bounces > 0))
-        self.result.sent += 1
-        if self.on_progress and time.monotonic() - self._last_progress > 1.0:
-            self._last_progress = time.monotonic()
-            await asyncio.to_thread(self.on_progress)
-
-    def _carried(self) -> list[tuple[int, bool]]:
-        """The answers not yet handed to the writer, for the next `start` to carry."""
-        carried, self.unsent = self.unsent, []
-        return carried
+        report = False
+        with self.lock:
+            self.unsent.append((d.subscriber_id, d.bounces > 0))
+            self.result.sent += 1
+            if self.on_progress and time.monotonic() - self._last_progress > 1.0:
+                self._last_progress = time.monotonic()
+                report = True
+        if report and self.on_progress:
+            self.on_progress()
 
     def _flush(self) -> None:
         """Hand the answers no `start` will carry to the writer (end of a batch, of a
-        connection, of the pass)."""
+        connection, of the pass); with `lock` held."""
         if self.unsent:
-            self.answers.append(self.writer.sent(self.post.id, self.token, self._carried()))
+            assert self.writer is not None
+            carried, self.unsent = self.unsent, []
+            self.answers.append(self.writer.sent(self.post.id, self.token, carried))
 
-    async def _bounced(self, d: ledger.Delivery, error: str) -> None:
+    def _start(self, d: ledger.Delivery) -> Future[Any]:
+        """`start` for this recipient, carrying the answers not yet handed to the writer."""
+        assert self.writer is not None
+        with self.lock:
+            carried, self.unsent = self.unsent, []
+            started = self.writer.start(d.post_id, d.subscriber_id, self.token, sent=carried)
+            if carried:
+                self.answers.append(started)
+        return started
+
+    def _bounced(self, d: ledger.Delivery, error: str) -> None:
         def both(conn: Any) -> None:
             ledger.mark_done(conn, d.post_id, d.subscriber_id, ledger.BOUNCED, error,
                              token=self.token)
             sub_store.record_bounce(conn, d.subscriber_id, self.settings.bounce_after)
 
-        await self._write(both)
+        self._write(both)
         log.warning("post=%d subscriber=%d bounced: %s", d.post_id, d.subscriber_id, error)
 
-    async def _failed(self, d: ledger.Delivery, error: str, *, sent: bool = True) -> None:
+    def _failed(self, d: ledger.Delivery, error: str, *, sent: bool = True) -> None:
         """Failed for good; `sent=False` for a message that never reached `sending`."""
-        await self._write(ledger.mark_done, d.post_id, d.subscriber_id, ledger.FAILED, error,
-                          token=self.token if sent else None)
+        self._write(ledger.mark_done, d.post_id, d.subscriber_id, ledger.FAILED, error,
+                    token=self.token if sent else None)
         log.warning("post=%d subscriber=%d failed: %s", d.post_id, d.subscriber_id, error)
 
-    async def _uncertain(self, d: ledger.Delivery, error: str) -> None:
+    def _uncertain(self, d: ledger.Delivery, error: str) -> None:
         """The body went out and no answer came: the server may have the message."""
         self.result.last_error = error
         if self.settings.resend_uncertain:
-            await self._again(d, error)
+            self._again(d, error)
             return
-        await self._write(ledger.mark_done, d.post_id, d.subscriber_id, ledger.UNCERTAIN,
-                          f"no answer after the message was sent, not sent again: {error}",
-                          token=self.token)
+        self._write(ledger.mark_done, d.post_id, d.subscriber_id, ledger.UNCERTAIN,
+                    f"no answer after the message was sent, not sent again: {error}",
+                    token=self.token)
         log.warning("post=%d subscriber=%d uncertain (not sent again): %s", d.post_id,
                     d.subscriber_id, error)
 
-    async def _later(self, d: ledger.Delivery, error: str) -> None:
+    def _later(self, d: ledger.Delivery, error: str) -> None:
         """A temporary refusal: try this recipient in a later pass, or give up."""
         self.result.last_error = error
         attempts = d.attempts + 1
         if attempts >= self.settings.max_attempts:
-            await self._failed(d, f"gave up after {attempts} temporary failures: {error}")
+            self._failed(d, f"gave up after {attempts} temporary failures: {error}")
             return
         ceiling = min(self.settings.retry_max, self.settings.retry_base * 2 ** (attempts - 1))
         delay = random.uniform(ceiling / 2, ceiling)
-        await self._write(ledger.mark_retry, d.post_id, d.subscriber_id, self.token, error,
-                          clock.now() + timedelta(seconds=delay))
+        self._write(ledger.mark_retry, d.post_id, d.subscriber_id, self.token, error,
+                    clock.now() + timedelta(seconds=delay))
 
     # ── one connection ────────────────────────────────────────────────────────────────────
 
-    async def _worker(self) -> None:
-        smtp: aiosmtplib.SMTP | None = None
+    def _worker(self) -> None:
+        smtp: smtplib.SMTP | None = None
         used = 0
         drops = 0
         batch: deque[tuple[ledger.Delivery, _Built]] = deque()
-        ahead: asyncio.Future[deque[tuple[ledger.Delivery, _Built]]] | None = None
+        ahead: _Claim | None = None
         try:
             while not self.stopping:
-                if not batch and ahead is None and self.queue.empty():
+                if not batch and ahead is None and not self.queue:
                     return
                 if smtp is not None and used >= self.settings.per_connection:
-                    await close_quietly(smtp)
+                    quit_quietly(smtp)
                     smtp = None
                 if smtp is None:
                     try:
-                        smtp = await self.connector.connect()
+                        smtp = self.connector.open()
                         used = 0
                     except Permanent as exc:
                         self._stop(exc)
@@ -261,29 +310,26 @@ class SendPass:
                         return
                 if not batch:
                     if ahead is not None:
-                        batch, ahead = await ahead, None
+                        batch, ahead = ahead.taken(), None
                     else:
-                        self._flush()  # committed with the claim, or before it
-                        batch = await self._take()
+                        with self.lock:
+                            self._flush()  # committed with the claim, or before it
+                        batch = self._take().taken()
                     continue
-                if ahead is None and len(batch) <= AHEAD and not self.queue.empty():
-                    # the next batch is built and claimed (a durable commit) while this
-                    # one's last messages go out, not between two messages
-                    ahead = asyncio.ensure_future(self._take())
-                if not await self.pace.slot():
+                if ahead is None and len(batch) <= AHEAD and self.queue:
+                    # the next batch is built and its claim (a durable commit) sent to the
+                    # writer while this one's last messages go out, not between two messages
+                    ahead = self._take()
+                if not self.pace.slot():
                     self.result.budget_spent = True
                     self.stopping = True
                     return
                 d, built = batch.popleft()
-                carried = self._carried()
-                started = self.writer.start(d.post_id, d.subscriber_id, self.token,
-                                            sent=carried)
-                if carried:
-                    self.answers.append(started)
+                started = self._start(d)
                 used += 1
-                dropped = await self._send(smtp, d, built, started)
+                dropped = self._send(smtp, d, built, started)
                 if dropped:
-                    await close_quietly(smtp)
+                    quit_quietly(smtp)
                     smtp = None
                     drops += 1
                     if drops >= IN_PASS_TRIES * 2:  # every connection dies: the server's fault
@@ -295,45 +341,45 @@ class SendPass:
         finally:
             if ahead is not None:  # claimed for this connection, never sent: pending again
                 try:
-                    batch.extend(await ahead)
+                    batch.extend(ahead.taken())
                 except Exception as exc:  # the error that stopped this worker is raised
                     log.debug("post=%d: the batch claimed ahead failed: %r", self.post.id, exc)
-            self._flush()
-            await close_quietly(smtp)
+            with self.lock:
+                self._flush()
+            quit_quietly(smtp)
             if batch:
-                await self._unclaim([d for d, _ in batch])
+                self._unclaim([d for d, _ in batch])
 
-    async def _take(self) -> deque[tuple[ledger.Delivery, _Built]]:
-        """The next batch from the queue, built and reserved for this claim in one
-        committed transaction (rows no longer pending are left out)."""
+    def _take(self) -> _Claim:
+        """The next batch from the queue, built, and its reservation for this claim (one
+        committed transaction; rows no longer pending are left out) on its way."""
         ready: list[tuple[ledger.Delivery, _Built]] = []
         while len(ready) < BATCH:
             try:
-                d = self.queue.get_nowait()
-            except asyncio.QueueEmpty:
+                d = self.queue.popleft()
+            except IndexError:
                 break
             if d.subscriber_status != sub_store.ACTIVE:
-                await self._write(ledger.mark_done, d.post_id, d.subscriber_id,
-                                  ledger.SKIPPED, f"subscriber is {d.subscriber_status}")
+                self._write(ledger.mark_done, d.post_id, d.subscriber_id, ledger.SKIPPED,
+                            f"subscriber is {d.subscriber_status}")
                 continue
             try:
                 ready.append((d, self._build(d)))
             except (ValueError, UnicodeError, TypeError, email.errors.MessageError) as exc:
-                await self._failed(d, f"the message could not be built: {exc}", sent=False)
+                self._failed(d, f"the message could not be built: {exc}", sent=False)
         if not ready:
-            return deque()
-        post_id = ready[0][0].post_id
-        taken = await self.writer.write(ledger.claim, post_id,
-                                        [d.subscriber_id for d, _ in ready], self.token,
-                                        durable=True)
-        return deque(item for item in ready if item[0].subscriber_id in taken)
+            return _Claim(ready, None)
+        assert self.writer is not None
+        return _Claim(ready, self.writer.submit(
+            ledger.claim, ready[0][0].post_id, [d.subscriber_id for d, _ in ready],
+            self.token, durable=True))
 
-    async def _unclaim(self, left: list[ledger.Delivery]) -> None:
+    def _unclaim(self, left: list[ledger.Delivery]) -> None:
         """The pass stopped before these went out: pending again. When the database is
         down the next pass's `settle` does it."""
         try:
-            await self._write(ledger.unclaim, left[0].post_id,
-                              [d.subscriber_id for d in left], self.token)
+            self._write(ledger.unclaim, left[0].post_id, [d.subscriber_id for d in left],
+                        self.token)
         except Exception as exc:
             log.warning("post=%d: %d reserved recipient(s) left for the next pass: %s",
                         left[0].post_id, len(left), exc)
@@ -351,103 +397,151 @@ class SendPass:
         envelope = self.envelope_from(d)
         utf8 = not to.isascii()
         encoding = "utf-8" if utf8 else "ascii"
-        # quoted (and checked) here: what aiosmtplib would refuse mid-transaction
-        mail = [b"FROM:" + _quoted(envelope, encoding)]
+        # quoted (and checked) here: what would be refused mid-transaction
+        mail = b"MAIL FROM:" + _quoted(envelope, encoding)
         if utf8:
-            mail.append(b"SMTPUTF8")
-        return _Built(data=data, mail=mail, rcpt=b"TO:" + _quoted(to, encoding),
-                      to=to, envelope=envelope, utf8=utf8)
+            mail += b" SMTPUTF8"
+        return _Built(data=dot_stuffed(data), size=len(data), mail=mail,
+                      rcpt=b"RCPT TO:" + _quoted(to, encoding) + b"\r\n", to=to,
+                      envelope=envelope, utf8=utf8)
 
-    async def _again(self, d: ledger.Delivery, error: str) -> None:
+    def _again(self, d: ledger.Delivery, error: str) -> None:
         """Nothing went out (the connection failed under this recipient): pending again,
         and tried again now, a few times; no attempt is spent either way."""
         self.result.last_error = error
-        await self._write(ledger.release, d.post_id, d.subscriber_id, self.token, error)
-        tries = self.tries.get(d.subscriber_id, 0) + 1
-        self.tries[d.subscriber_id] = tries
+        self._write(ledger.release, d.post_id, d.subscriber_id, self.token, error)
+        with self.lock:
+            tries = self.tries.get(d.subscriber_id, 0) + 1
+            self.tries[d.subscriber_id] = tries
         if tries < IN_PASS_TRIES:
-            self.queue.put_nowait(d)
+            self.queue.append(d)
 
-    async def _send(self, smtp: aiosmtplib.SMTP, d: ledger.Delivery, built: _Built,
-                    started: asyncio.Future[Any]) -> bool:
+    def _send(self, smtp: smtplib.SMTP, d: ledger.Delivery, built: _Built,
+              started: Future[Any]) -> bool:
         """Send one message (MAIL, RCPT, DATA) and record the outcome; True when the
         connection is gone. Step by step, so a lost answer after DATA is told apart from
         one before it: only the first may have delivered the message. MAIL and RCPT go
         while `started` (the recipient's `start`) commits; DATA only once it has, and
         once every earlier answer is recorded."""
-        if built.utf8 and not smtp.supports_extension("smtputf8"):
-            if await started:
-                await self._failed(d, "SMTPUTF8 is not supported by this server, so it "
-                                      f"cannot take the address {built.to}")
+        if built.utf8 and not smtp.has_extn("smtputf8"):
+            if started.result():
+                self._failed(d, "SMTPUTF8 is not supported by this server, so it "
+                                f"cannot take the address {built.to}")
             return False
-        size = [f"SIZE={len(built.data)}".encode()] \
-            if smtp.supports_extension("size") else []
+        size = b" SIZE=%d" % built.size if smtp.has_extn("size") else b""
         stage = "MAIL"
         try:
-            reply = await smtp.execute_command(b"MAIL", *built.mail, *size)
-            if reply.code != 250:
-                raise aiosmtplib.SMTPSenderRefused(reply.code, reply.message, built.envelope)
+            code, message = _command(smtp, built.mail + size + b"\r\n")
+            if code != 250:
+                raise _Refused(code, message)
             stage = "RCPT"
-            reply = await smtp.execute_command(b"RCPT", built.rcpt)
-            if reply.code not in (250, 251):
-                raise aiosmtplib.SMTPRecipientRefused(reply.code, reply.message, built.to)
-            if not await self._ours(smtp, started):
+            code, message = _command(smtp, built.rcpt)
+            if code not in (250, 251):
+                raise _Refused(code, message)
+            if not self._ours(smtp, started):
                 return False
             stage = "DATA"
-            await smtp.data(built.data)
-        except aiosmtplib.SMTPSenderRefused as exc:
-            await _reset(smtp)
-            if not await started:
-                return False
-            if exc.code >= 500:
-                self._stop(Permanent(
-                    f"the SMTP server refused the sender {self.sender.envelope_from}: "
-                    f"{reply_text(exc)}", "check `from` and that the account may send as it"))
-                await self._write(ledger.release, d.post_id, d.subscriber_id, self.token,
-                                  reply_text(exc))
-                return False
-            return await self._refused(d, exc.code, reply_text(exc), "MAIL")
-        except aiosmtplib.SMTPResponseException as exc:  # RCPT or DATA refused, or 421
+            code, message = _command(smtp, b"DATA\r\n")
+            if code != 354:
+                raise _Refused(code, message)
+            code, message = _command(smtp, built.data)
+            if code != 250:
+                raise _Refused(code, message)
+        except _Refused as exc:
+            if stage == "MAIL":
+                return self._sender_refused(smtp, d, exc, started)
             if stage != "DATA":
-                await _reset(smtp)
-                if not await started:
+                _reset(smtp)
+                if not started.result():
                     return exc.code == 421
-            return await self._refused(d, exc.code, reply_text(exc), stage)
+            return self._refused(d, exc.code, reply_text(exc), stage)
         except _ANSWER_LOST as exc:
             if stage == "DATA":
-                await self._uncertain(d, f"{reply_text(exc)} after DATA")
-            elif await started:
-                await self._again(d, f"connection lost: {reply_text(exc)}")
+                self._uncertain(d, f"{reply_text(exc)} after DATA")
+            elif started.result():
+                self._again(d, f"connection lost: {reply_text(exc)}")
             return True
-        await self._sent(d)
+        self._sent(d)
         return False
 
-    async def _ours(self, smtp: aiosmtplib.SMTP, started: asyncio.Future[Any]) -> bool:
+    def _sender_refused(self, smtp: smtplib.SMTP, d: ledger.Delivery, exc: _Refused,
+                        started: Future[Any]) -> bool:
+        _reset(smtp)
+        if not started.result():
+            return False
+        if exc.code >= 500:
+            self._stop(Permanent(
+                f"the SMTP server refused the sender {self.sender.envelope_from}: "
+                f"{reply_text(exc)}", "check `from` and that the account may send as it"))
+            self._write(ledger.release, d.post_id, d.subscriber_id, self.token,
+                        reply_text(exc))
+            return False
+        return self._refused(d, exc.code, reply_text(exc), "MAIL")
+
+    def _ours(self, smtp: smtplib.SMTP, started: Future[Any]) -> bool:
         """Before DATA: the recipient is `sending` for this claim, and every earlier answer
         is in the ledger; else RSET (the server then forgets MAIL and RCPT) and raise what
         failed, or False when another worker has the recipient."""
         try:
-            ours = await started
-            await self._answered()
+            ours = started.result()
+            self._answered()
         except BaseException:
-            await _reset(smtp)
+            _reset(smtp)
             raise
         if not ours:
-            await _reset(smtp)
+            _reset(smtp)
         return bool(ours)
 
-    async def _refused(self, d: ledger.Delivery, code: int, error: str, stage: str) -> bool:
+    def _refused(self, d: ledger.Delivery, code: int, error: str, stage: str) -> bool:
         if code == 421:  # the server closes the channel: reconnect, nothing was accepted
-            await self._again(d, error)
+            self._again(d, error)
             return True
         if 500 <= code < 600:
             if stage == "RCPT":
-                await self._bounced(d, error)
+                self._bounced(d, error)
             else:
-                await self._failed(d, f"refused at {stage}: {error}")
+                self._failed(d, f"refused at {stage}: {error}")
             return False
-        await self._later(d, error)
+        self._later(d, error)
         return False
+
+
+@dataclass
+class _Claim:
+    """A built batch and its claim, committing in the writer's thread."""
+
+    ready: list[tuple[ledger.Delivery, _Built]]
+    claim: Future[Any] | None
+
+    def taken(self) -> deque[tuple[ledger.Delivery, _Built]]:
+        """Wait for the claim: the recipients of the batch now reserved for this pass."""
+        if self.claim is None:
+            return deque()
+        taken = self.claim.result()
+        return deque(item for item in self.ready if item[0].subscriber_id in taken)
+
+
+def _command(smtp: smtplib.SMTP, line: bytes) -> tuple[int, bytes]:
+    """Write prepared bytes and read the reply (`smtplib`'s own `send` and `getreply`)."""
+    smtp.send(line)
+    return smtp.getreply()
+
+
+_LINE_END = re.compile(rb"\r\n|\r|\n")
+
+
+def dot_stuffed(data: bytes) -> bytes:
+    """`data` as DATA carries it (RFC 5321 §4.5.2): CRLF line ends, a line that starts
+    with a dot given a second one, and CRLF . CRLF at the end, as `smtplib.data` and
+    aiosmtplib write it, with `bytes.replace` for the CRLF text pressbot writes."""
+    if data.count(b"\n") != data.count(b"\r\n") or data.count(b"\r") != data.count(b"\n"):
+        data = _LINE_END.sub(b"\r\n", data)
+    if data.startswith(b"."):
+        data = b"." + data
+    data = data.replace(b"\r\n.", b"\r\n..")
+    if not data.endswith(b"\r\n"):
+        data += b"\r\n"
+    return data + b".\r\n"
 
 
 _PLAIN = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
@@ -465,7 +559,7 @@ def _quoted(address: str, encoding: str) -> bytes:
     return quote_address(address).encode(encoding)
 
 
-async def _reset(smtp: aiosmtplib.SMTP) -> None:
+def _reset(smtp: smtplib.SMTP) -> None:
     """RSET after a refusal, so the connection can take the next message."""
-    with contextlib.suppress(aiosmtplib.SMTPException, OSError, TimeoutError):
-        await smtp.rset()
+    with contextlib.suppress(smtplib.SMTPException, OSError):
+        smtp.rset()

@@ -420,3 +420,44 @@ async def test_each_copy_of_an_issue_is_valid_mime_with_only_its_readers_parts(
         mine = received.data.replace(b"=\r\n", b"").decode("utf-8") + own[address][3]
         for theirs in own[other][:3]:
             assert theirs not in mine, f"{address}'s copy carries {theirs}"
+
+
+async def test_what_aiosmtpd_received_is_each_copy_byte_for_byte(
+        store: Store, fake: FakeSMTP) -> None:
+    """The connections write prepared bytes with `smtplib` (`send.py`): MAIL with SIZE,
+    RCPT, and the body dot-stuffed by pressbot itself. What aiosmtpd took off the wire
+    (un-stuffed) is exactly the copy `MessageFactory.wire` writes for that reader (but
+    for the MIME boundary, random per `MessageFactory`), lines of two dots and starting
+    with one included, and SIZE is its length; a UTF-8 address goes with SMTPUTF8."""
+    key = "test-signing-key-0123456789"
+    subscribers.add(store, "ann@example.net", name="Ann")
+    subscribers.add(store, "bob@example.org")
+    subscribers.add(store, "zoë@example.net")
+    channel = make_channel(store, fake.port)
+    post = make_post(store, text="%%GREETING%%\n\n.\n..\n.starts with a dot\n. \n"
+                     "Unsubscribe: %%UNSUBSCRIBE_URL%%\n.",
+                     html="<p>%%GREETING%%</p>\n.<p>dot</p>\n<a href=\"%%UNSUBSCRIBE_URL%%\">"
+                          "leave</a>")
+
+    await channel.publish(post)
+
+    got = {m.rcpt_tos[0]: m for m in fake.messages}
+    assert sorted(got) == ["ann@example.net", "bob@example.org", "zoë@example.net"]
+    factory = channel_factory(channel, post)
+    for address, received in got.items():
+        token = subscribers.unsubscribe_token(key, subscriber_id(store, address), address)
+        date = re.search(rb"\r\nDate: ([^\r]+)\r\n", received.data)
+        message_id = re.search(rb"\r\nMessage-ID: ([^\r]+)\r\n", received.data)
+        assert date and message_id
+        expected = factory.wire(
+            to_email=address, to_name="Ann" if address.startswith("ann") else None,
+            message_id=message_id[1].decode(), unsubscribe_url=f"https://news.example.org/u/"
+            f"{token}", unsubscribe_token=token,
+            date=parsedate_to_datetime(date[1].decode()))
+        ours, theirs = (re.search(rb'boundary="([^"]+)"', b)[1]  # type: ignore[index]
+                        for b in (received.data, expected))
+        assert received.data == expected.replace(theirs, ours)  # the one random part
+        # (a line of one dot is quoted-printable "=2E"; these two go as they are)
+        assert b"\r\n..\r\n" in received.data and b"\r\n.starts with" in received.data
+        assert f"SIZE={len(expected)}" in received.mail_options
+        assert ("SMTPUTF8" in received.mail_options) == (not address.isascii())
