@@ -23,8 +23,8 @@ copy's bytes, SMTP, the ledger's writes, the progress it stores once a second. N
 counted: imports, the CSV import, the database's own processes (PostgreSQL's backend).
 For the smtplib loop it is the loop, its bytes built before the clock starts. The loop's
 figure is printed as the yardstick: CPU per message moves with the machine and its load
-(the loop took 0.15-0.18 ms a message on the machine of 2026-12-07 morning, 0.5-0.6 ms on
-the one of that afternoon), so compare pressbot's CPU with the loop's of the same run.
+(on 2026-12-07 the loop took 0.15-0.18 ms a message on one machine, 0.5-0.7 ms on the
+next), so compare pressbot's CPU with the loop's of the same run.
 
 It also prints the sender's resident memory sampled twice a second while it sends: flat
 means the last sample is no higher than the one taken a tenth of the way in (plus a little
