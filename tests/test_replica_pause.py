@@ -22,12 +22,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from PIL import Image as PILImage
 
 from bot import subscribers
 from bot.config import load_config
 from bot.models import Image, Release
 from bot.store import Store, posts, releases
+from bot.store.schema import deliveries
+from bot.store.schema import subscribers as subscriber_rows
 from bot.workflow import queue_release
 from tests.fakes.mastodon import FakeMastodon, running
 from tests.fakes.smtp import FakeSMTP
@@ -148,6 +151,11 @@ def test_a_replica_paused_past_its_lease_sends_nothing_twice(
         a.wait(120)  # A wakes up, finds its claims taken over, stops
         b.send_signal(signal.SIGTERM)
         assert b.wait(30) == 0, b_log.read_text()[-3000:]
+        with store.begin() as conn:
+            uncertain = set(conn.execute(
+                sa.select(subscriber_rows.c.email)
+                .join(deliveries, deliveries.c.subscriber_id == subscriber_rows.c.id)
+                .where(deliveries.c.status == "uncertain")).scalars())
 
     mailed = sink.counts()
     twice = sorted(e for e, n in mailed.items() if n > 1)
@@ -155,7 +163,11 @@ def test_a_replica_paused_past_its_lease_sends_nothing_twice(
     print(f"mailed twice: {len(twice)} of {PEOPLE}; never mailed: {len(never)}; "
           f"statuses: {len(state.statuses_of(account))}")
     assert not twice, f"{len(twice)} of {PEOPLE} subscribers got the newsletter twice"
-    assert not never, f"{len(never)} subscribers never got it"
+    # A recipient A had marked `sending` on another connection when it was stopped is
+    # uncertain (at most once: B cannot know whether it went); that is the only way to be
+    # missed, and A had at most one such recipient per connection (two)
+    assert set(never) <= uncertain, f"{len(never)} subscribers never got it: {never}"
+    assert len(uncertain) <= 2, f"{len(uncertain)} uncertain, more than A's connections"
     texts = collections.Counter(s.text for s in state.statuses_of(account))
     assert list(texts.values()) == ([1] if with_mastodon else []), \
         f"the status went out {sum(texts.values())} times"
