@@ -3,10 +3,11 @@
 Each connection is a thread taking recipients from one shared queue, a batch at a time; it
 reconnects after `per_connection` messages and after the server drops it or answers 421.
 A connection talks SMTP with the standard library's `smtplib`, blocking, and writes each
-message as bytes prepared before its turn (the MAIL and RCPT lines, the body already
-dot-stuffed): that costs about half the CPU of asyncio and aiosmtplib, and the
-connection waits for its ledger writes (`GroupWriter`, one more thread) without an event
-loop between them. The event loop only starts the pass and awaits its end.
+message as bytes prepared before its turn (the MAIL and RCPT lines when its batch is
+taken, the body, dot-stuffed, while the server takes in the message before it): that
+costs about half the CPU of asyncio and aiosmtplib, and the connection waits for its
+ledger writes (`GroupWriter`, one more thread) without an event loop between them. The
+event loop only starts the pass and awaits its end.
 A batch is reserved (`claimed`) in one committed transaction that checks the post's claim
 (`ledger.claim`), and each message's recipient is marked `sending` before its DATA
 (`ledger.start`, checking the claim again), committed together with the previous
@@ -333,7 +334,7 @@ class SendPass:
                         batch = self._take().taken()
                     continue
                 if ahead is None and len(batch) <= AHEAD and self.queue:
-                    # the next batch is built and its claim (a durable commit) sent to the
+                    # the next batch is taken and its claim (a durable commit) sent to the
                     # writer while this one's last messages go out, not between two messages
                     ahead = self._take()
                 if not self.pace.slot():
@@ -373,8 +374,9 @@ class SendPass:
                 self._unclaim([d for d, _ in batch])
 
     def _take(self) -> _Claim:
-        """The next batch from the queue, built, and its reservation for this claim (one
-        committed transaction; rows no longer pending are left out) on its way."""
+        """The next batch from the queue, its envelopes made, and its reservation for this
+        claim (one committed transaction; rows no longer pending are left out) on its way.
+        Bodies are built later, one at a time, while the server is busy (`_prepare`)."""
         ready: list[tuple[ledger.Delivery, _Built]] = []
         while len(ready) < BATCH:
             try:
