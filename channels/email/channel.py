@@ -105,12 +105,13 @@ class EmailChannel:
             # page by page, so the audience is never all in memory at once
             blocked = sub_store.suppressed_hashes(conn)
             after = 0
-            while page := sub_store.listing(conn, status=[sub_store.ACTIVE], after=after,
-                                            limit=PAGE):
+            while page := sub_store.addresses(conn, status=sub_store.ACTIVE, after=after,
+                                              limit=PAGE):
                 ledger.add(conn, post.id, [
-                    (s.id, message_id_for(key, post, s.id, self.sender.domain)) for s in page
-                    if sub_store.email_hash(s.email) not in blocked])
-                after = page[-1].id
+                    (sid, message_id_for(key, post, sid, self.sender.domain))
+                    for sid, email in page
+                    if not blocked or sub_store.email_hash(email) not in blocked])
+                after = page[-1][0]
 
     def _due(self, post: Post, after: int = 0) -> tuple[list[ledger.Delivery], int | None]:
         """The next page of recipients due now (after subscriber id `after`), and how many

@@ -3,10 +3,11 @@
 Each connection is a thread taking recipients from one shared queue, a batch at a time; it
 reconnects after `per_connection` messages and after the server drops it or answers 421.
 A connection talks SMTP with the standard library's `smtplib`, blocking, and writes each
-message as bytes prepared before its turn (the MAIL and RCPT lines, the body already
-dot-stuffed): that costs about half the CPU of asyncio and aiosmtplib, and the
-connection waits for its ledger writes (`GroupWriter`, one more thread) without an event
-loop between them. The event loop only starts the pass and awaits its end.
+message as bytes prepared before its turn (the MAIL and RCPT lines when its batch is
+taken, the body, dot-stuffed, while the server takes in the message before it): that
+costs about half the CPU of asyncio and aiosmtplib, and the connection waits for its
+ledger writes (`GroupWriter`, one more thread) without an event loop between them. The
+event loop only starts the pass and awaits its end.
 A batch is reserved (`claimed`) in one committed transaction that checks the post's claim
 (`ledger.claim`), and each message's recipient is marked `sending` before its DATA
 (`ledger.start`, checking the claim again), committed together with the previous
@@ -32,6 +33,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import email.errors
+import functools
 import logging
 import random
 import re
@@ -93,6 +95,8 @@ class PassResult:
 
 
 _ANSWER_LOST = (TimeoutError, smtplib.SMTPException, OSError)
+_UNBUILDABLE = (ValueError, UnicodeError, TypeError, email.errors.MessageError)
+"""What building a recipient's message raises for a message it cannot make."""
 
 
 class _Refused(Exception):
@@ -106,11 +110,11 @@ class _Refused(Exception):
 
 @dataclass
 class _Built:
-    """One recipient's message and SMTP commands, as bytes ready for the wire."""
+    """One recipient's message and SMTP commands, as bytes ready for the wire. The
+    envelope is made when the batch is taken (an address the server cannot take fails
+    there, before the claim); the body while the connection waits for the server's answer
+    to the message before it (`SendPass._body`), so building it costs the send no time."""
 
-    data: bytes
-    """The body as DATA carries it: dot-stuffed, ended by CRLF . CRLF."""
-    size: int
     mail: bytes
     """`MAIL FROM:<…>` (and SMTPUTF8), without SIZE or the line end."""
     rcpt: bytes
@@ -118,6 +122,11 @@ class _Built:
     to: str
     envelope: str
     utf8: bool
+    data: bytes | None = None
+    """The body as DATA carries it: dot-stuffed, ended by CRLF . CRLF."""
+    size: int = 0
+    failed: BaseException | None = None
+    """What building the body raised; raised again (or recorded) when its turn comes."""
 
 
 class SendPass:
@@ -143,6 +152,8 @@ class SendPass:
         self.queue: deque[ledger.Delivery] = deque(due)
         self.tries: dict[int, int] = {}
         self.writer: GroupWriter | None = None
+        self.claims: GroupWriter | None = None
+        """The writer batch claims go through: `writer`, or on PostgreSQL one of their own."""
         self.lock = threading.Lock()
         """Guards what the connections share: `unsent`, `answers`, `result`, progress."""
         self.unsent: list[tuple[int, bool]] = []
@@ -169,6 +180,10 @@ class SendPass:
 
     def _run(self) -> None:
         self.writer = GroupWriter(self.store)
+        # PostgreSQL: batch claims commit on a connection of their own, so waiting for
+        # the disk (a claim is durable) never holds up the `start` a connection is about
+        # to send DATA after; SQLite has one writer at a time, so one connection does all
+        self.claims = self.writer if self.store.is_sqlite else GroupWriter(self.store)
         try:
             count = min(self.settings.connections, len(self.queue))
             threads = [threading.Thread(target=self._guarded, name=f"smtp-{n + 1}",
@@ -181,6 +196,8 @@ class SendPass:
         except Exception as exc:
             self.result.error = self.result.error or exc
         finally:
+            if self.claims is not self.writer:
+                self.claims.stop()
             self.writer.stop()
 
     def _guarded(self) -> None:
@@ -317,7 +334,7 @@ class SendPass:
                         batch = self._take().taken()
                     continue
                 if ahead is None and len(batch) <= AHEAD and self.queue:
-                    # the next batch is built and its claim (a durable commit) sent to the
+                    # the next batch is taken and its claim (a durable commit) sent to the
                     # writer while this one's last messages go out, not between two messages
                     ahead = self._take()
                 if not self.pace.slot():
@@ -325,9 +342,15 @@ class SendPass:
                     self.stopping = True
                     return
                 d, built = batch.popleft()
+                if built.data is None:
+                    self._body(d, built)
+                if built.failed is not None:
+                    self._unbuilt(d, built.failed)
+                    continue
                 started = self._start(d)
                 used += 1
-                dropped = self._send(smtp, d, built, started)
+                dropped = self._send(smtp, d, built, started,
+                                     functools.partial(self._prepare, batch, ahead))
                 if dropped:
                     quit_quietly(smtp)
                     smtp = None
@@ -351,8 +374,9 @@ class SendPass:
                 self._unclaim([d for d, _ in batch])
 
     def _take(self) -> _Claim:
-        """The next batch from the queue, built, and its reservation for this claim (one
-        committed transaction; rows no longer pending are left out) on its way."""
+        """The next batch from the queue, its envelopes made, and its reservation for this
+        claim (one committed transaction; rows no longer pending are left out) on its way.
+        Bodies are built later, one at a time, while the server is busy (`_prepare`)."""
         ready: list[tuple[ledger.Delivery, _Built]] = []
         while len(ready) < BATCH:
             try:
@@ -364,13 +388,13 @@ class SendPass:
                             f"subscriber is {d.subscriber_status}")
                 continue
             try:
-                ready.append((d, self._build(d)))
-            except (ValueError, UnicodeError, TypeError, email.errors.MessageError) as exc:
+                ready.append((d, self._envelope(d)))
+            except _UNBUILDABLE as exc:
                 self._failed(d, f"the message could not be built: {exc}", sent=False)
         if not ready:
             return _Claim(ready, None)
-        assert self.writer is not None
-        return _Claim(ready, self.writer.submit(
+        assert self.claims is not None
+        return _Claim(ready, self.claims.submit(
             ledger.claim, ready[0][0].post_id, [d.subscriber_id for d, _ in ready],
             self.token, durable=True))
 
@@ -388,11 +412,7 @@ class SendPass:
         self.result.fatal = self.result.fatal or exc
         self.stopping = True
 
-    def _build(self, d: ledger.Delivery) -> _Built:
-        url, token = self.unsubscribe(d.subscriber_id, d.email)
-        data = self.factory.wire(to_email=d.email, to_name=d.name, message_id=d.message_id,
-                                 unsubscribe_url=url, unsubscribe_token=token,
-                                 language=d.language)
+    def _envelope(self, d: ledger.Delivery) -> _Built:
         to = wire_address(d.email)
         envelope = self.envelope_from(d)
         utf8 = not to.isascii()
@@ -401,9 +421,40 @@ class SendPass:
         mail = b"MAIL FROM:" + _quoted(envelope, encoding)
         if utf8:
             mail += b" SMTPUTF8"
-        return _Built(data=dot_stuffed(data), size=len(data), mail=mail,
-                      rcpt=b"RCPT TO:" + _quoted(to, encoding) + b"\r\n", to=to,
+        return _Built(mail=mail, rcpt=b"RCPT TO:" + _quoted(to, encoding) + b"\r\n", to=to,
                       envelope=envelope, utf8=utf8)
+
+    def _body(self, d: ledger.Delivery, built: _Built) -> None:
+        """The recipient's own copy, as DATA carries it. Any error is kept for the
+        recipient's turn: this may run while another message's answer is awaited."""
+        try:
+            url, token = self.unsubscribe(d.subscriber_id, d.email)
+            data = self.factory.wire(to_email=d.email, to_name=d.name,
+                                     message_id=d.message_id, unsubscribe_url=url,
+                                     unsubscribe_token=token, language=d.language)
+            built.data, built.size = dot_stuffed(data, crlf=True), len(data)
+        except Exception as exc:
+            built.failed = exc
+
+    def _prepare(self, batch: deque[tuple[ledger.Delivery, _Built]],
+                 ahead: _Claim | None) -> None:
+        """Build the next recipient's body (of this batch, or of the one claimed ahead),
+        between writing a message and reading the server's answer to it."""
+        waiting = batch or (ahead.ready if ahead is not None else ())
+        for d, built in waiting:
+            if built.data is None and built.failed is None:
+                self._body(d, built)
+            return
+
+    def _unbuilt(self, d: ledger.Delivery, exc: BaseException) -> None:
+        """A body that could not be built: that recipient fails (it was reserved for this
+        pass and nothing went out); an error that is not about the message is raised."""
+        if not isinstance(exc, _UNBUILDABLE):
+            raise exc
+        self._write(ledger.mark_done, d.post_id, d.subscriber_id, ledger.FAILED,
+                    f"the message could not be built: {exc}", claimed=self.token)
+        log.warning("post=%d subscriber=%d failed: the message could not be built: %s",
+                    d.post_id, d.subscriber_id, exc)
 
     def _again(self, d: ledger.Delivery, error: str) -> None:
         """Nothing went out (the connection failed under this recipient): pending again,
@@ -417,12 +468,14 @@ class SendPass:
             self.queue.append(d)
 
     def _send(self, smtp: smtplib.SMTP, d: ledger.Delivery, built: _Built,
-              started: Future[Any]) -> bool:
+              started: Future[Any], meanwhile: Callable[[], None]) -> bool:
         """Send one message (MAIL, RCPT, DATA) and record the outcome; True when the
         connection is gone. Step by step, so a lost answer after DATA is told apart from
         one before it: only the first may have delivered the message. MAIL and RCPT go
         while `started` (the recipient's `start`) commits; DATA only once it has, and
-        once every earlier answer is recorded."""
+        once every earlier answer is recorded. `meanwhile` runs while the server takes
+        the body in (the longest of its answers)."""
+        assert built.data is not None
         if built.utf8 and not smtp.has_extn("smtputf8"):
             if started.result():
                 self._failed(d, "SMTPUTF8 is not supported by this server, so it "
@@ -444,7 +497,9 @@ class SendPass:
             code, message = _command(smtp, b"DATA\r\n")
             if code != 354:
                 raise _Refused(code, message)
-            code, message = _command(smtp, built.data)
+            smtp.send(built.data)
+            meanwhile()
+            code, message = smtp.getreply()
             if code != 250:
                 raise _Refused(code, message)
         except _Refused as exc:
@@ -530,15 +585,19 @@ def _command(smtp: smtplib.SMTP, line: bytes) -> tuple[int, bytes]:
 _LINE_END = re.compile(rb"\r\n|\r|\n")
 
 
-def dot_stuffed(data: bytes) -> bytes:
+def dot_stuffed(data: bytes, *, crlf: bool = False) -> bytes:
     """`data` as DATA carries it (RFC 5321 §4.5.2): CRLF line ends, a line that starts
     with a dot given a second one, and CRLF . CRLF at the end, as `smtplib.data` and
-    aiosmtplib write it, with `bytes.replace` for the CRLF text pressbot writes."""
-    if data.count(b"\n") != data.count(b"\r\n") or data.count(b"\r") != data.count(b"\n"):
+    aiosmtplib write it, with `bytes.replace` for the CRLF text pressbot writes. `crlf`:
+    every line already ends in CRLF (what `MessageFactory.wire` writes), so the line ends
+    are not counted (three passes over the message, most of this function's time)."""
+    if not crlf and (data.count(b"\n") != data.count(b"\r\n")
+                     or data.count(b"\r") != data.count(b"\n")):
         data = _LINE_END.sub(b"\r\n", data)
     if data.startswith(b"."):
         data = b"." + data
-    data = data.replace(b"\r\n.", b"\r\n..")
+    if b"\r\n." in data:
+        data = data.replace(b"\r\n.", b"\r\n..")
     if not data.endswith(b"\r\n"):
         data += b"\r\n"
     return data + b".\r\n"

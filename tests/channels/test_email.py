@@ -219,6 +219,39 @@ async def test_an_address_the_email_package_refuses_fails_only_that_recipient(
     assert progress == {"sent": 2, "failed": 1, "remaining": 0, "skipped": 0, "uncertain": 0}
 
 
+async def test_a_body_that_cannot_be_built_after_its_batch_was_claimed_fails_that_recipient(
+        store: Store, fake: FakeSMTP, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A body is built while the connection waits for the server's answer to the message
+    before it, after its batch was reserved: when that fails, the reserved row is closed
+    as `failed` (not left `claimed` for every later pass to trip over), nothing reaches
+    the server for it, and the others still go."""
+    from channels.email.message import MessageFactory
+
+    emails = add_people(store, 3)
+    real = MessageFactory.wire
+
+    def wire(self: MessageFactory, **kwargs: Any) -> bytes:
+        if kwargs["to_email"] == emails[1]:
+            raise ValueError("not a usable List-Unsubscribe value")
+        return real(self, **kwargs)
+
+    monkeypatch.setattr(MessageFactory, "wire", wire)
+    channel = make_channel(store, fake.port)
+    post = make_post(store)
+
+    await channel.publish(post)
+
+    assert sorted(fake.counts()) == sorted([emails[0], emails[2]])
+    with store.begin() as conn:
+        rows = {r.subscriber_id: r for r in conn.execute(sa.select(deliveries_table))}
+        bad = sub_store.by_email(conn, emails[1])
+        progress = post_store.require(conn, post.id).extra["progress"]
+    assert bad is not None
+    assert rows[bad.id].status == "failed"
+    assert "could not be built" in (rows[bad.id].last_error or "")
+    assert progress == {"sent": 2, "failed": 1, "remaining": 0, "skipped": 0, "uncertain": 0}
+
+
 def test_preview_message_is_a_whole_newsletter(store: Store) -> None:
     channel = make_channel(store, 25)
     post = make_post(store, title="Preview\ntitle")
