@@ -1,7 +1,12 @@
 """How fast does one newsletter go out, next to the simplest possible sender?
 
-    .venv/bin/python bench/newsletter.py [--subscribers 10000]
+    .venv/bin/python bench/newsletter.py [--subscribers 10000] [--runs 5]
         [--database postgresql+psycopg://postgres@127.0.0.1:5432/<a database to empty>]
+
+`--runs N` repeats the round (the smtplib loop, then pressbot on each database, each run a
+new post to the same subscribers) and prints medians: on a 2-core machine where the sink,
+the sender and PostgreSQL share the cores, one round's rate moves by 20 % or more with
+whatever else runs, and each ratio is taken within its own round.
 
 Every run sends to the same local aiosmtpd sink, which runs in its own process so it does
 not share the interpreter with the sender being measured:
@@ -39,6 +44,7 @@ import asyncio
 import multiprocessing as mp
 import os
 import smtplib
+import statistics
 import sys
 import tempfile
 import threading
@@ -140,59 +146,68 @@ def baseline(port: int, n: int) -> tuple[float, float]:
     return time.perf_counter() - started, time.process_time() - cpu
 
 
-def pressbot(port: int, n: int, folder: Path, database: str | None
-             ) -> tuple[float, float, dict[str, int]]:
-    from bot import subscribers
-    from bot.config import Config, EmailConfig
-    from bot.models import PostStatus
-    from bot.store import Store
-    from bot.store import posts as post_store
-    from channels.email import EmailChannel, SmtpConnector
+class Pressbot:
+    """One database with the bench's subscribers imported and the email channel on the
+    sink; `send()` publishes a new post to all of them (each run its own post, so runs
+    can alternate with the smtplib loop on the same sink)."""
 
-    store = Store(database or f"sqlite:///{folder}/bench.db")
-    csv = "email,name\n" + "".join(
-        f"reader{i}@example.net,{'Reader ' + str(i) if i % 2 else ''}\n" for i in range(n))
-    started = time.perf_counter()
-    subscribers.import_csv(store, csv)
-    print(f"import of {n} subscribers from CSV: {time.perf_counter() - started:.2f} s")
-    cfg = EmailConfig(type="email", smtp_host="127.0.0.1", smtp_port=port, security="none",
-                      **{"from": "Example News <news@example.org>"})
-    config = Config(bot={"database_url": store.url, "public_url": "https://news.example.org",
-                         "secret_key": "bench-signing-key-0123456789"},
-                    channels={"newsletter": cfg})
-    channel = EmailChannel("newsletter", cfg, config=config, store=store,
-                           smtp=SmtpConnector(cfg, local_hostname="bench.test"))
-    with store.begin() as conn:
-        post = post_store.require(conn, post_store.insert(
-            conn, channel="newsletter", status=PostStatus.APPROVED, actor="bench",
-            release_id=None, title="Spring report", subject="Spring report", text=TEXT,
-            html=HTML))
-    samples: list[tuple[float, float]] = []
-    done = threading.Event()
+    def __init__(self, port: int, n: int, folder: Path, database: str | None) -> None:
+        from bot import subscribers
+        from bot.config import Config, EmailConfig
+        from bot.store import Store
+        from channels.email import EmailChannel, SmtpConnector
 
-    def sample() -> None:
-        while not done.wait(0.5):
-            samples.append((time.perf_counter(), rss_mb(os.getpid())))
+        if database:
+            wipe(database)
+        self.store = store = Store(database or f"sqlite:///{folder}/bench.db")
+        csv = "email,name\n" + "".join(
+            f"reader{i}@example.net,{'Reader ' + str(i) if i % 2 else ''}\n" for i in range(n))
+        started = time.perf_counter()
+        subscribers.import_csv(store, csv)
+        print(f"import of {n} subscribers from CSV: {time.perf_counter() - started:.2f} s")
+        cfg = EmailConfig(type="email", smtp_host="127.0.0.1", smtp_port=port,
+                          security="none", **{"from": "Example News <news@example.org>"})
+        config = Config(bot={"database_url": store.url,
+                             "public_url": "https://news.example.org",
+                             "secret_key": "bench-signing-key-0123456789"},
+                        channels={"newsletter": cfg})
+        self.channel = EmailChannel("newsletter", cfg, config=config, store=store,
+                                    smtp=SmtpConnector(cfg, local_hostname="bench.test"))
 
-    sampler = threading.Thread(target=sample, daemon=True)
-    started, cpu = time.perf_counter(), time.process_time()
-    sampler.start()
-    asyncio.run(channel.publish(post))
-    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
-    done.set()
-    sampler.join()
-    if len(samples) >= 4:
-        early = samples[len(samples) // 10][1]
-        print(f"sender memory while sending: {samples[0][1]:.1f} MB at start, {early:.1f} MB a"
-              f" tenth in, {max(m for _, m in samples):.1f} MB peak, {samples[-1][1]:.1f} MB"
-              f" at the end ({len(samples)} samples): growth after the first tenth"
-              f" {samples[-1][1] - early:+.1f} MB")
-    from bot.store import deliveries
+    def send(self) -> tuple[float, float, dict[str, int]]:
+        """Seconds and CPU seconds of one `publish` to every subscriber, and its ledger."""
+        from bot.models import PostStatus
+        from bot.store import deliveries
+        from bot.store import posts as post_store
 
-    with store.begin() as conn:
-        progress = deliveries.progress(conn, post.id)
-    store.dispose()
-    return elapsed, cpu, progress
+        with self.store.begin() as conn:
+            post = post_store.require(conn, post_store.insert(
+                conn, channel="newsletter", status=PostStatus.APPROVED, actor="bench",
+                release_id=None, title="Spring report", subject="Spring report", text=TEXT,
+                html=HTML))
+        samples: list[tuple[float, float]] = []
+        done = threading.Event()
+
+        def sample() -> None:
+            while not done.wait(0.5):
+                samples.append((time.perf_counter(), rss_mb(os.getpid())))
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        started, cpu = time.perf_counter(), time.process_time()
+        sampler.start()
+        asyncio.run(self.channel.publish(post))
+        elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+        done.set()
+        sampler.join()
+        if len(samples) >= 4:
+            early = samples[len(samples) // 10][1]
+            print(f"  sender memory while sending: {samples[0][1]:.1f} MB at start, {early:.1f}"
+                  f" MB a tenth in, {max(m for _, m in samples):.1f} MB peak,"
+                  f" {samples[-1][1]:.1f} MB at the end ({len(samples)} samples): growth"
+                  f" after the first tenth {samples[-1][1] - early:+.1f} MB")
+        with self.store.begin() as conn:
+            progress = deliveries.progress(conn, post.id)
+        return elapsed, cpu, progress
 
 
 def wipe(database: str) -> None:
@@ -212,6 +227,8 @@ def wipe(database: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--subscribers", type=int, default=10_000)
+    parser.add_argument("--runs", type=int, default=1, help="rounds of the smtplib loop, "
+                        "then pressbot on each database, back to back; medians are printed")
     parser.add_argument("--no-baseline", action="store_true",
                         help="skip the smtplib loop (for the memory check at 100,000)")
     parser.add_argument("--database", help="a PostgreSQL URL (a database that may be "
@@ -223,44 +240,69 @@ def main() -> None:
     port, count = ctx.Value("i", 0), ctx.Value("i", 0)
     sink = ctx.Process(target=_sink, args=(ready, port, count, stop), daemon=True)
     sink.start()
-    runs: dict[str, tuple[float, float, dict[str, int], int]] = {}
+    names = ["SQLite"] + (["PostgreSQL"] if args.database else [])
+    loop: list[tuple[float, float]] = []
+    runs: dict[str, list[tuple[float, float]]] = {name: [] for name in names}
+    wrong: list[str] = []
     try:
         if not ready.wait(20):
             raise SystemExit("the SMTP sink did not start")
-        base, base_cpu = baseline(port.value, n) if not args.no_baseline \
-            else (float("nan"), float("nan"))
-        after_base = count.value
-        for name, database in (("SQLite", None), ("PostgreSQL", args.database)):
-            if name == "PostgreSQL" and not database:
-                continue
-            if database:
-                wipe(database)
-            before = count.value
-            with tempfile.TemporaryDirectory() as tmp:
-                elapsed, cpu, progress = pressbot(port.value, n, Path(tmp), database)
-            runs[name] = (elapsed, cpu, progress, count.value - before)
+        with tempfile.TemporaryDirectory() as tmp:
+            senders = {name: Pressbot(port.value, n, Path(tmp),
+                                      args.database if name == "PostgreSQL" else None)
+                       for name in names}
+            for run in range(args.runs):
+                line = [f"run {run + 1}: load {os.getloadavg()[0]:.2f}"]
+                if not args.no_baseline:
+                    before = count.value
+                    loop.append(baseline(port.value, n))
+                    line.append(f"smtplib {n / loop[-1][0]:.0f} msg/s")
+                    if count.value - before != n:
+                        wrong.append(f"the smtplib loop, run {run + 1}")
+                for name, sender in senders.items():
+                    before = count.value
+                    elapsed, cpu, progress = sender.send()
+                    runs[name].append((elapsed, cpu))
+                    line.append(f"{name} {n / elapsed:.0f} msg/s")
+                    if count.value - before != n or progress["sent"] != n:
+                        wrong.append(f"{name}, run {run + 1}: {count.value - before} accepted,"
+                                     f" ledger {progress}")
+                print(", ".join(line), flush=True)
+            for sender in senders.values():
+                sender.store.dispose()
     finally:
         stop.set()
         sink.join(10)
-    base_rate = n / base
-    print(f"subscribers              {n}")
-    print(f"smtplib loop             {base_rate:8.0f} msg/s  ({base:.1f} s, {after_base}"
-          " accepted)")
-    print(f"  CPU                    {base_cpu / n * 1000:8.2f} ms/msg (the loop: this"
-          " machine's yardstick)")
-    for name, (elapsed, cpu, progress, delivered) in runs.items():
-        rate = n / elapsed
-        print(f"pressbot on {name:<12} {rate:8.0f} msg/s  ({elapsed:.1f} s, {delivered}"
-              f" accepted, ledger {progress})")
-        print(f"  ratio to smtplib       {rate / base_rate:8.2f}  (target >= 0.9)")
+    report(n, loop, runs)
+    if wrong:
+        raise SystemExit("not every subscriber was mailed exactly once: " + "; ".join(wrong))
+
+
+def report(n: int, loop: list[tuple[float, float]],
+           runs: dict[str, list[tuple[float, float]]]) -> None:
+    """Medians over the runs; each ratio is the median of the runs' own ratios, so a round
+    the machine was busier for is compared with the loop of that same round."""
+    med = statistics.median
+    print(f"subscribers              {n}  ({len(runs['SQLite'])} run(s), medians)")
+    if loop:
+        print(f"smtplib loop             {med(n / e for e, _ in loop):8.0f} msg/s")
+        print(f"  CPU                    {med(c for _, c in loop) / n * 1000:8.2f} ms/msg (the"
+              " loop: this machine's yardstick)")
+    for name, timings in runs.items():
+        print(f"pressbot on {name:<12} {med(n / e for e, _ in timings):8.0f} msg/s")
+        if loop:
+            ratios = [le / e for (e, _), (le, _) in zip(timings, loop, strict=True)]
+            print(f"  ratio to smtplib       {med(ratios):8.2f}  (target >= 0.9; runs:"
+                  f" {' '.join(f'{r:.2f}' for r in ratios)})")
+        cpu = med(c for _, c in timings)
+        versus = f"; {cpu / med(c for _, c in loop):.1f} x the loop's" if loop else ""
         print(f"  CPU                    {cpu / n * 1000:8.2f} ms/msg (target <= 1; publish,"
-              f" all its threads; {cpu / base_cpu:.1f} x the loop's)")
+              f" all its threads{versus})")
     if "PostgreSQL" in runs:
-        ratio = runs["SQLite"][0] / runs["PostgreSQL"][0]
-        print(f"PostgreSQL / SQLite      {ratio:8.2f}  (target >= 0.8)")
-    for name, (_, _, progress, delivered) in runs.items():
-        if delivered != n or progress["sent"] != n:
-            raise SystemExit(f"{name}: not every subscriber was mailed exactly once")
+        ratios = [s / p for (s, _), (p, _) in zip(runs["SQLite"], runs["PostgreSQL"],
+                                                   strict=True)]
+        print(f"PostgreSQL / SQLite      {med(ratios):8.2f}  (target >= 0.8; runs:"
+              f" {' '.join(f'{r:.2f}' for r in ratios)})")
 
 
 if __name__ == "__main__":
