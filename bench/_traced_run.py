@@ -1,6 +1,6 @@
 """`pressbot …` watched from inside, for `bench/service_day.py`.
 
-    python bench/_traced_run.py tracemalloc|profile:FILE|modules:FILE  --config … run
+    python bench/_traced_run.py tracemalloc|profile:FILE|modules:FILE|memory:FILE  --config … run
 
 SIGUSR1 marks the start of the measured window. `tracemalloc`: tracing starts at the mark;
 at exit, the allocations made since then and still held are printed to stderr, biggest
@@ -9,6 +9,9 @@ first, grouped by traceback (what grows).
 with `python -m pstats FILE`), so start-up is not in the profile.
 `modules:FILE`: SIGUSR1 writes the names in `sys.modules` to FILE, one a line (what the
 steady state has loaded; `bench/resident_modules.py` weighs them).
+`memory:FILE`: SIGUSR1 writes to FILE (JSON) where the resident memory is: anonymous and
+file-backed pages, Python's small-object arenas, the C heap (glibc's `mallinfo2`), what
+SQLite holds, the threads, and the biggest file mappings (`bench/_memory.py`).
 """
 
 from __future__ import annotations
@@ -58,13 +61,22 @@ def _profile(_sig: int, _frame: FrameType | None) -> None:
     profiler.enable()
 
 
+def _save_profile(out: str) -> None:
+    profiler.disable()
+    profiler.dump_stats(out)
+
+
 def _modules(out: str) -> None:
     Path(out).write_text("".join(f"{name}\n" for name in sorted(sys.modules)), encoding="utf-8")
 
 
 if __name__ == "__main__":
     mode = sys.argv.pop(1)
-    if mode.startswith("modules:"):
+    if mode.startswith("memory:"):
+        from bench._memory import write_breakdown
+
+        signal.signal(signal.SIGUSR1, lambda _s, _f: write_breakdown(mode.split(":", 1)[1]))
+    elif mode.startswith("modules:"):
         signal.signal(signal.SIGUSR1, lambda _s, _f: _modules(mode.removeprefix("modules:")))
     elif mode == "tracemalloc":
         signal.signal(signal.SIGUSR1, _snapshot)
@@ -72,7 +84,7 @@ if __name__ == "__main__":
     else:
         out = mode.removeprefix("profile:")
         signal.signal(signal.SIGUSR1, _profile)
-        atexit.register(lambda: (profiler.disable(), profiler.dump_stats(out)))
+        atexit.register(_save_profile, out)
     from bot.cli import main
 
     sys.argv[0] = "pressbot"

@@ -24,6 +24,7 @@ peak RSS are printed; otherwise pressbot is printed alone, and the script says s
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import signal
 import subprocess
@@ -31,6 +32,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -84,12 +86,14 @@ def run_pressbot(args: argparse.Namespace) -> dict[str, float]:
         config = write_config(root, [f"http://127.0.0.1:{port}/feed/{i}"
                                      for i in range(args.feeds)], args.interval)
         runner = [PYTHON, "-m", "bot"]
-        if args.tracemalloc or args.profile or args.modules:
+        if args.tracemalloc or args.profile or args.modules or args.memory:
             mode = ("tracemalloc" if args.tracemalloc else
                     f"profile:{Path(args.profile).resolve()}" if args.profile else
-                    f"modules:{Path(args.modules).resolve()}")
-            if args.modules:
-                Path(args.modules).unlink(missing_ok=True)
+                    f"modules:{Path(args.modules).resolve()}" if args.modules else
+                    f"memory:{Path(args.memory).resolve()}")
+            for written in (args.modules, args.memory):
+                if written:
+                    Path(written).unlink(missing_ok=True)
             runner = [PYTHON, "bench/_traced_run.py", mode]
         if args.restarted:  # the feeds read once before: every poll of the service is a 304
             subprocess.run([PYTHON, "-m", "bot", "--config", str(config), "fetch"], cwd=ROOT,
@@ -121,9 +125,10 @@ def run_pressbot(args: argparse.Namespace) -> dict[str, float]:
             rss1 = rss_mb(bot.pid)
             polls = requests_seen(control) - requests0
             lines = len(log_path.read_bytes().splitlines()) - lines0
-            if args.modules:  # what the steady state holds, written at the window's end
+            written = args.modules or args.memory
+            if written:  # what the steady state holds, written at the window's end
                 bot.send_signal(signal.SIGUSR1)
-                assert wait_until(lambda: Path(args.modules).exists(), 20)
+                assert wait_until(lambda: Path(written).exists(), 20)
         finally:
             bot.send_signal(signal.SIGTERM)
             try:
@@ -198,6 +203,21 @@ def _answers(url: str) -> bool:
     return True
 
 
+def print_breakdown(parts: dict[str, Any]) -> None:
+    status, py, heap = parts["status"], parts["python arenas"], parts["c heap"]
+    print(f"  where it is (at the window's end): RSS {status['VmRSS']} MB = anonymous "
+          f"{status['RssAnon']} + file-backed {status['RssFile']} (shared libraries' pages)")
+    if isinstance(py, dict):
+        print(f"    Python's small objects: {py['arenas']} arenas of 1 MiB, "
+              f"{py['live blocks']} MB in live blocks")
+    if isinstance(heap, dict):
+        print(f"    C heap: {heap['heap']} MB ({heap['in use']} in use, {heap['free inside']} "
+              f"free inside) + {heap['mapped blocks']} MB mapped apart")
+    print(f"    SQLite holds {parts['sqlite']} MB; threads: {', '.join(parts['threads'])}")
+    print("    biggest mappings (MB): " + ", ".join(f"{name} {mb}" for name, mb in
+                                                     parts["mappings"]))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--feeds", type=int, default=1)
@@ -216,6 +236,9 @@ def main() -> None:
     parser.add_argument("--modules", metavar="FILE",
                         help="write the service's sys.modules at the window's end to FILE "
                              "(weigh them with bench/resident_modules.py)")
+    parser.add_argument("--memory", metavar="FILE",
+                        help="write where the service's resident memory is at the window's end "
+                             "to FILE (JSON, bench/_memory.py) and print it")
     parser.add_argument("--peer-runs", type=int, default=3, help="feed2toot runs (0: none)")
     args = parser.parse_args()
 
@@ -230,6 +253,8 @@ def main() -> None:
     print(f"  log lines {p['lines']:.0f} = {p['lines'] / p['window'] * 3600:.0f} per hour")
     print(f"  SIGTERM: exit {p['code']:.0f}, {p['bad_shutdown_lines']:.0f} traceback/ERROR "
           "lines while stopping")
+    if args.memory:
+        print_breakdown(json.loads(Path(args.memory).read_text()))
     f2t = run_feed2toot(args, args.peer_runs) if args.peer_runs else None
     if f2t is None:
         print(f"feed2toot: not measured ({VENVS}/feed2toot or {PEERS}/fake_mastodon.py "

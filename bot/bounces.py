@@ -28,7 +28,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from bot.config import Config, EmailConfig
@@ -160,13 +159,6 @@ def check_mailbox(config: Config, store: Store, channel: str, *,
 def bounce_channels(config: Config) -> list[str]:
     return [name for name, cfg in config.channels.items()
             if isinstance(cfg, EmailConfig) and cfg.imap_host and not cfg.dry_run]
-
-
-def check_every(config: Config) -> timedelta | None:
-    """How often `run` reads the bounce mailboxes (the shortest imap_every), or None."""
-    found = [cfg.imap_every for cfg in config.channels.values()
-             if isinstance(cfg, EmailConfig) and cfg.imap_host and not cfg.dry_run]
-    return min(found) if found else None
 
 
 async def check_all(config: Config, store: Store) -> None:

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from bot import clock, i18n
 from bot.config import Config, EmailConfig, OutboxConfig
+from bot.features import newsletter
 from bot.store import Store
 from bot.store import subscribers as sub_store
 
@@ -29,14 +30,6 @@ log = logging.getLogger("pressbot.confirmations")
 LEASE = timedelta(minutes=10)
 RETRY_AFTER = timedelta(minutes=5)
 GIVE_UP_AFTER = timedelta(days=1)
-
-
-def newsletter(config: Config) -> tuple[str, EmailConfig | OutboxConfig] | None:
-    """The channel the newsletter goes out on (an email channel, or an outbox standing in
-    for one), or None when the site has none."""
-    return next(((name, cfg) for name, cfg in config.channels.items()
-                 if isinstance(cfg, EmailConfig)
-                 or (isinstance(cfg, OutboxConfig) and cfg.like == "email")), None)
 
 
 def list_name(config: Config, language: str | None = None) -> str:

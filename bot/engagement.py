@@ -17,6 +17,7 @@ from datetime import timedelta
 from typing import Any
 
 from bot import clock
+from bot.features import engagement_readers
 from bot.store import Store
 from bot.store import engagement as engagement_store
 from channels.base import ChannelError, Permanent
@@ -34,11 +35,6 @@ LABELS = {"boosts": ("boost", "boosts"), "favourites": ("favourite", "favourites
           "shares": ("share", "shares")}
 
 
-def readers(channels: Mapping[str, Any]) -> dict[str, Any]:
-    """The channels that can tell a post's counts (an outbox cannot)."""
-    return {n: c for n, c in channels.items() if callable(getattr(c, "engagement", None))}
-
-
 def describe(counts: Mapping[str, int]) -> str:
     """'3 boosts · 1 favourite · 0 replies', in the platform's words."""
     parts = []
@@ -50,7 +46,7 @@ def describe(counts: Mapping[str, int]) -> str:
 
 async def refresh(store: Store, channels: Mapping[str, Any], *, limit: int = PER_PASS) -> int:
     """One pass: read the counts of the posts most in need; returns how many were read."""
-    usable = readers(channels)
+    usable = engagement_readers(channels)
     if not usable:
         return 0
     now = clock.now()

@@ -21,7 +21,7 @@ from sqlalchemy.engine import Connection
 from bot import clock
 from bot.config import Config, EmailConfig
 from bot.redact import safe_url
-from bot.store import Store, deliveries, meta
+from bot.store import Store, meta
 from bot.store import channels as channel_store
 from bot.store import sources as source_store
 from bot.store.schema import posts
@@ -181,8 +181,11 @@ def channel_report(conn: Connection, config: Config, now: datetime) -> dict[str,
     also counts its `uncertain_recipients` (a message whose answer never came, not re-sent)."""
     states = channel_store.states(conn)
     failing: dict[str, int] = {str(c): int(n) for c, n in conn.execute(_HEAD_FAILING)}
-    unknown = deliveries.uncertain_by_channel(conn) \
-        if any(isinstance(c, EmailConfig) for c in config.channels.values()) else {}
+    unknown: dict[str, int] = {}
+    if any(isinstance(c, EmailConfig) for c in config.channels.values()):
+        from bot.store import deliveries  # the newsletter's ledger: only a site with one
+
+        unknown = deliveries.uncertain_by_channel(conn)
     everything = states.get(channel_store.ALL)
     report: dict[str, dict[str, Any]] = {}
     for name in config.channels:

@@ -23,6 +23,7 @@ from sqlalchemy.engine import Connection
 from bot import clock
 from bot.config import Config, FeedSourceConfig, FolderSourceConfig, SourceConfig
 from bot.errors import PressbotError, SourceError
+from bot.features import takes_pushes
 from bot.models import Release
 from bot.sources.http import Progress
 from bot.sources.lanes import Lanes
@@ -205,9 +206,9 @@ async def poll_source(name: str, cfg: SourceConfig, config: Config, store: Store
             report.failed += len(entry_errors)
             state.etag, state.last_modified = fetched.etag, fetched.last_modified
             report.not_modified = fetched.unchanged
-            from bot import websub
+            if not fetched.unchanged and takes_pushes(config, cfg):
+                from bot import websub
 
-            if not fetched.unchanged and websub.wanted(config, cfg):
                 hub, topic = feed.hub_links(fetched.body, fetched.url, fetched.link)
                 await asyncio.to_thread(websub.discovered, store, name, hub, topic)
         else:

@@ -21,7 +21,7 @@ import signal
 from pathlib import Path
 from typing import IO, Any
 
-from bot import arenas, clock, metrics, quiet
+from bot import arenas, clock, features, metrics, quiet
 from bot.config import Config, EmailConfig, FolderSourceConfig
 from bot.errors import PressbotError
 from bot.health import Health
@@ -147,10 +147,8 @@ def what_leaves(config: Config, *, dry_run: bool, workers: bool) -> tuple[str, s
 def _schedule_work(loops: Loops, config: Config, store: Store, publisher: Publisher,
                    feed_client: Any, lanes: Lanes, health: Health) -> Any:
     """Start the loops; returns the APScheduler that fires the digests (None without any)."""
-    from bot import websub
-
     limiter = limiter_for(config, lanes)
-    pushed = {name for name, cfg in config.sources.items() if websub.wanted(config, cfg)}
+    pushed = {name for name, cfg in config.sources.items() if features.takes_pushes(config, cfg)}
     states: dict[str, SourceState] = {}
     """Each source's state as its last completed poll left it (and saved it): read from
     the store once, not on every poll. A poll that fails drops it, so the next one reads
@@ -158,9 +156,12 @@ def _schedule_work(loops: Loops, config: Config, store: Store, publisher: Publis
 
     async def poll(name: str) -> None:
         # a live WebSub subscription that spoke lately makes the poll unnecessary
-        if name in pushed and not await asyncio.to_thread(
-                websub.should_poll, store, name, config.sources[name]):
-            return
+        if name in pushed:
+            from bot import websub
+
+            if not await asyncio.to_thread(websub.should_poll, store, name,
+                                           config.sources[name]):
+                return
         report = await poll_source(name, config.sources[name], config, store, feed_client,
                                    limiter, states.pop(name, None))
         if report.state is not None:
@@ -193,24 +194,21 @@ def _schedule_work(loops: Loops, config: Config, store: Store, publisher: Publis
             else:
                 raise
 
-    from bot import websub
-
-    if any(websub.wanted(config, c) for c in config.sources.values()):
+    # each of these loops' code is imported only when the configuration asks for the loop
+    if pushed:
         loops.start("websub", 30, websub_pass, delay=2)
-    from bot.confirmations import newsletter
-
-    if newsletter(config) is not None:
+    if features.newsletter(config) is not None:
         loops.start("confirmations", 60, functools.partial(_confirmations, config, store),
                     delay=5)
-    from bot.bounces import check_all, check_every
-
-    bounce_every = check_every(config)
+    bounce_every = features.bounce_check_every(config)
     if bounce_every is not None:
+        from bot.bounces import check_all
+
         loops.start("bounces", bounce_every.total_seconds(),
                     functools.partial(check_all, config, store))
-    from bot import engagement
+    if features.engagement_readers(publisher.channels):
+        from bot import engagement
 
-    if engagement.readers(publisher.channels):
         loops.start("engagement", engagement.PASS_EVERY.total_seconds(),
                     functools.partial(engagement.refresh, store, publisher.channels),
                     jitter=30, delay=60)
@@ -302,13 +300,13 @@ async def _watch_folders(config: Config, loops: Loops) -> None:
 
 
 async def _web(config: Config, store: Store, health: Health, publisher: Publisher) -> None:
+    if not config.web.enabled:  # without the web server's code (uvicorn, ~2 MB resident)
+        await asyncio.Event().wait()
     import uvicorn
 
     from bot.webfront import Front
     from bot.webserver import Server
 
-    if not config.web.enabled:
-        await asyncio.Event().wait()
     host, _, port = config.web.listen.rpartition(":")
     app = Front(config, store, health=health)  # the review page is built on first use
     proxies = config.web.trusted_proxies

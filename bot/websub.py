@@ -40,6 +40,7 @@ import httpx
 
 from bot import clock
 from bot.config import Config, FeedSourceConfig, SourceConfig
+from bot.features import takes_pushes
 from bot.store import Store, meta
 
 log = logging.getLogger("pressbot.websub")
@@ -108,17 +109,6 @@ def discovered(store: Store, source: str, hub: str | None, topic: str | None) ->
     state = load(store, source)
     if state.get("hub") != hub or state.get("topic") != topic:
         _update(store, source, hub=hub, topic=topic)
-
-
-def wanted(config: Config, cfg: Any) -> bool:
-    """Does this source take pushes? `websub` unset: when a hub could reach public_url."""
-    if not isinstance(cfg, FeedSourceConfig) or cfg.websub is False:
-        return False
-    if cfg.websub:
-        return True
-    from bot.netguard import is_public_http_url
-
-    return is_public_http_url(str(config.bot.public_url), allow_private=False)
 
 
 def _due(state: dict[str, Any], now: datetime) -> bool:
@@ -230,12 +220,12 @@ async def maintain(config: Config, store: Store, client: httpx.AsyncClient) -> l
         known = meta.with_prefix(conn, "websub:")
     for name, state in known.items():
         if (isinstance(state, dict) and state.get("status") in ("active", "pending")
-                and not wanted(config, config.sources.get(name))):
+                and not takes_pushes(config, config.sources.get(name))):
             outcome = await unsubscribe(config, store, client, name, config.sources.get(name))
             log.info("websub source=%s %s", name, outcome)
             done.append(f"{name}: {outcome}")
     for name, cfg in config.sources.items():
-        if not wanted(config, cfg):
+        if not takes_pushes(config, cfg):
             continue
         assert isinstance(cfg, FeedSourceConfig)
         if _due(load(store, name), now):

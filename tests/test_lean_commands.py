@@ -7,11 +7,14 @@ back into a run that has nothing to do.
 
 from __future__ import annotations
 
+import importlib
 import json
+import pkgutil
 import subprocess
 import sys
 from pathlib import Path
 
+from bot.cli import HOMES, cli
 from tests.helpers import make_workspace, write_release
 
 RUN = "import sys; from bot.cli import main; sys.argv[0] = 'pressbot'; main()"
@@ -84,3 +87,35 @@ def test_the_review_page_loads_password_hashing_at_the_first_sign_in() -> None:
     assert "starlette" in names and "bot.subscribers" in names
     assert not {"argon2", "email_validator", "bot.workflow", "bot.render", "bot.fit",
                 "regex"} & names
+
+
+def test_a_command_imports_only_its_own_module_of_the_command_line() -> None:
+    """`pressbot run` lives for weeks: the other commands' modules must not stay resident
+    in it. Each command is registered by the module `bot.cli.HOMES` names, imported when
+    the command is asked for, and `--help` still lists them all."""
+    cli_modules = {f"bot.cli.{home}" for home in HOMES.values()}
+    done = subprocess.run([sys.executable, "-X", "importtime", "-c", RUN, "users", "--help"],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "add" in done.stdout and "passwd" in done.stdout
+    names = {line.rsplit("|", 1)[1].strip() for line in done.stderr.splitlines()
+             if line.startswith("import time:") and "|" in line}
+    assert names & cli_modules == {"bot.cli.users"}
+
+    everything = subprocess.run([sys.executable, "-c", RUN, "--help"], capture_output=True,
+                                text=True, timeout=300)
+    assert everything.returncode == 0, everything.stderr[-2000:]
+    listed = {line.split()[0] for line in everything.stdout.split("Commands:", 1)[1]
+              .splitlines() if line.startswith("  ") and not line.startswith("   ")}
+    assert listed == set(HOMES)
+
+
+def test_the_table_of_commands_names_the_module_each_is_defined_in() -> None:
+    """A command added to a module without its line in `HOMES` could not be called."""
+    import bot.cli
+
+    for found in pkgutil.iter_modules(bot.cli.__path__):
+        importlib.import_module(f"bot.cli.{found.name}")
+    registered = {name: command.callback.__module__.rsplit(".", 1)[1]
+                  for name, command in cli.commands.items() if command.callback}
+    assert registered == HOMES

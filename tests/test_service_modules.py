@@ -23,7 +23,7 @@ import pytest
 
 from tests.fakes.feeds import FeedSite, Page, make_app, rss
 from tests.fakes.server import LiveServer
-from tests.helpers import CHANNELS, wait_until
+from tests.helpers import CHANNELS, NEWSLETTER_OUTBOX, wait_until
 from tests.test_service import free_port
 
 pytestmark = pytest.mark.slow
@@ -60,6 +60,13 @@ IDLE_WITHOUT = {
     "alembic", "mako",
     # digests' cron schedules: only when a channel has one
     "apscheduler",
+    # the loops a configuration may ask for (bot.features says whether it does): WebSub,
+    # the newsletter's confirmations and ledger, bounces, engagement counts
+    "bot.websub", "bot.confirmations", "bot.i18n", "bot.bounces", "bot.engagement",
+    "bot.store.deliveries", "bot.store.subscribers", "bot.store.engagement",
+    # the other commands of the command line (bot.cli.HOMES): only `run` is running
+    "bot.cli.workflow", "bot.cli.channels", "bot.cli.content", "bot.cli.operate",
+    "bot.cli.subscribers", "bot.cli.users",
 }
 """Modules (and packages) an idle service must not have imported."""
 
@@ -81,7 +88,8 @@ class Running:
 
 
 @contextmanager
-def running(root: Path, feed_url: str, port: int) -> Iterator[Running]:
+def running(root: Path, feed_url: str, port: int, *, source_extra: str = "",
+            channels_extra: str = "") -> Iterator[Running]:
     config = root / "pressbot.toml"
     config.write_text(f"""
 [bot]
@@ -99,7 +107,8 @@ url = "{feed_url}"
 poll_every = "1s"
 allow_private = true
 backlog = "skip"
-{CHANNELS}""", encoding="utf-8")
+{source_extra}
+{CHANNELS}{channels_extra}""", encoding="utf-8")
     log = root / "service.log"
     env = {k: v for k, v in os.environ.items() if not k.startswith("PRESSBOT_")}
     # the feed read once, its ETag stored: the service's polls are all answered 304
@@ -156,6 +165,26 @@ def test_an_idle_service_has_not_imported_the_review_page_renderer_or_newsletter
         assert _headers(again) == _headers(probe)
         rescrape = httpx.get(f"{base}/metrics", timeout=30)
         assert _headers(rescrape) == _headers(scrape)
+
+
+def test_a_service_whose_configuration_asks_for_websub_and_a_newsletter_loads_them(
+        tmp_path: Path) -> None:
+    """The loops `bot.features` turns on bring their code with them: a source that takes
+    WebSub pushes and a newsletter channel, and the service has imported WebSub (on its
+    first poll) and the confirmations with their gettext (on the loop's first pass, 5 s
+    after the start)."""
+    site = FeedSite(pages={"/feed": Page(rss([]))})
+    port = free_port()
+    with LiveServer(make_app(site)) as server, \
+            running(tmp_path, f"{server.url}/feed", port, source_extra="websub = true",
+                    channels_extra=NEWSLETTER_OUTBOX) as svc:
+        wait_until(lambda: len(site.hits("/feed")) >= 2, 60, svc.log)
+        probe = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=30)
+        assert probe.status_code == 200, probe.text
+        wait_until(lambda: "bot.confirmations" in svc.modules(), 30, svc.log)
+        loaded = svc.modules()
+        assert {"bot.websub", "bot.confirmations", "bot.i18n"} <= loaded
+        assert "bot.cli.workflow" not in loaded
 
 
 def _headers(answer: httpx.Response) -> dict[str, str]:

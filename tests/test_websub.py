@@ -16,6 +16,7 @@ import pytest
 
 from bot import clock, websub
 from bot.config import Config, FeedSourceConfig, load_config
+from bot.features import takes_pushes
 from bot.ingest import fetch_all
 from bot.store import Store
 from bot.store import releases as release_store
@@ -226,7 +227,7 @@ def test_no_subscription_by_default_when_no_hub_could_reach_us(tmp_path: Path) -
     world = World(tmp_path, source="allow_private = true")  # public_url is 127.0.0.1
     try:
         world.serve_feed(1)
-        assert not websub.wanted(world.config, world.config.sources["site"])
+        assert not takes_pushes(world.config, world.config.sources["site"])
 
         async def run() -> list[str]:
             async with httpx.AsyncClient() as client:

@@ -79,8 +79,41 @@ def plural(n: int, word: str, many: str | None = None) -> str:
     return f"{n} {word if n == 1 else many or word + 's'}"
 
 
+HOMES: dict[str, str] = {
+    "approve": "workflow", "edit": "workflow", "queue": "workflow", "reject": "workflow",
+    "schedule": "workflow", "show": "workflow", "pause": "channels", "resume": "channels",
+    "fetch": "content", "preview": "content", "backup": "operate", "db": "operate",
+    "check": "service", "init": "service", "publish": "service", "run": "service",
+    "web": "service", "subscribers": "subscribers", "users": "users",
+}
+"""Each command's module under `bot.cli`: a command is registered when its module is
+imported, and only the one asked for is. The service lives for weeks, and the other
+modules (their imports and click's objects, ~0.5 MB) would have stayed resident in it for
+nothing; a test keeps this table equal to what the modules register."""
+
+
+def _load(home: str) -> None:
+    """Import `bot.cli.<home>`, which registers its commands. `__import__` rather than
+    `importlib.import_module`, so that `python -X importtime` (the lean-commands tests)
+    still lists it."""
+    __import__(f"bot.cli.{home}")
+
+
 class Group(click.Group):
-    """Turns pressbot's own errors into a one-line message and the contract's exit code."""
+    """Turns pressbot's own errors into a one-line message and the contract's exit code,
+    and imports a command's module when the command is asked for (`HOMES`)."""
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        home = HOMES.get(cmd_name)
+        if home is not None and cmd_name not in self.commands:
+            _load(home)
+        return super().get_command(ctx, cmd_name)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        """Every command (`--help`, shell completion): all the modules."""
+        for home in sorted(set(HOMES.values())):
+            _load(home)
+        return super().list_commands(ctx)
 
     def invoke(self, ctx: click.Context) -> Any:
         from bot.errors import ConfigError, PressbotError
@@ -108,14 +141,4 @@ def cli(ctx: click.Context, config_path: str | None) -> None:
 
 
 def main() -> None:
-    from bot.cli import (  # noqa: F401  (registers)
-        channels,
-        content,
-        operate,
-        service,
-        subscribers,
-        users,
-        workflow,
-    )
-
     cli(prog_name="pressbot")

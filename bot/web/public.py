@@ -39,7 +39,8 @@ from starlette.routing import Route
 from bot import i18n
 from bot import subscribers as subs
 from bot.config import Config
-from bot.confirmations import Sender, list_name, newsletter
+from bot.confirmations import Sender, list_name
+from bot.features import newsletter
 from bot.store import Store
 from bot.web.security import FailureLimiter
 

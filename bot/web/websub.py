@@ -18,6 +18,7 @@ from starlette.routing import BaseRoute, Route
 from bot import websub
 from bot.config import Config, FeedSourceConfig
 from bot.errors import SourceError
+from bot.features import takes_pushes
 from bot.ingest import SourceReport
 from bot.store import Store
 
@@ -33,12 +34,12 @@ def routes(config: Config, store: Store) -> list[BaseRoute]:
             mode = request.query_params.get("hub.mode")
             # an unsubscribe also for a source that is gone: its hub must hear we meant it
             if mode != "unsubscribe" and (not isinstance(cfg, FeedSourceConfig)
-                                          or not websub.wanted(config, cfg)):
+                                          or not takes_pushes(config, cfg)):
                 return PlainTextResponse("no such subscription request", status_code=404)
             status, text = await asyncio.to_thread(websub.verify, store, name, nonce,
                                                    dict(request.query_params))
             return PlainTextResponse(text, status_code=status)
-        if not isinstance(cfg, FeedSourceConfig) or not websub.wanted(config, cfg):
+        if not isinstance(cfg, FeedSourceConfig) or not takes_pushes(config, cfg):
             return PlainTextResponse("no such subscription", status_code=404)
         body = await _body(request, cfg.max_bytes)
         if body is None:
