@@ -25,7 +25,7 @@ from sqlalchemy.engine import Connection, Engine
 from bot.errors import ConfigError
 
 log = logging.getLogger(__name__)
-HEAD = "0016"
+HEAD = "0017"
 _SCHEMA_LOCK = 0x70726574  # pg advisory lock id: one process creates a new schema
 
 

@@ -94,6 +94,16 @@ def add(conn: Connection, post_id: int, recipients: Iterable[tuple[int, str]]) -
     return len(rows)
 
 
+def analyze(conn: Connection) -> None:
+    """PostgreSQL: bring the table's statistics up to date after a snapshot added a post's
+    rows. The ledger writer keeps one generic plan per statement, planned from the
+    statistics at hand; planned on those of an emptier table (the first newsletter, before
+    autovacuum came by), a plan can read the whole table for each row (a send at 157
+    instead of 750 messages a second). ANALYZE also drops the plans made before it."""
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("ANALYZE deliveries")
+
+
 def due(conn: Connection, post_id: int, now: datetime, *, after: int = 0,
         limit: int | None = None) -> list[Delivery]:
     """Pending rows whose retry time has come, oldest subscriber first; a page of them with

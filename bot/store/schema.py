@@ -248,7 +248,9 @@ deliveries = sa.Table(
     sa.Column("next_attempt_at", UTCDateTime),
     sa.Column("updated_at", UTCDateTime, nullable=False),
     sa.Column("claim_token", sa.Integer),
-    sa.Index(None, "post_id", "status"),
+    # the recipient last, so a send's statements (by post, status and recipient) reach
+    # their row with any plan (migration 0017)
+    sa.Index(None, "post_id", "status", "subscriber_id"),
 )
 
 users = sa.Table(

@@ -112,6 +112,7 @@ class EmailChannel:
                     for sid, email in page
                     if not blocked or sub_store.email_hash(email) not in blocked])
                 after = page[-1][0]
+            ledger.analyze(conn)
 
     def _due(self, post: Post, after: int = 0) -> tuple[list[ledger.Delivery], int | None]:
         """The next page of recipients due now (after subscriber id `after`), and how many

@@ -171,9 +171,14 @@ class GroupWriter:
             conn.info["immediate"] = True
             return conn
         # transactions are this writer's own (BEGIN when a group needs one), and its
-        # commits relaxed unless a group says durable; both undone in `_close`
+        # commits relaxed unless a group says durable; one generic plan per statement (the
+        # driver prepares a statement run often): its statements pick rows by post, status
+        # and recipient, which the deliveries' index reaches with any plan (migration
+        # 0017), so planning each `advance` again (PostgreSQL's default, which prefers a
+        # custom plan for `= ANY(array)`) costs more than running it; all undone in `_close`
         conn = conn.execution_options(isolation_level="AUTOCOMMIT")
         conn.exec_driver_sql("SET synchronous_commit TO OFF")
+        conn.exec_driver_sql("SET plan_cache_mode TO force_generic_plan")
         conn.info["relaxed"] = True
         return conn
 
@@ -287,6 +292,7 @@ def _close(conn: Connection | None) -> None:
         if conn.info.pop("relaxed", False):
             try:  # back to the pool as it came: later commits wait for the disk again
                 conn.exec_driver_sql("RESET synchronous_commit")
+                conn.exec_driver_sql("RESET plan_cache_mode")
             except Exception:
                 conn.invalidate()
         conn.close()
