@@ -845,7 +845,10 @@ def _body_paragraphs(paras: list[str], title: str | None) -> tuple[list[str], li
     if not real and not [n for n in starts if n < end]:
         _, notes = partition(paras[end:], kinds[end:])
         return [], [paras[end + n] for n in notes]
-    first = real[0] if real else next(n for n in starts if n < end)
+    # no real paragraph: the first that can open a story (as `lede_of` picks the lede, so
+    # the body starts with it), else the first there is
+    opening = [n for n in starts if n < end]
+    first = real[0] if real else next((n for n in opening if is_lede(paras[n])), opening[0])
     # a subheadline set apart above the story: no full stop, and the story's first
     # paragraph right after it has one
     if (real and not paras[first].endswith(TERMINAL) and len(paras[first].split()) <= 45
