@@ -2,6 +2,12 @@
 
     .venv/bin/python bench/newsletter.py [--subscribers 10000] [--runs 5]
         [--database postgresql+psycopg://postgres@127.0.0.1:5432/<a database to empty>]
+        [--content example|synthetic]
+
+The issue sent is a bundled example release as the demo configuration's newsletter renders
+it (`--content example`, the default since 2026-12-07: the layout's 8 KB of HTML and 3 KB
+of text); `--content synthetic` sends the shorter one-line HTML the earlier figures in
+docs/performance.md were taken with.
 
 `--runs N` repeats the round (the smtplib loop, then pressbot on each database, each run a
 new post to the same subscribers) and prints medians: on a 2-core machine where the sink,
@@ -49,18 +55,52 @@ import sys
 import tempfile
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench._util import rss_mb
+from bench._util import ROOT, rss_mb
 
-TEXT = "%%GREETING%%\n\n" + ("Our spring report is out: numbers, people, places. " * 40) + \
-    "\n\nUnsubscribe: %%UNSUBSCRIBE_URL%%\n"
-HTML = ("<html><body><p>%%GREETING%%</p><h1>Spring report</h1>"
-        + "<p>Our spring report is out: numbers, people, places.</p>" * 40
-        + '<p><a href="%%UNSUBSCRIBE_URL%%">Unsubscribe</a></p></body></html>')
+EXAMPLE = "examples/content/2026-03-12-third-call-green-mobility.md"
+
+
+@dataclass(frozen=True)
+class Content:
+    """What every copy of the bench's issue says: `title` (and subject), `text`, `html`."""
+
+    title: str
+    text: str
+    html: str
+
+
+def example_content() -> Content:
+    """A bundled example release rendered by the demo configuration's newsletter target,
+    as the service would queue it: the layout's 8 KB of HTML with the greeting, date and
+    unsubscribe link each on a short line of its own."""
+    from bot.config import load_config
+    from bot.render import render, targets
+    from bot.sources.files import read_release_file
+
+    config = load_config(str(ROOT / "config/pressbot.toml"))
+    target = next(t for t in targets(config) if t.name == "newsletter")
+    path = ROOT / EXAMPLE
+    release = read_release_file(path, source="press", key=path.name,
+                                base_url="https://www.example.org/news/")
+    out = render(release, target, config)
+    return Content(title=release.title, text=out.text, html=out.html or "")
+
+
+SYNTHETIC = Content(
+    title="Spring report",
+    text="%%GREETING%%\n\n" + ("Our spring report is out: numbers, people, places. " * 40)
+    + "\n\nUnsubscribe: %%UNSUBSCRIBE_URL%%\n",
+    html=("<html><body><p>%%GREETING%%</p><h1>Spring report</h1>"
+          + "<p>Our spring report is out: numbers, people, places.</p>" * 40
+          + '<p><a href="%%UNSUBSCRIBE_URL%%">Unsubscribe</a></p></body></html>'))
+"""The bench's content before 2026-12-07: 2.5 KB of HTML on one line, greeting and link in
+it, so each copy quoted-printable-encodes the whole HTML again (the layout never does)."""
 
 
 def _sink(ready: Any, port: Any, count: Any, stop: Any) -> None:
@@ -88,7 +128,7 @@ CONNECTIONS, PER_CONNECTION = 2, 100
 """The email channel's defaults (`connections`, `per_connection`)."""
 
 
-def messages(n: int) -> list[tuple[str, bytes]]:
+def messages(n: int, content: Content) -> list[tuple[str, bytes]]:
     """(recipient, bytes) as pressbot writes them for this bench's post."""
     from datetime import UTC, datetime
     from email.headerregistry import Address
@@ -97,8 +137,8 @@ def messages(n: int) -> list[tuple[str, bytes]]:
     from channels.email.message import MessageFactory, Sender
 
     now = datetime.now(UTC)
-    post = Post(id=1, uid="bench", channel="newsletter", status="approved", text=TEXT,
-                html=HTML, subject="Spring report", title="Spring report", created_at=now,
+    post = Post(id=1, uid="bench", channel="newsletter", status="approved", text=content.text,
+                html=content.html, subject=content.title, title=content.title, created_at=now,
                 updated_at=now)
     sender = Sender(address=Address("Example News", "news", "example.org"), reply_to=None,
                     list_id="<newsletter.example.org>", unsubscribe_mailto=None,
@@ -126,9 +166,9 @@ def messages(n: int) -> list[tuple[str, bytes]]:
     return out
 
 
-def baseline(port: int, n: int) -> tuple[float, float]:
+def baseline(port: int, n: int, content: Content) -> tuple[float, float]:
     """Seconds and CPU seconds of the smtplib loops."""
-    prebuilt = messages(n)
+    prebuilt = messages(n, content)
 
     def loop(share: list[tuple[str, bytes]]) -> None:
         for first in range(0, len(share), PER_CONNECTION):
@@ -151,12 +191,14 @@ class Pressbot:
     sink; `send()` publishes a new post to all of them (each run its own post, so runs
     can alternate with the smtplib loop on the same sink)."""
 
-    def __init__(self, port: int, n: int, folder: Path, database: str | None) -> None:
+    def __init__(self, port: int, n: int, folder: Path, database: str | None,
+                 content: Content) -> None:
         from bot import subscribers
         from bot.config import Config, EmailConfig
         from bot.store import Store
         from channels.email import EmailChannel, SmtpConnector
 
+        self.content = content
         if database:
             wipe(database)
         self.store = store = Store(database or f"sqlite:///{folder}/bench.db")
@@ -183,8 +225,8 @@ class Pressbot:
         with self.store.begin() as conn:
             post = post_store.require(conn, post_store.insert(
                 conn, channel="newsletter", status=PostStatus.APPROVED, actor="bench",
-                release_id=None, title="Spring report", subject="Spring report", text=TEXT,
-                html=HTML))
+                release_id=None, title=self.content.title, subject=self.content.title,
+                text=self.content.text, html=self.content.html))
         samples: list[tuple[float, float]] = []
         done = threading.Event()
 
@@ -231,10 +273,16 @@ def main() -> None:
                         "then pressbot on each database, back to back; medians are printed")
     parser.add_argument("--no-baseline", action="store_true",
                         help="skip the smtplib loop (for the memory check at 100,000)")
+    parser.add_argument("--content", choices=["example", "synthetic"], default="example",
+                        help="the issue sent: a bundled example release rendered by the demo "
+                        "configuration (default), or the earlier one-line synthetic HTML")
     parser.add_argument("--database", help="a PostgreSQL URL (a database that may be "
                         "emptied) to run pressbot on too, beside SQLite")
     args = parser.parse_args()
     n = args.subscribers
+    content = example_content() if args.content == "example" else SYNTHETIC
+    print(f"content: {args.content} ({len(content.text)} characters of text, "
+          f"{len(content.html)} of HTML)")
     ctx = mp.get_context("spawn")
     ready, stop = ctx.Event(), ctx.Event()
     port, count = ctx.Value("i", 0), ctx.Value("i", 0)
@@ -249,13 +297,13 @@ def main() -> None:
             raise SystemExit("the SMTP sink did not start")
         with tempfile.TemporaryDirectory() as tmp:
             senders = {name: Pressbot(port.value, n, Path(tmp),
-                                      args.database if name == "PostgreSQL" else None)
+                                      args.database if name == "PostgreSQL" else None, content)
                        for name in names}
             for run in range(args.runs):
                 line = [f"run {run + 1}: load {os.getloadavg()[0]:.2f}"]
                 if not args.no_baseline:
                     before = count.value
-                    loop.append(baseline(port.value, n))
+                    loop.append(baseline(port.value, n, content))
                     line.append(f"smtplib {n / loop[-1][0]:.0f} msg/s")
                     if count.value - before != n:
                         wrong.append(f"the smtplib loop, run {run + 1}")
