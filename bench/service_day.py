@@ -19,6 +19,11 @@ Beside it, when `../shared/peers` has been set up (`feed2toot` installed in
 `$VENVS/feed2toot`, as `bench/peers.sh` does), feed2toot is started by a timer at the same
 rate on the same kind of feed, with the harness's fake Mastodon, and its CPU per run and
 peak RSS are printed; otherwise pressbot is printed alone, and the script says so.
+
+`--python PATH` runs pressbot with another interpreter, such as a production install's
+venv (`python3 -m venv /tmp/prod && /tmp/prod/bin/pip install --constraint constraints.txt
+.`): the development venv holds test tools that pressbot's libraries import when they are
+there, about 1 MB of the service's memory.
 """
 
 from __future__ import annotations
@@ -85,7 +90,8 @@ def run_pressbot(args: argparse.Namespace) -> dict[str, float]:
         control = f"http://127.0.0.1:{port}/_stats"
         config = write_config(root, [f"http://127.0.0.1:{port}/feed/{i}"
                                      for i in range(args.feeds)], args.interval)
-        runner = [PYTHON, "-m", "bot"]
+        python = args.python or PYTHON
+        runner = [python, "-m", "bot"]
         if args.tracemalloc or args.profile or args.modules or args.memory:
             mode = ("tracemalloc" if args.tracemalloc else
                     f"profile:{Path(args.profile).resolve()}" if args.profile else
@@ -94,9 +100,9 @@ def run_pressbot(args: argparse.Namespace) -> dict[str, float]:
             for written in (args.modules, args.memory):
                 if written:
                     Path(written).unlink(missing_ok=True)
-            runner = [PYTHON, "bench/_traced_run.py", mode]
+            runner = [python, "bench/_traced_run.py", mode]
         if args.restarted:  # the feeds read once before: every poll of the service is a 304
-            subprocess.run([PYTHON, "-m", "bot", "--config", str(config), "fetch"], cwd=ROOT,
+            subprocess.run([python, "-m", "bot", "--config", str(config), "fetch"], cwd=ROOT,
                            env=clean_env(), check=True, capture_output=True)
         log_path = root / "run.log"
         log = log_path.open("wb")
@@ -239,6 +245,11 @@ def main() -> None:
     parser.add_argument("--memory", metavar="FILE",
                         help="write where the service's resident memory is at the window's end "
                              "to FILE (JSON, bench/_memory.py) and print it")
+    parser.add_argument("--python", metavar="PATH",
+                        help="the interpreter that runs pressbot (default: this one): e.g. a "
+                        "venv made as deploy/ does, `pip install --constraint constraints.txt "
+                        ".`, without the test tools, some of which its libraries import when "
+                        "present (httpx: pygments; uvicorn: watchfiles)")
     parser.add_argument("--peer-runs", type=int, default=3, help="feed2toot runs (0: none)")
     args = parser.parse_args()
 
