@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import random
 import time
 from datetime import date
@@ -331,7 +332,7 @@ def test_body_never_holds_a_marker_line() -> None:
             assert marker.search(body) is None, (marker.pattern, body)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=int(os.environ.get("PRESSBOT_FUZZ_EXAMPLES", "150")), deadline=None)
 @given(st.text(max_size=2000))
 @example(",0\r=")  # no real paragraph, the first a fragment: the body began above the lede
 def test_never_raises_on_any_text(text: str) -> None:
