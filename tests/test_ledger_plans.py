@@ -95,3 +95,24 @@ def test_a_snapshot_leaves_the_deliveries_statistics_current(store: Store) -> No
             "SELECT reltuples FROM pg_class WHERE relname = 'deliveries'").scalar()
     assert after == 300
     assert len(server.messages) == 300
+
+
+def test_the_writers_session_settings_do_not_leak_into_the_pool(store: Store) -> None:
+    """The writer's relaxed commits and generic plans are its own: after a real send, every
+    pooled connection commits durably and plans as PostgreSQL decides (a review page's
+    search given the writer's generic plans could scan what it should look up)."""
+    _people(store, 120)
+    post = make_post(store)
+    with FakeSMTP().running() as server:
+        channel = make_channel(store, server.port)
+        asyncio.run(channel.publish(post))
+        asyncio.run(channel.aclose())
+    assert len(server.messages) == 120
+    pooled = [store.engine.connect() for _ in range(4)]  # the writers' and any others
+    try:
+        for conn in pooled:
+            assert conn.exec_driver_sql("SHOW plan_cache_mode").scalar() == "auto"
+            assert conn.exec_driver_sql("SHOW synchronous_commit").scalar() == "on"
+    finally:
+        for conn in pooled:
+            conn.close()
