@@ -13,6 +13,7 @@ resort for dates not written in English or digits (see `bot.sources.dates`).
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -100,7 +101,13 @@ _BANNER = re.compile(
     r"|persbericht|pressmeddelande|komunikat prasowy|informacja prasowa|tla[čc]ov[áa] spr[áa]va"
     r"|comunicado de imprensa|nota (?:[àa]|de) imprensa|presseartikel"
     # the Swiss press offices' "media release", a section's name as often as a banner
-    r"|communiqu[ée]s?[ \t]+aux[ \t]+m[ée]dias|medienmitteilung|comunicat[oi][ \t]+ai[ \t]+media",
+    r"|communiqu[ée]s?[ \t]+aux[ \t]+m[ée]dias|medienmitteilung|comunicat[oi][ \t]+ai[ \t]+media"
+    # the other languages of the EU: hu, fi, da, el, ro, bg, hr, lt, lv, et, ca, mt
+    r"|sajt[óo]k[öo]zlem[ée]ny|(?:lehdist[öo])?tiedote|pressemeddelelse|δελτίο[ \t]+τύπου"
+    r"|comunicat[ \t]+de[ \t]+pres[ăa]|прессъобщение|съобщение[ \t]+за[ \t]+медиите"
+    r"|priop[ćc]enje[ \t]+za[ \t]+(?:medije|javnost)|prane[šs]imas[ \t]+(?:spaudai|žiniasklaidai)"
+    r"|preses[ \t]+(?:relīze|paziņojums)|paziņojums[ \t]+presei|pressiteade"
+    r"|nota[ \t]+de[ \t]+premsa|stqarrija[ \t]+għall-istampa",
     re.I)
 _BREADCRUMB = re.compile(r"(?:you are here:?[ \t]*)?(?:home|start|startseite|accueil)[ \t]*[>»›|/]",
                          re.I)
@@ -123,6 +130,32 @@ _STRAY = re.compile(
     r"|zur suche|aller au (?:contenu(?: principal)?|menu)|ir al contenido(?: principal)?"
     r"|saltar al contenido(?: principal)?|перейти к (?:основному )?(?:содержанию|контенту)"
     r"|(?:zum inhalt|zum hauptmen[üu]|zur suche|zum untermen[üu]) accesskey \[\d\]"
+    # the skip link, "read more", "share" and "download the photos" of the EU's languages,
+    # as site generators (WordPress and the like) translate them
+    r"|zum inhalt springen|vai al contenuto|naar (?:de )?inhoud(?: springen| gaan)?"
+    r"|(?:pular|saltar|ir) para o conte[úu]do|przejd[źz] do (?:tre[śs]ci|zawarto[śs]ci)"
+    r"|p[řr]ej[íi]t k obsahu|presko[čc]i[tť]? na (?:obsah|vsebino|sadr[žz]aj)"
+    r"|hoppa till (?:huvud)?inneh[åa]ll(?:et)?|spring til (?:hoved)?indhold"
+    r"|hopp til (?:hoved)?innhold"
+    r"|siirry (?:p[äa][äa])?sis[äa]lt[öo][öo]n|ugr[áa]s a (?:f[őo])?tartalomhoz"
+    r"|sari la con[țţt]inut|μετάβαση στο (?:κύριο )?περιεχόμενο|(?:направо )?към съдържанието"
+    r"|pereiti prie (?:pagrindinio )?turinio|p[āa]riet uz (?:galveno )?saturu|liigu sisu juurde"
+    r"|(?:v[ée]s|salta) al contingut|(?:ir|saltar|volver) ao contido"
+    r"|approfondisci|leggi (?:tutto|di pi[ùu]|l['’]articolo)|lire la suite|en savoir plus"
+    r"|leer m[áa]s|leia mais|saiba mais|lees meer|meer lezen|czytaj (?:wi[ęe]cej|dalej)"
+    r"|[čc][íi]st (?:d[áa]l|v[íi]ce)|[čc]ítať (?:viac|ďalej)|l[äa]s mer|l[æa]s mere|les mer"
+    r"|lue lis[äa][äa]|tov[áa]bb|b[őo]vebben|cite[șşs]te (?:mai mult|mai departe)"
+    r"|preberi (?:ve[čc]|dalje)|pro[čc]itaj(?:te)? (?:vi[šs]e|jo[šs])|skaityti (?:daugiau|toliau)"
+    r"|las[īi]t (?:vair[āa]k|t[āa]l[āa]k)|loe (?:edasi|rohkem)|vaata (?:lisa|rohkem)"
+    r"|διαβάστε (?:περισσότερα|περισσότερο)|περισσότερα|прочети(?:те)? (?:още|повече)"
+    r"|виж(?:те)? (?:още|повече)|llegir m[ée]s|ler m[áa]is"
+    r"|megoszt[áa]s|jaa|del|podijeli|deli|distribuie|dalintis|dal[īi]ties|jaga|κοινοποίηση"
+    r"|сподели|comparteix|comparte"
+    r"|drukāt|spausdinti|prindi|tulosta|nyomtat[áa]s|drukuj|tisk(?:nout)?|tla[čc]i[tť]|natisni"
+    r"|ispi[šs]i|printeaz[ăa]|εκτύπωση|печат|imprimeix|stampa|afdrukken|skriv ut|udskriv"
+    r"|(?:изтегли|download|t[ée]l[ée]charger|herunterladen|descargar|scarica|downloaden|pobierz"
+    r"|st[áa]hnout) (?:снимки(?:те)?|(?:the )?photos?|pictures|images|fotos?|bilder|zdj[ęe]cia"
+    r"|fotografie)"
     # a skip link past an embedded video, map or feed, for keyboard users
     r"|(?:skip|jump over) (?:the )?(?:video|map|carousel|gallery|feed|embed)"
     r"|(?:video|karte|galerie|bildergalerie|karussell|feed) [üu]berspringen"
@@ -148,6 +181,37 @@ _PRESS_ROLE = re.compile(
 # `/Martin Persson`: the writer's signature closing a Scandinavian newsroom's article
 # (a first and a last name at least: `/News` alone is a path, not a writer)
 _SLASH_SIGNATURE = re.compile(r"/[ \t]?[A-ZÀ-Þ][\w.-]+(?:[ \t]+[A-ZÀ-Þ][\w.-]+){1,3}")
+# a blog's comment section under the story, in the words of the EU's languages (WordPress,
+# Blogger): `Leave a comment`, `LASCIA UN COMMENTO`, `Δεν υπάρχουν σχόλια:`, `3 Comments`
+_COMMENTS = re.compile(
+    r"(?:\d+[ \t]+)?(?:(?:leave|post|add|write|submit)[ \t]+(?:a|your)[ \t]+(?:comment|reply)"
+    r"|comments?(?:[ \t]*\(\d+\))?|no[ \t]+comments(?:[ \t]+yet)?|comments[ \t]+are[ \t]+closed"
+    r"|lascia[ \t]+un[ \t]+commento|commenti|laisser[ \t]+un[ \t]+commentaire|commentaires?"
+    r"|deja[ \t]+(?:un|tu)[ \t]+comentario|comentarios?|deixe?[ \t]+(?:um|seu)[ \t]+coment[áa]rio"
+    r"|coment[áa]rios|schreibe(?:n[ \t]+sie)?[ \t]+einen[ \t]+kommentar"
+    r"|kommentar[ \t]+(?:schreiben|hinterlassen|verfassen)|(?:keine[ \t]+)?kommentare?"
+    r"|reacties?|geef[ \t]+een[ \t]+reactie|laat[ \t]+een[ \t]+reactie[ \t]+achter|kommentarer"
+    r"|l[äa]mna[ \t]+en[ \t]+kommentar|skriv[ \t]+en[ \t]+kommentar|komentarz[ey]?"
+    r"|(?:dodaj|zostaw)[ \t]+komentarz|koment[áa][řr]e?|p[řr]idat[ \t]+koment[áa][řr]"
+    r"|hozz[áa]sz[óo]l[áa]sok?|kommentit|kommentoi|δημοσίευση[ \t]+σχολίου"
+    r"|(?:δεν[ \t]+υπάρχουν[ \t]+)?σχόλια|коментари?|(?:остави|добави)[ \t]+коментар|comentarii"
+    r"|las[ăa][ \t]+un[ \t]+comentariu|komentarai|koment[āa]ri|kommentaarid|komentari"
+    r"|comentaris|deixa[ \t]+un[ \t]+comentari)", re.I)
+# a cookie notice: a cookie word (in the EU's languages) and a word of sites, consent or use
+_COOKIES = re.compile(r"cookie|kola[čc]i[ćc]|pi[šs]kot|s[üu]ti|ev[äa]ste|ciasteczk|slapuk"
+                      r"|s[īi]kdatn|k[üu]psis|бисквитк|μπισκότ|куки", re.I)
+_CONSENT = re.compile(
+    r"site|web|navig|brows|accept|agree|consent|acord|zustimm|einverstanden|akzept|accett|acept"
+    r"|aceit|privacy|datenschutz|confidentialit|privacidad|privacidade|polic|politi|setting"
+    r"|einstellung|param[èe]tr|impostazion|configura|\bus(?:e|es|ed|ing)\b|utili[sz]|usamos|folos"
+    r"|nutz|verwend|gebruik|u[żz]yw|pou[žz][íi]v|haszn[áa]l|k[äa]ytt[äa]|bruger|anv[äa]nd"
+    r"|uporablja|koristi|naudoja|izmanto|kasuta|използва|χρησιμοποι", re.I)
+# a logo's alternative text or file name alone on its line: `jems logo`, `interreg_logo_v2`
+_LOGO = re.compile(r"(?:[^\s_-]+[ \t_-]+){0,5}(?:logo|logotyp|logotipo|λογότυπο|лого)"
+                   r"(?:[_-][\w-]*)?", re.I)
+# a page's bookmark line under a blog post (`Bookmark the permalink.`)
+_PERMALINK = re.compile(r"permalink|lien permanent|permanentlink|enlace permanente"
+                        r"|link permanente|μόνιμο σύνδεσμο", re.I)
 # a page's reading-time label, `Lesedauer: 1 Min`, `5 min read`, at the end of a short line
 # (a copy may run it into the site's name before it)
 _READING_TIME = re.compile(
@@ -229,7 +293,7 @@ def _banner_rest(line: str) -> str | None:
         return None
     if m.group(0).lower().startswith("embargo"):
         return ""
-    rest = line[m.end():].strip(" \t-–—|:,/")
+    rest = line[m.end():].strip(" \t-–—|:,/•·")
     return rest if len(rest.split()) <= 4 or date_line_span(rest, parse_foreign=False) else None
 
 
@@ -246,7 +310,7 @@ def line_kind(line: str) -> str:
         return "footer"
     if len(line) <= 160:
         bare = _bare(line)
-        if _RELATED.fullmatch(bare):
+        if _RELATED.fullmatch(bare) or (len(bare) <= 60 and _COMMENTS.fullmatch(bare)):
             return "related"
         if _banner_rest(line) is not None:
             return "banner"
@@ -258,8 +322,11 @@ def line_kind(line: str) -> str:
         if _SLASH_SIGNATURE.fullmatch(line):
             return "end"  # the article ends with its writer's name; a sidebar may follow
         if (not bare or _STRAY.fullmatch(bare) or _NAVIGATION.search(line)
-                or _IMAGE_FILE.fullmatch(bare)
-                or (len(line) <= 80 and (_READING_TIME.search(line)
+                or _IMAGE_FILE.fullmatch(bare) or _PERMALINK.search(line)
+                or (line.count("|") >= 2 and any(not part.strip() for part in line.split("|")))
+                or (len(line) <= 60 and _ACCOUNT.search(line)
+                    and ("/" in line or "|" in line or len(line.split()) <= 3))
+                or (len(line) <= 80 and (_READING_TIME.search(line) or _LOGO.fullmatch(bare)
                                          or _LANGUAGE_SWITCH.fullmatch(bare)
                                          or _CMS_CREDIT.fullmatch(bare)))):
             return "stray"
@@ -267,6 +334,8 @@ def line_kind(line: str) -> str:
             return "boiler"  # `Pressesprecher` under the name: the signature is notes
         if _CONTACT_LINE.search(line):
             return "boiler"  # a phone or e-mail line: kept in the notes
+    if len(line) <= 500 and _COOKIES.search(line) and _CONSENT.search(line):
+        return "stray"  # the site's cookie notice, wherever the copy put it
     if (is_boilerplate(item) or is_contact_block(item) or is_appeal(item)
             or is_supported_by(item)):
         return "boiler"
@@ -364,7 +433,22 @@ def _past_letterhead(lines: list[str], i: int) -> int:
 
 # a section's name set like a banner under the letterhead: `Interreg Europe` / `NEWS` / title
 _SECTION = re.compile(r"news|aktuelles|actualit[ée]s?|noticias|novedades|notizie|nieuws|nyheter"
-                      r"|aktualno[śs]ci|aktuality|not[íi]cias|новости", re.I)
+                      r"|aktualno[śs]ci|aktuality|not[íi]cias|новости"
+                      # news and press releases in the EU's other languages
+                      r"|press releases|pressemitteilungen|communiqu[ée]s(?: de presse)?"
+                      r"|comunicati(?: stampa)?|persberichten|pressmeddelanden|nyheder"
+                      r"|pressemeddelelser|tiedotteet|uutiset|ajankohtaista|h[íi]rek"
+                      r"|sajt[óo]k[öo]zlem[ée]nyek|wiadomo[śs]ci|novinky|novice|novosti|vijesti"
+                      r"|naujienos|jaunumi|aktualit[āa]tes|uudised|pressiteated|новини"
+                      r"|ειδήσεις|νέα|ανακοινώσεις|[șş]tiri|nout[ăa][țţ]i|comunicate|not[íi]cies"
+                      r"|novas", re.I)
+# a site's account bar: `Ești membru? Cont nou / Autentificare`, `Log in | Register`
+_ACCOUNT = re.compile(
+    r"\b(?:log[ \t]?in|sign[ \t]in|register|my account|anmelden|registrieren|mein konto"
+    r"|connexion|s['’]inscrire|mon compte|iniciar sesi[óo]n|registrarse|mi cuenta|accedi"
+    r"|registrati|inloggen|registreren|logga in|zaloguj|zarejestruj|p[řr]ihl[áa]sit|prihl[áa]si[tť]"
+    r"|bejelentkez[ée]s|regisztr[áa]ci[óo]|kirjaudu|autentificare|cont nou|prisijungti"
+    r"|piesl[ēe]gties|logi sisse|вход|регистрация|σύνδεση|εγγραφή|prijava|registracija)\b", re.I)
 _TITLE_BLOCK = 5
 _DAY = re.compile(r"(?<!\d)\d{1,2}(?!\d)")
 
@@ -434,8 +518,9 @@ def _read_head(lines: list[str], known_title: str | None
             continue
         if kind == "end":  # everything after an end marker is footer, even the first line
             return known_title, dates, len(lines)
-        if kind != "blank" and kind not in _JUNK:
-            break
+        if kind != "blank" and kind not in _JUNK and not (
+                kind == "text" and _SECTION.fullmatch(_bare(lines[i]))):
+            break  # (a section's name atop the page, `Tiedotteet`, is no title)
         i += 1
     if i >= len(lines):
         return known_title, dates, i
@@ -462,7 +547,7 @@ def _read_head(lines: list[str], known_title: str | None
     if known_title is None and (headline := _under_masthead(lines, j, candidate)) is not None:
         candidate, j = _title_at(lines, headline)
     if known_title is None:
-        candidate = _BADGE.sub("", candidate)
+        candidate = _without_banner_prefix(_BADGE.sub("", candidate))
     if known_title is not None:
         same = candidate.casefold() == " ".join(known_title.split()).casefold()
         title, rest_at = known_title, (j if same else i)
@@ -476,7 +561,7 @@ def _read_head(lines: list[str], known_title: str | None
     for n in range(start, min(start + _HEAD_LINES, len(lines))):
         s = lines[n]
         kind = line_kind(s)
-        if kind == "date":
+        if kind in ("date", "banner"):  # `Pressemeddelelse • Feb 10, 2011` under the title
             see_date(s, kind)
         elif kind == "text" and dates.label(s):
             if not text_seen:
@@ -502,6 +587,20 @@ def _read_head(lines: list[str], known_title: str | None
     return title, dates, rest_at
 
 
+def _without_banner_prefix(title: str) -> str:
+    """`Sajtóközlemény - 76,6 millió eurós …` → the headline: a banner a copy ran into the
+    title before a dash or colon, when what follows reads as a title on its own."""
+    m = _BANNER.match(title)
+    if not m:
+        return title
+    rest = title[m.end():]
+    head = rest.lstrip(" \t")
+    if not head[:1] or head[0] not in "-–—:|":
+        return title
+    rest = head[1:].strip()
+    return rest if len(rest.split()) >= 3 and _is_title(rest) else title
+
+
 # a site's "featured" badge run into the end of the headline by a copy
 _BADGE = re.compile(r"[ \t]+(?-i:Destacad[oa]|Featured|En vedette|Hervorgehoben|In evidenza"
                     r"|Uitgelicht|Em destaque|Wyróżnione|Utvald)$")
@@ -524,11 +623,18 @@ def _under_masthead(lines: list[str], j: int, first: str) -> int | None:
                 or len(s.split()) < 2 * len(first.split())):
             continue
         nxt = ahead[pos + 1] if pos + 1 < len(ahead) else None
-        if nxt is not None and (line_kind(lines[nxt]) == "date"
+        if nxt is not None and (_dated_line(lines[nxt])
                                 or (line_kind(lines[nxt]) == "text"
                                     and _is_real_paragraph(lines[nxt]))):
             return n
     return None
+
+
+def _dated_line(s: str) -> bool:
+    """A date line, or a banner with its date (`Pressemeddelelse • Feb 10, 2011`)."""
+    kind = line_kind(s)
+    return kind == "date" or (kind == "banner" and bool(_banner_rest(s))
+                              and bool(date_line_span(s, parse_foreign=False)))
 
 
 def _title_under_date(lines: list[str], j: int, first: str) -> tuple[int, int] | None:
@@ -691,12 +797,19 @@ _GLUED_INSIDE = re.compile(r"(?<=[^\W\d_])(\d{1,2}\.?[ \t]+" + _MONTH_START + r"
                            r"[ \t]+\d{4}|\d{1,2}\.\d{1,2}\.\d{4})(?=[^\W\d_])", re.I)
 
 
+# a sidebar's heading a copy ran into the story's last sentence: `… 2016. godine.Najave`
+_GLUED_HEADING = re.compile(r"(?<=[^\W\d_A-ZÀ-Þ]\.)[A-ZÀ-ÞА-ЯΑ-Ω][^\W\d_]{3,30}[ \t]*$")
+
+
 def _unglue_dates(lines: list[str]) -> list[str]:
     """A short line that opens with a numeric date glued to a word: the date on a line of its
-    own, the rest under it; a date glued to words on both sides stands between them."""
+    own, the rest under it; a date glued to words on both sides stands between them. A word
+    glued after a sentence's full stop at the end of a long line goes to a line of its own."""
     out: list[str] = []
     for line in lines:
-        if len(line) <= 200 and (m := _GLUED_DATE.match(line)):
+        if len(line) >= 80 and (m := _GLUED_HEADING.search(line)):
+            out.extend([line[:m.start()], m.group(0).strip()])
+        elif len(line) <= 200 and (m := _GLUED_DATE.match(line)):
             out.extend([m.group(1), line[m.end():]])
         elif len(line) <= 200 and (m := _GLUED_INSIDE.search(line)):
             out.extend([line[:m.start()], m.group(1), line[m.end():]])
@@ -710,10 +823,14 @@ def _drop_running_heads(raw_lines: list[str]) -> list[str]:
     in columns around a banner or page number, a repeated banner line, and later repeats of
     any other short line (the title printed again atop page 2)."""
     lines = []
+    once = Counter(" ".join(raw.split()) for raw in raw_lines)
     for raw in raw_lines:
         cells = _GAP.split(raw.strip()) if len(raw) <= 200 else [raw]
-        if len(cells) > 1 and any(line_kind(" ".join(c.split())) in ("banner", "page")
-                                  for c in cells):
+        kinds = {line_kind(" ".join(c.split())) for c in cells} if len(cells) > 1 else set()
+        # a banner and its date in columns, once (`Pressemeddelelse   •   Feb 10, 2011`), is
+        # the release's label; on every page it is a running head
+        if "page" in kinds or ("banner" in kinds and once[" ".join(raw.split())] > 1) or (
+                "banner" in kinds and not date_line_span(raw, parse_foreign=False)):
             raw = ""
         lines.append(" ".join(raw.split()))
     counts: dict[str, int] = {}
@@ -813,8 +930,30 @@ def partition(paras: list[str], kinds: list[str] | None = None, *, keep_other: b
     # heading: short lines at the story's end, followed by notes, belong to the notes
     while story and notes and notes[-1] > story[-1] and _is_signature(paras[story[-1]]):
         notes.append(story.pop())
+    if not keep_other:
+        notes += _trailing_furniture(paras, kinds, story)
     notes.sort()
     return story, notes
+
+
+def _trailing_furniture(paras: list[str], kinds: list[str], story: list[int]) -> list[int]:
+    """Short lines under the story's last sentence, taken out of `story` (and returned): a
+    copied page's "see more", a share or comment label, a caption, a sidebar's heading, in
+    whatever language, since a story ends on a sentence. Kept are a list the last sentence
+    introduces (it ends with a colon), list items, lines that carry a link and a sentence
+    that lacks only its full stop (eight words or more, running lower-case words)."""
+    end = len(story)
+    while end and not _is_real_paragraph(paras[story[end - 1]]):
+        end -= 1
+    if not end or end == len(story) or paras[story[end - 1]].endswith(":"):
+        return []
+    tail = story[end:]
+    if any(kinds[n] == "bullet" or paras[n].endswith(TERMINAL) or _BARE_ADDRESS.search(paras[n])
+           or len(paras[n]) > 100 or _runs_on(paras[n])
+           or (paras[n].endswith(":") and len(paras[n].split()) >= 4) for n in tail):
+        return []
+    del story[end:]
+    return tail
 
 
 _MENU_RUN = 6
@@ -827,6 +966,13 @@ def _is_menu_item(par: str, kind: str) -> bool:
             and 2 * sum(c.isdigit() for c in par) < sum(c.isalpha() for c in par))  # no table
 
 
+def _runs_on(par: str) -> bool:
+    """A sentence, if without its full stop: eight words or more, most after the first in
+    lower case (a caption or a heading capitalises its names and words)."""
+    words = [w for w in par.split()[1:] if w[:1].isalpha()]
+    return len(par.split()) >= 8 and 3 * sum(w[:1].islower() for w in words) >= 2 * len(words)
+
+
 def _is_signature(par: str) -> bool:
     text = " ".join(par.split())
     return (0 < len(text) <= 100 and not text.endswith(TERMINAL) and not _BULLET.match(text)
@@ -837,6 +983,9 @@ def _body_paragraphs(paras: list[str], title: str | None) -> tuple[list[str], li
     """From the lede (first real paragraph) to the footer, without junk in between; and
     the notes: footers and boilerplate found on the way."""
     kinds = [line_kind(p) for p in paras]
+    # a short line three times or more (`Pulsa`, `Share`) is a page's buttons, never a story
+    seen = Counter(p for p in paras if 0 < len(p) <= 60)
+    kinds = ["stray" if seen.get(p, 0) >= 3 else k for p, k in zip(paras, kinds, strict=True)]
     folded_title = title.casefold() if title else None
     starts = [n for n, (p, k) in enumerate(zip(paras, kinds, strict=True))
               if k == "text" and p.casefold() != folded_title]
@@ -851,7 +1000,7 @@ def _body_paragraphs(paras: list[str], title: str | None) -> tuple[list[str], li
     first = real[0] if real else next((n for n in opening if is_lede(paras[n])), opening[0])
     # a subheadline set apart above the story: no full stop, and the story's first
     # paragraph right after it has one
-    if (real and not paras[first].endswith(TERMINAL) and len(paras[first].split()) <= 45
+    if (real and not paras[first].endswith((*TERMINAL, ":")) and len(paras[first].split()) <= 45
             and len(real) > 1
             and real[1] <= first + 2 and paras[real[1]].endswith(TERMINAL)):
         first = real[1]

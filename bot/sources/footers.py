@@ -22,7 +22,15 @@ __all__ = ["contact_kinds", "defined_subject", "is_about", "is_appeal", "is_boil
 
 TERMINAL = (".", "!", "?", "…", '"', "”", "“", "’", "»", "«")
 LABEL_LINE = re.compile(r"(?:tags|categories|category|keywords|filed under|posted in|photos?"
-                        r"|images?|credits?|foto|source|copyright)\b[ \t]*:|©|\(c\)[ \t]"
+                        r"|images?|credits?|foto|source|copyright"
+                        # a source, picture credit or writer label in the EU's languages
+                        r"|quelle|bildnachweis|fotonachweis|bildquelle|fotos|fotograf[íi]a"
+                        r"|fotografie|fuente|fonte|bron|k[äa]lla|kilde|l[äa]hde|forr[áa]s"
+                        r"|[źz]r[óo]d[łl]o|zdroj|vir|izvor|sursa|[šs]altinis|avots|allikas|πηγή"
+                        r"|източник|autor|auteur|author|tekst|teksti|sz[öo]veg|pi[šs]e"
+                        r"|kirjoittaja|συντάκτης|автор|informa|redacci[óo]n|kuva|fot[óo]"
+                        r"|zdj[ęe]cie|снимк[аи]|φωτογραφία|cr[ée]dits?[ \t]+photos?"
+                        r"|photo[ \t]+credits?)\b[ \t]*:|©|\(c\)[ \t]"
                         r"|(?:no|nr|ref(?:erence)?)\.?[ \t]*:?[ \t]*\d[\d/.-]*$", re.I)
 
 # an organisation's name in a heading; a dot inside a name (`Node.js`, `Booking.com`) is no
@@ -254,12 +262,26 @@ _ORG_NOUN = (
     r"|stiftung|unternehmen|verein|netzwerk|agentur|einrichtung|hochschule|universit[äa]t"
     r"|verband|institut|gesellschaft|anbieter|initiative|organisation|programm|hersteller"
     r"|организаци|фонд|компани|агентств|сеть|программ|университет|ассоциаци|объединени"
-    r"|учреждени|движени|союз|лидер|центр|предприяти|проект")
+    r"|учреждени|движени|союз|лидер|центр|предприяти|проект"
+    # programme, organisation, foundation, network, association, university, agency in the
+    # EU's other languages (stems: what follows the copula within five words)
+    r"|programm|ohjelm|програм|πρόγραμμα|organizac|organizác|organisat|organizāc|organizaț"
+    r"|organizzaz|organiza[çc][ãa]o|szervezet|järjestö|fondas|fonds|fundac|fundaț|fundaç"
+    r"|fondaz|nadac|nadác|zaklad|säätiö|stiftelse|stichting|alapítvány|фондаци|ίδρυμα|tinkl"
+    r"|tīkl|võrgustik|verkost|sieć|síť|sieť|mrež|rețea|netwerk|nätverk|netværk|hálózat|мрежа"
+    r"|δίκτυο|asociac|asociaț|associaz|associa[çc]|vereniging|förening|forening|egyesület"
+    r"|yhdistys|ühendus|stowarzysz|sdružen|združen|udrug|сдружение|ένωση|univerz|yliopist"
+    r"|ülikool|egyetem|uniwersytet|sveučiliš|университет|πανεπιστήμιο|agenc|agentūr|aģentūr"
+    r"|agentuur|virasto|myndighet|agentschap|ügynökség|агенци")
 _DEFINES = re.compile(
     # "X is a / the / one of …", in en, es, fr, de; "X — это …", "X является …" in ru
     r"(?:\b(?:is|are)[ \t]+(?:a|an|the|one[ \t]+of|europe['’]s|the[ \t]+world['’]s)"
     r"|\bes[ \t]+(?:una?|el|la)|\best[ \t]+(?:une?|le|la|l['’])|\bist[ \t]+(?:eine?[rs]?|der"
-    r"|die|das)|[ \t][—–-][ \t]*это|\bявля[а-я]*)[ \t]", re.I)
+    r"|die|das)|[ \t][—–-][ \t]*это|\bявля[а-я]*"
+    # the other languages of the EU: their "is a", or their "is" where they have no article
+    r"|\bis[ \t]+(?:een|de|het)|\b(?:är|er)[ \t]+(?:en|ett|et|den|det)|\bè[ \t]+(?:una?|uno|il|la"
+    r"|l['’])|\bé[ \t]+(?:uma?|unha?|o|a)|\bés[ \t]+(?:una?|el|la|l['’])|\beste[ \t]+(?:o|un)"
+    r"|\bείναι[ \t]+(?:ένας|μια|μία|ένα|ο|η|το)|\b(?:yra|ir|on|jest|je|jsou|sú|е|са))[ \t]", re.I)
 # "The alliance consists of …", "Das Bündnis besteht aus …"
 _GROUPS = re.compile(r"(?:consists[ \t]+of|is[ \t]+made[ \t]+up[ \t]+of|brings[ \t]+together"
                      r"|besteht[ \t]+(?:\w+[ \t]+)?aus|vereint|se[ \t]+compone[ \t]+de|re[úu]ne"
@@ -272,7 +294,10 @@ _FOUNDED = re.compile(
 _DEFINE_OR_FOUND_WORDS = frozenset((
     "is", "are", "es", "est", "ist", "это", "является", "являются", "founded", "established",
     "fundada", "fundado", "fondée", "fondé", "fondee", "fonde", "gegründet", "gegrundet",
-    "основан", "основана", "основано", "основаны"))
+    "основан", "основана", "основано", "основаны",
+    # "is" in the EU's other languages (`_DEFINES` reads what follows)
+    "een", "är", "er", "è", "é", "és", "este", "είναι", "yra", "ir", "on", "jest", "je", "jsou",
+    "sú", "е", "са"))
 _SELF = re.compile(
     r"\b(?:our[ \t]+mission|mission[ \t]+is|works?[ \t]+to|working[ \t]+to|committed[ \t]+to"
     r"|dedicated[ \t]+to|headquartered|based[ \t]+in|employs|members?[ \t]+(?:in|from|of)"
