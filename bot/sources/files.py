@@ -285,6 +285,12 @@ def markdown_to_html(md: str, title: str | None) -> str:
 _KEY_LINE = re.compile(r"[A-Za-z_][\w-]{0,40}[ \t]*:(?:[ \t]|$)")
 
 
+# a blank or comment line indented with a tab: valid YAML 1.2 (a site's generator reads it),
+# which PyYAML refuses; such a line can be no block scalar's content (indentation is spaces)
+_TAB_COMMENT = re.compile(r"^ *\t[ \t]*(?:#.*)?$")
+_TAB_BEFORE_COMMENT = re.compile(r"[ \t]*\t[ \t]*(?=#)")  # `date: 2025-01-28\t# …`
+
+
 def _front_matter(text: str, path: Path) -> tuple[dict[str, Any], str]:
     lines = text.split("\n")
     # `--` opening a block of `key: value` lines closed by `---` is front matter mistyped
@@ -299,7 +305,8 @@ def _front_matter(text: str, path: Path) -> tuple[dict[str, Any], str]:
     import yaml
 
     try:
-        meta = yaml.safe_load("\n".join(lines[1:end]))
+        meta = yaml.safe_load("\n".join(_TAB_BEFORE_COMMENT.sub(" ", _TAB_COMMENT.sub("", s))
+                                        for s in lines[1:end]))
     except yaml.YAMLError as exc:
         raise _fail(path, f"the front matter is not valid YAML ({' '.join(str(exc).split())})"
                     ) from exc

@@ -206,6 +206,19 @@ def test_front_matter_dates(tmp_path: Path, value: str, expected: datetime) -> N
     assert release.published_at.tzinfo is UTC  # type: ignore[union-attr]
 
 
+def test_front_matter_with_tab_indented_comments_and_blank_lines(tmp_path: Path) -> None:
+    """YAML 1.2 lets a comment or blank line start with a tab (a site's generator reads it;
+    PyYAML refuses it): such a file is read, and a literal block keeps its own `#` lines."""
+    path = write(tmp_path, "r.md", "---\ntitle: A title here\n\t# the date, day first\n"
+                                   "date: 2025-01-28\t# a trailing comment\n\t\n"
+                                   "summary: |\n  # not a comment in a block\n  Deck.\n"
+                                   "---\nBody text of the release here.\n")
+    release = read(path)
+    assert release.title == "A title here"
+    assert release.published_at == datetime(2025, 1, 28, tzinfo=UTC)
+    assert release.summary.startswith("# not a comment in a block")
+
+
 @pytest.mark.parametrize(("line", "tags", "channels"), [
     ("tags: [a, b, a]\nchannels: [mastodon]", ["a", "b"], ["mastodon"]),
     ("tags: 'a, #b , c'\nchannels: mastodon, newsletter", ["a", "b", "c"],
