@@ -107,7 +107,7 @@ _BANNER = re.compile(
     r"|comunicat[ \t]+de[ \t]+pres[ăa]|прессъобщение|съобщение[ \t]+за[ \t]+медиите"
     r"|priop[ćc]enje[ \t]+za[ \t]+(?:medije|javnost)|prane[šs]imas[ \t]+(?:spaudai|žiniasklaidai)"
     r"|preses[ \t]+(?:relīze|paziņojums)|paziņojums[ \t]+presei|pressiteade"
-    r"|nota[ \t]+de[ \t]+premsa|stqarrija[ \t]+għall-istampa",
+    r"|nota[ \t]+de[ \t]+premsa|pressemelding|stqarrija[ \t]+għall-istampa",
     re.I)
 _BREADCRUMB = re.compile(r"(?:you are here:?[ \t]*)?(?:home|start|startseite|accueil)[ \t]*[>»›|/]",
                          re.I)
@@ -156,6 +156,14 @@ _STRAY = re.compile(
     r"|(?:изтегли|download|t[ée]l[ée]charger|herunterladen|descargar|scarica|downloaden|pobierz"
     r"|st[áa]hnout) (?:снимки(?:те)?|(?:the )?photos?|pictures|images|fotos?|bilder|zdj[ęe]cia"
     r"|fotografie)"
+    r"|(?:view|see|show) (?:more|all)(?: in this section| news)?"
+    # a blog's archive heading over its posts: `Category Archive: Company Updates`
+    r"|(?:category|tag|author|monthly|yearly|daily) archives?:.{0,80}"
+    r"|archive for (?:the )?category.{0,80}"
+    # a site's tools bar: accessibility and site map, alone or together
+    r"|(?:(?:accessibility|acessibilidade|accesibilidad|accessibilit[ée]|accessibilit[àa]"
+    r"|barrierefreiheit|toegankelijkheid|tillg[äa]nglighet|sitemap|site ?map|mapa do site"
+    r"|mapa del sitio|mapa web|plan du site|mappa del sito|sitemappe|nettstedskart)[ \t|·/-]*){1,4}"
     # a skip link past an embedded video, map or feed, for keyboard users
     r"|(?:skip|jump over) (?:the )?(?:video|map|carousel|gallery|feed|embed)"
     r"|(?:video|karte|galerie|bildergalerie|karussell|feed) [üu]berspringen"
@@ -410,6 +418,9 @@ def split_paragraphs(lines: list[str], *, marked: bool = False) -> list[str]:
 
 
 def _is_title(title: str) -> bool:
+    if (_CUT_OFF.search(title) or _NOTE_LABEL.match(title) or " :: " in title
+            or "://" in title):
+        return False  # a teaser cut off, `>> NOTE: … http://…`, `Site :: Site in English`
     words = title.split()
     wordy = [w for w in words if sum(c.isalpha() for c in w) >= 2]
     if len(wordy) < 2 or sum(c.isalpha() for c in title) < 8:
@@ -417,6 +428,9 @@ def _is_title(title: str) -> bool:
     if len(words) > 30 or len(title) > 200 or _FRAGMENT_END.search(title):
         return False
     return not (title.endswith(".") and len(words) >= 15)
+
+
+_NOTE_LABEL = re.compile(r"[>»]|(?:note|nb|n\.b\.|ps|hinweis|remarque|nota)[ \t]*:", re.I)
 
 
 def _past_letterhead(lines: list[str], i: int) -> int:
@@ -441,7 +455,7 @@ _SECTION = re.compile(r"news|aktuelles|actualit[ée]s?|noticias|novedades|notizi
                       r"|sajt[óo]k[öo]zlem[ée]nyek|wiadomo[śs]ci|novinky|novice|novosti|vijesti"
                       r"|naujienos|jaunumi|aktualit[āa]tes|uudised|pressiteated|новини"
                       r"|ειδήσεις|νέα|ανακοινώσεις|[șş]tiri|nout[ăa][țţ]i|comunicate|not[íi]cies"
-                      r"|novas", re.I)
+                      r"|novas|pressemeldinga[r]?|pressemeldinger", re.I)
 # a site's account bar: `Ești membru? Cont nou / Autentificare`, `Log in | Register`
 _ACCOUNT = re.compile(
     r"\b(?:log[ \t]?in|sign[ \t]in|register|my account|anmelden|registrieren|mein konto"
@@ -462,7 +476,8 @@ def _title_block(lines: list[str], i: int) -> int | None:
         s = lines[n]
         if not s:
             return None
-        if n > i and ((_DAY.search(s) and _dateish(s)) or len(s) > 60):
+        if n > i and ((_DAY.search(s) and _dateish(s)) or len(s) > 60
+                      or _WIRE_DATELINE.fullmatch(s)):
             return n
         if (len(s) > 60 or s.endswith((".", ":", ";")) or line_kind(s) not in ("text", "date")
                 or (n > i and s.count(",") >= 2)):  # a byline (`Name, Role, Office`)
@@ -471,6 +486,13 @@ def _title_block(lines: list[str], i: int) -> int | None:
             return None  # the line above was not full (it ended the title), or a scrap
         longest = max(longest, len(s))
     return None
+
+
+# a wire's dateline on its own line: `53937 Schleiden (ots)`, `Bonn (dpa)`
+_WIRE_DATELINE = re.compile(
+    r"(?:\d{4,5}[ \t]+)?[A-ZÀ-ÞÄÖÜ][\w.'’]*(?:[ \t/-]+[\w.'’]+){0,3}[ \t]+"
+    r"\((?:ots|dpa|afp|ap|epd|kna|reuters|ansa|efe|apa|sda|ats|belga|anp|tt|ntb|ritzau|pap"
+    r"|čtk|ctk|mti|lusa|europa press)\)[ \t]*[-–—:]?", re.I)
 
 
 def _title_at(lines: list[str], i: int) -> tuple[str, int]:
@@ -484,8 +506,11 @@ def _title_at(lines: list[str], i: int) -> tuple[str, int]:
     while j < len(lines) and len(parts) < 3:
         nxt = lines[j]
         cur = " ".join(parts)
+        # a long line wrapped before its last word or two (`… as a Top-Level` / `Project`)
+        wrapped_tail = (len(cur) >= 60 and len(nxt.split()) <= 2
+                        and (j + 1 >= len(lines) or not lines[j + 1]))
         if (not nxt or line_kind(nxt) != "text" or len(cur) + len(nxt) > 200 or _dateish(nxt)
-                or not (nxt[:1].islower() or _FRAGMENT_END.search(cur)
+                or not (nxt[:1].islower() or _FRAGMENT_END.search(cur) or wrapped_tail
                         or (cur.isupper() and nxt.isupper()))):
             break
         parts.append(nxt)
@@ -553,6 +578,8 @@ def _read_head(lines: list[str], known_title: str | None
         title, rest_at = known_title, (j if same else i)
     elif _is_title(candidate):
         title, rest_at = candidate, j
+    elif (on_its_own := _title_on_its_own(lines, i, j)) is not None:
+        title, rest_at = on_its_own
     else:
         title, rest_at = None, i
     # the date line may stand a few short lines on: under a title broken over lines, a byline
@@ -628,6 +655,25 @@ def _under_masthead(lines: list[str], j: int, first: str) -> int | None:
                                     and _is_real_paragraph(lines[nxt]))):
             return n
     return None
+
+
+def _title_on_its_own(lines: list[str], i: int, j: int) -> tuple[str, int] | None:
+    """Where the title is when the lines read from `i` made none: the first line alone, when a
+    deck under it made the block too long to be a title, or else the next line, when the
+    first was a note or the site's name bar (`>> NOTE: … http://…`, `IMII :: Millennium
+    Institute …`) — a title-like line that the story, a deck or a date line follows."""
+    if j - i > 1 and _title_candidate(lines[i]) and not lines[i].endswith(TERMINAL):
+        return lines[i], i + 1
+    if j - i != 1 or len(lines[i]) > 200:
+        return None
+    nxt = next((n for n in range(j, min(len(lines), j + 4)) if lines[n].strip()), None)
+    if nxt is None or not _title_candidate(lines[nxt]):
+        return None
+    after = next((n for n in range(nxt + 1, min(len(lines), nxt + 4)) if lines[n].strip()), None)
+    if after is None or line_kind(lines[after]) not in ("text", "date"):
+        return None
+    joined, end = _title_at(lines, nxt)  # a title broken over lines, joined again
+    return (joined, end) if _is_title(joined) else (lines[nxt], nxt + 1)
 
 
 def _dated_line(s: str) -> bool:
@@ -788,8 +834,10 @@ def _title_candidate(s: str) -> bool:
 _GAP = re.compile(r"[ \t]{3,}")
 # a page's date run into the title beside it by a copy that lost the space between them:
 # `27.01.2022MineralölINFO November 2021`
-_GLUED_DATE = re.compile(r"[ \t]*(\d{1,2}\.\d{1,2}\.\d{4}|\d{4}-\d{2}-\d{2}|\d{1,2}/\d{1,2}/\d{4})"
-                         r"(?=[^\W\d_])")
+_GLUED_DATE = re.compile(r"[ \t]*(\d{1,2}\.\d{1,2}\.\d{4}|\d{4}-\d{2}-\d{2}|\d{1,2}/\d{1,2}/\d{4}"
+                         r"|\d{1,2}\.?[ \t]+(?:de[ \t]+)?" + _MONTH_START + r"[^\W\d_]{0,8}\.?,?"
+                         r"[ \t]+(?:de[ \t]+)?\d{4})"
+                         r"(?=[^\W\d_])(?![гr]\.?(?![^\W\d_]))", re.I)  # not `2023г.`, `2023r.`
 
 
 # … or glued on both sides, inside a page's kicker: `Presseartikel9. Mai 2016Vertretung in …`
@@ -998,6 +1046,15 @@ def _body_paragraphs(paras: list[str], title: str | None) -> tuple[list[str], li
     # the body starts with it), else the first there is
     opening = [n for n in starts if n < end]
     first = real[0] if real else next((n for n in opening if is_lede(paras[n])), opening[0])
+    # photo captions under the title (`L’intervento di Massimo Terzi e Monica Abbiati.`):
+    # two or more sentences of ten words or fewer over the story's long first paragraph (a
+    # short lede alone over it stays)
+    long_at = next((n for n in real if first < n <= first + 4
+                    and len(paras[n].split()) >= 25), None)
+    if (real and first == real[0] and long_at is not None and long_at >= first + 2
+            and all(len(paras[n].split()) <= 10 for n in range(first, long_at))):
+        real = [n for n in real if n >= long_at]
+        first = long_at
     # a subheadline set apart above the story: no full stop, and the story's first
     # paragraph right after it has one
     if (real and not paras[first].endswith((*TERMINAL, ":")) and len(paras[first].split()) <= 45

@@ -231,6 +231,16 @@ def sends_to_address(par: str) -> bool:
     return len(words) >= 4 and 3 * sum(w[0].islower() for w in rest) >= 2 * len(rest)
 
 
+# a sentence that opens by naming the press contacts: `Pressekontakter er statssekretær …`,
+# `Media contact: …`, `Contacto de prensa: …`
+_CONTACT_OPENING = re.compile(
+    r"(?:(?:media|press)[ \t]+(?:contacts?|enquiries|inquiries)|pressekontakt(?:e|er|ar)?"
+    r"|presskontakt(?:er)?|medienkontakte?|contactos?[ \t]+(?:de[ \t]+)?(?:prensa|imprensa)"
+    r"|contacts?[ \t]+(?:presse|m[ée]dias?)|perscontact(?:en)?|kontakt[ \t]+(?:dla[ \t]+medi[óo]w"
+    r"|pro[ \t]+m[ée]dia|za[ \t]+medije)|sajt[óo]kapcsolat|mediayhteydet|lehdist[öo]yhteydet"
+    r"|contatti[ \t]+stampa|contacto[ \t]+para[ \t]+(?:a[ \t]+)?imprensa)\b", re.I)
+
+
 def is_contact_block(par: str) -> bool:
     """Contact details run together in one paragraph (`Press office, Rue X 12, 1000
     Brussels, +32 2 …, press@…`), with or without a funder notice around them: two kinds
@@ -242,6 +252,8 @@ def is_contact_block(par: str) -> bool:
     prose = words >= 15 and par.rstrip().endswith(TERMINAL)  # a sentence that cites a link
     if len(kinds) >= 3 or (len(kinds) >= 2 and words <= 45 and not prose):
         return True
+    if words <= 80 and kinds & {"email", "phone"} and _CONTACT_OPENING.match(par):
+        return True  # `Pressekontakter er statssekretær X, telefon …, e-post …`
     # `Weitere Informationen erteilt … Dr. X, Tel: 030/…, Fax: 030/…`: a sentence naming
     # whom to ask, with two labelled numbers
     return words <= 60 and len(_LABELLED_PHONE.findall(par)) >= 2
@@ -415,6 +427,11 @@ _APPEAL = re.compile(
     r"newsletter|sign[ \t]+up[ \t]+here|want[ \t]+to[ \t]+be[ \t]+informed|mailing[ \t]+list"
     r"|liste[ \t]+de[ \t]+diffusion|d[ée]sabonner|d[ée]sinscription|unsubscribe|darse[ \t]+de"
     r"[ \t]+baja|abmelden|отписаться"
+    # "to learn more about us, visit our website"
+    r"|(?:pour[ \t]+en[ \t]+savoir[ \t]+plus|to[ \t]+(?:find[ \t]+out|learn)[ \t]+more"
+    r"|para[ \t]+saber[ \t]+m[áa]s|para[ \t]+saber[ \t]+mais|per[ \t]+saperne[ \t]+di[ \t]+pi[ùu]"
+    r"|mehr[ \t]+(?:dazu|erfahren))[^.!?\n]{0,80}?(?:rendez-vous|visit|visite|visita|besuchen)"
+    r"[^.!?\n]{0,40}?(?:site|website|web|page|seite|p[áa]gina|sitio)"
     # a press office offering experts and interviews
     r"|vermitteln[ \t]+gern|available[ \t]+for[ \t]+interviews?|interviews?[ \t]+(?:are|is)[ \t]+"
     r"available|disponibles?[ \t]+pour[ \t]+(?:des[ \t]+)?interviews?|disponibles?[ \t]+para"
