@@ -14,21 +14,9 @@ from datetime import date
 import pytest
 
 from bot.sources.extract import extract_text
+from tests.sources.test_release_shapes5 import STORY, TITLE, text
 
-TITLE = "New cycle lanes open in forty schools"
-STORY = [
-    "The city opened forty new cycle lanes on Sunday, connecting every school in the "
-    "northern districts to the river path and to the central station.",
-    "The works took two years and were paid for by the regional transport fund, the council "
-    "said after the opening on the river bank with the mayor and two hundred pupils.",
-    "Residents can comment on the next lanes at the town hall until the end of February, and "
-    "the first of them open before the school holidays begin.",
-]
 LAST = STORY[-1]
-
-
-def text(*head: str, after: tuple[str, ...] = ()) -> str:
-    return "\n\n".join([*head, *STORY, *after])
 
 
 @pytest.mark.parametrize("furniture", [
