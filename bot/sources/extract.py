@@ -19,6 +19,7 @@ from datetime import date
 
 from bot.sources.dates import HeadDates, date_line_span, find_date, parse_date_line
 from bot.sources.footers import (
+    LABEL_LINE,
     TERMINAL,
     defined_subject,
     is_about,
@@ -33,6 +34,7 @@ from bot.sources.footers import (
 )
 
 __all__ = ["BOILERPLATE_MARKERS", "Extracted", "extract_text", "find_date", "find_links",
+           "heading_in",
            "join_notes", "line_kind", "normalise", "parse_date_line", "partition",
            "rejoin_hyphenation", "split_notes", "split_paragraphs"]
 
@@ -116,7 +118,8 @@ _STRAY = re.compile(
     r"(?:read more|more|read the full (?:story|article)|continue reading|share|share this"
     r"(?: article| page| post)?|share on \w+|tweet|print|print this page|e-?mail this|back"
     r"|back to (?:news|overview|top|the list)|see all news|all news|news|skip to (?:main )?content"
-    r"|menu|search|top|subscribe|previous|next|newer|older|facebook|twitter|linkedin|x|instagram"
+    r"|menu|search|suche|recherche|b[úu]squeda|buscar|cerca|zoeken|s[öo]k|szukaj|hledat|haku"
+    r"|keres[ée]s|c[ăa]utare|pesquis(?:a|ar)|top|subscribe|previous|next|newer|older|facebook|twitter|linkedin|x|instagram"
     r"|youtube|whatsapp|mastodon|bluesky|threads|copy link|download pdf|pdf|top of page"
     r"|partager|teilen|compartir|condividi|поделиться|imprimer|drucken|imprimir|печать"
     r"|partilhar|compartilhar|delen|dela|sdílet|udostępnij|scroll to top|back to top|nach oben"
@@ -157,6 +160,8 @@ _STRAY = re.compile(
     r"|st[áa]hnout) (?:снимки(?:те)?|(?:the )?photos?|pictures|images|fotos?|bilder|zdj[ęe]cia"
     r"|fotografie)"
     r"|(?:view|see|show) (?:more|all)(?: in this section| news)?"
+    r"|close (?:this )?search(?: box)?|(?:scroll(?: down)?|scrollen sie(?: nach unten)?)"
+    r" (?:to|um) [^.]{0,80}"
     # a blog's archive heading over its posts: `Category Archive: Company Updates`
     r"|(?:category|tag|author|monthly|yearly|daily) archives?:.{0,80}"
     r"|archive for (?:the )?category.{0,80}"
@@ -318,7 +323,8 @@ def line_kind(line: str) -> str:
         return "footer"
     if len(line) <= 160:
         bare = _bare(line)
-        if _RELATED.fullmatch(bare) or (len(bare) <= 60 and _COMMENTS.fullmatch(bare)):
+        if (_RELATED.fullmatch(bare) or (len(bare) <= 60 and _COMMENTS.fullmatch(bare))
+                or ((m := _RELATED.match(bare)) and bare[m.end():].lstrip().startswith(":"))):
             return "related"
         if _banner_rest(line) is not None:
             return "banner"
@@ -330,6 +336,7 @@ def line_kind(line: str) -> str:
         if _SLASH_SIGNATURE.fullmatch(line):
             return "end"  # the article ends with its writer's name; a sidebar may follow
         if (not bare or _STRAY.fullmatch(bare) or _NAVIGATION.search(line)
+                or _IMAGE_DESCRIPTION.match(bare)
                 or _IMAGE_FILE.fullmatch(bare) or _PERMALINK.search(line)
                 or (line.count("|") >= 2 and any(not part.strip() for part in line.split("|")))
                 or (len(line) <= 60 and _ACCOUNT.search(line)
@@ -400,7 +407,8 @@ def split_paragraphs(lines: list[str], *, marked: bool = False) -> list[str]:
         if cur and ((marked and kind in ("text", "boiler", "about", "stray")
                      and (kind == "boiler") == (cur_kind == "boiler")
                      and address == bool(_BARE_ADDRESS.fullmatch(cur[-1])))
-                    or (kind in ("text", "boiler", "about") and _continues(cur[-1], s, width))):
+                    or (kind in ("text", "boiler", "about") and _continues(cur[-1], s, width)
+                        and not (kind == "boiler" and len(s) <= 60 and LABEL_LINE.match(s)))):
             cur.append(s)
             continue
         if cur:
@@ -418,6 +426,8 @@ def split_paragraphs(lines: list[str], *, marked: bool = False) -> list[str]:
 
 
 def _is_title(title: str) -> bool:
+    if _MONTH_AND_YEAR.fullmatch(title.strip(" .,")):
+        return False  # `Juni 2021`: an archive's month over the title
     if (_CUT_OFF.search(title) or _NOTE_LABEL.match(title) or " :: " in title
             or "://" in title):
         return False  # a teaser cut off, `>> NOTE: … http://…`, `Site :: Site in English`
@@ -430,6 +440,17 @@ def _is_title(title: str) -> bool:
     return not (title.endswith(".") and len(words) >= 15)
 
 
+# an image's description a copy kept: `nagłówek graficzny o treści: …`, `Image with the text: …`
+_IMAGE_DESCRIPTION = re.compile(
+    r"(?:nag[łl][óo]wek[ \t]+graficzny|grafika|obrazek|image|graphic|picture|photo|bild|foto"
+    r"|imagen|immagine)[^:\n]{0,30}?(?:o[ \t]+tre[śs]ci|with[ \t]+(?:the[ \t]+)?(?:text|words)"
+    r"|mit[ \t]+(?:dem[ \t]+)?text|con[ \t]+(?:el[ \t]+|il[ \t]+)?testo|con[ \t]+el[ \t]+texto"
+    r"|avec[ \t]+(?:le[ \t]+)?texte)[ \t]*:", re.I)
+_BYLINE_ON = re.compile(
+    r"(?:submitted|posted|published|written|publi[ée]e?|ver[öo]ffentlicht|publicad[oa]"
+    r"|pubblicat[oa]|geplaatst)[ \t]+(?:by|par|von|por|da|door)[ \t]+[^\n]{1,60}?[ \t]+"
+    r"(?:on|le|am|el|il|op)[ \t]+", re.I)
+_MONTH_AND_YEAR = re.compile(_MONTH_START + r"[^\W\d_]{0,8}\.?[ \t]+\d{4}", re.I)
 _NOTE_LABEL = re.compile(r"[>»]|(?:note|nb|n\.b\.|ps|hinweis|remarque|nota)[ \t]*:", re.I)
 
 
@@ -441,7 +462,13 @@ def _past_letterhead(lines: list[str], i: int) -> int:
         if ((line_kind(lines[n]) == "banner" and not _banner_rest(lines[n]))
                 or (n == ahead[0] and len(lines[i].split()) <= 6
                     and _SECTION.fullmatch(_bare(lines[n])))):
-            return next((k for k in range(n + 1, len(lines)) if lines[k]), i)
+            k = next((k for k in range(n + 1, len(lines)) if lines[k]), i)
+            # under the banner the story's first sentence, not a title: the line above the
+            # banner was the title (`Prefeito divulga Nota para Imprensa` / `Nota a imprensa`)
+            if (k != i and len(lines[k]) > 200 and _title_candidate(lines[i])
+                    and not _hard_wrapped(lines)):
+                return i
+            return k
     return i
 
 
@@ -477,7 +504,7 @@ def _title_block(lines: list[str], i: int) -> int | None:
         if not s:
             return None
         if n > i and ((_DAY.search(s) and _dateish(s)) or len(s) > 60
-                      or _WIRE_DATELINE.fullmatch(s)):
+                      or _WIRE_DATELINE.fullmatch(s) or _BYLINE_ON.match(s)):
             return n
         if (len(s) > 60 or s.endswith((".", ":", ";")) or line_kind(s) not in ("text", "date")
                 or (n > i and s.count(",") >= 2)):  # a byline (`Name, Role, Office`)
@@ -536,6 +563,8 @@ def _read_head(lines: list[str], known_title: str | None
     i = 0
     while i < len(lines):
         kind = line_kind(lines[i])
+        if kind == "date" and _dated_title(lines, i):
+            break  # `Regierungsratssitzung vom 28.06.2021` over `• 28.06.2021`: the title
         if kind in ("date", "banner"):
             see_date(lines[i], kind)
         elif kind == "text" and dates.label(lines[i]):  # "Published", its date below
@@ -544,13 +573,15 @@ def _read_head(lines: list[str], known_title: str | None
         if kind == "end":  # everything after an end marker is footer, even the first line
             return known_title, dates, len(lines)
         if kind != "blank" and kind not in _JUNK and not (
-                kind == "text" and _SECTION.fullmatch(_bare(lines[i]))):
-            break  # (a section's name atop the page, `Tiedotteet`, is no title)
+                kind == "text" and (_SECTION.fullmatch(_bare(lines[i]))
+                                    or _MONTH_AND_YEAR.fullmatch(_bare(lines[i])))):
+            break  # (a section's name or an archive's month atop the page is no title)
         i += 1
     if i >= len(lines):
         return known_title, dates, i
     i = _past_letterhead(lines, i)
-    while i < len(lines) and (kind := line_kind(lines[i])) in _JUNK | {"blank"}:
+    while i < len(lines) and (kind := line_kind(lines[i])) in _JUNK | {"blank"} and not (
+            kind == "date" and _dated_title(lines, i)):
         if kind in ("date", "banner"):  # under the banner, the date or a reading time
             see_date(lines[i], kind)
         i += 1
@@ -596,6 +627,9 @@ def _read_head(lines: list[str], known_title: str | None
             continue
         elif kind == "text" and s == title:
             continue
+        elif (kind == "text" and dates.published is None and len(s) <= 100
+              and _BYLINE_ON.match(s) and (on := find_date(s)) is not None):
+            dates.published = on  # `Submitted by jtadeusz on 4 October, 2010 - 16:26`
         elif kind == "text" and dates.published is None and len(s) <= 80 and _dateish(s):
             dates.published = find_date(s)  # `July 25, 2019 | 11:15 PM`, `jeudi 13 juin, par …`
         byline = s.count(",") >= 2 and not s.endswith(TERMINAL)  # `Name, Role, Office`
@@ -647,7 +681,7 @@ def _under_masthead(lines: list[str], j: int, first: str) -> int | None:
         if line_kind(s) == "date":
             return None  # a title over its date: the head the other rules read
         if (not _title_candidate(s) or s.endswith(".")
-                or len(s.split()) < 2 * len(first.split())):
+                or len(s.split()) < min(2 * len(first.split()), len(first.split()) + 2)):
             continue
         nxt = ahead[pos + 1] if pos + 1 < len(ahead) else None
         if nxt is not None and (_dated_line(lines[nxt])
@@ -666,7 +700,9 @@ def _title_on_its_own(lines: list[str], i: int, j: int) -> tuple[str, int] | Non
         return lines[i], i + 1
     if j - i != 1 or len(lines[i]) > 200:
         return None
-    nxt = next((n for n in range(j, min(len(lines), j + 4)) if lines[n].strip()), None)
+    nxt = next((n for n in range(j, min(len(lines), j + 6))
+                if lines[n].strip() and line_kind(lines[n]) not in ("stray", "breadcrumb")),
+               None)
     if nxt is None or not _title_candidate(lines[nxt]):
         return None
     after = next((n for n in range(nxt + 1, min(len(lines), nxt + 4)) if lines[n].strip()), None)
@@ -674,6 +710,19 @@ def _title_on_its_own(lines: list[str], i: int, j: int) -> tuple[str, int] | Non
         return None
     joined, end = _title_at(lines, nxt)  # a title broken over lines, joined again
     return (joined, end) if _is_title(joined) else (lines[nxt], nxt + 1)
+
+
+def _dated_title(lines: list[str], i: int) -> bool:
+    """A title that names its day (`Regierungsratssitzung vom 28.06.2021`) reads as a date
+    line; the page's own date line under it, the same day alone, tells it apart."""
+    words = lines[i].split()
+    nxt = next((lines[n] for n in range(i + 1, min(len(lines), i + 4)) if lines[n]), "")
+    if not nxt or line_kind(nxt) != "date" or len(nxt.split()) > 3:
+        return False
+    here, there = date_line_span(lines[i], parse_foreign=False), date_line_span(
+        nxt, parse_foreign=False)
+    return (here is not None and there is not None and here[2] == there[2]
+            and any(sum(c.isalpha() for c in w) >= 8 for w in words))
 
 
 def _dated_line(s: str) -> bool:
@@ -849,12 +898,22 @@ _GLUED_INSIDE = re.compile(r"(?<=[^\W\d_])(\d{1,2}\.?[ \t]+" + _MONTH_START + r"
 _GLUED_HEADING = re.compile(r"(?<=[^\W\d_A-ZÀ-Þ]\.)[A-ZÀ-ÞА-ЯΑ-Ω][^\W\d_]{3,30}[ \t]*$")
 
 
+# a reading-time label opening the story's first line, with the date after it
+_LEADING_READING_TIME = re.compile(
+    r"[ \t]*(\d{1,3}[ \t]*['’][ \t]*di[ \t]+lettura|\d{1,3}[ \t]*min(?:ute)?s?[ \t]+read"
+    r"|(?:lesedauer|lesezeit|temps de lecture|tiempo de lectura)[ \t]*:?[ \t]*\d{1,3}[ \t]*min\.?)"
+    r"[ \t]+(?:(\d{1,2}[./]\d{1,2}[./]\d{4})[ \t]*[-–—][ \t]*)?(?=\S)", re.I)
+
+
 def _unglue_dates(lines: list[str]) -> list[str]:
     """A short line that opens with a numeric date glued to a word: the date on a line of its
     own, the rest under it; a date glued to words on both sides stands between them. A word
     glued after a sentence's full stop at the end of a long line goes to a line of its own."""
     out: list[str] = []
     for line in lines:
+        if m := _LEADING_READING_TIME.match(line):  # `1' di lettura 30/03/2009 - Gran …`
+            out.extend([m.group(1), *([m.group(2)] if m.group(2) else [])])
+            line = line[m.end():]
         if len(line) >= 80 and (m := _GLUED_HEADING.search(line)):
             out.extend([line[:m.start()], m.group(0).strip()])
         elif len(line) <= 200 and (m := _GLUED_DATE.match(line)):
@@ -1100,6 +1159,21 @@ def _join_body(paras: list[str]) -> str:
             out.append("\n" if both_items else "\n\n")
         out.append(p)
     return "".join(out)
+
+
+def heading_in(body: str) -> str | None:
+    """The headline of a release whose head gave none, when the page set it under a notice
+    (`För att förhindra spridning …` / `Igår invigdes evakueringspaviljongen` / the story): a
+    short line among the body's first paragraphs, not the first, without a full stop, that a
+    real paragraph follows. The body stays as it is; the title is a guess the release is
+    held for."""
+    paras = [p for p in re.split(r"\n[ \t]*\n", body) if p.strip()][:5]
+    for k in range(1, len(paras) - 1):
+        p = " ".join(paras[k].split())
+        if (_title_candidate(p) and not p.endswith((*TERMINAL, ":")) and len(p.split()) <= 15
+                and not _BULLET.match(p) and _is_real_paragraph(paras[k + 1])):
+            return p
+    return None
 
 
 def _clean_link(raw: str) -> str | None:

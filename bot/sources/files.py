@@ -30,6 +30,7 @@ from bot.sources.doclimits import MB, read_bytes
 from bot.sources.extract import (
     extract_text,
     find_links,
+    heading_in,
     lede_of,
     normalise,
     rejoin_hyphenation,
@@ -594,7 +595,7 @@ def read_release_file(path: Path, *, source: str, key: str, base_url: str | None
         if not (ex.lede or ex.body):
             raise _fail(path, "no release text found: neither a title nor a paragraph of a "
                         "story — is this the right file?")
-        title = _guess_title(ex.lede or ex.body, path)
+        title = heading_in(ex.body) or _guess_title(ex.lede or ex.body, path)
         doubts.append(f"no title found in {path.name}; '{title}' was taken — check it, or add"
                       " a 'title:' line to the front matter or put the title on the first line")
     url = fields.pop("url", None) or _own_page(raw, fields["links"], title)

@@ -30,7 +30,16 @@ LABEL_LINE = re.compile(r"(?:tags|categories|category|keywords|filed under|poste
                         r"|източник|autor|auteur|author|tekst|teksti|sz[öo]veg|pi[šs]e"
                         r"|kirjoittaja|συντάκτης|автор|informa|redacci[óo]n|kuva|fot[óo]"
                         r"|zdj[ęe]cie|снимк[аи]|φωτογραφία|cr[ée]dits?[ \t]+photos?"
-                        r"|photo[ \t]+credits?)\b[ \t]*:|©|\(c\)[ \t]"
+                        r"|photo[ \t]+credits?"
+                        # the tags label in the EU's languages
+                        r"|etiquetas|[ée]tiquettes|mots-cl[ée]s|schlagw[öo]rter|schlagworte"
+                        r"|stichw[öo]rter|etichette|parole[ \t]+chiave|trefwoorden|taggar|tagit"
+                        r"|tagi|[šs]t[íi]tky|c[íi]mk[ée]k|avainsanat|n[øo]gleord|etiquetes"
+                        r")\b[ \t]*:|©|\(c\)[ \t]"
+                        # a news site's syndication line and tags heading (`Questo è un
+                        # comunicato stampa pubblicato il …`, `In questo articolo si parla di`)
+                        r"|questo[ \t]+[èe][ \t]+un[ \t]+comunicato[ \t]+stampa[ \t]+pubblicato"
+                        r"|in[ \t]+questo[ \t]+articolo[ \t]+si[ \t]+parla[ \t]+di"
                         r"|(?:no|nr|ref(?:erence)?)\.?[ \t]*:?[ \t]*\d[\d/.-]*$", re.I)
 
 # an organisation's name in a heading; a dot inside a name (`Node.js`, `Booking.com`) is no
