@@ -321,6 +321,8 @@ def line_kind(line: str) -> str:
     item = line[m.end():] if (m := _BULLET.match(line)) else line
     if is_footer_heading(item) or is_run_in_about(item):
         return "footer"
+    if len(line) <= 300 and _EVENT_LABEL.match(line):
+        return "text"  # `Zeit: Donnerstag, 3. Mai 2001` / `Ort: Rathaus, Zimmer 231`: the story's
     if len(line) <= 160:
         bare = _bare(line)
         if (_RELATED.fullmatch(bare) or (len(bare) <= 60 and _COMMENTS.fullmatch(bare))
@@ -446,6 +448,11 @@ _IMAGE_DESCRIPTION = re.compile(
     r"|imagen|immagine)[^:\n]{0,30}?(?:o[ \t]+tre[śs]ci|with[ \t]+(?:the[ \t]+)?(?:text|words)"
     r"|mit[ \t]+(?:dem[ \t]+)?text|con[ \t]+(?:el[ \t]+|il[ \t]+)?testo|con[ \t]+el[ \t]+texto"
     r"|avec[ \t]+(?:le[ \t]+)?texte)[ \t]*:", re.I)
+# an event's details under its announcement: when and where, in the story's own words
+_EVENT_LABEL = re.compile(
+    r"(?:zeit|ort|wann|wo|treffpunkt|when|where|venue|time|lieu|heure|quand|o[ùu]"
+    r"|lugar|hora|cu[áa]ndo|d[óo]nde|luogo|ora|quando|dove|local|tijd|plaats|waar|wanneer"
+    r"|tid|plats|sted|n[äa]r|var)[ \t]*:[ \t]*\S", re.I)
 _BYLINE_ON = re.compile(
     r"(?:submitted|posted|published|written|publi[ée]e?|ver[öo]ffentlicht|publicad[oa]"
     r"|pubblicat[oa]|geplaatst)[ \t]+(?:by|par|von|por|da|door)[ \t]+[^\n]{1,60}?[ \t]+"
@@ -1082,7 +1089,8 @@ def _runs_on(par: str) -> bool:
 
 def _is_signature(par: str) -> bool:
     text = " ".join(par.split())
-    return (0 < len(text) <= 100 and not text.endswith(TERMINAL) and not _BULLET.match(text)
+    return (0 < len(text) <= 100 and not text.endswith(TERMINAL)
+            and not _BULLET.match(text) and not _EVENT_LABEL.match(text)
             and "\n" not in par)
 
 

@@ -84,3 +84,12 @@ def test_a_reading_time_label_opening_the_story_is_not_the_lede() -> None:
     got = extract_text(text(TITLE).replace(STORY[0], "1' di lettura 30/03/2009 - " + STORY[0]))
     assert got.lede.startswith(STORY[0][:40])
     assert got.date == date(2009, 3, 30)
+
+
+def test_an_events_when_and_where_under_its_announcement_stay_in_the_story() -> None:
+    got = extract_text(text(TITLE, after=(
+        "o Bitte merken Sie vor:", "Zeit: Donnerstag, 3. Mai 2001, 10.30 Uhr\n"
+        "Ort: Büro des Vizebürgermeisters, Rathaus, Eingang Felderstraße, Zimmer 231",
+        "(Schluss) nk/", "Rückfragen & Kontakt:", "Norbert Kettner\nTel.: 4000/81 845")))
+    assert "Ort: Büro des Vizebürgermeisters" in got.body
+    assert "Kettner" not in got.body
