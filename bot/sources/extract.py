@@ -448,6 +448,14 @@ _IMAGE_DESCRIPTION = re.compile(
     r"|imagen|immagine)[^:\n]{0,30}?(?:o[ \t]+tre[śs]ci|with[ \t]+(?:the[ \t]+)?(?:text|words)"
     r"|mit[ \t]+(?:dem[ \t]+)?text|con[ \t]+(?:el[ \t]+|il[ \t]+)?testo|con[ \t]+el[ \t]+texto"
     r"|avec[ \t]+(?:le[ \t]+)?texte)[ \t]*:", re.I)
+# a dateline of its own: the place, then the day (`Saint-Germain-en-Laye, le 9 décembre 2015`,
+# `Florina, 29 Νοεμβρίου 2012`, `Berlin, den 3. März 2024`)
+_PLACE_DATE = re.compile(r"[A-ZÀ-ÞΑ-ΩА-Я][\w'’.-]*(?:[ \t]+[\w'’.-]+){0,4},[ \t]+"
+                         r"(?:(?:le|den|el|il|am|on|the)[ \t]+)?(.{6,40})")
+# two days joined as a period: `3 avril – 24 juillet 2016`, `3–5 March 2024`, `3. bis 5. Mai`
+_DATE_RANGE = re.compile(
+    r"\b\d{1,2}\.?(?:[ \t]+[^\W\d_]{3,12}\.?)?(?:[ \t]+\d{4})?[ \t]*(?:[–—-]|\bau\b|\bbis\b"
+    r"|\bto\b|\bal\b|\btill\b|\btot\b)[ \t]*\d{1,2}\.?[ \t]+[^\W\d_]{3,12}", re.I)
 # an event's details under its announcement: when and where, in the story's own words
 _EVENT_LABEL = re.compile(
     r"(?:zeit|ort|wann|wo|treffpunkt|when|where|venue|time|lieu|heure|quand|o[ùu]"
@@ -563,6 +571,8 @@ def _read_head(lines: list[str], known_title: str | None
     dates = HeadDates()
 
     def see_date(s: str, kind: str) -> None:
+        if _DATE_RANGE.search(s):
+            return  # `3 avril – 24 juillet 2016`: an exhibition's or event's period
         rest = s if kind == "date" else _banner_rest(s)
         if rest:
             dates.line(rest)
@@ -637,6 +647,10 @@ def _read_head(lines: list[str], known_title: str | None
         elif (kind == "text" and dates.published is None and len(s) <= 100
               and _BYLINE_ON.match(s) and (on := find_date(s)) is not None):
             dates.published = on  # `Submitted by jtadeusz on 4 October, 2010 - 16:26`
+        elif (kind == "text" and dates.published is None and len(s) <= 80
+              and (m := _PLACE_DATE.fullmatch(s))
+              and date_line_span(m.group(1), parse_foreign=True)):
+            dates.line(m.group(1))  # `Saint-Germain-en-Laye, le 9 décembre 2015`
         elif kind == "text" and dates.published is None and len(s) <= 80 and _dateish(s):
             dates.published = find_date(s)  # `July 25, 2019 | 11:15 PM`, `jeudi 13 juin, par …`
         byline = s.count(",") >= 2 and not s.endswith(TERMINAL)  # `Name, Role, Office`
@@ -1225,8 +1239,8 @@ def extract_text(text: str, *, known_title: str | None = None, marked: bool = Fa
     title, dates, rest_at = _read_head(lines, known_title)
     paras, notes = _body_paragraphs(split_paragraphs(lines[rest_at:], marked=marked), title)
     found_date = dates.published
-    if found_date is None and paras:
-        found_date = find_date(" ".join(paras[:2])[:4000])
+    if found_date is None and paras:  # not from a period (`3 avril – 24 juillet 2016`)
+        found_date = find_date(_DATE_RANGE.sub(" ", " ".join(paras[:2])[:4000]))
     if found_date is None:  # a "Last updated" date only when the release gives no other
         found_date = dates.updated()
     if found_date is None:

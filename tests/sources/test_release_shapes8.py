@@ -93,3 +93,13 @@ def test_an_events_when_and_where_under_its_announcement_stay_in_the_story() -> 
         "(Schluss) nk/", "Rückfragen & Kontakt:", "Norbert Kettner\nTel.: 4000/81 845")))
     assert "Ort: Büro des Vizebürgermeisters" in got.body
     assert "Kettner" not in got.body
+
+
+def test_an_exhibitions_period_is_not_the_releases_date_its_dateline_is() -> None:
+    got = extract_text("\n".join([
+        "Domaine national", "COMMUNIQUÉ DE PRESSE", "Le Musée retrouvé",
+        "3 avril – 24 juillet 2016", "Saint-Germain-en-Laye, le 9 décembre 2015", *STORY]))
+    assert got.date == date(2015, 12, 9)
+    # a period in the story's first paragraph is no date of the release either
+    lede = STORY[0].replace("on Sunday", "for the summit on 18-19 November 2024")
+    assert extract_text(text(TITLE).replace(STORY[0], lede)).date is None
