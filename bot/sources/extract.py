@@ -325,7 +325,10 @@ def line_kind(line: str) -> str:
         return "text"  # `Zeit: Donnerstag, 3. Mai 2001` / `Ort: Rathaus, Zimmer 231`: the story's
     if len(line) <= 160:
         bare = _bare(line)
-        if (_RELATED.fullmatch(bare) or (len(bare) <= 60 and _COMMENTS.fullmatch(bare))
+        comments = len(bare) <= 60 and _COMMENTS.fullmatch(bare)
+        if comments and len(bare.split()) == 1:
+            return "stray"  # `Comments`, `Reacties` alone: maybe a story's own subheading
+        if (_RELATED.fullmatch(bare) or comments
                 or ((m := _RELATED.match(bare)) and bare[m.end():].lstrip().startswith(":"))):
             return "related"
         if _banner_rest(line) is not None:

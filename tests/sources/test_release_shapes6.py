@@ -169,3 +169,10 @@ def test_an_about_paragraph_in_a_language_without_articles_is_notes(about: str) 
     got = extract_text(text(TITLE, after=(about,)))
     assert got.body.endswith(LAST)
     assert about[:30] in got.notes
+
+
+def test_a_one_word_comments_heading_inside_the_story_does_not_end_it() -> None:
+    # `Reacties` (reactions) may head a story's own quotes: only a comment form's longer
+    # words (`Leave a comment`, `3 Kommentare`) end the story
+    got = extract_text("\n\n".join([TITLE, STORY[0], "Reacties", *STORY[1:]]))
+    assert got.body.endswith(LAST)
