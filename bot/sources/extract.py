@@ -109,7 +109,9 @@ _BANNER = re.compile(
     r"|comunicat[ \t]+de[ \t]+pres[ăa]|прессъобщение|съобщение[ \t]+за[ \t]+медиите"
     r"|priop[ćc]enje[ \t]+za[ \t]+(?:medije|javnost)|prane[šs]imas[ \t]+(?:spaudai|žiniasklaidai)"
     r"|preses[ \t]+(?:relīze|paziņojums)|paziņojums[ \t]+presei|pressiteade"
-    r"|nota[ \t]+de[ \t]+premsa|pressemelding|stqarrija[ \t]+għall-istampa",
+    r"|nota[ \t]+de[ \t]+premsa|pressemelding|stqarrija"
+    r"|dossier[ \t]+de[ \t]+presse|pressemappe|press[ \t]+kit|dossier[ \t]+de[ \t]+prensa"
+    r"|cartella[ \t]+stampa|persmap[ \t]+għall-istampa",
     re.I)
 _BREADCRUMB = re.compile(r"(?:you are here:?[ \t]*)?(?:home|start|startseite|accueil)[ \t]*[>»›|/]",
                          re.I)
@@ -160,6 +162,9 @@ _STRAY = re.compile(
     r"|st[áa]hnout) (?:снимки(?:те)?|(?:the )?photos?|pictures|images|fotos?|bilder|zdj[ęe]cia"
     r"|fotografie)"
     r"|(?:view|see|show) (?:more|all)(?: in this section| news)?"
+    # a banner image's alternative text, a theme's "you are viewing …", results per page
+    r"|.{0,80}[ \t]banner|(?:no momento, )?voc[êe] est[áa] visualizando.{0,160}"
+    r"|you are (?:currently )?viewing.{0,160}"
     r"|close (?:this )?search(?: box)?|(?:scroll(?: down)?|scrollen sie(?: nach unten)?)"
     r" (?:to|um) [^.]{0,80}"
     # a blog's archive heading over its posts: `Category Archive: Company Updates`
@@ -328,7 +333,7 @@ def line_kind(line: str) -> str:
         comments = len(bare) <= 60 and _COMMENTS.fullmatch(bare)
         if comments and len(bare.split()) == 1:
             return "stray"  # `Comments`, `Reacties` alone: maybe a story's own subheading
-        if (_RELATED.fullmatch(bare) or comments
+        if (_RELATED.fullmatch(bare) or comments or _PREV_NEXT.match(bare)
                 or ((m := _RELATED.match(bare)) and bare[m.end():].lstrip().startswith(":"))):
             return "related"
         if _banner_rest(line) is not None:
@@ -341,6 +346,7 @@ def line_kind(line: str) -> str:
         if _SLASH_SIGNATURE.fullmatch(line):
             return "end"  # the article ends with its writer's name; a sidebar may follow
         if (not bare or _STRAY.fullmatch(bare) or _NAVIGATION.search(line)
+                or (len(bare.split()) <= 8 and _ACCESSIBILITY.search(bare))
                 or _IMAGE_DESCRIPTION.match(bare)
                 or _IMAGE_FILE.fullmatch(bare) or _PERMALINK.search(line)
                 or (line.count("|") >= 2 and any(not part.strip() for part in line.split("|")))
@@ -445,6 +451,11 @@ def _is_title(title: str) -> bool:
     return not (title.endswith(".") and len(words) >= 15)
 
 
+# a site's accessibility section, named on a short line (`Seção de atalhos e links de
+# acessibilidade`, `Accessibility tools`)
+_ACCESSIBILITY = re.compile(r"acessibilidade|accessibility|barrierefreiheit|accesibilidad"
+                            r"|accessibilit[ée]|accessibilit[àa]|toegankelijkheid|tillg[äa]nglighet"
+                            r"|dost[ęe]pno[śs][ćc]|saavutettavuus|akad[áa]lymentess[ée]g", re.I)
 # an image's description a copy kept: `nagłówek graficzny o treści: …`, `Image with the text: …`
 _IMAGE_DESCRIPTION = re.compile(
     r"(?:nag[łl][óo]wek[ \t]+graficzny|grafika|obrazek|image|graphic|picture|photo|bild|foto"
@@ -459,6 +470,12 @@ _PLACE_DATE = re.compile(r"[A-ZÀ-ÞΑ-ΩА-Я][\w'’.-]*(?:[ \t]+[\w'’.-]+){
 _DATE_RANGE = re.compile(
     r"\b\d{1,2}\.?(?:[ \t]+[^\W\d_]{3,12}\.?)?(?:[ \t]+\d{4})?[ \t]*(?:[–—-]|\bau\b|\bbis\b"
     r"|\bto\b|\bal\b|\btill\b|\btot\b)[ \t]*\d{1,2}\.?[ \t]+[^\W\d_]{3,12}", re.I)
+# a blog's links to the posts before and after this one: `Vorig bericht …`, `Next post …`
+_PREV_NEXT = re.compile(
+    r"(?:vorig(?:e)?|volgend(?:e)?)[ \t]+(?:bericht|artikel)|(?:previous|next)[ \t]+(?:post|article"
+    r"|story)|article[ \t]+(?:pr[ée]c[ée]dent|suivant)|(?:vorheriger|n[äa]chster)[ \t]+(?:artikel"
+    r"|beitrag)|(?:art[íi]culo|entrada|noticia)[ \t]+(?:anterior|siguiente)|articolo[ \t]+"
+    r"(?:precedente|successivo)|(?:post|artigo|not[íi]cia)[ \t]+(?:anterior|seguinte)", re.I)
 # an event's details under its announcement: when and where, in the story's own words
 _EVENT_LABEL = re.compile(
     r"(?:zeit|ort|wann|wo|treffpunkt|when|where|venue|time|lieu|heure|quand|o[ùu]"
@@ -475,6 +492,8 @@ _NOTE_LABEL = re.compile(r"[>»]|(?:note|nb|n\.b\.|ps|hinweis|remarque|nota)[ \t
 def _past_letterhead(lines: list[str], i: int) -> int:
     """Line `i`, or the first line after a "PRESS RELEASE" banner that follows it: a line
     above the banner is the letterhead (the organisation's name), not the title."""
+    if _banner_title(lines[i]):
+        return i  # `PRESS RELEASE: CLARIFYING …` over `For Immediate Release`: no letterhead
     ahead = [n for n in range(i + 1, min(len(lines), i + 6)) if lines[n]][:2]
     for n in ahead:
         if ((line_kind(lines[n]) == "banner" and not _banner_rest(lines[n]))
@@ -522,7 +541,10 @@ def _title_block(lines: list[str], i: int) -> int | None:
         if not s:
             return None
         if n > i and ((_DAY.search(s) and _dateish(s)) or len(s) > 60
-                      or _WIRE_DATELINE.fullmatch(s) or _BYLINE_ON.match(s)):
+                      or _WIRE_DATELINE.fullmatch(s) or _BYLINE_ON.match(s)
+                      # a month under the title, unless it ends a date (`… on 18-19`)
+                      or (_MONTH_AND_YEAR.fullmatch(s.strip(" .,"))
+                          and not lines[n - 1][-1:].isdigit())):
             return n
         if (len(s) > 60 or s.endswith((".", ":", ";")) or line_kind(s) not in ("text", "date")
                 or (n > i and s.count(",") >= 2)):  # a byline (`Name, Role, Office`)
@@ -583,8 +605,10 @@ def _read_head(lines: list[str], known_title: str | None
     i = 0
     while i < len(lines):
         kind = line_kind(lines[i])
-        if kind == "date" and _dated_title(lines, i):
-            break  # `Regierungsratssitzung vom 28.06.2021` over `• 28.06.2021`: the title
+        if (kind == "date" and _dated_title(lines, i)) or (
+                kind == "banner" and _banner_title(lines[i])):
+            break  # `Regierungsratssitzung vom 28.06.2021` over `• 28.06.2021`, or
+            # `PRESS RELEASE: CLARIFYING KEY COUNCIL MATTERS`: the title
         if kind in ("date", "banner"):
             see_date(lines[i], kind)
         elif kind == "text" and dates.label(lines[i]):  # "Published", its date below
@@ -601,7 +625,8 @@ def _read_head(lines: list[str], known_title: str | None
         return known_title, dates, i
     i = _past_letterhead(lines, i)
     while i < len(lines) and (kind := line_kind(lines[i])) in _JUNK | {"blank"} and not (
-            kind == "date" and _dated_title(lines, i)):
+            (kind == "date" and _dated_title(lines, i))
+            or (kind == "banner" and _banner_title(lines[i]))):
         if kind in ("date", "banner"):  # under the banner, the date or a reading time
             see_date(lines[i], kind)
         i += 1
@@ -624,6 +649,12 @@ def _read_head(lines: list[str], known_title: str | None
         candidate, j = _title_at(lines, headline)
     if known_title is None:
         candidate = _without_banner_prefix(_BADGE.sub("", candidate))
+        # `COMUNICATO STAMPA N.3 giovedì 15 novembre 2007 OGGETTO: Domani incontro …`: the
+        # subject line's words are the title, its day the release's
+        if (m := _SUBJECT.search(candidate)) and _is_title(subject := candidate[m.end():].strip()):
+            if dates.published is None:
+                dates.published = find_date(candidate[:m.start()])
+            candidate = subject
     if known_title is not None:
         same = candidate.casefold() == " ".join(known_title.split()).casefold()
         title, rest_at = known_title, (j if same else i)
@@ -697,8 +728,8 @@ def _under_masthead(lines: list[str], j: int, first: str) -> int | None:
     a few words, then within three lines, before any date line, a title-like line of at
     least twice as many words that the date or the story's first paragraph follows. None for
     any other head."""
-    if len(first.split()) > 4:
-        return None
+    if len(first.split()) > 4 or _hard_wrapped(lines):
+        return None  # (a PDF's wrapped lines under its headline are the story's)
     ahead = [n for n in range(j, min(len(lines), j + 8)) if lines[n]][:4]
     for pos, n in enumerate(ahead[:3]):
         s = lines[n]
@@ -734,6 +765,23 @@ def _title_on_its_own(lines: list[str], i: int, j: int) -> tuple[str, int] | Non
         return None
     joined, end = _title_at(lines, nxt)  # a title broken over lines, joined again
     return (joined, end) if _is_title(joined) else (lines[nxt], nxt + 1)
+
+
+_SUBJECT = re.compile(r"(?:^|[ \t])(?:oggetto|objet|asunto|assunto|betreff|subject|onderwerp"
+                      r"|[äa]mne|emne|przedmiot|p[řr]edm[ěe]t)[ \t]*:[ \t]*", re.I)
+
+
+def _banner_title(line: str) -> bool:
+    """`PRESS RELEASE: CLARIFYING KEY COUNCIL MATTERS`: a banner with a headline after its
+    colon or dash — three words or more that are no date and no other banner."""
+    if not (m := _BANNER.match(line)):
+        return False
+    rest = line[m.end():].lstrip(" \t")
+    if not rest[:1] or rest[0] not in ":-–—|":
+        return False
+    rest = rest[1:].strip()
+    return (len(rest.split()) >= 3 and _is_title(rest) and not _BANNER.match(rest)
+            and not date_line_span(rest, parse_foreign=False))
 
 
 def _dated_title(lines: list[str], i: int) -> bool:
@@ -922,6 +970,10 @@ _GLUED_INSIDE = re.compile(r"(?<=[^\W\d_])(\d{1,2}\.?[ \t]+" + _MONTH_START + r"
 _GLUED_HEADING = re.compile(r"(?<=[^\W\d_A-ZÀ-Þ]\.)[A-ZÀ-ÞА-ЯΑ-Ω][^\W\d_]{3,30}[ \t]*$")
 
 
+# a page's date label glued to its date
+_GLUED_LABEL = re.compile(r"^([ \t]*(?:published|updated|posted|publi[ée]e?|ver[öo]ffentlicht"
+                          r"|aktualisiert|publicad[oa]|pubblicato|gepubliceerd|publicerad)"
+                          r"(?:[ \t]+(?:on|le|am|el|il|op|em))?)(?=\d)", re.I)
 # a reading-time label opening the story's first line, with the date after it
 _LEADING_READING_TIME = re.compile(
     r"[ \t]*(\d{1,3}[ \t]*['’][ \t]*di[ \t]+lettura|\d{1,3}[ \t]*min(?:ute)?s?[ \t]+read"
@@ -935,6 +987,7 @@ def _unglue_dates(lines: list[str]) -> list[str]:
     glued after a sentence's full stop at the end of a long line goes to a line of its own."""
     out: list[str] = []
     for line in lines:
+        line = _GLUED_LABEL.sub(r"\1 ", line, count=1)  # `Published3rd April 2020`
         if m := _LEADING_READING_TIME.match(line):  # `1' di lettura 30/03/2009 - Gran …`
             out.extend([m.group(1), *([m.group(2)] if m.group(2) else [])])
             line = line[m.end():]

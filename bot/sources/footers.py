@@ -100,6 +100,11 @@ _FOOTER_HEAD = re.compile(
     r"|noot[ \t]+voor[ \t]+(?:de[ \t]+)?redactie|perscontact|voor[ \t]+meer[ \t]+informatie"
     r"|presskontakt(?:er)?|f[öo]r[ \t]+mer[ \t]+information"
     r"|wi[ęe]cej[ \t]+informacji|dal[šs][íi][ \t]+informace"
+    # a town hall's or office's opening hours under the story
+    r"|[öo]ffnungszeiten(?:[ \t]+[^\n:.]{1,30})?|(?:b[üu]rgermeister)?sprechzeiten"
+    r"|opening[ \t]+(?:hours|times)|horaires?(?:[ \t]+d['’]ouverture)?"
+    r"|horarios?(?:[ \t]+de[ \t]+atenci[óo]n)?|orari(?:[ \t]+di[ \t]+apertura)?|openingstijden"
+    r"|[öo]ppettider|[åa]bningstider|aukioloajat"
     # last: the other languages' "contact …" headings start with it
     r"|contacts?(?:[ \t]+(?:for|details|information)[^\n:.]{0,40})?", re.I)
 _PHONE = re.compile(r"(?:tel(?:ephone)?|phone|mobile|mob|cell|fax|t[ée]l[ée]?(?:fono|phone)?"
