@@ -987,11 +987,12 @@ def _unglue_dates(lines: list[str]) -> list[str]:
     glued after a sentence's full stop at the end of a long line goes to a line of its own."""
     out: list[str] = []
     for line in lines:
-        line = _GLUED_LABEL.sub(r"\1 ", line, count=1)  # `Published3rd April 2020`
+        if m := _GLUED_LABEL.match(line):  # `Published3rd April 2020`
+            line = f"{m.group(1)} {line[m.end():]}"
         if m := _LEADING_READING_TIME.match(line):  # `1' di lettura 30/03/2009 - Gran …`
             out.extend([m.group(1), *([m.group(2)] if m.group(2) else [])])
             line = line[m.end():]
-        if len(line) >= 80 and (m := _GLUED_HEADING.search(line)):
+        if len(line) >= 80 and (m := _GLUED_HEADING.search(line, len(line) - 40)):
             out.extend([line[:m.start()], m.group(0).strip()])
         elif len(line) <= 200 and (m := _GLUED_DATE.match(line)):
             out.extend([m.group(1), line[m.end():]])
@@ -1006,17 +1007,21 @@ def _drop_running_heads(raw_lines: list[str]) -> list[str]:
     """Whitespace-normalised lines without a PDF's running headers and footers: a line laid out
     in columns around a banner or page number, a repeated banner line, and later repeats of
     any other short line (the title printed again atop page 2)."""
-    lines = []
-    once = Counter(" ".join(raw.split()) for raw in raw_lines)
-    for raw in raw_lines:
+    lines = [" ".join(raw.split()) for raw in raw_lines]
+    once: Counter[str] | None = None
+    for n, raw in enumerate(raw_lines):
         cells = _GAP.split(raw.strip()) if len(raw) <= 200 else [raw]
-        kinds = {line_kind(" ".join(c.split())) for c in cells} if len(cells) > 1 else set()
-        # a banner and its date in columns, once (`Pressemeddelelse   •   Feb 10, 2011`), is
-        # the release's label; on every page it is a running head
-        if "page" in kinds or ("banner" in kinds and once[" ".join(raw.split())] > 1) or (
-                "banner" in kinds and not date_line_span(raw, parse_foreign=False)):
-            raw = ""
-        lines.append(" ".join(raw.split()))
+        if len(cells) < 2:
+            continue
+        kinds = [line_kind(" ".join(c.split())) for c in cells]
+        if "page" in kinds:
+            lines[n] = ""
+        elif "banner" in kinds:
+            # a banner and its date in columns, once (`Pressemeddelelse   •   Feb 10, 2011`),
+            # is the release's label; on every page it is a running head
+            once = once if once is not None else Counter(lines)
+            if once[lines[n]] > 1 or not date_line_span(lines[n], parse_foreign=False):
+                lines[n] = ""
     counts: dict[str, int] = {}
     for s in lines:
         if 15 <= len(s) <= 100:
