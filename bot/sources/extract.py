@@ -170,10 +170,9 @@ _STRAY = re.compile(
     # a blog's archive heading over its posts: `Category Archive: Company Updates`
     r"|(?:category|tag|author|monthly|yearly|daily) archives?:.{0,80}"
     r"|archive for (?:the )?category.{0,80}"
-    # a site's tools bar: accessibility and site map, alone or together
-    r"|(?:(?:accessibility|acessibilidade|accesibilidad|accessibilit[ée]|accessibilit[àa]"
-    r"|barrierefreiheit|toegankelijkheid|tillg[äa]nglighet|sitemap|site ?map|mapa do site"
-    r"|mapa del sitio|mapa web|plan du site|mappa del sito|sitemappe|nettstedskart)[ \t|·/-]*){1,4}"
+    # a site map link, alone or in a tools bar (accessibility words: `_ACCESSIBILITY`)
+    r"|(?:(?:sitemap|site ?map|mapa do site|mapa del sitio|mapa web|plan du site"
+    r"|mappa del sito|sitemappe|nettstedskart)[ \t|·/-]*){1,4}"
     # a skip link past an embedded video, map or feed, for keyboard users
     r"|(?:skip|jump over) (?:the )?(?:video|map|carousel|gallery|feed|embed)"
     r"|(?:video|karte|galerie|bildergalerie|karussell|feed) [üu]berspringen"
